@@ -1,0 +1,195 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Sentinel errors. Match them with errors.Is; vendor errors of the matching
+// kind match too.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrAlreadyExists = errors.New("already exists")
+	ErrInvalidCursor = errors.New("invalid cursor")
+	ErrTenantUnknown = errors.New("unknown tenant")
+)
+
+// FieldError is one invalid input field. Field is "body.<path>",
+// "query.<name>", "header.<name>" or "path.<name>".
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// ValidationError is bad caller input, field by field.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	if len(e.Fields) == 1 {
+		return "invalid input: " + e.Fields[0].Field + " " + e.Fields[0].Message
+	}
+	return fmt.Sprintf("invalid input: %d fields", len(e.Fields))
+}
+
+// Invalid returns a ValidationError for one field.
+func Invalid(field, message string) *ValidationError {
+	return &ValidationError{Fields: []FieldError{{Field: field, Message: message}}}
+}
+
+// UnsupportedError says the tenant's vendor cannot do an operation, or
+// cannot apply a filter (Filter set).
+type UnsupportedError struct {
+	Vendor    Vendor
+	Operation Operation
+	Filter    string
+}
+
+func (e *UnsupportedError) Error() string {
+	if e.Filter != "" {
+		return fmt.Sprintf("%s cannot filter %s by %s", e.Vendor, e.Operation, e.Filter)
+	}
+	return fmt.Sprintf("%s does not support %s", e.Vendor, e.Operation)
+}
+
+// IDMismatchError is an id of another vendor than the tenant's current one.
+type IDMismatchError struct {
+	ID           string
+	IDVendor     Vendor
+	TenantVendor Vendor
+}
+
+func (e *IDMismatchError) Error() string {
+	return fmt.Sprintf("id %s is a %s id but the tenant is on %s", e.ID, e.IDVendor, e.TenantVendor)
+}
+
+// CursorError explains why a cursor was refused. It matches ErrInvalidCursor.
+type CursorError struct{ Reason string }
+
+func (e *CursorError) Error() string        { return "invalid cursor: " + e.Reason }
+func (e *CursorError) Is(target error) bool { return target == ErrInvalidCursor }
+
+// VendorNotConfiguredError is a switch to a vendor the tenant has no connection for.
+type VendorNotConfiguredError struct {
+	Tenant string
+	Vendor Vendor
+}
+
+func (e *VendorNotConfiguredError) Error() string {
+	return fmt.Sprintf("tenant %s has no %s connection configured", e.Tenant, e.Vendor)
+}
+
+// VendorErrorKind classifies what a vendor's failure means for the caller.
+type VendorErrorKind int
+
+// Kinds of vendor failure.
+const (
+	// VendorUnknown: the vendor reported an error code the gateway does not know.
+	VendorUnknown VendorErrorKind = iota
+	// VendorRejected: the vendor refused the input.
+	VendorRejected
+	// VendorNotFound: the record does not exist at the vendor.
+	VendorNotFound
+	// VendorExists: the record already exists at the vendor.
+	VendorExists
+	// VendorLimit: a vendor-side limit (number of groups, plan size) is reached.
+	VendorLimit
+	// VendorResultWindow: the vendor cannot page this deep.
+	VendorResultWindow
+	// VendorAuth: the vendor refused the gateway's credentials.
+	VendorAuth
+	// VendorRateLimited: the vendor's call quota is spent.
+	VendorRateLimited
+	// VendorUnavailable: 5xx, connection refused, reset.
+	VendorUnavailable
+	// VendorTimeout: no answer in time.
+	VendorTimeout
+	// VendorBadResponse: an answer that is not the documented shape
+	// (HTML page, wrong content type, truncated JSON).
+	VendorBadResponse
+)
+
+// VendorError is a failed vendor call. Detail is written by the gateway and
+// safe to show to callers; the vendor's own body is never put in it. Err
+// keeps the underlying cause for logs.
+type VendorError struct {
+	Vendor     Vendor
+	Kind       VendorErrorKind
+	Status     int    // the vendor's HTTP status, 0 if none
+	Code       string // the vendor's error code, if any
+	Detail     string
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *VendorError) Error() string {
+	s := string(e.Vendor) + ": " + e.Detail
+	if e.Code != "" {
+		s += " (" + e.Code + ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *VendorError) Unwrap() error { return e.Err }
+
+// Is lets errors.Is(err, ErrNotFound) and ErrAlreadyExists see vendor errors of that kind.
+func (e *VendorError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.Kind == VendorNotFound
+	case ErrAlreadyExists:
+		return e.Kind == VendorExists
+	}
+	return false
+}
+
+// Retryable reports whether the failure is transient (worth retrying an idempotent call).
+func (e *VendorError) Retryable() bool {
+	return e.Kind == VendorUnavailable || e.Kind == VendorTimeout
+}
+
+func quote(s string) string { return strconv.Quote(s) }
+func itoa(i int) string     { return strconv.Itoa(i) }
+
+// SafeDetail describes err in words fit for a caller: gateway-written
+// details only, never a vendor body, URL or internal error text.
+func SafeDetail(err error) string {
+	var (
+		ve  *VendorError
+		val *ValidationError
+		ue  *UnsupportedError
+		me  *IDMismatchError
+		ce  *CursorError
+	)
+	switch {
+	case errors.As(err, &ve):
+		if ve.Code != "" {
+			return ve.Detail + " (" + string(ve.Vendor) + " " + ve.Code + ")"
+		}
+		return ve.Detail
+	case errors.As(err, &val):
+		return val.Error()
+	case errors.As(err, &ue):
+		return ue.Error()
+	case errors.As(err, &me):
+		return me.Error()
+	case errors.As(err, &ce):
+		return ce.Error()
+	case errors.Is(err, ErrNotFound):
+		return "not found"
+	case errors.Is(err, ErrAlreadyExists):
+		return "already exists"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the request deadline passed"
+	case errors.Is(err, context.Canceled):
+		return "the request was cancelled"
+	}
+	return "internal error"
+}

@@ -1,0 +1,51 @@
+package domain
+
+import "strings"
+
+// FormatID returns the canonical id of a vendor's own id: "lf_2865".
+func FormatID(v Vendor, native string) string {
+	if native == "" {
+		return ""
+	}
+	return v.Prefix() + "_" + native
+}
+
+// ParseID checks that id is a canonical id of vendor want and returns the
+// vendor's own id. field names the input for error messages ("path.contact_id").
+// An id of another known vendor is an *IDMismatchError; anything else that is
+// not a canonical id is a *ValidationError.
+func ParseID(field, id string, want Vendor) (string, error) {
+	prefix, native, ok := strings.Cut(id, "_")
+	if !ok || native == "" || len(prefix) != 2 {
+		return "", Invalid(field, "is not a gateway id (expected <vendor prefix>_<id>, e.g. "+FormatID(want, "123")+")")
+	}
+	v, known := vendorByPrefix(prefix)
+	if !known {
+		return "", Invalid(field, "has unknown vendor prefix "+quote(prefix))
+	}
+	if v != want {
+		return "", &IDMismatchError{ID: id, IDVendor: v, TenantVendor: want}
+	}
+	return native, nil
+}
+
+// parseIDs parses a list of canonical ids; field is the list's name.
+func parseIDs(field string, ids []string, want Vendor) ([]string, error) {
+	out := make([]string, len(ids))
+	var verr ValidationError
+	for i, id := range ids {
+		n, err := ParseID(field+"["+itoa(i)+"]", id, want)
+		if err != nil {
+			if ve, ok := err.(*ValidationError); ok {
+				verr.Fields = append(verr.Fields, ve.Fields...)
+				continue
+			}
+			return nil, err
+		}
+		out[i] = n
+	}
+	if len(verr.Fields) > 0 {
+		return nil, &verr
+	}
+	return out, nil
+}

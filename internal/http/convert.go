@@ -1,0 +1,256 @@
+package http
+
+import (
+	"encoding/json"
+	"time"
+
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+// Conversions between the generated API types and the domain. Empty domain
+// strings become absent JSON fields.
+
+func str(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func ts(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func raw(b json.RawMessage) *Raw {
+	if len(b) == 0 {
+		return nil
+	}
+	var m Raw
+	if json.Unmarshal(b, &m) != nil {
+		// A vendor record that is not an object (never expected) is wrapped.
+		m = Raw{"value": b}
+	}
+	return &m
+}
+
+func toContact(c domain.Contact) Contact {
+	out := Contact{
+		ID:            c.ID,
+		Name:          str(c.Name),
+		FirstName:     str(c.FirstName),
+		LastName:      str(c.LastName),
+		Nickname:      str(c.Nickname),
+		Email:         str(c.Email),
+		MobilePhone:   str(c.MobilePhone),
+		HomePhone:     str(c.HomePhone),
+		WorkPhone:     str(c.WorkPhone),
+		Fax:           str(c.Fax),
+		WhatsappPhone: str(c.WhatsAppPhone),
+		ViberPhone:    str(c.ViberPhone),
+		Wechat:        str(c.WeChat),
+		Qq:            str(c.QQ),
+		Weibo:         str(c.Weibo),
+		Line:          str(c.Line),
+		Messenger:     str(c.Messenger),
+		Instagram:     str(c.Instagram),
+		Company:       str(c.Company),
+		JobTitle:      str(c.JobTitle),
+		Department:    str(c.Department),
+		Industry:      str(c.Industry),
+		Website:       str(c.Website),
+		AvatarURL:     str(c.AvatarURL),
+		IDCardNumber:  str(c.IDCardNumber),
+		TimeZone:      str(c.TimeZone),
+		Note:          str(c.Note),
+		CreatedAt:     ts(c.CreatedAt),
+		UpdatedAt:     ts(c.UpdatedAt),
+		ExternalIds:   make([]ExternalID, 0, len(c.ExternalIDs)),
+		CustomFields:  CustomFields(c.CustomFields),
+		Tags:          make([]TagRef, 0, len(c.Tags)),
+		Raw:           raw(c.Raw),
+	}
+	if c.Gender != "" {
+		g := Gender(c.Gender)
+		out.Gender = &g
+	}
+	if c.Birthday != nil {
+		out.Birthday = &openapi_types.Date{Time: *c.Birthday}
+	}
+	if c.Address != (domain.Address{}) {
+		out.Address = &Address{
+			Country: str(c.Address.Country), Province: str(c.Address.Province), City: str(c.Address.City),
+			Street: str(c.Address.Street), PostalCode: str(c.Address.PostalCode),
+		}
+	}
+	if out.CustomFields == nil {
+		out.CustomFields = CustomFields{}
+	}
+	for _, e := range c.ExternalIDs {
+		out.ExternalIds = append(out.ExternalIds, ExternalID{Channel: e.Channel, ID: e.ID})
+	}
+	for _, t := range c.Tags {
+		out.Tags = append(out.Tags, TagRef{ID: t.ID, Name: t.Name})
+	}
+	return out
+}
+
+func toContacts(cs []domain.Contact) []Contact {
+	out := make([]Contact, len(cs))
+	for i, c := range cs {
+		out[i] = toContact(c)
+	}
+	return out
+}
+
+// contactFields lists the canonical string fields with their place in the
+// generated ContactFields type, so input conversion is one loop.
+func contactStringFields(f *ContactFields) []struct {
+	name domain.ContactField
+	v    *string
+} {
+	addr := f.Address
+	if addr == nil {
+		addr = &Address{}
+	}
+	return []struct {
+		name domain.ContactField
+		v    *string
+	}{
+		{domain.FieldName, f.Name}, {domain.FieldFirstName, f.FirstName}, {domain.FieldLastName, f.LastName},
+		{domain.FieldNickname, f.Nickname}, {domain.FieldEmail, f.Email}, {domain.FieldMobilePhone, f.MobilePhone},
+		{domain.FieldHomePhone, f.HomePhone}, {domain.FieldWorkPhone, f.WorkPhone}, {domain.FieldFax, f.Fax},
+		{domain.FieldWhatsAppPhone, f.WhatsappPhone}, {domain.FieldViberPhone, f.ViberPhone},
+		{domain.FieldWeChat, f.Wechat}, {domain.FieldQQ, f.Qq}, {domain.FieldWeibo, f.Weibo},
+		{domain.FieldLine, f.Line}, {domain.FieldMessenger, f.Messenger}, {domain.FieldInstagram, f.Instagram},
+		{domain.FieldCompany, f.Company}, {domain.FieldJobTitle, f.JobTitle}, {domain.FieldDepartment, f.Department},
+		{domain.FieldIndustry, f.Industry}, {domain.FieldWebsite, f.Website}, {domain.FieldAvatarURL, f.AvatarURL},
+		{domain.FieldIDCardNumber, f.IDCardNumber}, {domain.FieldTimeZone, f.TimeZone}, {domain.FieldNote, f.Note},
+		{domain.FieldCountry, addr.Country}, {domain.FieldProvince, addr.Province}, {domain.FieldCity, addr.City},
+		{domain.FieldStreet, addr.Street}, {domain.FieldPostalCode, addr.PostalCode},
+	}
+}
+
+// fromContactFields reads the fields present in f into a patch.
+func fromContactFields(f ContactFields) domain.ContactPatch {
+	p := domain.ContactPatch{Set: map[domain.ContactField]bool{}}
+	for _, sf := range contactStringFields(&f) {
+		if sf.v != nil {
+			*p.Values.StringField(sf.name) = *sf.v
+			p.Set[sf.name] = true
+		}
+	}
+	if f.Gender != nil {
+		p.Values.Gender = domain.Gender(*f.Gender)
+		p.Set[domain.FieldGender] = true
+	}
+	if f.Birthday != nil {
+		d := time.Date(f.Birthday.Year(), f.Birthday.Month(), f.Birthday.Day(), 0, 0, 0, 0, time.UTC)
+		p.Values.Birthday = &d
+		p.Set[domain.FieldBirthday] = true
+	}
+	if f.CustomFields != nil && len(*f.CustomFields) > 0 {
+		p.CustomFields = map[string]any(*f.CustomFields)
+	}
+	return p
+}
+
+func fromContactInput(in ContactInput) domain.ContactInput {
+	p := fromContactFields(ContactFields{
+		Address: in.Address, AvatarURL: in.AvatarURL, Birthday: in.Birthday, Company: in.Company,
+		CustomFields: in.CustomFields, Department: in.Department, Email: in.Email, Fax: in.Fax,
+		FirstName: in.FirstName, Gender: in.Gender, HomePhone: in.HomePhone, IDCardNumber: in.IDCardNumber,
+		Industry: in.Industry, Instagram: in.Instagram, JobTitle: in.JobTitle, LastName: in.LastName,
+		Line: in.Line, Messenger: in.Messenger, MobilePhone: in.MobilePhone, Name: in.Name,
+		Nickname: in.Nickname, Note: in.Note, Qq: in.Qq, TimeZone: in.TimeZone, ViberPhone: in.ViberPhone,
+		Website: in.Website, Wechat: in.Wechat, Weibo: in.Weibo, WhatsappPhone: in.WhatsappPhone,
+		WorkPhone: in.WorkPhone,
+	})
+	c := p.Values
+	c.CustomFields = p.CustomFields
+	for _, e := range in.ExternalIds {
+		c.ExternalIDs = append(c.ExternalIDs, domain.ExternalID{Channel: e.Channel, ID: e.ID})
+	}
+	return domain.ContactInput{Contact: c}
+}
+
+func toTag(t domain.Tag) Tag {
+	return Tag{
+		ID: t.ID, Name: t.Name, GroupID: str(t.GroupID), Key: str(t.Key), Type: str(t.Type),
+		ContactCount: t.ContactCount, CreatedAt: ts(t.CreatedAt), UpdatedAt: ts(t.UpdatedAt), Raw: raw(t.Raw),
+	}
+}
+
+func toTagGroup(g domain.TagGroup) TagGroup {
+	return TagGroup{ID: g.ID, Name: g.Name, ParentID: str(g.ParentID), CreatedAt: ts(g.CreatedAt), UpdatedAt: ts(g.UpdatedAt), Raw: raw(g.Raw)}
+}
+
+func toGroup(g domain.Group) Group {
+	typ := GroupType(g.Type)
+	if typ == "" {
+		typ = GroupTypeStatic
+	}
+	return Group{ID: g.ID, Name: g.Name, Type: typ, MemberCount: g.MemberCount, CreatedAt: ts(g.CreatedAt), UpdatedAt: ts(g.UpdatedAt), Raw: raw(g.Raw)}
+}
+
+func toField(f domain.FieldDef) FieldDef {
+	return FieldDef{ID: f.ID, Key: f.Key, Label: f.Label, Type: FieldDefType(f.Type), Description: str(f.Description), Options: f.Options, Raw: raw(f.Raw)}
+}
+
+func toUTM(u domain.UTM) *UTM {
+	if u.IsZero() {
+		return nil
+	}
+	return &UTM{Source: str(u.Source), Campaign: str(u.Campaign), Medium: str(u.Medium), Content: str(u.Content), Term: str(u.Term)}
+}
+
+func fromUTM(u *UTM) domain.UTM {
+	if u == nil {
+		return domain.UTM{}
+	}
+	v := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	return domain.UTM{Source: v(u.Source), Campaign: v(u.Campaign), Medium: v(u.Medium), Content: v(u.Content), Term: v(u.Term)}
+}
+
+func toEvent(e domain.Event) Event {
+	out := Event{
+		ID: e.ID, ContactID: str(e.ContactID), Event: e.Event, OccurredAt: ts(e.OccurredAt),
+		Properties: e.Properties, UTM: toUTM(e.UTM), CreatedAt: ts(e.CreatedAt), Raw: raw(e.Raw),
+	}
+	if out.Properties == nil {
+		out.Properties = map[string]any{}
+	}
+	if e.ExternalID != nil {
+		out.ExternalID = &ExternalID{Channel: e.ExternalID.Channel, ID: e.ExternalID.ID}
+	}
+	if e.Channel != nil {
+		out.Channel = &Channel{ID: e.Channel.ID, Name: str(e.Channel.Name), Type: str(e.Channel.Type)}
+	}
+	return out
+}
+
+func toTenant(t domain.TenantInfo) Tenant {
+	out := Tenant{ID: t.Tenant, Vendor: Vendor(t.Vendor), BindingVersion: t.Version, UpdatedAt: ts(t.UpdatedAt), Connections: []Connection{}}
+	for _, v := range t.Vendors {
+		out.Connections = append(out.Connections, Connection{Vendor: Vendor(v), Active: v == t.Vendor})
+	}
+	return out
+}
+
+func mapSlice[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}

@@ -1,0 +1,3 @@
+package http
+
+//go:generate go tool oapi-codegen --config=cfg.yaml ../../api/openapi.yaml

@@ -1,0 +1,94 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+// GetCapabilities implements StrictServerInterface.
+func (s *Server) GetCapabilities(ctx context.Context, _ GetCapabilitiesRequestObject) (GetCapabilitiesResponseObject, error) {
+	t, err := targetFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	caps := s.svc.Capabilities(t)
+	ops := make(map[string]bool, len(caps.Operations))
+	for op, ok := range caps.Operations {
+		ops[string(op)] = ok
+	}
+	return GetCapabilities200JSONResponse{Body: Capabilities{
+		Tenant: t.Tenant, Vendor: Vendor(t.Vendor), BindingVersion: t.Version,
+		Operations: ops, ContactFilters: caps.ContactFilters,
+	}}, nil
+}
+
+// Passthrough implements StrictServerInterface. The spec asks for the read
+// scope; a method other than GET also needs write.
+func (s *Server) Passthrough(ctx context.Context, req PassthroughRequestObject) (PassthroughResponseObject, error) {
+	t, err := targetFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	if b.Method != PassthroughRequestMethodGET && !principalFrom(ctx).hasScope(ScopeWrite) {
+		return nil, newProblem(ProblemCodeInsufficientScope, "a passthrough "+string(b.Method)+" needs the write scope")
+	}
+	in := domain.PassthroughRequest{Method: string(b.Method), Path: b.Path, Query: b.Query}
+	if b.Body != nil {
+		if in.Body, err = json.Marshal(b.Body); err != nil {
+			return nil, domain.Invalid("body.body", "is not valid JSON")
+		}
+	}
+	out, err := s.svc.Passthrough(ctx, t, in)
+	if err != nil {
+		return nil, err
+	}
+	resp := PassthroughResponse{Status: out.Status}
+	if len(out.Body) > 0 {
+		resp.Body = out.Body
+	}
+	return Passthrough200JSONResponse{Body: resp}, nil
+}
+
+// ListTenants implements StrictServerInterface.
+func (s *Server) ListTenants(ctx context.Context, _ ListTenantsRequestObject) (ListTenantsResponseObject, error) {
+	p := principalFrom(ctx)
+	ts, err := s.svc.Tenants(ctx, p.mayUse)
+	if err != nil {
+		return nil, err
+	}
+	return ListTenants200JSONResponse{Body: TenantList{Data: mapSlice(ts, toTenant)}}, nil
+}
+
+// GetTenant implements StrictServerInterface.
+func (s *Server) GetTenant(ctx context.Context, req GetTenantRequestObject) (GetTenantResponseObject, error) {
+	ti, err := s.svc.Tenant(ctx, req.Tenant)
+	if err != nil {
+		return nil, tenantError(err)
+	}
+	return GetTenant200JSONResponse{Body: toTenant(ti)}, nil
+}
+
+// SwitchTenantVendor implements StrictServerInterface.
+func (s *Server) SwitchTenantVendor(ctx context.Context, req SwitchTenantVendorRequestObject) (SwitchTenantVendorResponseObject, error) {
+	v, ok := domain.ParseVendor(string(req.Body.Vendor))
+	if !ok {
+		return nil, domain.Invalid("body.vendor", "is not a known vendor")
+	}
+	ti, err := s.svc.SwitchVendor(ctx, req.Tenant, v, principalFrom(ctx).name, deref(req.Body.Reason))
+	if err != nil {
+		return nil, tenantError(err)
+	}
+	return SwitchTenantVendor200JSONResponse{Body: toTenant(ti)}, nil
+}
+
+// tenantError answers an unknown tenant like an ungranted one.
+func tenantError(err error) error {
+	if errors.Is(err, domain.ErrTenantUnknown) {
+		return newProblem(ProblemCodeTenantForbidden, "")
+	}
+	return err
+}

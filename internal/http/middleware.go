@@ -1,0 +1,270 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	loggerKey
+	targetKey
+)
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// statusRecorder remembers the status and size of a response.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// observe gives every request an id (the caller's X-Request-Id when it is
+// a sane token), a logger carrying it, panic recovery into a 500 problem,
+// and one access log line. The query string is never logged: it can hold
+// email addresses and phone numbers.
+func observe(base *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			id := r.Header.Get("X-Request-Id")
+			if !validRequestID.MatchString(id) {
+				id = newRequestID()
+			}
+			w.Header().Set("X-Request-Id", id)
+			l := base.With(slog.String("request_id", id))
+			ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), loggerKey, l)
+			rec := &statusRecorder{ResponseWriter: w}
+			r = r.WithContext(ctx)
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					l.LogAttrs(ctx, slog.LevelError, "panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+					if rec.status == 0 {
+						sendProblem(rec, r, newProblem(ProblemCodeInternal, ""))
+					}
+				}
+				route := chi.RouteContext(ctx)
+				pattern := ""
+				if route != nil {
+					pattern = route.RoutePattern()
+				}
+				l.LogAttrs(ctx, slog.LevelInfo, "request",
+					slog.String("method", r.Method),
+					slog.String("path", r.URL.Path),
+					slog.String("route", pattern),
+					slog.Int("status", rec.status),
+					slog.Int64("bytes", rec.bytes),
+					slog.String("tenant", r.Header.Get("X-Tenant-ID")),
+					slog.String("vendor", rec.Header().Get("X-Vendor")),
+					slog.Duration("duration", time.Since(start)))
+			}()
+			next.ServeHTTP(rec, r)
+		})
+	}
+}
+
+// limitBody refuses bodies over max bytes: at once when Content-Length
+// says so, otherwise when reading passes the limit.
+func limitBody(max int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > max {
+				writeProblem(w, r, &http.MaxBytesError{Limit: max})
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// resolveTenant binds a tenant call to the tenant's current vendor once,
+// so the whole request (and X-Vendor) sees one binding even if the tenant is
+// switched meanwhile. The validator has already checked that the caller may
+// use the tenant.
+func (s *Server) resolveTenant(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tenant := r.Header.Get("X-Tenant-ID")
+		if tenant == "" || principalFrom(r.Context()) == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		t, err := s.svc.Target(r.Context(), tenant)
+		if err != nil {
+			if errors.Is(err, domain.ErrTenantUnknown) {
+				err = newProblem(ProblemCodeTenantForbidden, "")
+			}
+			writeProblem(w, r, err)
+			return
+		}
+		w.Header().Set("X-Vendor", string(t.Vendor))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey, t)))
+	})
+}
+
+func targetFrom(ctx context.Context) (domain.Target, error) {
+	t, ok := ctx.Value(targetKey).(domain.Target)
+	if !ok {
+		return domain.Target{}, errors.New("no tenant target in request context")
+	}
+	return t, nil
+}
+
+// replayHeaders are the response headers kept with an idempotent answer.
+var replayHeaders = []string{"Content-Type", "X-Vendor", "Location"}
+
+// idempotency makes writes carrying Idempotency-Key safe to retry. Keys are
+// scoped to the calling key and tenant; the fingerprint covers method, path,
+// tenant and body. Definite answers (2xx, 4xx other than 409 and 429) are
+// stored for a day and replayed; for 5xx, 409 and 429 the key is released
+// so that a retry runs again.
+func (s *Server) idempotency(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		p := principalFrom(r.Context())
+		if key == "" || p == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		tenant := r.Header.Get("X-Tenant-ID")
+		scoped := strconv.Quote(p.name) + "\x00" + strconv.Quote(tenant) + "\x00" + key
+		fp := sha256.New()
+		for _, part := range []string{r.Method, r.URL.Path, r.URL.RawQuery, tenant} {
+			fp.Write([]byte(part))
+			fp.Write([]byte{0})
+		}
+		fp.Write(body)
+		fingerprint := hex.EncodeToString(fp.Sum(nil))
+
+		ctx := r.Context()
+		stored, err := s.idem.Begin(ctx, scoped, fingerprint)
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		if stored != nil {
+			for k, v := range stored.Header {
+				w.Header()[k] = v
+			}
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(stored.Status)
+			_, _ = w.Write(stored.Body)
+			return
+		}
+		rec := &captureWriter{ResponseWriter: w}
+		completed := false
+		defer func() {
+			if !completed {
+				// Not stored (a failure, a panic, an abort): release the key so
+				// that a retry runs the request again.
+				_ = s.idem.Release(context.WithoutCancel(ctx), scoped)
+			}
+		}()
+		next.ServeHTTP(rec, r)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		if status >= 500 || status == http.StatusTooManyRequests || status == http.StatusConflict {
+			return
+		}
+		h := make(map[string][]string, len(replayHeaders))
+		for _, name := range replayHeaders {
+			if v := w.Header().Values(name); len(v) > 0 {
+				h[name] = v
+			}
+		}
+		if err := s.idem.Complete(context.WithoutCancel(ctx), scoped, domain.IdempotentResponse{Status: status, Header: h, Body: rec.buf.Bytes()}); err != nil {
+			logger(ctx).Warn("idempotency record not stored", slog.String("error", err.Error()))
+			return
+		}
+		completed = true
+	})
+}
+
+// captureWriter copies the response it passes on.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	c.buf.Write(b)
+	return c.ResponseWriter.Write(b)
+}
+
+func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }

@@ -1,0 +1,182 @@
+// Package http is the gateway's HTTP surface: the chi server generated from
+// api/openapi.yaml (api.gen.go), thin handlers that call the domain
+// Service, request validation and caller authentication against the spec,
+// and RFC 9457 problem answers. It knows the domain, never a vendor.
+//
+// A request travels: observe (request id, logs, panic recovery) → body
+// limit → validator (API key, scopes, tenant grant, parameters and body per
+// the spec) → resolveTenant (binds the tenant's current vendor, X-Vendor) →
+// idempotency (writes with Idempotency-Key) → strict handler → Service.
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cdp-gateway/cdp-gateway/api"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+// DefaultMaxBodyBytes bounds request bodies (a batch of 1000 contacts fits).
+const DefaultMaxBodyBytes = 4 << 20
+
+// ReadinessCheck reports whether one dependency can serve; name labels it.
+type ReadinessCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Config wires the HTTP surface.
+type Config struct {
+	Service      *domain.Service
+	Keys         []APIKey
+	Idempotency  domain.IdempotencyStore // nil: in-process
+	Logger       *slog.Logger
+	MaxBodyBytes int64
+	Readiness    []ReadinessCheck
+}
+
+// Server implements the generated StrictServerInterface.
+type Server struct {
+	svc   *domain.Service
+	idem  domain.IdempotencyStore
+	ready []ReadinessCheck
+}
+
+var _ StrictServerInterface = (*Server)(nil)
+
+// NewHandler builds the gateway's whole HTTP handler.
+func NewHandler(cfg Config) (http.Handler, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("http: no service")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Idempotency == nil {
+		cfg.Idempotency = domain.NewMemoryIdempotency()
+	}
+	spec, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("http: load api/openapi.yaml: %w", err)
+	}
+	if err := spec.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("http: api/openapi.yaml is invalid: %w", err)
+	}
+	s := &Server{svc: cfg.Service, idem: cfg.Idempotency, ready: cfg.Readiness}
+
+	r := chi.NewRouter()
+	r.Use(observe(cfg.Logger), limitBody(cfg.MaxBodyBytes))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, newProblem(ProblemCodeNotFound, "no such endpoint"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, newProblem(ProblemCodeMethodNotAllowed, ""))
+	})
+	r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(api.OpenAPI)
+	})
+	mountDocs(r)
+
+	r.Group(func(api chi.Router) {
+		api.Use(
+			func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					ctx, _ := withAuthState(r.Context())
+					next.ServeHTTP(w, r.WithContext(ctx))
+				})
+			},
+			validator(spec, keyring{keys: cfg.Keys}),
+			s.resolveTenant,
+			s.idempotency,
+		)
+		strict := NewStrictHandlerWithOptions(s, nil, StrictHTTPServerOptions{
+			RequestErrorHandlerFunc:  requestError,
+			ResponseErrorHandlerFunc: writeProblem,
+		})
+		HandlerWithOptions(strict, ChiServerOptions{BaseRouter: api, ErrorHandlerFunc: requestError})
+	})
+	return r, nil
+}
+
+// requestError answers binding failures the validator let through (it
+// checks first, so these are rare): always a 400 that names no internals.
+func requestError(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeProblem(w, r, err)
+		return
+	}
+	writeProblem(w, r, domain.Invalid("request", "could not be read: check the parameters and the JSON body"))
+}
+
+func withInclude(ctx context.Context, include *Include) context.Context {
+	if include != nil && *include == IncludeRaw {
+		return domain.WithRaw(ctx)
+	}
+	return ctx
+}
+
+func listOptions(limit *int, cursor *string) domain.ListOptions {
+	o := domain.ListOptions{}
+	if limit != nil {
+		o.Limit = *limit
+	}
+	if cursor != nil {
+		o.Cursor = *cursor
+	}
+	return o
+}
+
+func nextCursor(c string) *string {
+	if c == "" {
+		return nil
+	}
+	return &c
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// Healthz implements StrictServerInterface.
+func (s *Server) Healthz(context.Context, HealthzRequestObject) (HealthzResponseObject, error) {
+	return Healthz200JSONResponse{Status: HealthStatusOk}, nil
+}
+
+// Readyz implements StrictServerInterface.
+func (s *Server) Readyz(ctx context.Context, _ ReadyzRequestObject) (ReadyzResponseObject, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"config": "ok"}
+	ok := true
+	for _, c := range s.ready {
+		if err := c.Check(ctx); err != nil {
+			checks[c.Name] = "unavailable"
+			ok = false
+			logger(ctx).Warn("readiness check failed", slog.String("check", c.Name), slog.String("error", err.Error()))
+			continue
+		}
+		checks[c.Name] = "ok"
+	}
+	if !ok {
+		retry := 5
+		return Readyz503JSONResponse{Body: Health{Status: HealthStatusUnavailable, Checks: checks}, Headers: Readyz503ResponseHeaders{RetryAfter: &retry}}, nil
+	}
+	return Readyz200JSONResponse{Status: HealthStatusOk, Checks: checks}, nil
+}

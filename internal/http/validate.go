@@ -1,0 +1,148 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	middleware "github.com/oapi-codegen/nethttp-middleware"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+// validator checks every request against api/openapi.yaml before a handler
+// runs: authentication and scopes (through keys), then parameters and body.
+// All invalid fields are reported together.
+func validator(spec *openapi3.T, keys keyring) func(http.Handler) http.Handler {
+	return middleware.OapiRequestValidatorWithOptions(spec, &middleware.Options{
+		DoNotValidateServers: true,
+		Options: openapi3filter.Options{
+			MultiError:         true,
+			AuthenticationFunc: keys.authenticate,
+		},
+		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ middleware.ErrorHandlerOpts) {
+			writeProblem(w, r, validationProblem(err))
+		},
+	})
+}
+
+// validationProblem turns the validator's error into a problem: an
+// authentication failure wins over everything else; otherwise every bad
+// field is listed.
+func validationProblem(err error) error {
+	var p *problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var sre *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &sre) {
+		return newProblem(ProblemCodeUnauthenticated, "")
+	}
+	switch {
+	case errors.Is(err, routers.ErrPathNotFound):
+		return newProblem(ProblemCodeNotFound, "no such endpoint")
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		return newProblem(ProblemCodeMethodNotAllowed, "")
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return mbe
+	}
+	var fields []domain.FieldError
+	for _, e := range flatten(err) {
+		var re *openapi3filter.RequestError
+		if !errors.As(e, &re) {
+			fields = append(fields, domain.FieldError{Field: "request", Message: "is invalid"})
+			continue
+		}
+		if re.RequestBody != nil && re.Parameter == nil && strings.HasPrefix(re.Reason, "header Content-Type has unexpected value") {
+			return newProblem(ProblemCodeUnsupportedMediaType, "send the body as application/json")
+		}
+		fields = append(fields, requestErrorFields(re)...)
+	}
+	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
+	return &domain.ValidationError{Fields: fields}
+}
+
+// flatten unpacks MultiErrors (nested, as the validator produces them).
+func flatten(err error) []error {
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		var out []error
+		for _, e := range me {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+func requestErrorFields(re *openapi3filter.RequestError) []domain.FieldError {
+	where := "body"
+	if re.Parameter != nil {
+		where = re.Parameter.In + "." + re.Parameter.Name
+	}
+	if re.Err == nil {
+		return []domain.FieldError{{Field: where, Message: reasonText(re.Reason)}}
+	}
+	if errors.Is(re.Err, openapi3filter.ErrInvalidRequired) || errors.Is(re.Err, openapi3filter.ErrInvalidEmptyValue) {
+		return []domain.FieldError{{Field: where, Message: "is required"}}
+	}
+	var out []domain.FieldError
+	for _, e := range flatten(re.Err) {
+		var se *openapi3.SchemaError
+		var pe *openapi3filter.ParseError
+		var syn *json.SyntaxError
+		var ute *json.UnmarshalTypeError
+		switch {
+		case errors.As(e, &se):
+			field := where
+			if ptr := se.JSONPointer(); len(ptr) > 0 {
+				field += "." + strings.Join(ptr, ".")
+			}
+			out = append(out, domain.FieldError{Field: field, Message: reasonText(se.Reason)})
+		case errors.As(e, &syn), errors.As(e, &ute):
+			out = append(out, domain.FieldError{Field: where, Message: "is not valid JSON"})
+		case errors.As(e, &pe):
+			field := where
+			if path := pe.Path(); len(path) > 0 {
+				field += "." + joinPath(path)
+			}
+			out = append(out, domain.FieldError{Field: field, Message: "could not be parsed: " + reasonText(pe.Reason)})
+		default:
+			out = append(out, domain.FieldError{Field: where, Message: "is invalid"})
+		}
+	}
+	return out
+}
+
+func joinPath(path []any) string {
+	parts := make([]string, len(path))
+	for i, p := range path {
+		switch v := p.(type) {
+		case string:
+			parts[i] = v
+		default:
+			b, _ := json.Marshal(v)
+			parts[i] = string(b)
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// reasonText keeps a validator's reason short and free of echoed values.
+func reasonText(s string) string {
+	if s == "" {
+		return "is invalid"
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}

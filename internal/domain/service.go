@@ -262,9 +262,9 @@ const MaxBatch = 1000
 
 // BatchUpsertContacts upserts items in the vendor's chunk size and returns
 // one result per item, in input order. A failed chunk marks its items
-// failed and does not stop the others; a failure that concerns the whole
-// call (authentication, an open circuit, cancellation) is returned as an
-// error for the items not yet written.
+// failed and does not stop the others. A failure that concerns the whole
+// call (authentication, an unreachable vendor, cancellation) before
+// anything was written is returned as the call's error.
 func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []ContactInput, mode OnConflict) ([]BatchItemResult, error) {
 	b, err := port[ContactBatchUpserter](t.conn, OpBatchUpsertContacts)
 	if err != nil {
@@ -282,7 +282,7 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []Con
 		end := min(start+size, len(items))
 		chunk, err := b.BatchUpsertContacts(ctx, items[start:end], mode)
 		if err != nil {
-			if wholeCallError(err) {
+			if wholeCallError(err) && !anyWritten(results) {
 				return nil, err
 			}
 			for i := start; i < end; i++ {
@@ -298,6 +298,15 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []Con
 	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Index < results[j].Index })
 	return results, nil
+}
+
+func anyWritten(rs []BatchItemResult) bool {
+	for _, r := range rs {
+		if r.Status != BatchFailed {
+			return true
+		}
+	}
+	return false
 }
 
 // wholeCallError reports errors that would fail every chunk the same way;

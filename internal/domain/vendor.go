@@ -41,3 +41,6 @@ func vendorByPrefix(p string) (Vendor, bool) {
 	}
 	return "", false
 }
+
+// String returns the vendor's name.
+func (v Vendor) String() string { return string(v) }

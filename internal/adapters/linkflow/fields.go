@@ -1,0 +1,57 @@
+package linkflow
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+// lfProperty is a custom field definition (GET /v2/contacts/meta/properties).
+type lfProperty struct {
+	ID       int64  `json:"id"`
+	Label    string `json:"label"`
+	Alias    string `json:"alias"`
+	DataType string `json:"dataType"`
+}
+
+func (p lfProperty) domain(raw json.RawMessage) domain.FieldDef {
+	return domain.FieldDef{ID: strconv.FormatInt(p.ID, 10), Key: p.Alias, Label: p.Label, Type: fieldType(p.DataType), Raw: raw}
+}
+
+func fieldType(t string) domain.FieldType {
+	switch t {
+	case "text", "string":
+		return domain.FieldText
+	case "number", "int", "integer", "long", "double", "decimal":
+		return domain.FieldNumber
+	case "date":
+		return domain.FieldDate
+	case "datetime", "timestamp":
+		return domain.FieldDateTime
+	case "boolean", "bool":
+		return domain.FieldBoolean
+	}
+	return domain.FieldUnknownType
+}
+
+// ListFields implements domain.FieldLister. Linkflow answers every
+// definition at once; the gateway pages through them. A definition's key is
+// its alias (attr1, attr2 …), the key of the value in a contact's props.
+func (a *Adapter) ListFields(ctx context.Context, p domain.PageRequest) (domain.Page[domain.FieldDef], error) {
+	resp, err := a.do(ctx, call{method: http.MethodGet, host: guide, path: "/v2/contacts/meta/properties"})
+	if err != nil {
+		return domain.Page[domain.FieldDef]{}, err
+	}
+	recs, raws, err := decodeList[lfProperty](ctx, resp)
+	if err != nil {
+		return domain.Page[domain.FieldDef]{}, err
+	}
+	all := make([]domain.FieldDef, len(recs))
+	for i, r := range recs {
+		all[i] = r.domain(raws[i])
+	}
+	return slicePage(all, p.State, p.Limit)
+}

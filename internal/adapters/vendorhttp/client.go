@@ -1,0 +1,152 @@
+// Package vendorhttp is the plumbing every vendor adapter shares: sending a
+// request with bounded reads, turning transport failures and unusable
+// answers (HTML error pages, wrong content types, truncated JSON) into
+// *domain.VendorError, and caching vendor access tokens.
+package vendorhttp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+// MaxResponseBytes bounds how much of a vendor answer is read.
+const MaxResponseBytes = 32 << 20
+
+// DefaultTimeout bounds one vendor call when the connection sets none.
+const DefaultTimeout = 15 * time.Second
+
+// Client sends requests to one vendor.
+type Client struct {
+	Vendor  domain.Vendor
+	HTTP    *http.Client
+	Timeout time.Duration
+}
+
+// Response is a vendor answer read in full.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Do sends req (with the client's timeout added to its context) and reads
+// the whole answer. A transport failure becomes a VendorError of kind
+// VendorTimeout or VendorUnavailable whose cause names no URL (URLs can
+// carry tokens in their query); the caller's own cancellation is returned
+// as the context error.
+func (c *Client) Do(req *http.Request) (*Response, error) {
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	parent := req.Context()
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+	resp, err := hc.Do(req.WithContext(ctx))
+	if err != nil {
+		return nil, c.transportError(parent, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		return nil, c.transportError(parent, err)
+	}
+	if len(body) > MaxResponseBytes {
+		return nil, &domain.VendorError{Vendor: c.Vendor, Kind: domain.VendorBadResponse, Status: resp.StatusCode,
+			Detail: fmt.Sprintf("%s sent an answer larger than %d bytes", c.Vendor, MaxResponseBytes)}
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+func (c *Client) transportError(parent context.Context, err error) error {
+	if perr := parent.Err(); perr != nil {
+		return perr
+	}
+	cause := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		cause = ue.Err // drop the URL
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return &domain.VendorError{Vendor: c.Vendor, Kind: domain.VendorTimeout, Detail: c.Vendor.String() + " did not answer in time", Err: cause}
+	}
+	return &domain.VendorError{Vendor: c.Vendor, Kind: domain.VendorUnavailable, Detail: c.Vendor.String() + " could not be reached", Err: cause}
+}
+
+// IsJSON reports whether the answer says it is JSON.
+func (r *Response) IsJSON() bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && (mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"))
+}
+
+// Decode reads a JSON answer into v. An answer that is not JSON (by
+// content type or by content) is a VendorBadResponse error that carries
+// neither the body nor a prefix of it.
+func (r *Response) Decode(vendor domain.Vendor, v any) error {
+	if !r.IsJSON() {
+		return BadResponse(vendor, r.Status, fmt.Sprintf("%s answered %d with %s instead of JSON", vendor, r.Status, contentType(r)))
+	}
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return BadResponse(vendor, r.Status, fmt.Sprintf("%s answered %d with JSON the gateway cannot read", vendor, r.Status), err)
+	}
+	return nil
+}
+
+func contentType(r *Response) string {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return "no content type"
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "an invalid content type"
+	}
+	return mt
+}
+
+// BadResponse builds a VendorBadResponse error.
+func BadResponse(vendor domain.Vendor, status int, detail string, cause ...error) *domain.VendorError {
+	return &domain.VendorError{Vendor: vendor, Kind: domain.VendorBadResponse, Status: status, Detail: detail, Err: errors.Join(cause...)}
+}
+
+// StatusKind classifies an HTTP status the vendor sent without an error
+// code the adapter knows.
+func StatusKind(status int) domain.VendorErrorKind {
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return domain.VendorAuth
+	case status == http.StatusNotFound:
+		return domain.VendorNotFound
+	case status == http.StatusTooManyRequests:
+		return domain.VendorRateLimited
+	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
+		return domain.VendorTimeout
+	case status >= 500:
+		return domain.VendorUnavailable
+	}
+	return domain.VendorUnknown
+}
+
+// RetryAfter reads a Retry-After header in seconds (0 when absent).
+func RetryAfter(h http.Header) time.Duration {
+	var secs int
+	if _, err := fmt.Sscanf(h.Get("Retry-After"), "%d", &secs); err != nil || secs <= 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
+}

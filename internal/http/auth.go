@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -30,17 +29,6 @@ type APIKey struct {
 	SHA256  [32]byte
 	Scopes  []Scope
 	Tenants []string
-}
-
-// ParseKeyHash decodes a hex SHA-256 key hash.
-func ParseKeyHash(s string) ([32]byte, error) {
-	var h [32]byte
-	b, err := hex.DecodeString(strings.TrimSpace(s))
-	if err != nil || len(b) != len(h) {
-		return h, fmt.Errorf("must be 64 hex characters (the SHA-256 of the key)")
-	}
-	copy(h[:], b)
-	return h, nil
 }
 
 // HashKey returns the SHA-256 of a raw key, as stored in configuration.

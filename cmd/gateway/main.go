@@ -1,0 +1,148 @@
+// Command gateway runs cdp-gateway.
+//
+//	gateway --sandbox                 in-process vendor simulators and demo tenants
+//	gateway --config tenants.yaml     real vendors, tenants from the file
+//
+// See README.md for the configuration reference.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/app"
+	"github.com/cdp-gateway/cdp-gateway/internal/config"
+	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// Server timeouts. Writes get long enough for a 1000-contact batch on a
+// vendor without a batch endpoint; every vendor call has its own timeout.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 180 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 30 * time.Second
+)
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	useSandbox := fs.Bool("sandbox", false, "run with in-process vendor simulators and demo tenants (no configuration needed)")
+	configPath := fs.String("config", os.Getenv("CDP_GATEWAY_CONFIG"), "tenants file (env CDP_GATEWAY_CONFIG)")
+	addr := fs.String("addr", "", "listen address (default: the config's listen, else :8080; sandbox: 127.0.0.1:8080)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var cfg *config.Config
+	listen := *addr
+	switch {
+	case *useSandbox:
+		sb, err := sandbox.Start(sandbox.Options{})
+		if err != nil {
+			return err
+		}
+		defer sb.Close()
+		cfg = sb.Config
+		if listen == "" {
+			listen = "127.0.0.1:8080"
+		}
+	case *configPath == "":
+		return errors.New("no configuration: pass --config tenants.yaml (or CDP_GATEWAY_CONFIG), or --sandbox to try the gateway with simulated vendors")
+	default:
+		var err error
+		if cfg, err = config.Load(*configPath); err != nil {
+			return err
+		}
+		if listen == "" {
+			listen = cfg.Listen
+		}
+		if listen == "" {
+			listen = ":8080"
+		}
+	}
+
+	a, err := app.New(ctx, cfg, app.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("sandbox", *useSandbox), slog.Int("tenants", len(cfg.Tenants)))
+	if *useSandbox {
+		printSandboxHelp(stdout, ln.Addr().String())
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func printSandboxHelp(w io.Writer, addr string) {
+	host := addr
+	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
+		_, port, _ := net.SplitHostPort(addr)
+		host = "127.0.0.1:" + port
+	}
+	fmt.Fprintf(w, `cdp-gateway sandbox on http://%[1]s
+  API key: %[2]s (every demo tenant, every scope)
+  tenants: %[3]s
+  docs:    http://%[1]s/docs/
+
+Try:
+  curl -H 'Authorization: Bearer %[2]s' -H 'X-Tenant-ID: %[4]s' 'http://%[1]s/v1/contacts?limit=5'
+`, host, sandbox.APIKey, strings.Join([]string{sandbox.TenantLinkflow, sandbox.TenantMeihua, sandbox.TenantNXCloud, sandbox.TenantMiaokol, sandbox.TenantSwitch}, ", "), sandbox.TenantLinkflow)
+}

@@ -105,6 +105,13 @@ var vendorKindCode = map[domain.VendorErrorKind]ProblemCode{
 	domain.VendorBadResponse:  ProblemCodeVendorBadResponse,
 }
 
+// defaultRetryAfter is sent with 429 and 503 answers when the vendor did
+// not say how long to wait.
+var defaultRetryAfter = map[ProblemCode]time.Duration{
+	ProblemCodeVendorUnavailable: 5 * time.Second,
+	ProblemCodeVendorRateLimited: 30 * time.Second,
+}
+
 // problemFor maps an error to the problem a caller sees. It is the one
 // place where errors become HTTP statuses.
 func problemFor(err error) *problem {
@@ -128,8 +135,8 @@ func problemFor(err error) *problem {
 		}
 		p := newProblem(code, domain.SafeDetail(ve))
 		p.Vendor, p.VendorCode, p.retryAfter, p.cause = ve.Vendor, ve.Code, ve.RetryAfter, err
-		if code == ProblemCodeVendorUnavailable && p.retryAfter == 0 {
-			p.retryAfter = 5 * time.Second
+		if p.retryAfter == 0 {
+			p.retryAfter = defaultRetryAfter[code]
 		}
 		return p
 	case errors.As(err, &val):

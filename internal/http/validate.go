@@ -40,6 +40,11 @@ func validationProblem(err error) error {
 	if errors.As(err, &p) {
 		return p
 	}
+	// A body over the limit fails every check that reads it.
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return mbe
+	}
 	var sre *openapi3filter.SecurityRequirementsError
 	if errors.As(err, &sre) {
 		return newProblem(ProblemCodeUnauthenticated, "")
@@ -49,10 +54,6 @@ func validationProblem(err error) error {
 		return newProblem(ProblemCodeNotFound, "no such endpoint")
 	case errors.Is(err, routers.ErrMethodNotAllowed):
 		return newProblem(ProblemCodeMethodNotAllowed, "")
-	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return mbe
 	}
 	var fields []domain.FieldError
 	for _, e := range flatten(err) {
@@ -72,8 +73,7 @@ func validationProblem(err error) error {
 
 // flatten unpacks MultiErrors (nested, as the validator produces them).
 func flatten(err error) []error {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
+	if me, ok := err.(openapi3.MultiError); ok {
 		var out []error
 		for _, e := range me {
 			out = append(out, flatten(e)...)
@@ -102,11 +102,7 @@ func requestErrorFields(re *openapi3filter.RequestError) []domain.FieldError {
 		var ute *json.UnmarshalTypeError
 		switch {
 		case errors.As(e, &se):
-			field := where
-			if ptr := se.JSONPointer(); len(ptr) > 0 {
-				field += "." + strings.Join(ptr, ".")
-			}
-			out = append(out, domain.FieldError{Field: field, Message: reasonText(se.Reason)})
+			out = append(out, schemaFields(where, se)...)
 		case errors.As(e, &syn), errors.As(e, &ute):
 			out = append(out, domain.FieldError{Field: where, Message: "is not valid JSON"})
 		case errors.As(e, &pe):
@@ -120,6 +116,30 @@ func requestErrorFields(re *openapi3filter.RequestError) []domain.FieldError {
 		}
 	}
 	return out
+}
+
+// schemaFields lists the fields a schema error is about. The error of a
+// composed schema (allOf) carries the errors of its parts as its origin;
+// their paths already start at the validated value.
+func schemaFields(where string, se *openapi3.SchemaError) []domain.FieldError {
+	var parts openapi3.MultiError
+	if se.Origin != nil && errors.As(se.Origin, &parts) {
+		var out []domain.FieldError
+		for _, o := range flatten(parts) {
+			var inner *openapi3.SchemaError
+			if errors.As(o, &inner) {
+				out = append(out, schemaFields(where, inner)...)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	field := where
+	if ptr := se.JSONPointer(); len(ptr) > 0 {
+		field += "." + strings.Join(ptr, ".")
+	}
+	return []domain.FieldError{{Field: field, Message: reasonText(se.Reason)}}
 }
 
 func joinPath(path []any) string {

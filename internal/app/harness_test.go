@@ -1,0 +1,247 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/app"
+	"github.com/cdp-gateway/cdp-gateway/internal/config"
+	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
+)
+
+// API keys of the test gateway, besides the sandbox's sk_sandbox_demo.
+const (
+	keyAll       = sandbox.APIKey       // every tenant, every scope
+	keyReader    = "sk_test_reader"     // read, demo-linkflow
+	keyWriter    = "sk_test_writer"     // read+write, demo-linkflow
+	keyOther     = "sk_test_other"      // read+write+admin, demo-switch only
+	keyAdminOnly = "sk_test_admin_only" // admin, every tenant
+	tenantLF     = sandbox.TenantLinkflow
+	tenantSwitch = sandbox.TenantSwitch
+	tenantMeihua = sandbox.TenantMeihua
+	problemJSON  = "application/problem+json"
+	simAppSecret = "sandbox-linkflow-secret"
+	simAppKey    = "sandbox-linkflow-key"
+)
+
+// env is a gateway served over real HTTP in front of the sandbox's
+// simulators, with its JSON logs captured.
+type env struct {
+	t    *testing.T
+	url  string
+	sb   *sandbox.Sandbox
+	sim  *linkflowtest.Server // demo-linkflow's simulator
+	logs *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newEnv starts a sandbox and a gateway in front of it; edit changes the
+// configuration before the gateway is built.
+func newEnv(t *testing.T, edit ...func(*config.Config)) *env {
+	t.Helper()
+	sb, err := sandbox.Start(sandbox.Options{Contacts: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	cfg := sb.Config
+	cfg.APIKeys = append(cfg.APIKeys,
+		key("reader", keyReader, []string{"read"}, tenantLF),
+		key("writer", keyWriter, []string{"read", "write"}, tenantLF),
+		key("other", keyOther, []string{"read", "write", "admin"}, tenantSwitch),
+		key("admin-only", keyAdminOnly, []string{"admin"}, "*"),
+	)
+	for _, f := range edit {
+		f(cfg)
+	}
+	logs := &syncBuffer{}
+	a, err := app.New(context.Background(), cfg, app.Options{Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	return &env{t: t, url: srv.URL, sb: sb, sim: sb.Linkflow[tenantLF], logs: logs}
+}
+
+func key(name, raw string, scopes []string, tenants ...string) config.APIKey {
+	return config.APIKey{Name: name, SHA256: sha256Sum(raw), Scopes: scopes, Tenants: tenants}
+}
+
+// resp is a gateway answer.
+type resp struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body as an object.
+func (r resp) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body is not a JSON object (%v): %s", err, r.Body)
+	}
+	return m
+}
+
+// problem checks r is a problem with this status and code and returns it.
+func (r resp) problem(t *testing.T, status int, code string) map[string]any {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != problemJSON {
+		t.Fatalf("Content-Type = %q, want %s", ct, problemJSON)
+	}
+	p := r.JSON(t)
+	if p["code"] != code {
+		t.Fatalf("code = %v, want %s; body %s", p["code"], code, r.Body)
+	}
+	if p["status"] != float64(status) || p["type"] == "" || p["title"] == "" || p["request_id"] != r.Header.Get("X-Request-Id") {
+		t.Fatalf("incomplete problem: %s", r.Body)
+	}
+	return p
+}
+
+// req is one call to the gateway.
+type req struct {
+	method  string
+	path    string
+	key     string
+	tenant  string
+	body    any // JSON-encoded; a string or []byte is sent as is
+	headers map[string]string
+}
+
+func (e *env) do(r req) resp {
+	e.t.Helper()
+	var body io.Reader
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		body = bytes.NewReader(data)
+	}
+	hr, err := http.NewRequest(r.method, e.url+r.path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if r.key != "" {
+		hr.Header.Set("Authorization", "Bearer "+r.key)
+	}
+	if r.tenant != "" {
+		hr.Header.Set("X-Tenant-ID", r.tenant)
+	}
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range r.headers {
+		hr.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp{Status: res.StatusCode, Header: res.Header, Body: data}
+}
+
+// get is a GET as sk_sandbox_demo on demo-linkflow.
+func (e *env) get(path string) resp {
+	e.t.Helper()
+	return e.do(req{method: http.MethodGet, path: path, key: keyAll, tenant: tenantLF})
+}
+
+// send is a write as sk_sandbox_demo on demo-linkflow.
+func (e *env) send(method, path string, body any) resp {
+	e.t.Helper()
+	return e.do(req{method: method, path: path, key: keyAll, tenant: tenantLF, body: body})
+}
+
+// ok checks the status and decodes the JSON object.
+func (r resp) ok(t *testing.T, status int) map[string]any {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); status != http.StatusNoContent && ct != "application/json" {
+		t.Fatalf("Content-Type = %q", ct)
+	}
+	if status == http.StatusNoContent {
+		return nil
+	}
+	return r.JSON(t)
+}
+
+// collect pages through a list endpoint and returns every item's id.
+func (e *env) collect(path string, limit int) []string {
+	e.t.Helper()
+	var ids []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 1000 {
+			e.t.Fatal("paging does not end")
+		}
+		p := path + sep(path) + "limit=" + itoa(limit)
+		if cursor != "" {
+			p += "&cursor=" + cursor
+		}
+		page := e.get(p).ok(e.t, http.StatusOK)
+		data := page["data"].([]any)
+		if len(data) > limit {
+			e.t.Fatalf("%s: page of %d items exceeds limit %d", path, len(data), limit)
+		}
+		for _, it := range data {
+			ids = append(ids, it.(map[string]any)["id"].(string))
+		}
+		next, _ := page["next_cursor"].(string)
+		if next == "" {
+			return ids
+		}
+		cursor = next
+	}
+}
+
+func sep(path string) string {
+	if strings.Contains(path, "?") {
+		return "&"
+	}
+	return "?"
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// TestSandboxServesAndShutsDown runs the command as `make run` does, calls
+// the curl line it prints, then stops it the way SIGTERM does.
+func TestSandboxServesAndShutsDown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--sandbox", "--addr", "127.0.0.1:0"}, stdout, stderr) }()
+
+	var base string
+	re := regexp.MustCompile(`sandbox on (http://127\.0\.0\.1:\d+)`)
+	for deadline := time.Now().Add(10 * time.Second); base == ""; time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner; stdout %q stderr %q", stdout.String(), stderr.String())
+		}
+	}
+	if !strings.Contains(stdout.String(), "curl -H 'Authorization: Bearer sk_sandbox_demo' -H 'X-Tenant-ID: demo-linkflow' '"+base+"/v1/contacts?limit=5'") {
+		t.Fatalf("banner lacks a working curl line: %s", stdout.String())
+	}
+	req, _ := http.NewRequest("GET", base+"/v1/contacts?limit=5", nil)
+	req.Header.Set("Authorization", "Bearer sk_sandbox_demo")
+	req.Header.Set("X-Tenant-ID", "demo-linkflow")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Data       []map[string]any `json:"data"`
+		NextCursor *string          `json:"next_cursor"`
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err := json.Unmarshal(body, &page); err != nil || res.StatusCode != 200 || len(page.Data) != 5 || page.NextCursor == nil {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(35 * time.Second):
+		t.Fatal("no graceful shutdown")
+	}
+	if !strings.Contains(stderr.String(), `"msg":"shutting down"`) {
+		t.Fatalf("logs: %s", stderr.String())
+	}
+}
+
+func TestRunNeedsConfiguration(t *testing.T) {
+	t.Setenv("CDP_GATEWAY_CONFIG", "")
+	err := run(context.Background(), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--sandbox") {
+		t.Fatalf("err = %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(bad, []byte("tenants: []\napi_keys: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"--config", bad}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "cursor_secret: is required") || !strings.Contains(err.Error(), "tenants: must list") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := run(context.Background(), []string{"--log-level", "loud", "--sandbox"}, io.Discard, io.Discard); err == nil {
+		t.Fatal("bad log level accepted")
+	}
+}

@@ -1,0 +1,162 @@
+package vendorhttp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+func TestTokensSingleFlightAndReuse(t *testing.T) {
+	tokens := NewTokens()
+	var fetches atomic.Int32
+	release := make(chan struct{})
+	fetch := func(context.Context) (Token, error) {
+		fetches.Add(1)
+		<-release
+		return Token{Value: "t1", Expires: time.Now().Add(time.Hour)}, nil
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if tok, err := tokens.Get(context.Background(), "k", fetch); err != nil || tok.Value != "t1" {
+				t.Errorf("Get = %v %v", tok, err)
+			}
+		}()
+	}
+	time.Sleep(10 * time.Millisecond) // let the callers pile up on the one fetch
+	close(release)
+	wg.Wait()
+	if n := fetches.Load(); n != 1 {
+		t.Fatalf("%d fetches for 200 concurrent misses", n)
+	}
+	if _, err := tokens.Get(context.Background(), "k", fetch); err != nil || fetches.Load() != 1 {
+		t.Fatal("cached token not reused")
+	}
+	if _, err := tokens.Get(context.Background(), "other", fetch); err != nil || fetches.Load() != 2 {
+		t.Fatal("keys share a token")
+	}
+}
+
+func TestTokensExpiryMarginAndInvalidate(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tokens := NewTokens()
+	tokens.now = func() time.Time { return now }
+	n := 0
+	fetch := func(context.Context) (Token, error) {
+		n++
+		return Token{Value: "t" + string(rune('0'+n)), Expires: now.Add(10 * time.Minute)}, nil
+	}
+	tok, _ := tokens.Get(context.Background(), "k", fetch)
+	now = now.Add(10*time.Minute - TokenMargin - time.Second)
+	if again, _ := tokens.Get(context.Background(), "k", fetch); again != tok {
+		t.Fatal("token replaced before its margin")
+	}
+	now = now.Add(2 * time.Second)
+	fresh, _ := tokens.Get(context.Background(), "k", fetch)
+	if fresh == tok {
+		t.Fatal("token kept inside its expiry margin")
+	}
+	tokens.Invalidate("k", tok.Value) // stale value: the fresh token stays
+	if again, _ := tokens.Get(context.Background(), "k", fetch); again != fresh {
+		t.Fatal("invalidating an old value dropped the current token")
+	}
+	tokens.Invalidate("k", fresh.Value)
+	if again, _ := tokens.Get(context.Background(), "k", fetch); again == fresh {
+		t.Fatal("invalidated token still served")
+	}
+}
+
+func TestTokensCallerCancellation(t *testing.T) {
+	tokens := NewTokens()
+	block := make(chan struct{})
+	defer close(block)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := tokens.Get(ctx, "k", func(context.Context) (Token, error) { <-block; return Token{}, nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	failing := func(context.Context) (Token, error) { return Token{}, errors.New("refused") }
+	if _, err := tokens.Get(context.Background(), "bad", failing); err == nil {
+		t.Fatal("fetch error swallowed")
+	}
+}
+
+func TestClientClassifiesFailures(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/slow":
+			select {
+			case <-time.After(2 * time.Second):
+			case <-r.Context().Done():
+			}
+		case "/html":
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<html>internal</html>"))
+		case "/json":
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			_, _ = w.Write([]byte(`{"a":1}`))
+		case "/truncated":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"a":`))
+		}
+	}))
+	defer srv.Close()
+	c := &Client{Vendor: domain.Linkflow, Timeout: 100 * time.Millisecond}
+	get := func(ctx context.Context, path string) (*Response, error) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+path+"?token=secret-query-token", nil)
+		return c.Do(req)
+	}
+	var ve *domain.VendorError
+	if _, err := get(context.Background(), "/slow"); !errors.As(err, &ve) || ve.Kind != domain.VendorTimeout || strings.Contains(err.Error(), "secret-query-token") {
+		t.Fatalf("slow: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := get(ctx, "/slow"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	var out map[string]any
+	r, err := get(context.Background(), "/json")
+	if err != nil || r.Decode(domain.Linkflow, &out) != nil || out["a"] != float64(1) {
+		t.Fatalf("json: %v %v", err, out)
+	}
+	r, _ = get(context.Background(), "/html")
+	if err := r.Decode(domain.Linkflow, &out); !errors.As(err, &ve) || ve.Kind != domain.VendorBadResponse || strings.Contains(err.Error(), "internal") {
+		t.Fatalf("html: %v", err)
+	}
+	r, _ = get(context.Background(), "/truncated")
+	if err := r.Decode(domain.Linkflow, &out); !errors.As(err, &ve) || ve.Kind != domain.VendorBadResponse {
+		t.Fatalf("truncated: %v", err)
+	}
+	srv.Close()
+	if _, err := get(context.Background(), "/json"); !errors.As(err, &ve) || ve.Kind != domain.VendorUnavailable || strings.Contains(err.Error(), "secret-query-token") {
+		t.Fatalf("closed: %v", err)
+	}
+}
+
+func TestStatusKindAndRetryAfter(t *testing.T) {
+	for status, want := range map[int]domain.VendorErrorKind{401: domain.VendorAuth, 403: domain.VendorAuth, 404: domain.VendorNotFound,
+		429: domain.VendorRateLimited, 504: domain.VendorTimeout, 500: domain.VendorUnavailable, 503: domain.VendorUnavailable, 400: domain.VendorUnknown} {
+		if got := StatusKind(status); got != want {
+			t.Errorf("StatusKind(%d) = %v, want %v", status, got, want)
+		}
+	}
+	h := http.Header{}
+	for v, want := range map[string]time.Duration{"7": 7 * time.Second, "": 0, "-1": 0, "soon": 0} {
+		h.Set("Retry-After", v)
+		if got := RetryAfter(h); got != want {
+			t.Errorf("RetryAfter(%q) = %v", v, got)
+		}
+	}
+}

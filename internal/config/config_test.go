@@ -1,0 +1,206 @@
+package config_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/config"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+func env(vars map[string]string) config.Env {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+var goodEnv = env(map[string]string{
+	"CDP_CURSOR_SECRET":     strings.Repeat("s", 32),
+	"ACME_LINKFLOW_APP_KEY": "env-app-key",
+})
+
+func TestParseExample(t *testing.T) {
+	data, err := os.ReadFile("testdata/tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(data, goodEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "0.0.0.0:8080" || cfg.MaxBodyBytes != 4<<20 || len(cfg.APIKeys) != 2 || len(cfg.Tenants) != 1 {
+		t.Fatalf("cfg = %+v", cfg)
+	}
+	c := cfg.Tenants[0].Connections[0]
+	if c.Vendor != domain.Linkflow || c.Timeout != 10*time.Second || c.CDPBaseURL != "https://cdp-api.linkflowtech.com" {
+		t.Fatalf("connection = %+v", c)
+	}
+	if c.Credentials["app_key"].Value() != "env-app-key" || c.Credentials["app_secret"].Value() != "file-secret-value" {
+		t.Fatal("secrets not resolved (the file's trailing newline must be dropped)")
+	}
+	if cfg.Tenants[0].Vendor != domain.Linkflow || cfg.APIKeys[1].Tenants[0] != "*" {
+		t.Fatalf("cfg = %+v", cfg)
+	}
+}
+
+// TestSecretsDoNotPrint: a config printed or marshalled by mistake shows
+// no secret.
+func TestSecretsDoNotPrint(t *testing.T) {
+	data, _ := os.ReadFile("testdata/tenants.yaml")
+	cfg, err := config.Parse(data, goodEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(cfg)
+	for _, out := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", *cfg), string(js)} {
+		for _, s := range []string{"env-app-key", "file-secret-value", strings.Repeat("s", 32)} {
+			if strings.Contains(out, s) {
+				t.Fatalf("secret printed: %s", out)
+			}
+		}
+	}
+}
+
+// TestEveryProblemReported: a file with many mistakes reports each, with
+// its path, in one error.
+func TestEveryProblemReported(t *testing.T) {
+	bad := `
+cursor_secret: inline-secret
+max_body_bytes: -1
+api_keys:
+  - name: a
+    sha256: nothex
+    scopes: [read, fly]
+    tenants: [acme, ghost]
+  - name: a
+    sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b
+    scopes: []
+    tenants: []
+tenants:
+  - id: Acme_Corp
+    vendor: linkflow
+    connections:
+      linkflow:
+        base_url: ftp://x
+        timeout: forever
+        credentials:
+          app_key: plain-text-key
+          extra: {env: X}
+  - id: acme
+    vendor: meihua
+    connections:
+      meihua:
+        credentials: {}
+      oracle: {}
+  - id: acme
+    vendor: nosuch
+    connections: {}
+`
+	_, err := config.Parse([]byte(bad), env(nil))
+	var ce *config.Error
+	if err == nil || !asConfigErr(err, &ce) {
+		t.Fatalf("err = %v", err)
+	}
+	want := []string{
+		"cursor_secret: must be a reference",
+		"max_body_bytes: must not be negative",
+		"api_keys[0].sha256: must be the 64 hex characters",
+		"api_keys[0].scopes[1]: unknown scope \"fly\"",
+		"api_keys[0].tenants[1]: unknown tenant \"ghost\"",
+		"api_keys[1].name: key name a is used twice",
+		"api_keys[1].scopes: must list at least one",
+		"api_keys[1].tenants: must list the tenants",
+		"tenants[0].id: must be 1-63 lower-case",
+		"tenants[0].connections.linkflow.base_url: must be an http(s) URL",
+		"tenants[0].connections.linkflow.timeout: must be a duration",
+		"tenants[0].connections.linkflow.credentials.app_key: must be a reference",
+		"tenants[0].connections.linkflow.credentials.app_secret: is required",
+		"tenants[0].connections.linkflow.credentials.extra: is not a linkflow credential",
+		"tenants[1].connections.meihua: this build has no meihua adapter yet",
+		"tenants[1].connections.oracle: unknown vendor",
+		"tenants[2].id: tenant acme is listed twice",
+		"tenants[2].connections: must configure at least one",
+		"tenants[2].vendor: unknown vendor \"nosuch\"",
+	}
+	msg := err.Error()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("missing problem %q in:\n%s", w, msg)
+		}
+	}
+	if strings.Contains(msg, "plain-text-key") || strings.Contains(msg, "inline-secret") {
+		t.Fatalf("an inline secret was echoed: %s", msg)
+	}
+}
+
+func asConfigErr(err error, target **config.Error) bool {
+	ce, ok := err.(*config.Error)
+	*target = ce
+	return ok
+}
+
+func TestSecretReferences(t *testing.T) {
+	base := func(ref string) string {
+		return `
+cursor_secret: ` + ref + `
+api_keys: [{name: k, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
+tenants:
+  - id: t
+    vendor: linkflow
+    connections:
+      linkflow:
+        credentials: {app_key: {env: K}, app_secret: {env: S}}
+`
+	}
+	vars := env(map[string]string{"K": "k", "S": "s", "SHORT": "short", "LONG": strings.Repeat("x", 40), "EMPTY": ""})
+	cases := []struct {
+		ref, want string
+	}{
+		{"{env: LONG}", ""},
+		{"{env: MISSING}", "environment variable MISSING is not set"},
+		{"{env: EMPTY}", "environment variable EMPTY is not set"},
+		{"{env: SHORT}", "must be at least 32 bytes"},
+		{"{file: testdata/nope}", "cannot read secret file testdata/nope"},
+		{"{env: LONG, file: x}", "exactly one of env or file"},
+		{"{}", "exactly one of env or file"},
+	}
+	for _, c := range cases {
+		t.Run(c.ref, func(t *testing.T) {
+			_, err := config.Parse([]byte(base(c.ref)), vars)
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+	t.Run("unknown key", func(t *testing.T) {
+		_, err := config.Parse([]byte(base("{env: LONG}")+"surprise: 1\n"), vars)
+		if err == nil || !strings.Contains(err.Error(), "surprise") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("no cursor secret", func(t *testing.T) {
+		_, err := config.Parse([]byte(strings.Replace(base("{env: LONG}"), "cursor_secret: {env: LONG}\n", "", 1)), vars)
+		if err == nil || !strings.Contains(err.Error(), "cursor_secret: is required") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestLoad(t *testing.T) {
+	t.Setenv("CDP_CURSOR_SECRET", strings.Repeat("z", 32))
+	t.Setenv("ACME_LINKFLOW_APP_KEY", "k")
+	if _, err := config.Load("testdata/tenants.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.Load("testdata/missing.yaml"); err == nil {
+		t.Fatal("missing file accepted")
+	}
+}

@@ -235,7 +235,7 @@ func sendProblem(w http.ResponseWriter, r *http.Request, p *problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(out.Status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(append(body, '\n'))
 }
 
 // Error lets a problem travel as an error (from the authentication callback).

@@ -21,9 +21,10 @@ type BindingStore interface {
 	Binding(ctx context.Context, tenant string) (Binding, error)
 	// Seed sets the tenant's binding to v at version 1 unless it has one.
 	Seed(ctx context.Context, tenant string, v Vendor) error
-	// Switch makes v the tenant's vendor and bumps the version; it reports
-	// changed=false (and keeps the version) when v is already current.
-	Switch(ctx context.Context, tenant string, v Vendor) (b Binding, changed bool, err error)
+	// Switch makes v the tenant's vendor and bumps the version, atomically,
+	// and returns the binding it replaced and the new one. When v is already
+	// current nothing changes and from == to.
+	Switch(ctx context.Context, tenant string, v Vendor) (from, to Binding, err error)
 }
 
 // MemoryBindings is an in-process BindingStore.
@@ -35,7 +36,11 @@ type MemoryBindings struct {
 
 // NewMemoryBindings returns an empty in-process binding store.
 func NewMemoryBindings() *MemoryBindings {
-	return &MemoryBindings{m: make(map[string]Binding), now: time.Now}
+	return newMemoryBindings(time.Now)
+}
+
+func newMemoryBindings(now func() time.Time) *MemoryBindings {
+	return &MemoryBindings{m: make(map[string]Binding), now: now}
 }
 
 // Binding implements BindingStore.
@@ -60,17 +65,17 @@ func (s *MemoryBindings) Seed(_ context.Context, tenant string, v Vendor) error 
 }
 
 // Switch implements BindingStore.
-func (s *MemoryBindings) Switch(_ context.Context, tenant string, v Vendor) (Binding, bool, error) {
+func (s *MemoryBindings) Switch(_ context.Context, tenant string, v Vendor) (Binding, Binding, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.m[tenant]
+	from, ok := s.m[tenant]
 	if !ok {
-		return Binding{}, false, ErrTenantUnknown
+		return Binding{}, Binding{}, ErrTenantUnknown
 	}
-	if b.Vendor == v {
-		return b, false, nil
+	if from.Vendor == v {
+		return from, from, nil
 	}
-	b = Binding{Tenant: tenant, Vendor: v, Version: b.Version + 1, UpdatedAt: s.now().UTC()}
-	s.m[tenant] = b
-	return b, true, nil
+	to := Binding{Tenant: tenant, Vendor: v, Version: from.Version + 1, UpdatedAt: s.now().UTC()}
+	s.m[tenant] = to
+	return from, to, nil
 }

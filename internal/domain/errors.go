@@ -170,10 +170,14 @@ func SafeDetail(err error) string {
 	)
 	switch {
 	case errors.As(err, &ve):
-		if ve.Code != "" {
-			return ve.Detail + " (" + string(ve.Vendor) + " " + ve.Code + ")"
+		d := ve.Detail
+		if d == "" {
+			d = string(ve.Vendor) + " call failed"
 		}
-		return ve.Detail
+		if ve.Code != "" {
+			return d + " (" + string(ve.Vendor) + " " + ve.Code + ")"
+		}
+		return d
 	case errors.As(err, &val):
 		return val.Error()
 	case errors.As(err, &ue):

@@ -1,6 +1,13 @@
 package domain
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
+
+// nativeID is what a vendor's own id may hold. It keeps ids safe to put
+// into a vendor URL path or query.
+var nativeID = regexp.MustCompile(`^[A-Za-z0-9._~:@+=-]{1,200}$`)
 
 // FormatID returns the canonical id of a vendor's own id: "lf_2865".
 func FormatID(v Vendor, native string) string {
@@ -25,6 +32,9 @@ func ParseID(field, id string, want Vendor) (string, error) {
 	}
 	if v != want {
 		return "", &IDMismatchError{ID: id, IDVendor: v, TenantVendor: want}
+	}
+	if !nativeID.MatchString(native) {
+		return "", Invalid(field, "holds characters no vendor id has")
 	}
 	return native, nil
 }

@@ -204,11 +204,21 @@ type ContactPatch struct {
 }
 
 // Empty reports whether the patch changes nothing.
-func (p ContactPatch) Empty() bool { return len(p.Set) == 0 && len(p.CustomFields) == 0 }
+func (p ContactPatch) Empty() bool {
+	for _, on := range p.Set {
+		if on {
+			return false
+		}
+	}
+	return len(p.CustomFields) == 0
+}
 
-// Apply writes the patch onto c.
+// Apply writes the patch onto c. A field mapped to false in Set is not set.
 func (p ContactPatch) Apply(c *Contact) {
-	for f := range p.Set {
+	for f, on := range p.Set {
+		if !on {
+			continue
+		}
 		switch f {
 		case FieldGender:
 			c.Gender = p.Values.Gender

@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,8 +53,11 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 		cursors:  NewCursors(cfg.CursorSecret, cfg.Now),
 		log:      cfg.Logger,
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if s.bindings == nil {
-		s.bindings = NewMemoryBindings()
+		s.bindings = newMemoryBindings(cfg.Now)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -62,11 +66,19 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 		if _, dup := s.tenants[t.ID]; dup {
 			return nil, fmt.Errorf("tenant %s configured twice", t.ID)
 		}
+		if !t.Initial.Valid() {
+			return nil, fmt.Errorf("tenant %s starts on unknown vendor %q", t.ID, t.Initial)
+		}
 		if _, ok := t.Connections[t.Initial]; !ok {
 			return nil, fmt.Errorf("tenant %s starts on %s but has no %s connection", t.ID, t.Initial, t.Initial)
 		}
 		for v, c := range t.Connections {
-			if c.Vendor() != v {
+			switch {
+			case !v.Valid():
+				return nil, fmt.Errorf("tenant %s: unknown vendor %q", t.ID, v)
+			case c == nil:
+				return nil, fmt.Errorf("tenant %s: no adapter for its %s connection", t.ID, v)
+			case c.Vendor() != v:
 				return nil, fmt.Errorf("tenant %s: connection listed as %s is a %s adapter", t.ID, v, c.Vendor())
 			}
 		}
@@ -185,10 +197,22 @@ func (s *Service) ListContacts(ctx context.Context, t Target, f ContactFilter, o
 	if q.UpdatedSince != nil {
 		since = q.UpdatedSince.UTC().Format(time.RFC3339Nano)
 	}
-	filter := strings.Join([]string{q.Q, q.Email, q.Phone, q.GroupID, q.TagID, since}, "\x00")
+	filter := filterKey(q.Q, q.Email, q.Phone, q.GroupID, q.TagID, since)
 	return list(s, t, OpListContacts, filter, o, func(p PageRequest) (Page[Contact], error) {
 		return l.ListContacts(ctx, q, p)
 	}, canonContact)
+}
+
+// filterKey joins filter values so that different value lists never give
+// the same key.
+func filterKey(values ...string) string {
+	var b strings.Builder
+	for _, v := range values {
+		b.WriteString(strconv.Itoa(len(v)))
+		b.WriteByte(':')
+		b.WriteString(v)
+	}
+	return b.String()
 }
 
 // GetContact reads one contact.
@@ -263,8 +287,10 @@ const MaxBatch = 1000
 // BatchUpsertContacts upserts items in the vendor's chunk size and returns
 // one result per item, in input order. A failed chunk marks its items
 // failed and does not stop the others. A failure that concerns the whole
-// call (authentication, an unreachable vendor, cancellation) before
-// anything was written is returned as the call's error.
+// call (authentication, an unreachable vendor, a spent quota,
+// cancellation) is returned as the call's error when nothing was written;
+// after something was written it marks every remaining item failed without
+// calling the vendor again.
 func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []ContactInput, mode OnConflict) ([]BatchItemResult, error) {
 	b, err := port[ContactBatchUpserter](t.conn, OpBatchUpsertContacts)
 	if err != nil {
@@ -277,32 +303,58 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []Con
 		mode = OnConflictMerge
 	}
 	size := max(b.BatchSize(), 1)
-	results := make([]BatchItemResult, 0, len(items))
+	results := make([]BatchItemResult, len(items))
+	var stop error // a whole-call failure after something was written
 	for start := 0; start < len(items); start += size {
 		end := min(start+size, len(items))
-		chunk, err := b.BatchUpsertContacts(ctx, items[start:end], mode)
-		if err != nil {
-			if wholeCallError(err) && !anyWritten(results) {
-				return nil, err
-			}
-			for i := start; i < end; i++ {
-				results = append(results, BatchItemResult{Index: i, Status: BatchFailed, Err: err})
-			}
+		if stop != nil {
+			failItems(results, start, end, stop)
 			continue
 		}
+		chunk, err := b.BatchUpsertContacts(ctx, items[start:end:end], mode)
+		if err != nil {
+			if wholeCallError(err) {
+				if !anyWritten(results[:start]) {
+					return nil, err
+				}
+				stop = err
+			}
+			failItems(results, start, end, err)
+			continue
+		}
+		// Trust nothing about the adapter's answer but what it says per
+		// index: an item it does not answer for is reported failed.
+		seen := make([]bool, end-start)
 		for _, r := range chunk {
+			if r.Index < 0 || r.Index >= end-start || seen[r.Index] {
+				continue
+			}
+			seen[r.Index] = true
 			r.Index += start
 			r.ID = FormatID(t.Vendor, r.ID)
-			results = append(results, r)
+			results[r.Index] = r
+		}
+		for i, ok := range seen {
+			if !ok {
+				results[start+i] = BatchItemResult{Index: start + i, Status: BatchFailed, Err: errNoItemResult}
+			}
 		}
 	}
-	sort.SliceStable(results, func(i, j int) bool { return results[i].Index < results[j].Index })
 	return results, nil
+}
+
+// errNoItemResult marks a batch item the adapter gave no result for.
+var errNoItemResult = errors.New("the vendor adapter reported no result for this item")
+
+func failItems(results []BatchItemResult, start, end int, err error) {
+	for i := start; i < end; i++ {
+		results[i] = BatchItemResult{Index: i, Status: BatchFailed, Err: err}
+	}
 }
 
 func anyWritten(rs []BatchItemResult) bool {
 	for _, r := range rs {
-		if r.Status != BatchFailed {
+		if r.Status != BatchFailed && r.Status != "" {
 			return true
 		}
 	}
@@ -636,7 +688,8 @@ func (s *Service) changeMembers(ctx context.Context, t Target, groupID string, c
 	size = max(size, 1)
 	out := MemberChange{Succeeded: []string{}, Failed: []MemberFailure{}}
 	for start := 0; start < len(ids); start += size {
-		res, err := change(ctx, group, ids[start:min(start+size, len(ids))])
+		end := min(start+size, len(ids))
+		res, err := change(ctx, group, ids[start:end:end])
 		if err != nil {
 			if start == 0 {
 				return MemberChange{}, err
@@ -698,6 +751,11 @@ func (s *Service) Passthrough(ctx context.Context, t Target, req PassthroughRequ
 		return PassthroughResponse{}, Invalid("body.path", err.Error())
 	}
 	req.Path = clean
+	switch req.Method {
+	case "GET", "POST", "PUT", "PATCH", "DELETE":
+	default:
+		return PassthroughResponse{}, Invalid("body.method", "must be GET, POST, PUT, PATCH or DELETE")
+	}
 	if req.Method == "GET" && len(req.Body) > 0 && string(req.Body) != "null" {
 		return PassthroughResponse{}, Invalid("body.body", "is not allowed with GET")
 	}
@@ -715,8 +773,8 @@ func CleanRelativePath(p string) (string, error) {
 	switch {
 	case !strings.HasPrefix(dec, "/") || strings.HasPrefix(dec, "//"):
 		return "", errors.New("must be a path starting with a single /")
-	case strings.ContainsAny(dec, "\\?#") || strings.Contains(dec, "://"):
-		return "", errors.New("must be a plain path without scheme, host, query or fragment")
+	case strings.ContainsAny(dec, "\\?#%") || strings.Contains(dec, "://"):
+		return "", errors.New("must be a plain path without scheme, host, query, fragment or double escapes")
 	case strings.IndexFunc(dec, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
 		return "", errors.New("must not contain control characters")
 	}
@@ -737,11 +795,11 @@ type TenantInfo struct {
 	Vendors []Vendor // vendors with a configured connection
 }
 
-// Tenants lists the tenants for which allowed returns true.
+// Tenants lists the tenants for which allowed returns true (all when nil).
 func (s *Service) Tenants(ctx context.Context, allowed func(string) bool) ([]TenantInfo, error) {
 	out := []TenantInfo{}
 	for _, id := range s.order {
-		if !allowed(id) {
+		if allowed != nil && !allowed(id) {
 			continue
 		}
 		ti, err := s.Tenant(ctx, id)
@@ -786,26 +844,22 @@ func (s *Service) SwitchVendor(ctx context.Context, tenant string, v Vendor, act
 	if _, ok := t.Connections[v]; !ok {
 		return TenantInfo{}, &VendorNotConfiguredError{Tenant: tenant, Vendor: v}
 	}
-	before, err := s.bindings.Binding(ctx, tenant)
+	from, to, err := s.bindings.Switch(ctx, tenant, v)
 	if err != nil {
 		return TenantInfo{}, err
 	}
-	b, changed, err := s.bindings.Switch(ctx, tenant, v)
-	if err != nil {
-		return TenantInfo{}, err
-	}
-	if changed {
+	if from.Version != to.Version {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "tenant vendor switched",
 			slog.String("audit", "tenant.switch_vendor"),
 			slog.String("actor", actor),
 			slog.String("tenant", tenant),
-			slog.String("from", string(before.Vendor)),
-			slog.String("to", string(b.Vendor)),
-			slog.Int64("binding_version", b.Version),
+			slog.String("from", string(from.Vendor)),
+			slog.String("to", string(to.Vendor)),
+			slog.Int64("binding_version", to.Version),
 			slog.String("reason", reason),
-			slog.Time("at", b.UpdatedAt))
+			slog.Time("at", to.UpdatedAt))
 	}
-	return TenantInfo{Binding: b, Vendors: connectedVendors(t)}, nil
+	return TenantInfo{Binding: to, Vendors: connectedVendors(t)}, nil
 }
 
 // Canonicalisation: adapters return vendor ids; callers see prefixed ones.

@@ -1,0 +1,116 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// Internal tests: the store's clock is unexported, and expiry cannot be
+// tested in real time.
+
+// testClock is a settable clock; these tests are not parallel within one
+// store, so it needs no lock.
+type testClock struct{ t time.Time }
+
+func (c *testClock) now() time.Time { return c.t }
+
+func newClockedIdempotency() (*MemoryIdempotency, *testClock) {
+	c := &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	s := NewMemoryIdempotency()
+	s.now = c.now
+	return s, c
+}
+
+func TestMemoryIdempotencyTTL(t *testing.T) {
+	t.Parallel()
+	if IdempotencyTTL != 24*time.Hour {
+		t.Fatalf("IdempotencyTTL = %v, the API promises 24h", IdempotencyTTL)
+	}
+	if s := NewMemoryIdempotency(); s.ttl != IdempotencyTTL {
+		t.Fatalf("ttl = %v, want IdempotencyTTL", s.ttl)
+	}
+}
+
+func TestMemoryIdempotencyExpiry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	resp := IdempotentResponse{Status: 200, Body: []byte(`{}`)}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s *MemoryIdempotency, c *testClock)
+	}{
+		{"completed record is replayed until 24h, then forgotten", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
+			mustClaim(t, s, "k", "fp1")
+			c.t = c.t.Add(time.Hour)
+			if err := s.Complete(ctx, "k", resp); err != nil {
+				t.Fatal(err)
+			}
+			// 24h run from completion, not from the claim.
+			c.t = c.t.Add(IdempotencyTTL - time.Minute)
+			if got, err := s.Begin(ctx, "k", "fp1"); err != nil || got == nil {
+				t.Fatalf("before expiry: %v, %v; want the stored response", got, err)
+			}
+			c.t = c.t.Add(2 * time.Minute)
+			// After expiry even another body may use the key.
+			mustClaim(t, s, "k", "fp2")
+		}},
+		{"abandoned claim expires", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
+			// An owner that crashed never calls Complete or Release; the
+			// key must not stay "in progress" forever.
+			mustClaim(t, s, "k", "fp1")
+			c.t = c.t.Add(IdempotencyTTL - time.Second)
+			if _, err := s.Begin(ctx, "k", "fp1"); !errors.Is(err, ErrIdempotencyInFlight) {
+				t.Fatalf("before expiry: %v, want in flight", err)
+			}
+			c.t = c.t.Add(2 * time.Second)
+			mustClaim(t, s, "k", "fp1")
+		}},
+		{"sweep drops expired records", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
+			for _, k := range []string{"a", "b", "c"} {
+				mustClaim(t, s, k, "fp")
+			}
+			c.t = c.t.Add(IdempotencyTTL + time.Minute)
+			mustClaim(t, s, "d", "fp")
+			if len(s.m) != 1 {
+				t.Fatalf("%d records kept, want only the fresh one", len(s.m))
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, c := newClockedIdempotency()
+			tt.run(t, s, c)
+		})
+	}
+}
+
+func mustClaim(t *testing.T, s *MemoryIdempotency, key, fp string) {
+	t.Helper()
+	got, err := s.Begin(context.Background(), key, fp)
+	if err != nil || got != nil {
+		t.Fatalf("Begin(%s, %s) = %v, %v; want a claim", key, fp, got, err)
+	}
+}
+
+func TestMemoryBindingsUpdatedAt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.FixedZone("CST", 8*3600))}
+	s := NewMemoryBindings()
+	s.now = c.now
+	if err := s.Seed(ctx, "acme", Linkflow); err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(time.Hour)
+	_, b, err := s.Switch(ctx, "acme", Meihua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stored in UTC so that replicas in other zones compare equal.
+	if !b.UpdatedAt.Equal(c.t) || b.UpdatedAt.Location() != time.UTC {
+		t.Fatalf("UpdatedAt = %v, want %v in UTC", b.UpdatedAt, c.t)
+	}
+}

@@ -140,10 +140,14 @@ func (a *Adapter) changedContacts(ctx context.Context, since time.Time, p domain
 	if err != nil {
 		return domain.Page[domain.Contact]{}, err
 	}
+	// Linkflow's lastUpdated has whole seconds: a contact updated within
+	// since's second, after since, reads as that second's start. Keep the
+	// whole second rather than lose it.
+	floor := since.Truncate(time.Second)
 	page := domain.Page[domain.Contact]{}
 	for _, id := range ids {
 		c, ok := found[id]
-		if ok && !c.UpdatedAt.Before(since) {
+		if ok && !c.UpdatedAt.Before(floor) {
 			page.Items = append(page.Items, c)
 		}
 	}

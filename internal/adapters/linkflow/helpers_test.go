@@ -1,0 +1,406 @@
+package linkflow_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+// Credentials distinctive enough that finding them in an error text means
+// they leaked.
+const (
+	appKey    = "lf-APPKEY-7c1e55aa"
+	appSecret = "lf-SECRET-9d4b2f0e"
+)
+
+// clock is the simulator's (and the adapter's) clock. It starts near the
+// real time because the adapter's token cache measures expiry with the real
+// clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// hit is one request as a mounted host saw it (after StripPrefix).
+type hit struct {
+	host, method, path, rawQuery, token string
+}
+
+// env is one simulator behind one httptest server, mounted under two
+// prefixes (one per Linkflow API family), and an adapter pointed at both.
+type env struct {
+	t     *testing.T
+	sim   *linkflowtest.Server
+	srv   *httptest.Server
+	clock *clock
+	ad    *linkflow.Adapter
+	cfg   linkflow.Config
+
+	mu         sync.Mutex
+	hits       []hit
+	tokens     map[string]bool // issued by /token or sent by the adapter
+	errs       []error
+	respHeader map[string]http.Header // path prefix -> headers added to the answer
+}
+
+type envConfig struct {
+	sim linkflowtest.Config
+	ad  linkflow.Config
+}
+
+// newEnv starts a simulator and an adapter. mods adjust either config
+// before they are used. At cleanup it checks that every request went to
+// the host of its API family and that no error seen by the test carries a
+// credential or token.
+func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
+	t.Helper()
+	e := &env{t: t, clock: newClock(), tokens: map[string]bool{}, respHeader: map[string]http.Header{}}
+	ec := envConfig{
+		sim: linkflowtest.Config{AppKey: appKey, AppSecret: appSecret, Now: e.clock.Now},
+		ad:  linkflow.Config{AppKey: appKey, AppSecret: appSecret, Now: e.clock.Now},
+	}
+	for _, m := range mods {
+		m(&ec)
+	}
+	e.sim = linkflowtest.New(ec.sim)
+	mux := http.NewServeMux()
+	mux.Handle("/guide/", http.StripPrefix("/guide", e.mount("guide")))
+	mux.Handle("/cdp/", http.StripPrefix("/cdp", e.mount("cdp")))
+	e.srv = httptest.NewServer(mux)
+	t.Cleanup(e.srv.Close)
+	if ec.ad.BaseURL == "" {
+		ec.ad.BaseURL = e.srv.URL + "/guide"
+	}
+	if ec.ad.CDPBaseURL == "" {
+		ec.ad.CDPBaseURL = e.srv.URL + "/cdp"
+	}
+	if ec.ad.HTTPClient == nil {
+		ec.ad.HTTPClient = e.srv.Client()
+	}
+	e.cfg = ec.ad
+	ad, err := linkflow.New(ec.ad)
+	if err != nil {
+		t.Fatalf("linkflow.New: %v", err)
+	}
+	e.ad = ad
+	t.Cleanup(e.checkHosts)
+	t.Cleanup(e.checkSecrets)
+	return e
+}
+
+// mount records what a host receives and serves it with the simulator.
+func (e *env) mount(host string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		tok := r.Header.Get("X-OpenApi-Token")
+		e.hits = append(e.hits, hit{host: host, method: r.Method, path: r.URL.Path, rawQuery: r.URL.RawQuery, token: tok})
+		if tok != "" {
+			e.tokens[tok] = true
+		}
+		for prefix, h := range e.respHeader {
+			if strings.HasPrefix(r.URL.Path, prefix) {
+				for k, v := range h {
+					w.Header()[k] = v
+				}
+			}
+		}
+		e.mu.Unlock()
+		if r.URL.Path != "/token" {
+			e.sim.ServeHTTP(w, r)
+			return
+		}
+		tw := &teeWriter{ResponseWriter: w}
+		e.sim.ServeHTTP(tw, r)
+		var body struct {
+			Token string `json:"token"`
+		}
+		if json.Unmarshal(tw.buf.Bytes(), &body) == nil && body.Token != "" {
+			e.mu.Lock()
+			e.tokens[body.Token] = true
+			e.mu.Unlock()
+		}
+	})
+}
+
+type teeWriter struct {
+	http.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (w *teeWriter) Write(b []byte) (int, error) {
+	w.buf.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+// addResponseHeader makes answers to paths starting with prefix carry a
+// header (the simulator's faults cannot set one).
+func (e *env) addResponseHeader(prefix, key, value string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.respHeader[prefix]
+	if h == nil {
+		h = http.Header{}
+		e.respHeader[prefix] = h
+	}
+	h.Set(key, value)
+}
+
+// cdpPath reports whether path belongs to the CDP API family.
+func cdpPath(path string) bool {
+	return strings.HasPrefix(path, "/open/") || path == "/v1/tags" || strings.HasPrefix(path, "/v1/tags/")
+}
+
+func (e *env) checkHosts() {
+	e.t.Helper()
+	for _, h := range e.Hits() {
+		want := "guide"
+		if cdpPath(h.path) {
+			want = "cdp"
+		}
+		if h.host != want {
+			e.t.Errorf("%s %s went to the %s host, want %s", h.method, h.path, h.host, want)
+		}
+	}
+}
+
+func (e *env) checkSecrets() {
+	e.t.Helper()
+	e.mu.Lock()
+	secrets := []string{appKey, appSecret}
+	for tok := range e.tokens {
+		secrets = append(secrets, tok)
+	}
+	errs := slices.Clone(e.errs)
+	e.mu.Unlock()
+	for _, err := range errs {
+		texts := []string{err.Error(), domain.SafeDetail(err)}
+		for _, txt := range texts {
+			for _, s := range secrets {
+				if strings.Contains(txt, s) {
+					e.t.Errorf("error text %q contains the credential or token %q", txt, s)
+				}
+			}
+		}
+	}
+}
+
+// Hits returns the requests seen so far.
+func (e *env) Hits() []hit {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.hits)
+}
+
+// hitsTo returns the requests seen for one path (any method).
+func (e *env) hitsTo(path string) []hit {
+	var out []hit
+	for _, h := range e.Hits() {
+		if h.path == path {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// record keeps err for the secret check at cleanup.
+func (e *env) record(err error) {
+	if err == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errs = append(e.errs, err)
+}
+
+// newAdapter returns another adapter for the same simulator, with cfg
+// applied over the env's adapter config.
+func (e *env) newAdapter(mod func(*linkflow.Config)) *linkflow.Adapter {
+	e.t.Helper()
+	cfg := e.cfg
+	mod(&cfg)
+	ad, err := linkflow.New(cfg)
+	if err != nil {
+		e.t.Fatalf("linkflow.New: %v", err)
+	}
+	return ad
+}
+
+// ---- assertions ----
+
+func (e *env) must(err error) {
+	e.t.Helper()
+	e.record(err)
+	if err != nil {
+		e.t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+var kindNames = map[domain.VendorErrorKind]string{
+	domain.VendorUnknown: "unknown", domain.VendorRejected: "rejected", domain.VendorNotFound: "not found",
+	domain.VendorExists: "exists", domain.VendorLimit: "limit", domain.VendorResultWindow: "result window",
+	domain.VendorAuth: "auth", domain.VendorRateLimited: "rate limited", domain.VendorUnavailable: "unavailable",
+	domain.VendorTimeout: "timeout", domain.VendorBadResponse: "bad response",
+}
+
+// wantVendor asserts err is a Linkflow *domain.VendorError of kind.
+func (e *env) wantVendor(err error, kind domain.VendorErrorKind) *domain.VendorError {
+	e.t.Helper()
+	e.record(err)
+	var ve *domain.VendorError
+	if !errors.As(err, &ve) {
+		e.t.Fatalf("error %v (%T), want a *domain.VendorError of kind %s", err, err, kindNames[kind])
+	}
+	if ve.Kind != kind {
+		e.t.Fatalf("error %v has kind %s, want %s", err, kindNames[ve.Kind], kindNames[kind])
+	}
+	if ve.Vendor != domain.Linkflow {
+		e.t.Errorf("error %v names vendor %q", err, ve.Vendor)
+	}
+	if ve.Detail == "" {
+		e.t.Errorf("error %v has no detail for the caller", err)
+	}
+	return ve
+}
+
+// wantValidation asserts err is a *domain.ValidationError naming exactly fields.
+func (e *env) wantValidation(err error, fields ...string) {
+	e.t.Helper()
+	e.record(err)
+	var ve *domain.ValidationError
+	if !errors.As(err, &ve) {
+		e.t.Fatalf("error %v (%T), want a *domain.ValidationError", err, err)
+	}
+	var got []string
+	for _, f := range ve.Fields {
+		got = append(got, f.Field)
+		if f.Message == "" {
+			e.t.Errorf("field error %s has no message", f.Field)
+		}
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(fields))
+	if !slices.Equal(got, want) {
+		e.t.Fatalf("validation fields %v, want %v", got, want)
+	}
+}
+
+func (e *env) wantNotFound(err error) {
+	e.t.Helper()
+	e.record(err)
+	if !errors.Is(err, domain.ErrNotFound) {
+		e.t.Fatalf("error %v (%T), want one matching domain.ErrNotFound", err, err)
+	}
+}
+
+func (e *env) wantCursor(err error) {
+	e.t.Helper()
+	e.record(err)
+	var ce *domain.CursorError
+	if !errors.As(err, &ce) || !errors.Is(err, domain.ErrInvalidCursor) {
+		e.t.Fatalf("error %v (%T), want a *domain.CursorError", err, err)
+	}
+}
+
+// ---- seeding ----
+
+// seedContacts adds n contacts named "Contact NN" and returns their ids in
+// id order.
+func (e *env) seedContacts(n int) []int64 {
+	ids := make([]int64, n)
+	for i := range n {
+		ids[i] = e.sim.AddContact(linkflowtest.Contact{Name: "Contact " + twoDigits(i)})
+	}
+	return ids
+}
+
+func twoDigits(i int) string { return fmt.Sprintf("%02d", i) }
+
+func idStr(id int64) string { return strconv.FormatInt(id, 10) }
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func ids(s []int64) []string {
+	out := make([]string, len(s))
+	for i, n := range s {
+		out[i] = idStr(n)
+	}
+	return out
+}
+
+// collect pages through a list with the given limits (the last one repeats)
+// and returns every item's id; it fails on a page that repeats an id.
+func collect[T any](t *testing.T, e *env, limits []int, id func(T) string, fetch func(domain.PageRequest) (domain.Page[T], error)) []string {
+	t.Helper()
+	var out []string
+	seen := map[string]bool{}
+	state := ""
+	for i := 0; ; i++ {
+		if i > 1000 {
+			t.Fatal("paging does not end")
+		}
+		limit := limits[min(i, len(limits)-1)]
+		p, err := fetch(domain.PageRequest{Limit: limit, State: state})
+		e.must(err)
+		if len(p.Items) > limit {
+			t.Fatalf("page %d holds %d items, limit %d", i, len(p.Items), limit)
+		}
+		for _, it := range p.Items {
+			k := id(it)
+			if seen[k] {
+				t.Fatalf("page %d repeats %s", i, k)
+			}
+			seen[k] = true
+			out = append(out, k)
+		}
+		if p.Next == "" {
+			return out
+		}
+		state = p.Next
+	}
+}
+
+func jsonCT() string { return "application/json;charset=UTF-8" }
+
+// errBody is the simulator's error body shape.
+func errBody(status int, code string) string {
+	return string(mustJSON(linkflowtest.ErrorBody{Status: status, Code: code, Message: "simulated failure"}))
+}

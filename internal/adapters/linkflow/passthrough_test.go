@@ -1,0 +1,160 @@
+package linkflow_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+func TestPassthrough(t *testing.T) {
+	t.Parallel()
+
+	t.Run("orders", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		for _, id := range []string{"433", "882", "901"} {
+			e.sim.AddOrder(linkflowtest.Order{OrderID: id, OrderStatus: "SELLER_CONSIGNED_PART", TotalPrice: 100.24})
+		}
+		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders",
+			Query: url.Values{"lastMaxId": {"0"}}})
+		e.must(err)
+		if resp.Status != http.StatusOK {
+			t.Errorf("status %d", resp.Status)
+		}
+		var orders []map[string]any
+		if err := json.Unmarshal(resp.Body, &orders); err != nil {
+			t.Fatalf("body %s: %v", resp.Body, err)
+		}
+		if len(orders) != 3 || orders[0]["orderId"] != "433" || orders[2]["orderId"] != "901" {
+			t.Errorf("orders %v", orders)
+		}
+		hits := e.hitsTo("/open/orders")
+		if len(hits) != 1 || hits[0].rawQuery != "lastMaxId=0" || hits[0].method != http.MethodGet {
+			t.Errorf("hits %+v", hits)
+		}
+	})
+
+	t.Run("post with a body", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/open/shorturl",
+			Body: json.RawMessage(`{"url":"http://www.example.com","utm":{"source":"s"}}`)})
+		e.must(err)
+		var out map[string]string
+		if resp.Status != 200 || json.Unmarshal(resp.Body, &out) != nil || !strings.HasPrefix(out["shorturl"], "http://") {
+			t.Errorf("answer %d %s", resp.Status, resp.Body)
+		}
+		for _, r := range e.sim.Requests() {
+			if r.Path == "/open/shorturl" && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("content type %q", r.Header.Get("Content-Type"))
+			}
+		}
+	})
+
+	t.Run("guide host endpoint", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		cid := e.sim.AddContact(linkflowtest.Contact{Name: "Ann"})
+		e.sim.AddWeChatIdentity(cid, "wx1f7fbd28ac009cd0", "A", "ogtgm1A_UD5C8MJ3YR", "o0ZYI1ZKkYGLfdq")
+		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/v1/wx/wx1f7fbd28ac009cd0/user",
+			Query: url.Values{"unionId": {"ogtgm1A_UD5C8MJ3YR"}}})
+		e.must(err)
+		var out map[string]any
+		if resp.Status != 200 || json.Unmarshal(resp.Body, &out) != nil || out["openId"] != "o0ZYI1ZKkYGLfdq" {
+			t.Errorf("answer %d %s", resp.Status, resp.Body)
+		}
+	})
+
+	t.Run("vendor 404 is an answer, not an error", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		for _, path := range []string{"/open/no-such-endpoint", "/v2/contacts/999999/groups", "/contacts/999999/identities"} {
+			resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: path})
+			e.must(err)
+			var body map[string]any
+			if resp.Status != http.StatusNotFound || json.Unmarshal(resp.Body, &body) != nil || body["code"] == nil {
+				t.Errorf("%s: answer %d %s", path, resp.Status, resp.Body)
+			}
+		}
+	})
+
+	t.Run("vendor error codes are answers", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders",
+			Query: url.Values{"page": {"101"}}})
+		e.must(err)
+		if resp.Status != 500 || !strings.Contains(string(resp.Body), "B00093") {
+			t.Errorf("answer %d %s", resp.Status, resp.Body)
+		}
+	})
+
+	t.Run("empty answer", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.sim.AddTag(linkflowtest.Tag{TagKey: "tag_878", TagName: "活跃度"})
+		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/v1/tags/tagkeys/tag_878/calculate"})
+		e.must(err)
+		if resp.Status != 200 || resp.Body != nil {
+			t.Errorf("answer %d %q", resp.Status, resp.Body)
+		}
+	})
+
+	t.Run("token endpoint refused", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		for _, path := range []string{"/token", "/token/"} {
+			for _, m := range []string{http.MethodGet, http.MethodPost} {
+				_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: m, Path: path})
+				e.wantValidation(err, "body.path")
+			}
+		}
+		if n := e.sim.TokenCalls(); n != 0 {
+			t.Errorf("%d token calls", n)
+		}
+	})
+
+	t.Run("HTML answer", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		for _, status := range []int{200, 502} {
+			e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/orders", Status: status, ContentType: "text/html", Body: "<html>nginx-MARKER</html>"})
+			_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders"})
+			ve := e.wantVendor(err, domain.VendorBadResponse)
+			if ve.Status != status {
+				t.Errorf("status %d, want %d", ve.Status, status)
+			}
+			if strings.Contains(err.Error(), "MARKER") || strings.Contains(domain.SafeDetail(err), "MARKER") {
+				t.Errorf("error shows the page: %v", err)
+			}
+		}
+	})
+
+	t.Run("token refreshed on 401", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders"})
+		e.must(err)
+		e.sim.ExpireTokens()
+		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders"})
+		e.must(err)
+		if resp.Status != 200 || e.sim.TokenCalls() != 2 {
+			t.Errorf("status %d, token calls %d", resp.Status, e.sim.TokenCalls())
+		}
+	})
+
+	t.Run("vendor unreachable", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders"})
+		e.must(err)
+		e.srv.Close()
+		_, err = e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders"})
+		e.wantVendor(err, domain.VendorUnavailable)
+	})
+}

@@ -24,10 +24,13 @@ type Address struct {
 	PostalCode string
 }
 
-// ExternalID is a contact's id in a channel or another system.
+// ExternalID is a contact's id in a channel or another system. Type
+// tells channels apart where a vendor has several kinds ("" is the
+// vendor's default).
 type ExternalID struct {
 	Channel string
 	ID      string
+	Type    string
 }
 
 // TagRef names a tag on a contact.

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -755,6 +756,9 @@ func (s *Service) Passthrough(ctx context.Context, t Target, req PassthroughRequ
 	case "GET", "POST", "PUT", "PATCH", "DELETE":
 	default:
 		return PassthroughResponse{}, Invalid("body.method", "must be GET, POST, PUT, PATCH or DELETE")
+	}
+	if len(req.Body) > 0 && !json.Valid(req.Body) {
+		return PassthroughResponse{}, Invalid("body.body", "is not valid JSON")
 	}
 	if req.Method == "GET" && len(req.Body) > 0 && string(req.Body) != "null" {
 		return PassthroughResponse{}, Invalid("body.body", "is not allowed with GET")

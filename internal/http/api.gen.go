@@ -774,6 +774,15 @@ type ExternalID struct {
 	//
 	// Example: u1234567
 	ID string `json:"id"`
+
+	// Type The channel's type, where the vendor tells channels of one id
+	// apart by type (Linkflow channelType: UDC for custom channels,
+	// WECHAT, …). Absent means the vendor's default (UDC on Linkflow).
+	// Send back the type a read returned.
+	//
+	//
+	// Example: UDC
+	Type *string `json:"type,omitempty"`
 }
 
 // FieldDef defines model for FieldDef.

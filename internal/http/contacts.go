@@ -166,7 +166,8 @@ func (s *Server) RecordEvent(ctx context.Context, req RecordEventRequestObject) 
 	b := req.Body
 	in := domain.EventInput{Event: b.Event, ContactID: deref(b.ContactID), Properties: b.Properties, UTM: fromUTM(b.UTM)}
 	if b.ExternalID != nil {
-		in.ExternalID = &domain.ExternalID{Channel: b.ExternalID.Channel, ID: b.ExternalID.ID}
+		x := fromExternalID(*b.ExternalID)
+		in.ExternalID = &x
 	}
 	if b.OccurredAt != nil {
 		in.OccurredAt = *b.OccurredAt

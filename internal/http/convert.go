@@ -92,7 +92,7 @@ func toContact(c domain.Contact) Contact {
 		out.CustomFields = CustomFields{}
 	}
 	for _, e := range c.ExternalIDs {
-		out.ExternalIds = append(out.ExternalIds, ExternalID{Channel: e.Channel, ID: e.ID})
+		out.ExternalIds = append(out.ExternalIds, toExternalID(e))
 	}
 	for _, t := range c.Tags {
 		out.Tags = append(out.Tags, TagRef{ID: t.ID, Name: t.Name})
@@ -174,7 +174,7 @@ func fromContactInput(in ContactInput) domain.ContactInput {
 	c := p.Values
 	c.CustomFields = p.CustomFields
 	for _, e := range in.ExternalIds {
-		c.ExternalIDs = append(c.ExternalIDs, domain.ExternalID{Channel: e.Channel, ID: e.ID})
+		c.ExternalIDs = append(c.ExternalIDs, fromExternalID(e))
 	}
 	return domain.ContactInput{Contact: c}
 }
@@ -231,7 +231,8 @@ func toEvent(e domain.Event) Event {
 		out.Properties = map[string]any{}
 	}
 	if e.ExternalID != nil {
-		out.ExternalID = &ExternalID{Channel: e.ExternalID.Channel, ID: e.ExternalID.ID}
+		x := toExternalID(*e.ExternalID)
+		out.ExternalID = &x
 	}
 	if e.Channel != nil {
 		out.Channel = &Channel{ID: e.Channel.ID, Name: str(e.Channel.Name), Type: str(e.Channel.Type)}
@@ -253,4 +254,12 @@ func mapSlice[T, U any](in []T, f func(T) U) []U {
 		out[i] = f(v)
 	}
 	return out
+}
+
+func toExternalID(e domain.ExternalID) ExternalID {
+	return ExternalID{Channel: e.Channel, ID: e.ID, Type: str(e.Type)}
+}
+
+func fromExternalID(e ExternalID) domain.ExternalID {
+	return domain.ExternalID{Channel: e.Channel, ID: e.ID, Type: deref(e.Type)}
 }

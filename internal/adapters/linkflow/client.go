@@ -97,7 +97,7 @@ func New(cfg Config) (*Adapter, error) {
 func parseBase(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(s, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%q is not an http(s) base URL", s)
+		return nil, errors.New("not an http(s) base URL without query or fragment")
 	}
 	return u, nil
 }

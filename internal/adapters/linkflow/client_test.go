@@ -253,8 +253,9 @@ func TestTokenExpirationRead(t *testing.T) {
 		// string as UTC would make it look valid for another hour.
 		{"string, expired 7h ago", false, -8 * time.Hour, time.Hour, 3},
 		{"millis, expired 7h ago", true, -8 * time.Hour, time.Hour, 3},
-		// Within the refresh margin: replaced before every call.
-		{"string, within the margin", false, 0, 30 * time.Second, 3},
+		// A token living less than two margins is kept for half its life,
+		// not refetched before every call.
+		{"string, valid for 30s", false, 0, 30 * time.Second, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

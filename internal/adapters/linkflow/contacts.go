@@ -199,11 +199,9 @@ func (a *Adapter) GetContact(ctx context.Context, id string) (domain.Contact, er
 	if !ok {
 		return domain.Contact{}, notFound("contact")
 	}
-	idents, err := a.identities(ctx, n)
-	if err != nil {
+	if err := a.addExternalIDs(ctx, &c); err != nil {
 		return domain.Contact{}, err
 	}
-	c.ExternalIDs = mergeExternalIDs(c.ExternalIDs, idents)
 	return c, nil
 }
 
@@ -237,7 +235,7 @@ func mergeExternalIDs(have []domain.ExternalID, idents []lfIdentity) []domain.Ex
 		}
 	}
 	for _, i := range idents {
-		e := domain.ExternalID{Channel: i.Channel.ChannelID, ID: i.ExternalID}
+		e := domain.ExternalID{Channel: i.Channel.ChannelID, ID: i.ExternalID, Type: i.Channel.ChannelType}
 		if e.ID != "" && !seen[e] {
 			seen[e] = true
 			out = append(out, e)
@@ -344,18 +342,32 @@ type lfChannelRef struct {
 }
 
 // CreateContact implements domain.ContactCreator. Linkflow creates
-// contacts by identifying them in a channel: POST /identifiers with the
-// first external id, which creates the contact or updates the one that
+// contacts by identifying them in a custom (UDC) channel: POST /identifiers
+// with the external id, which creates the contact or updates the one that
 // already has that id. Fields identify does not take (gender, nickname,
 // note, avatar, home phone) are then written with PUT /v2/contacts/{id}.
+// The answer carries the contact's channel identities
+// (GET /contacts/{id}/identities).
 func (a *Adapter) CreateContact(ctx context.Context, in domain.ContactInput) (domain.Contact, error) {
+	c, _, err := a.createContact(ctx, in)
+	return c, err
+}
+
+// createContact also reports whether anything was written, which a
+// failure after the identify call leaves true.
+func (a *Adapter) createContact(ctx context.Context, in domain.ContactInput) (domain.Contact, bool, error) {
 	c := in.Contact
-	if len(c.ExternalIDs) == 0 {
-		return domain.Contact{}, domain.Invalid("body.external_ids", "linkflow needs an external id and channel to create a contact: give external_ids[0] {channel, id}")
+	switch {
+	case len(c.ExternalIDs) == 0:
+		return domain.Contact{}, false, domain.Invalid("body.external_ids", "linkflow needs an external id and channel to create a contact: give external_ids [{channel, id}]")
+	case len(c.ExternalIDs) > 1:
+		return domain.Contact{}, false, domain.Invalid("body.external_ids", "linkflow creates a contact from one external id; send exactly one")
+	case c.ExternalIDs[0].Type != "" && c.ExternalIDs[0].Type != channelTypeUDC:
+		return domain.Contact{}, false, domain.Invalid("body.external_ids[0].type", "linkflow creates contacts through custom (UDC) channels only")
 	}
 	set := presentFields(&c)
 	if err := unstorable("body.", set, identifyFields, updateFields); err != nil {
-		return domain.Contact{}, err
+		return domain.Contact{}, false, err
 	}
 	ext := c.ExternalIDs[0]
 	body := lfIdentify{
@@ -367,11 +379,11 @@ func (a *Adapter) CreateContact(ctx context.Context, in domain.ContactInput) (do
 	}
 	resp, err := a.do(ctx, call{method: http.MethodPost, host: guide, path: "/identifiers", body: body})
 	if err != nil {
-		return domain.Contact{}, err
+		return domain.Contact{}, false, err
 	}
 	rec, raw, err := decodeOne[lfContact](ctx, resp)
 	if err != nil {
-		return domain.Contact{}, err
+		return domain.Contact{}, true, err
 	}
 	out := rec.domain(raw)
 	rest := domain.ContactPatch{Values: c, Set: map[domain.ContactField]bool{}}
@@ -382,17 +394,24 @@ func (a *Adapter) CreateContact(ctx context.Context, in domain.ContactInput) (do
 	}
 	if !rest.Empty() {
 		if out, err = a.put(ctx, rec, rest); err != nil {
-			return domain.Contact{}, err
+			return domain.Contact{}, true, err
 		}
 	}
-	out.ExternalIDs = mergeExternalIDs(out.ExternalIDs, []lfIdentity{identity(ext)})
-	return out, nil
+	if err := a.addExternalIDs(ctx, &out); err != nil {
+		return domain.Contact{}, true, err
+	}
+	return out, true, nil
 }
 
-func identity(e domain.ExternalID) lfIdentity {
-	var i lfIdentity
-	i.ExternalID, i.Channel.ChannelID = e.ID, e.Channel
-	return i
+// addExternalIDs adds the contact's channel identities to c.
+func (a *Adapter) addExternalIDs(ctx context.Context, c *domain.Contact) error {
+	n, _ := strconv.ParseInt(c.ID, 10, 64)
+	idents, err := a.identities(ctx, n)
+	if err != nil {
+		return err
+	}
+	c.ExternalIDs = mergeExternalIDs(c.ExternalIDs, idents)
+	return nil
 }
 
 // lfUpdate is the body of PUT /v2/contacts/{id}: the contact's values after
@@ -402,7 +421,8 @@ type lfUpdate map[string]any
 // UpdateContact implements domain.ContactUpdater: it reads the contact
 // (GET /open/contacts_bulk), applies the patch and writes the result with
 // PUT /v2/contacts/{id}, so fields the patch does not name keep their
-// values whether Linkflow treats the PUT as partial or whole.
+// values whether Linkflow treats the PUT as partial or whole. The answer
+// carries the contact's identities, as GetContact's does.
 func (a *Adapter) UpdateContact(ctx context.Context, id string, p domain.ContactPatch) (domain.Contact, error) {
 	if err := unstorable("body.", p.Set, updateFields); err != nil {
 		return domain.Contact{}, err
@@ -418,7 +438,14 @@ func (a *Adapter) UpdateContact(ctx context.Context, id string, p domain.Contact
 	if len(current) == 0 || current[0].ID != n {
 		return domain.Contact{}, notFound("contact")
 	}
-	return a.put(ctx, current[0], p)
+	out, err := a.put(ctx, current[0], p)
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	if err := a.addExternalIDs(ctx, &out); err != nil {
+		return domain.Contact{}, err
+	}
+	return out, nil
 }
 
 // put writes cur with p applied (PUT /v2/contacts/{id}).
@@ -483,6 +510,7 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 		return nil, domain.Invalid("body.on_conflict", "linkflow only merges into existing contacts (identify); use merge")
 	}
 	results := make([]domain.BatchItemResult, len(items))
+	written := make([]bool, len(items))
 	sem := make(chan struct{}, batchConcurrency)
 	var wg sync.WaitGroup
 	for i := range items {
@@ -490,21 +518,24 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			c, err := a.CreateContact(ctx, items[i])
+			c, wrote, err := a.createContact(ctx, items[i])
 			if err != nil {
 				results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchFailed, Err: err}
+				written[i] = wrote
 				return
 			}
+			written[i] = true
 			results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchUpserted, ID: c.ID}
 		}()
 	}
 	wg.Wait()
-	// When nothing was written and the failure is one that hits every item
+	// When nothing was written (a failure after identify still wrote the
+	// contact) and the failure is one that hits every item
 	// (credentials, an unreachable vendor, cancellation), report it for the
 	// whole call rather than as a thousand identical item errors.
 	var whole error
-	for _, r := range results {
-		if r.Err == nil {
+	for i, r := range results {
+		if written[i] {
 			return results, nil
 		}
 		if whole == nil && wholeCall(r.Err) {

@@ -299,7 +299,7 @@ func TestContactMapping(t *testing.T) {
 		Company: "ACME", JobTitle: "java", Department: "R&D", Industry: "IT", Website: "https://example.com/",
 		AvatarURL: "http://example.com/a.png", IDCardNumber: "110101199003070000",
 		Address: domain.Address{Country: "中国", Province: "江苏", City: "南京", Street: "雨花", PostalCode: "210000"},
-		Note:    "备注", CustomFields: map[string]any{"attr1": "单身", "attr2": float64(10000)},
+		Note:    "备注", CustomFields: map[string]any{"attr1": "单身", "attr2": json.Number("10000")},
 		CreatedAt: time.Date(2017, 8, 22, 5, 50, 51, 0, time.UTC),
 		UpdatedAt: time.Date(2018, 5, 9, 16, 22, 57, 0, time.UTC),
 	}
@@ -412,8 +412,8 @@ func TestGetContact(t *testing.T) {
 		c, err := e.ad.GetContact(t.Context(), idStr(id))
 		e.must(err)
 		for _, want := range []domain.ExternalID{
-			{Channel: "example.com", ID: "u-1"}, {Channel: "crm", ID: "crm-9"},
-			{Channel: "wx5a39a02868a39999", ID: "open-1"}, {Channel: "wx5a39a02868a39999", ID: "union-1"},
+			{Channel: "example.com", ID: "u-1", Type: "UDC"}, {Channel: "crm", ID: "crm-9", Type: "UDC"},
+			{Channel: "wx5a39a02868a39999", ID: "open-1", Type: "WECHAT"}, {Channel: "wx5a39a02868a39999", ID: "union-1", Type: "WECHAT"},
 		} {
 			if !slices.Contains(c.ExternalIDs, want) {
 				t.Errorf("external ids %v lack %v", c.ExternalIDs, want)
@@ -494,7 +494,7 @@ func TestCreateContact(t *testing.T) {
 		if len(idents) != 1 || idents[0].ExternalID != "u1234567" || idents[0].Channel.ChannelID != "shop.example.com" {
 			t.Errorf("identities %+v", idents)
 		}
-		if !slices.Contains(c.ExternalIDs, domain.ExternalID{Channel: "shop.example.com", ID: "u1234567"}) {
+		if !slices.Contains(c.ExternalIDs, domain.ExternalID{Channel: "shop.example.com", ID: "u1234567", Type: "UDC"}) {
 			t.Errorf("answer external ids %v", c.ExternalIDs)
 		}
 		if c.Name != "张三" || c.Birthday == nil || !c.Birthday.Equal(bday) || c.Address.Province != "上海" || c.IDCardNumber != "310101199001010000" {
@@ -524,7 +524,7 @@ func TestCreateContact(t *testing.T) {
 		if c.Gender != domain.GenderFemale || c.Nickname != "Sisi" || c.Note != "VIP since 2020" || c.Name != "Li Si" || c.CustomFields["attr1"] != "已婚" {
 			t.Errorf("answer %+v", c)
 		}
-		if !slices.Contains(c.ExternalIDs, domain.ExternalID{Channel: "shop.example.com", ID: "lisi"}) {
+		if !slices.Contains(c.ExternalIDs, domain.ExternalID{Channel: "shop.example.com", ID: "lisi", Type: "UDC"}) {
 			t.Errorf("answer external ids %v", c.ExternalIDs)
 		}
 		if n := len(e.hitsTo("/v2/contacts/" + c.ID)); n != 1 {
@@ -688,7 +688,7 @@ func TestUpdateContact(t *testing.T) {
 		if fmt.Sprint(after.Props["attr1"]) != "单身" || fmt.Sprint(after.Props["attr2"]) != "200" {
 			t.Errorf("vendor props %v", after.Props)
 		}
-		if c.CustomFields["attr1"] != "单身" || c.CustomFields["attr2"] != float64(200) {
+		if c.CustomFields["attr1"] != "单身" || c.CustomFields["attr2"] != json.Number("200") {
 			t.Errorf("answer props %v", c.CustomFields)
 		}
 		if after.Name != "Ann" || after.City != "Shanghai" {
@@ -862,4 +862,89 @@ func TestBatchUpsertContacts(t *testing.T) {
 			t.Fatalf("error %v, want context.Canceled", err)
 		}
 	})
+}
+
+// TestBigNumbersKeepEveryDigit: a custom number beyond 2^53 survives a read
+// and a read-modify-write update unchanged.
+func TestBigNumbersKeepEveryDigit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.sim.AddProperty(linkflowtest.Property{Label: "Big", Alias: "attr1", DataType: "number"})
+	e.sim.AddProperty(linkflowtest.Property{Label: "Text", Alias: "attr2", DataType: "text"})
+	id := e.sim.AddContact(linkflowtest.Contact{Name: "Ann", Props: map[string]any{"attr1": json.Number("1021110718827683841")}})
+	c, err := e.ad.GetContact(t.Context(), idStr(id))
+	e.must(err)
+	if c.CustomFields["attr1"] != json.Number("1021110718827683841") {
+		t.Fatalf("read %v", c.CustomFields["attr1"])
+	}
+	_, err = e.ad.UpdateContact(t.Context(), idStr(id), domain.ContactPatch{CustomFields: map[string]any{"attr2": "x"}})
+	e.must(err)
+	after, _ := e.sim.Contact(id)
+	if fmt.Sprint(after.Props["attr1"]) != "1021110718827683841" {
+		t.Fatalf("update wrote back %v", after.Props["attr1"])
+	}
+}
+
+func TestCreateContactExternalIDRules(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for name, ids := range map[string][]domain.ExternalID{
+		"two ids":         {{Channel: "a", ID: "1"}, {Channel: "b", ID: "2"}},
+		"wechat channel":  {{Channel: "wx5a39a02868a39999", ID: "o1", Type: "WECHAT"}},
+		"unknown channel": {{Channel: "c", ID: "1", Type: "SMS"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "x", ExternalIDs: ids}})
+			var verr *domain.ValidationError
+			if !errors.As(err, &verr) || !strings.HasPrefix(verr.Fields[0].Field, "body.external_ids") {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+	if n := len(e.sim.Contacts()); n != 0 {
+		t.Fatalf("%d contacts written by refused creates", n)
+	}
+	c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "x", ExternalIDs: []domain.ExternalID{{Channel: "a", ID: "1", Type: "UDC"}}}})
+	e.must(err)
+	if !slices.Contains(c.ExternalIDs, domain.ExternalID{Channel: "a", ID: "1", Type: "UDC"}) {
+		t.Fatalf("external ids %v", c.ExternalIDs)
+	}
+}
+
+// TestUpdateAnswerCarriesExternalIDs: PATCH answers what GET answers.
+func TestUpdateAnswerCarriesExternalIDs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.sim.AddContact(linkflowtest.Contact{Name: "Ann"})
+	e.sim.AddIdentity(id, "shop", "UDC", "u-1")
+	c, err := e.ad.UpdateContact(t.Context(), idStr(id), domain.ContactPatch{Values: domain.Contact{Name: "Bo"}, Set: map[domain.ContactField]bool{domain.FieldName: true}})
+	e.must(err)
+	if !slices.Contains(c.ExternalIDs, domain.ExternalID{Channel: "shop", ID: "u-1", Type: "UDC"}) || c.Name != "Bo" {
+		t.Fatalf("answer %+v", c)
+	}
+}
+
+// TestBatchCountsWritesBeforeAFailedFollowUp: when identify wrote a contact
+// and the follow-up update failed, the batch does not claim nothing was
+// written.
+func TestBatchCountsWritesBeforeAFailedFollowUp(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/v2/contacts/", Times: 100, Status: 503, ContentType: "application/json", Body: `{}`})
+	items := []domain.ContactInput{
+		{Contact: domain.Contact{Gender: domain.GenderFemale, ExternalIDs: []domain.ExternalID{{Channel: "c", ID: "1"}}}},
+		{Contact: domain.Contact{Gender: domain.GenderMale, ExternalIDs: []domain.ExternalID{{Channel: "c", ID: "2"}}}},
+	}
+	rs, err := e.ad.BatchUpsertContacts(t.Context(), items, domain.OnConflictMerge)
+	if err != nil {
+		t.Fatalf("whole-call error although contacts were written: %v", err)
+	}
+	for _, r := range rs {
+		if r.Status != domain.BatchFailed {
+			t.Fatalf("result %+v", r)
+		}
+	}
+	if n := len(e.sim.Contacts()); n != 2 {
+		t.Fatalf("%d contacts at the vendor", n)
+	}
 }

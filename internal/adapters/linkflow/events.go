@@ -41,7 +41,7 @@ type lfUTM struct {
 var eventFields = map[string]bool{
 	"id": true, "contactId": true, "event": true, "eventDate": true, "channelId": true, "channelName": true,
 	"channelType": true, "externalId": true, "utm": true, "dateCreated": true, "lastUpdated": true, "ver": true,
-	"contactIdentityId": true, "items": true,
+	"contactIdentityId": true, "items": true, "triggerFlow": true, "channelAppId": true,
 }
 
 func (e *lfEvent) UnmarshalJSON(b []byte) error {
@@ -75,7 +75,7 @@ func (e lfEvent) domain(raw json.RawMessage) domain.Event {
 		out.Channel = &domain.Channel{ID: e.ChannelID, Name: e.ChannelName, Type: e.ChannelType}
 	}
 	if e.ExternalID != "" {
-		out.ExternalID = &domain.ExternalID{Channel: e.ChannelID, ID: e.ExternalID}
+		out.ExternalID = &domain.ExternalID{Channel: e.ChannelID, ID: e.ExternalID, Type: e.ChannelType}
 	}
 	return out
 }
@@ -154,6 +154,9 @@ func (a *Adapter) RecordEvent(ctx context.Context, in domain.EventInput) (domain
 	switch {
 	case in.ExternalID != nil:
 		body["channelId"], body["externalId"] = in.ExternalID.Channel, in.ExternalID.ID
+		if in.ExternalID.Type != "" {
+			body["channelType"] = in.ExternalID.Type
+		}
 	default:
 		n, ok := parseNativeID(in.ContactID)
 		if !ok {
@@ -194,7 +197,7 @@ func eventIdentity(idents []lfIdentity) (lfIdentity, bool) {
 		if id.ExternalID == "" || id.Channel.ChannelID == "" {
 			continue
 		}
-		if id.Channel.ChannelType == "UDC" {
+		if id.Channel.ChannelType == channelTypeUDC {
 			return *id, true
 		}
 		if first == nil {

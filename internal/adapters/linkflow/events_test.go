@@ -67,7 +67,7 @@ func TestRecordEvent(t *testing.T) {
 			t.Errorf("vendor event %+v", s)
 		}
 		if ev.ID != idStr(s.ID) || ev.Event != "UDE_1MG2I6HGJ" || !ev.OccurredAt.Equal(occurred) ||
-			ev.ExternalID == nil || *ev.ExternalID != (domain.ExternalID{Channel: "example.com", ID: "abc123"}) ||
+			ev.ExternalID == nil || *ev.ExternalID != (domain.ExternalID{Channel: "example.com", ID: "abc123", Type: "UDC"}) ||
 			ev.Channel == nil || ev.Channel.ID != "example.com" || ev.Properties["attr1"] != "DD1232" || ev.CreatedAt.IsZero() {
 			t.Errorf("answer %+v", ev)
 		}
@@ -285,4 +285,34 @@ func TestListContactEvents(t *testing.T) {
 		_, err := e.ad.ListContactEvents(t.Context(), idStr(cid), domain.PageRequest{Limit: 5, State: "x12"})
 		e.wantCursor(err)
 	})
+}
+
+// TestRecordEventKeepsTheChannelType: an external id read back with its
+// channel type records the event on that same contact, not on a new one
+// in a custom channel of the same name.
+func TestRecordEventKeepsTheChannelType(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.sim.AddContact(linkflowtest.Contact{Name: "Ann"})
+	e.sim.AddIdentity(id, "wx5a39a02868a39999", "WECHAT", "union-1")
+	c, err := e.ad.GetContact(t.Context(), idStr(id))
+	e.must(err)
+	var ext *domain.ExternalID
+	for i := range c.ExternalIDs {
+		if c.ExternalIDs[i].ID == "union-1" {
+			ext = &c.ExternalIDs[i]
+		}
+	}
+	if ext == nil || ext.Type != "WECHAT" {
+		t.Fatalf("external ids %v", c.ExternalIDs)
+	}
+	before := len(e.sim.Contacts())
+	_, err = e.ad.RecordEvent(t.Context(), domain.EventInput{Event: "UDE_X", ExternalID: ext})
+	e.must(err)
+	if got := e.sim.Events(id); len(got) != 1 {
+		t.Fatalf("events of the contact: %+v", got)
+	}
+	if n := len(e.sim.Contacts()); n != before {
+		t.Fatalf("the event created %d new contacts", n-before)
+	}
 }

@@ -33,6 +33,8 @@ func fieldType(t string) domain.FieldType {
 		return domain.FieldDateTime
 	case "boolean", "bool":
 		return domain.FieldBoolean
+	case "list":
+		return domain.FieldMultiSelect
 	}
 	return domain.FieldUnknownType
 }

@@ -28,6 +28,7 @@ func parseOffset(state string) (int, error) {
 // off is not a multiple of limit. more is false once a short page shows the
 // list has ended.
 func window[T any](off, limit int, fetch func(page, size int) ([]T, error)) (items []T, more bool, err error) {
+	limit = max(limit, 1)
 	page, skip := off/limit, off%limit
 	first, err := fetch(page, limit)
 	if err != nil {

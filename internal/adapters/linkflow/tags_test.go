@@ -160,7 +160,7 @@ func TestListFields(t *testing.T) {
 	}{
 		{"text", domain.FieldText}, {"number", domain.FieldNumber}, {"integer", domain.FieldNumber},
 		{"boolean", domain.FieldBoolean}, {"date", domain.FieldDate}, {"datetime", domain.FieldDateTime},
-		{"list", domain.FieldUnknownType},
+		{"list", domain.FieldMultiSelect},
 	}
 	var want []domain.FieldDef
 	for i, tt := range types {

@@ -11,6 +11,12 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
+// Linkflow channel types the adapter names.
+const (
+	channelTypeUDC    = "UDC"
+	channelTypeWeChat = "WECHAT"
+)
+
 // lfContact is a Linkflow contact as its endpoints return it.
 type lfContact struct {
 	ID             int64          `json:"id"`
@@ -72,7 +78,7 @@ func (c lfContact) domain(raw json.RawMessage) domain.Contact {
 	}
 	for _, o := range c.OpenIDs {
 		if o.OpenID != "" {
-			out.ExternalIDs = append(out.ExternalIDs, domain.ExternalID{Channel: o.ChannelID, ID: o.OpenID})
+			out.ExternalIDs = append(out.ExternalIDs, domain.ExternalID{Channel: o.ChannelID, ID: o.OpenID, Type: channelTypeWeChat})
 		}
 	}
 	return out

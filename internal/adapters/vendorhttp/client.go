@@ -5,6 +5,7 @@
 package vendorhttp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -94,14 +95,15 @@ func (r *Response) IsJSON() bool {
 	return err == nil && (mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"))
 }
 
-// Decode reads a JSON answer into v. An answer that is not JSON (by
-// content type or by content) is a VendorBadResponse error that carries
-// neither the body nor a prefix of it.
+// Decode reads a JSON answer into v. Numbers decoded into interface
+// values stay json.Number, so vendor ids and amounts beyond 2^53 keep every
+// digit. An answer that is not JSON (by content type or by content) is a
+// VendorBadResponse error that carries neither the body nor a prefix of it.
 func (r *Response) Decode(vendor domain.Vendor, v any) error {
 	if !r.IsJSON() {
 		return BadResponse(vendor, r.Status, fmt.Sprintf("%s answered %d with %s instead of JSON", vendor, r.Status, contentType(r)))
 	}
-	if err := json.Unmarshal(r.Body, v); err != nil {
+	if err := Unmarshal(r.Body, v); err != nil {
 		return BadResponse(vendor, r.Status, fmt.Sprintf("%s answered %d with JSON the gateway cannot read", vendor, r.Status), err)
 	}
 	return nil
@@ -149,4 +151,21 @@ func RetryAfter(h http.Header) time.Duration {
 		return 0
 	}
 	return time.Duration(secs) * time.Second
+}
+
+// Unmarshal decodes one JSON value like json.Unmarshal, but keeps numbers in
+// interface values as json.Number and refuses trailing data.
+func Unmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
 }

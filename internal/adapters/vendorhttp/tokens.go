@@ -12,6 +12,7 @@ import (
 type Token struct {
 	Value   string
 	Expires time.Time
+	fetched time.Time
 }
 
 // TokenMargin is how long before its expiry a token is replaced.
@@ -53,6 +54,7 @@ func (t *Tokens) Get(ctx context.Context, key string, fetch func(context.Context
 		if err != nil {
 			return Token{}, err
 		}
+		tok.fetched = t.now()
 		t.mu.Lock()
 		t.m[key] = tok
 		t.mu.Unlock()
@@ -69,11 +71,21 @@ func (t *Tokens) Get(ctx context.Context, key string, fetch func(context.Context
 	}
 }
 
+// cached returns key's token unless it is within its margin of expiry:
+// TokenMargin, or half its lifetime for tokens that live less than two
+// margins (so they are still reused).
 func (t *Tokens) cached(key string) (Token, bool) {
 	t.mu.RLock()
 	tok, ok := t.m[key]
 	t.mu.RUnlock()
-	return tok, ok && t.now().Add(TokenMargin).Before(tok.Expires)
+	if !ok {
+		return Token{}, false
+	}
+	margin := TokenMargin
+	if life := tok.Expires.Sub(tok.fetched); life < 2*TokenMargin {
+		margin = life / 2
+	}
+	return tok, t.now().Add(margin).Before(tok.Expires)
 }
 
 // Invalidate drops key's token if it is still value (a vendor said it no

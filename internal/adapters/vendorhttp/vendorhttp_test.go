@@ -2,6 +2,7 @@ package vendorhttp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -128,7 +129,7 @@ func TestClientClassifiesFailures(t *testing.T) {
 	}
 	var out map[string]any
 	r, err := get(context.Background(), "/json")
-	if err != nil || r.Decode(domain.Linkflow, &out) != nil || out["a"] != float64(1) {
+	if err != nil || r.Decode(domain.Linkflow, &out) != nil || out["a"] != json.Number("1") {
 		t.Fatalf("json: %v %v", err, out)
 	}
 	r, _ = get(context.Background(), "/html")
@@ -158,5 +159,39 @@ func TestStatusKindAndRetryAfter(t *testing.T) {
 		if got := RetryAfter(h); got != want {
 			t.Errorf("RetryAfter(%q) = %v", v, got)
 		}
+	}
+}
+
+func TestUnmarshalKeepsBigNumbersAndRefusesTrailingData(t *testing.T) {
+	var v map[string]any
+	if err := Unmarshal([]byte(`{"id": 1021110718827683840}`), &v); err != nil || v["id"] != json.Number("1021110718827683840") {
+		t.Fatalf("big id: %v %v", v, err)
+	}
+	for _, bad := range []string{`{"a":1} {"b":2}`, `{"a":1}x`, `{"a":`} {
+		if err := Unmarshal([]byte(bad), &v); err == nil {
+			t.Fatalf("%q accepted", bad)
+		}
+	}
+}
+
+func TestShortLivedTokensAreReused(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tokens := NewTokens()
+	tokens.now = func() time.Time { return now }
+	n := 0
+	fetch := func(context.Context) (Token, error) {
+		n++
+		return Token{Value: "t", Expires: now.Add(30 * time.Second)}, nil
+	}
+	_, _ = tokens.Get(context.Background(), "k", fetch)
+	now = now.Add(14 * time.Second)
+	_, _ = tokens.Get(context.Background(), "k", fetch)
+	if n != 1 {
+		t.Fatalf("a 30s token was refetched after 14s (%d fetches)", n)
+	}
+	now = now.Add(2 * time.Second)
+	_, _ = tokens.Get(context.Background(), "k", fetch)
+	if n != 2 {
+		t.Fatalf("a 30s token was kept past half its life (%d fetches)", n)
 	}
 }

@@ -450,7 +450,6 @@ func TestCursorOtherOperationSameFilter(t *testing.T) {
 
 func TestCursorFilterValuesDoNotCollide(t *testing.T) {
 	t.Parallel()
-	t.Skip(`BUG: ListContacts (service.go, "filter := strings.Join(..., \"\\x00\")") joins filter values with NUL unescaped: q="a\x00b"+email="c" and q="a"+email="b\x00c" give the same filter hash, so a cursor of one list is accepted by the other`)
 	f := newCursorFixture(t)
 	f.acmeLF.filters = append(f.acmeLF.filters, "email+q")
 	ctx := context.Background()

@@ -16,6 +16,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	gwhttp "github.com/cdp-gateway/cdp-gateway/internal/http"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
 // Options are the run-time dependencies that do not come from the config.
@@ -23,6 +24,11 @@ type Options struct {
 	Logger *slog.Logger
 	// VendorClient sends vendor calls (default: a pooled client).
 	VendorClient *http.Client
+	// Telemetry records spans and metrics (default: none).
+	Telemetry *telemetry.Telemetry
+	// Stores hold the state replicas share (default: in-process, for a
+	// single process).
+	Stores *Stores
 }
 
 // App is a wired gateway.
@@ -31,20 +37,71 @@ type App struct {
 	Service *domain.Service
 }
 
+// Stores are the gateway's state: in process for one replica
+// (MemoryStores), in Redis for several (RedisStores).
+type Stores struct {
+	Bindings    domain.BindingStore
+	Idempotency domain.IdempotencyStore
+	Tokens      domain.TokenStore
+	Quota       domain.QuotaStore
+	Readiness   []gwhttp.ReadinessCheck
+	close       func() error
+}
+
+// MemoryStores returns in-process stores.
+func MemoryStores() *Stores {
+	return &Stores{
+		Bindings: domain.NewMemoryBindings(), Idempotency: domain.NewMemoryIdempotency(),
+		Tokens: domain.NewMemoryTokens(), Quota: domain.NewMemoryQuota(),
+	}
+}
+
+// Close releases the stores' connections and goroutines.
+func (s *Stores) Close() error {
+	if s.close == nil {
+		return nil
+	}
+	return s.close()
+}
+
 // New builds the gateway described by cfg.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	opts.Logger = slog.New(telemetry.LogHandler(opts.Logger.Handler()))
 	if opts.VendorClient == nil {
 		opts.VendorClient = NewVendorClient()
 	}
-	tokens := vendorhttp.NewTokens()
+	if opts.Telemetry == nil {
+		opts.Telemetry = telemetry.Nop()
+	}
+	if opts.Stores == nil {
+		opts.Stores = MemoryStores()
+	}
+	st := opts.Stores
+	tokens := vendorhttp.NewTokens(st.Tokens, opts.Logger)
 	var tenants []domain.Tenant
 	for _, t := range cfg.Tenants {
 		dt := domain.Tenant{ID: t.ID, Initial: t.Vendor, Connections: map[domain.Vendor]domain.Connection{}}
 		for _, c := range t.Connections {
-			conn, err := connect(t.ID, c, tokens, opts.VendorClient)
+			vs := cfg.Vendors[c.Vendor]
+			if vs == (config.VendorSettings{}) {
+				vs = config.DefaultVendorSettings(c.Vendor)
+			}
+			if c.Timeout > 0 {
+				vs.Timeout = c.Timeout
+			}
+			if c.Quota != nil {
+				vs.Quota = *c.Quota
+			}
+			conn, err := connect(c, vendorhttp.Options{
+				Tenant: t.ID, HTTP: opts.VendorClient, Timeout: vs.Timeout,
+				Retry:      vendorhttp.RetryPolicy{MaxAttempts: vs.Retry.MaxAttempts, BaseDelay: vs.Retry.BaseDelay, MaxDelay: vs.Retry.MaxDelay},
+				Breaker:    vendorhttp.BreakerSettings{Failures: vs.Breaker.Failures, OpenFor: vs.Breaker.OpenFor, HalfOpenProbes: vs.Breaker.HalfOpenProbes},
+				Quota:      vendorhttp.Quota{Calls: vs.Quota.Calls, Per: vs.Quota.Per},
+				QuotaStore: st.Quota, Tokens: tokens, Telemetry: opts.Telemetry, Logger: opts.Logger,
+			})
 			if err != nil {
 				return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
 			}
@@ -53,7 +110,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		tenants = append(tenants, dt)
 	}
 	svc, err := domain.NewService(ctx, domain.ServiceConfig{
-		Tenants: tenants, CursorSecret: []byte(cfg.CursorSecret.Value()), Logger: opts.Logger,
+		Tenants: tenants, Bindings: st.Bindings, CursorSecret: []byte(cfg.CursorSecret.Value()), Logger: opts.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -66,7 +123,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 		keys[i] = gwhttp.APIKey{Name: k.Name, SHA256: k.SHA256, Scopes: scopes, Tenants: k.Tenants}
 	}
-	h, err := gwhttp.NewHandler(gwhttp.Config{Service: svc, Keys: keys, Logger: opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	h, err := gwhttp.NewHandler(gwhttp.Config{
+		Service: svc, Keys: keys, Idempotency: st.Idempotency, Logger: opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
+		Readiness: st.Readiness, Telemetry: opts.Telemetry,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -77,13 +137,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 // an adapter in this build gets a bare connection: every operation answers
 // UNSUPPORTED_OPERATION, as its capabilities say. (Configuration files
 // cannot name such vendors; the sandbox does, to show them.)
-func connect(tenant string, c config.Connection, tokens *vendorhttp.Tokens, hc *http.Client) (domain.Connection, error) {
+//
+// Every adapter gets its calls' resilience (quota, breaker, retries,
+// timeouts, shared tokens, telemetry) from the vendorhttp.Options given here.
+func connect(c config.Connection, vo vendorhttp.Options) (domain.Connection, error) {
 	switch c.Vendor {
 	case domain.Linkflow:
 		return linkflow.New(linkflow.Config{
 			BaseURL: c.BaseURL, CDPBaseURL: c.CDPBaseURL,
 			AppKey: c.Credentials["app_key"].Value(), AppSecret: c.Credentials["app_secret"].Value(),
-			HTTPClient: hc, Timeout: c.Timeout, Tokens: tokens, TokenKey: tenant + "/" + string(c.Vendor),
+			Client: vo,
 		})
 	}
 	return domain.NewBareConnection(c.Vendor), nil

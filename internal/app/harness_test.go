@@ -15,6 +15,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
 )
 
@@ -76,6 +77,14 @@ func newEnv(t *testing.T, edit ...func(*config.Config)) *env {
 		key("other", keyOther, []string{"read", "write", "admin"}, tenantSwitch),
 		key("admin-only", keyAdminOnly, []string{"admin"}, "*"),
 	)
+	// Retries and breakers are tested on their own (e2e_resilience_test.go):
+	// elsewhere every injected fault reaches the caller once.
+	cfg.Vendors = map[domain.Vendor]config.VendorSettings{}
+	for _, v := range domain.Vendors {
+		s := config.DefaultVendorSettings(v)
+		s.Retry.MaxAttempts, s.Breaker.Failures = 1, 1<<20
+		cfg.Vendors[v] = s
+	}
 	for _, f := range edit {
 		f(cfg)
 	}

@@ -30,6 +30,53 @@ type Config struct {
 	MaxBodyBytes int64
 	APIKeys      []APIKey
 	Tenants      []Tenant
+	// Vendors holds the resilience settings of every vendor, defaults
+	// filled in.
+	Vendors map[domain.Vendor]VendorSettings
+}
+
+// VendorSettings tune the calls to one vendor, for every tenant connection.
+type VendorSettings struct {
+	Timeout time.Duration // per attempt
+	Retry   RetrySettings
+	Breaker BreakerSettings
+	Quota   Quota // per tenant connection; a connection may set its own
+}
+
+// RetrySettings bound retries of idempotent vendor calls.
+type RetrySettings struct {
+	MaxAttempts int // in all, including the first; 1 turns retries off
+	BaseDelay   time.Duration
+	MaxDelay    time.Duration
+}
+
+// BreakerSettings tune the circuit breaker of each tenant connection.
+type BreakerSettings struct {
+	Failures       uint32 // consecutive failures that open it
+	OpenFor        time.Duration
+	HalfOpenProbes uint32 // calls let through while half-open
+}
+
+// Quota is a call budget; Calls 0 means none.
+type Quota struct {
+	Calls int64
+	Per   time.Duration
+}
+
+// DefaultVendorSettings are the settings a vendor gets when the file says
+// nothing: 15 s per attempt, 3 attempts with backoff from 100 ms to 2 s, a
+// breaker opening after 5 consecutive failures for 30 s with 1 probe, and
+// no quota except Meihua's base plan of 2000 calls per hour.
+func DefaultVendorSettings(v domain.Vendor) VendorSettings {
+	s := VendorSettings{
+		Timeout: 15 * time.Second,
+		Retry:   RetrySettings{MaxAttempts: 3, BaseDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second},
+		Breaker: BreakerSettings{Failures: 5, OpenFor: 30 * time.Second, HalfOpenProbes: 1},
+	}
+	if v == domain.Meihua {
+		s.Quota = Quota{Calls: 2000, Per: time.Hour}
+	}
+	return s
 }
 
 // APIKey is a caller's key: its SHA-256 hash, scopes and granted tenants
@@ -52,8 +99,9 @@ type Tenant struct {
 type Connection struct {
 	Vendor      domain.Vendor
 	BaseURL     string
-	CDPBaseURL  string // Linkflow only
-	Timeout     time.Duration
+	CDPBaseURL  string        // Linkflow only
+	Timeout     time.Duration // 0: the vendor's setting
+	Quota       *Quota        // nil: the vendor's setting
 	Credentials map[string]Secret
 }
 
@@ -97,11 +145,32 @@ func SupportedVendors() []domain.Vendor {
 
 // The file format.
 type fileConfig struct {
-	Listen       string       `yaml:"listen"`
-	CursorSecret *secretRef   `yaml:"cursor_secret"`
-	MaxBodyBytes int64        `yaml:"max_body_bytes"`
-	APIKeys      []fileKey    `yaml:"api_keys"`
-	Tenants      []fileTenant `yaml:"tenants"`
+	Listen       string                `yaml:"listen"`
+	CursorSecret *secretRef            `yaml:"cursor_secret"`
+	MaxBodyBytes int64                 `yaml:"max_body_bytes"`
+	APIKeys      []fileKey             `yaml:"api_keys"`
+	Tenants      []fileTenant          `yaml:"tenants"`
+	Vendors      map[string]fileVendor `yaml:"vendors"`
+}
+
+type fileVendor struct {
+	Timeout string `yaml:"timeout"`
+	Retry   struct {
+		MaxAttempts *int   `yaml:"max_attempts"`
+		BaseDelay   string `yaml:"base_delay"`
+		MaxDelay    string `yaml:"max_delay"`
+	} `yaml:"retry"`
+	Breaker struct {
+		Failures       *int   `yaml:"failures"`
+		OpenFor        string `yaml:"open_for"`
+		HalfOpenProbes *int   `yaml:"half_open_probes"`
+	} `yaml:"breaker"`
+	Quota *fileQuota `yaml:"quota"`
+}
+
+type fileQuota struct {
+	Calls *int64 `yaml:"calls"`
+	Per   string `yaml:"per"`
 }
 
 type fileKey struct {
@@ -121,6 +190,7 @@ type fileConnection struct {
 	BaseURL     string                `yaml:"base_url"`
 	CDPBaseURL  string                `yaml:"cdp_base_url"`
 	Timeout     string                `yaml:"timeout"`
+	Quota       *fileQuota            `yaml:"quota"`
 	Credentials map[string]*secretRef `yaml:"credentials"`
 }
 
@@ -193,6 +263,20 @@ func Parse(data []byte, env Env) (*Config, error) {
 			p.add("cursor_secret", fmt.Sprintf("must be at least %d bytes", minCursorSecret))
 		}
 		cfg.CursorSecret = NewSecret(s)
+	}
+
+	cfg.Vendors = map[domain.Vendor]VendorSettings{}
+	for _, v := range domain.Vendors {
+		cfg.Vendors[v] = DefaultVendorSettings(v)
+	}
+	for _, name := range sortedKeys(f.Vendors) {
+		path := "vendors." + name
+		v, ok := domain.ParseVendor(name)
+		if !ok {
+			p.add(path, fmt.Sprintf("unknown vendor %q (known: %s)", name, vendorList(domain.Vendors)))
+			continue
+		}
+		cfg.Vendors[v] = checkVendor(p, path, f.Vendors[name], cfg.Vendors[v])
 	}
 
 	tenants := map[string]bool{}
@@ -302,12 +386,10 @@ func checkConnection(p *problems, path, name string, fc fileConnection, env Env)
 			p.add(path+".cdp_base_url", fmt.Sprintf("is not a %s setting", v))
 		}
 	}
-	if fc.Timeout != "" {
-		d, err := time.ParseDuration(fc.Timeout)
-		if err != nil || d <= 0 || d > 5*time.Minute {
-			p.add(path+".timeout", "must be a duration between 1ms and 5m, like 10s")
-		}
-		c.Timeout = d
+	duration(p, path+".timeout", fc.Timeout, time.Millisecond, 5*time.Minute, &c.Timeout)
+	if fc.Quota != nil {
+		q := checkQuota(p, path+".quota", fc.Quota, Quota{Per: time.Hour})
+		c.Quota = &q
 	}
 	for _, want := range spec.credentials {
 		if _, ok := fc.Credentials[want]; !ok {
@@ -329,6 +411,68 @@ func checkConnection(p *problems, path, name string, fc fileConnection, env Env)
 		}
 	}
 	return c, len(p.list) == before
+}
+
+func checkVendor(p *problems, path string, fv fileVendor, s VendorSettings) VendorSettings {
+	duration(p, path+".timeout", fv.Timeout, time.Millisecond, 5*time.Minute, &s.Timeout)
+	count(p, path+".retry.max_attempts", fv.Retry.MaxAttempts, 1, 10, &s.Retry.MaxAttempts)
+	duration(p, path+".retry.base_delay", fv.Retry.BaseDelay, time.Millisecond, time.Minute, &s.Retry.BaseDelay)
+	duration(p, path+".retry.max_delay", fv.Retry.MaxDelay, time.Millisecond, 5*time.Minute, &s.Retry.MaxDelay)
+	if s.Retry.MaxDelay < s.Retry.BaseDelay {
+		p.add(path+".retry.max_delay", "must not be shorter than base_delay")
+	}
+	var failures, probes int
+	if count(p, path+".breaker.failures", fv.Breaker.Failures, 1, 1000, &failures) {
+		s.Breaker.Failures = uint32(failures)
+	}
+	duration(p, path+".breaker.open_for", fv.Breaker.OpenFor, time.Second, time.Hour, &s.Breaker.OpenFor)
+	if count(p, path+".breaker.half_open_probes", fv.Breaker.HalfOpenProbes, 1, 100, &probes) {
+		s.Breaker.HalfOpenProbes = uint32(probes)
+	}
+	if fv.Quota != nil {
+		s.Quota = checkQuota(p, path+".quota", fv.Quota, s.Quota)
+	}
+	return s
+}
+
+func checkQuota(p *problems, path string, fq *fileQuota, q Quota) Quota {
+	if q.Per == 0 {
+		q.Per = time.Hour
+	}
+	if fq.Calls != nil {
+		if *fq.Calls < 0 {
+			p.add(path+".calls", "must not be negative (0 turns the quota off)")
+		}
+		q.Calls = *fq.Calls
+	}
+	duration(p, path+".per", fq.Per, time.Second, 24*time.Hour, &q.Per)
+	return q
+}
+
+// duration parses s into *d when s is set, within [lo, hi].
+func duration(p *problems, path, s string, lo, hi time.Duration, d *time.Duration) {
+	if s == "" {
+		return
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < lo || v > hi {
+		p.add(path, fmt.Sprintf("must be a duration between %s and %s, like 10s", lo, hi))
+		return
+	}
+	*d = v
+}
+
+// count copies *n into *out when set, within [lo, hi].
+func count(p *problems, path string, n *int, lo, hi int, out *int) bool {
+	if n == nil {
+		return false
+	}
+	if *n < lo || *n > hi {
+		p.add(path, fmt.Sprintf("must be between %d and %d", lo, hi))
+		return false
+	}
+	*out = *n
+	return true
 }
 
 func checkURL(p *problems, path, s string) {

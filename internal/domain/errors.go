@@ -15,6 +15,9 @@ var (
 	ErrAlreadyExists = errors.New("already exists")
 	ErrInvalidCursor = errors.New("invalid cursor")
 	ErrTenantUnknown = errors.New("unknown tenant")
+	// ErrStoreUnavailable marks a failure of the gateway's shared state
+	// (Redis): the call cannot be done safely right now.
+	ErrStoreUnavailable = errors.New("the gateway's shared state is unavailable")
 )
 
 // FieldError is one invalid input field. Field is "body.<path>",
@@ -111,6 +114,9 @@ const (
 	// VendorBadResponse: an answer that is not the documented shape
 	// (HTML page, wrong content type, truncated JSON).
 	VendorBadResponse
+	// VendorCircuitOpen: the gateway's breaker for the connection is open,
+	// so the vendor was not called.
+	VendorCircuitOpen
 )
 
 // VendorError is a failed vendor call. Detail is written by the gateway and

@@ -11,6 +11,11 @@ import (
 // Idempotency-Key.
 const IdempotencyTTL = 24 * time.Hour
 
+// IdempotencyLease is how long a claimed key stays in flight without
+// Complete or Release: a replica that dies mid-request frees its keys after
+// it. It outlasts the server's write timeout.
+const IdempotencyLease = 5 * time.Minute
+
 // Idempotency errors.
 var (
 	// ErrIdempotencyInFlight: a request with this key is still running.
@@ -30,8 +35,9 @@ type IdempotentResponse struct {
 // scoped to tenant and caller; fingerprint identifies the request (method,
 // path, tenant and body).
 type IdempotencyStore interface {
-	// Begin claims key. It returns (nil, nil) when the caller now owns the
-	// key and must call Complete or Release; the stored response when the
+	// Begin claims key for IdempotencyLease. It returns (nil, nil) when the
+	// caller now owns the key and must call Complete (which keeps the answer
+	// for IdempotencyTTL) or Release; the stored response when the
 	// key was completed with the same fingerprint; ErrIdempotencyMismatch
 	// when it was used with another fingerprint; ErrIdempotencyInFlight while
 	// its owner is still running.
@@ -48,6 +54,7 @@ type MemoryIdempotency struct {
 	m         map[string]*idemEntry
 	now       func() time.Time
 	ttl       time.Duration
+	lease     time.Duration
 	lastSweep time.Time
 }
 
@@ -60,7 +67,7 @@ type idemEntry struct {
 
 // NewMemoryIdempotency returns an empty in-process store.
 func NewMemoryIdempotency() *MemoryIdempotency {
-	return &MemoryIdempotency{m: make(map[string]*idemEntry), now: time.Now, ttl: IdempotencyTTL}
+	return &MemoryIdempotency{m: make(map[string]*idemEntry), now: time.Now, ttl: IdempotencyTTL, lease: IdempotencyLease}
 }
 
 // Begin implements IdempotencyStore.
@@ -71,7 +78,7 @@ func (s *MemoryIdempotency) Begin(_ context.Context, key, fingerprint string) (*
 	s.sweep(now)
 	e, ok := s.m[key]
 	if !ok || now.After(e.expires) {
-		s.m[key] = &idemEntry{fingerprint: fingerprint, expires: now.Add(s.ttl)}
+		s.m[key] = &idemEntry{fingerprint: fingerprint, expires: now.Add(s.lease)}
 		return nil, nil
 	}
 	switch {

@@ -1,6 +1,9 @@
 package domain
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // The ports: one small interface per capability. An adapter is a
 // Connection to one tenant's account at one vendor and implements the
@@ -171,3 +174,32 @@ func WithRaw(ctx context.Context) context.Context { return context.WithValue(ctx
 
 // WantRaw reports whether the caller asked for the vendor's records.
 func WantRaw(ctx context.Context) bool { v, _ := ctx.Value(rawKey{}).(bool); return v }
+
+// ConnectionStatus is what operators see of one vendor connection on this
+// replica. It never holds a credential.
+type ConnectionStatus struct {
+	Breaker           string        // closed, open or half_open
+	BreakerRetryAfter time.Duration // while open: until it lets a probe through
+	Token             string        // cached or none; "" for vendors without access tokens
+	TokenExpires      time.Time     // when the cached token expires
+}
+
+// StatusReporter is implemented by connections that can report their
+// status (every adapter does, through its vendor client).
+type StatusReporter interface {
+	Status() ConnectionStatus
+}
+
+type retrySafeKey struct{}
+
+// WithRetrySafe marks ctx's write as safe to repeat: its API request
+// carried an Idempotency-Key, so vendor calls may be retried.
+func WithRetrySafe(ctx context.Context) context.Context {
+	return context.WithValue(ctx, retrySafeKey{}, true)
+}
+
+// RetrySafe reports whether WithRetrySafe marked ctx.
+func RetrySafe(ctx context.Context) bool {
+	v, _ := ctx.Value(retrySafeKey{}).(bool)
+	return v
+}

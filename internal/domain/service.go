@@ -797,6 +797,9 @@ func CleanRelativePath(p string) (string, error) {
 type TenantInfo struct {
 	Binding
 	Vendors []Vendor // vendors with a configured connection
+	// Status is each connection's status on this replica, for connections
+	// that report one.
+	Status map[Vendor]ConnectionStatus
 }
 
 // Tenants lists the tenants for which allowed returns true (all when nil).
@@ -825,7 +828,17 @@ func (s *Service) Tenant(ctx context.Context, id string) (TenantInfo, error) {
 	if err != nil {
 		return TenantInfo{}, err
 	}
-	return TenantInfo{Binding: b, Vendors: connectedVendors(t)}, nil
+	return tenantInfo(t, b), nil
+}
+
+func tenantInfo(t Tenant, b Binding) TenantInfo {
+	ti := TenantInfo{Binding: b, Vendors: connectedVendors(t), Status: map[Vendor]ConnectionStatus{}}
+	for v, c := range t.Connections {
+		if r, ok := c.(StatusReporter); ok {
+			ti.Status[v] = r.Status()
+		}
+	}
+	return ti
 }
 
 func connectedVendors(t Tenant) []Vendor {
@@ -863,7 +876,7 @@ func (s *Service) SwitchVendor(ctx context.Context, tenant string, v Vendor, act
 			slog.String("reason", reason),
 			slog.Time("at", to.UpdatedAt))
 	}
-	return TenantInfo{Binding: to, Vendors: connectedVendors(t)}, nil
+	return tenantInfo(t, to), nil
 }
 
 // Canonicalisation: adapters return vendor ids; callers see prefixed ones.

@@ -65,6 +65,27 @@ func (e BatchUpsertRequestOnConflict) Valid() bool {
 	}
 }
 
+// Defines values for BreakerStatusState.
+const (
+	BreakerStatusStateClosed   BreakerStatusState = "closed"
+	BreakerStatusStateHalfOpen BreakerStatusState = "half_open"
+	BreakerStatusStateOpen     BreakerStatusState = "open"
+)
+
+// Valid indicates whether the value is a known member of the BreakerStatusState enum.
+func (e BreakerStatusState) Valid() bool {
+	switch e {
+	case BreakerStatusStateClosed:
+		return true
+	case BreakerStatusStateHalfOpen:
+		return true
+	case BreakerStatusStateOpen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldDefType.
 const (
 	FieldDefTypeBoolean     FieldDefType = "boolean"
@@ -175,6 +196,7 @@ func (e GroupType) Valid() bool {
 
 // Defines values for HealthStatus.
 const (
+	HealthStatusDegraded    HealthStatus = "degraded"
 	HealthStatusOk          HealthStatus = "ok"
 	HealthStatusUnavailable HealthStatus = "unavailable"
 )
@@ -182,6 +204,8 @@ const (
 // Valid indicates whether the value is a known member of the HealthStatus enum.
 func (e HealthStatus) Valid() bool {
 	switch e {
+	case HealthStatusDegraded:
+		return true
 	case HealthStatusOk:
 		return true
 	case HealthStatusUnavailable:
@@ -247,6 +271,7 @@ const (
 	ProblemCodeNotFound             ProblemCode = "NOT_FOUND"
 	ProblemCodePayloadTooLarge      ProblemCode = "PAYLOAD_TOO_LARGE"
 	ProblemCodeResultWindowExceeded ProblemCode = "RESULT_WINDOW_EXCEEDED"
+	ProblemCodeStateUnavailable     ProblemCode = "STATE_UNAVAILABLE"
 	ProblemCodeTenantForbidden      ProblemCode = "TENANT_FORBIDDEN"
 	ProblemCodeUnauthenticated      ProblemCode = "UNAUTHENTICATED"
 	ProblemCodeUnsupportedFilter    ProblemCode = "UNSUPPORTED_FILTER"
@@ -291,6 +316,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeResultWindowExceeded:
 		return true
+	case ProblemCodeStateUnavailable:
+		return true
 	case ProblemCodeTenantForbidden:
 		return true
 	case ProblemCodeUnauthenticated:
@@ -320,6 +347,24 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeVendorTimeout:
 		return true
 	case ProblemCodeVendorUnavailable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenStatusStatus.
+const (
+	TokenStatusStatusCached TokenStatusStatus = "cached"
+	TokenStatusStatusNone   TokenStatusStatus = "none"
+)
+
+// Valid indicates whether the value is a known member of the TokenStatusStatus enum.
+func (e TokenStatusStatus) Valid() bool {
+	switch e {
+	case TokenStatusStatusCached:
+		return true
+	case TokenStatusStatusNone:
 		return true
 	default:
 		return false
@@ -410,6 +455,18 @@ type BatchUpsertResponse struct {
 	Succeeded int `json:"succeeded"`
 }
 
+// BreakerStatus defines model for BreakerStatus.
+type BreakerStatus struct {
+	// RetryAfterSeconds While open, seconds until a probe call is let through.
+	RetryAfterSeconds *int `json:"retry_after_seconds,omitempty"`
+
+	// State open - calls fail at once with 503 CIRCUIT_OPEN; half_open - probe calls are let through.
+	State BreakerStatusState `json:"state"`
+}
+
+// BreakerStatusState open - calls fail at once with 503 CIRCUIT_OPEN; half_open - probe calls are let through.
+type BreakerStatusState string
+
 // Capabilities defines model for Capabilities.
 type Capabilities struct {
 	BindingVersion int64 `json:"binding_version"`
@@ -432,10 +489,16 @@ type Channel struct {
 	Type *string `json:"type,omitempty"`
 }
 
-// Connection defines model for Connection.
+// Connection One vendor connection. `breaker` and `token` are this replica's view
+// (each replica has its own breaker and in-process token cache); they
+// are absent for a vendor that has no adapter in this build.
 type Connection struct {
-	Active bool   `json:"active"`
-	Vendor Vendor `json:"vendor"`
+	Active  bool           `json:"active"`
+	Breaker *BreakerStatus `json:"breaker,omitempty"`
+
+	// Token Whether this replica holds a vendor access token. The token itself is never shown.
+	Token  *TokenStatus `json:"token,omitempty"`
+	Vendor Vendor       `json:"vendor"`
 }
 
 // Contact A person in the tenant's CDP, in the canonical shape.
@@ -1136,6 +1199,18 @@ type TenantName = string
 //
 // Example: 2024-07-19T09:29:27Z
 type Timestamp = time.Time
+
+// TokenStatus Whether this replica holds a vendor access token. The token itself is never shown.
+type TokenStatus struct {
+	// ExpiresAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	ExpiresAt *Timestamp        `json:"expires_at,omitempty"`
+	Status    TokenStatusStatus `json:"status"`
+}
+
+// TokenStatusStatus defines model for TokenStatus.Status.
+type TokenStatusStatus string
 
 // UTM Campaign attribution.
 type UTM struct {
@@ -4751,6 +4826,31 @@ func (response ListTenants500ApplicationProblemPlusJSONResponse) VisitListTenant
 	return err
 }
 
+type ListTenants503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListTenants503ApplicationProblemPlusJSONResponse) VisitListTenantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetTenantRequestObject struct {
 	Tenant TenantPath `json:"tenant"`
 }
@@ -4858,6 +4958,31 @@ func (response GetTenant500ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTenant503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetTenant503ApplicationProblemPlusJSONResponse) VisitGetTenantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5053,6 +5178,31 @@ func (response SwitchTenantVendor500ApplicationProblemPlusJSONResponse) VisitSwi
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SwitchTenantVendor503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SwitchTenantVendor503ApplicationProblemPlusJSONResponse) VisitSwitchTenantVendorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }

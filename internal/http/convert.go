@@ -243,7 +243,18 @@ func toEvent(e domain.Event) Event {
 func toTenant(t domain.TenantInfo) Tenant {
 	out := Tenant{ID: t.Tenant, Vendor: Vendor(t.Vendor), BindingVersion: t.Version, UpdatedAt: ts(t.UpdatedAt), Connections: []Connection{}}
 	for _, v := range t.Vendors {
-		out.Connections = append(out.Connections, Connection{Vendor: Vendor(v), Active: v == t.Vendor})
+		c := Connection{Vendor: Vendor(v), Active: v == t.Vendor}
+		if st, ok := t.Status[v]; ok {
+			c.Breaker = &BreakerStatus{State: BreakerStatusState(st.Breaker)}
+			if st.BreakerRetryAfter > 0 {
+				secs := int((st.BreakerRetryAfter + time.Second - 1) / time.Second)
+				c.Breaker.RetryAfterSeconds = &secs
+			}
+			if st.Token != "" {
+				c.Token = &TokenStatus{Status: TokenStatusStatus(st.Token), ExpiresAt: ts(st.TokenExpires)}
+			}
+		}
+		out.Connections = append(out.Connections, c)
 	}
 	return out
 }

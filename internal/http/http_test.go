@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
 // TestPanicBecomesProblem: a panic below the middleware answers a 500
 // problem without internals and is logged with its stack.
 func TestPanicBecomesProblem(t *testing.T) {
 	var logs bytes.Buffer
-	h := observe(slog.New(slog.NewJSONHandler(&logs, nil)))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := observe(slog.New(slog.NewJSONHandler(&logs, nil)), telemetry.Nop())(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("database password is hunter2")
 	}))
 	rec := httptest.NewRecorder()
@@ -43,7 +44,7 @@ func TestPanicBecomesProblem(t *testing.T) {
 
 // TestAbortHandlerPanicPropagates: http.ErrAbortHandler keeps its meaning.
 func TestAbortHandlerPanicPropagates(t *testing.T) {
-	h := observe(slog.New(slog.DiscardHandler))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := observe(slog.New(slog.DiscardHandler), telemetry.Nop())(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic(http.ErrAbortHandler)
 	}))
 	defer func() {

@@ -16,8 +16,14 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
 type ctxKey int
@@ -73,11 +79,28 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// reqInfo is what later middleware learns about a request for its log
+// line, span and metrics.
+type reqInfo struct {
+	tenant string // set once the caller was authorised for it
+	code   ProblemCode
+}
+
+type reqInfoKey struct{}
+
+func infoFrom(ctx context.Context) *reqInfo {
+	if i, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{}
+}
+
 // observe gives every request an id (the caller's X-Request-Id when it is
-// a sane token), a logger carrying it, panic recovery into a 500 problem,
-// and one access log line. The query string is never logged: it can hold
-// email addresses and phone numbers.
-func observe(base *slog.Logger) func(http.Handler) http.Handler {
+// a sane token), a server span continuing the caller's trace (traceparent),
+// a logger, panic recovery into a 500 problem, metrics and one access log
+// line. The query string is never logged: it can hold email addresses and
+// phone numbers.
+func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -86,8 +109,13 @@ func observe(base *slog.Logger) func(http.Handler) http.Handler {
 				id = newRequestID()
 			}
 			w.Header().Set("X-Request-Id", id)
-			l := base.With(slog.String("request_id", id))
-			ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), loggerKey, l)
+			ctx := tel.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+			ctx, span := tel.Tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("cdpgw.request_id", id)))
+			defer span.End()
+			info := &reqInfo{}
+			ctx = context.WithValue(telemetry.WithRequestID(ctx, id), requestIDKey, id)
+			ctx = context.WithValue(context.WithValue(ctx, loggerKey, base), reqInfoKey{}, info)
 			rec := &statusRecorder{ResponseWriter: w}
 			r = r.WithContext(ctx)
 			defer func() {
@@ -95,25 +123,42 @@ func observe(base *slog.Logger) func(http.Handler) http.Handler {
 					if v == http.ErrAbortHandler {
 						panic(v)
 					}
-					l.LogAttrs(ctx, slog.LevelError, "panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+					base.LogAttrs(ctx, slog.LevelError, "panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
 					if rec.status == 0 {
 						sendProblem(rec, r, newProblem(ProblemCodeInternal, ""))
 					}
 				}
-				route := chi.RouteContext(ctx)
-				pattern := ""
-				if route != nil {
-					pattern = route.RoutePattern()
+				route := "unmatched"
+				if rc := chi.RouteContext(ctx); rc != nil && rc.RoutePattern() != "" {
+					route = rc.RoutePattern()
 				}
-				l.LogAttrs(ctx, slog.LevelInfo, "request",
+				vendor := rec.Header().Get("X-Vendor")
+				outcome := "ok"
+				if info.code != "" {
+					outcome = string(info.code)
+				}
+				elapsed := time.Since(start)
+				span.SetName(r.Method + " " + route)
+				span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", rec.status),
+					telemetry.KeyTenant.String(info.tenant), telemetry.KeyVendor.String(vendor), telemetry.KeyOutcome.String(outcome))
+				if rec.status >= 500 {
+					span.SetStatus(codes.Error, outcome)
+				}
+				attrs := metric.WithAttributes(attribute.String("route", route), attribute.String("method", r.Method),
+					attribute.String("tenant", info.tenant), attribute.String("vendor", vendor),
+					attribute.Int("status", rec.status), attribute.String("outcome", outcome))
+				tel.Requests.Add(ctx, 1, attrs)
+				tel.RequestDuration.Record(ctx, elapsed.Seconds(), attrs)
+				base.LogAttrs(ctx, slog.LevelInfo, "request",
 					slog.String("method", r.Method),
 					slog.String("path", r.URL.Path),
-					slog.String("route", pattern),
+					slog.String("route", route),
 					slog.Int("status", rec.status),
 					slog.Int64("bytes", rec.bytes),
-					slog.String("tenant", r.Header.Get("X-Tenant-ID")),
-					slog.String("vendor", rec.Header().Get("X-Vendor")),
-					slog.Duration("duration", time.Since(start)))
+					slog.String("tenant", info.tenant),
+					slog.String("vendor", vendor),
+					slog.String("outcome", outcome),
+					slog.Duration("duration", elapsed))
 			}()
 			next.ServeHTTP(rec, r)
 		})
@@ -154,6 +199,7 @@ func (s *Server) resolveTenant(next http.Handler) http.Handler {
 			writeProblem(w, r, err)
 			return
 		}
+		infoFrom(r.Context()).tenant = t.Tenant
 		w.Header().Set("X-Vendor", string(t.Vendor))
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey, t)))
 	})
@@ -214,6 +260,9 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 			_, _ = w.Write(stored.Body)
 			return
 		}
+		// The write may now be retried towards the vendor: a repeat of the
+		// API call with this key would be answered from the record.
+		r = r.WithContext(domain.WithRetrySafe(ctx))
 		rec := &captureWriter{ResponseWriter: w}
 		completed := false
 		defer func() {

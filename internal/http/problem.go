@@ -75,6 +75,7 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeVendorUnavailable:    {503, "Vendor unavailable"},
 	ProblemCodeCircuitOpen:          {503, "Vendor circuit open"},
 	ProblemCodeVendorTimeout:        {504, "Vendor timed out"},
+	ProblemCodeStateUnavailable:     {503, "The gateway's shared state is unavailable"},
 }
 
 func newProblem(code ProblemCode, detail string) *problem {
@@ -103,6 +104,7 @@ var vendorKindCode = map[domain.VendorErrorKind]ProblemCode{
 	domain.VendorUnavailable:  ProblemCodeVendorUnavailable,
 	domain.VendorTimeout:      ProblemCodeVendorTimeout,
 	domain.VendorBadResponse:  ProblemCodeVendorBadResponse,
+	domain.VendorCircuitOpen:  ProblemCodeCircuitOpen,
 }
 
 // defaultRetryAfter is sent with 429 and 503 answers when the vendor did
@@ -110,6 +112,8 @@ var vendorKindCode = map[domain.VendorErrorKind]ProblemCode{
 var defaultRetryAfter = map[ProblemCode]time.Duration{
 	ProblemCodeVendorUnavailable: 5 * time.Second,
 	ProblemCodeVendorRateLimited: 30 * time.Second,
+	ProblemCodeCircuitOpen:       5 * time.Second,
+	ProblemCodeStateUnavailable:  5 * time.Second,
 }
 
 // problemFor maps an error to the problem a caller sees. It is the one
@@ -166,6 +170,10 @@ func problemFor(err error) *problem {
 		return p
 	case errors.Is(err, domain.ErrIdempotencyMismatch):
 		return newProblem(ProblemCodeIdempotencyKeyReused, err.Error())
+	case errors.Is(err, domain.ErrStoreUnavailable):
+		p := newProblem(ProblemCodeStateUnavailable, "the gateway cannot reach its shared state (Redis) right now; try again shortly")
+		p.retryAfter, p.cause = defaultRetryAfter[ProblemCodeStateUnavailable], err
+		return p
 	case errors.Is(err, domain.ErrNotFound):
 		return newProblem(ProblemCodeNotFound, "")
 	case errors.Is(err, domain.ErrAlreadyExists):
@@ -192,6 +200,7 @@ func validationDetail(v *domain.ValidationError) string {
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(err)
 	ctx := r.Context()
+	infoFrom(ctx).code = p.Code
 	if p.Status >= 500 || p.Status == http.StatusTooManyRequests {
 		logger(ctx).LogAttrs(ctx, levelFor(p.Status), "request failed",
 			slog.String("code", string(p.Code)), slog.Int("status", p.Status),

@@ -3,7 +3,8 @@
 // Service, request validation and caller authentication against the spec,
 // and RFC 9457 problem answers. It knows the domain, never a vendor.
 //
-// A request travels: observe (request id, logs, panic recovery) → body
+// A request travels: observe (request id, server span, metrics, logs,
+// panic recovery) → body
 // limit → validator (API key, scopes, tenant grant, parameters and body per
 // the spec) → resolveTenant (binds the tenant's current vendor, X-Vendor) →
 // idempotency (writes with Idempotency-Key) → strict handler → Service.
@@ -22,15 +23,19 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/api"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
 // DefaultMaxBodyBytes bounds request bodies (a batch of 1000 contacts fits).
 const DefaultMaxBodyBytes = 4 << 20
 
 // ReadinessCheck reports whether one dependency can serve; name labels it.
+// When a Critical check fails the gateway is not ready (503); when another
+// fails it is ready but degraded.
 type ReadinessCheck struct {
-	Name  string
-	Check func(ctx context.Context) error
+	Name     string
+	Check    func(ctx context.Context) error
+	Critical bool
 }
 
 // Config wires the HTTP surface.
@@ -41,6 +46,7 @@ type Config struct {
 	Logger       *slog.Logger
 	MaxBodyBytes int64
 	Readiness    []ReadinessCheck
+	Telemetry    *telemetry.Telemetry // nil: none
 }
 
 // Server implements the generated StrictServerInterface.
@@ -60,6 +66,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.Logger = slog.New(telemetry.LogHandler(cfg.Logger.Handler()))
+	if cfg.Telemetry == nil {
+		cfg.Telemetry = telemetry.Nop()
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -76,7 +86,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	s := &Server{svc: cfg.Service, idem: cfg.Idempotency, ready: cfg.Readiness}
 
 	r := chi.NewRouter()
-	r.Use(observe(cfg.Logger), limitBody(cfg.MaxBodyBytes))
+	r.Use(observe(cfg.Logger, cfg.Telemetry), limitBody(cfg.MaxBodyBytes))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(ProblemCodeNotFound, "no such endpoint"))
 	})
@@ -88,6 +98,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		_, _ = w.Write(api.OpenAPI)
 	})
 	mountDocs(r)
+	r.Method(http.MethodGet, "/metrics", cfg.Telemetry.Handler())
 
 	r.Group(func(api chi.Router) {
 		api.Use(
@@ -164,19 +175,23 @@ func (s *Server) Readyz(ctx context.Context, _ ReadyzRequestObject) (ReadyzRespo
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	checks := map[string]string{"config": "ok"}
-	ok := true
+	status := HealthStatusOk
 	for _, c := range s.ready {
 		if err := c.Check(ctx); err != nil {
 			checks[c.Name] = "unavailable"
-			ok = false
-			logger(ctx).Warn("readiness check failed", slog.String("check", c.Name), slog.String("error", err.Error()))
+			if c.Critical {
+				status = HealthStatusUnavailable
+			} else if status == HealthStatusOk {
+				status = HealthStatusDegraded
+			}
+			logger(ctx).Warn("readiness check failed", slog.String("check", c.Name), slog.Bool("critical", c.Critical), slog.String("error", err.Error()))
 			continue
 		}
 		checks[c.Name] = "ok"
 	}
-	if !ok {
+	if status == HealthStatusUnavailable {
 		retry := 5
-		return Readyz503JSONResponse{Body: Health{Status: HealthStatusUnavailable, Checks: checks}, Headers: Readyz503ResponseHeaders{RetryAfter: &retry}}, nil
+		return Readyz503JSONResponse{Body: Health{Status: status, Checks: checks}, Headers: Readyz503ResponseHeaders{RetryAfter: &retry}}, nil
 	}
-	return Readyz200JSONResponse{Status: HealthStatusOk, Checks: checks}, nil
+	return Readyz200JSONResponse{Status: status, Checks: checks}, nil
 }

@@ -7,7 +7,8 @@
 // The adapter uses each endpoint from the family that documents it, so a
 // connection has two base URLs. A token is fetched with the app key and
 // secret (GET /token), cached until shortly before its expiration, and
-// dropped and fetched again once when Linkflow answers 401.
+// dropped and fetched again once when Linkflow answers 401. Every call goes
+// through vendorhttp.Client (quota, breaker, retries, timeouts, telemetry).
 package linkflow
 
 import (
@@ -38,11 +39,10 @@ type Config struct {
 	CDPBaseURL string // CDP host; default DefaultCDPBaseURL
 	AppKey     string
 	AppSecret  string
-	HTTPClient *http.Client
-	Timeout    time.Duration      // per vendor call; default vendorhttp.DefaultTimeout
-	Tokens     *vendorhttp.Tokens // shared token cache; default a private one
-	TokenKey   string             // this connection's key in Tokens; required with a shared cache
-	Now        func() time.Time
+	// Client configures the connection's vendor client (tenant, HTTP
+	// client, timeout, retries, breaker, quota, shared token cache).
+	Client vendorhttp.Options
+	Now    func() time.Time
 }
 
 // Adapter is a Linkflow connection. It implements the domain ports
@@ -51,9 +51,7 @@ type Adapter struct {
 	base, cdp *url.URL
 	key       string
 	secret    string
-	client    vendorhttp.Client
-	tokens    *vendorhttp.Tokens
-	tokenKey  string
+	client    *vendorhttp.Client
 	now       func() time.Time
 }
 
@@ -76,23 +74,27 @@ func New(cfg Config) (*Adapter, error) {
 	if cfg.AppKey == "" || cfg.AppSecret == "" {
 		return nil, errors.New("linkflow: app key and app secret are required")
 	}
-	if cfg.Tokens == nil {
-		cfg.Tokens = vendorhttp.NewTokens()
-		if cfg.TokenKey == "" {
-			cfg.TokenKey = "linkflow"
-		}
-	} else if cfg.TokenKey == "" {
-		return nil, errors.New("linkflow: a shared token cache needs a token key")
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Adapter{
+	a := &Adapter{
 		base: base, cdp: cdp, key: cfg.AppKey, secret: cfg.AppSecret,
-		client: vendorhttp.Client{Vendor: domain.Linkflow, HTTP: cfg.HTTPClient, Timeout: cfg.Timeout},
-		tokens: cfg.Tokens, tokenKey: cfg.TokenKey, now: cfg.Now,
-	}, nil
+		client: vendorhttp.NewClient(domain.Linkflow, cfg.Client), now: cfg.Now,
+	}
+	a.client.Auth = &vendorhttp.Auth{
+		Fetch:    a.fetchToken,
+		Rejected: func(r *vendorhttp.Response) bool { return r.Status == http.StatusUnauthorized },
+	}
+	// Linkflow sends some business errors (B00010, B00093 …) with status
+	// 500: only answers that map to no known business code are failures.
+	a.client.Failed = func(r *vendorhttp.Response) bool {
+		return (r.Status >= 500 || r.Status == http.StatusRequestTimeout) && a.vendorError(r).Retryable()
+	}
+	return a, nil
 }
+
+// Status implements domain.StatusReporter.
+func (a *Adapter) Status() domain.ConnectionStatus { return a.client.Status() }
 
 func parseBase(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(s, "/"))
@@ -129,22 +131,21 @@ func (a *Adapter) url(h host, path string, q url.Values) string {
 	return u.String()
 }
 
-// token returns a valid access token, fetching one if needed.
-func (a *Adapter) token(ctx context.Context) (string, error) {
-	tok, err := a.tokens.Get(ctx, a.tokenKey, a.fetchToken)
-	return tok.Value, err
-}
-
 // fetchToken calls GET /token with the app key and secret.
 func (a *Adapter) fetchToken(ctx context.Context) (vendorhttp.Token, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.url(guide, "/token", nil), nil)
-	if err != nil {
-		return vendorhttp.Token{}, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-OpenApi-Key", a.key)
-	req.Header.Set("X-OpenApi-Secret", a.secret)
-	resp, err := a.client.Do(req)
+	resp, err := a.client.Call(ctx, vendorhttp.Request{
+		Op: "GET /token", Method: http.MethodGet, Public: true,
+		Build: func(ctx context.Context, _ string) (*http.Request, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.url(guide, "/token", nil), nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Accept", "application/json")
+			req.Header.Set("X-OpenApi-Key", a.key)
+			req.Header.Set("X-OpenApi-Secret", a.secret)
+			return req, nil
+		},
+	})
 	if err != nil {
 		return vendorhttp.Token{}, err
 	}
@@ -202,11 +203,14 @@ type call struct {
 	// anyStatus returns every vendor answer as it is (passthrough) instead
 	// of turning non-2xx answers into errors.
 	anyStatus bool
+	// op names the call in telemetry; default: method and path with ids
+	// replaced (vendorhttp.OpName).
+	op string
 }
 
-// do sends c with the access token. When Linkflow answers 401 the token is
-// dropped and the call is sent once more with a new one. A non-2xx answer
-// becomes a *domain.VendorError.
+// do sends c with the access token (vendorhttp.Client fetches it, and
+// fetches a new one once when Linkflow answers 401). A non-2xx answer
+// becomes a *domain.VendorError unless c.anyStatus.
 func (a *Adapter) do(ctx context.Context, c call) (*vendorhttp.Response, error) {
 	var payload []byte
 	if c.body != nil {
@@ -215,33 +219,32 @@ func (a *Adapter) do(ctx context.Context, c call) (*vendorhttp.Response, error) 
 			return nil, fmt.Errorf("linkflow: encode %s %s: %w", c.method, c.path, err)
 		}
 	}
-	for attempt := 0; ; attempt++ {
-		tok, err := a.token(ctx)
-		if err != nil {
-			return nil, err
-		}
-		req, err := http.NewRequestWithContext(ctx, c.method, a.url(c.host, c.path, c.query), bytes.NewReader(payload))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("X-OpenApi-Token", tok)
-		if payload != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := a.client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.Status == http.StatusUnauthorized && attempt == 0 {
-			a.tokens.Invalidate(a.tokenKey, tok)
-			continue
-		}
-		if (resp.Status < 200 || resp.Status > 299) && !c.anyStatus {
-			return nil, a.vendorError(resp)
-		}
-		return resp, nil
+	op := c.op
+	if op == "" {
+		op = vendorhttp.OpName(c.method, c.path)
 	}
+	resp, err := a.client.Call(ctx, vendorhttp.Request{
+		Op: op, Method: c.method,
+		Build: func(ctx context.Context, token string) (*http.Request, error) {
+			req, err := http.NewRequestWithContext(ctx, c.method, a.url(c.host, c.path, c.query), bytes.NewReader(payload))
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Accept", "application/json")
+			req.Header.Set("X-OpenApi-Token", token)
+			if payload != nil {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			return req, nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if (resp.Status < 200 || resp.Status > 299) && !c.anyStatus {
+		return nil, a.vendorError(resp)
+	}
+	return resp, nil
 }
 
 // doJSON sends c and decodes the JSON answer into out.

@@ -32,7 +32,6 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"cdp base url unparsable", func(c *linkflow.Config) { c.CDPBaseURL = "http://[::1" }},
 		{"no app key", func(c *linkflow.Config) { c.AppKey = "" }},
 		{"no app secret", func(c *linkflow.Config) { c.AppSecret = "" }},
-		{"shared token cache without a key", func(c *linkflow.Config) { c.Tokens = vendorhttp.NewTokens() }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -476,10 +475,10 @@ func TestConcurrentCallsAfterRevocation(t *testing.T) {
 func TestSharedTokenCache(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	shared := vendorhttp.NewTokens()
-	a1 := e.newAdapter(func(c *linkflow.Config) { c.Tokens, c.TokenKey = shared, "tenant-a/linkflow" })
-	a2 := e.newAdapter(func(c *linkflow.Config) { c.Tokens, c.TokenKey = shared, "tenant-a/linkflow" })
-	a3 := e.newAdapter(func(c *linkflow.Config) { c.Tokens, c.TokenKey = shared, "tenant-b/linkflow" })
+	shared := vendorhttp.NewTokens(nil, nil)
+	a1 := e.newAdapter(func(c *linkflow.Config) { c.Client.Tokens, c.Client.Tenant = shared, "tenant-a" })
+	a2 := e.newAdapter(func(c *linkflow.Config) { c.Client.Tokens, c.Client.Tenant = shared, "tenant-a" })
+	a3 := e.newAdapter(func(c *linkflow.Config) { c.Client.Tokens, c.Client.Tenant = shared, "tenant-b" })
 	for _, ad := range []*linkflow.Adapter{a1, a2, a1, a2} {
 		_, err := ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
 		e.must(err)
@@ -604,11 +603,13 @@ func TestTransportFailures(t *testing.T) {
 		e := newEnv(t)
 		// Warm the shared token cache with a patient adapter, so only the
 		// slow call meets the short timeout.
-		shared := vendorhttp.NewTokens()
-		warm := e.newAdapter(func(c *linkflow.Config) { c.Tokens, c.TokenKey = shared, "k" })
+		shared := vendorhttp.NewTokens(nil, nil)
+		warm := e.newAdapter(func(c *linkflow.Config) { c.Client.Tokens, c.Client.Tenant = shared, "k" })
 		_, err := warm.ListFields(t.Context(), domain.PageRequest{Limit: 5})
 		e.must(err)
-		hasty := e.newAdapter(func(c *linkflow.Config) { c.Tokens, c.TokenKey, c.Timeout = shared, "k", 200*time.Millisecond })
+		hasty := e.newAdapter(func(c *linkflow.Config) {
+			c.Client.Tokens, c.Client.Tenant, c.Client.Timeout = shared, "k", 200*time.Millisecond
+		})
 		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Delay: time.Minute})
 		_, err = hasty.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
 		ve := e.wantVendor(err, domain.VendorTimeout)
@@ -622,7 +623,7 @@ func TestTransportFailures(t *testing.T) {
 
 	t.Run("slow token answer beyond the timeout", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, func(c *envConfig) { c.ad.Timeout = 200 * time.Millisecond })
+		e := newEnv(t, func(c *envConfig) { c.ad.Client.Timeout = 200 * time.Millisecond })
 		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/token", Delay: time.Minute})
 		_, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
 		e.wantVendor(err, domain.VendorTimeout)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -90,7 +91,11 @@ func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	e := &env{t: t, clock: newClock(), tokens: map[string]bool{}, respHeader: map[string]http.Header{}}
 	ec := envConfig{
 		sim: linkflowtest.Config{AppKey: appKey, AppSecret: appSecret, Now: e.clock.Now},
-		ad:  linkflow.Config{AppKey: appKey, AppSecret: appSecret, Now: e.clock.Now},
+		// Retries and the breaker are vendorhttp's and tested there and end
+		// to end: here every fault reaches the adapter once.
+		ad: linkflow.Config{AppKey: appKey, AppSecret: appSecret, Now: e.clock.Now, Client: vendorhttp.Options{
+			Retry: vendorhttp.RetryPolicy{MaxAttempts: 1}, Breaker: vendorhttp.BreakerSettings{Failures: 1 << 20},
+		}},
 	}
 	for _, m := range mods {
 		m(&ec)
@@ -107,8 +112,8 @@ func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	if ec.ad.CDPBaseURL == "" {
 		ec.ad.CDPBaseURL = e.srv.URL + "/cdp"
 	}
-	if ec.ad.HTTPClient == nil {
-		ec.ad.HTTPClient = e.srv.Client()
+	if ec.ad.Client.HTTP == nil {
+		ec.ad.Client.HTTP = e.srv.Client()
 	}
 	e.cfg = ec.ad
 	ad, err := linkflow.New(ec.ad)

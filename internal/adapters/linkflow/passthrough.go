@@ -26,6 +26,7 @@ func (a *Adapter) Passthrough(ctx context.Context, req domain.PassthroughRequest
 		c.body = json.RawMessage(req.Body)
 	}
 	c.anyStatus = true
+	c.op = "passthrough"
 	resp, err := a.do(ctx, c)
 	if err != nil {
 		return domain.PassthroughResponse{}, err

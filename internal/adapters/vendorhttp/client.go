@@ -1,7 +1,23 @@
-// Package vendorhttp is the plumbing every vendor adapter shares: sending a
-// request with bounded reads, turning transport failures and unusable
-// answers (HTML error pages, wrong content types, truncated JSON) into
-// *domain.VendorError, and caching vendor access tokens.
+// Package vendorhttp is the one wrapper every vendor adapter sends its calls
+// through (Client.Call), so that each adapter gets the same resilience:
+//
+//   - a vendor call quota per tenant connection, counted in the shared
+//     QuotaStore before the call (429 instead of burning the vendor's quota);
+//   - a circuit breaker per tenant connection (sony/gobreaker): 5xx answers,
+//     timeouts and connection errors count, 4xx and 429 do not; while open,
+//     calls fail at once with VendorCircuitOpen (503 CIRCUIT_OPEN);
+//   - retries with exponential backoff and full jitter for idempotent calls
+//     (GET and HEAD, calls the adapter marks idempotent, and writes whose API
+//     request carried an Idempotency-Key), bounded by attempts and by the
+//     caller's deadline;
+//   - a timeout on every attempt; the caller's cancellation reaches the call;
+//   - access tokens from Tokens (in-process cache in front of the shared
+//     TokenStore), and one retry with a new token when the vendor says the
+//     token is no longer valid;
+//   - a client span and metrics per attempt.
+//
+// It also turns transport failures and unusable answers (HTML error pages,
+// wrong content types, truncated JSON) into *domain.VendorError.
 package vendorhttp
 
 import (
@@ -26,13 +42,6 @@ const MaxResponseBytes = 32 << 20
 // DefaultTimeout bounds one vendor call when the connection sets none.
 const DefaultTimeout = 15 * time.Second
 
-// Client sends requests to one vendor.
-type Client struct {
-	Vendor  domain.Vendor
-	HTTP    *http.Client
-	Timeout time.Duration
-}
-
 // Response is a vendor answer read in full.
 type Response struct {
 	Status int
@@ -40,24 +49,16 @@ type Response struct {
 	Body   []byte
 }
 
-// Do sends req (with the client's timeout added to its context) and reads
-// the whole answer. A transport failure becomes a VendorError of kind
-// VendorTimeout or VendorUnavailable whose cause names no URL (URLs can
-// carry tokens in their query); the caller's own cancellation is returned
-// as the context error.
-func (c *Client) Do(req *http.Request) (*Response, error) {
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
+// send sends one request (with the per-call timeout added to its context)
+// and reads the whole answer. A transport failure becomes a VendorError of
+// kind VendorTimeout or VendorUnavailable whose cause names no URL (URLs
+// can carry tokens in their query); the caller's own cancellation is
+// returned as the context error.
+func (c *Client) send(req *http.Request) (*Response, error) {
 	parent := req.Context()
-	ctx, cancel := context.WithTimeout(parent, timeout)
+	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
-	resp, err := hc.Do(req.WithContext(ctx))
+	resp, err := c.http.Do(req.WithContext(ctx))
 	if err != nil {
 		return nil, c.transportError(parent, err)
 	}
@@ -67,8 +68,8 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 		return nil, c.transportError(parent, err)
 	}
 	if len(body) > MaxResponseBytes {
-		return nil, &domain.VendorError{Vendor: c.Vendor, Kind: domain.VendorBadResponse, Status: resp.StatusCode,
-			Detail: fmt.Sprintf("%s sent an answer larger than %d bytes", c.Vendor, MaxResponseBytes)}
+		return nil, &domain.VendorError{Vendor: c.vendor, Kind: domain.VendorBadResponse, Status: resp.StatusCode,
+			Detail: fmt.Sprintf("%s sent an answer larger than %d bytes", c.vendor, MaxResponseBytes)}
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
@@ -84,9 +85,9 @@ func (c *Client) transportError(parent context.Context, err error) error {
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return &domain.VendorError{Vendor: c.Vendor, Kind: domain.VendorTimeout, Detail: c.Vendor.String() + " did not answer in time", Err: cause}
+		return &domain.VendorError{Vendor: c.vendor, Kind: domain.VendorTimeout, Detail: c.vendor.String() + " did not answer in time", Err: cause}
 	}
-	return &domain.VendorError{Vendor: c.Vendor, Kind: domain.VendorUnavailable, Detail: c.Vendor.String() + " could not be reached", Err: cause}
+	return &domain.VendorError{Vendor: c.vendor, Kind: domain.VendorUnavailable, Detail: c.vendor.String() + " could not be reached", Err: cause}
 }
 
 // IsJSON reports whether the answer says it is JSON.

@@ -16,7 +16,7 @@ import (
 )
 
 func TestTokensSingleFlightAndReuse(t *testing.T) {
-	tokens := NewTokens()
+	tokens := NewTokens(nil, nil)
 	var fetches atomic.Int32
 	release := make(chan struct{})
 	fetch := func(context.Context) (Token, error) {
@@ -29,7 +29,7 @@ func TestTokensSingleFlightAndReuse(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if tok, err := tokens.Get(context.Background(), "k", fetch); err != nil || tok.Value != "t1" {
+			if tok, _, err := tokens.Get(context.Background(), "k", fetch); err != nil || tok.Value != "t1" {
 				t.Errorf("Get = %v %v", tok, err)
 			}
 		}()
@@ -40,55 +40,55 @@ func TestTokensSingleFlightAndReuse(t *testing.T) {
 	if n := fetches.Load(); n != 1 {
 		t.Fatalf("%d fetches for 200 concurrent misses", n)
 	}
-	if _, err := tokens.Get(context.Background(), "k", fetch); err != nil || fetches.Load() != 1 {
+	if _, _, err := tokens.Get(context.Background(), "k", fetch); err != nil || fetches.Load() != 1 {
 		t.Fatal("cached token not reused")
 	}
-	if _, err := tokens.Get(context.Background(), "other", fetch); err != nil || fetches.Load() != 2 {
+	if _, _, err := tokens.Get(context.Background(), "other", fetch); err != nil || fetches.Load() != 2 {
 		t.Fatal("keys share a token")
 	}
 }
 
 func TestTokensExpiryMarginAndInvalidate(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tokens := NewTokens()
+	tokens := NewTokens(nil, nil)
 	tokens.now = func() time.Time { return now }
 	n := 0
 	fetch := func(context.Context) (Token, error) {
 		n++
 		return Token{Value: "t" + string(rune('0'+n)), Expires: now.Add(10 * time.Minute)}, nil
 	}
-	tok, _ := tokens.Get(context.Background(), "k", fetch)
+	tok, _, _ := tokens.Get(context.Background(), "k", fetch)
 	now = now.Add(10*time.Minute - TokenMargin - time.Second)
-	if again, _ := tokens.Get(context.Background(), "k", fetch); again != tok {
+	if again, _, _ := tokens.Get(context.Background(), "k", fetch); again != tok {
 		t.Fatal("token replaced before its margin")
 	}
 	now = now.Add(2 * time.Second)
-	fresh, _ := tokens.Get(context.Background(), "k", fetch)
+	fresh, _, _ := tokens.Get(context.Background(), "k", fetch)
 	if fresh == tok {
 		t.Fatal("token kept inside its expiry margin")
 	}
-	tokens.Invalidate("k", tok.Value) // stale value: the fresh token stays
-	if again, _ := tokens.Get(context.Background(), "k", fetch); again != fresh {
+	tokens.Invalidate(context.Background(), "k", tok.Value) // stale value: the fresh token stays
+	if again, _, _ := tokens.Get(context.Background(), "k", fetch); again != fresh {
 		t.Fatal("invalidating an old value dropped the current token")
 	}
-	tokens.Invalidate("k", fresh.Value)
-	if again, _ := tokens.Get(context.Background(), "k", fetch); again == fresh {
+	tokens.Invalidate(context.Background(), "k", fresh.Value)
+	if again, _, _ := tokens.Get(context.Background(), "k", fetch); again == fresh {
 		t.Fatal("invalidated token still served")
 	}
 }
 
 func TestTokensCallerCancellation(t *testing.T) {
-	tokens := NewTokens()
+	tokens := NewTokens(nil, nil)
 	block := make(chan struct{})
 	defer close(block)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := tokens.Get(ctx, "k", func(context.Context) (Token, error) { <-block; return Token{}, nil })
+	_, _, err := tokens.Get(ctx, "k", func(context.Context) (Token, error) { <-block; return Token{}, nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 	failing := func(context.Context) (Token, error) { return Token{}, errors.New("refused") }
-	if _, err := tokens.Get(context.Background(), "bad", failing); err == nil {
+	if _, _, err := tokens.Get(context.Background(), "bad", failing); err == nil {
 		t.Fatal("fetch error swallowed")
 	}
 }
@@ -113,10 +113,11 @@ func TestClientClassifiesFailures(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := &Client{Vendor: domain.Linkflow, Timeout: 100 * time.Millisecond}
+	c := NewClient(domain.Linkflow, Options{Timeout: 100 * time.Millisecond, Retry: RetryPolicy{MaxAttempts: 1}})
 	get := func(ctx context.Context, path string) (*Response, error) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+path+"?token=secret-query-token", nil)
-		return c.Do(req)
+		return c.Call(ctx, Request{Op: "GET " + path, Method: "GET", Build: func(ctx context.Context, _ string) (*http.Request, error) {
+			return http.NewRequestWithContext(ctx, "GET", srv.URL+path+"?token=secret-query-token", nil)
+		}})
 	}
 	var ve *domain.VendorError
 	if _, err := get(context.Background(), "/slow"); !errors.As(err, &ve) || ve.Kind != domain.VendorTimeout || strings.Contains(err.Error(), "secret-query-token") {
@@ -176,21 +177,21 @@ func TestUnmarshalKeepsBigNumbersAndRefusesTrailingData(t *testing.T) {
 
 func TestShortLivedTokensAreReused(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tokens := NewTokens()
+	tokens := NewTokens(nil, nil)
 	tokens.now = func() time.Time { return now }
 	n := 0
 	fetch := func(context.Context) (Token, error) {
 		n++
 		return Token{Value: "t", Expires: now.Add(30 * time.Second)}, nil
 	}
-	_, _ = tokens.Get(context.Background(), "k", fetch)
+	_, _, _ = tokens.Get(context.Background(), "k", fetch)
 	now = now.Add(14 * time.Second)
-	_, _ = tokens.Get(context.Background(), "k", fetch)
+	_, _, _ = tokens.Get(context.Background(), "k", fetch)
 	if n != 1 {
 		t.Fatalf("a 30s token was refetched after 14s (%d fetches)", n)
 	}
 	now = now.Add(2 * time.Second)
-	_, _ = tokens.Get(context.Background(), "k", fetch)
+	_, _, _ = tokens.Get(context.Background(), "k", fetch)
 	if n != 2 {
 		t.Fatalf("a 30s token was kept past half its life (%d fetches)", n)
 	}

@@ -1,0 +1,529 @@
+package vendorhttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
+)
+
+// RetryPolicy bounds retries of idempotent calls. Zero fields take the
+// defaults.
+type RetryPolicy struct {
+	MaxAttempts int           // attempts in all, including the first (default 3; 1 turns retries off)
+	BaseDelay   time.Duration // backoff before the second attempt, doubled after each (default 100ms)
+	MaxDelay    time.Duration // cap of one backoff (default 2s)
+}
+
+// BreakerSettings tune a connection's circuit breaker. Zero fields take
+// the defaults.
+type BreakerSettings struct {
+	Failures       uint32        // consecutive failures that open it (default 5)
+	OpenFor        time.Duration // how long it stays open before probing (default 30s)
+	HalfOpenProbes uint32        // calls let through while half-open; that many successes close it (default 1)
+}
+
+// Quota is a vendor call budget per tenant connection; Calls 0 means none.
+type Quota struct {
+	Calls int64
+	Per   time.Duration
+}
+
+// Options configure the client of one tenant connection.
+type Options struct {
+	Tenant     string // with the vendor, names the connection (metrics, token and quota keys)
+	HTTP       *http.Client
+	Timeout    time.Duration // per attempt; default DefaultTimeout
+	Retry      RetryPolicy
+	Breaker    BreakerSettings
+	Quota      Quota
+	QuotaStore domain.QuotaStore // default: in-process
+	Tokens     *Tokens           // default: a private in-process cache
+	Telemetry  *telemetry.Telemetry
+	Logger     *slog.Logger
+}
+
+// Auth is how a vendor hands out access tokens; adapters of vendors with
+// tokens set it on their Client.
+type Auth struct {
+	// Fetch asks the vendor for a new token (it sends a Public request).
+	Fetch func(ctx context.Context) (Token, error)
+	// Rejected reports whether an answer says the token is invalid or
+	// expired; the call is then sent once more with a new token.
+	Rejected func(*Response) bool
+}
+
+// Request is one logical vendor call.
+type Request struct {
+	// Op names the vendor operation in spans and metrics; it must be a
+	// fixed name (e.g. "GET /open/contacts"), never a path with ids.
+	Op     string
+	Method string
+	// Build makes the HTTP request of one attempt. token is the access
+	// token ("" for Public calls and vendors without tokens). Build is
+	// called again for every attempt.
+	Build func(ctx context.Context, token string) (*http.Request, error)
+	// Public calls are sent without a token (the token call itself).
+	Public bool
+	// Idempotent marks a non-GET call that is safe to repeat (a read sent
+	// as POST).
+	Idempotent bool
+}
+
+// Client sends one tenant connection's calls to its vendor.
+type Client struct {
+	// Auth is set by the adapter of a vendor with access tokens.
+	Auth *Auth
+	// Failed reports whether an answer is a vendor failure: it counts
+	// against the breaker and is retried when the call is idempotent.
+	// Default: a 5xx or 408 status. Adapters of vendors that send business
+	// errors with 5xx statuses narrow it.
+	Failed func(*Response) bool
+
+	vendor  domain.Vendor
+	tenant  string
+	key     string
+	http    *http.Client
+	timeout time.Duration
+	retry   RetryPolicy
+	quota   Quota
+	quotas  domain.QuotaStore
+	tokens  *Tokens
+	tel     *telemetry.Telemetry
+	log     *slog.Logger
+	attrs   attribute.Set // vendor and tenant
+
+	breaker  *gobreaker.CircuitBreaker[*Response]
+	openFor  time.Duration
+	mu       sync.Mutex
+	openedAt time.Time
+}
+
+// Defaults.
+const (
+	DefaultMaxAttempts    = 3
+	DefaultBaseDelay      = 100 * time.Millisecond
+	DefaultMaxDelay       = 2 * time.Second
+	DefaultFailures       = 5
+	DefaultOpenFor        = 30 * time.Second
+	DefaultHalfOpenProbes = 1
+)
+
+// NewClient returns the client of one tenant connection to vendor.
+func NewClient(vendor domain.Vendor, o Options) *Client {
+	if o.HTTP == nil {
+		o.HTTP = http.DefaultClient
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Retry.MaxAttempts <= 0 {
+		o.Retry.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.Retry.BaseDelay <= 0 {
+		o.Retry.BaseDelay = DefaultBaseDelay
+	}
+	if o.Retry.MaxDelay <= 0 {
+		o.Retry.MaxDelay = DefaultMaxDelay
+	}
+	if o.Breaker.Failures == 0 {
+		o.Breaker.Failures = DefaultFailures
+	}
+	if o.Breaker.OpenFor <= 0 {
+		o.Breaker.OpenFor = DefaultOpenFor
+	}
+	if o.Breaker.HalfOpenProbes == 0 {
+		o.Breaker.HalfOpenProbes = DefaultHalfOpenProbes
+	}
+	if o.QuotaStore == nil {
+		o.QuotaStore = domain.NewMemoryQuota()
+	}
+	if o.Telemetry == nil {
+		o.Telemetry = telemetry.Nop()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Tokens == nil {
+		o.Tokens = NewTokens(nil, o.Logger)
+	}
+	c := &Client{
+		vendor: vendor, tenant: o.Tenant, key: o.Tenant + "/" + string(vendor),
+		http: o.HTTP, timeout: o.Timeout, retry: o.Retry, quota: o.Quota, quotas: o.QuotaStore,
+		tokens: o.Tokens, tel: o.Telemetry, log: o.Logger, openFor: o.Breaker.OpenFor,
+		attrs: attribute.NewSet(telemetry.KeyVendor.String(string(vendor)), telemetry.KeyTenant.String(o.Tenant)),
+	}
+	failures := o.Breaker.Failures
+	c.breaker = gobreaker.NewCircuitBreaker[*Response](gobreaker.Settings{
+		Name:        c.key,
+		MaxRequests: o.Breaker.HalfOpenProbes,
+		Timeout:     o.Breaker.OpenFor,
+		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			c.stateChanged(from, to)
+		},
+		IsSuccessful: func(err error) bool { return !breakerFailure(err) },
+		IsExcluded:   breakerExcluded,
+	})
+	return c
+}
+
+// Vendor is the client's vendor.
+func (c *Client) Vendor() domain.Vendor { return c.vendor }
+
+// errFailureStatus carries a 5xx answer through the breaker as a failure.
+var errFailureStatus = errors.New("vendor answered with a server error")
+
+// errQuota marks a call refused by the gateway's own quota.
+type errQuota struct{ *domain.VendorError }
+
+// breakerFailure reports whether err counts against the vendor: a 5xx or
+// 408 answer, a timeout or a connection failure.
+func breakerFailure(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, errFailureStatus) {
+		return true
+	}
+	var ve *domain.VendorError
+	return errors.As(err, &ve) && ve.Retryable()
+}
+
+// breakerExcluded keeps out of the counts what says nothing about the
+// vendor: the caller giving up, a quota refusal, a request that could not
+// be built.
+func breakerExcluded(err error) bool {
+	if err == nil {
+		return false
+	}
+	var q errQuota
+	var ve *domain.VendorError
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &q) || !errors.As(err, &ve) && !errors.Is(err, errFailureStatus)
+}
+
+func failureStatus(status int) bool {
+	return status >= 500 || status == http.StatusRequestTimeout
+}
+
+func (c *Client) stateChanged(from, to gobreaker.State) {
+	if to == gobreaker.StateOpen {
+		c.mu.Lock()
+		c.openedAt = time.Now()
+		c.mu.Unlock()
+	}
+	ctx := context.Background()
+	c.tel.BreakerStateChanges.Add(ctx, 1, metric.WithAttributeSet(c.attrs),
+		metric.WithAttributes(attribute.String("from", stateName(from)), attribute.String("to", stateName(to))))
+	level := slog.LevelInfo
+	if to == gobreaker.StateOpen {
+		level = slog.LevelWarn
+	}
+	c.log.LogAttrs(ctx, level, "circuit breaker state changed",
+		slog.String("vendor", string(c.vendor)), slog.String("tenant", c.tenant),
+		slog.String("from", stateName(from)), slog.String("to", stateName(to)))
+}
+
+func stateName(s gobreaker.State) string {
+	switch s {
+	case gobreaker.StateOpen:
+		return "open"
+	case gobreaker.StateHalfOpen:
+		return "half_open"
+	}
+	return "closed"
+}
+
+// openRemaining is how long the breaker stays open (at least a second).
+func (c *Client) openRemaining() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return max(c.openFor-time.Since(c.openedAt), time.Second)
+}
+
+// Call sends r: token, quota, breaker, per-attempt timeout, retries and
+// telemetry. It returns the vendor's answer whatever its status (the
+// adapter maps statuses and error codes) or a *domain.VendorError, or the
+// caller's context error.
+func (c *Client) Call(ctx context.Context, r Request) (*Response, error) {
+	retryable := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Idempotent || domain.RetrySafe(ctx)
+	authRetried := false
+	for attempt, sent := 1, 1; ; sent++ {
+		token, tokenState := "", "none"
+		if c.Auth != nil && !r.Public {
+			tok, hit, err := c.tokens.Get(ctx, c.key, c.fetchToken)
+			if err != nil {
+				return nil, err
+			}
+			token, tokenState = tok.Value, "miss"
+			if hit {
+				tokenState = "hit"
+			}
+		}
+		resp, err := c.attempt(ctx, r, token, sent, tokenState)
+		if err == nil && token != "" && !authRetried && c.Auth.Rejected(resp) {
+			// The vendor no longer takes the token: drop it here and in
+			// the shared store, and send the call once more with a new one.
+			authRetried = true
+			c.tokens.Invalidate(ctx, c.key, token)
+			continue
+		}
+		if !retryable || attempt >= c.retry.MaxAttempts || !c.transient(resp, err) {
+			return resp, err
+		}
+		delay := c.backoff(attempt)
+		if resp != nil {
+			if ra := RetryAfter(resp.Header); ra > delay {
+				delay = ra
+			}
+		}
+		if delay > c.retry.MaxDelay || !fits(ctx, delay) {
+			return resp, err
+		}
+		c.tel.VendorRetries.Add(ctx, 1, metric.WithAttributeSet(c.attrs), metric.WithAttributes(telemetry.KeyOperation.String(r.Op)))
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		attempt++
+	}
+}
+
+// transient reports whether an attempt failed in a way worth retrying.
+func (c *Client) transient(resp *Response, err error) bool {
+	if err != nil {
+		var ve *domain.VendorError
+		return errors.As(err, &ve) && ve.Retryable()
+	}
+	return c.failed(resp)
+}
+
+func (c *Client) failed(resp *Response) bool {
+	if c.Failed != nil {
+		return c.Failed(resp)
+	}
+	return failureStatus(resp.Status)
+}
+
+// backoff is the full-jitter exponential delay before attempt+1.
+func (c *Client) backoff(attempt int) time.Duration {
+	ceiling := c.retry.BaseDelay << (attempt - 1)
+	if ceiling > c.retry.MaxDelay || ceiling <= 0 {
+		ceiling = c.retry.MaxDelay
+	}
+	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
+}
+
+// fits reports whether waiting d still leaves the caller time for a try.
+func fits(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > d+50*time.Millisecond
+}
+
+// attempt sends r once, under the quota and the breaker, in a client span.
+func (c *Client) attempt(ctx context.Context, r Request, token string, n int, tokenState string) (*Response, error) {
+	ctx, span := c.tel.Tracer.Start(ctx, string(c.vendor)+" "+r.Op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(
+			telemetry.KeyVendor.String(string(c.vendor)), telemetry.KeyTenant.String(c.tenant),
+			telemetry.KeyOperation.String(r.Op), attribute.String("http.request.method", r.Method),
+			telemetry.KeyAttempt.Int(n), telemetry.KeyTokenHit.String(tokenState),
+			telemetry.KeyBreaker.String(stateName(c.breaker.State()))))
+	defer span.End()
+	start := time.Now()
+	resp, err := c.guarded(ctx, r, token)
+	outcome := outcomeOf(resp, err)
+	attrs := metric.WithAttributes(telemetry.KeyOperation.String(r.Op), telemetry.KeyOutcome.String(outcome))
+	c.tel.VendorCalls.Add(ctx, 1, metric.WithAttributeSet(c.attrs), attrs)
+	c.tel.VendorCallDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributeSet(c.attrs), attrs)
+	span.SetAttributes(telemetry.KeyOutcome.String(outcome))
+	if resp != nil {
+		span.SetAttributes(attribute.Int("http.response.status_code", resp.Status))
+	}
+	if outcome != "ok" {
+		c.tel.VendorCallErrors.Add(ctx, 1, metric.WithAttributeSet(c.attrs), attrs)
+		span.SetStatus(codes.Error, outcome)
+	}
+	return resp, err
+}
+
+// outcomeOf names an attempt's result with a fixed word.
+func outcomeOf(resp *Response, err error) string {
+	if err != nil {
+		var ve *domain.VendorError
+		switch {
+		case errors.Is(err, context.Canceled):
+			return "canceled"
+		case errors.Is(err, context.DeadlineExceeded):
+			return "deadline"
+		case errors.As(err, &ve):
+			switch ve.Kind {
+			case domain.VendorCircuitOpen:
+				return "circuit_open"
+			case domain.VendorRateLimited:
+				return "quota"
+			case domain.VendorTimeout:
+				return "timeout"
+			case domain.VendorUnavailable:
+				return "unavailable"
+			case domain.VendorBadResponse:
+				return "bad_response"
+			}
+		}
+		return "error"
+	}
+	switch {
+	case resp.Status >= 500:
+		return "http_5xx"
+	case resp.Status == http.StatusTooManyRequests:
+		return "http_429"
+	case resp.Status >= 400:
+		return "http_4xx"
+	}
+	return "ok"
+}
+
+// guarded sends r through the quota and the breaker.
+func (c *Client) guarded(ctx context.Context, r Request, token string) (*Response, error) {
+	resp, err := c.breaker.Execute(func() (*Response, error) {
+		if err := c.takeQuota(ctx); err != nil {
+			return nil, err
+		}
+		req, err := r.Build(ctx, token)
+		if err != nil {
+			return nil, fmt.Errorf("%s: build %s request: %w", c.vendor, r.Op, err)
+		}
+		resp, err := c.send(req)
+		if err == nil && c.failed(resp) {
+			return resp, errFailureStatus
+		}
+		return resp, err
+	})
+	var q errQuota
+	switch {
+	case errors.Is(err, errFailureStatus):
+		return resp, nil
+	case errors.As(err, &q):
+		return nil, q.VendorError
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		return nil, &domain.VendorError{Vendor: c.vendor, Kind: domain.VendorCircuitOpen, RetryAfter: c.openRemaining(),
+			Detail: fmt.Sprintf("%s has been failing; the gateway stopped calling it for this tenant for now", c.vendor)}
+	}
+	return resp, err
+}
+
+// takeQuota counts one call against the connection's quota. When the
+// shared store cannot be reached the call goes ahead: the vendor still
+// enforces its own quota, and refusing every call would be worse.
+func (c *Client) takeQuota(ctx context.Context) error {
+	if c.quota.Calls <= 0 {
+		return nil
+	}
+	ok, wait, err := c.quotas.Take(ctx, "quota:"+c.key, c.quota.Calls, c.quota.Per)
+	if err != nil {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "vendor quota not checked: shared state unavailable",
+			slog.String("vendor", string(c.vendor)), slog.String("tenant", c.tenant), slog.String("error", err.Error()))
+		return nil
+	}
+	if ok {
+		return nil
+	}
+	c.tel.QuotaRejections.Add(ctx, 1, metric.WithAttributeSet(c.attrs))
+	return errQuota{&domain.VendorError{Vendor: c.vendor, Kind: domain.VendorRateLimited, RetryAfter: wait,
+		Detail: fmt.Sprintf("the tenant's %s call quota (%d per %s) is spent; the gateway did not call %s", c.vendor, c.quota.Calls, per(c.quota.Per), c.vendor)}}
+}
+
+func per(d time.Duration) string {
+	switch d {
+	case time.Hour:
+		return "hour"
+	case time.Minute:
+		return "minute"
+	case 24 * time.Hour:
+		return "day"
+	}
+	return d.String()
+}
+
+// fetchToken runs the adapter's token call and counts it.
+func (c *Client) fetchToken(ctx context.Context) (Token, error) {
+	tok, err := c.Auth.Fetch(ctx)
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	c.tel.TokenFetches.Add(ctx, 1, metric.WithAttributeSet(c.attrs), metric.WithAttributes(telemetry.KeyOutcome.String(outcome)))
+	return tok, err
+}
+
+// Status is what operators see of the connection on this replica: its
+// breaker and whether a token is cached (never the token).
+func (c *Client) Status() domain.ConnectionStatus {
+	st := domain.ConnectionStatus{Breaker: stateName(c.breaker.State())}
+	if st.Breaker == "open" {
+		st.BreakerRetryAfter = c.openRemaining()
+	}
+	if c.Auth != nil {
+		st.Token = "none"
+		if exp, ok := c.tokens.Expiry(c.key); ok {
+			st.Token, st.TokenExpires = "cached", exp
+		}
+	}
+	return st
+}
+
+// OpName names a vendor operation for spans and metrics from a method and a
+// path, with every path segment that looks like an id replaced by {id}.
+func OpName(method, path string) string {
+	b := make([]byte, 0, len(method)+1+len(path))
+	b = append(b, method...)
+	b = append(b, ' ')
+	for i := 0; i < len(path); {
+		j := i + 1
+		for j < len(path) && path[j] != '/' {
+			j++
+		}
+		seg := path[i:j] // starts with '/' unless path does not
+		if idSegment(seg) {
+			b = append(b, "/{id}"...)
+		} else {
+			b = append(b, seg...)
+		}
+		i = j
+	}
+	return string(b)
+}
+
+// idSegment reports whether a path segment ("/x") is an id: it holds a
+// digit and is not a version like "v2", or it is very long.
+func idSegment(seg string) bool {
+	s := strings.TrimPrefix(seg, "/")
+	if len(s) > 32 {
+		return true
+	}
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			digits++
+		}
+	}
+	version := len(s) >= 2 && s[0] == 'v' && digits == len(s)-1
+	return digits > 0 && !version
+}

@@ -1,0 +1,58 @@
+package telemetry
+
+import (
+	"errors"
+
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Instruments are the gateway's metrics. Labels are bounded: routes are
+// route patterns, tenants come from configuration, outcomes and vendor
+// operations are fixed names. No label ever carries a credential.
+type Instruments struct {
+	// Requests counts API requests: route, method, tenant, vendor, status, outcome.
+	Requests metric.Int64Counter
+	// RequestDuration is API request latency in seconds, same labels.
+	RequestDuration metric.Float64Histogram
+	// VendorCalls counts vendor call attempts: vendor, tenant, operation, outcome.
+	VendorCalls metric.Int64Counter
+	// VendorCallDuration is vendor call attempt latency in seconds, same labels.
+	VendorCallDuration metric.Float64Histogram
+	// VendorCallErrors counts failed vendor call attempts: vendor, tenant, operation, outcome.
+	VendorCallErrors metric.Int64Counter
+	// VendorRetries counts retried vendor calls: vendor, tenant, operation.
+	VendorRetries metric.Int64Counter
+	// TokenFetches counts vendor token calls: vendor, tenant, outcome.
+	TokenFetches metric.Int64Counter
+	// BreakerStateChanges counts circuit breaker transitions: vendor, tenant, from, to.
+	BreakerStateChanges metric.Int64Counter
+	// QuotaRejections counts calls refused because a vendor quota was spent: vendor, tenant.
+	QuotaRejections metric.Int64Counter
+}
+
+func newInstruments(m metric.Meter) (*Instruments, error) {
+	var errs []error
+	counter := func(name, desc string) metric.Int64Counter {
+		c, err := m.Int64Counter(name, metric.WithDescription(desc))
+		errs = append(errs, err)
+		return c
+	}
+	seconds := func(name, desc string) metric.Float64Histogram {
+		h, err := m.Float64Histogram(name, metric.WithDescription(desc), metric.WithUnit("s"),
+			metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+		errs = append(errs, err)
+		return h
+	}
+	ins := &Instruments{
+		Requests:            counter("cdpgw.http.requests", "API requests"),
+		RequestDuration:     seconds("cdpgw.http.request.duration", "API request latency"),
+		VendorCalls:         counter("cdpgw.vendor.calls", "Vendor call attempts"),
+		VendorCallDuration:  seconds("cdpgw.vendor.call.duration", "Vendor call attempt latency"),
+		VendorCallErrors:    counter("cdpgw.vendor.call.errors", "Failed vendor call attempts"),
+		VendorRetries:       counter("cdpgw.vendor.call.retries", "Vendor call retries"),
+		TokenFetches:        counter("cdpgw.vendor.token.fetches", "Vendor access token calls"),
+		BreakerStateChanges: counter("cdpgw.breaker.state.changes", "Circuit breaker state changes"),
+		QuotaRejections:     counter("cdpgw.quota.rejections", "Calls refused because a vendor quota was spent"),
+	}
+	return ins, errors.Join(errs...)
+}

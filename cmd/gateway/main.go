@@ -3,6 +3,11 @@
 //	gateway --sandbox                 in-process vendor simulators and demo tenants
 //	gateway --config tenants.yaml     real vendors, tenants from the file
 //
+// REDIS_URL (or --redis-url) points every replica at the Redis they share
+// (tokens, bindings, quotas, idempotency records); without it the state is
+// in-process, which is right for the sandbox and a single replica only.
+// OTEL_* variables configure trace and metric export.
+//
 // See README.md for the configuration reference.
 package main
 
@@ -24,6 +29,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
 func main() {
@@ -50,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	configPath := fs.String("config", os.Getenv("CDP_GATEWAY_CONFIG"), "tenants file (env CDP_GATEWAY_CONFIG)")
 	addr := fs.String("addr", "", "listen address (default: the config's listen, else :8080; sandbox: 127.0.0.1:8080)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis shared by every replica (env REDIS_URL); empty: in-process state, one replica only")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})))
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -90,7 +97,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	a, err := app.New(ctx, cfg, app.Options{Logger: logger})
+	tel, err := telemetry.New(ctx, telemetry.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tel.Shutdown(sctx)
+	}()
+	stores := app.MemoryStores()
+	if *redisURL != "" {
+		if stores, err = app.RedisStores(ctx, *redisURL, cfg, app.RedisOptions{Telemetry: tel, Logger: logger}); err != nil {
+			return err
+		}
+	} else if !*useSandbox {
+		logger.Warn("no REDIS_URL: tokens, bindings, quotas and idempotency records are in-process; run a single replica only")
+	}
+	defer stores.Close()
+	a, err := app.New(ctx, cfg, app.Options{Logger: logger, Telemetry: tel, Stores: stores})
 	if err != nil {
 		return err
 	}
@@ -109,7 +134,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("sandbox", *useSandbox), slog.Int("tenants", len(cfg.Tenants)))
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("sandbox", *useSandbox),
+		slog.Int("tenants", len(cfg.Tenants)), slog.Bool("redis", *redisURL != ""))
 	if *useSandbox {
 		printSandboxHelp(stdout, ln.Addr().String())
 	}
@@ -144,5 +170,7 @@ func printSandboxHelp(w io.Writer, addr string) {
 
 Try:
   curl -H 'Authorization: Bearer %[2]s' -H 'X-Tenant-ID: %[4]s' 'http://%[1]s/v1/contacts?limit=5'
-`, host, sandbox.APIKey, strings.Join([]string{sandbox.TenantLinkflow, sandbox.TenantMeihua, sandbox.TenantNXCloud, sandbox.TenantMiaokol, sandbox.TenantSwitch}, ", "), sandbox.TenantLinkflow)
+Switch %[5]s to another vendor:
+  curl -X PUT -H 'Authorization: Bearer %[2]s' -H 'Content-Type: application/json' -d '{"vendor":"meihua"}' 'http://%[1]s/admin/v1/tenants/%[5]s/vendor'
+`, host, sandbox.APIKey, strings.Join([]string{sandbox.TenantLinkflow, sandbox.TenantMeihua, sandbox.TenantNXCloud, sandbox.TenantMiaokol, sandbox.TenantSwitch}, ", "), sandbox.TenantLinkflow, sandbox.TenantSwitch)
 }

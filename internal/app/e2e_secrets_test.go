@@ -1,18 +1,39 @@
 package app_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/app"
+	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
-// TestSecretsNeverLeak drives successes and every kind of failure, then
-// looks for any secret in every response (body and headers) and every log
-// line: app key and secret, the vendor tokens issued, and API keys.
+// TestSecretsNeverLeak drives successes and every kind of failure through
+// a replica on a real Redis, then looks for any secret in every response
+// (body and headers), every log line, every span (names, attributes,
+// events, including Redis spans) and the metrics: app key and secret, the
+// vendor tokens issued, and API keys. Linkflow is the only adapter in this
+// build; each new adapter adds its credentials and calls here.
 func TestSecretsNeverLeak(t *testing.T) {
-	e := newEnv(t)
+	sb, cfg := newSandbox(t)
+	rs := redistest.Start(t)
+	spans := tracetest.NewInMemoryExporter()
+	tel, err := telemetry.New(context.Background(), telemetry.Options{SpanExporter: spans, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{Telemetry: tel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stores.Close() })
+	e := serve(t, sb, cfg, app.Options{Stores: stores, Telemetry: tel})
 	var answers []resp
 	call := func(r req) {
 		if r.key == "" {
@@ -41,6 +62,32 @@ func TestSecretsNeverLeak(t *testing.T) {
 	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Status: 500, ContentType: "text/html", Body: "<html>token=" + simAppSecret + "</html>"})
 	call(req{method: "GET", path: "/v1/groups"})
 	call(req{method: "GET", path: "/admin/v1/tenants"})
+	call(req{method: "POST", path: "/v1/groups", body: map[string]any{"name": "keyed"}, headers: map[string]string{"Idempotency-Key": "secret-test"}})
+	metrics := e.do(req{method: "GET", path: "/metrics"})
+	if metrics.Status != http.StatusOK || !strings.Contains(string(metrics.Body), "cdpgw_vendor_calls_total") {
+		t.Fatalf("metrics: %d %.200s", metrics.Status, metrics.Body)
+	}
+	var spanText strings.Builder
+	redisSpans := 0
+	for _, s := range spans.GetSpans() {
+		spanText.WriteString(s.Name + "\n")
+		for _, kv := range s.Attributes {
+			spanText.WriteString(string(kv.Key) + "=" + kv.Value.Emit() + "\n")
+			if kv.Key == "db.system" || kv.Key == "db.system.name" {
+				redisSpans++
+			}
+		}
+		for _, ev := range s.Events {
+			spanText.WriteString(ev.Name + "\n")
+			for _, kv := range ev.Attributes {
+				spanText.WriteString(string(kv.Key) + "=" + kv.Value.Emit() + "\n")
+			}
+		}
+		spanText.WriteString(s.Status.Description + "\n")
+	}
+	if redisSpans == 0 || !strings.Contains(spanText.String(), "linkflow GET /token") {
+		t.Fatalf("no Redis or token spans recorded: the span check would prove nothing:\n%.2000s", spanText.String())
+	}
 
 	secrets := []string{simAppSecret, simAppKey, keyAll, keyReader, keyWriter, keyOther, keyAdminOnly}
 	tokens := 0
@@ -61,6 +108,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Errorf("secret %.6s… in logs", s)
 		}
+		if strings.Contains(spanText.String(), s) {
+			t.Errorf("secret %.6s… in spans", s)
+		}
+		if strings.Contains(string(metrics.Body), s) {
+			t.Errorf("secret %.6s… in metrics", s)
+		}
 		for _, a := range answers {
 			if strings.Contains(string(a.Body), s) {
 				t.Errorf("secret %.6s… in a %d response: %s", s, a.Status, a.Body)
@@ -74,7 +127,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 		}
 	}
-	if answers[len(answers)-4].Status != http.StatusBadGateway {
-		t.Fatalf("refused credentials answered %d", answers[len(answers)-4].Status)
+	if answers[len(answers)-5].Status != http.StatusBadGateway {
+		t.Fatalf("refused credentials answered %d", answers[len(answers)-5].Status)
 	}
 }

@@ -62,8 +62,16 @@ func (s *syncBuffer) String() string {
 }
 
 // newEnv starts a sandbox and a gateway in front of it; edit changes the
-// configuration before the gateway is built.
+// configuration first.
 func newEnv(t *testing.T, edit ...func(*config.Config)) *env {
+	t.Helper()
+	sb, cfg := newSandbox(t, edit...)
+	return serve(t, sb, cfg, app.Options{})
+}
+
+// newSandbox starts the simulators and returns the gateway configuration
+// for them, with the test keys added and edit applied.
+func newSandbox(t *testing.T, edit ...func(*config.Config)) (*sandbox.Sandbox, *config.Config) {
 	t.Helper()
 	sb, err := sandbox.Start(sandbox.Options{Contacts: 40})
 	if err != nil {
@@ -88,8 +96,18 @@ func newEnv(t *testing.T, edit ...func(*config.Config)) *env {
 	for _, f := range edit {
 		f(cfg)
 	}
+	return sb, cfg
+}
+
+// serve runs a gateway for cfg over real HTTP (one replica), capturing its
+// logs unless opts has a logger.
+func serve(t *testing.T, sb *sandbox.Sandbox, cfg *config.Config, opts app.Options) *env {
+	t.Helper()
 	logs := &syncBuffer{}
-	a, err := app.New(context.Background(), cfg, app.Options{Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	a, err := app.New(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

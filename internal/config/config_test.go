@@ -43,6 +43,43 @@ func TestParseExample(t *testing.T) {
 	if cfg.Tenants[0].Vendor != domain.Linkflow || cfg.APIKeys[1].Tenants[0] != "*" {
 		t.Fatalf("cfg = %+v", cfg)
 	}
+	if c.Quota == nil || *c.Quota != (config.Quota{Calls: 5000, Per: time.Hour}) {
+		t.Fatalf("connection quota = %v", c.Quota)
+	}
+	lf := cfg.Vendors[domain.Linkflow]
+	want := config.VendorSettings{
+		Timeout: 15 * time.Second,
+		Retry:   config.RetrySettings{MaxAttempts: 3, BaseDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second},
+		Breaker: config.BreakerSettings{Failures: 5, OpenFor: 30 * time.Second, HalfOpenProbes: 1},
+		Quota:   config.Quota{Calls: 0, Per: time.Hour},
+	}
+	if lf != want {
+		t.Fatalf("linkflow settings = %+v, want %+v", lf, want)
+	}
+	if mh := cfg.Vendors[domain.Meihua]; mh.Quota != (config.Quota{Calls: 2000, Per: time.Hour}) || mh.Breaker.Failures != 5 {
+		t.Fatalf("meihua settings = %+v", mh)
+	}
+}
+
+// TestVendorDefaults: a file without a vendors section gets every vendor's
+// defaults, Meihua's plan quota included.
+func TestVendorDefaults(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+cursor_secret: {env: CDP_CURSOR_SECRET}
+api_keys: [{name: a, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
+tenants: [{id: acme, vendor: linkflow, connections: {linkflow: {credentials: {app_key: {env: ACME_LINKFLOW_APP_KEY}, app_secret: {env: ACME_LINKFLOW_APP_KEY}}}}}]
+`), goodEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range domain.Vendors {
+		if cfg.Vendors[v] != config.DefaultVendorSettings(v) {
+			t.Errorf("%s: %+v", v, cfg.Vendors[v])
+		}
+	}
+	if config.DefaultVendorSettings(domain.Meihua).Quota.Calls != 2000 || config.DefaultVendorSettings(domain.Linkflow).Quota.Calls != 0 {
+		t.Fatal("quota defaults")
+	}
 }
 
 // TestSecretsDoNotPrint: a config printed or marshalled by mistake shows
@@ -97,6 +134,13 @@ tenants:
   - id: acme
     vendor: nosuch
     connections: {}
+vendors:
+  linkflow:
+    timeout: 0s
+    retry: {max_attempts: 0, base_delay: 2s, max_delay: 1s}
+    breaker: {failures: 0, open_for: 100ms, half_open_probes: 1000}
+    quota: {calls: -1, per: 2d}
+  oracle: {}
 `
 	_, err := config.Parse([]byte(bad), env(nil))
 	var ce *config.Error
@@ -123,6 +167,15 @@ tenants:
 		"tenants[2].id: tenant acme is listed twice",
 		"tenants[2].connections: must configure at least one",
 		"tenants[2].vendor: unknown vendor \"nosuch\"",
+		"vendors.linkflow.timeout: must be a duration between 1ms and 5m0s",
+		"vendors.linkflow.retry.max_attempts: must be between 1 and 10",
+		"vendors.linkflow.retry.max_delay: must not be shorter than base_delay",
+		"vendors.linkflow.breaker.failures: must be between 1 and 1000",
+		"vendors.linkflow.breaker.open_for: must be a duration between 1s and 1h0m0s",
+		"vendors.linkflow.breaker.half_open_probes: must be between 1 and 100",
+		"vendors.linkflow.quota.calls: must not be negative",
+		"vendors.linkflow.quota.per: must be a duration",
+		"vendors.oracle: unknown vendor",
 	}
 	msg := err.Error()
 	for _, w := range want {

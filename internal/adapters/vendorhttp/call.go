@@ -77,7 +77,9 @@ type Request struct {
 	// token ("" for Public calls and vendors without tokens). Build is
 	// called again for every attempt.
 	Build func(ctx context.Context, token string) (*http.Request, error)
-	// Public calls are sent without a token (the token call itself).
+	// Public calls are sent without a token (the token call itself). They
+	// do not count against the quota: vendors count their API calls, and a
+	// token call is one per token lifetime.
 	Public bool
 	// Idempotent marks a non-GET call that is safe to repeat (a read sent
 	// as POST).
@@ -403,8 +405,10 @@ func outcomeOf(resp *Response, err error) string {
 // guarded sends r through the quota and the breaker.
 func (c *Client) guarded(ctx context.Context, r Request, token string) (*Response, error) {
 	resp, err := c.breaker.Execute(func() (*Response, error) {
-		if err := c.takeQuota(ctx); err != nil {
-			return nil, err
+		if !r.Public {
+			if err := c.takeQuota(ctx); err != nil {
+				return nil, err
+			}
 		}
 		req, err := r.Build(ctx, token)
 		if err != nil {

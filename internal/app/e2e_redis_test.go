@@ -1,0 +1,274 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/app"
+	"github.com/cdp-gateway/cdp-gateway/internal/config"
+	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
+)
+
+// cluster is several gateway replicas, each with its own in-process caches
+// and breakers, sharing one real redis-server and one set of simulators.
+type cluster struct {
+	replicas []*env
+	redis    *redistest.Server
+}
+
+func newCluster(t *testing.T, n int, edit ...func(*config.Config)) *cluster {
+	t.Helper()
+	sb, cfg := newSandbox(t, edit...)
+	rs := redistest.Start(t)
+	c := &cluster{redis: rs}
+	prefix := fmt.Sprintf("test-%s:", strings.ReplaceAll(t.Name(), "/", "-"))
+	for range n {
+		stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{Prefix: prefix, ConnectTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = stores.Close() })
+		c.replicas = append(c.replicas, serve(t, sb, cfg, app.Options{Stores: stores}))
+	}
+	return c
+}
+
+// TestTokenStampedeAcrossReplicas: three replicas with cold caches, 500
+// concurrent requests for one tenant: one vendor token call in all.
+func TestTokenStampedeAcrossReplicas(t *testing.T) {
+	c := newCluster(t, 3)
+	sim := c.replicas[0].sim
+	if sim.TokenCalls() != 0 {
+		t.Fatal("the simulator was warm")
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 500)
+	for i := range 500 {
+		wg.Go(func() {
+			r := c.replicas[i%3].do(req{method: http.MethodGet, path: "/v1/tags?limit=1", key: keyAll, tenant: tenantLF})
+			if r.Status != http.StatusOK {
+				errs <- fmt.Sprintf("%d %s", r.Status, r.Body)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatalf("a request failed: %s", e)
+	}
+	if n := sim.TokenCalls(); n != 1 {
+		t.Fatalf("%d vendor token calls for 500 requests on 3 cold replicas, want 1", n)
+	}
+}
+
+// TestSwitchReachesEveryReplica: a switch through the admin API of one
+// replica is served by the new vendor on the others within a second, and
+// old cursors are refused.
+func TestSwitchReachesEveryReplica(t *testing.T) {
+	c := newCluster(t, 3)
+	r1, r2, r3 := c.replicas[0], c.replicas[1], c.replicas[2]
+	list := func(e *env, cursor string) resp {
+		p := "/v1/contacts?limit=2"
+		if cursor != "" {
+			p += "&cursor=" + cursor
+		}
+		return e.do(req{method: http.MethodGet, path: p, key: keyAll, tenant: tenantSwitch})
+	}
+	page := list(r2, "").ok(t, http.StatusOK)
+	oldCursor, _ := page["next_cursor"].(string)
+	if oldCursor == "" {
+		t.Fatal("no cursor to test with")
+	}
+	switchTo := func(vendor string, want int64) {
+		t.Helper()
+		ti := r1.do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll,
+			body: map[string]any{"vendor": vendor, "reason": "e2e"}}).ok(t, http.StatusOK)
+		if ti["vendor"] != vendor || ti["binding_version"] != float64(want) {
+			t.Fatalf("switch answered %v", ti)
+		}
+		switched := time.Now()
+		for _, e := range []*env{r2, r3} {
+			for {
+				r := e.do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyAll, tenant: tenantSwitch})
+				if r.Header.Get("X-Vendor") == vendor {
+					break
+				}
+				if time.Since(switched) > time.Second {
+					t.Fatalf("a replica still serves %s %v after the switch to %s", r.Header.Get("X-Vendor"), time.Since(switched), vendor)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}
+	switchTo("meihua", 2)
+	// Meihua has no adapter in this build: the replicas answer as Meihua.
+	p := list(r3, "").problem(t, http.StatusNotImplemented, "UNSUPPORTED_OPERATION")
+	if p["vendor"] != "meihua" {
+		t.Fatalf("problem %v", p)
+	}
+	switchTo("linkflow", 3)
+	list(r3, oldCursor).problem(t, http.StatusBadRequest, "INVALID_CURSOR")
+	list(r2, "").ok(t, http.StatusOK)
+	if !strings.Contains(r1.logs.String(), `"audit":"tenant.switch_vendor"`) {
+		t.Fatal("no audit line on the switching replica")
+	}
+}
+
+// TestQuotaAcrossReplicas: a quota of N per hour is shared by every
+// replica; call N+1 is refused without reaching the vendor.
+func TestQuotaAcrossReplicas(t *testing.T) {
+	const n = 5
+	c := newCluster(t, 3, withLinkflow(func(s *config.VendorSettings) { s.Quota = config.Quota{Calls: n, Per: time.Hour} }))
+	sim := c.replicas[0].sim
+	for i := range n {
+		c.replicas[i%3].get("/v1/groups").ok(t, http.StatusOK)
+	}
+	before := vendorCalls(sim)
+	for _, e := range c.replicas {
+		r := e.get("/v1/groups")
+		r.problem(t, http.StatusTooManyRequests, "VENDOR_RATE_LIMITED")
+		if r.Header.Get("Retry-After") == "" {
+			t.Fatal("no Retry-After")
+		}
+	}
+	if after := vendorCalls(sim); after != before || before != n {
+		t.Fatalf("vendor calls %d, then %d after the refusals; want %d", before, after, n)
+	}
+}
+
+// TestIdempotencyAcrossReplicas: replay, mismatch and in-flight answers
+// hold across replicas, and two concurrent identical writes with one key
+// create one record at the vendor.
+func TestIdempotencyAcrossReplicas(t *testing.T) {
+	c := newCluster(t, 2)
+	r1, r2 := c.replicas[0], c.replicas[1]
+	sim := r1.sim
+	post := func(e *env, key, name string) resp {
+		return e.do(req{method: http.MethodPost, path: "/v1/groups", key: keyAll, tenant: tenantLF,
+			body: map[string]any{"name": name}, headers: map[string]string{"Idempotency-Key": key}})
+	}
+	first := post(r1, "k1", "同一组")
+	first.ok(t, http.StatusCreated)
+	replay := post(r2, "k1", "同一组")
+	replay.ok(t, http.StatusCreated)
+	if replay.Header.Get("Idempotent-Replayed") != "true" || string(replay.Body) != string(first.Body) {
+		t.Fatalf("replay on another replica: %v %s", replay.Header, replay.Body)
+	}
+	post(r2, "k1", "另一组").problem(t, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED")
+
+	// In flight on one replica, retried on the other.
+	sim.InjectFault(linkflowtest.Fault{PathPrefix: "/v2/groups", Delay: 500 * time.Millisecond, Status: 0})
+	var wg sync.WaitGroup
+	var slow resp
+	wg.Go(func() { slow = post(r1, "k2", "slow") })
+	waitFor(t, func() bool { return hasRequest(sim, http.MethodPost, "/v2/groups") && countPosts(sim) >= 2 })
+	post(r2, "k2", "slow").problem(t, http.StatusConflict, "IDEMPOTENCY_IN_FLIGHT")
+	wg.Wait()
+	slow.ok(t, http.StatusCreated)
+
+	// Two identical writes at once, one key, two replicas: one record.
+	sim.ResetRequests()
+	var answers [2]resp
+	start := make(chan struct{})
+	for i, e := range []*env{r1, r2} {
+		wg.Go(func() {
+			<-start
+			answers[i] = post(e, "k3", "concurrent")
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := countPosts(sim); n != 1 {
+		t.Fatalf("the vendor got %d creates for one Idempotency-Key", n)
+	}
+	created := 0
+	for _, a := range answers {
+		switch a.Status {
+		case http.StatusCreated:
+			created++
+		case http.StatusConflict:
+			a.problem(t, http.StatusConflict, "IDEMPOTENCY_IN_FLIGHT")
+		default:
+			t.Fatalf("answer %d %s", a.Status, a.Body)
+		}
+	}
+	if created == 0 {
+		t.Fatal("neither write succeeded")
+	}
+}
+
+func countPosts(sim *linkflowtest.Server) int {
+	n := 0
+	for _, r := range sim.Requests() {
+		if r.Method == http.MethodPost && r.Path == "/v2/groups" {
+			n++
+		}
+	}
+	return n
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition never met")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRedisKilledMidRun: with Redis gone, calls with cached tokens and
+// bindings keep working, readiness says degraded, calls that need Redis
+// answer 503 STATE_UNAVAILABLE; everything recovers when Redis returns.
+func TestRedisKilledMidRun(t *testing.T) {
+	c := newCluster(t, 2)
+	for _, e := range c.replicas {
+		e.get("/v1/groups").ok(t, http.StatusOK)
+		if h := e.do(req{method: http.MethodGet, path: "/readyz"}).ok(t, http.StatusOK); h["status"] != "ok" {
+			t.Fatalf("readyz %v", h)
+		}
+	}
+	c.redis.Stop()
+	for _, e := range c.replicas {
+		e.get("/v1/groups").ok(t, http.StatusOK)
+		e.do(req{method: http.MethodGet, path: "/v1/contacts?limit=3", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
+		h := e.do(req{method: http.MethodGet, path: "/readyz"}).ok(t, http.StatusOK)
+		checks := h["checks"].(map[string]any)
+		if h["status"] != "degraded" || checks["redis"] != "unavailable" || checks["bindings"] != "ok" {
+			t.Fatalf("readyz with Redis down: %v", h)
+		}
+	}
+	r := c.replicas[0]
+	r.do(req{method: http.MethodPost, path: "/v1/groups", key: keyAll, tenant: tenantLF, body: map[string]any{"name": "x"},
+		headers: map[string]string{"Idempotency-Key": "while-down"}}).problem(t, http.StatusServiceUnavailable, "STATE_UNAVAILABLE")
+	r.do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll,
+		body: map[string]any{"vendor": "meihua"}}).problem(t, http.StatusServiceUnavailable, "STATE_UNAVAILABLE")
+	// A write without a key does not need Redis.
+	r.send(http.MethodPost, "/v1/groups", map[string]any{"name": "no key while down"}).ok(t, http.StatusCreated)
+
+	if err := c.redis.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range c.replicas {
+		waitFor(t, func() bool {
+			h := e.do(req{method: http.MethodGet, path: "/readyz"})
+			return h.Status == http.StatusOK && strings.Contains(string(h.Body), `"status":"ok"`)
+		})
+	}
+	r.do(req{method: http.MethodPost, path: "/v1/groups", key: keyAll, tenant: tenantLF, body: map[string]any{"name": "x"},
+		headers: map[string]string{"Idempotency-Key": "after"}}).ok(t, http.StatusCreated)
+	// The restarted Redis lost every binding: it is seeded again from the
+	// configuration, and a switch reaches the other replica.
+	r.do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll,
+		body: map[string]any{"vendor": "meihua"}}).ok(t, http.StatusOK)
+	waitFor(t, func() bool {
+		return c.replicas[1].do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyAll, tenant: tenantSwitch}).Header.Get("X-Vendor") == "meihua"
+	})
+}

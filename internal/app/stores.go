@@ -1,0 +1,123 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/extra/redisotel/v9"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/redis"
+	"github.com/cdp-gateway/cdp-gateway/internal/config"
+	gwhttp "github.com/cdp-gateway/cdp-gateway/internal/http"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
+)
+
+// RedisOptions tune RedisStores.
+type RedisOptions struct {
+	// Prefix isolates the gateway's keys (default redis.DefaultPrefix).
+	Prefix string
+	// Telemetry traces Redis commands (without their arguments, which can
+	// hold tokens).
+	Telemetry *telemetry.Telemetry
+	Logger    *slog.Logger
+	// ConnectTimeout bounds the wait for Redis at start (default 30s).
+	ConnectTimeout time.Duration
+}
+
+// RedisStores connects to the Redis at url and returns stores every
+// replica shares. It waits up to ConnectTimeout for Redis to answer: a
+// replica must not serve before it knows the tenants' bindings. cfg's
+// tenants are needed for the readiness check.
+func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOptions) (*Stores, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Telemetry == nil {
+		o.Telemetry = telemetry.Nop()
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 30 * time.Second
+	}
+	redisLogOnce.Do(func() { goredis.SetLogger(redisLogger{o.Logger}) })
+	client, err := redis.NewClient(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := redisotel.InstrumentTracing(client,
+		redisotel.WithTracerProvider(o.Telemetry.TracerProvider),
+		redisotel.WithDBStatement(false), // arguments can be tokens
+		redisotel.WithCallerEnabled(false)); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("redis tracing: %w", err)
+	}
+	if err := waitForRedis(ctx, client, o.ConnectTimeout, o.Logger); err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	bindings, err := redis.NewBindings(ctx, client, redis.BindingsOptions{Prefix: o.Prefix, Logger: o.Logger})
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	tenants := make([]string, len(cfg.Tenants))
+	for i, t := range cfg.Tenants {
+		tenants[i] = t.ID
+	}
+	return &Stores{
+		Bindings:    bindings,
+		Idempotency: redis.NewIdempotency(client, redis.IdempotencyOptions{Prefix: o.Prefix}),
+		Tokens:      redis.NewTokens(client, redis.TokensOptions{Prefix: o.Prefix}),
+		Quota:       redis.NewQuota(client, redis.QuotaOptions{Prefix: o.Prefix}),
+		Readiness: []gwhttp.ReadinessCheck{
+			// Redis down: degraded, still serving from in-process state.
+			{Name: "redis", Check: func(ctx context.Context) error { return redis.Ping(ctx, client) }},
+			// Not ready only if some tenant's binding is unknown here.
+			{Name: "bindings", Critical: true, Check: func(ctx context.Context) error {
+				for _, t := range tenants {
+					if _, err := bindings.Binding(ctx, t); err != nil {
+						return fmt.Errorf("tenant %s: %w", t, err)
+					}
+				}
+				return nil
+			}},
+		},
+		close: func() error { return errors.Join(bindings.Close(), client.Close()) },
+	}, nil
+}
+
+// waitForRedis pings until Redis answers or timeout passes.
+func waitForRedis(ctx context.Context, client goredis.UniversalClient, timeout time.Duration, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	wait := 100 * time.Millisecond
+	for {
+		err := redis.Ping(ctx, client)
+		if err == nil {
+			return nil
+		}
+		log.LogAttrs(ctx, slog.LevelWarn, "waiting for redis", slog.String("error", err.Error()))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("redis did not answer within %s: %w", timeout, err)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 2*time.Second)
+	}
+}
+
+// redisLogOnce guards go-redis's process-wide logger.
+var redisLogOnce sync.Once
+
+// redisLogger sends go-redis's own messages (reconnect attempts) to the
+// gateway's log at debug level: outages show in readiness and in the
+// stores' errors, without a line per dial attempt.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.Log(ctx, slog.LevelDebug, "redis client", slog.String("message", fmt.Sprintf(format, v...)))
+}

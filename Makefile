@@ -5,7 +5,7 @@ REDOCLY   := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --yes
 SPEC      := api/openapi.yaml
 GENERATED := internal/http/api.gen.go
 
-.PHONY: run test vet fmt-check generate generate-check lint unit bench build
+.PHONY: run test vet fmt-check generate generate-check lint unit bench build redis-server
 
 ## run: the gateway in sandbox mode (in-process vendor simulators, no Redis)
 run:
@@ -39,8 +39,19 @@ generate-check:
 lint:
 	$(REDOCLY) lint $(SPEC)
 
-unit:
+unit: redis-server
 	$(GO) test -race -count=1 ./...
+
+## redis-server: make sure the binary the Redis tests start exists ($REDIS_SERVER
+## or redis-server on PATH); install Debian's package where it is missing
+redis-server:
+	@if [ -n "$$REDIS_SERVER" ] && [ -x "$$REDIS_SERVER" ]; then exit 0; fi; \
+	if [ -z "$$REDIS_SERVER" ] && command -v redis-server >/dev/null 2>&1; then exit 0; fi; \
+	if [ -n "$$REDIS_SERVER" ]; then echo "REDIS_SERVER=$$REDIS_SERVER is not an executable" >&2; exit 1; fi; \
+	echo "redis-server not found: installing Debian's redis-server package"; \
+	sudo=; if [ "$$(id -u)" != 0 ]; then sudo=sudo; fi; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server
 
 build:
 	$(GO) build -o bin/gateway ./cmd/gateway

@@ -7,8 +7,18 @@ import (
 	"time"
 )
 
-// Internal tests: the store's clock is unexported, and expiry cannot be
-// tested in real time.
+// Internal tests: the store's clock is unexported, and the 24 h TTL and
+// 5 min lease cannot be tested in real time. The storetest contract checks
+// expiry in real time with short durations.
+
+// NewMemoryIdempotencyForTest returns a MemoryIdempotency that keeps answers
+// for ttl and claims for lease. It is defined in a _test file so that the
+// external domain_test package can use it without widening the API.
+func NewMemoryIdempotencyForTest(ttl, lease time.Duration) *MemoryIdempotency {
+	s := NewMemoryIdempotency()
+	s.ttl, s.lease = ttl, lease
+	return s
+}
 
 // testClock is a settable clock; these tests are not parallel within one
 // store, so it needs no lock.
@@ -28,8 +38,8 @@ func TestMemoryIdempotencyTTL(t *testing.T) {
 	if IdempotencyTTL != 24*time.Hour {
 		t.Fatalf("IdempotencyTTL = %v, the API promises 24h", IdempotencyTTL)
 	}
-	if s := NewMemoryIdempotency(); s.ttl != IdempotencyTTL {
-		t.Fatalf("ttl = %v, want IdempotencyTTL", s.ttl)
+	if s := NewMemoryIdempotency(); s.ttl != IdempotencyTTL || s.lease != IdempotencyLease {
+		t.Fatalf("ttl = %v, lease = %v; want IdempotencyTTL and IdempotencyLease", s.ttl, s.lease)
 	}
 }
 
@@ -56,11 +66,11 @@ func TestMemoryIdempotencyExpiry(t *testing.T) {
 			// After expiry even another body may use the key.
 			mustClaim(t, s, "k", "fp2")
 		}},
-		{"abandoned claim expires", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
+		{"abandoned claim expires after the lease", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
 			// An owner that crashed never calls Complete or Release; the
-			// key must not stay "in progress" forever.
+			// key must not stay "in progress" for the answer's 24 hours.
 			mustClaim(t, s, "k", "fp1")
-			c.t = c.t.Add(IdempotencyTTL - time.Second)
+			c.t = c.t.Add(IdempotencyLease - time.Second)
 			if _, err := s.Begin(ctx, "k", "fp1"); !errors.Is(err, ErrIdempotencyInFlight) {
 				t.Fatalf("before expiry: %v, want in flight", err)
 			}

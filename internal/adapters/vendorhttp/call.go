@@ -107,7 +107,7 @@ type Client struct {
 	tokens  *Tokens
 	tel     *telemetry.Telemetry
 	log     *slog.Logger
-	attrs   attribute.Set // vendor and tenant
+	attrs   attribute.Set // metric labels vendor and tenant
 
 	breaker  *gobreaker.CircuitBreaker[*Response]
 	openFor  time.Duration
@@ -167,7 +167,7 @@ func NewClient(vendor domain.Vendor, o Options) *Client {
 		vendor: vendor, tenant: o.Tenant, key: o.Tenant + "/" + string(vendor),
 		http: o.HTTP, timeout: o.Timeout, retry: o.Retry, quota: o.Quota, quotas: o.QuotaStore,
 		tokens: o.Tokens, tel: o.Telemetry, log: o.Logger, openFor: o.Breaker.OpenFor,
-		attrs: attribute.NewSet(telemetry.KeyVendor.String(string(vendor)), telemetry.KeyTenant.String(o.Tenant)),
+		attrs: attribute.NewSet(attribute.String("vendor", string(vendor)), attribute.String("tenant", o.Tenant)),
 	}
 	failures := o.Breaker.Failures
 	c.breaker = gobreaker.NewCircuitBreaker[*Response](gobreaker.Settings{
@@ -297,7 +297,7 @@ func (c *Client) Call(ctx context.Context, r Request) (*Response, error) {
 		if delay > c.retry.MaxDelay || !fits(ctx, delay) {
 			return resp, err
 		}
-		c.tel.VendorRetries.Add(ctx, 1, metric.WithAttributeSet(c.attrs), metric.WithAttributes(telemetry.KeyOperation.String(r.Op)))
+		c.tel.VendorRetries.Add(ctx, 1, metric.WithAttributeSet(c.attrs), metric.WithAttributes(attribute.String("operation", r.Op)))
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -352,7 +352,7 @@ func (c *Client) attempt(ctx context.Context, r Request, token string, n int, to
 	start := time.Now()
 	resp, err := c.guarded(ctx, r, token)
 	outcome := outcomeOf(resp, err)
-	attrs := metric.WithAttributes(telemetry.KeyOperation.String(r.Op), telemetry.KeyOutcome.String(outcome))
+	attrs := metric.WithAttributes(attribute.String("operation", r.Op), attribute.String("outcome", outcome))
 	c.tel.VendorCalls.Add(ctx, 1, metric.WithAttributeSet(c.attrs), attrs)
 	c.tel.VendorCallDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributeSet(c.attrs), attrs)
 	span.SetAttributes(telemetry.KeyOutcome.String(outcome))
@@ -473,7 +473,7 @@ func (c *Client) fetchToken(ctx context.Context) (Token, error) {
 	if err != nil {
 		outcome = "error"
 	}
-	c.tel.TokenFetches.Add(ctx, 1, metric.WithAttributeSet(c.attrs), metric.WithAttributes(telemetry.KeyOutcome.String(outcome)))
+	c.tel.TokenFetches.Add(ctx, 1, metric.WithAttributeSet(c.attrs), metric.WithAttributes(attribute.String("outcome", outcome)))
 	return tok, err
 }
 

@@ -1,0 +1,38 @@
+package redis
+
+import (
+	"testing"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain/storetest"
+)
+
+// The same contracts the in-process stores pass (internal/domain).
+
+func TestTokensContract(t *testing.T) {
+	t.Parallel()
+	storetest.Tokens(t, func(t *testing.T) domain.TokenStore {
+		return NewTokens(shared, TokensOptions{Prefix: prefix(t)})
+	})
+}
+
+func TestIdempotencyContract(t *testing.T) {
+	t.Parallel()
+	storetest.Idempotency(t, func(t *testing.T, times storetest.IdempotencyTimes) domain.IdempotencyStore {
+		return NewIdempotency(shared, IdempotencyOptions{Prefix: prefix(t), TTL: times.TTL, Lease: times.Lease})
+	})
+}
+
+func TestQuotaContract(t *testing.T) {
+	t.Parallel()
+	storetest.Quota(t, func(t *testing.T) domain.QuotaStore {
+		return NewQuota(shared, QuotaOptions{Prefix: prefix(t)})
+	})
+}
+
+func TestBindingsContract(t *testing.T) {
+	t.Parallel()
+	storetest.Bindings(t, func(t *testing.T) domain.BindingStore {
+		return newBindings(t, shared, BindingsOptions{Prefix: prefix(t)})
+	})
+}

@@ -1,0 +1,15 @@
+// Package storetest holds the contracts of the domain's state ports
+// (BindingStore, IdempotencyStore, TokenStore, QuotaStore) as test suites.
+// Every implementation, in-process or Redis, runs the same suite, so they
+// cannot drift apart.
+//
+// A suite takes a factory that returns a fresh, empty store per call; the
+// suite runs its cases as parallel subtests, each on its own store. Expiry
+// is tested with short real durations, so factories take the durations the
+// store must use where the port has any. Expiry cases only assert after a
+// wait ("gone after 2x the TTL") or with durations of a minute and more
+// ("still there"), so a slow machine cannot make them fail.
+package storetest
+
+// workers is how many goroutines race in the concurrency cases.
+const workers = 50

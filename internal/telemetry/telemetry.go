@@ -46,7 +46,8 @@ type Options struct {
 	// SpanExporter, when set, receives every span synchronously (tests);
 	// the OTEL_* exporter is still added when configured.
 	SpanExporter sdktrace.SpanExporter
-	// Getenv reads the environment (default os.Getenv).
+	// Getenv decides whether exporters are wanted (default os.Getenv); the
+	// exporters themselves read the process environment.
 	Getenv func(string) string
 }
 

@@ -1,0 +1,78 @@
+package telemetry_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestNewFollowsTheEnvironment(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantErr bool
+		metrics bool
+	}{
+		{"nothing set: no exporter, metrics on /metrics", nil, false, true},
+		{"exporters off", map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none"}, false, true},
+		{"unknown exporter", map[string]string{"OTEL_TRACES_EXPORTER": "carrier-pigeon"}, true, false},
+		{"SDK disabled", map[string]string{"OTEL_SDK_DISABLED": "true"}, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// autoexport reads the process environment itself.
+			for _, k := range []string{"OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_SDK_DISABLED",
+				"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"} {
+				t.Setenv(k, tc.env[k])
+			}
+			tel, err := telemetry.New(ctx, telemetry.Options{})
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v", err)
+			}
+			if err != nil {
+				return
+			}
+			defer tel.Shutdown(ctx)
+			tel.Requests.Add(ctx, 1)
+			rec := httptest.NewRecorder()
+			tel.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+			has := rec.Code == 200 && strings.Contains(rec.Body.String(), "cdpgw_http_requests_total")
+			if has != tc.metrics {
+				t.Fatalf("metrics served = %v (%d), want %v", has, rec.Code, tc.metrics)
+			}
+		})
+	}
+}
+
+func TestLogLinesCarryRequestAndTraceIDs(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tel, err := telemetry.New(context.Background(), telemetry.Options{SpanExporter: spans, Getenv: envOf(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	log := slog.New(telemetry.LogHandler(telemetry.LogHandler(slog.NewJSONHandler(&buf, nil))))
+	ctx, span := tel.Tracer.Start(telemetry.WithRequestID(context.Background(), "req-1"), "op")
+	log.InfoContext(ctx, "hello")
+	span.End()
+	line := buf.String()
+	want := `"request_id":"req-1","trace_id":"` + span.SpanContext().TraceID().String() + `"`
+	if !strings.Contains(line, want) || strings.Count(line, "request_id") != 1 {
+		t.Fatalf("log line %s, want %s once", line, want)
+	}
+	buf.Reset()
+	log.Info("no context")
+	if strings.Contains(buf.String(), "trace_id") {
+		t.Fatalf("trace id without a span: %s", buf.String())
+	}
+}

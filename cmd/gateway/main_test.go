@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
 )
 
 type lockedBuffer struct {
@@ -75,6 +77,40 @@ func TestSandboxServesAndShutsDown(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `"msg":"shutting down"`) {
 		t.Fatalf("logs: %s", stderr.String())
+	}
+}
+
+// TestRedisURL: with REDIS_URL the replica keeps its state in Redis and
+// says so in /readyz.
+func TestRedisURL(t *testing.T) {
+	rs := redistest.Start(t)
+	t.Setenv("REDIS_URL", rs.URL())
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--sandbox", "--addr", "127.0.0.1:0"}, stdout, stderr) }()
+	defer func() { cancel(); <-done }()
+	var base string
+	re := regexp.MustCompile(`sandbox on (http://127\.0\.0\.1:\d+)`)
+	for deadline := time.Now().Add(10 * time.Second); base == ""; time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner; stderr %q", stderr.String())
+		}
+	}
+	res, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"redis":"ok"`) || !strings.Contains(string(body), `"bindings":"ok"`) {
+		t.Fatalf("readyz %d %s", res.StatusCode, body)
+	}
+	if !strings.Contains(stderr.String(), `"redis":true`) {
+		t.Fatalf("start not logged with redis: %s", stderr.String())
 	}
 }
 

@@ -29,24 +29,38 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 }
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
+// gateway is the command running in sandbox mode on a free port.
+type gateway struct {
+	base           string
+	stdout, stderr *lockedBuffer
+	cancel         context.CancelFunc
+	done           chan error
+}
+
+// startSandbox runs the command as `make run` does and waits for its banner.
+func startSandbox(t *testing.T) *gateway {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &gateway{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	go func() { g.done <- run(ctx, []string{"--sandbox", "--addr", "127.0.0.1:0"}, g.stdout, g.stderr) }()
+	re := regexp.MustCompile(`sandbox on (http://127\.0\.0\.1:\d+)`)
+	for deadline := time.Now().Add(10 * time.Second); g.base == ""; time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(g.stdout.String()); m != nil {
+			g.base = m[1]
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no banner; stdout %q stderr %q", g.stdout.String(), g.stderr.String())
+		}
+	}
+	return g
+}
+
 // TestSandboxServesAndShutsDown runs the command as `make run` does, calls
 // the curl line it prints, then stops it the way SIGTERM does.
 func TestSandboxServesAndShutsDown(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--sandbox", "--addr", "127.0.0.1:0"}, stdout, stderr) }()
-
-	var base string
-	re := regexp.MustCompile(`sandbox on (http://127\.0\.0\.1:\d+)`)
-	for deadline := time.Now().Add(10 * time.Second); base == ""; time.Sleep(10 * time.Millisecond) {
-		if m := re.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner; stdout %q stderr %q", stdout.String(), stderr.String())
-		}
-	}
+	g := startSandbox(t)
+	base, stdout, stderr, cancel, done := g.base, g.stdout, g.stderr, g.cancel, g.done
 	if !strings.Contains(stdout.String(), "curl -H 'Authorization: Bearer sk_sandbox_demo' -H 'X-Tenant-ID: demo-linkflow' '"+base+"/v1/contacts?limit=5'") {
 		t.Fatalf("banner lacks a working curl line: %s", stdout.String())
 	}
@@ -85,21 +99,9 @@ func TestSandboxServesAndShutsDown(t *testing.T) {
 func TestRedisURL(t *testing.T) {
 	rs := redistest.Start(t)
 	t.Setenv("REDIS_URL", rs.URL())
-	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--sandbox", "--addr", "127.0.0.1:0"}, stdout, stderr) }()
-	defer func() { cancel(); <-done }()
-	var base string
-	re := regexp.MustCompile(`sandbox on (http://127\.0\.0\.1:\d+)`)
-	for deadline := time.Now().Add(10 * time.Second); base == ""; time.Sleep(10 * time.Millisecond) {
-		if m := re.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner; stderr %q", stderr.String())
-		}
-	}
+	g := startSandbox(t)
+	defer func() { g.cancel(); <-g.done }()
+	base, stderr := g.base, g.stderr
 	res, err := http.Get(base + "/readyz")
 	if err != nil {
 		t.Fatal(err)

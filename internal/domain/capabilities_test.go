@@ -199,7 +199,7 @@ var serviceCalls = map[domain.Operation]func(context.Context, *domain.Service, d
 		return err
 	},
 	domain.OpCreateField: func(ctx context.Context, s *domain.Service, t domain.Target) error {
-		_, err := s.CreateField(ctx, t, domain.FieldInput{Label: "Score", Type: domain.FieldNumber})
+		_, err := s.CreateField(ctx, t, domain.FieldInput{Label: "Score", Type: domain.FieldTypeNumber})
 		return err
 	},
 	domain.OpPassthrough: func(ctx context.Context, s *domain.Service, t domain.Target) error {

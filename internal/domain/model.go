@@ -336,14 +336,14 @@ type FieldType string
 
 // Custom field types.
 const (
-	FieldText        FieldType = "text"
-	FieldNumber      FieldType = "number"
-	FieldDate        FieldType = "date"
-	FieldDateTime    FieldType = "datetime"
-	FieldBoolean     FieldType = "boolean"
-	FieldSelect      FieldType = "select"
-	FieldMultiSelect FieldType = "multiselect"
-	FieldUnknownType FieldType = "unknown"
+	FieldTypeText        FieldType = "text"
+	FieldTypeNumber      FieldType = "number"
+	FieldTypeDate        FieldType = "date"
+	FieldTypeDateTime    FieldType = "datetime"
+	FieldTypeBoolean     FieldType = "boolean"
+	FieldTypeSelect      FieldType = "select"
+	FieldTypeMultiSelect FieldType = "multiselect"
+	FieldTypeUnknown     FieldType = "unknown"
 )
 
 // FieldDef defines a custom field of contacts. Key is the key of its value

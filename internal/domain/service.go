@@ -729,7 +729,7 @@ func (s *Service) CreateField(ctx context.Context, t Target, in FieldInput) (Fie
 	if err != nil {
 		return FieldDef{}, err
 	}
-	if len(in.Options) > 0 && in.Type != FieldSelect && in.Type != FieldMultiSelect {
+	if len(in.Options) > 0 && in.Type != FieldTypeSelect && in.Type != FieldTypeMultiSelect {
 		return FieldDef{}, Invalid("body.options", "is only allowed for select and multiselect fields")
 	}
 	f, err := c.CreateField(ctx, in)

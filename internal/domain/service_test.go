@@ -242,7 +242,7 @@ func TestIDPrefixing(t *testing.T) {
 			return []string{l.Items[0].ID, l.Items[0].Key}, err
 		}, nil, []string{"mk_f1", "k1"}},
 		{"create field", domain.OpCreateField, func(s *domain.Service, tg domain.Target) (any, error) {
-			f, err := s.CreateField(ctx, tg, domain.FieldInput{Label: "Score", Type: domain.FieldNumber})
+			f, err := s.CreateField(ctx, tg, domain.FieldInput{Label: "Score", Type: domain.FieldTypeNumber})
 			// Key is the custom field's key in contacts, not an id.
 			return []string{f.ID, f.Key}, err
 		}, nil, []string{"mk_f9", "k9"}},
@@ -851,12 +851,12 @@ func TestCreateFieldOptions(t *testing.T) {
 		opts   []string
 		wantOK bool
 	}{
-		{domain.FieldText, opts, false},
-		{domain.FieldNumber, opts, false},
-		{domain.FieldBoolean, opts, false},
-		{domain.FieldSelect, opts, true},
-		{domain.FieldMultiSelect, opts, true},
-		{domain.FieldText, nil, true},
+		{domain.FieldTypeText, opts, false},
+		{domain.FieldTypeNumber, opts, false},
+		{domain.FieldTypeBoolean, opts, false},
+		{domain.FieldTypeSelect, opts, true},
+		{domain.FieldTypeMultiSelect, opts, true},
+		{domain.FieldTypeText, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.typ)+"/"+strconv.Itoa(len(tt.opts)), func(t *testing.T) {

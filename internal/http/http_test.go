@@ -146,3 +146,19 @@ func TestKeyring(t *testing.T) {
 		}
 	}
 }
+
+// TestFallbackProblem: the body sent when a problem cannot be encoded is a
+// problem the spec knows, with the code spelled as on the wire.
+func TestFallbackProblem(t *testing.T) {
+	var p struct {
+		Type   string      `json:"type"`
+		Status int         `json:"status"`
+		Code   ProblemCode `json:"code"`
+	}
+	if err := json.Unmarshal([]byte(fallbackProblem), &p); err != nil {
+		t.Fatalf("fallback problem is not JSON: %v", err)
+	}
+	if p.Code != "INTERNAL" || !p.Code.Valid() || p.Status != 500 || p.Type != "urn:cdp-gateway:problem:internal" {
+		t.Fatalf("fallback problem = %+v", p)
+	}
+}

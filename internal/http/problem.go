@@ -224,6 +224,9 @@ func errorText(p *problem) string {
 	return p.cause.Error()
 }
 
+// fallbackProblem is sent when a problem cannot be encoded.
+const fallbackProblem = `{"type":"urn:cdp-gateway:problem:internal","title":"Internal error","status":500,"code":"` + string(ProblemCodeInternal) + `"}`
+
 // sendProblem writes p as application/problem+json.
 func sendProblem(w http.ResponseWriter, r *http.Request, p *problem) {
 	out := *p
@@ -238,7 +241,7 @@ func sendProblem(w http.ResponseWriter, r *http.Request, p *problem) {
 	}
 	body, err := json.Marshal(out)
 	if err != nil {
-		body = []byte(`{"type":"urn:cdp-gateway:problem:internal","title":"Internal error","status":500,"code":"ProblemCodeInternal"}`)
+		body = []byte(fallbackProblem)
 		out.Status = http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/problem+json")

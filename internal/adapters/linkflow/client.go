@@ -27,6 +27,9 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
+// vendor is the name Linkflow has in the gateway.
+const vendor = domain.Linkflow
+
 // Documented hosts.
 const (
 	DefaultBaseURL    = "https://open.linkflowtech.com"
@@ -79,7 +82,7 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	a := &Adapter{
 		base: base, cdp: cdp, key: cfg.AppKey, secret: cfg.AppSecret,
-		client: vendorhttp.NewClient(domain.Linkflow, cfg.Client), now: cfg.Now,
+		client: vendorhttp.NewClient(vendor, cfg.Client), now: cfg.Now,
 	}
 	a.client.Auth = &vendorhttp.Auth{
 		Fetch:    a.fetchToken,
@@ -105,7 +108,7 @@ func parseBase(s string) (*url.URL, error) {
 }
 
 // Vendor implements domain.Connection.
-func (a *Adapter) Vendor() domain.Vendor { return domain.Linkflow }
+func (a *Adapter) Vendor() domain.Vendor { return vendor }
 
 // cst is China Standard Time, the zone of Linkflow's zone-less timestamps.
 var cst = time.FixedZone("CST", 8*60*60)
@@ -161,12 +164,12 @@ func (a *Adapter) fetchToken(ctx context.Context) (vendorhttp.Token, error) {
 		Token      string          `json:"token"`
 		Expiration json.RawMessage `json:"expiration"`
 	}
-	if err := resp.Decode(domain.Linkflow, &body); err != nil {
+	if err := resp.Decode(vendor, &body); err != nil {
 		return vendorhttp.Token{}, err
 	}
 	exp, err := parseExpiration(body.Expiration)
 	if body.Token == "" || err != nil {
-		return vendorhttp.Token{}, vendorhttp.BadResponse(domain.Linkflow, resp.Status, "linkflow sent a token answer without a usable token and expiration", err)
+		return vendorhttp.Token{}, vendorhttp.BadResponse(vendor, resp.Status, "linkflow sent a token answer without a usable token and expiration", err)
 	}
 	return vendorhttp.Token{Value: body.Token, Expires: exp}, nil
 }
@@ -253,5 +256,5 @@ func (a *Adapter) doJSON(ctx context.Context, c call, out any) error {
 	if err != nil {
 		return err
 	}
-	return resp.Decode(domain.Linkflow, out)
+	return resp.Decode(vendor, out)
 }

@@ -124,7 +124,7 @@ func (a *Adapter) changedContacts(ctx context.Context, since time.Time, p domain
 	day := since.In(cst).Format("2006-01-02")
 	ids, more, err := window(off, p.Limit, func(page, size int) ([]int64, error) {
 		if page*size > maxIDWindow {
-			return nil, &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorResultWindow,
+			return nil, &domain.VendorError{Vendor: vendor, Kind: domain.VendorResultWindow,
 				Detail: "linkflow lists at most about 10000 changed contacts per query; use a later updated_since"}
 		}
 		var ids []int64
@@ -206,7 +206,7 @@ func (a *Adapter) GetContact(ctx context.Context, id string) (domain.Contact, er
 }
 
 func notFound(what string) error {
-	return &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorNotFound, Detail: "linkflow has no such " + what}
+	return &domain.VendorError{Vendor: vendor, Kind: domain.VendorNotFound, Detail: "linkflow has no such " + what}
 }
 
 // lfIdentity is a contact's account in one channel.

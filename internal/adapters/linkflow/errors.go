@@ -32,7 +32,7 @@ var errorCodes = map[string]struct {
 // if it has the shape of a Linkflow code (letter + digits).
 func (a *Adapter) vendorError(resp *vendorhttp.Response) *domain.VendorError {
 	code := errorCode(resp)
-	e := &domain.VendorError{Vendor: domain.Linkflow, Status: resp.Status, Code: code, RetryAfter: vendorhttp.RetryAfter(resp.Header)}
+	e := &domain.VendorError{Vendor: vendor, Status: resp.Status, Code: code, RetryAfter: vendorhttp.RetryAfter(resp.Header)}
 	if known, ok := errorCodes[code]; ok {
 		e.Kind, e.Detail = known.kind, known.detail
 		return e

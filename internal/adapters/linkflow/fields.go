@@ -24,19 +24,19 @@ func (p lfProperty) domain(raw json.RawMessage) domain.FieldDef {
 func fieldType(t string) domain.FieldType {
 	switch t {
 	case "text", "string":
-		return domain.FieldText
+		return domain.FieldTypeText
 	case "number", "int", "integer", "long", "double", "decimal":
-		return domain.FieldNumber
+		return domain.FieldTypeNumber
 	case "date":
-		return domain.FieldDate
+		return domain.FieldTypeDate
 	case "datetime", "timestamp":
-		return domain.FieldDateTime
+		return domain.FieldTypeDateTime
 	case "boolean", "bool":
-		return domain.FieldBoolean
+		return domain.FieldTypeBoolean
 	case "list":
-		return domain.FieldMultiSelect
+		return domain.FieldTypeMultiSelect
 	}
-	return domain.FieldUnknownType
+	return domain.FieldTypeUnknown
 }
 
 // ListFields implements domain.FieldLister. Linkflow answers every

@@ -38,7 +38,7 @@ func (a *Adapter) Passthrough(ctx context.Context, req domain.PassthroughRequest
 		return out, nil
 	}
 	if !json.Valid(trimmed) {
-		return domain.PassthroughResponse{}, &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorBadResponse, Status: status,
+		return domain.PassthroughResponse{}, &domain.VendorError{Vendor: vendor, Kind: domain.VendorBadResponse, Status: status,
 			Detail: "linkflow answered the passthrough call with something other than JSON"}
 	}
 	out.Body = json.RawMessage(trimmed)

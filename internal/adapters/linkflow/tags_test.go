@@ -158,9 +158,9 @@ func TestListFields(t *testing.T) {
 		dataType string
 		want     domain.FieldType
 	}{
-		{"text", domain.FieldText}, {"number", domain.FieldNumber}, {"integer", domain.FieldNumber},
-		{"boolean", domain.FieldBoolean}, {"date", domain.FieldDate}, {"datetime", domain.FieldDateTime},
-		{"list", domain.FieldMultiSelect},
+		{"text", domain.FieldTypeText}, {"number", domain.FieldTypeNumber}, {"integer", domain.FieldTypeNumber},
+		{"boolean", domain.FieldTypeBoolean}, {"date", domain.FieldTypeDate}, {"datetime", domain.FieldTypeDateTime},
+		{"list", domain.FieldTypeMultiSelect},
 	}
 	var want []domain.FieldDef
 	for i, tt := range types {

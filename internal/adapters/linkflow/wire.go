@@ -156,19 +156,19 @@ func (g lfGroup) domain(raw json.RawMessage) domain.Group {
 func decodeList[T any](ctx context.Context, resp *vendorhttp.Response) ([]T, []json.RawMessage, error) {
 	if !domain.WantRaw(ctx) {
 		var out []T
-		if err := resp.Decode(domain.Linkflow, &out); err != nil {
+		if err := resp.Decode(vendor, &out); err != nil {
 			return nil, nil, err
 		}
 		return out, make([]json.RawMessage, len(out)), nil
 	}
 	var raws []json.RawMessage
-	if err := resp.Decode(domain.Linkflow, &raws); err != nil {
+	if err := resp.Decode(vendor, &raws); err != nil {
 		return nil, nil, err
 	}
 	out := make([]T, len(raws))
 	for i, r := range raws {
 		if err := json.Unmarshal(r, &out[i]); err != nil {
-			return nil, nil, vendorhttp.BadResponse(domain.Linkflow, resp.Status, "linkflow sent a record the gateway cannot read", err)
+			return nil, nil, vendorhttp.BadResponse(vendor, resp.Status, "linkflow sent a record the gateway cannot read", err)
 		}
 	}
 	return out, raws, nil
@@ -177,7 +177,7 @@ func decodeList[T any](ctx context.Context, resp *vendorhttp.Response) ([]T, []j
 // decodeOne decodes a JSON object answer, keeping its bytes when asked.
 func decodeOne[T any](ctx context.Context, resp *vendorhttp.Response) (T, json.RawMessage, error) {
 	var out T
-	if err := resp.Decode(domain.Linkflow, &out); err != nil {
+	if err := resp.Decode(vendor, &out); err != nil {
 		return out, nil, err
 	}
 	if domain.WantRaw(ctx) {

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -49,7 +50,10 @@ const (
 	shutdownTimeout   = 30 * time.Second
 )
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs the gateway until ctx ends or a signal arrives. Errors of the
+// shutdown (the server's drain, closing the stores, flushing telemetry,
+// stopping the sandbox) are returned with the run's own.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	useSandbox := fs.Bool("sandbox", false, "run with in-process vendor simulators and demo tenants (no configuration needed)")
@@ -69,15 +73,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// closers undo what was opened, last first; their errors join err.
+	var closers []func() error
+	defer func() {
+		for _, c := range slices.Backward(closers) {
+			err = errors.Join(err, c())
+		}
+	}()
+
+	drivers, err := app.Drivers()
+	if err != nil {
+		return err
+	}
 	var cfg *config.Config
+	var sb *sandbox.Sandbox
 	listen := *addr
 	switch {
 	case *useSandbox:
-		sb, err := sandbox.Start(sandbox.Options{})
-		if err != nil {
+		if sb, err = sandbox.Start(sandbox.Options{Drivers: drivers}); err != nil {
 			return err
 		}
-		defer sb.Close()
+		closers = append(closers, wrapErr("stop the sandbox simulators", sb.Close))
 		cfg = sb.Config
 		if listen == "" {
 			listen = "127.0.0.1:8080"
@@ -85,8 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case *configPath == "":
 		return errors.New("no configuration: pass --config tenants.yaml (or CDP_GATEWAY_CONFIG), or --sandbox to try the gateway with simulated vendors")
 	default:
-		var err error
-		if cfg, err = config.Load(*configPath); err != nil {
+		if cfg, err = config.Load(*configPath, drivers); err != nil {
 			return err
 		}
 		if listen == "" {
@@ -101,11 +116,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
+	closers = append(closers, wrapErr("flush telemetry", func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = tel.Shutdown(sctx)
-	}()
+		return tel.Shutdown(sctx)
+	}))
 	stores := app.MemoryStores()
 	if *redisURL != "" {
 		if stores, err = app.RedisStores(ctx, *redisURL, cfg, app.RedisOptions{Telemetry: tel, Logger: logger}); err != nil {
@@ -114,8 +129,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if !*useSandbox {
 		logger.Warn("no REDIS_URL: tokens, bindings, quotas and idempotency records are in-process; run a single replica only")
 	}
-	defer stores.Close()
-	a, err := app.New(ctx, cfg, app.Options{Logger: logger, Telemetry: tel, Stores: stores})
+	closers = append(closers, wrapErr("close the stores", stores.Close))
+	a, err := app.New(ctx, cfg, app.Options{Drivers: drivers, Logger: logger, Telemetry: tel, Stores: stores})
 	if err != nil {
 		return err
 	}
@@ -136,8 +151,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("sandbox", *useSandbox),
 		slog.Int("tenants", len(cfg.Tenants)), slog.Bool("redis", *redisURL != ""))
-	if *useSandbox {
-		printSandboxHelp(stdout, ln.Addr().String())
+	if sb != nil {
+		printSandboxHelp(stdout, ln.Addr().String(), sb)
 	}
 
 	select {
@@ -157,11 +172,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func printSandboxHelp(w io.Writer, addr string) {
+// wrapErr names what a closing step failed to do.
+func wrapErr(what string, f func() error) func() error {
+	return func() error {
+		if err := f(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+}
+
+func printSandboxHelp(w io.Writer, addr string, sb *sandbox.Sandbox) {
 	host := addr
 	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 		_, port, _ := net.SplitHostPort(addr)
 		host = "127.0.0.1:" + port
+	}
+	// Try the first demo tenant; switch demo-switch to another vendor than
+	// the one it starts on.
+	try, switchTo := sb.Tenants()[0], ""
+	for _, t := range sb.Config.Tenants {
+		if t.ID != sandbox.TenantSwitch {
+			continue
+		}
+		for _, c := range t.Connections {
+			if c.Vendor != t.Vendor && switchTo == "" {
+				switchTo = string(c.Vendor)
+			}
+		}
+		try = sandbox.DemoTenant(t.Vendor)
 	}
 	fmt.Fprintf(w, `cdp-gateway sandbox on http://%[1]s
   API key: %[2]s (every demo tenant, every scope)
@@ -171,6 +210,6 @@ func printSandboxHelp(w io.Writer, addr string) {
 Try:
   curl -H 'Authorization: Bearer %[2]s' -H 'X-Tenant-ID: %[4]s' 'http://%[1]s/v1/contacts?limit=5'
 Switch %[5]s to another vendor:
-  curl -X PUT -H 'Authorization: Bearer %[2]s' -H 'Content-Type: application/json' -d '{"vendor":"meihua"}' 'http://%[1]s/admin/v1/tenants/%[5]s/vendor'
-`, host, sandbox.APIKey, strings.Join([]string{sandbox.TenantLinkflow, sandbox.TenantMeihua, sandbox.TenantNXCloud, sandbox.TenantMiaokol, sandbox.TenantSwitch}, ", "), sandbox.TenantLinkflow, sandbox.TenantSwitch)
+  curl -X PUT -H 'Authorization: Bearer %[2]s' -H 'Content-Type: application/json' -d '{"vendor":"%[6]s"}' 'http://%[1]s/admin/v1/tenants/%[5]s/vendor'
+`, host, sandbox.APIKey, strings.Join(sb.Tenants(), ", "), try, sandbox.TenantSwitch, switchTo)
 }

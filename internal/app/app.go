@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -21,7 +20,10 @@ import (
 
 // Options are the run-time dependencies that do not come from the config.
 type Options struct {
-	Logger *slog.Logger
+	// Drivers are the vendors the gateway can serve (default: Drivers(),
+	// the built-in list). cfg must have been checked against the same.
+	Drivers *vendorhttp.Drivers
+	Logger  *slog.Logger
 	// VendorClient sends vendor calls (default: a pooled client).
 	VendorClient *http.Client
 	// Telemetry records spans and metrics (default: none).
@@ -79,38 +81,48 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if opts.Stores == nil {
 		opts.Stores = MemoryStores()
 	}
+	if opts.Drivers == nil {
+		d, err := Drivers()
+		if err != nil {
+			return nil, err
+		}
+		opts.Drivers = d
+	}
 	st := opts.Stores
 	tokens := vendorhttp.NewTokens(st.Tokens, opts.Logger)
 	var tenants []domain.Tenant
 	for _, t := range cfg.Tenants {
 		dt := domain.Tenant{ID: t.ID, Initial: t.Vendor, Connections: map[domain.Vendor]domain.Connection{}}
 		for _, c := range t.Connections {
-			vs := cfg.Vendors[c.Vendor]
-			if vs == (config.VendorSettings{}) {
-				vs = config.DefaultVendorSettings(c.Vendor)
+			d, ok := opts.Drivers.Get(c.Vendor)
+			if !ok {
+				return nil, fmt.Errorf("tenant %s: no driver for vendor %q", t.ID, c.Vendor)
+			}
+			s, ok := cfg.Vendors[c.Vendor]
+			if !ok {
+				s = d.Defaults
 			}
 			if c.Timeout > 0 {
-				vs.Timeout = c.Timeout
+				s.Timeout = c.Timeout
 			}
 			if c.Quota != nil {
-				vs.Quota = *c.Quota
+				s.Quota = *c.Quota
 			}
-			conn, err := connect(c, vendorhttp.Options{
-				Tenant: t.ID, HTTP: opts.VendorClient, Timeout: vs.Timeout,
-				Retry:      vendorhttp.RetryPolicy{MaxAttempts: vs.Retry.MaxAttempts, BaseDelay: vs.Retry.BaseDelay, MaxDelay: vs.Retry.MaxDelay},
-				Breaker:    vendorhttp.BreakerSettings{Failures: vs.Breaker.Failures, OpenFor: vs.Breaker.OpenFor, HalfOpenProbes: vs.Breaker.HalfOpenProbes},
-				Quota:      vendorhttp.Quota{Calls: vs.Quota.Calls, Per: vs.Quota.Per},
+			conn, err := connect(d, c, vendorhttp.Options{
+				Tenant: t.ID, HTTP: opts.VendorClient,
+				Timeout: s.Timeout, Retry: s.Retry, Breaker: s.Breaker, Quota: s.Quota,
 				QuotaStore: st.Quota, Tokens: tokens, Telemetry: opts.Telemetry, Logger: opts.Logger,
 			})
 			if err != nil {
-				return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
+				return nil, fmt.Errorf("tenant %s: %s connection: %w", t.ID, c.Vendor, err)
 			}
 			dt.Connections[c.Vendor] = conn
 		}
 		tenants = append(tenants, dt)
 	}
 	svc, err := domain.NewService(ctx, domain.ServiceConfig{
-		Tenants: tenants, Bindings: st.Bindings, CursorSecret: []byte(cfg.CursorSecret.Value()), Logger: opts.Logger,
+		Vendors: opts.Drivers.Vendors(), Tenants: tenants, Bindings: st.Bindings,
+		CursorSecret: []byte(cfg.CursorSecret.Value()), Logger: opts.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -133,23 +145,30 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	return &App{Handler: h, Service: svc}, nil
 }
 
-// connect builds the adapter for one vendor connection. A vendor without
-// an adapter in this build gets a bare connection: every operation answers
-// UNSUPPORTED_OPERATION, as its capabilities say. (Configuration files
-// cannot name such vendors; the sandbox does, to show them.)
+// connect builds the adapter of one vendor connection with its driver. A
+// vendor without an adapter in this build gets a bare connection: every
+// operation answers UNSUPPORTED_OPERATION, as its capabilities say.
+// (Configuration files cannot name such vendors; the sandbox does, to show
+// them.)
 //
 // Every adapter gets its calls' resilience (quota, breaker, retries,
 // timeouts, shared tokens, telemetry) from the vendorhttp.Options given here.
-func connect(c config.Connection, vo vendorhttp.Options) (domain.Connection, error) {
-	switch c.Vendor {
-	case domain.Linkflow:
-		return linkflow.New(linkflow.Config{
-			BaseURL: c.BaseURL, CDPBaseURL: c.CDPBaseURL,
-			AppKey: c.Credentials["app_key"].Value(), AppSecret: c.Credentials["app_secret"].Value(),
-			Client: vo,
-		})
+func connect(d *vendorhttp.Driver, c config.Connection, vo vendorhttp.Options) (domain.Connection, error) {
+	if d.Connect == nil {
+		return domain.NewBareConnection(c.Vendor), nil
 	}
-	return domain.NewBareConnection(c.Vendor), nil
+	creds := make(map[string]string, len(c.Credentials))
+	for name, secret := range c.Credentials {
+		creds[name] = secret.Value()
+	}
+	urls := make(map[string]string, len(d.URLs))
+	for _, u := range d.URLs {
+		urls[u.Name] = u.Default
+		if c.URLs[u.Name] != "" {
+			urls[u.Name] = c.URLs[u.Name]
+		}
+	}
+	return d.Connect(vendorhttp.Connection{Credentials: creds, URLs: urls, Client: vo})
 }
 
 // NewVendorClient returns the HTTP client for vendor calls: pooled

@@ -24,7 +24,7 @@ import (
 // and the gateway's cost relative to the other two.
 func BenchmarkOverhead(b *testing.B) {
 	sim := linkflowtest.New(linkflowtest.Config{AppKey: "k", AppSecret: "s", MaxRecordedRequests: -1})
-	sandbox.Seed(sim, sandbox.SeedOptions{Contacts: 200, Seed: 1, Now: time.Now()})
+	linkflowtest.SeedDemo(sim, linkflowtest.DemoOptions{Contacts: 200, Seed: 1, Now: time.Now()})
 	simSrv := httptest.NewServer(sim)
 	defer simSrv.Close()
 	token := simToken(b, simSrv.URL)
@@ -33,16 +33,15 @@ func BenchmarkOverhead(b *testing.B) {
 	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
 	defer proxy.Close()
 
-	sb, err := sandbox.Start(sandbox.Options{Contacts: 1})
+	sb, err := sandbox.Start(sandbox.Options{Drivers: builtin, Contacts: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer sb.Close()
 	cfg := sb.Config
 	for i, t := range cfg.Tenants {
-		if t.ID == sandbox.TenantLinkflow {
-			cfg.Tenants[i].Connections[0].BaseURL = simSrv.URL
-			cfg.Tenants[i].Connections[0].CDPBaseURL = simSrv.URL
+		if t.ID == tenantLF {
+			cfg.Tenants[i].Connections[0].URLs = map[string]string{"base_url": simSrv.URL, "cdp_base_url": simSrv.URL}
 			cfg.Tenants[i].Connections[0].Credentials["app_key"] = cfgSecret("k")
 			cfg.Tenants[i].Connections[0].Credentials["app_secret"] = cfgSecret("s")
 		}
@@ -88,7 +87,7 @@ func BenchmarkOverhead(b *testing.B) {
 		return func() *http.Request {
 			r, _ := http.NewRequest("GET", base+"/v1/contacts?limit=20", nil)
 			r.Header.Set("Authorization", "Bearer "+sandbox.APIKey)
-			r.Header.Set("X-Tenant-ID", sandbox.TenantLinkflow)
+			r.Header.Set("X-Tenant-ID", tenantLF)
 			return r
 		}
 	}

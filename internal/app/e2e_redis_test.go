@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
@@ -124,7 +125,7 @@ func TestSwitchReachesEveryReplica(t *testing.T) {
 // replica; call N+1 is refused without reaching the vendor.
 func TestQuotaAcrossReplicas(t *testing.T) {
 	const n = 5
-	c := newCluster(t, 3, withLinkflow(func(s *config.VendorSettings) { s.Quota = config.Quota{Calls: n, Per: time.Hour} }))
+	c := newCluster(t, 3, withLinkflow(func(s *vendorhttp.Settings) { s.Quota = vendorhttp.Quota{Calls: n, Per: time.Hour} }))
 	sim := c.replicas[0].sim
 	for i := range n {
 		c.replicas[i%3].get("/v1/groups").ok(t, http.StatusOK)

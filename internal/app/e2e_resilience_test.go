@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
@@ -23,11 +24,11 @@ func vendorCalls(sim *linkflowtest.Server) int {
 	return n
 }
 
-func withLinkflow(f func(*config.VendorSettings)) func(*config.Config) {
+func withLinkflow(f func(*vendorhttp.Settings)) func(*config.Config) {
 	return func(c *config.Config) {
-		s := c.Vendors[domain.Linkflow]
+		s := c.Vendors[domain.Vendor("linkflow")]
 		f(&s)
-		c.Vendors[domain.Linkflow] = s
+		c.Vendors[domain.Vendor("linkflow")] = s
 	}
 }
 
@@ -45,11 +46,11 @@ func (e *env) connection(tenant string, v domain.Vendor) map[string]any {
 }
 
 func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
-	e := newEnv(t, withLinkflow(func(s *config.VendorSettings) {
-		s.Breaker = config.BreakerSettings{Failures: 3, OpenFor: time.Second, HalfOpenProbes: 1}
+	e := newEnv(t, withLinkflow(func(s *vendorhttp.Settings) {
+		s.Breaker = vendorhttp.BreakerSettings{Failures: 3, OpenFor: time.Second, HalfOpenProbes: 1}
 	}))
 	e.get("/v1/groups").ok(t, http.StatusOK) // warm the token
-	if b := e.connection(tenantLF, domain.Linkflow)["breaker"].(map[string]any); b["state"] != "closed" {
+	if b := e.connection(tenantLF, domain.Vendor("linkflow"))["breaker"].(map[string]any); b["state"] != "closed" {
 		t.Fatalf("breaker %v", b)
 	}
 	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Times: 1000, Status: 502, ContentType: "text/html", Body: "<html>down</html>"})
@@ -68,7 +69,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	if n := len(e.sim.Requests()); n != 0 {
 		t.Fatalf("an open breaker let %d requests reach the vendor", n)
 	}
-	b := e.connection(tenantLF, domain.Linkflow)["breaker"].(map[string]any)
+	b := e.connection(tenantLF, domain.Vendor("linkflow"))["breaker"].(map[string]any)
 	if b["state"] != "open" || b["retry_after_seconds"] == nil {
 		t.Fatalf("admin shows breaker %v, want open with retry_after_seconds", b)
 	}
@@ -88,7 +89,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if b := e.connection(tenantLF, domain.Linkflow)["breaker"].(map[string]any); b["state"] != "closed" {
+	if b := e.connection(tenantLF, domain.Vendor("linkflow"))["breaker"].(map[string]any); b["state"] != "closed" {
 		t.Fatalf("breaker %v after a good probe, want closed", b)
 	}
 	if !strings.Contains(e.logs.String(), `"msg":"circuit breaker state changed"`) {
@@ -97,7 +98,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 }
 
 func TestBreakerIgnoresVendorClientErrors(t *testing.T) {
-	e := newEnv(t, withLinkflow(func(s *config.VendorSettings) { s.Breaker.Failures = 2 }))
+	e := newEnv(t, withLinkflow(func(s *vendorhttp.Settings) { s.Breaker.Failures = 2 }))
 	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Times: 1000, Status: 429, ContentType: "application/json", Body: `{}`})
 	for range 4 {
 		e.get("/v1/groups").problem(t, http.StatusTooManyRequests, "VENDOR_RATE_LIMITED")
@@ -108,14 +109,14 @@ func TestBreakerIgnoresVendorClientErrors(t *testing.T) {
 	for range 4 {
 		e.get("/v1/groups").problem(t, 422, "RESULT_WINDOW_EXCEEDED")
 	}
-	if b := e.connection(tenantLF, domain.Linkflow)["breaker"].(map[string]any); b["state"] != "closed" {
+	if b := e.connection(tenantLF, domain.Vendor("linkflow"))["breaker"].(map[string]any); b["state"] != "closed" {
 		t.Fatalf("breaker %v", b)
 	}
 }
 
 func TestRetriesReadsAndKeyedWritesOnly(t *testing.T) {
-	e := newEnv(t, withLinkflow(func(s *config.VendorSettings) {
-		s.Retry = config.RetrySettings{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}
+	e := newEnv(t, withLinkflow(func(s *vendorhttp.Settings) {
+		s.Retry = vendorhttp.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}
 	}))
 	e.get("/v1/groups").ok(t, http.StatusOK)
 
@@ -143,7 +144,7 @@ func TestRetriesReadsAndKeyedWritesOnly(t *testing.T) {
 
 func TestQuotaRefusesBeforeTheVendor(t *testing.T) {
 	const n = 4
-	e := newEnv(t, withLinkflow(func(s *config.VendorSettings) { s.Quota = config.Quota{Calls: n, Per: time.Hour} }))
+	e := newEnv(t, withLinkflow(func(s *vendorhttp.Settings) { s.Quota = vendorhttp.Quota{Calls: n, Per: time.Hour} }))
 	for range n {
 		e.get("/v1/groups").ok(t, http.StatusOK)
 	}

@@ -12,10 +12,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
-	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
 )
 
@@ -26,9 +27,9 @@ const (
 	keyWriter    = "sk_test_writer"     // read+write, demo-linkflow
 	keyOther     = "sk_test_other"      // read+write+admin, demo-switch only
 	keyAdminOnly = "sk_test_admin_only" // admin, every tenant
-	tenantLF     = sandbox.TenantLinkflow
+	tenantLF     = "demo-linkflow"
 	tenantSwitch = sandbox.TenantSwitch
-	tenantMeihua = sandbox.TenantMeihua
+	tenantMeihua = "demo-meihua"
 	problemJSON  = "application/problem+json"
 	simAppSecret = "sandbox-linkflow-secret"
 	simAppKey    = "sandbox-linkflow-key"
@@ -73,7 +74,7 @@ func newEnv(t *testing.T, edit ...func(*config.Config)) *env {
 // for them, with the test keys added and edit applied.
 func newSandbox(t *testing.T, edit ...func(*config.Config)) (*sandbox.Sandbox, *config.Config) {
 	t.Helper()
-	sb, err := sandbox.Start(sandbox.Options{Contacts: 40})
+	sb, err := sandbox.Start(sandbox.Options{Drivers: builtin, Contacts: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,9 +88,7 @@ func newSandbox(t *testing.T, edit ...func(*config.Config)) (*sandbox.Sandbox, *
 	)
 	// Retries and breakers are tested on their own (e2e_resilience_test.go):
 	// elsewhere every injected fault reaches the caller once.
-	cfg.Vendors = map[domain.Vendor]config.VendorSettings{}
-	for _, v := range domain.Vendors {
-		s := config.DefaultVendorSettings(v)
+	for v, s := range cfg.Vendors {
 		s.Retry.MaxAttempts, s.Breaker.Failures = 1, 1<<20
 		cfg.Vendors[v] = s
 	}
@@ -113,7 +112,22 @@ func serve(t *testing.T, sb *sandbox.Sandbox, cfg *config.Config, opts app.Optio
 	}
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, sb: sb, sim: sb.Linkflow[tenantLF], logs: logs}
+	return &env{t: t, url: srv.URL, sb: sb, sim: linkflowSim(sb, tenantLF), logs: logs}
+}
+
+// builtin is the gateway's own driver list.
+var builtin = func() *vendorhttp.Drivers {
+	d, err := app.Drivers()
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+// linkflowSim is the Linkflow simulator behind tenant's Linkflow connection.
+func linkflowSim(sb *sandbox.Sandbox, tenant string) *linkflowtest.Server {
+	sim, _ := sb.Simulator(tenant, linkflow.Driver.Vendor).(*linkflowtest.Server)
+	return sim
 }
 
 func key(name, raw string, scopes []string, tenants ...string) config.APIKey {

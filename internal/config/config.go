@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -20,6 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -30,53 +30,9 @@ type Config struct {
 	MaxBodyBytes int64
 	APIKeys      []APIKey
 	Tenants      []Tenant
-	// Vendors holds the resilience settings of every vendor, defaults
-	// filled in.
-	Vendors map[domain.Vendor]VendorSettings
-}
-
-// VendorSettings tune the calls to one vendor, for every tenant connection.
-type VendorSettings struct {
-	Timeout time.Duration // per attempt
-	Retry   RetrySettings
-	Breaker BreakerSettings
-	Quota   Quota // per tenant connection; a connection may set its own
-}
-
-// RetrySettings bound retries of idempotent vendor calls.
-type RetrySettings struct {
-	MaxAttempts int // in all, including the first; 1 turns retries off
-	BaseDelay   time.Duration
-	MaxDelay    time.Duration
-}
-
-// BreakerSettings tune the circuit breaker of each tenant connection.
-type BreakerSettings struct {
-	Failures       uint32 // consecutive failures that open it
-	OpenFor        time.Duration
-	HalfOpenProbes uint32 // calls let through while half-open
-}
-
-// Quota is a call budget; Calls 0 means none.
-type Quota struct {
-	Calls int64
-	Per   time.Duration
-}
-
-// DefaultVendorSettings are the settings a vendor gets when the file says
-// nothing: 15 s per attempt, 3 attempts with backoff from 100 ms to 2 s, a
-// breaker opening after 5 consecutive failures for 30 s with 1 probe, and
-// no quota except Meihua's base plan of 2000 calls per hour.
-func DefaultVendorSettings(v domain.Vendor) VendorSettings {
-	s := VendorSettings{
-		Timeout: 15 * time.Second,
-		Retry:   RetrySettings{MaxAttempts: 3, BaseDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second},
-		Breaker: BreakerSettings{Failures: 5, OpenFor: 30 * time.Second, HalfOpenProbes: 1},
-	}
-	if v == domain.Meihua {
-		s.Quota = Quota{Calls: 2000, Per: time.Hour}
-	}
-	return s
+	// Vendors holds the call settings of every vendor the drivers know:
+	// the driver's defaults with the file's settings over them.
+	Vendors map[domain.Vendor]vendorhttp.Settings
 }
 
 // APIKey is a caller's key: its SHA-256 hash, scopes and granted tenants
@@ -97,12 +53,13 @@ type Tenant struct {
 
 // Connection is a tenant's account at one vendor.
 type Connection struct {
-	Vendor      domain.Vendor
-	BaseURL     string
-	CDPBaseURL  string        // Linkflow only
-	Timeout     time.Duration // 0: the vendor's setting
-	Quota       *Quota        // nil: the vendor's setting
-	Credentials map[string]Secret
+	Vendor domain.Vendor
+	// URLs holds every URL setting the vendor's driver names, its
+	// defaults filled in.
+	URLs        map[string]string
+	Timeout     time.Duration     // 0: the vendor's setting
+	Quota       *vendorhttp.Quota // nil: the vendor's setting
+	Credentials map[string]Secret // every credential the driver names
 }
 
 // Secret is a resolved secret value. It prints as [redacted] so a config
@@ -123,25 +80,6 @@ func (s Secret) GoString() string { return "[redacted]" }
 
 // MarshalJSON never writes the value.
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
-
-// Credential names each vendor needs, and the URL settings it takes.
-var vendorSpecs = map[domain.Vendor]struct {
-	credentials []string
-	cdpBaseURL  bool
-}{
-	domain.Linkflow: {credentials: []string{"app_key", "app_secret"}, cdpBaseURL: true},
-}
-
-// SupportedVendors are the vendors this build has adapters for.
-func SupportedVendors() []domain.Vendor {
-	var vs []domain.Vendor
-	for _, v := range domain.Vendors {
-		if _, ok := vendorSpecs[v]; ok {
-			vs = append(vs, v)
-		}
-	}
-	return vs
-}
 
 // The file format.
 type fileConfig struct {
@@ -187,11 +125,12 @@ type fileTenant struct {
 }
 
 type fileConnection struct {
-	BaseURL     string                `yaml:"base_url"`
-	CDPBaseURL  string                `yaml:"cdp_base_url"`
 	Timeout     string                `yaml:"timeout"`
 	Quota       *fileQuota            `yaml:"quota"`
 	Credentials map[string]*secretRef `yaml:"credentials"`
+	// URLs holds every other key: the URL settings the vendor's driver
+	// names (base_url …), checked against the driver.
+	URLs map[string]string `yaml:",inline"`
 }
 
 // secretRef is {env: NAME} or {file: PATH}. A plain string is refused so
@@ -222,28 +161,31 @@ func (r *secretRef) UnmarshalYAML(n *yaml.Node) error {
 // Env looks up environment variables; tests replace it.
 type Env func(string) (string, bool)
 
-// Load reads and checks the tenants file at path, resolving secret
-// references with os.LookupEnv and the file system.
-func Load(path string) (*Config, error) {
+// Load reads and checks the tenants file at path against the vendor
+// drivers, resolving secret references with os.LookupEnv and the file
+// system.
+func Load(path string, drivers *vendorhttp.Drivers) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(data, os.LookupEnv)
+	return Parse(data, os.LookupEnv, drivers)
 }
 
 var (
 	tenantID   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	credName   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	validScope = []string{"read", "write", "admin"}
 )
 
 // minCursorSecret is the shortest cursor secret accepted (bytes).
 const minCursorSecret = 32
 
-// Parse checks a tenants file. The error lists every problem found, one
-// per line, each prefixed with the setting's path.
-func Parse(data []byte, env Env) (*Config, error) {
+// Parse checks a tenants file against the vendor drivers: which vendors
+// exist, which have an adapter, the credentials and URL settings each
+// connection takes and each vendor's default call settings all come from
+// them. The error lists every problem found, one per line, each prefixed
+// with the setting's path.
+func Parse(data []byte, env Env, drivers *vendorhttp.Drivers) (*Config, error) {
 	var f fileConfig
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -252,6 +194,7 @@ func Parse(data []byte, env Env) (*Config, error) {
 	}
 	p := &problems{}
 	cfg := &Config{Listen: f.Listen, MaxBodyBytes: f.MaxBodyBytes}
+	known := drivers.Vendors()
 
 	if f.MaxBodyBytes < 0 {
 		p.add("max_body_bytes", "must not be negative")
@@ -265,15 +208,15 @@ func Parse(data []byte, env Env) (*Config, error) {
 		cfg.CursorSecret = NewSecret(s)
 	}
 
-	cfg.Vendors = map[domain.Vendor]VendorSettings{}
-	for _, v := range domain.Vendors {
-		cfg.Vendors[v] = DefaultVendorSettings(v)
+	cfg.Vendors = map[domain.Vendor]vendorhttp.Settings{}
+	for _, d := range drivers.All() {
+		cfg.Vendors[d.Vendor] = d.Defaults
 	}
 	for _, name := range sortedKeys(f.Vendors) {
 		path := "vendors." + name
-		v, ok := domain.ParseVendor(name)
-		if !ok {
-			p.add(path, fmt.Sprintf("unknown vendor %q (known: %s)", name, vendorList(domain.Vendors)))
+		v := domain.Vendor(name)
+		if !known.Known(v) {
+			p.add(path, fmt.Sprintf("unknown vendor %q (known: %s)", name, known))
 			continue
 		}
 		cfg.Vendors[v] = checkVendor(p, path, f.Vendors[name], cfg.Vendors[v])
@@ -297,16 +240,16 @@ func Parse(data []byte, env Env) (*Config, error) {
 			p.add(path+".connections", "must configure at least one vendor connection")
 		}
 		for _, name := range sortedKeys(ft.Connections) {
-			if c, ok := checkConnection(p, path+".connections."+name, name, ft.Connections[name], env); ok {
+			if c, ok := checkConnection(p, path+".connections."+name, name, ft.Connections[name], env, drivers); ok {
 				t.Connections = append(t.Connections, c)
 			}
 		}
-		v, ok := domain.ParseVendor(ft.Vendor)
+		v := domain.Vendor(ft.Vendor)
 		switch {
 		case ft.Vendor == "":
 			p.add(path+".vendor", "is required: the vendor the tenant starts on")
-		case !ok:
-			p.add(path+".vendor", fmt.Sprintf("unknown vendor %q (known: %s)", ft.Vendor, vendorList(domain.Vendors)))
+		case !known.Known(v):
+			p.add(path+".vendor", fmt.Sprintf("unknown vendor %q (known: %s)", ft.Vendor, known))
 		case !hasKey(ft.Connections, ft.Vendor):
 			p.add(path+".vendor", fmt.Sprintf("tenant starts on %s but has no %s connection", v, v))
 		}
@@ -363,47 +306,53 @@ func Parse(data []byte, env Env) (*Config, error) {
 
 func hasKey[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
 
-func checkConnection(p *problems, path, name string, fc fileConnection, env Env) (Connection, bool) {
-	v, ok := domain.ParseVendor(name)
+func checkConnection(p *problems, path, name string, fc fileConnection, env Env, drivers *vendorhttp.Drivers) (Connection, bool) {
+	d, ok := drivers.Get(domain.Vendor(name))
 	if !ok {
-		p.add(path, fmt.Sprintf("unknown vendor %q (known: %s)", name, vendorList(domain.Vendors)))
+		p.add(path, fmt.Sprintf("unknown vendor %q (known: %s)", name, drivers.Vendors()))
 		return Connection{}, false
 	}
-	spec, supported := vendorSpecs[v]
-	if !supported {
-		p.add(path, fmt.Sprintf("this build has no %s adapter yet (supported: %s)", v, vendorList(SupportedVendors())))
+	if d.Connect == nil {
+		p.add(path, fmt.Sprintf("this build has no %s adapter yet (supported: %s)", d.Vendor, supported(drivers)))
 		return Connection{}, false
 	}
-	c := Connection{Vendor: v, BaseURL: fc.BaseURL, CDPBaseURL: fc.CDPBaseURL, Credentials: map[string]Secret{}}
+	c := Connection{Vendor: d.Vendor, URLs: map[string]string{}, Credentials: map[string]Secret{}}
 	before := len(p.list)
-	if fc.BaseURL != "" {
-		checkURL(p, path+".base_url", fc.BaseURL)
+	urls := make([]string, len(d.URLs))
+	for i, u := range d.URLs {
+		urls[i] = u.Name
+		c.URLs[u.Name] = u.Default
 	}
-	if fc.CDPBaseURL != "" {
-		if spec.cdpBaseURL {
-			checkURL(p, path+".cdp_base_url", fc.CDPBaseURL)
-		} else {
-			p.add(path+".cdp_base_url", fmt.Sprintf("is not a %s setting", v))
+	for _, key := range sortedKeys(fc.URLs) {
+		if !slices.Contains(urls, key) {
+			p.add(path+"."+key, fmt.Sprintf("is not a %s setting (%s)", d.Vendor, strings.Join(append(urls, "timeout", "quota", "credentials"), ", ")))
+			continue
+		}
+		if err := vendorhttp.CheckBaseURL(fc.URLs[key]); err != nil {
+			p.add(path+"."+key, err.Error())
+			continue
+		}
+		c.URLs[key] = fc.URLs[key]
+	}
+	for _, u := range d.URLs {
+		if c.URLs[u.Name] == "" {
+			p.add(path+"."+u.Name, "is required")
 		}
 	}
 	duration(p, path+".timeout", fc.Timeout, time.Millisecond, 5*time.Minute, &c.Timeout)
 	if fc.Quota != nil {
-		q := checkQuota(p, path+".quota", fc.Quota, Quota{Per: time.Hour})
+		q := checkQuota(p, path+".quota", fc.Quota, vendorhttp.Quota{Per: time.Hour})
 		c.Quota = &q
 	}
-	for _, want := range spec.credentials {
+	for _, want := range d.Credentials {
 		if _, ok := fc.Credentials[want]; !ok {
 			p.add(path+".credentials."+want, "is required")
 		}
 	}
 	for _, cname := range sortedKeys(fc.Credentials) {
 		cpath := path + ".credentials." + cname
-		if !slices.Contains(spec.credentials, cname) {
-			p.add(cpath, fmt.Sprintf("is not a %s credential (%s)", v, strings.Join(spec.credentials, ", ")))
-			continue
-		}
-		if !credName.MatchString(cname) {
-			p.add(cpath, "has an invalid name")
+		if !slices.Contains(d.Credentials, cname) {
+			p.add(cpath, fmt.Sprintf("is not a %s credential (%s)", d.Vendor, strings.Join(d.Credentials, ", ")))
 			continue
 		}
 		if s, ok := resolve(p, cpath, fc.Credentials[cname], env); ok {
@@ -413,7 +362,18 @@ func checkConnection(p *problems, path, name string, fc fileConnection, env Env)
 	return c, len(p.list) == before
 }
 
-func checkVendor(p *problems, path string, fv fileVendor, s VendorSettings) VendorSettings {
+// supported lists the vendors this build has adapters for.
+func supported(drivers *vendorhttp.Drivers) string {
+	var names []string
+	for _, d := range drivers.All() {
+		if d.Connect != nil {
+			names = append(names, string(d.Vendor))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func checkVendor(p *problems, path string, fv fileVendor, s vendorhttp.Settings) vendorhttp.Settings {
 	duration(p, path+".timeout", fv.Timeout, time.Millisecond, 5*time.Minute, &s.Timeout)
 	count(p, path+".retry.max_attempts", fv.Retry.MaxAttempts, 1, 10, &s.Retry.MaxAttempts)
 	duration(p, path+".retry.base_delay", fv.Retry.BaseDelay, time.Millisecond, time.Minute, &s.Retry.BaseDelay)
@@ -435,7 +395,7 @@ func checkVendor(p *problems, path string, fv fileVendor, s VendorSettings) Vend
 	return s
 }
 
-func checkQuota(p *problems, path string, fq *fileQuota, q Quota) Quota {
+func checkQuota(p *problems, path string, fq *fileQuota, q vendorhttp.Quota) vendorhttp.Quota {
 	if q.Per == 0 {
 		q.Per = time.Hour
 	}
@@ -473,13 +433,6 @@ func count(p *problems, path string, n *int, lo, hi int, out *int) bool {
 	}
 	*out = *n
 	return true
-}
-
-func checkURL(p *problems, path, s string) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		p.add(path, "must be an http(s) URL without query, fragment or user info")
-	}
 }
 
 // resolve reads a secret reference.
@@ -522,14 +475,6 @@ func parseHash(s string) ([32]byte, error) {
 	}
 	copy(h[:], b)
 	return h, nil
-}
-
-func vendorList(vs []domain.Vendor) string {
-	s := make([]string, len(vs))
-	for i, v := range vs {
-		s[i] = string(v)
-	}
-	return strings.Join(s, ", ")
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -8,9 +8,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
+
+// The vendors these tests configure, by their drivers' names.
+const (
+	linkflow domain.Vendor = "linkflow"
+	meihua   domain.Vendor = "meihua"
+)
+
+// builtin is the gateway's own driver list: the file is checked against it.
+var builtin = func() *vendorhttp.Drivers {
+	d, err := app.Drivers()
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+// parse checks data against the built-in drivers.
+func parse(data []byte, e config.Env) (*config.Config, error) { return config.Parse(data, e, builtin) }
 
 func env(vars map[string]string) config.Env {
 	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
@@ -26,7 +46,7 @@ func TestParseExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Parse(data, goodEnv)
+	cfg, err := parse(data, goodEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,29 +54,29 @@ func TestParseExample(t *testing.T) {
 		t.Fatalf("cfg = %+v", cfg)
 	}
 	c := cfg.Tenants[0].Connections[0]
-	if c.Vendor != domain.Linkflow || c.Timeout != 10*time.Second || c.CDPBaseURL != "https://cdp-api.linkflowtech.com" {
+	if c.Vendor != linkflow || c.Timeout != 10*time.Second || c.URLs["cdp_base_url"] != "https://cdp-api.linkflowtech.com" || c.URLs["base_url"] != "https://open.linkflowtech.com" {
 		t.Fatalf("connection = %+v", c)
 	}
 	if c.Credentials["app_key"].Value() != "env-app-key" || c.Credentials["app_secret"].Value() != "file-secret-value" {
 		t.Fatal("secrets not resolved (the file's trailing newline must be dropped)")
 	}
-	if cfg.Tenants[0].Vendor != domain.Linkflow || cfg.APIKeys[1].Tenants[0] != "*" {
+	if cfg.Tenants[0].Vendor != linkflow || cfg.APIKeys[1].Tenants[0] != "*" {
 		t.Fatalf("cfg = %+v", cfg)
 	}
-	if c.Quota == nil || *c.Quota != (config.Quota{Calls: 5000, Per: time.Hour}) {
+	if c.Quota == nil || *c.Quota != (vendorhttp.Quota{Calls: 5000, Per: time.Hour}) {
 		t.Fatalf("connection quota = %v", c.Quota)
 	}
-	lf := cfg.Vendors[domain.Linkflow]
-	want := config.VendorSettings{
+	lf := cfg.Vendors[linkflow]
+	want := vendorhttp.Settings{
 		Timeout: 15 * time.Second,
-		Retry:   config.RetrySettings{MaxAttempts: 3, BaseDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second},
-		Breaker: config.BreakerSettings{Failures: 5, OpenFor: 30 * time.Second, HalfOpenProbes: 1},
-		Quota:   config.Quota{Calls: 0, Per: time.Hour},
+		Retry:   vendorhttp.RetryPolicy{MaxAttempts: 3, BaseDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second},
+		Breaker: vendorhttp.BreakerSettings{Failures: 5, OpenFor: 30 * time.Second, HalfOpenProbes: 1},
+		Quota:   vendorhttp.Quota{Calls: 0, Per: time.Hour},
 	}
 	if lf != want {
 		t.Fatalf("linkflow settings = %+v, want %+v", lf, want)
 	}
-	if mh := cfg.Vendors[domain.Meihua]; mh.Quota != (config.Quota{Calls: 2000, Per: time.Hour}) || mh.Breaker.Failures != 5 {
+	if mh := cfg.Vendors[meihua]; mh.Quota != (vendorhttp.Quota{Calls: 2000, Per: time.Hour}) || mh.Breaker.Failures != 5 {
 		t.Fatalf("meihua settings = %+v", mh)
 	}
 }
@@ -64,7 +84,7 @@ func TestParseExample(t *testing.T) {
 // TestVendorDefaults: a file without a vendors section gets every vendor's
 // defaults, Meihua's plan quota included.
 func TestVendorDefaults(t *testing.T) {
-	cfg, err := config.Parse([]byte(`
+	cfg, err := parse([]byte(`
 cursor_secret: {env: CDP_CURSOR_SECRET}
 api_keys: [{name: a, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
 tenants: [{id: acme, vendor: linkflow, connections: {linkflow: {credentials: {app_key: {env: ACME_LINKFLOW_APP_KEY}, app_secret: {env: ACME_LINKFLOW_APP_KEY}}}}}]
@@ -72,12 +92,12 @@ tenants: [{id: acme, vendor: linkflow, connections: {linkflow: {credentials: {ap
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range domain.Vendors {
-		if cfg.Vendors[v] != config.DefaultVendorSettings(v) {
-			t.Errorf("%s: %+v", v, cfg.Vendors[v])
+	for _, d := range builtin.All() {
+		if cfg.Vendors[d.Vendor] != d.Defaults {
+			t.Errorf("%s: %+v, want its driver's defaults %+v", d.Vendor, cfg.Vendors[d.Vendor], d.Defaults)
 		}
 	}
-	if config.DefaultVendorSettings(domain.Meihua).Quota.Calls != 2000 || config.DefaultVendorSettings(domain.Linkflow).Quota.Calls != 0 {
+	if cfg.Vendors[meihua].Quota.Calls != 2000 || cfg.Vendors[linkflow].Quota.Calls != 0 || cfg.Vendors[linkflow] != vendorhttp.DefaultSettings() {
 		t.Fatal("quota defaults")
 	}
 }
@@ -86,7 +106,7 @@ tenants: [{id: acme, vendor: linkflow, connections: {linkflow: {credentials: {ap
 // no secret.
 func TestSecretsDoNotPrint(t *testing.T) {
 	data, _ := os.ReadFile("testdata/tenants.yaml")
-	cfg, err := config.Parse(data, goodEnv)
+	cfg, err := parse(data, goodEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +162,7 @@ vendors:
     quota: {calls: -1, per: 2d}
   oracle: {}
 `
-	_, err := config.Parse([]byte(bad), env(nil))
+	_, err := parse([]byte(bad), env(nil))
 	var ce *config.Error
 	if err == nil || !asConfigErr(err, &ce) {
 		t.Fatalf("err = %v", err)
@@ -221,7 +241,7 @@ tenants:
 	}
 	for _, c := range cases {
 		t.Run(c.ref, func(t *testing.T) {
-			_, err := config.Parse([]byte(base(c.ref)), vars)
+			_, err := parse([]byte(base(c.ref)), vars)
 			if c.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -234,13 +254,13 @@ tenants:
 		})
 	}
 	t.Run("unknown key", func(t *testing.T) {
-		_, err := config.Parse([]byte(base("{env: LONG}")+"surprise: 1\n"), vars)
+		_, err := parse([]byte(base("{env: LONG}")+"surprise: 1\n"), vars)
 		if err == nil || !strings.Contains(err.Error(), "surprise") {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("no cursor secret", func(t *testing.T) {
-		_, err := config.Parse([]byte(strings.Replace(base("{env: LONG}"), "cursor_secret: {env: LONG}\n", "", 1)), vars)
+		_, err := parse([]byte(strings.Replace(base("{env: LONG}"), "cursor_secret: {env: LONG}\n", "", 1)), vars)
 		if err == nil || !strings.Contains(err.Error(), "cursor_secret: is required") {
 			t.Fatalf("err = %v", err)
 		}
@@ -250,10 +270,10 @@ tenants:
 func TestLoad(t *testing.T) {
 	t.Setenv("CDP_CURSOR_SECRET", strings.Repeat("z", 32))
 	t.Setenv("ACME_LINKFLOW_APP_KEY", "k")
-	if _, err := config.Load("testdata/tenants.yaml"); err != nil {
+	if _, err := config.Load("testdata/tenants.yaml", builtin); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := config.Load("testdata/missing.yaml"); err == nil {
+	if _, err := config.Load("testdata/missing.yaml", builtin); err == nil {
 		t.Fatal("missing file accepted")
 	}
 }

@@ -40,12 +40,12 @@ func TestCapabilitiesOf(t *testing.T) {
 		want    []domain.Operation // operations that must be true; all others false
 		filters []string
 	}{
-		{"bare", domain.NewBareConnection(domain.Meihua), nil, []string{}},
-		{"read-only contacts", &readOnlyContacts{vendor: domain.NXCloud, filters: []string{"email", "phone"}},
+		{"bare", domain.NewBareConnection(domain.Vendor("meihua")), nil, []string{}},
+		{"read-only contacts", &readOnlyContacts{vendor: domain.Vendor("nxcloud"), filters: []string{"email", "phone"}},
 			[]domain.Operation{domain.OpListContacts, domain.OpGetContact}, []string{"email", "phone"}},
-		{"member adder only", memberAdderOnly{vendor: domain.Miaokol},
+		{"member adder only", memberAdderOnly{vendor: domain.Vendor("miaokol")},
 			[]domain.Operation{domain.OpAddGroupMembers}, []string{}},
-		{"every port", newFullConn(domain.Linkflow), domain.Operations(), []string{}},
+		{"every port", newFullConn(domain.Vendor("linkflow")), domain.Operations(), []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +78,7 @@ func TestCapabilitiesOf(t *testing.T) {
 
 func TestCapabilitiesOfCopiesContactFilters(t *testing.T) {
 	t.Parallel()
-	conn := &readOnlyContacts{vendor: domain.NXCloud, filters: []string{"email", "phone"}}
+	conn := &readOnlyContacts{vendor: domain.Vendor("nxcloud"), filters: []string{"email", "phone"}}
 	caps := domain.CapabilitiesOf(conn)
 	caps.ContactFilters[0] = "changed"
 	if conn.filters[0] != "email" {
@@ -88,9 +88,9 @@ func TestCapabilitiesOfCopiesContactFilters(t *testing.T) {
 
 func TestServiceCapabilities(t *testing.T) {
 	t.Parallel()
-	s, tg := singleTenant(t, &readOnlyContacts{vendor: domain.NXCloud})
+	s, tg := singleTenant(t, &readOnlyContacts{vendor: domain.Vendor("nxcloud")})
 	caps := s.Capabilities(tg)
-	if caps.Vendor != domain.NXCloud || !caps.Operations[domain.OpGetContact] || caps.Operations[domain.OpCreateContact] {
+	if caps.Vendor != domain.Vendor("nxcloud") || !caps.Operations[domain.OpGetContact] || caps.Operations[domain.OpCreateContact] {
 		t.Fatalf("Capabilities = %+v", caps)
 	}
 }
@@ -209,7 +209,7 @@ var serviceCalls = map[domain.Operation]func(context.Context, *domain.Service, d
 }
 
 // id returns the canonical id of native on the target's vendor.
-func id(t domain.Target, native string) string { return domain.FormatID(t.Vendor, native) }
+func id(t domain.Target, native string) string { return testVendors.FormatID(t.Vendor, native) }
 
 func TestServiceCallsCoverEveryOperation(t *testing.T) {
 	t.Parallel()
@@ -226,7 +226,7 @@ func TestServiceCallsCoverEveryOperation(t *testing.T) {
 
 func TestUnsupportedOperation(t *testing.T) {
 	t.Parallel()
-	s, tg := singleTenant(t, domain.NewBareConnection(domain.Meihua))
+	s, tg := singleTenant(t, domain.NewBareConnection(domain.Vendor("meihua")))
 	for _, op := range domain.Operations() {
 		t.Run(string(op), func(t *testing.T) {
 			t.Parallel()
@@ -234,7 +234,7 @@ func TestUnsupportedOperation(t *testing.T) {
 			ue := asError[*domain.UnsupportedError](t, err)
 			// The 501 names the vendor and the operation the caller asked
 			// for, not some other one that happens to share the port.
-			if ue.Vendor != domain.Meihua || ue.Operation != op || ue.Filter != "" {
+			if ue.Vendor != domain.Vendor("meihua") || ue.Operation != op || ue.Filter != "" {
 				t.Fatalf("UnsupportedError = %+v, want vendor meihua, operation %s", ue, op)
 			}
 		})
@@ -243,13 +243,13 @@ func TestUnsupportedOperation(t *testing.T) {
 
 func TestUnsupportedOperationPartialAdapter(t *testing.T) {
 	t.Parallel()
-	s, tg := singleTenant(t, memberAdderOnly{vendor: domain.Miaokol})
+	s, tg := singleTenant(t, memberAdderOnly{vendor: domain.Vendor("miaokol")})
 	ctx := context.Background()
 	if err := serviceCalls[domain.OpAddGroupMembers](ctx, s, tg); err != nil {
 		t.Fatalf("addGroupMembers on an adder: %v", err)
 	}
 	err := serviceCalls[domain.OpRemoveGroupMembers](ctx, s, tg)
-	if ue := asError[*domain.UnsupportedError](t, err); ue.Operation != domain.OpRemoveGroupMembers || ue.Vendor != domain.Miaokol {
+	if ue := asError[*domain.UnsupportedError](t, err); ue.Operation != domain.OpRemoveGroupMembers || ue.Vendor != domain.Vendor("miaokol") {
 		t.Fatalf("UnsupportedError = %+v", ue)
 	}
 }
@@ -261,7 +261,7 @@ func TestEveryOperationReachesTheAdapter(t *testing.T) {
 	for _, op := range domain.Operations() {
 		t.Run(string(op), func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			s, tg := singleTenant(t, conn)
 			if err := serviceCalls[op](context.Background(), s, tg); err != nil {
 				t.Fatalf("%s: %v", op, err)

@@ -13,7 +13,7 @@ import (
 func TestCursorsRefuseSignedNonsense(t *testing.T) {
 	t.Parallel()
 	c := NewCursors([]byte("0123456789abcdef"), nil)
-	sc := cursorScope{tenant: "acme", vendor: Linkflow, binding: 1, op: OpListContacts}
+	sc := cursorScope{tenant: "acme", vendor: Vendor("linkflow"), binding: 1, op: OpListContacts}
 	exp := time.Now().Add(time.Hour).Unix()
 	enc := base64.RawURLEncoding
 	signed := func(payload string) string {

@@ -32,15 +32,15 @@ func newCursorFixture(t *testing.T) *cursorFixture {
 	t.Helper()
 	f := &cursorFixture{
 		clock: newFakeClock(), bindings: domain.NewMemoryBindings(),
-		acmeLF: newFullConn(domain.Linkflow), acmeMH: newFullConn(domain.Meihua), betaLF: newFullConn(domain.Linkflow),
+		acmeLF: newFullConn(domain.Vendor("linkflow")), acmeMH: newFullConn(domain.Vendor("meihua")), betaLF: newFullConn(domain.Vendor("linkflow")),
 	}
 	all := []string{"q", "email", "group_id", "tag_id", "group_id+q", "updated_since"}
 	f.acmeLF.filters, f.acmeMH.filters, f.betaLF.filters = all, all, all
 	f.tenants = []domain.Tenant{
-		{ID: "acme", Initial: domain.Linkflow, Connections: map[domain.Vendor]domain.Connection{
-			domain.Linkflow: f.acmeLF, domain.Meihua: f.acmeMH}},
-		{ID: "beta", Initial: domain.Linkflow, Connections: map[domain.Vendor]domain.Connection{
-			domain.Linkflow: f.betaLF}},
+		{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{
+			domain.Vendor("linkflow"): f.acmeLF, domain.Vendor("meihua"): f.acmeMH}},
+		{ID: "beta", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{
+			domain.Vendor("linkflow"): f.betaLF}},
 	}
 	f.svc = f.replica(t, testSecret)
 	return f
@@ -49,7 +49,7 @@ func newCursorFixture(t *testing.T) *cursorFixture {
 // replica returns another Service over the same tenants and bindings.
 func (f *cursorFixture) replica(t *testing.T, secret string) *domain.Service {
 	t.Helper()
-	return newService(t, domain.ServiceConfig{
+	return newService(t, domain.ServiceConfig{Vendors: testVendors,
 		Tenants: f.tenants, Bindings: f.bindings, CursorSecret: []byte(secret), Now: f.clock.Now,
 	})
 }
@@ -296,7 +296,7 @@ func TestCursorScope(t *testing.T) {
 			return listContacts(f.svc, target(t, f.svc, "beta"), domain.ContactFilter{Q: "ann"}, c)
 		}, "tenant"},
 		{"after a switch to another vendor", func(t *testing.T, f *cursorFixture, c string) error {
-			if _, err := f.svc.SwitchVendor(ctx, "acme", domain.Meihua, "ops", "test"); err != nil {
+			if _, err := f.svc.SwitchVendor(ctx, "acme", domain.Vendor("meihua"), "ops", "test"); err != nil {
 				t.Fatal(err)
 			}
 			return listContacts(f.svc, target(t, f.svc, "acme"), domain.ContactFilter{Q: "ann"}, c)
@@ -304,7 +304,7 @@ func TestCursorScope(t *testing.T) {
 		{"after a switch away and back", func(t *testing.T, f *cursorFixture, c string) error {
 			// Same vendor as when issued, but a newer binding: the
 			// vendor's page state may be stale (data re-imported).
-			for _, v := range []domain.Vendor{domain.Meihua, domain.Linkflow} {
+			for _, v := range []domain.Vendor{domain.Vendor("meihua"), domain.Vendor("linkflow")} {
 				if _, err := f.svc.SwitchVendor(ctx, "acme", v, "ops", "test"); err != nil {
 					t.Fatal(err)
 				}
@@ -407,7 +407,7 @@ func TestListLimit(t *testing.T) {
 func TestListEmptyPageIsNotNil(t *testing.T) {
 	t.Parallel()
 	// nil would encode as "data": null.
-	s, tg := singleTenant(t, &readOnlyContacts{vendor: domain.NXCloud})
+	s, tg := singleTenant(t, &readOnlyContacts{vendor: domain.Vendor("nxcloud")})
 	l, err := s.ListContacts(context.Background(), tg, domain.ContactFilter{}, domain.ListOptions{})
 	if err != nil {
 		t.Fatal(err)

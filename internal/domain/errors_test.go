@@ -22,19 +22,19 @@ func TestSafeDetailNeverLeaksCause(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"vendor error", &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorUnavailable, Detail: "linkflow is unavailable", Err: cause},
+		{"vendor error", &domain.VendorError{Vendor: domain.Vendor("linkflow"), Kind: domain.VendorUnavailable, Detail: "linkflow is unavailable", Err: cause},
 			"linkflow is unavailable"},
-		{"vendor error with code", &domain.VendorError{Vendor: domain.Meihua, Kind: domain.VendorRateLimited, Code: "E10104", Detail: "hourly quota spent", Err: cause},
+		{"vendor error with code", &domain.VendorError{Vendor: domain.Vendor("meihua"), Kind: domain.VendorRateLimited, Code: "E10104", Detail: "hourly quota spent", Err: cause},
 			"hourly quota spent (meihua E10104)"},
-		{"wrapped vendor error", fmt.Errorf("call with %s: %w", secret, &domain.VendorError{Vendor: domain.NXCloud, Detail: "nxcloud refused the call", Err: cause}),
+		{"wrapped vendor error", fmt.Errorf("call with %s: %w", secret, &domain.VendorError{Vendor: domain.Vendor("nxcloud"), Detail: "nxcloud refused the call", Err: cause}),
 			"nxcloud refused the call"},
 		{"validation error", fmt.Errorf("%s: %w", secret, domain.Invalid("body.email", "is not an email")),
 			"invalid input: body.email is not an email"},
-		{"unsupported", fmt.Errorf("%s: %w", secret, &domain.UnsupportedError{Vendor: domain.Miaokol, Operation: domain.OpListFields}),
+		{"unsupported", fmt.Errorf("%s: %w", secret, &domain.UnsupportedError{Vendor: domain.Vendor("miaokol"), Operation: domain.OpListFields}),
 			"miaokol does not support listFields"},
-		{"unsupported filter", &domain.UnsupportedError{Vendor: domain.Miaokol, Operation: domain.OpListContacts, Filter: "q"},
+		{"unsupported filter", &domain.UnsupportedError{Vendor: domain.Vendor("miaokol"), Operation: domain.OpListContacts, Filter: "q"},
 			"miaokol cannot filter listContacts by q"},
-		{"id mismatch", fmt.Errorf("%s: %w", secret, &domain.IDMismatchError{ID: "mh_1", IDVendor: domain.Meihua, TenantVendor: domain.Linkflow}),
+		{"id mismatch", fmt.Errorf("%s: %w", secret, &domain.IDMismatchError{ID: "mh_1", IDVendor: domain.Vendor("meihua"), TenantVendor: domain.Vendor("linkflow")}),
 			"id mh_1 is a meihua id but the tenant is on linkflow"},
 		{"cursor", fmt.Errorf("%s: %w", secret, &domain.CursorError{Reason: "the cursor has expired"}),
 			"invalid cursor: the cursor has expired"},
@@ -62,7 +62,7 @@ func TestSafeDetailNeverLeaksCause(t *testing.T) {
 func TestVendorErrorErrorKeepsCauseForLogs(t *testing.T) {
 	t.Parallel()
 	// Error() is for logs and must keep the cause, unlike SafeDetail.
-	err := &domain.VendorError{Vendor: domain.Linkflow, Code: "B00008", Detail: "token refused", Err: errors.New("cause")}
+	err := &domain.VendorError{Vendor: domain.Vendor("linkflow"), Code: "B00008", Detail: "token refused", Err: errors.New("cause")}
 	if got, want := err.Error(), "linkflow: token refused (B00008): cause"; got != want {
 		t.Fatalf("Error() = %q, want %q", got, want)
 	}
@@ -80,7 +80,7 @@ func TestVendorErrorIsByKind(t *testing.T) {
 		t.Run(fmt.Sprint(int(k)), func(t *testing.T) {
 			t.Parallel()
 			// Wrapped, as the resilience layer and handlers see it.
-			err := fmt.Errorf("get contact: %w", &domain.VendorError{Vendor: domain.Linkflow, Kind: k})
+			err := fmt.Errorf("get contact: %w", &domain.VendorError{Vendor: domain.Vendor("linkflow"), Kind: k})
 			if got, want := errors.Is(err, domain.ErrNotFound), k == domain.VendorNotFound; got != want {
 				t.Errorf("errors.Is(ErrNotFound) = %v, want %v", got, want)
 			}
@@ -96,7 +96,7 @@ func TestVendorErrorIsByKind(t *testing.T) {
 
 func TestVendorErrorUnwrap(t *testing.T) {
 	t.Parallel()
-	err := &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorTimeout, Err: context.DeadlineExceeded}
+	err := &domain.VendorError{Vendor: domain.Vendor("linkflow"), Kind: domain.VendorTimeout, Err: context.DeadlineExceeded}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal("the cause is not reachable through errors.Is")
 	}
@@ -139,7 +139,7 @@ func TestValidationErrorMessage(t *testing.T) {
 
 func TestVendorNotConfiguredErrorMessage(t *testing.T) {
 	t.Parallel()
-	err := &domain.VendorNotConfiguredError{Tenant: "acme", Vendor: domain.NXCloud}
+	err := &domain.VendorNotConfiguredError{Tenant: "acme", Vendor: domain.Vendor("nxcloud")}
 	if got := err.Error(); !strings.Contains(got, "acme") || !strings.Contains(got, "nxcloud") {
 		t.Fatalf("Error() = %q, want tenant and vendor named", got)
 	}

@@ -449,6 +449,18 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // Helpers.
 
+// testVendors are the vendors of the tests, with the names and id prefixes
+// of the gateway's own drivers, so ids read as they do on the wire.
+var testVendors = func() *domain.Vendors {
+	vs, err := domain.NewVendors(
+		domain.VendorInfo{Name: "linkflow", Prefix: "lf"}, domain.VendorInfo{Name: "meihua", Prefix: "mh"},
+		domain.VendorInfo{Name: "nxcloud", Prefix: "nx"}, domain.VendorInfo{Name: "miaokol", Prefix: "mk"})
+	if err != nil {
+		panic(err)
+	}
+	return vs
+}()
+
 const testSecret = "0123456789abcdef-test-cursor-secret"
 
 // newService builds a Service over the given tenants with a fixed secret.
@@ -468,7 +480,7 @@ func newService(t *testing.T, cfg domain.ServiceConfig) *domain.Service {
 // and the Target resolved for it.
 func singleTenant(t *testing.T, conn domain.Connection) (*domain.Service, domain.Target) {
 	t.Helper()
-	s := newService(t, domain.ServiceConfig{Tenants: []domain.Tenant{{
+	s := newService(t, domain.ServiceConfig{Vendors: testVendors, Tenants: []domain.Tenant{{
 		ID: "acme", Initial: conn.Vendor(),
 		Connections: map[domain.Vendor]domain.Connection{conn.Vendor(): conn},
 	}}})

@@ -111,11 +111,11 @@ func TestMemoryBindingsUpdatedAt(t *testing.T) {
 	c := &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.FixedZone("CST", 8*3600))}
 	s := NewMemoryBindings()
 	s.now = c.now
-	if err := s.Seed(ctx, "acme", Linkflow); err != nil {
+	if err := s.Seed(ctx, "acme", Vendor("linkflow")); err != nil {
 		t.Fatal(err)
 	}
 	c.t = c.t.Add(time.Hour)
-	_, b, err := s.Switch(ctx, "acme", Meihua)
+	_, b, err := s.Switch(ctx, "acme", Vendor("meihua"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,24 +9,24 @@ import (
 // into a vendor URL path or query.
 var nativeID = regexp.MustCompile(`^[A-Za-z0-9._~:@+=-]{1,200}$`)
 
-// FormatID returns the canonical id of a vendor's own id: "lf_2865".
-func FormatID(v Vendor, native string) string {
+// FormatID returns the canonical id of vendor v's own id: "lf_2865".
+func (vs *Vendors) FormatID(v Vendor, native string) string {
 	if native == "" {
 		return ""
 	}
-	return v.Prefix() + "_" + native
+	return vs.prefix[v] + "_" + native
 }
 
 // ParseID checks that id is a canonical id of vendor want and returns the
 // vendor's own id. field names the input for error messages ("path.contact_id").
 // An id of another known vendor is an *IDMismatchError; anything else that is
 // not a canonical id is a *ValidationError.
-func ParseID(field, id string, want Vendor) (string, error) {
+func (vs *Vendors) ParseID(field, id string, want Vendor) (string, error) {
 	prefix, native, ok := strings.Cut(id, "_")
 	if !ok || native == "" || len(prefix) != 2 {
-		return "", Invalid(field, "is not a gateway id (expected <vendor prefix>_<id>, e.g. "+FormatID(want, "123")+")")
+		return "", Invalid(field, "is not a gateway id (expected <vendor prefix>_<id>, e.g. "+vs.FormatID(want, "123")+")")
 	}
-	v, known := vendorByPrefix(prefix)
+	v, known := vs.byPrefix[prefix]
 	if !known {
 		return "", Invalid(field, "has unknown vendor prefix "+quote(prefix))
 	}
@@ -40,11 +40,11 @@ func ParseID(field, id string, want Vendor) (string, error) {
 }
 
 // parseIDs parses a list of canonical ids; field is the list's name.
-func parseIDs(field string, ids []string, want Vendor) ([]string, error) {
+func (vs *Vendors) parseIDs(field string, ids []string, want Vendor) ([]string, error) {
 	out := make([]string, len(ids))
 	var verr ValidationError
 	for i, id := range ids {
-		n, err := ParseID(field+"["+itoa(i)+"]", id, want)
+		n, err := vs.ParseID(field+"["+itoa(i)+"]", id, want)
 		if err != nil {
 			if ve, ok := err.(*ValidationError); ok {
 				verr.Fields = append(verr.Fields, ve.Fields...)

@@ -1,41 +1,49 @@
 package domain_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
-func TestVendorPrefixes(t *testing.T) {
+func TestNewVendors(t *testing.T) {
 	t.Parallel()
-	// The prefixes are part of the public id format: changing one breaks
-	// every id a caller has stored.
-	want := map[domain.Vendor]string{
-		domain.Linkflow: "lf", domain.Meihua: "mh", domain.NXCloud: "nx", domain.Miaokol: "mk",
+	vs, err := domain.NewVendors(domain.VendorInfo{Name: "alpha", Prefix: "al"}, domain.VendorInfo{Name: "beta2", Prefix: "bt"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(domain.Vendors) != len(want) {
-		t.Fatalf("Vendors = %v, want the %d known vendors", domain.Vendors, len(want))
+	if got := vs.List(); len(got) != 2 || got[0] != "alpha" || got[1] != "beta2" {
+		t.Fatalf("List = %v, want the vendors in the order given", got)
 	}
-	seen := map[string]domain.Vendor{}
-	for _, v := range domain.Vendors {
-		if got := v.Prefix(); got != want[v] {
-			t.Errorf("%s.Prefix() = %q, want %q", v, got, want[v])
-		}
-		if other, dup := seen[v.Prefix()]; dup {
-			t.Errorf("%s and %s share prefix %q", v, other, v.Prefix())
-		}
-		seen[v.Prefix()] = v
-		if !v.Valid() {
-			t.Errorf("%s.Valid() = false", v)
-		}
-		if p, ok := domain.ParseVendor(v.String()); !ok || p != v {
-			t.Errorf("ParseVendor(%q) = %q, %v", v.String(), p, ok)
-		}
+	if !vs.Known("alpha") || vs.Known("gamma") || vs.Known("") {
+		t.Fatal("Known answers wrongly")
 	}
-	for _, s := range []string{"", "Linkflow", "hubspot"} {
-		if _, ok := domain.ParseVendor(s); ok {
-			t.Errorf("ParseVendor(%q) accepted an unknown vendor", s)
-		}
+	if vs.Prefix("beta2") != "bt" || vs.Prefix("gamma") != "" {
+		t.Fatal("Prefix answers wrongly")
+	}
+	if vs.String() != "alpha, beta2" {
+		t.Fatalf("String = %q", vs.String())
+	}
+	for _, tt := range []struct {
+		name  string
+		infos []domain.VendorInfo
+		want  string
+	}{
+		{"name twice", []domain.VendorInfo{{Name: "alpha", Prefix: "al"}, {Name: "alpha", Prefix: "ab"}}, "listed twice"},
+		{"prefix twice", []domain.VendorInfo{{Name: "alpha", Prefix: "al"}, {Name: "beta", Prefix: "al"}}, "share the id prefix"},
+		{"upper-case name", []domain.VendorInfo{{Name: "Alpha", Prefix: "al"}}, "lower-case"},
+		{"one-letter name", []domain.VendorInfo{{Name: "a", Prefix: "al"}}, "lower-case"},
+		{"long prefix", []domain.VendorInfo{{Name: "alpha", Prefix: "alp"}}, "two lower-case letters"},
+		{"digit prefix", []domain.VendorInfo{{Name: "alpha", Prefix: "a1"}}, "two lower-case letters"},
+		{"no prefix", []domain.VendorInfo{{Name: "alpha"}}, "two lower-case letters"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := domain.NewVendors(tt.infos...); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("NewVendors = %v, want an error saying %q", err, tt.want)
+			}
+		})
 	}
 }
 
@@ -48,15 +56,15 @@ func TestFormatParseIDRoundTrip(t *testing.T) {
 		"_x",
 		"abc-DEF.9",
 	}
-	for _, v := range domain.Vendors {
+	for _, v := range testVendors.List() {
 		for _, native := range natives {
 			t.Run(string(v)+"/"+native, func(t *testing.T) {
 				t.Parallel()
-				id := domain.FormatID(v, native)
-				if want := v.Prefix() + "_" + native; id != want {
+				id := testVendors.FormatID(v, native)
+				if want := testVendors.Prefix(v) + "_" + native; id != want {
 					t.Fatalf("FormatID = %q, want %q", id, want)
 				}
-				got, err := domain.ParseID("path.contact_id", id, v)
+				got, err := testVendors.ParseID("path.contact_id", id, v)
 				if err != nil {
 					t.Fatalf("ParseID(%q): %v", id, err)
 				}
@@ -72,14 +80,14 @@ func TestFormatIDEmpty(t *testing.T) {
 	t.Parallel()
 	// An unset optional id (a tag without group) must stay unset, not
 	// become "lf_".
-	if got := domain.FormatID(domain.Linkflow, ""); got != "" {
+	if got := testVendors.FormatID(domain.Vendor("linkflow"), ""); got != "" {
 		t.Fatalf(`FormatID(linkflow, "") = %q, want ""`, got)
 	}
 }
 
 func TestParseIDNativeWithUnderscore(t *testing.T) {
 	t.Parallel()
-	got, err := domain.ParseID("path.tag_id", "mk_a_b", domain.Miaokol)
+	got, err := testVendors.ParseID("path.tag_id", "mk_a_b", domain.Vendor("miaokol"))
 	if err != nil || got != "a_b" {
 		t.Fatalf(`ParseID("mk_a_b") = %q, %v; want "a_b"`, got, err)
 	}
@@ -87,15 +95,15 @@ func TestParseIDNativeWithUnderscore(t *testing.T) {
 
 func TestParseIDOtherVendor(t *testing.T) {
 	t.Parallel()
-	for _, idVendor := range domain.Vendors {
-		for _, tenantVendor := range domain.Vendors {
+	for _, idVendor := range testVendors.List() {
+		for _, tenantVendor := range testVendors.List() {
 			if idVendor == tenantVendor {
 				continue
 			}
 			t.Run(string(idVendor)+"_on_"+string(tenantVendor), func(t *testing.T) {
 				t.Parallel()
-				id := domain.FormatID(idVendor, "42")
-				_, err := domain.ParseID("path.contact_id", id, tenantVendor)
+				id := testVendors.FormatID(idVendor, "42")
+				_, err := testVendors.ParseID("path.contact_id", id, tenantVendor)
 				me := asError[*domain.IDMismatchError](t, err)
 				if me.ID != id || me.IDVendor != idVendor || me.TenantVendor != tenantVendor {
 					t.Fatalf("IDMismatchError = %+v, want id %s, id vendor %s, tenant vendor %s", me, id, idVendor, tenantVendor)
@@ -110,7 +118,7 @@ func TestParseIDMalformed(t *testing.T) {
 	for _, id := range []string{"", "lf", "lf_", "xx_1", "LF_1", "lf1", "_1", "l_1", "lfx_1", " lf_1"} {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
-			got, err := domain.ParseID("path.contact_id", id, domain.Linkflow)
+			got, err := testVendors.ParseID("path.contact_id", id, domain.Vendor("linkflow"))
 			if err == nil {
 				t.Fatalf("ParseID(%q) = %q, want an error", id, got)
 			}

@@ -25,6 +25,9 @@ type Tenant struct {
 
 // ServiceConfig wires a Service.
 type ServiceConfig struct {
+	// Vendors are the vendors the gateway knows (from its drivers); every
+	// tenant connection must be to one of them.
+	Vendors      *Vendors
 	Tenants      []Tenant
 	Bindings     BindingStore // nil: in-process
 	CursorSecret []byte
@@ -36,6 +39,7 @@ type ServiceConfig struct {
 // is the same for every vendor: id prefixes, cursors, input checks and
 // batch splitting.
 type Service struct {
+	vendors  *Vendors
 	tenants  map[string]Tenant
 	order    []string
 	bindings BindingStore
@@ -48,7 +52,11 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if len(cfg.CursorSecret) < 16 {
 		return nil, errors.New("cursor secret must be at least 16 bytes")
 	}
+	if cfg.Vendors == nil {
+		return nil, errors.New("no vendors: the service needs the set its drivers define")
+	}
 	s := &Service{
+		vendors:  cfg.Vendors,
 		tenants:  make(map[string]Tenant, len(cfg.Tenants)),
 		bindings: cfg.Bindings,
 		cursors:  NewCursors(cfg.CursorSecret, cfg.Now),
@@ -67,7 +75,7 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 		if _, dup := s.tenants[t.ID]; dup {
 			return nil, fmt.Errorf("tenant %s configured twice", t.ID)
 		}
-		if !t.Initial.Valid() {
+		if !s.vendors.Known(t.Initial) {
 			return nil, fmt.Errorf("tenant %s starts on unknown vendor %q", t.ID, t.Initial)
 		}
 		if _, ok := t.Connections[t.Initial]; !ok {
@@ -75,7 +83,7 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 		}
 		for v, c := range t.Connections {
 			switch {
-			case !v.Valid():
+			case !s.vendors.Known(v):
 				return nil, fmt.Errorf("tenant %s: unknown vendor %q", t.ID, v)
 			case c == nil:
 				return nil, fmt.Errorf("tenant %s: no adapter for its %s connection", t.ID, v)
@@ -101,6 +109,15 @@ type Target struct {
 	Vendor  Vendor
 	Version int64
 	conn    Connection
+	prefix  string // of the vendor's canonical ids
+}
+
+// id returns the canonical id of the target vendor's own id.
+func (t Target) id(native string) string {
+	if native == "" {
+		return ""
+	}
+	return t.prefix + "_" + native
 }
 
 // Target resolves the tenant's current vendor connection.
@@ -117,7 +134,7 @@ func (s *Service) Target(ctx context.Context, tenant string) (Target, error) {
 	if !ok {
 		return Target{}, fmt.Errorf("tenant %s is bound to %s but has no %s connection", tenant, b.Vendor, b.Vendor)
 	}
-	return Target{Tenant: tenant, Vendor: b.Vendor, Version: b.Version, conn: conn}, nil
+	return Target{Tenant: tenant, Vendor: b.Vendor, Version: b.Version, conn: conn, prefix: s.vendors.Prefix(b.Vendor)}, nil
 }
 
 // List is one page of a canonical list. NextCursor is "" on the last page.
@@ -146,7 +163,7 @@ func (o ListOptions) limit() int {
 // and wraps the adapter's next state into a signed cursor. filter is every
 // resource id and filter value the list depends on.
 func list[T any](s *Service, t Target, op Operation, filter string, o ListOptions,
-	fetch func(PageRequest) (Page[T], error), canon func(Vendor, *T)) (List[T], error) {
+	fetch func(PageRequest) (Page[T], error), canon func(Target, *T)) (List[T], error) {
 	sc := cursorScope{tenant: t.Tenant, vendor: t.Vendor, binding: t.Version, op: op, filter: filter}
 	state, err := s.cursors.decode(sc, o.Cursor)
 	if err != nil {
@@ -157,7 +174,7 @@ func list[T any](s *Service, t Target, op Operation, filter string, o ListOption
 		return List[T]{}, err
 	}
 	for i := range page.Items {
-		canon(t.Vendor, &page.Items[i])
+		canon(t, &page.Items[i])
 	}
 	if page.Items == nil {
 		page.Items = []T{}
@@ -182,12 +199,12 @@ func (s *Service) ListContacts(ctx context.Context, t Target, f ContactFilter, o
 	}
 	q := ContactQuery{Q: f.Q, Email: f.Email, Phone: f.Phone, UpdatedSince: f.UpdatedSince}
 	if f.GroupID != "" {
-		if q.GroupID, err = ParseID("query.group_id", f.GroupID, t.Vendor); err != nil {
+		if q.GroupID, err = s.vendors.ParseID("query.group_id", f.GroupID, t.Vendor); err != nil {
 			return List[Contact]{}, err
 		}
 	}
 	if f.TagID != "" {
-		if q.TagID, err = ParseID("query.tag_id", f.TagID, t.Vendor); err != nil {
+		if q.TagID, err = s.vendors.ParseID("query.tag_id", f.TagID, t.Vendor); err != nil {
 			return List[Contact]{}, err
 		}
 	}
@@ -222,7 +239,7 @@ func (s *Service) GetContact(ctx context.Context, t Target, id string) (Contact,
 	if err != nil {
 		return Contact{}, err
 	}
-	native, err := ParseID("path.contact_id", id, t.Vendor)
+	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
 	if err != nil {
 		return Contact{}, err
 	}
@@ -230,7 +247,7 @@ func (s *Service) GetContact(ctx context.Context, t Target, id string) (Contact,
 	if err != nil {
 		return Contact{}, err
 	}
-	canonContact(t.Vendor, &c)
+	canonContact(t, &c)
 	return c, nil
 }
 
@@ -244,7 +261,7 @@ func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) 
 	if err != nil {
 		return Contact{}, err
 	}
-	canonContact(t.Vendor, &c)
+	canonContact(t, &c)
 	return c, nil
 }
 
@@ -254,7 +271,7 @@ func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p Cont
 	if err != nil {
 		return Contact{}, err
 	}
-	native, err := ParseID("path.contact_id", id, t.Vendor)
+	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
 	if err != nil {
 		return Contact{}, err
 	}
@@ -265,7 +282,7 @@ func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p Cont
 	if err != nil {
 		return Contact{}, err
 	}
-	canonContact(t.Vendor, &c)
+	canonContact(t, &c)
 	return c, nil
 }
 
@@ -275,7 +292,7 @@ func (s *Service) DeleteContact(ctx context.Context, t Target, id string) error 
 	if err != nil {
 		return err
 	}
-	native, err := ParseID("path.contact_id", id, t.Vendor)
+	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
 	if err != nil {
 		return err
 	}
@@ -332,7 +349,7 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []Con
 			}
 			seen[r.Index] = true
 			r.Index += start
-			r.ID = FormatID(t.Vendor, r.ID)
+			r.ID = t.id(r.ID)
 			results[r.Index] = r
 		}
 		for i, ok := range seen {
@@ -384,11 +401,11 @@ func (s *Service) SetContactTags(ctx context.Context, t Target, contactID string
 	if err != nil {
 		return nil, err
 	}
-	native, err := ParseID("path.contact_id", contactID, t.Vendor)
+	native, err := s.vendors.ParseID("path.contact_id", contactID, t.Vendor)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := parseIDs("body.tag_ids", tagIDs, t.Vendor)
+	tags, err := s.vendors.parseIDs("body.tag_ids", tagIDs, t.Vendor)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +414,7 @@ func (s *Service) SetContactTags(ctx context.Context, t Target, contactID string
 		return nil, err
 	}
 	for i := range refs {
-		refs[i].ID = FormatID(t.Vendor, refs[i].ID)
+		refs[i].ID = t.id(refs[i].ID)
 	}
 	return refs, nil
 }
@@ -408,7 +425,7 @@ func (s *Service) ListContactGroups(ctx context.Context, t Target, contactID str
 	if err != nil {
 		return List[Group]{}, err
 	}
-	native, err := ParseID("path.contact_id", contactID, t.Vendor)
+	native, err := s.vendors.ParseID("path.contact_id", contactID, t.Vendor)
 	if err != nil {
 		return List[Group]{}, err
 	}
@@ -423,7 +440,7 @@ func (s *Service) ListContactEvents(ctx context.Context, t Target, contactID str
 	if err != nil {
 		return List[Event]{}, err
 	}
-	native, err := ParseID("path.contact_id", contactID, t.Vendor)
+	native, err := s.vendors.ParseID("path.contact_id", contactID, t.Vendor)
 	if err != nil {
 		return List[Event]{}, err
 	}
@@ -444,7 +461,7 @@ func (s *Service) RecordEvent(ctx context.Context, t Target, in EventInput) (Eve
 	case in.ContactID != "" && in.ExternalID != nil:
 		return Event{}, Invalid("body", "takes contact_id or external_id, not both")
 	case in.ContactID != "":
-		if in.ContactID, err = ParseID("body.contact_id", in.ContactID, t.Vendor); err != nil {
+		if in.ContactID, err = s.vendors.ParseID("body.contact_id", in.ContactID, t.Vendor); err != nil {
 			return Event{}, err
 		}
 	}
@@ -452,7 +469,7 @@ func (s *Service) RecordEvent(ctx context.Context, t Target, in EventInput) (Eve
 	if err != nil {
 		return Event{}, err
 	}
-	canonEvent(t.Vendor, &e)
+	canonEvent(t, &e)
 	return e, nil
 }
 
@@ -464,7 +481,7 @@ func (s *Service) ListTags(ctx context.Context, t Target, groupID string, o List
 	}
 	var q TagQuery
 	if groupID != "" {
-		if q.GroupID, err = ParseID("query.group_id", groupID, t.Vendor); err != nil {
+		if q.GroupID, err = s.vendors.ParseID("query.group_id", groupID, t.Vendor); err != nil {
 			return List[Tag]{}, err
 		}
 	}
@@ -480,7 +497,7 @@ func (s *Service) CreateTag(ctx context.Context, t Target, name, groupID string)
 		return Tag{}, err
 	}
 	if groupID != "" {
-		if groupID, err = ParseID("body.group_id", groupID, t.Vendor); err != nil {
+		if groupID, err = s.vendors.ParseID("body.group_id", groupID, t.Vendor); err != nil {
 			return Tag{}, err
 		}
 	}
@@ -488,7 +505,7 @@ func (s *Service) CreateTag(ctx context.Context, t Target, name, groupID string)
 	if err != nil {
 		return Tag{}, err
 	}
-	canonTag(t.Vendor, &tag)
+	canonTag(t, &tag)
 	return tag, nil
 }
 
@@ -498,7 +515,7 @@ func (s *Service) RenameTag(ctx context.Context, t Target, id, name string) (Tag
 	if err != nil {
 		return Tag{}, err
 	}
-	native, err := ParseID("path.tag_id", id, t.Vendor)
+	native, err := s.vendors.ParseID("path.tag_id", id, t.Vendor)
 	if err != nil {
 		return Tag{}, err
 	}
@@ -506,7 +523,7 @@ func (s *Service) RenameTag(ctx context.Context, t Target, id, name string) (Tag
 	if err != nil {
 		return Tag{}, err
 	}
-	canonTag(t.Vendor, &tag)
+	canonTag(t, &tag)
 	return tag, nil
 }
 
@@ -516,7 +533,7 @@ func (s *Service) DeleteTag(ctx context.Context, t Target, id string) error {
 	if err != nil {
 		return err
 	}
-	native, err := ParseID("path.tag_id", id, t.Vendor)
+	native, err := s.vendors.ParseID("path.tag_id", id, t.Vendor)
 	if err != nil {
 		return err
 	}
@@ -544,7 +561,7 @@ func (s *Service) CreateTagGroup(ctx context.Context, t Target, name string) (Ta
 	if err != nil {
 		return TagGroup{}, err
 	}
-	canonTagGroup(t.Vendor, &g)
+	canonTagGroup(t, &g)
 	return g, nil
 }
 
@@ -554,7 +571,7 @@ func (s *Service) RenameTagGroup(ctx context.Context, t Target, id, name string)
 	if err != nil {
 		return TagGroup{}, err
 	}
-	native, err := ParseID("path.tag_group_id", id, t.Vendor)
+	native, err := s.vendors.ParseID("path.tag_group_id", id, t.Vendor)
 	if err != nil {
 		return TagGroup{}, err
 	}
@@ -562,7 +579,7 @@ func (s *Service) RenameTagGroup(ctx context.Context, t Target, id, name string)
 	if err != nil {
 		return TagGroup{}, err
 	}
-	canonTagGroup(t.Vendor, &g)
+	canonTagGroup(t, &g)
 	return g, nil
 }
 
@@ -572,7 +589,7 @@ func (s *Service) DeleteTagGroup(ctx context.Context, t Target, id string) error
 	if err != nil {
 		return err
 	}
-	native, err := ParseID("path.tag_group_id", id, t.Vendor)
+	native, err := s.vendors.ParseID("path.tag_group_id", id, t.Vendor)
 	if err != nil {
 		return err
 	}
@@ -596,7 +613,7 @@ func (s *Service) GetGroup(ctx context.Context, t Target, id string) (Group, err
 	if err != nil {
 		return Group{}, err
 	}
-	native, err := ParseID("path.group_id", id, t.Vendor)
+	native, err := s.vendors.ParseID("path.group_id", id, t.Vendor)
 	if err != nil {
 		return Group{}, err
 	}
@@ -604,7 +621,7 @@ func (s *Service) GetGroup(ctx context.Context, t Target, id string) (Group, err
 	if err != nil {
 		return Group{}, err
 	}
-	canonGroup(t.Vendor, &grp)
+	canonGroup(t, &grp)
 	return grp, nil
 }
 
@@ -618,7 +635,7 @@ func (s *Service) CreateGroup(ctx context.Context, t Target, name string) (Group
 	if err != nil {
 		return Group{}, err
 	}
-	canonGroup(t.Vendor, &g)
+	canonGroup(t, &g)
 	return g, nil
 }
 
@@ -628,7 +645,7 @@ func (s *Service) DeleteGroup(ctx context.Context, t Target, id string) error {
 	if err != nil {
 		return err
 	}
-	native, err := ParseID("path.group_id", id, t.Vendor)
+	native, err := s.vendors.ParseID("path.group_id", id, t.Vendor)
 	if err != nil {
 		return err
 	}
@@ -641,7 +658,7 @@ func (s *Service) ListGroupMembers(ctx context.Context, t Target, groupID string
 	if err != nil {
 		return List[Contact]{}, err
 	}
-	native, err := ParseID("path.group_id", groupID, t.Vendor)
+	native, err := s.vendors.ParseID("path.group_id", groupID, t.Vendor)
 	if err != nil {
 		return List[Contact]{}, err
 	}
@@ -675,14 +692,14 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, t Target, groupID stri
 // changes nothing, then sends the ids in the vendor's chunk size.
 func (s *Service) changeMembers(ctx context.Context, t Target, groupID string, contactIDs []string, size int,
 	change func(context.Context, string, []string) (MemberChange, error)) (MemberChange, error) {
-	group, err := ParseID("path.group_id", groupID, t.Vendor)
+	group, err := s.vendors.ParseID("path.group_id", groupID, t.Vendor)
 	if err != nil {
 		return MemberChange{}, err
 	}
 	if len(contactIDs) == 0 || len(contactIDs) > MaxMemberChange {
 		return MemberChange{}, Invalid("body.contact_ids", fmt.Sprintf("must hold 1 to %d ids", MaxMemberChange))
 	}
-	ids, err := parseIDs("body.contact_ids", contactIDs, t.Vendor)
+	ids, err := s.vendors.parseIDs("body.contact_ids", contactIDs, t.Vendor)
 	if err != nil {
 		return MemberChange{}, err
 	}
@@ -698,15 +715,15 @@ func (s *Service) changeMembers(ctx context.Context, t Target, groupID string, c
 			// Earlier chunks are written: report what happened to each id
 			// rather than hide the part that succeeded.
 			for _, id := range ids[start:] {
-				out.Failed = append(out.Failed, MemberFailure{ID: FormatID(t.Vendor, id), Reason: SafeDetail(err)})
+				out.Failed = append(out.Failed, MemberFailure{ID: t.id(id), Reason: SafeDetail(err)})
 			}
 			return out, nil
 		}
 		for _, id := range res.Succeeded {
-			out.Succeeded = append(out.Succeeded, FormatID(t.Vendor, id))
+			out.Succeeded = append(out.Succeeded, t.id(id))
 		}
 		for _, f := range res.Failed {
-			out.Failed = append(out.Failed, MemberFailure{ID: FormatID(t.Vendor, f.ID), Reason: f.Reason})
+			out.Failed = append(out.Failed, MemberFailure{ID: t.id(f.ID), Reason: f.Reason})
 		}
 	}
 	return out, nil
@@ -736,7 +753,7 @@ func (s *Service) CreateField(ctx context.Context, t Target, in FieldInput) (Fie
 	if err != nil {
 		return FieldDef{}, err
 	}
-	canonField(t.Vendor, &f)
+	canonField(t, &f)
 	return f, nil
 }
 
@@ -828,11 +845,11 @@ func (s *Service) Tenant(ctx context.Context, id string) (TenantInfo, error) {
 	if err != nil {
 		return TenantInfo{}, err
 	}
-	return tenantInfo(t, b), nil
+	return s.tenantInfo(t, b), nil
 }
 
-func tenantInfo(t Tenant, b Binding) TenantInfo {
-	ti := TenantInfo{Binding: b, Vendors: connectedVendors(t), Status: map[Vendor]ConnectionStatus{}}
+func (s *Service) tenantInfo(t Tenant, b Binding) TenantInfo {
+	ti := TenantInfo{Binding: b, Vendors: s.connectedVendors(t), Status: map[Vendor]ConnectionStatus{}}
 	for v, c := range t.Connections {
 		if r, ok := c.(StatusReporter); ok {
 			ti.Status[v] = r.Status()
@@ -841,9 +858,9 @@ func tenantInfo(t Tenant, b Binding) TenantInfo {
 	return ti
 }
 
-func connectedVendors(t Tenant) []Vendor {
+func (s *Service) connectedVendors(t Tenant) []Vendor {
 	var vs []Vendor
-	for _, v := range Vendors {
+	for _, v := range s.vendors.list {
 		if _, ok := t.Connections[v]; ok {
 			vs = append(vs, v)
 		}
@@ -876,33 +893,33 @@ func (s *Service) SwitchVendor(ctx context.Context, tenant string, v Vendor, act
 			slog.String("reason", reason),
 			slog.Time("at", to.UpdatedAt))
 	}
-	return tenantInfo(t, to), nil
+	return s.tenantInfo(t, to), nil
 }
 
 // Canonicalisation: adapters return vendor ids; callers see prefixed ones.
 
-func canonContact(v Vendor, c *Contact) {
-	c.ID = FormatID(v, c.ID)
+func canonContact(t Target, c *Contact) {
+	c.ID = t.id(c.ID)
 	for i := range c.Tags {
-		c.Tags[i].ID = FormatID(v, c.Tags[i].ID)
+		c.Tags[i].ID = t.id(c.Tags[i].ID)
 	}
 }
 
-func canonGroup(v Vendor, g *Group) { g.ID = FormatID(v, g.ID) }
+func canonGroup(t Target, g *Group) { g.ID = t.id(g.ID) }
 
-func canonTag(v Vendor, t *Tag) {
-	t.ID = FormatID(v, t.ID)
-	t.GroupID = FormatID(v, t.GroupID)
+func canonTag(t Target, tag *Tag) {
+	tag.ID = t.id(tag.ID)
+	tag.GroupID = t.id(tag.GroupID)
 }
 
-func canonTagGroup(v Vendor, g *TagGroup) {
-	g.ID = FormatID(v, g.ID)
-	g.ParentID = FormatID(v, g.ParentID)
+func canonTagGroup(t Target, g *TagGroup) {
+	g.ID = t.id(g.ID)
+	g.ParentID = t.id(g.ParentID)
 }
 
-func canonField(v Vendor, f *FieldDef) { f.ID = FormatID(v, f.ID) }
+func canonField(t Target, f *FieldDef) { f.ID = t.id(f.ID) }
 
-func canonEvent(v Vendor, e *Event) {
-	e.ID = FormatID(v, e.ID)
-	e.ContactID = FormatID(v, e.ContactID)
+func canonEvent(t Target, e *Event) {
+	e.ID = t.id(e.ID)
+	e.ContactID = t.id(e.ContactID)
 }

@@ -15,7 +15,7 @@ import (
 
 func TestNewServiceRejectsBadConfig(t *testing.T) {
 	t.Parallel()
-	lf := newFullConn(domain.Linkflow)
+	lf := newFullConn(domain.Vendor("linkflow"))
 	conns := func(m ...domain.Connection) map[domain.Vendor]domain.Connection {
 		out := map[domain.Vendor]domain.Connection{}
 		for _, c := range m {
@@ -28,21 +28,22 @@ func TestNewServiceRejectsBadConfig(t *testing.T) {
 		cfg  domain.ServiceConfig
 		want string // part of the error message
 	}{
-		{"short cursor secret", domain.ServiceConfig{CursorSecret: []byte("0123456789abcde")}, "secret"},
-		{"no cursor secret", domain.ServiceConfig{CursorSecret: []byte{}}, "secret"},
-		{"duplicate tenant", domain.ServiceConfig{Tenants: []domain.Tenant{
-			{ID: "acme", Initial: domain.Linkflow, Connections: conns(lf)},
-			{ID: "acme", Initial: domain.Linkflow, Connections: conns(lf)},
+		{"short cursor secret", domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte("0123456789abcde")}, "secret"},
+		{"no cursor secret", domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte{}}, "secret"},
+		{"no vendor set", domain.ServiceConfig{}, "vendors"},
+		{"duplicate tenant", domain.ServiceConfig{Vendors: testVendors, Tenants: []domain.Tenant{
+			{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: conns(lf)},
+			{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: conns(lf)},
 		}}, "acme"},
-		{"initial vendor without connection", domain.ServiceConfig{Tenants: []domain.Tenant{
-			{ID: "acme", Initial: domain.Meihua, Connections: conns(lf)},
+		{"initial vendor without connection", domain.ServiceConfig{Vendors: testVendors, Tenants: []domain.Tenant{
+			{ID: "acme", Initial: domain.Vendor("meihua"), Connections: conns(lf)},
 		}}, "meihua"},
-		{"no connections", domain.ServiceConfig{Tenants: []domain.Tenant{
-			{ID: "acme", Initial: domain.Linkflow},
+		{"no connections", domain.ServiceConfig{Vendors: testVendors, Tenants: []domain.Tenant{
+			{ID: "acme", Initial: domain.Vendor("linkflow")},
 		}}, "linkflow"},
-		{"connection under the wrong vendor", domain.ServiceConfig{Tenants: []domain.Tenant{
-			{ID: "acme", Initial: domain.Linkflow, Connections: map[domain.Vendor]domain.Connection{
-				domain.Linkflow: lf, domain.Meihua: newFullConn(domain.NXCloud)}},
+		{"connection under the wrong vendor", domain.ServiceConfig{Vendors: testVendors, Tenants: []domain.Tenant{
+			{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{
+				domain.Vendor("linkflow"): lf, domain.Vendor("meihua"): newFullConn(domain.Vendor("nxcloud"))}},
 		}}, "nxcloud"},
 	}
 	for _, tt := range tests {
@@ -65,7 +66,7 @@ func TestNewServiceRejectsBadConfig(t *testing.T) {
 func TestNewServiceMinimumSecret(t *testing.T) {
 	t.Parallel()
 	// 16 bytes is the documented floor; it must be accepted.
-	if _, err := domain.NewService(context.Background(), domain.ServiceConfig{CursorSecret: []byte("0123456789abcdef")}); err != nil {
+	if _, err := domain.NewService(context.Background(), domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte("0123456789abcdef")}); err != nil {
 		t.Fatalf("16-byte secret refused: %v", err)
 	}
 }
@@ -79,8 +80,8 @@ func TestNewServiceNilConnection(t *testing.T) {
 			t.Fatalf("NewService panicked: %v", r)
 		}
 	}()
-	_, err := domain.NewService(context.Background(), domain.ServiceConfig{CursorSecret: []byte(testSecret), Tenants: []domain.Tenant{
-		{ID: "acme", Initial: domain.Linkflow, Connections: map[domain.Vendor]domain.Connection{domain.Linkflow: nil}},
+	_, err := domain.NewService(context.Background(), domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret), Tenants: []domain.Tenant{
+		{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{domain.Vendor("linkflow"): nil}},
 	}})
 	if err == nil {
 		t.Fatal("a nil connection was accepted")
@@ -90,7 +91,7 @@ func TestNewServiceNilConnection(t *testing.T) {
 func TestNewServiceUnknownVendor(t *testing.T) {
 	t.Parallel()
 	ghost := domain.Vendor("ghost")
-	_, err := domain.NewService(context.Background(), domain.ServiceConfig{CursorSecret: []byte(testSecret), Tenants: []domain.Tenant{
+	_, err := domain.NewService(context.Background(), domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret), Tenants: []domain.Tenant{
 		{ID: "acme", Initial: ghost, Connections: map[domain.Vendor]domain.Connection{ghost: domain.NewBareConnection(ghost)}},
 	}})
 	if err == nil {
@@ -103,22 +104,22 @@ func TestNewServiceKeepsExistingBinding(t *testing.T) {
 	// A replica starting later must not undo a switch made at run time.
 	ctx := context.Background()
 	store := domain.NewMemoryBindings()
-	if err := store.Seed(ctx, "acme", domain.Meihua); err != nil {
+	if err := store.Seed(ctx, "acme", domain.Vendor("meihua")); err != nil {
 		t.Fatal(err)
 	}
-	s := newService(t, domain.ServiceConfig{Bindings: store, Tenants: []domain.Tenant{{
-		ID: "acme", Initial: domain.Linkflow, Connections: map[domain.Vendor]domain.Connection{
-			domain.Linkflow: newFullConn(domain.Linkflow), domain.Meihua: newFullConn(domain.Meihua)},
+	s := newService(t, domain.ServiceConfig{Vendors: testVendors, Bindings: store, Tenants: []domain.Tenant{{
+		ID: "acme", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{
+			domain.Vendor("linkflow"): newFullConn(domain.Vendor("linkflow")), domain.Vendor("meihua"): newFullConn(domain.Vendor("meihua"))},
 	}}})
-	if tg := target(t, s, "acme"); tg.Vendor != domain.Meihua || tg.Version != 1 {
+	if tg := target(t, s, "acme"); tg.Vendor != domain.Vendor("meihua") || tg.Version != 1 {
 		t.Fatalf("Target = %+v, want the stored meihua binding", tg)
 	}
 }
 
 func TestTarget(t *testing.T) {
 	t.Parallel()
-	s, tg := singleTenant(t, newFullConn(domain.NXCloud))
-	if tg.Tenant != "acme" || tg.Vendor != domain.NXCloud || tg.Version != 1 {
+	s, tg := singleTenant(t, newFullConn(domain.Vendor("nxcloud")))
+	if tg.Tenant != "acme" || tg.Vendor != domain.Vendor("nxcloud") || tg.Version != 1 {
 		t.Fatalf("Target = %+v", tg)
 	}
 	_, err := s.Target(context.Background(), "nobody")
@@ -258,7 +259,7 @@ func TestIDPrefixing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Miaokol)
+			conn := newFullConn(domain.Vendor("miaokol"))
 			conn.filters = []string{"group_id+tag_id"}
 			s, tg := singleTenant(t, conn)
 			got, err := tt.call(s, tg)
@@ -356,11 +357,11 @@ func TestIDOfAnotherVendorNeverReachesTheAdapter(t *testing.T) {
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Miaokol)
+			conn := newFullConn(domain.Vendor("miaokol"))
 			conn.filters = []string{"group_id", "tag_id"}
 			s, tg := singleTenant(t, conn)
 			me := asError[*domain.IDMismatchError](t, call(s, tg))
-			if me.ID != foreign || me.IDVendor != domain.Meihua || me.TenantVendor != domain.Miaokol {
+			if me.ID != foreign || me.IDVendor != domain.Vendor("meihua") || me.TenantVendor != domain.Vendor("miaokol") {
 				t.Errorf("IDMismatchError = %+v", me)
 			}
 			wantNoCalls(t, &conn.recorder)
@@ -386,7 +387,7 @@ func TestListContactsFilterSupport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			conn.filters = []string{"q", "email", "group_id+q"}
 			s, tg := singleTenant(t, conn)
 			_, err := s.ListContacts(ctx, tg, tt.filter, domain.ListOptions{})
@@ -400,7 +401,7 @@ func TestListContactsFilterSupport(t *testing.T) {
 				return
 			}
 			ue := asError[*domain.UnsupportedError](t, err)
-			if ue.Vendor != domain.Linkflow || ue.Operation != domain.OpListContacts || ue.Filter != tt.wantFilter {
+			if ue.Vendor != domain.Vendor("linkflow") || ue.Operation != domain.OpListContacts || ue.Filter != tt.wantFilter {
 				t.Fatalf("UnsupportedError = %+v, want filter %q", ue, tt.wantFilter)
 			}
 			// The vendor would have ignored the filter and answered the
@@ -412,7 +413,7 @@ func TestListContactsFilterSupport(t *testing.T) {
 
 func TestListContactsPassesFilterValues(t *testing.T) {
 	t.Parallel()
-	conn := newFullConn(domain.Linkflow)
+	conn := newFullConn(domain.Vendor("linkflow"))
 	conn.filters = []string{"email+phone+q+tag_id"}
 	s, tg := singleTenant(t, conn)
 	_, err := s.ListContacts(context.Background(), tg, domain.ContactFilter{Q: "ann", Email: "a@b", Phone: "+1", TagID: "lf_9"}, domain.ListOptions{})
@@ -441,7 +442,7 @@ func TestBatchUpsertContactsChunks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			conn.batchSize = tt.size
 			conn.batchReverse = true // order must come from Index, not arrival
 			s, tg := singleTenant(t, conn)
@@ -480,7 +481,7 @@ func TestBatchUpsertContactsChunks(t *testing.T) {
 
 func TestBatchUpsertContactsMode(t *testing.T) {
 	t.Parallel()
-	conn := newFullConn(domain.Linkflow)
+	conn := newFullConn(domain.Vendor("linkflow"))
 	s, tg := singleTenant(t, conn)
 	if _, err := s.BatchUpsertContacts(context.Background(), tg, contactInputs(1), domain.OnConflictSkip); err != nil {
 		t.Fatal(err)
@@ -495,7 +496,7 @@ func TestBatchUpsertContactsSize(t *testing.T) {
 	for _, n := range []int{0, domain.MaxBatch + 1} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			s, tg := singleTenant(t, conn)
 			_, err := s.BatchUpsertContacts(context.Background(), tg, contactInputs(n), "")
 			wantFieldError(t, err, "body.items")
@@ -506,8 +507,8 @@ func TestBatchUpsertContactsSize(t *testing.T) {
 
 func TestBatchUpsertContactsFailures(t *testing.T) {
 	t.Parallel()
-	auth := &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorAuth, Detail: "credentials refused"}
-	rejected := &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorRejected, Detail: "bad input"}
+	auth := &domain.VendorError{Vendor: domain.Vendor("linkflow"), Kind: domain.VendorAuth, Detail: "credentials refused"}
+	rejected := &domain.VendorError{Vendor: domain.Vendor("linkflow"), Kind: domain.VendorRejected, Detail: "bad input"}
 	tests := []struct {
 		name     string
 		batchErr map[int]error
@@ -529,7 +530,7 @@ func TestBatchUpsertContactsFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			conn.batchSize = 100
 			conn.batchErr = tt.batchErr
 			s, tg := singleTenant(t, conn)
@@ -579,9 +580,9 @@ func TestBatchUpsertContactsFailures(t *testing.T) {
 
 func TestBatchUpsertContactsStopsAfterWholeCallError(t *testing.T) {
 	t.Parallel()
-	conn := newFullConn(domain.Linkflow)
+	conn := newFullConn(domain.Vendor("linkflow"))
 	conn.batchSize = 100
-	conn.batchErr = map[int]error{1: &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorRateLimited, Detail: "quota"}}
+	conn.batchErr = map[int]error{1: &domain.VendorError{Vendor: domain.Vendor("linkflow"), Kind: domain.VendorRateLimited, Detail: "quota"}}
 	s, tg := singleTenant(t, conn)
 	rs, err := s.BatchUpsertContacts(context.Background(), tg, contactInputs(300), "")
 	if err != nil {
@@ -606,7 +607,7 @@ func (s shortBatch) BatchUpsertContacts(context.Context, []domain.ContactInput, 
 
 func TestBatchUpsertContactsOneResultPerItem(t *testing.T) {
 	t.Parallel()
-	s, tg := singleTenant(t, shortBatch{newFullConn(domain.Linkflow)})
+	s, tg := singleTenant(t, shortBatch{newFullConn(domain.Vendor("linkflow"))})
 	rs, err := s.BatchUpsertContacts(context.Background(), tg, contactInputs(3), "")
 	if err != nil {
 		t.Fatal(err)
@@ -633,7 +634,7 @@ var memberOps = []struct {
 func canonIDs(v domain.Vendor, n int) []string {
 	out := make([]string, n)
 	for i := range out {
-		out[i] = domain.FormatID(v, "c"+strconv.Itoa(i))
+		out[i] = testVendors.FormatID(v, "c"+strconv.Itoa(i))
 	}
 	return out
 }
@@ -646,9 +647,9 @@ func TestGroupMembersValidateBeforeAnyCall(t *testing.T) {
 		ids   []string
 		check func(t *testing.T, err error)
 	}{
-		{"one foreign id among many", "lf_g", append(canonIDs(domain.Linkflow, 5), "nx_99"), func(t *testing.T, err error) {
+		{"one foreign id among many", "lf_g", append(canonIDs(domain.Vendor("linkflow"), 5), "nx_99"), func(t *testing.T, err error) {
 			me := asError[*domain.IDMismatchError](t, err)
-			if me.ID != "nx_99" || me.IDVendor != domain.NXCloud {
+			if me.ID != "nx_99" || me.IDVendor != domain.Vendor("nxcloud") {
 				t.Fatalf("IDMismatchError = %+v", me)
 			}
 		}},
@@ -663,14 +664,14 @@ func TestGroupMembersValidateBeforeAnyCall(t *testing.T) {
 				t.Fatalf("fields = %v, want %v", fields, want)
 			}
 		}},
-		{"foreign group", "mh_g", canonIDs(domain.Linkflow, 1), func(t *testing.T, err error) {
+		{"foreign group", "mh_g", canonIDs(domain.Vendor("linkflow"), 1), func(t *testing.T, err error) {
 			asError[*domain.IDMismatchError](t, err)
 		}},
-		{"malformed group", "g", canonIDs(domain.Linkflow, 1), func(t *testing.T, err error) {
+		{"malformed group", "g", canonIDs(domain.Vendor("linkflow"), 1), func(t *testing.T, err error) {
 			wantFieldError(t, err, "path.group_id")
 		}},
 		{"no ids", "lf_g", nil, func(t *testing.T, err error) { wantFieldError(t, err, "body.contact_ids") }},
-		{"too many ids", "lf_g", canonIDs(domain.Linkflow, domain.MaxMemberChange+1), func(t *testing.T, err error) {
+		{"too many ids", "lf_g", canonIDs(domain.Vendor("linkflow"), domain.MaxMemberChange+1), func(t *testing.T, err error) {
 			wantFieldError(t, err, "body.contact_ids")
 		}},
 	}
@@ -678,7 +679,7 @@ func TestGroupMembersValidateBeforeAnyCall(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(string(mo.op)+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
-				conn := newFullConn(domain.Linkflow)
+				conn := newFullConn(domain.Vendor("linkflow"))
 				conn.memberBatchSize = 2 // the bad id is in a later chunk
 				s, tg := singleTenant(t, conn)
 				_, err := mo.call(s, context.Background(), tg, tt.group, tt.ids)
@@ -694,11 +695,11 @@ func TestGroupMembersChunks(t *testing.T) {
 	for _, mo := range memberOps {
 		t.Run(string(mo.op), func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			conn.memberBatchSize = 2
 			conn.memberRefused = map[string]bool{"c3": true}
 			s, tg := singleTenant(t, conn)
-			mc, err := mo.call(s, context.Background(), tg, "lf_g", canonIDs(domain.Linkflow, 5))
+			mc, err := mo.call(s, context.Background(), tg, "lf_g", canonIDs(domain.Vendor("linkflow"), 5))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -726,16 +727,16 @@ func TestGroupMembersChunks(t *testing.T) {
 
 func TestGroupMembersLaterChunkFails(t *testing.T) {
 	t.Parallel()
-	cause := &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorUnavailable, Status: 502,
+	cause := &domain.VendorError{Vendor: domain.Vendor("linkflow"), Kind: domain.VendorUnavailable, Status: 502,
 		Detail: "linkflow is unavailable", Err: errors.New("upstream said " + secret)}
 	for _, mo := range memberOps {
 		t.Run(string(mo.op), func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			conn.memberBatchSize = 2
 			conn.memberErr = map[int]error{1: cause}
 			s, tg := singleTenant(t, conn)
-			mc, err := mo.call(s, context.Background(), tg, "lf_g", canonIDs(domain.Linkflow, 5))
+			mc, err := mo.call(s, context.Background(), tg, "lf_g", canonIDs(domain.Vendor("linkflow"), 5))
 			// The first chunk is written: hiding it behind an error would
 			// make the caller retry what already happened.
 			if err != nil {
@@ -765,15 +766,15 @@ func TestGroupMembersLaterChunkFails(t *testing.T) {
 
 func TestGroupMembersFirstChunkFails(t *testing.T) {
 	t.Parallel()
-	cause := &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorNotFound, Detail: "no such group"}
+	cause := &domain.VendorError{Vendor: domain.Vendor("linkflow"), Kind: domain.VendorNotFound, Detail: "no such group"}
 	for _, mo := range memberOps {
 		t.Run(string(mo.op), func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			conn.memberBatchSize = 2
 			conn.memberErr = map[int]error{0: cause}
 			s, tg := singleTenant(t, conn)
-			_, err := mo.call(s, context.Background(), tg, "lf_g", canonIDs(domain.Linkflow, 5))
+			_, err := mo.call(s, context.Background(), tg, "lf_g", canonIDs(domain.Vendor("linkflow"), 5))
 			// Nothing happened: the error itself is the answer (404 here).
 			if !errors.Is(err, domain.ErrNotFound) {
 				t.Fatalf("error %v, want the vendor's not found", err)
@@ -803,7 +804,7 @@ func TestRecordEventContactOrExternalID(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			s, tg := singleTenant(t, conn)
 			e, err := s.RecordEvent(context.Background(), tg, tt.in)
 			if tt.wantErr != nil {
@@ -830,7 +831,7 @@ func TestRecordEventContactOrExternalID(t *testing.T) {
 
 func TestUpdateContactEmptyPatch(t *testing.T) {
 	t.Parallel()
-	conn := newFullConn(domain.Linkflow)
+	conn := newFullConn(domain.Vendor("linkflow"))
 	s, tg := singleTenant(t, conn)
 	_, err := s.UpdateContact(context.Background(), tg, "lf_1", domain.ContactPatch{Values: domain.Contact{Name: "unset"}})
 	wantFieldError(t, err, "body")
@@ -861,7 +862,7 @@ func TestCreateFieldOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.typ)+"/"+strconv.Itoa(len(tt.opts)), func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			s, tg := singleTenant(t, conn)
 			f, err := s.CreateField(context.Background(), tg, domain.FieldInput{Label: "L", Type: tt.typ, Options: tt.opts})
 			if !tt.wantOK {
@@ -948,7 +949,7 @@ func TestPassthrough(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			s, tg := singleTenant(t, conn)
 			_, err := s.Passthrough(context.Background(), tg, tt.req)
 			if tt.wantPath == "" {
@@ -971,11 +972,11 @@ func TestServiceReturnsAdapterErrors(t *testing.T) {
 	// Errors come back unchanged (not wrapped into something else, not
 	// swallowed) so the HTTP layer can map them with errors.Is/As: 401-ish
 	// vendor auth, 404 for not found, 429 for a rate limit.
-	cause := &domain.VendorError{Vendor: domain.Linkflow, Kind: domain.VendorAuth, Detail: "credentials refused"}
+	cause := &domain.VendorError{Vendor: domain.Vendor("linkflow"), Kind: domain.VendorAuth, Detail: "credentials refused"}
 	for _, op := range domain.Operations() {
 		t.Run(string(op), func(t *testing.T) {
 			t.Parallel()
-			conn := newFullConn(domain.Linkflow)
+			conn := newFullConn(domain.Vendor("linkflow"))
 			conn.err = map[domain.Operation]error{op: cause}
 			s, tg := singleTenant(t, conn)
 			err := serviceCalls[op](context.Background(), s, tg)
@@ -989,7 +990,7 @@ func TestServiceReturnsAdapterErrors(t *testing.T) {
 func TestServiceKeepsNotFound(t *testing.T) {
 	t.Parallel()
 	nf := fmt.Errorf("contact 1: %w", domain.ErrNotFound)
-	conn := newFullConn(domain.Linkflow)
+	conn := newFullConn(domain.Vendor("linkflow"))
 	conn.err = map[domain.Operation]error{domain.OpGetContact: nf}
 	s, tg := singleTenant(t, conn)
 	if _, err := s.GetContact(context.Background(), tg, "lf_1"); !errors.Is(err, domain.ErrNotFound) {
@@ -1029,12 +1030,12 @@ func TestBindingStoreFailures(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	down := errors.New("redis: connection refused")
-	tenants := []domain.Tenant{{ID: "acme", Initial: domain.Linkflow, Connections: map[domain.Vendor]domain.Connection{
-		domain.Linkflow: newFullConn(domain.Linkflow), domain.Meihua: newFullConn(domain.Meihua)}}}
+	tenants := []domain.Tenant{{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{
+		domain.Vendor("linkflow"): newFullConn(domain.Vendor("linkflow")), domain.Vendor("meihua"): newFullConn(domain.Vendor("meihua"))}}}
 
 	t.Run("seed", func(t *testing.T) {
 		t.Parallel()
-		_, err := domain.NewService(ctx, domain.ServiceConfig{CursorSecret: []byte(testSecret), Tenants: tenants,
+		_, err := domain.NewService(ctx, domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret), Tenants: tenants,
 			Bindings: &failingBindings{MemoryBindings: domain.NewMemoryBindings(), seedErr: down}})
 		if !errors.Is(err, down) {
 			t.Fatalf("NewService: %v, want the store's error", err)
@@ -1044,7 +1045,7 @@ func TestBindingStoreFailures(t *testing.T) {
 	t.Run("binding", func(t *testing.T) {
 		t.Parallel()
 		store := &failingBindings{MemoryBindings: domain.NewMemoryBindings()}
-		s := newService(t, domain.ServiceConfig{Tenants: tenants, Bindings: store})
+		s := newService(t, domain.ServiceConfig{Vendors: testVendors, Tenants: tenants, Bindings: store})
 		store.bindingErr = down
 		if _, err := s.Target(ctx, "acme"); !errors.Is(err, down) || errors.Is(err, domain.ErrTenantUnknown) {
 			t.Errorf("Target: %v, want the store's error", err)
@@ -1060,8 +1061,8 @@ func TestBindingStoreFailures(t *testing.T) {
 	t.Run("switch", func(t *testing.T) {
 		t.Parallel()
 		store := &failingBindings{MemoryBindings: domain.NewMemoryBindings(), switchErr: down}
-		s := newService(t, domain.ServiceConfig{Tenants: tenants, Bindings: store})
-		if _, err := s.SwitchVendor(ctx, "acme", domain.Meihua, "alice", "r"); !errors.Is(err, down) {
+		s := newService(t, domain.ServiceConfig{Vendors: testVendors, Tenants: tenants, Bindings: store})
+		if _, err := s.SwitchVendor(ctx, "acme", domain.Vendor("meihua"), "alice", "r"); !errors.Is(err, down) {
 			t.Errorf("SwitchVendor: %v, want the store's error", err)
 		}
 	})
@@ -1073,11 +1074,11 @@ func TestTargetBoundToUnconfiguredVendor(t *testing.T) {
 	// another vendor: requests must fail, not reach a nil connection.
 	ctx := context.Background()
 	store := domain.NewMemoryBindings()
-	if err := store.Seed(ctx, "acme", domain.NXCloud); err != nil {
+	if err := store.Seed(ctx, "acme", domain.Vendor("nxcloud")); err != nil {
 		t.Fatal(err)
 	}
-	s := newService(t, domain.ServiceConfig{Bindings: store, Tenants: []domain.Tenant{{ID: "acme", Initial: domain.Linkflow,
-		Connections: map[domain.Vendor]domain.Connection{domain.Linkflow: newFullConn(domain.Linkflow)}}}})
+	s := newService(t, domain.ServiceConfig{Vendors: testVendors, Bindings: store, Tenants: []domain.Tenant{{ID: "acme", Initial: domain.Vendor("linkflow"),
+		Connections: map[domain.Vendor]domain.Connection{domain.Vendor("linkflow"): newFullConn(domain.Vendor("linkflow"))}}}})
 	if _, err := s.Target(ctx, "acme"); err == nil || !strings.Contains(err.Error(), "nxcloud") {
 		t.Fatalf("Target: %v, want an error naming nxcloud", err)
 	}

@@ -45,13 +45,13 @@ func switchFixture(t *testing.T) (*domain.Service, *syncBuffer) {
 		}
 		return m
 	}
-	s := newService(t, domain.ServiceConfig{
+	s := newService(t, domain.ServiceConfig{Vendors: testVendors,
 		Logger: slog.New(slog.NewJSONHandler(buf, nil)),
 		// Listed out of order: Tenants must sort.
 		Tenants: []domain.Tenant{
-			{ID: "carol", Initial: domain.Miaokol, Connections: conns(domain.Linkflow, domain.Miaokol)},
-			{ID: "acme", Initial: domain.Linkflow, Connections: conns(domain.Meihua, domain.Linkflow)},
-			{ID: "beta", Initial: domain.NXCloud, Connections: conns(domain.NXCloud)},
+			{ID: "carol", Initial: domain.Vendor("miaokol"), Connections: conns(domain.Vendor("linkflow"), domain.Vendor("miaokol"))},
+			{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: conns(domain.Vendor("meihua"), domain.Vendor("linkflow"))},
+			{ID: "beta", Initial: domain.Vendor("nxcloud"), Connections: conns(domain.Vendor("nxcloud"))},
 		},
 	})
 	return s, buf
@@ -78,18 +78,18 @@ func TestSwitchVendor(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, buf := switchFixture(t)
-	ti, err := s.SwitchVendor(ctx, "acme", domain.Meihua, "alice@ops", "linkflow contract ended")
+	ti, err := s.SwitchVendor(ctx, "acme", domain.Vendor("meihua"), "alice@ops", "linkflow contract ended")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ti.Tenant != "acme" || ti.Vendor != domain.Meihua || ti.Version != 2 || ti.UpdatedAt.IsZero() {
+	if ti.Tenant != "acme" || ti.Vendor != domain.Vendor("meihua") || ti.Version != 2 || ti.UpdatedAt.IsZero() {
 		t.Fatalf("TenantInfo = %+v, want acme on meihua at version 2", ti)
 	}
-	if want := []domain.Vendor{domain.Linkflow, domain.Meihua}; !reflect.DeepEqual(ti.Vendors, want) {
+	if want := []domain.Vendor{domain.Vendor("linkflow"), domain.Vendor("meihua")}; !reflect.DeepEqual(ti.Vendors, want) {
 		t.Errorf("Vendors = %v, want %v", ti.Vendors, want)
 	}
 	// New requests go to the new vendor.
-	if tg := target(t, s, "acme"); tg.Vendor != domain.Meihua || tg.Version != 2 {
+	if tg := target(t, s, "acme"); tg.Vendor != domain.Vendor("meihua") || tg.Version != 2 {
 		t.Fatalf("Target after switch = %+v", tg)
 	}
 
@@ -115,13 +115,13 @@ func TestSwitchVendorSameVendorIsNoOp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, buf := switchFixture(t)
-	ti, err := s.SwitchVendor(ctx, "acme", domain.Linkflow, "alice", "again")
+	ti, err := s.SwitchVendor(ctx, "acme", domain.Vendor("linkflow"), "alice", "again")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A no-op must not bump the version: that would invalidate every
 	// cursor of the tenant for nothing.
-	if ti.Vendor != domain.Linkflow || ti.Version != 1 {
+	if ti.Vendor != domain.Vendor("linkflow") || ti.Version != 1 {
 		t.Fatalf("TenantInfo = %+v, want linkflow at version 1", ti)
 	}
 	if out := buf.String(); out != "" {
@@ -133,13 +133,13 @@ func TestSwitchVendorBumpsOncePerSwitch(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, buf := switchFixture(t)
-	for i, v := range []domain.Vendor{domain.Meihua, domain.Meihua, domain.Linkflow, domain.Linkflow, domain.Meihua} {
+	for i, v := range []domain.Vendor{domain.Vendor("meihua"), domain.Vendor("meihua"), domain.Vendor("linkflow"), domain.Vendor("linkflow"), domain.Vendor("meihua")} {
 		if _, err := s.SwitchVendor(ctx, "acme", v, "alice", "r"); err != nil {
 			t.Fatalf("switch %d: %v", i, err)
 		}
 	}
 	// Three real changes: 1 -> 2 -> 3 -> 4.
-	if tg := target(t, s, "acme"); tg.Vendor != domain.Meihua || tg.Version != 4 {
+	if tg := target(t, s, "acme"); tg.Vendor != domain.Vendor("meihua") || tg.Version != 4 {
 		t.Fatalf("Target = %+v, want meihua at version 4", tg)
 	}
 	if n := len(auditLines(t, buf)); n != 3 {
@@ -156,14 +156,14 @@ func TestSwitchVendorRefused(t *testing.T) {
 		vendor domain.Vendor
 		check  func(t *testing.T, err error)
 	}{
-		{"unknown tenant", "nobody", domain.Linkflow, func(t *testing.T, err error) {
+		{"unknown tenant", "nobody", domain.Vendor("linkflow"), func(t *testing.T, err error) {
 			if !errors.Is(err, domain.ErrTenantUnknown) {
 				t.Fatalf("error %v, want ErrTenantUnknown", err)
 			}
 		}},
-		{"vendor without connection", "beta", domain.Linkflow, func(t *testing.T, err error) {
+		{"vendor without connection", "beta", domain.Vendor("linkflow"), func(t *testing.T, err error) {
 			e := asError[*domain.VendorNotConfiguredError](t, err)
-			if e.Tenant != "beta" || e.Vendor != domain.Linkflow {
+			if e.Tenant != "beta" || e.Vendor != domain.Vendor("linkflow") {
 				t.Fatalf("VendorNotConfiguredError = %+v", e)
 			}
 		}},
@@ -193,7 +193,7 @@ func TestTenants(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, _ := switchFixture(t)
-	if _, err := s.SwitchVendor(ctx, "carol", domain.Linkflow, "alice", "r"); err != nil {
+	if _, err := s.SwitchVendor(ctx, "carol", domain.Vendor("linkflow"), "alice", "r"); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -231,7 +231,7 @@ func TestTenants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ti.Vendor != domain.Linkflow || ti.Version != 2 || !reflect.DeepEqual(ti.Vendors, []domain.Vendor{domain.Linkflow, domain.Miaokol}) {
+	if ti.Vendor != domain.Vendor("linkflow") || ti.Version != 2 || !reflect.DeepEqual(ti.Vendors, []domain.Vendor{domain.Vendor("linkflow"), domain.Vendor("miaokol")}) {
 		t.Fatalf("Tenant(carol) = %+v", ti)
 	}
 	if _, err := s.Tenant(ctx, "nobody"); !errors.Is(err, domain.ErrTenantUnknown) {
@@ -244,11 +244,11 @@ func TestTargetPinsTheConnection(t *testing.T) {
 	// A Target resolved before a switch keeps calling the old vendor: an
 	// in-flight request finishes where it started.
 	ctx := context.Background()
-	lf, mh := newFullConn(domain.Linkflow), newFullConn(domain.Meihua)
-	s := newService(t, domain.ServiceConfig{Tenants: []domain.Tenant{{ID: "acme", Initial: domain.Linkflow,
-		Connections: map[domain.Vendor]domain.Connection{domain.Linkflow: lf, domain.Meihua: mh}}}})
+	lf, mh := newFullConn(domain.Vendor("linkflow")), newFullConn(domain.Vendor("meihua"))
+	s := newService(t, domain.ServiceConfig{Vendors: testVendors, Tenants: []domain.Tenant{{ID: "acme", Initial: domain.Vendor("linkflow"),
+		Connections: map[domain.Vendor]domain.Connection{domain.Vendor("linkflow"): lf, domain.Vendor("meihua"): mh}}}})
 	before := target(t, s, "acme")
-	if _, err := s.SwitchVendor(ctx, "acme", domain.Meihua, "alice", "r"); err != nil {
+	if _, err := s.SwitchVendor(ctx, "acme", domain.Vendor("meihua"), "alice", "r"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetContact(ctx, before, "lf_1"); err != nil {
@@ -278,9 +278,9 @@ func TestSwitchVendorConcurrent(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for r := range rounds {
-				v := domain.Linkflow
+				v := domain.Vendor("linkflow")
 				if (w+r)%2 == 0 {
-					v = domain.Meihua
+					v = domain.Vendor("meihua")
 				}
 				if _, err := s.SwitchVendor(ctx, "acme", v, "op", "load"); err != nil {
 					t.Error(err)
@@ -327,11 +327,11 @@ func TestSwitchVendorAuditFromUnderConcurrentSwitch(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	buf := &syncBuffer{}
-	store := &racingBindings{MemoryBindings: domain.NewMemoryBindings(), interleave: domain.Meihua}
-	s := newService(t, domain.ServiceConfig{Bindings: store, Logger: slog.New(slog.NewJSONHandler(buf, nil)),
-		Tenants: []domain.Tenant{{ID: "acme", Initial: domain.Linkflow, Connections: map[domain.Vendor]domain.Connection{
-			domain.Linkflow: newFullConn(domain.Linkflow), domain.Meihua: newFullConn(domain.Meihua), domain.NXCloud: newFullConn(domain.NXCloud)}}}})
-	if _, err := s.SwitchVendor(ctx, "acme", domain.NXCloud, "alice", "r"); err != nil {
+	store := &racingBindings{MemoryBindings: domain.NewMemoryBindings(), interleave: domain.Vendor("meihua")}
+	s := newService(t, domain.ServiceConfig{Vendors: testVendors, Bindings: store, Logger: slog.New(slog.NewJSONHandler(buf, nil)),
+		Tenants: []domain.Tenant{{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{
+			domain.Vendor("linkflow"): newFullConn(domain.Vendor("linkflow")), domain.Vendor("meihua"): newFullConn(domain.Vendor("meihua")), domain.Vendor("nxcloud"): newFullConn(domain.Vendor("nxcloud"))}}}})
+	if _, err := s.SwitchVendor(ctx, "acme", domain.Vendor("nxcloud"), "alice", "r"); err != nil {
 		t.Fatal(err)
 	}
 	lines := auditLines(t, buf)

@@ -1,20 +1,27 @@
-// Package sandbox runs the gateway without real vendors: in-process vendor
-// simulators on loopback ports, seeded with demo data, and a configuration
-// with one demo tenant per vendor and a documented API key. Vendors whose
-// adapters do not exist yet are configured too; they answer
-// UNSUPPORTED_OPERATION, as their capabilities say.
+// Package sandbox runs the gateway without real vendors. For every vendor
+// driver with a demo it starts the vendor's simulator on a loopback port,
+// seeded with demo data, and configures a demo tenant on it
+// ("demo-<vendor>"); demo-switch has a connection to every vendor, each
+// with its own simulator, for trying vendor switches. Vendors whose drivers
+// have no adapter yet are configured too, with a bare connection: they
+// answer UNSUPPORTED_OPERATION, as their capabilities say. One documented
+// API key may use every demo tenant with every scope.
+//
+// The sandbox names no vendor: it loops over the drivers it is given.
 package sandbox
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
-	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
@@ -22,42 +29,45 @@ import (
 // APIKey is the sandbox's documented API key: every demo tenant, every scope.
 const APIKey = "sk_sandbox_demo"
 
-// Demo tenants.
-const (
-	TenantLinkflow = "demo-linkflow"
-	TenantMeihua   = "demo-meihua"
-	TenantNXCloud  = "demo-nxcloud"
-	TenantMiaokol  = "demo-miaokol"
-	// TenantSwitch has a connection to every vendor and starts on Linkflow,
-	// so vendor switching can be tried without configuration.
-	TenantSwitch = "demo-switch"
-)
+// TenantSwitch has a connection to every vendor and starts on the first
+// vendor with an adapter, so vendor switching can be tried without
+// configuration.
+const TenantSwitch = "demo-switch"
 
-// Simulator credentials (they only open the in-process simulators).
-const (
-	linkflowKey    = "sandbox-linkflow-key"
-	linkflowSecret = "sandbox-linkflow-secret"
-)
+// DemoTenant is the demo tenant of vendor v.
+func DemoTenant(v domain.Vendor) string { return "demo-" + string(v) }
 
 // Sandbox is a running set of simulators and the configuration that
 // points at them.
 type Sandbox struct {
-	Config *config.Config
-	// Linkflow holds the simulators by tenant, for tests and inspection.
-	Linkflow map[string]*linkflowtest.Server
-	servers  []*http.Server
+	Config  *config.Config
+	sims    map[string]map[domain.Vendor]http.Handler // tenant -> vendor -> simulator
+	tenants []string
+	servers []*http.Server
 }
 
 // Options tune a sandbox.
 type Options struct {
-	// Contacts is the number of demo contacts per Linkflow tenant (default 300).
+	// Drivers are the vendors to demonstrate (required).
+	Drivers *vendorhttp.Drivers
+	// Contacts is the number of demo contacts per simulator (default 300).
 	Contacts int
 	// Now is the simulators' clock (default time.Now).
 	Now func() time.Time
 }
 
+// Demo data seeds: a vendor's demo tenant and demo-switch's connection to
+// it hold different data, so a switch back and forth shows which is which.
+const (
+	demoSeed   = 1
+	switchSeed = 2
+)
+
 // Start starts the simulators and seeds them.
 func Start(opts Options) (*Sandbox, error) {
+	if opts.Drivers == nil {
+		return nil, errors.New("sandbox: no vendor drivers")
+	}
 	if opts.Contacts <= 0 {
 		opts.Contacts = 300
 	}
@@ -68,62 +78,94 @@ func Start(opts Options) (*Sandbox, error) {
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	sb := &Sandbox{Linkflow: map[string]*linkflowtest.Server{}}
+	sb := &Sandbox{sims: map[string]map[domain.Vendor]http.Handler{}}
 	cfg := &config.Config{
 		CursorSecret: config.NewSecret(string(secret)),
 		APIKeys: []config.APIKey{{
-			Name: "sandbox-demo", SHA256: sha256Of(APIKey),
+			Name: "sandbox-demo", SHA256: sha256.Sum256([]byte(APIKey)),
 			Scopes: []string{"read", "write", "admin"}, Tenants: []string{"*"},
 		}},
+		Vendors: map[domain.Vendor]vendorhttp.Settings{},
 	}
-	for i, tenant := range []string{TenantLinkflow, TenantSwitch} {
-		sim := linkflowtest.New(linkflowtest.Config{AppKey: linkflowKey, AppSecret: linkflowSecret, Now: opts.Now})
-		Seed(sim, SeedOptions{Contacts: opts.Contacts, Seed: uint64(i + 1), Now: opts.Now()})
-		url, err := sb.serve(sim)
+	drivers := opts.Drivers.All()
+	var switchConns []config.Connection
+	switchStart := drivers[0].Vendor
+	for _, d := range drivers {
+		cfg.Vendors[d.Vendor] = d.Defaults
+		tenant := DemoTenant(d.Vendor)
+		c, err := sb.connection(d, tenant, opts, demoSeed)
 		if err != nil {
-			_ = sb.Close()
-			return nil, err
+			return nil, errors.Join(err, sb.Close())
 		}
-		sb.Linkflow[tenant] = sim
-		conns := []config.Connection{linkflowConnection(url)}
-		if tenant == TenantSwitch {
-			conns = append(conns, bare(domain.Meihua), bare(domain.NXCloud), bare(domain.Miaokol))
+		cfg.Tenants = append(cfg.Tenants, config.Tenant{ID: tenant, Vendor: d.Vendor, Connections: []config.Connection{c}})
+		sb.tenants = append(sb.tenants, tenant)
+		if c, err = sb.connection(d, TenantSwitch, opts, switchSeed); err != nil {
+			return nil, errors.Join(err, sb.Close())
 		}
-		cfg.Tenants = append(cfg.Tenants, config.Tenant{ID: tenant, Vendor: domain.Linkflow, Connections: conns})
+		switchConns = append(switchConns, c)
 	}
-	for _, t := range []struct {
-		id string
-		v  domain.Vendor
-	}{{TenantMeihua, domain.Meihua}, {TenantNXCloud, domain.NXCloud}, {TenantMiaokol, domain.Miaokol}} {
-		cfg.Tenants = append(cfg.Tenants, config.Tenant{ID: t.id, Vendor: t.v, Connections: []config.Connection{bare(t.v)}})
+	for _, d := range slices.Backward(drivers) {
+		if d.Connect != nil {
+			switchStart = d.Vendor
+		}
 	}
+	cfg.Tenants = append(cfg.Tenants, config.Tenant{ID: TenantSwitch, Vendor: switchStart, Connections: switchConns})
+	sb.tenants = append(sb.tenants, TenantSwitch)
 	sb.Config = cfg
 	return sb, nil
 }
 
-func linkflowConnection(baseURL string) config.Connection {
-	return config.Connection{
-		Vendor: domain.Linkflow, BaseURL: baseURL, CDPBaseURL: baseURL, Timeout: 10 * time.Second,
-		Credentials: map[string]config.Secret{
-			"app_key":    config.NewSecret(linkflowKey),
-			"app_secret": config.NewSecret(linkflowSecret),
-		},
+// connection is tenant's demo connection to d's vendor: to a freshly
+// seeded simulator when the driver has a demo, a bare one otherwise.
+func (sb *Sandbox) connection(d *vendorhttp.Driver, tenant string, opts Options, seed uint64) (config.Connection, error) {
+	c := config.Connection{Vendor: d.Vendor}
+	if d.Demo == nil {
+		return c, nil
 	}
+	demo, err := d.Demo(vendorhttp.DemoOptions{Contacts: opts.Contacts, Seed: seed, Now: opts.Now})
+	if err != nil {
+		return c, fmt.Errorf("sandbox: %s demo: %w", d.Vendor, err)
+	}
+	base, err := sb.serve("/"+string(d.Vendor), demo.Simulator)
+	if err != nil {
+		return c, err
+	}
+	if sb.sims[tenant] == nil {
+		sb.sims[tenant] = map[domain.Vendor]http.Handler{}
+	}
+	sb.sims[tenant][d.Vendor] = demo.Simulator
+	c.URLs = demo.URLs(base)
+	c.Timeout = 10 * time.Second
+	c.Credentials = make(map[string]config.Secret, len(demo.Credentials))
+	for name, v := range demo.Credentials {
+		c.Credentials[name] = config.NewSecret(v)
+	}
+	return c, nil
 }
 
-// bare is a connection to a vendor that has no adapter in this build.
-func bare(v domain.Vendor) config.Connection { return config.Connection{Vendor: v} }
+// Tenants lists the demo tenants: one per vendor in driver order, then
+// demo-switch.
+func (sb *Sandbox) Tenants() []string { return slices.Clone(sb.tenants) }
 
-// serve runs h on a loopback port and returns its base URL.
-func (sb *Sandbox) serve(h http.Handler) (string, error) {
+// Simulator returns the simulator behind tenant's connection to v (nil
+// when it has none), for tests and inspection; each vendor's simulator
+// package has its concrete type.
+func (sb *Sandbox) Simulator(tenant string, v domain.Vendor) http.Handler { return sb.sims[tenant][v] }
+
+// serve runs h on a loopback port under base (a path) and returns the URL
+// of base. Requests outside base answer 404, so a stray absolute URL in an
+// adapter fails in the sandbox too.
+func (sb *Sandbox) serve(base string, h http.Handler) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("sandbox: listen: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle(base+"/", http.StripPrefix(base, h))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	sb.servers = append(sb.servers, srv)
 	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String(), nil
+	return "http://" + ln.Addr().String() + base, nil
 }
 
 // Close stops the simulators.

@@ -28,7 +28,7 @@ import (
 )
 
 // vendor is the name Linkflow has in the gateway.
-const vendor = domain.Linkflow
+const vendor domain.Vendor = "linkflow"
 
 // Documented hosts.
 const (

@@ -54,7 +54,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ad.Vendor() != domain.Linkflow {
+		if ad.Vendor() != linkflow.Driver.Vendor {
 			t.Errorf("Vendor() = %q", ad.Vendor())
 		}
 		if ad.BatchSize() < 1 || ad.MemberBatchSize() < 1 {
@@ -70,7 +70,7 @@ func TestCapabilities(t *testing.T) {
 		t.Fatal(err)
 	}
 	caps := domain.CapabilitiesOf(ad)
-	if caps.Vendor != domain.Linkflow {
+	if caps.Vendor != linkflow.Driver.Vendor {
 		t.Errorf("capabilities vendor %q", caps.Vendor)
 	}
 	want := map[string]bool{

@@ -291,7 +291,7 @@ func (e *env) wantVendor(err error, kind domain.VendorErrorKind) *domain.VendorE
 	if ve.Kind != kind {
 		e.t.Fatalf("error %v has kind %s, want %s", err, kindNames[ve.Kind], kindNames[kind])
 	}
-	if ve.Vendor != domain.Linkflow {
+	if ve.Vendor != linkflow.Driver.Vendor {
 		e.t.Errorf("error %v names vendor %q", err, ve.Vendor)
 	}
 	if ve.Detail == "" {

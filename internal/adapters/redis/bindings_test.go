@@ -75,9 +75,9 @@ func TestBindingsSwitchReachesOtherReplicas(t *testing.T) {
 	ctx := context.Background()
 	pfx := prefix(t)
 	a := newBindings(t, shared, BindingsOptions{Prefix: pfx, Resync: -1})
-	mustSeed(t, a, "acme", domain.Linkflow)
+	mustSeed(t, a, "acme", domain.Vendor("linkflow"))
 	b := newBindings(t, newClient(t, server.URL()), BindingsOptions{Prefix: pfx, Resync: -1})
-	if !sees(b, "acme", domain.Linkflow, 1)() {
+	if !sees(b, "acme", domain.Vendor("linkflow"), 1)() {
 		t.Fatal("second replica did not load the seeded binding at start")
 	}
 
@@ -88,8 +88,8 @@ func TestBindingsSwitchReachesOtherReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	to := mustSwitch(t, a, "acme", domain.Meihua)
-	eventually(t, propagation, "replica b sees the switch made on a", sees(b, "acme", domain.Meihua, 2))
+	to := mustSwitch(t, a, "acme", domain.Vendor("meihua"))
+	eventually(t, propagation, "replica b sees the switch made on a", sees(b, "acme", domain.Vendor("meihua"), 2))
 	if got, _ := b.Binding(ctx, "acme"); got != to {
 		t.Fatalf("b serves %+v, want exactly what a's Switch returned %+v", got, to)
 	}
@@ -113,8 +113,8 @@ func TestBindingsSwitchReachesOtherReplicas(t *testing.T) {
 	}
 
 	// And back, from the other replica.
-	mustSwitch(t, b, "acme", domain.Linkflow)
-	eventually(t, propagation, "replica a sees the switch made on b", sees(a, "acme", domain.Linkflow, 3))
+	mustSwitch(t, b, "acme", domain.Vendor("linkflow"))
+	eventually(t, propagation, "replica a sees the switch made on b", sees(a, "acme", domain.Vendor("linkflow"), 3))
 }
 
 func TestBindingsConcurrentSwitchesOnTwoReplicas(t *testing.T) {
@@ -125,13 +125,14 @@ func TestBindingsConcurrentSwitchesOnTwoReplicas(t *testing.T) {
 		newBindings(t, shared, BindingsOptions{Prefix: pfx, Resync: -1}),
 		newBindings(t, newClient(t, server.URL()), BindingsOptions{Prefix: pfx, Resync: -1}),
 	}
-	mustSeed(t, replicas[0], "acme", domain.Linkflow)
+	mustSeed(t, replicas[0], "acme", domain.Vendor("linkflow"))
+	vendors := []domain.Vendor{"linkflow", "meihua", "nxcloud", "miaokol"}
 	var changes atomic.Int64
 	var wg sync.WaitGroup
 	for w := range 20 {
 		wg.Go(func() {
 			for r := range 20 {
-				from, to, err := replicas[w%2].Switch(ctx, "acme", domain.Vendors[(w+r)%len(domain.Vendors)])
+				from, to, err := replicas[w%2].Switch(ctx, "acme", vendors[(w+r)%len(vendors)])
 				if err != nil {
 					t.Error(err)
 					return
@@ -162,9 +163,9 @@ func TestBindingsHotPathMakesNoRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	pfx := prefix(t)
 	seeder := newBindings(t, shared, BindingsOptions{Prefix: pfx})
-	mustSeed(t, seeder, "acme", domain.Linkflow)
-	mustSeed(t, seeder, "beta", domain.NXCloud)
-	mustSwitch(t, seeder, "beta", domain.Miaokol)
+	mustSeed(t, seeder, "acme", domain.Vendor("linkflow"))
+	mustSeed(t, seeder, "beta", domain.Vendor("nxcloud"))
+	mustSwitch(t, seeder, "beta", domain.Vendor("miaokol"))
 
 	c := newClient(t, server.URL())
 	hook := &countingHook{}
@@ -172,7 +173,7 @@ func TestBindingsHotPathMakesNoRoundTrip(t *testing.T) {
 	b := newBindings(t, c, BindingsOptions{Prefix: pfx, Resync: -1})
 	before := hook.n.Load()
 	for range 100 {
-		if !sees(b, "acme", domain.Linkflow, 1)() || !sees(b, "beta", domain.Miaokol, 2)() {
+		if !sees(b, "acme", domain.Vendor("linkflow"), 1)() || !sees(b, "beta", domain.Vendor("miaokol"), 2)() {
 			t.Fatal("loaded bindings are wrong")
 		}
 	}
@@ -180,9 +181,9 @@ func TestBindingsHotPathMakesNoRoundTrip(t *testing.T) {
 		t.Fatalf("%d Redis commands for cached bindings, want none", n)
 	}
 	// A tenant seeded later by another replica is read once, then cached.
-	mustSeed(t, seeder, "gamma", domain.Meihua)
+	mustSeed(t, seeder, "gamma", domain.Vendor("meihua"))
 	for range 10 {
-		if !sees(b, "gamma", domain.Meihua, 1)() {
+		if !sees(b, "gamma", domain.Vendor("meihua"), 1)() {
 			t.Fatal("gamma not found")
 		}
 	}
@@ -199,9 +200,9 @@ func TestBindingsMessages(t *testing.T) {
 	ctx := context.Background()
 	pfx := prefix(t)
 	b := newBindings(t, shared, BindingsOptions{Prefix: pfx, Resync: -1})
-	mustSeed(t, b, "acme", domain.Linkflow)
-	mustSwitch(t, b, "acme", domain.Meihua)
-	mustSwitch(t, b, "acme", domain.NXCloud) // version 3
+	mustSeed(t, b, "acme", domain.Vendor("linkflow"))
+	mustSwitch(t, b, "acme", domain.Vendor("meihua"))
+	mustSwitch(t, b, "acme", domain.Vendor("nxcloud")) // version 3
 
 	publish := func(payload string) {
 		t.Helper()
@@ -217,7 +218,7 @@ func TestBindingsMessages(t *testing.T) {
 	// ... a newer one applies (here it was not written to Redis: only the
 	// message is under test).
 	publish(`{"tenant":"acme","vendor":"miaokol","version":4,"updated_at":"2025-01-01T00:00:00Z"}`)
-	eventually(t, propagation, "version 4 applied", sees(b, "acme", domain.Miaokol, 4))
+	eventually(t, propagation, "version 4 applied", sees(b, "acme", domain.Vendor("miaokol"), 4))
 }
 
 func TestBindingsReloadWhenResubscribed(t *testing.T) {
@@ -226,7 +227,7 @@ func TestBindingsReloadWhenResubscribed(t *testing.T) {
 	srv := redistest.Start(t) // CLIENT KILL would disturb the shared server's other tests
 	admin := newClient(t, srv.URL())
 	b := newBindings(t, newClient(t, srv.URL()), BindingsOptions{Resync: -1})
-	mustSeed(t, b, "acme", domain.Linkflow)
+	mustSeed(t, b, "acme", domain.Vendor("linkflow"))
 
 	// A switch whose message this replica never got: written behind its
 	// back, without PUBLISH.
@@ -234,7 +235,7 @@ func TestBindingsReloadWhenResubscribed(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	if !sees(b, "acme", domain.Linkflow, 1)() {
+	if !sees(b, "acme", domain.Vendor("linkflow"), 1)() {
 		t.Fatal("the cache changed without a message or a reload")
 	}
 	// Dropping the subscriber's connection is when messages get lost; on
@@ -242,7 +243,7 @@ func TestBindingsReloadWhenResubscribed(t *testing.T) {
 	if err := admin.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, propagation, "reload after resubscribing", sees(b, "acme", domain.Meihua, 2))
+	eventually(t, propagation, "reload after resubscribing", sees(b, "acme", domain.Vendor("meihua"), 2))
 }
 
 func TestBindingsPeriodicResync(t *testing.T) {
@@ -250,16 +251,16 @@ func TestBindingsPeriodicResync(t *testing.T) {
 	ctx := context.Background()
 	pfx := prefix(t)
 	b := newBindings(t, shared, BindingsOptions{Prefix: pfx, Resync: 50 * time.Millisecond})
-	mustSeed(t, b, "acme", domain.Linkflow)
+	mustSeed(t, b, "acme", domain.Vendor("linkflow"))
 	if err := shared.HSet(ctx, pfx+"{bindings}:tenant:acme", "vendor", "nxcloud", "version", 7).Err(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, propagation, "periodic resync picks up a change without a message", sees(b, "acme", domain.NXCloud, 7))
+	eventually(t, propagation, "periodic resync picks up a change without a message", sees(b, "acme", domain.Vendor("nxcloud"), 7))
 	// Resync makes the cache agree with Redis even when Redis went back.
 	if err := shared.HSet(ctx, pfx+"{bindings}:tenant:acme", "vendor", "linkflow", "version", 3).Err(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, propagation, "resync follows Redis back", sees(b, "acme", domain.Linkflow, 3))
+	eventually(t, propagation, "resync follows Redis back", sees(b, "acme", domain.Vendor("linkflow"), 3))
 }
 
 func TestBindingsWhileRedisIsDown(t *testing.T) {
@@ -268,22 +269,22 @@ func TestBindingsWhileRedisIsDown(t *testing.T) {
 	srv := redistest.Start(t)
 	a := newBindings(t, newClient(t, srv.URL()), BindingsOptions{Resync: -1})
 	b := newBindings(t, newClient(t, srv.URL()), BindingsOptions{Resync: -1})
-	mustSeed(t, a, "acme", domain.Linkflow)
-	mustSwitch(t, a, "acme", domain.Meihua)
-	eventually(t, propagation, "b has acme", sees(b, "acme", domain.Meihua, 2))
+	mustSeed(t, a, "acme", domain.Vendor("linkflow"))
+	mustSwitch(t, a, "acme", domain.Vendor("meihua"))
+	eventually(t, propagation, "b has acme", sees(b, "acme", domain.Vendor("meihua"), 2))
 
 	srv.Stop()
 	// Requests keep being routed from the cache.
 	for _, r := range []*Bindings{a, b} {
-		if !sees(r, "acme", domain.Meihua, 2)() {
+		if !sees(r, "acme", domain.Vendor("meihua"), 2)() {
 			t.Fatal("cached binding not served while Redis is down")
 		}
 	}
 	// What needs Redis fails as unavailable (503), not as unknown tenant.
-	if _, _, err := a.Switch(ctx, "acme", domain.NXCloud); !errors.Is(err, domain.ErrStoreUnavailable) {
+	if _, _, err := a.Switch(ctx, "acme", domain.Vendor("nxcloud")); !errors.Is(err, domain.ErrStoreUnavailable) {
 		t.Fatalf("Switch while down: %v, want ErrStoreUnavailable", err)
 	}
-	if err := a.Seed(ctx, "beta", domain.NXCloud); !errors.Is(err, domain.ErrStoreUnavailable) {
+	if err := a.Seed(ctx, "beta", domain.Vendor("nxcloud")); !errors.Is(err, domain.ErrStoreUnavailable) {
 		t.Fatalf("Seed while down: %v, want ErrStoreUnavailable", err)
 	}
 	if _, err := a.Binding(ctx, "beta"); !errors.Is(err, domain.ErrStoreUnavailable) {
@@ -304,7 +305,7 @@ func TestBindingsWhileRedisIsDown(t *testing.T) {
 	var to domain.Binding
 	eventually(t, 5*time.Second, "a switch succeeds after the restart", func() bool {
 		var err error
-		_, to, err = a.Switch(ctx, "acme", domain.NXCloud)
+		_, to, err = a.Switch(ctx, "acme", domain.Vendor("nxcloud"))
 		if errors.Is(err, domain.ErrTenantUnknown) {
 			t.Fatal("Switch after Redis lost its data: unknown tenant")
 		}
@@ -313,7 +314,7 @@ func TestBindingsWhileRedisIsDown(t *testing.T) {
 	if to.Version != 3 {
 		t.Fatalf("switch after restore: %+v, want version 3 (the lost binding was at 2)", to)
 	}
-	eventually(t, propagation, "b follows switches after the restart", sees(b, "acme", domain.NXCloud, 3))
+	eventually(t, propagation, "b follows switches after the restart", sees(b, "acme", domain.Vendor("nxcloud"), 3))
 }
 
 // TestBindingsRestoreOnReload: when Redis comes back empty, the reload that
@@ -323,8 +324,8 @@ func TestBindingsRestoreOnReload(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	a := newBindings(t, newClient(t, srv.URL()), BindingsOptions{Resync: -1})
-	mustSeed(t, a, "acme", domain.Linkflow)
-	mustSwitch(t, a, "acme", domain.Meihua)
+	mustSeed(t, a, "acme", domain.Vendor("linkflow"))
+	mustSwitch(t, a, "acme", domain.Vendor("meihua"))
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
@@ -344,16 +345,16 @@ func TestBindingsResubscribeAfterSilentConnection(t *testing.T) {
 	proxy := newFreezeProxy(t, srv.Addr())
 	b := newBindings(t, newClient(t, "redis://"+proxy.Addr()), BindingsOptions{Resync: -1, pingInterval: 50 * time.Millisecond})
 	a := newBindings(t, newClient(t, srv.URL()), BindingsOptions{Resync: -1})
-	mustSeed(t, a, "acme", domain.Linkflow)
-	eventually(t, propagation, "b has acme", sees(b, "acme", domain.Linkflow, 1))
+	mustSeed(t, a, "acme", domain.Vendor("linkflow"))
+	eventually(t, propagation, "b has acme", sees(b, "acme", domain.Vendor("linkflow"), 1))
 
 	// The subscriber's connection goes silent without being closed (a
 	// dead peer, a dropped NAT entry): the switch's message never arrives.
 	proxy.freezeSubscribers()
-	mustSwitch(t, a, "acme", domain.Meihua)
+	mustSwitch(t, a, "acme", domain.Vendor("meihua"))
 	// The unanswered ping makes b subscribe again on a new connection,
 	// and the new subscription reloads.
-	eventually(t, 2*propagation, "b resubscribes and reloads", sees(b, "acme", domain.Meihua, 2))
+	eventually(t, 2*propagation, "b resubscribes and reloads", sees(b, "acme", domain.Vendor("meihua"), 2))
 }
 
 func TestBindingsClose(t *testing.T) {
@@ -363,7 +364,7 @@ func TestBindingsClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustSeed(t, b, "acme", domain.Linkflow)
+	mustSeed(t, b, "acme", domain.Vendor("linkflow"))
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +372,7 @@ func TestBindingsClose(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 	// The store still answers; it only stops following changes.
-	if !sees(b, "acme", domain.Linkflow, 1)() {
+	if !sees(b, "acme", domain.Vendor("linkflow"), 1)() {
 		t.Fatal("Binding after Close")
 	}
 	if err := shared.Ping(context.Background()).Err(); err != nil {
@@ -383,9 +384,9 @@ func TestBindingsUpdatedAtFromClock(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.FixedZone("CST", 8*3600))
 	b := newBindings(t, shared, BindingsOptions{Prefix: prefix(t), Now: func() time.Time { return at }})
-	mustSeed(t, b, "acme", domain.Linkflow)
+	mustSeed(t, b, "acme", domain.Vendor("linkflow"))
 	at = at.Add(time.Hour)
-	to := mustSwitch(t, b, "acme", domain.Meihua)
+	to := mustSwitch(t, b, "acme", domain.Vendor("meihua"))
 	if !to.UpdatedAt.Equal(at) || to.UpdatedAt.Location() != time.UTC {
 		t.Fatalf("UpdatedAt = %v, want %v in UTC", to.UpdatedAt, at)
 	}

@@ -197,7 +197,7 @@ func TestStoresUsePrefix(t *testing.T) {
 	must(idem.Complete(ctx, "done", domain.IdempotentResponse{Status: 200}))
 	_, _, err = quota.Take(ctx, "meihua", 10, time.Hour)
 	must(err)
-	must(b.Seed(ctx, "acme", domain.Linkflow))
+	must(b.Seed(ctx, "acme", domain.Vendor("linkflow")))
 
 	// key -> the TTL it must have (0: none); each TTL at most that long.
 	want := map[string]time.Duration{

@@ -77,7 +77,7 @@ func TestRetriesOnlyIdempotentCalls(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFlaky(t, 2, 502)
-			c := NewClient(domain.Linkflow, fastRetry(Options{}))
+			c := NewClient(domain.Vendor("linkflow"), fastRetry(Options{}))
 			ctx := context.Background()
 			if tc.ctx != nil {
 				ctx = tc.ctx(ctx)
@@ -100,7 +100,7 @@ func TestRetriesOnlyIdempotentCalls(t *testing.T) {
 	t.Run("attempts are bounded", func(t *testing.T) {
 		t.Parallel()
 		f := newFlaky(t, 100, 500)
-		c := NewClient(domain.Linkflow, fastRetry(Options{}))
+		c := NewClient(domain.Vendor("linkflow"), fastRetry(Options{}))
 		resp, err := c.Call(context.Background(), f.req("GET"))
 		if err != nil || resp.Status != 500 || f.calls.Load() != 3 {
 			t.Fatalf("%v %v after %d calls; want the last 500 after 3", resp, err, f.calls.Load())
@@ -111,7 +111,7 @@ func TestRetriesOnlyIdempotentCalls(t *testing.T) {
 		t.Parallel()
 		for _, code := range []int{400, 404, 429} {
 			f := newFlaky(t, 100, code)
-			c := NewClient(domain.Linkflow, fastRetry(Options{}))
+			c := NewClient(domain.Vendor("linkflow"), fastRetry(Options{}))
 			if resp, _ := c.Call(context.Background(), f.req("GET")); resp.Status != code || f.calls.Load() != 1 {
 				t.Errorf("%d: %d calls", code, f.calls.Load())
 			}
@@ -122,7 +122,7 @@ func TestRetriesOnlyIdempotentCalls(t *testing.T) {
 func TestRetriesStayInsideTheCallersDeadline(t *testing.T) {
 	t.Parallel()
 	f := newFlaky(t, 100, 503)
-	c := NewClient(domain.Linkflow, Options{Retry: RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Second}})
+	c := NewClient(domain.Vendor("linkflow"), Options{Retry: RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Second}})
 	r := f.req("GET")
 	build := r.Build
 	r.Build = func(ctx context.Context, tok string) (*http.Request, error) {
@@ -149,7 +149,7 @@ func TestCallerCancellationReachesTheVendorCall(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	c := NewClient(domain.Linkflow, Options{Timeout: time.Minute})
+	c := NewClient(domain.Vendor("linkflow"), Options{Timeout: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-started; cancel() }()
 	_, err := c.Call(ctx, Request{Op: "GET /x", Method: "GET", Build: func(ctx context.Context, _ string) (*http.Request, error) {
@@ -166,7 +166,7 @@ func TestCallerCancellationReachesTheVendorCall(t *testing.T) {
 func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	t.Parallel()
 	f := newFlaky(t, 1000, 500)
-	c := NewClient(domain.Linkflow, Options{
+	c := NewClient(domain.Vendor("linkflow"), Options{
 		Retry:   RetryPolicy{MaxAttempts: 1},
 		Breaker: BreakerSettings{Failures: 3, OpenFor: 300 * time.Millisecond},
 	})
@@ -204,7 +204,7 @@ func TestBreakerIgnoresClientErrors(t *testing.T) {
 	t.Parallel()
 	for _, code := range []int{400, 401, 404, 409, 429} {
 		f := newFlaky(t, 1000, code)
-		c := NewClient(domain.Linkflow, Options{Breaker: BreakerSettings{Failures: 2}})
+		c := NewClient(domain.Vendor("linkflow"), Options{Breaker: BreakerSettings{Failures: 2}})
 		for range 5 {
 			_, _ = c.Call(context.Background(), f.req("GET"))
 		}
@@ -219,7 +219,7 @@ func TestQuotaRefusesWithoutCallingTheVendor(t *testing.T) {
 	f := newFlaky(t, 0, 200)
 	store := domain.NewMemoryQuota()
 	opts := Options{Tenant: "acme", Quota: Quota{Calls: 3, Per: time.Hour}, QuotaStore: store}
-	replicas := []*Client{NewClient(domain.Meihua, opts), NewClient(domain.Meihua, opts)}
+	replicas := []*Client{NewClient(domain.Vendor("meihua"), opts), NewClient(domain.Vendor("meihua"), opts)}
 	for i := range 3 {
 		if _, err := replicas[i%2].Call(context.Background(), f.req("GET")); err != nil {
 			t.Fatal(err)
@@ -234,7 +234,7 @@ func TestQuotaRefusesWithoutCallingTheVendor(t *testing.T) {
 		t.Fatalf("the vendor saw %d calls, want 3", f.calls.Load())
 	}
 	// Another tenant has its own budget; a refusal never opens the breaker.
-	other := NewClient(domain.Meihua, Options{Tenant: "globex", Quota: opts.Quota, QuotaStore: store, Breaker: BreakerSettings{Failures: 1}})
+	other := NewClient(domain.Vendor("meihua"), Options{Tenant: "globex", Quota: opts.Quota, QuotaStore: store, Breaker: BreakerSettings{Failures: 1}})
 	if _, err := other.Call(context.Background(), f.req("GET")); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestRejectedTokenIsReplacedOnce(t *testing.T) {
 	}))
 	defer srv.Close()
 	store := domain.NewMemoryTokens()
-	c := NewClient(domain.Linkflow, Options{Tenant: "acme", Tokens: NewTokens(store, nil)})
+	c := NewClient(domain.Vendor("linkflow"), Options{Tenant: "acme", Tokens: NewTokens(store, nil)})
 	var fetches atomic.Int32
 	c.Auth = &Auth{
 		Fetch: func(context.Context) (Token, error) {
@@ -389,7 +389,7 @@ func TestRefreshTokenRotationIsCompareAndSwap(t *testing.T) {
 func TestStatusNeverShowsTheToken(t *testing.T) {
 	t.Parallel()
 	f := newFlaky(t, 0, 200)
-	c := NewClient(domain.Linkflow, Options{Tenant: "acme"})
+	c := NewClient(domain.Vendor("linkflow"), Options{Tenant: "acme"})
 	if st := c.Status(); st.Token != "" || st.Breaker != "closed" {
 		t.Fatalf("%+v", st)
 	}
@@ -420,7 +420,7 @@ func TestCallTelemetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newFlaky(t, 1, 503)
-	c := NewClient(domain.Linkflow, fastRetry(Options{Tenant: "acme", Telemetry: tel}))
+	c := NewClient(domain.Vendor("linkflow"), fastRetry(Options{Tenant: "acme", Telemetry: tel}))
 	c.Auth = &Auth{Fetch: func(ctx context.Context) (Token, error) {
 		return Token{Value: "tok", Expires: time.Now().Add(time.Hour)}, nil
 	}, Rejected: func(*Response) bool { return false }}

@@ -113,7 +113,7 @@ func TestClientClassifiesFailures(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := NewClient(domain.Linkflow, Options{Timeout: 100 * time.Millisecond, Retry: RetryPolicy{MaxAttempts: 1}})
+	c := NewClient(domain.Vendor("linkflow"), Options{Timeout: 100 * time.Millisecond, Retry: RetryPolicy{MaxAttempts: 1}})
 	get := func(ctx context.Context, path string) (*Response, error) {
 		return c.Call(ctx, Request{Op: "GET " + path, Method: "GET", Build: func(ctx context.Context, _ string) (*http.Request, error) {
 			return http.NewRequestWithContext(ctx, "GET", srv.URL+path+"?token=secret-query-token", nil)
@@ -130,15 +130,15 @@ func TestClientClassifiesFailures(t *testing.T) {
 	}
 	var out map[string]any
 	r, err := get(context.Background(), "/json")
-	if err != nil || r.Decode(domain.Linkflow, &out) != nil || out["a"] != json.Number("1") {
+	if err != nil || r.Decode(domain.Vendor("linkflow"), &out) != nil || out["a"] != json.Number("1") {
 		t.Fatalf("json: %v %v", err, out)
 	}
 	r, _ = get(context.Background(), "/html")
-	if err := r.Decode(domain.Linkflow, &out); !errors.As(err, &ve) || ve.Kind != domain.VendorBadResponse || strings.Contains(err.Error(), "internal") {
+	if err := r.Decode(domain.Vendor("linkflow"), &out); !errors.As(err, &ve) || ve.Kind != domain.VendorBadResponse || strings.Contains(err.Error(), "internal") {
 		t.Fatalf("html: %v", err)
 	}
 	r, _ = get(context.Background(), "/truncated")
-	if err := r.Decode(domain.Linkflow, &out); !errors.As(err, &ve) || ve.Kind != domain.VendorBadResponse {
+	if err := r.Decode(domain.Vendor("linkflow"), &out); !errors.As(err, &ve) || ve.Kind != domain.VendorBadResponse {
 		t.Fatalf("truncated: %v", err)
 	}
 	srv.Close()

@@ -11,5 +11,18 @@
 // ("still there"), so a slow machine cannot make them fail.
 package storetest
 
+import "github.com/cdp-gateway/cdp-gateway/internal/domain"
+
 // workers is how many goroutines race in the concurrency cases.
 const workers = 50
+
+// The vendors the binding suite binds tenants to: a store keeps vendor
+// names as opaque strings, so made-up names test it as well as real ones.
+const (
+	vendorA domain.Vendor = "vendora"
+	vendorB domain.Vendor = "vendorb"
+	vendorC domain.Vendor = "vendorc"
+	vendorD domain.Vendor = "vendord"
+)
+
+var vendors = []domain.Vendor{vendorA, vendorB, vendorC, vendorD}

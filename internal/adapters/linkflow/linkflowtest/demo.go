@@ -1,19 +1,14 @@
-package sandbox
+package linkflowtest
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"time"
-
-	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 )
 
-func sha256Of(s string) [32]byte { return sha256.Sum256([]byte(s)) }
-
-// SeedOptions shape the demo data.
-type SeedOptions struct {
+// DemoOptions shape the demo data.
+type DemoOptions struct {
 	Contacts int
 	Seed     uint64 // same seed, same data
 	Now      time.Time
@@ -34,19 +29,19 @@ var (
 	levels    = []string{"金卡", "银卡", "普通", ""}
 )
 
-// Seed fills a Linkflow simulator with demo data: custom fields, contacts
-// (each with a channel identity), groups with members, tag folders and
-// tags, events and a few orders.
-func Seed(sim *linkflowtest.Server, o SeedOptions) {
+// SeedDemo fills a simulator with the sandbox's demo data: custom fields,
+// contacts (each with a channel identity), groups with members, tag
+// folders and tags, events and a few orders.
+func SeedDemo(sim *Server, o DemoOptions) {
 	r := rand.New(rand.NewPCG(o.Seed, 0x5eed))
 	now := o.Now
-	sim.AddProperty(linkflowtest.Property{Label: "婚姻状态", Alias: "attr1", DataType: "text"})
-	sim.AddProperty(linkflowtest.Property{Label: "年收入", Alias: "attr2", DataType: "number"})
-	sim.AddProperty(linkflowtest.Property{Label: "会员等级", Alias: "attr3", DataType: "text"})
+	sim.AddProperty(Property{Label: "婚姻状态", Alias: "attr1", DataType: "text"})
+	sim.AddProperty(Property{Label: "年收入", Alias: "attr2", DataType: "number"})
+	sim.AddProperty(Property{Label: "会员等级", Alias: "attr3", DataType: "text"})
 
 	ids := make([]int64, 0, o.Contacts)
 	for i := 0; i < o.Contacts; i++ {
-		c := linkflowtest.Contact{}
+		c := Contact{}
 		var local string
 		if r.IntN(3) > 0 {
 			sn, gn := surnames[r.IntN(len(surnames))], givens[r.IntN(len(givens))]
@@ -95,7 +90,7 @@ func Seed(sim *linkflowtest.Server, o SeedOptions) {
 		{"双11活动", "static", 4}, {"Beta testers", "static", 20}, {"最近7天活跃客户", "dynamic", 6},
 	}
 	for _, g := range groups {
-		gid := sim.AddGroupRecord(linkflowtest.Group{Name: g.name, GroupType: g.typ,
+		gid := sim.AddGroupRecord(Group{Name: g.name, GroupType: g.typ,
 			DateCreated: now.Add(-time.Duration(30+r.IntN(300)) * 24 * time.Hour), LastUpdated: now.Add(-time.Duration(r.IntN(30)) * 24 * time.Hour)})
 		var members []int64
 		for _, id := range ids {
@@ -119,12 +114,12 @@ func Seed(sim *linkflowtest.Server, o SeedOptions) {
 	}
 	tagTypes := []string{"UPLOAD", "RULE_LAYER", "RFM", "SQL", "EVENT_INDICATOR"}
 	for _, f := range folders {
-		fid := sim.AddFolder(linkflowtest.Folder{Name: f.name, Domain: "TAG"})
+		fid := sim.AddFolder(Folder{Name: f.name, Domain: "TAG"})
 		for _, t := range f.tags {
-			sim.AddTag(linkflowtest.Tag{TagName: t, FolderID: fid, TagType: tagTypes[r.IntN(len(tagTypes))]})
+			sim.AddTag(Tag{TagName: t, FolderID: fid, TagType: tagTypes[r.IntN(len(tagTypes))]})
 		}
 	}
-	sim.AddFolder(linkflowtest.Folder{Name: "营销报表", Domain: "REPORT"})
+	sim.AddFolder(Folder{Name: "营销报表", Domain: "REPORT"})
 
 	eventCodes := []string{"WEBSITE__PAGE_VIEW", "UDE_ADD_TO_CART", "UDE_PURCHASE", "UDE_SIGN_IN", "SHORTURL__DWZ_REDIRECT"}
 	for i, id := range ids {
@@ -132,17 +127,17 @@ func Seed(sim *linkflowtest.Server, o SeedOptions) {
 			break
 		}
 		for n := 2 + r.IntN(6); n > 0; n-- {
-			sim.AddEvent(linkflowtest.Event{
+			sim.AddEvent(Event{
 				ContactID: id, ChannelID: "demo.example.com", ChannelName: "官网", ChannelType: "UDC",
 				ExternalID: fmt.Sprintf("cust-%04d", i+1), Event: eventCodes[r.IntN(len(eventCodes))],
 				EventDate: now.Add(-time.Duration(r.IntN(60*24*60)) * time.Minute),
 				Attrs:     map[string]string{"attr1": fmt.Sprintf("SKU-%03d", r.IntN(500)), "attr2": fmt.Sprintf("%d.00", 10+r.IntN(990))},
-				UTM:       &linkflowtest.UTM{Source: "wechat", Campaign: "双11", Medium: "social"},
+				UTM:       &UTM{Source: "wechat", Campaign: "双11", Medium: "social"},
 			})
 		}
 	}
 	for i := 0; i < 12; i++ {
-		sim.AddOrder(linkflowtest.Order{
+		sim.AddOrder(Order{
 			ContactID: ids[r.IntN(len(ids))], OrderID: fmt.Sprintf("SO%06d", 1000+i), OrderStatus: "TRADE_SUCCESS",
 			SaleChannel: "有赞", TotalPrice: float64(50 + r.IntN(2000)), PaymentPrice: float64(50 + r.IntN(2000)),
 			OrderDate: now.Add(-time.Duration(r.IntN(30)) * 24 * time.Hour).Format("2006-01-02 15:04:05"),

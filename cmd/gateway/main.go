@@ -152,7 +152,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("sandbox", *useSandbox),
 		slog.Int("tenants", len(cfg.Tenants)), slog.Bool("redis", *redisURL != ""))
 	if sb != nil {
-		printSandboxHelp(stdout, ln.Addr().String(), sb)
+		if err := printSandboxHelp(stdout, ln.Addr().String(), sb); err != nil {
+			logger.Warn("sandbox help not printed", slog.String("error", err.Error()))
+		}
 	}
 
 	select {
@@ -182,7 +184,7 @@ func wrapErr(what string, f func() error) func() error {
 	}
 }
 
-func printSandboxHelp(w io.Writer, addr string, sb *sandbox.Sandbox) {
+func printSandboxHelp(w io.Writer, addr string, sb *sandbox.Sandbox) error {
 	host := addr
 	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 		_, port, _ := net.SplitHostPort(addr)
@@ -202,7 +204,7 @@ func printSandboxHelp(w io.Writer, addr string, sb *sandbox.Sandbox) {
 		}
 		try = sandbox.DemoTenant(t.Vendor)
 	}
-	fmt.Fprintf(w, `cdp-gateway sandbox on http://%[1]s
+	_, err := fmt.Fprintf(w, `cdp-gateway sandbox on http://%[1]s
   API key: %[2]s (every demo tenant, every scope)
   tenants: %[3]s
   docs:    http://%[1]s/docs/
@@ -212,4 +214,5 @@ Try:
 Switch %[5]s to another vendor:
   curl -X PUT -H 'Authorization: Bearer %[2]s' -H 'Content-Type: application/json' -d '{"vendor":"%[6]s"}' 'http://%[1]s/admin/v1/tenants/%[5]s/vendor'
 `, host, sandbox.APIKey, strings.Join(sb.Tenants(), ", "), try, sandbox.TenantSwitch, switchTo)
+	return err
 }

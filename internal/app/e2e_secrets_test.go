@@ -72,7 +72,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	for _, s := range spans.GetSpans() {
 		spanText.WriteString(s.Name + "\n")
 		for _, kv := range s.Attributes {
-			spanText.WriteString(string(kv.Key) + "=" + kv.Value.Emit() + "\n")
+			spanText.WriteString(string(kv.Key) + "=" + kv.Value.String() + "\n")
 			if kv.Key == "db.system" || kv.Key == "db.system.name" {
 				redisSpans++
 			}
@@ -80,7 +80,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		for _, ev := range s.Events {
 			spanText.WriteString(ev.Name + "\n")
 			for _, kv := range ev.Attributes {
-				spanText.WriteString(string(kv.Key) + "=" + kv.Value.Emit() + "\n")
+				spanText.WriteString(string(kv.Key) + "=" + kv.Value.String() + "\n")
 			}
 		}
 		spanText.WriteString(s.Status.Description + "\n")

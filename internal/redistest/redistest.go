@@ -191,7 +191,7 @@ func (s *Server) startLocked(port int) error {
 	if err != nil {
 		return err
 	}
-	defer logFile.Close() // the child has its own descriptor
+	defer func() { _ = logFile.Close() }() // the child has its own descriptor
 
 	args := append([]string{
 		"--port", strconv.Itoa(port),
@@ -236,7 +236,7 @@ func waitReady(cmd *exec.Cmd, done <-chan struct{}, port int) error {
 		PoolSize:        1,
 		DisableIdentity: true,
 	})
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	deadline := time.Now().Add(startTimeout)
 	for {
 		select {
@@ -274,15 +274,18 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("redistest: find a free port: %w", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		return 0, fmt.Errorf("redistest: free port %d: %w", port, err)
+	}
+	return port, nil
 }
 
 func logTail(path string) string {
 	b, _ := os.ReadFile(path)
-	const max = 2000
-	if len(b) > max {
-		b = b[len(b)-max:]
+	const most = 2000
+	if len(b) > most {
+		b = b[len(b)-most:]
 	}
 	return string(b)
 }

@@ -216,7 +216,7 @@ func TestStoresUsePrefix(t *testing.T) {
 		t.Fatalf("keys %v, want %d keys", keys, len(want))
 	}
 	for _, k := range keys {
-		max, ok := want[k]
+		maxTTL, ok := want[k]
 		if !ok {
 			t.Fatalf("unexpected key %s", k)
 		}
@@ -227,10 +227,10 @@ func TestStoresUsePrefix(t *testing.T) {
 			if ttl <= 0 {
 				t.Errorf("%s never expires", k)
 			}
-		case max == 0 && ttl != -1:
+		case maxTTL == 0 && ttl != -1:
 			t.Errorf("%s expires in %v, want no expiry", k, ttl)
-		case max > 0 && (ttl <= 0 || ttl > max):
-			t.Errorf("%s expires in %v, want at most %v", k, ttl, max)
+		case maxTTL > 0 && (ttl <= 0 || ttl > maxTTL):
+			t.Errorf("%s expires in %v, want at most %v", k, ttl, maxTTL)
 		}
 	}
 }

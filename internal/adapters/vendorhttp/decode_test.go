@@ -1,6 +1,7 @@
 package vendorhttp_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -56,8 +57,10 @@ func wantExact(t *testing.T, props map[string]any) {
 	}
 }
 
-func TestDecodeListKeepsNumbersExact(t *testing.T) {
-	t.Parallel()
+// withAndWithoutRaw runs test as two parallel subtests, one whose context
+// asks for raw payloads.
+func withAndWithoutRaw(t *testing.T, test func(t *testing.T, ctx context.Context, raw bool)) {
+	t.Helper()
 	for _, raw := range []bool{false, true} {
 		t.Run(map[bool]string{false: "without raw", true: "with raw"}[raw], func(t *testing.T) {
 			t.Parallel()
@@ -65,38 +68,41 @@ func TestDecodeListKeepsNumbersExact(t *testing.T) {
 			if raw {
 				ctx = domain.WithRaw(ctx)
 			}
-			recs, err := vendorhttp.DecodeList(ctx, domain.NXCloud, jsonResponse(twoRecords), toRecord)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(recs) != 2 || recs[0].id != 1021110718827683841 || recs[1].id != 2 || recs[1].props != nil {
-				t.Fatalf("records %+v", recs)
-			}
-			wantExact(t, recs[0].props)
-			switch {
-			case !raw && (recs[0].raw != nil || recs[1].raw != nil):
-				t.Errorf("raw without asking: %s", recs[0].raw)
-			case raw && (string(recs[0].raw) != firstRecord || string(recs[1].raw) != secondRecord):
-				t.Errorf("raw payloads %s and %s are not the vendor's bytes", recs[0].raw, recs[1].raw)
-			}
+			test(t, ctx, raw)
 		})
 	}
 }
 
+func TestDecodeListKeepsNumbersExact(t *testing.T) {
+	t.Parallel()
+	withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, raw bool) {
+		recs, err := vendorhttp.DecodeList(ctx, domain.NXCloud, jsonResponse(twoRecords), toRecord)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 2 || recs[0].id != 1021110718827683841 || recs[1].id != 2 || recs[1].props != nil {
+			t.Fatalf("records %+v", recs)
+		}
+		wantExact(t, recs[0].props)
+		switch {
+		case !raw && (recs[0].raw != nil || recs[1].raw != nil):
+			t.Errorf("raw without asking: %s", recs[0].raw)
+		case raw && (string(recs[0].raw) != firstRecord || string(recs[1].raw) != secondRecord):
+			t.Errorf("raw payloads %s and %s are not the vendor's bytes", recs[0].raw, recs[1].raw)
+		}
+	})
+}
+
 func TestDecodeListEmpty(t *testing.T) {
 	t.Parallel()
-	for _, body := range []string{`[]`, `null`, ` [ ] `} {
-		for _, raw := range []bool{false, true} {
-			ctx := t.Context()
-			if raw {
-				ctx = domain.WithRaw(ctx)
-			}
+	withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, _ bool) {
+		for _, body := range []string{`[]`, `null`, ` [ ] `} {
 			recs, err := vendorhttp.DecodeList(ctx, domain.Meihua, jsonResponse(body), toRecord)
 			if err != nil || len(recs) != 0 {
-				t.Errorf("%s (raw %v): %v, %v", body, raw, recs, err)
+				t.Errorf("%s: %v, %v", body, recs, err)
 			}
 		}
-	}
+	})
 }
 
 func wantBadResponse(t *testing.T, err error, vendor domain.Vendor) {
@@ -122,20 +128,16 @@ func TestDecodeErrors(t *testing.T) {
 		{"trailing data", jsonResponse(`[{"id":1}] []`)},
 	}
 	for _, tt := range tests {
-		for _, raw := range []bool{false, true} {
-			t.Run(tt.name+map[bool]string{false: "", true: " with raw"}[raw], func(t *testing.T) {
-				t.Parallel()
-				ctx := t.Context()
-				if raw {
-					ctx = domain.WithRaw(ctx)
-				}
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, _ bool) {
 				recs, err := vendorhttp.DecodeList(ctx, domain.Miaokol, tt.resp, toRecord)
 				if recs != nil {
 					t.Errorf("records %v with an error", recs)
 				}
 				wantBadResponse(t, err, domain.Miaokol)
 			})
-		}
+		})
 	}
 	t.Run("one record", func(t *testing.T) {
 		t.Parallel()
@@ -151,26 +153,19 @@ func TestDecodeErrors(t *testing.T) {
 
 func TestDecodeOneKeepsNumbersExact(t *testing.T) {
 	t.Parallel()
-	for _, raw := range []bool{false, true} {
-		t.Run(map[bool]string{false: "without raw", true: "with raw"}[raw], func(t *testing.T) {
-			t.Parallel()
-			ctx := t.Context()
-			if raw {
-				ctx = domain.WithRaw(ctx)
-			}
-			rec, got, err := vendorhttp.DecodeOne[wireRecord](ctx, domain.NXCloud, jsonResponse(firstRecord))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rec.ID != 1021110718827683841 {
-				t.Errorf("id %d", rec.ID)
-			}
-			wantExact(t, rec.Props)
-			if want := map[bool]string{false: "", true: firstRecord}[raw]; string(got) != want || (got == nil) == raw {
-				t.Errorf("raw %q, want %q", got, want)
-			}
-		})
-	}
+	withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, raw bool) {
+		rec, got, err := vendorhttp.DecodeOne[wireRecord](ctx, domain.NXCloud, jsonResponse(firstRecord))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.ID != 1021110718827683841 {
+			t.Errorf("id %d", rec.ID)
+		}
+		wantExact(t, rec.Props)
+		if want := map[bool]string{false: "", true: firstRecord}[raw]; string(got) != want || (got == nil) == raw {
+			t.Errorf("raw %q, want %q", got, want)
+		}
+	})
 }
 
 func TestOtherMembers(t *testing.T) {

@@ -161,6 +161,25 @@ func (e *VendorError) Retryable() bool {
 	return e.Kind == VendorUnavailable || e.Kind == VendorTimeout
 }
 
+// FailsEveryCall reports whether err is a failure that would hit every
+// call to the vendor the same way right now: the vendor refused the
+// gateway's credentials, limits its call rate, cannot be reached or does
+// not answer in time, or the caller cancelled or ran out of time. A batch
+// that meets one reports it once for the whole call instead of repeating
+// it for every item. Other vendor errors (a refused record, a missing id)
+// belong to the item that caused them.
+func FailsEveryCall(err error) bool {
+	var ve *VendorError
+	if errors.As(err, &ve) {
+		switch ve.Kind {
+		case VendorAuth, VendorRateLimited, VendorUnavailable, VendorTimeout:
+			return true
+		}
+		return false
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
 func quote(s string) string { return strconv.Quote(s) }
 func itoa(i int) string     { return strconv.Itoa(i) }
 

@@ -144,3 +144,46 @@ func TestVendorNotConfiguredErrorMessage(t *testing.T) {
 		t.Fatalf("Error() = %q, want tenant and vendor named", got)
 	}
 }
+
+func TestFailsEveryCall(t *testing.T) {
+	t.Parallel()
+	vendorErr := func(k domain.VendorErrorKind) error {
+		return &domain.VendorError{Vendor: domain.Linkflow, Kind: k, Detail: "x"}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"vendor auth", vendorErr(domain.VendorAuth), true},
+		{"vendor rate limited", vendorErr(domain.VendorRateLimited), true},
+		{"vendor unavailable", vendorErr(domain.VendorUnavailable), true},
+		{"vendor timeout", vendorErr(domain.VendorTimeout), true},
+		{"wrapped vendor timeout", fmt.Errorf("chunk 3: %w", vendorErr(domain.VendorTimeout)), true},
+		{"caller cancelled", context.Canceled, true},
+		{"caller deadline", fmt.Errorf("identify: %w", context.DeadlineExceeded), true},
+		{"vendor rejected the record", vendorErr(domain.VendorRejected), false},
+		{"vendor has no such record", vendorErr(domain.VendorNotFound), false},
+		{"vendor record exists", vendorErr(domain.VendorExists), false},
+		{"vendor limit", vendorErr(domain.VendorLimit), false},
+		{"vendor result window", vendorErr(domain.VendorResultWindow), false},
+		{"vendor bad response", vendorErr(domain.VendorBadResponse), false},
+		{"unknown vendor code", vendorErr(domain.VendorUnknown), false},
+		{"circuit open", vendorErr(domain.VendorCircuitOpen), false},
+		// The vendor error's kind decides, not a cause it carries.
+		{"vendor error caused by a deadline", &domain.VendorError{Vendor: domain.Meihua, Kind: domain.VendorRejected, Err: context.DeadlineExceeded}, false},
+		{"validation error", domain.Invalid("body.email", "is not an email"), false},
+		{"unsupported", &domain.UnsupportedError{Vendor: domain.Miaokol, Operation: domain.OpBatchUpsertContacts}, false},
+		{"not found sentinel", domain.ErrNotFound, false},
+		{"other error", errors.New("boom"), false},
+		{"nil", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := domain.FailsEveryCall(tt.err); got != tt.want {
+				t.Fatalf("FailsEveryCall(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}

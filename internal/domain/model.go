@@ -122,6 +122,18 @@ const (
 	FieldNote          ContactField = "note"
 )
 
+// ContactFields lists every ContactField, in the order of the constants
+// above. Adapters walk it to see which fields a contact sets and to refuse
+// the ones their vendor cannot store; a test keeps it in step with the
+// constants and with Contact.StringField. Do not modify it.
+var ContactFields = []ContactField{
+	FieldName, FieldFirstName, FieldLastName, FieldNickname, FieldGender, FieldBirthday, FieldEmail,
+	FieldMobilePhone, FieldHomePhone, FieldWorkPhone, FieldFax, FieldWhatsAppPhone, FieldViberPhone,
+	FieldWeChat, FieldQQ, FieldWeibo, FieldLine, FieldMessenger, FieldInstagram, FieldCompany,
+	FieldJobTitle, FieldDepartment, FieldIndustry, FieldWebsite, FieldAvatarURL, FieldIDCardNumber,
+	FieldCountry, FieldProvince, FieldCity, FieldStreet, FieldPostalCode, FieldTimeZone, FieldNote,
+}
+
 // StringField returns a pointer to the string field f of c, or nil when f
 // is not a string field (gender, birthday).
 func (c *Contact) StringField(f ContactField) *string {

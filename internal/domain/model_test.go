@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -270,4 +271,41 @@ func TestWithRaw(t *testing.T) {
 	if !domain.WantRaw(domain.WithRaw(ctx)) {
 		t.Fatal("WithRaw is not seen by WantRaw")
 	}
+}
+
+// TestContactFieldsListsEveryField: ContactFields holds every ContactField
+// constant once, in declaration order, so that adapters walking it see
+// every field a caller can send.
+func TestContactFieldsListsEveryField(t *testing.T) {
+	t.Parallel()
+	if want := declaredContactFields(t); !slices.Equal(domain.ContactFields, want) {
+		t.Fatalf("ContactFields = %v\nwant the declared constants %v", domain.ContactFields, want)
+	}
+}
+
+// TestContactFieldsReachEveryStringField: through StringField, the fields
+// of ContactFields address every string of a Contact but its id, so a
+// string field added to Contact without a ContactField fails here.
+func TestContactFieldsReachEveryStringField(t *testing.T) {
+	t.Parallel()
+	var c domain.Contact
+	for _, f := range domain.ContactFields {
+		if p := c.StringField(f); p != nil {
+			*p = string(f)
+		}
+	}
+	var walk func(v reflect.Value, path string)
+	walk = func(v reflect.Value, path string) {
+		for i := range v.NumField() {
+			sf, fv := v.Type().Field(i), v.Field(i)
+			name := path + sf.Name
+			switch {
+			case sf.Type == reflect.TypeFor[string]() && name != "ID" && fv.String() == "":
+				t.Errorf("Contact.%s is reached by no field of ContactFields", name)
+			case sf.Type.Kind() == reflect.Struct && sf.Type != reflect.TypeFor[time.Time]():
+				walk(fv, name+".")
+			}
+		}
+	}
+	walk(reflect.ValueOf(c), "")
 }

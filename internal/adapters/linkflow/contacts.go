@@ -2,7 +2,7 @@ package linkflow
 
 import (
 	"context"
-	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,16 +10,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
 // maxBulkIDs is the most ids /open/contacts_bulk takes; it silently drops
 // any beyond.
 const maxBulkIDs = 100
-
-// maxIDWindow is the documented bound page*size <= 10000 of
-// /open/contacts_bulk/ids.
-const maxIDWindow = 10000
 
 // ContactFilters implements domain.ContactLister: free-text search within a
 // group, exact email and/or phone lookup, and changes since a time.
@@ -39,59 +36,24 @@ func (a *Adapter) ListContacts(ctx context.Context, q domain.ContactQuery, p dom
 	case q.UpdatedSince != nil:
 		return a.changedContacts(ctx, *q.UpdatedSince, p)
 	}
-	off, err := parseOffset(p.State)
-	if err != nil {
-		return domain.Page[domain.Contact]{}, err
-	}
 	query := url.Values{}
 	if q.Q != "" {
 		query.Set("search", q.Q)
 	}
 	if q.GroupID != "" {
-		if _, ok := parseNativeID(q.GroupID); !ok {
+		if _, ok := vendorhttp.PositiveID(q.GroupID); !ok {
 			return domain.Page[domain.Contact]{}, domain.Invalid("query.group_id", "is not a linkflow group id")
 		}
 		query.Set("groupId", q.GroupID)
 	}
-	items, more, err := window(off, p.Limit, func(page, size int) ([]domain.Contact, error) {
-		qq := cloneValues(query)
+	return vendorhttp.WalkPages(pages, p, func(page, size int) ([]domain.Contact, error) {
+		// Set replaces a key's values, so a shallow copy leaves query as
+		// it is for the next page.
+		qq := maps.Clone(query)
 		qq.Set("page", strconv.Itoa(page))
 		qq.Set("size", strconv.Itoa(size))
-		return a.contacts(ctx, call{method: http.MethodGet, host: cdpAPI, path: "/open/contacts", query: qq})
+		return doList(ctx, a, call{method: http.MethodGet, host: cdpAPI, path: "/open/contacts", query: qq}, lfContact.domain)
 	})
-	if err != nil {
-		return domain.Page[domain.Contact]{}, err
-	}
-	page := domain.Page[domain.Contact]{Items: items}
-	if more {
-		page.Next = offsetState(off + len(items))
-	}
-	return page, nil
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := make(url.Values, len(v)+2)
-	for k, vs := range v {
-		out[k] = append([]string(nil), vs...)
-	}
-	return out
-}
-
-// contacts sends c and reads an array of contacts.
-func (a *Adapter) contacts(ctx context.Context, c call) ([]domain.Contact, error) {
-	resp, err := a.do(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	recs, raws, err := decodeList[lfContact](ctx, resp)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]domain.Contact, len(recs))
-	for i, r := range recs {
-		out[i] = r.domain(raws[i])
-	}
-	return out, nil
 }
 
 // lookupContacts finds contacts by exact email and/or mobile phone
@@ -105,11 +67,11 @@ func (a *Adapter) lookupContacts(ctx context.Context, q domain.ContactQuery, p d
 	if q.Phone != "" {
 		query.Set("mobilePhone", q.Phone)
 	}
-	all, err := a.contacts(ctx, call{method: http.MethodGet, host: guide, path: "/v2/contacts", query: query})
+	all, err := doList(ctx, a, call{method: http.MethodGet, host: guide, path: "/v2/contacts", query: query}, lfContact.domain)
 	if err != nil {
 		return domain.Page[domain.Contact]{}, err
 	}
-	return slicePage(all, p.State, p.Limit)
+	return vendorhttp.SlicePage(all, p)
 }
 
 // changedContacts lists contacts updated at or after since. Linkflow
@@ -117,12 +79,8 @@ func (a *Adapter) lookupContacts(ctx context.Context, q domain.ContactQuery, p d
 // the adapter asks from that day on and drops records updated earlier that
 // day. A page can therefore hold fewer than the limit.
 func (a *Adapter) changedContacts(ctx context.Context, since time.Time, p domain.PageRequest) (domain.Page[domain.Contact], error) {
-	off, err := parseOffset(p.State)
-	if err != nil {
-		return domain.Page[domain.Contact]{}, err
-	}
-	day := since.In(cst).Format("2006-01-02")
-	ids, more, err := window(off, p.Limit, func(page, size int) ([]int64, error) {
+	day := since.In(vendorhttp.CST).Format(time.DateOnly)
+	idPage, err := vendorhttp.WalkPages(pages, p, func(page, size int) ([]int64, error) {
 		if page*size > maxIDWindow {
 			return nil, &domain.VendorError{Vendor: vendor, Kind: domain.VendorResultWindow,
 				Detail: "linkflow lists at most about 10000 changed contacts per query; use a later updated_since"}
@@ -136,7 +94,7 @@ func (a *Adapter) changedContacts(ctx context.Context, since time.Time, p domain
 	if err != nil {
 		return domain.Page[domain.Contact]{}, err
 	}
-	found, err := a.bulk(ctx, ids, false)
+	found, err := a.bulk(ctx, idPage.Items, false)
 	if err != nil {
 		return domain.Page[domain.Contact]{}, err
 	}
@@ -144,15 +102,12 @@ func (a *Adapter) changedContacts(ctx context.Context, since time.Time, p domain
 	// since's second, after since, reads as that second's start. Keep the
 	// whole second rather than lose it.
 	floor := since.Truncate(time.Second)
-	page := domain.Page[domain.Contact]{}
-	for _, id := range ids {
+	page := domain.Page[domain.Contact]{Next: idPage.Next}
+	for _, id := range idPage.Items {
 		c, ok := found[id]
 		if ok && !c.UpdatedAt.Before(floor) {
 			page.Items = append(page.Items, c)
 		}
-	}
-	if more {
-		page.Next = offsetState(off + len(ids))
 	}
 	return page, nil
 }
@@ -170,7 +125,7 @@ func (a *Adapter) bulk(ctx context.Context, ids []int64, openIDs bool) (map[int6
 		if openIDs {
 			q.Set("needOpenId", "1")
 		}
-		cs, err := a.contacts(ctx, call{method: http.MethodGet, host: cdpAPI, path: "/open/contacts_bulk", query: q})
+		cs, err := doList(ctx, a, call{method: http.MethodGet, host: cdpAPI, path: "/open/contacts_bulk", query: q}, lfContact.domain)
 		if err != nil {
 			return nil, err
 		}
@@ -187,9 +142,9 @@ func (a *Adapter) bulk(ctx context.Context, ids []int64, openIDs bool) (map[int6
 // Vendor endpoints: GET /open/contacts_bulk?ids=…&needOpenId=1 and
 // GET /contacts/{id}/identities for the contact's external ids.
 func (a *Adapter) GetContact(ctx context.Context, id string) (domain.Contact, error) {
-	n, ok := parseNativeID(id)
+	n, ok := vendorhttp.PositiveID(id)
 	if !ok {
-		return domain.Contact{}, notFound("contact")
+		return domain.Contact{}, vendorhttp.NotFound(vendor, "contact")
 	}
 	found, err := a.bulk(ctx, []int64{n}, true)
 	if err != nil {
@@ -197,16 +152,12 @@ func (a *Adapter) GetContact(ctx context.Context, id string) (domain.Contact, er
 	}
 	c, ok := found[n]
 	if !ok {
-		return domain.Contact{}, notFound("contact")
+		return domain.Contact{}, vendorhttp.NotFound(vendor, "contact")
 	}
 	if err := a.addExternalIDs(ctx, &c); err != nil {
 		return domain.Contact{}, err
 	}
 	return c, nil
-}
-
-func notFound(what string) error {
-	return &domain.VendorError{Vendor: vendor, Kind: domain.VendorNotFound, Detail: "linkflow has no such " + what}
 }
 
 // lfIdentity is a contact's account in one channel.
@@ -248,72 +199,16 @@ func mergeExternalIDs(have []domain.ExternalID, idents []lfIdentity) []domain.Ex
 // than update; what identify cannot take on create is written with an
 // update right after.
 var (
-	identifyFields = fieldSet(domain.FieldName, domain.FieldBirthday, domain.FieldMobilePhone, domain.FieldEmail,
+	identifyFields = vendorhttp.Fields(domain.FieldName, domain.FieldBirthday, domain.FieldMobilePhone, domain.FieldEmail,
 		domain.FieldCountry, domain.FieldProvince, domain.FieldCity, domain.FieldStreet, domain.FieldPostalCode,
 		domain.FieldJobTitle, domain.FieldCompany, domain.FieldIndustry, domain.FieldDepartment, domain.FieldWebsite,
 		domain.FieldIDCardNumber)
-	updateFields = fieldSet(domain.FieldName, domain.FieldNickname, domain.FieldGender, domain.FieldBirthday,
+	updateFields = vendorhttp.Fields(domain.FieldName, domain.FieldNickname, domain.FieldGender, domain.FieldBirthday,
 		domain.FieldAvatarURL, domain.FieldMobilePhone, domain.FieldHomePhone, domain.FieldEmail,
 		domain.FieldCountry, domain.FieldProvince, domain.FieldCity, domain.FieldStreet, domain.FieldPostalCode,
 		domain.FieldNote, domain.FieldJobTitle, domain.FieldWebsite, domain.FieldCompany, domain.FieldIndustry,
 		domain.FieldDepartment)
-	allContactFields = []domain.ContactField{domain.FieldName, domain.FieldFirstName, domain.FieldLastName,
-		domain.FieldNickname, domain.FieldGender, domain.FieldBirthday, domain.FieldEmail, domain.FieldMobilePhone,
-		domain.FieldHomePhone, domain.FieldWorkPhone, domain.FieldFax, domain.FieldWhatsAppPhone, domain.FieldViberPhone,
-		domain.FieldWeChat, domain.FieldQQ, domain.FieldWeibo, domain.FieldLine, domain.FieldMessenger,
-		domain.FieldInstagram, domain.FieldCompany, domain.FieldJobTitle, domain.FieldDepartment, domain.FieldIndustry,
-		domain.FieldWebsite, domain.FieldAvatarURL, domain.FieldIDCardNumber, domain.FieldCountry, domain.FieldProvince,
-		domain.FieldCity, domain.FieldStreet, domain.FieldPostalCode, domain.FieldTimeZone, domain.FieldNote}
 )
-
-func fieldSet(fs ...domain.ContactField) map[domain.ContactField]bool {
-	m := make(map[domain.ContactField]bool, len(fs))
-	for _, f := range fs {
-		m[f] = true
-	}
-	return m
-}
-
-// presentFields lists the fields c sets.
-func presentFields(c *domain.Contact) map[domain.ContactField]bool {
-	set := map[domain.ContactField]bool{}
-	for _, f := range allContactFields {
-		switch f {
-		case domain.FieldGender:
-			set[f] = c.Gender != ""
-		case domain.FieldBirthday:
-			set[f] = c.Birthday != nil
-		default:
-			set[f] = *c.StringField(f) != ""
-		}
-		if !set[f] {
-			delete(set, f)
-		}
-	}
-	return set
-}
-
-// unstorable refuses fields Linkflow has no place for, so nothing the
-// caller sent is silently dropped.
-func unstorable(prefix string, set map[domain.ContactField]bool, allowed ...map[domain.ContactField]bool) error {
-	var verr domain.ValidationError
-	for _, f := range allContactFields {
-		if !set[f] {
-			continue
-		}
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a[f]
-		}
-		if !ok {
-			verr.Fields = append(verr.Fields, domain.FieldError{Field: prefix + string(f), Message: "cannot be stored on linkflow"})
-		}
-	}
-	if len(verr.Fields) > 0 {
-		return &verr
-	}
-	return nil
-}
 
 // lfIdentify is the body of POST /identifiers.
 type lfIdentify struct {
@@ -365,8 +260,8 @@ func (a *Adapter) createContact(ctx context.Context, in domain.ContactInput) (do
 	case c.ExternalIDs[0].Type != "" && c.ExternalIDs[0].Type != channelTypeUDC:
 		return domain.Contact{}, false, domain.Invalid("body.external_ids[0].type", "linkflow creates contacts through custom (UDC) channels only")
 	}
-	set := presentFields(&c)
-	if err := unstorable("body.", set, identifyFields, updateFields); err != nil {
+	set := vendorhttp.PresentFields(&c)
+	if err := vendorhttp.Unstorable(vendor, "body.", set, identifyFields, updateFields); err != nil {
 		return domain.Contact{}, false, err
 	}
 	ext := c.ExternalIDs[0]
@@ -381,7 +276,8 @@ func (a *Adapter) createContact(ctx context.Context, in domain.ContactInput) (do
 	if err != nil {
 		return domain.Contact{}, false, err
 	}
-	rec, raw, err := decodeOne[lfContact](ctx, resp)
+	// The contact is written from here on, even if its answer is unusable.
+	rec, raw, err := vendorhttp.DecodeOne[lfContact](ctx, vendor, resp)
 	if err != nil {
 		return domain.Contact{}, true, err
 	}
@@ -424,19 +320,19 @@ type lfUpdate map[string]any
 // values whether Linkflow treats the PUT as partial or whole. The answer
 // carries the contact's identities, as GetContact's does.
 func (a *Adapter) UpdateContact(ctx context.Context, id string, p domain.ContactPatch) (domain.Contact, error) {
-	if err := unstorable("body.", p.Set, updateFields); err != nil {
+	if err := vendorhttp.Unstorable(vendor, "body.", p.Set, updateFields); err != nil {
 		return domain.Contact{}, err
 	}
-	n, ok := parseNativeID(id)
+	n, ok := vendorhttp.PositiveID(id)
 	if !ok {
-		return domain.Contact{}, notFound("contact")
+		return domain.Contact{}, vendorhttp.NotFound(vendor, "contact")
 	}
 	var current []lfContact
 	if err := a.doJSON(ctx, call{method: http.MethodGet, host: cdpAPI, path: "/open/contacts_bulk", query: url.Values{"ids": {id}}}, &current); err != nil {
 		return domain.Contact{}, err
 	}
 	if len(current) == 0 || current[0].ID != n {
-		return domain.Contact{}, notFound("contact")
+		return domain.Contact{}, vendorhttp.NotFound(vendor, "contact")
 	}
 	out, err := a.put(ctx, current[0], p)
 	if err != nil {
@@ -480,11 +376,7 @@ func (a *Adapter) put(ctx context.Context, cur lfContact, p domain.ContactPatch)
 	if len(merged.CustomFields) > 0 {
 		body["props"] = merged.CustomFields
 	}
-	resp, err := a.do(ctx, call{method: http.MethodPut, host: guide, path: "/v2/contacts/" + strconv.FormatInt(cur.ID, 10), body: body})
-	if err != nil {
-		return domain.Contact{}, err
-	}
-	rec, raw, err := decodeOne[lfContact](ctx, resp)
+	rec, raw, err := doOne[lfContact](ctx, a, call{method: http.MethodPut, host: guide, path: "/v2/contacts/" + strconv.FormatInt(cur.ID, 10), body: body})
 	if err != nil {
 		return domain.Contact{}, err
 	}
@@ -538,7 +430,7 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 		if written[i] {
 			return results, nil
 		}
-		if whole == nil && wholeCall(r.Err) {
+		if whole == nil && domain.FailsEveryCall(r.Err) {
 			whole = r.Err
 		}
 	}
@@ -546,18 +438,6 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 		return nil, whole
 	}
 	return results, nil
-}
-
-func wholeCall(err error) bool {
-	var ve *domain.VendorError
-	if errors.As(err, &ve) {
-		switch ve.Kind {
-		case domain.VendorAuth, domain.VendorUnavailable, domain.VendorTimeout, domain.VendorRateLimited:
-			return true
-		}
-		return false
-	}
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // The ports this adapter serves; the compiler checks them.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
@@ -946,5 +947,97 @@ func TestBatchCountsWritesBeforeAFailedFollowUp(t *testing.T) {
 	}
 	if n := len(e.sim.Contacts()); n != 2 {
 		t.Fatalf("%d contacts at the vendor", n)
+	}
+}
+
+// Numbers beyond 2^53: 9007199254740993 is the first integer a float64
+// cannot hold, 12345678901234567890 does not fit an int64 either.
+var bigNumbers = map[string]json.Number{"attr1": "9007199254740993", "attr2": "12345678901234567890"}
+
+// wantBigNumbers asserts that custom values read back equal bigNumbers to
+// the digit, as json.Number, and that a raw payload spells them unchanged.
+func wantBigNumbers(t *testing.T, got map[string]any, raw json.RawMessage, wantRaw bool) {
+	t.Helper()
+	for k, want := range bigNumbers {
+		if v, ok := got[k].(json.Number); !ok || v != want {
+			t.Errorf("value %s = %#v (%T), want json.Number %s", k, got[k], got[k], want)
+		}
+		if wantRaw && !strings.Contains(string(raw), `"`+k+`":`+string(want)) {
+			t.Errorf("raw %s does not spell %s as %s", raw, k, want)
+		}
+	}
+	if !wantRaw && raw != nil {
+		t.Errorf("raw without asking: %s", raw)
+	}
+}
+
+// TestCustomFieldNumbersKeepEveryDigit: custom values beyond 2^53 come back
+// exact from every read, with and without include=raw (the raw path used to
+// decode each record a second time through float64), and reach the vendor
+// exact on writes.
+func TestCustomFieldNumbersKeepEveryDigit(t *testing.T) {
+	t.Parallel()
+	props := map[string]any{}
+	for k, v := range bigNumbers {
+		props[k] = v
+	}
+	since := time.Now().Add(-time.Hour)
+	one := func(p domain.Page[domain.Contact], err error) (domain.Contact, error) {
+		if err == nil && len(p.Items) != 1 {
+			err = fmt.Errorf("%d contacts, want 1", len(p.Items))
+		}
+		if err != nil {
+			return domain.Contact{}, err
+		}
+		return p.Items[0], nil
+	}
+	reads := map[string]func(ctx context.Context, ad *linkflow.Adapter, id string) (domain.Contact, error){
+		"list": func(ctx context.Context, ad *linkflow.Adapter, _ string) (domain.Contact, error) {
+			return one(ad.ListContacts(ctx, domain.ContactQuery{}, domain.PageRequest{Limit: 5}))
+		},
+		"lookup": func(ctx context.Context, ad *linkflow.Adapter, _ string) (domain.Contact, error) {
+			return one(ad.ListContacts(ctx, domain.ContactQuery{Email: "big@example.com"}, domain.PageRequest{Limit: 5}))
+		},
+		"updated_since": func(ctx context.Context, ad *linkflow.Adapter, _ string) (domain.Contact, error) {
+			return one(ad.ListContacts(ctx, domain.ContactQuery{UpdatedSince: &since}, domain.PageRequest{Limit: 5}))
+		},
+		"search": func(ctx context.Context, ad *linkflow.Adapter, _ string) (domain.Contact, error) {
+			return one(ad.ListContacts(ctx, domain.ContactQuery{Q: "big"}, domain.PageRequest{Limit: 5}))
+		},
+		"get": func(ctx context.Context, ad *linkflow.Adapter, id string) (domain.Contact, error) {
+			return ad.GetContact(ctx, id)
+		},
+		"create": func(ctx context.Context, ad *linkflow.Adapter, _ string) (domain.Contact, error) {
+			return ad.CreateContact(ctx, domain.ContactInput{Contact: domain.Contact{Name: "New", Gender: domain.GenderFemale,
+				ExternalIDs: []domain.ExternalID{{Channel: "shop", ID: "big"}}, CustomFields: props}})
+		},
+		"update": func(ctx context.Context, ad *linkflow.Adapter, id string) (domain.Contact, error) {
+			return ad.UpdateContact(ctx, id, domain.ContactPatch{Values: domain.Contact{Name: "Bigger"}, Set: map[domain.ContactField]bool{domain.FieldName: true}})
+		},
+	}
+	for name, read := range reads {
+		for _, raw := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s raw=%v", name, raw), func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t)
+				e.sim.AddProperty(linkflowtest.Property{Label: "Big", Alias: "attr1", DataType: "number"})
+				e.sim.AddProperty(linkflowtest.Property{Label: "Bigger", Alias: "attr2", DataType: "number"})
+				id := idStr(e.sim.AddContact(linkflowtest.Contact{Name: "Big", Email: "big@example.com", Props: props}))
+				ctx := t.Context()
+				if raw {
+					ctx = domain.WithRaw(ctx)
+				}
+				c, err := read(ctx, e.ad, id)
+				e.must(err)
+				wantBigNumbers(t, c.CustomFields, c.Raw, raw)
+				for _, stored := range e.sim.Contacts() {
+					for k, want := range bigNumbers {
+						if got := fmt.Sprint(stored.Props[k]); got != string(want) {
+							t.Errorf("contact %d holds %s = %s at the vendor, want %s", stored.ID, k, got, want)
+						}
+					}
+				}
+			})
+		}
 	}
 }

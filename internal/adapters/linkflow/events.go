@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -44,27 +45,25 @@ var eventFields = map[string]bool{
 	"contactIdentityId": true, "items": true, "triggerFlow": true, "channelAppId": true,
 }
 
+// UnmarshalJSON reads the canonical fields and keeps every other non-null
+// field in Extra, with numbers exact: a decoder's UseNumber does not reach
+// into an UnmarshalJSON, so this one decodes with vendorhttp.Unmarshal.
 func (e *lfEvent) UnmarshalJSON(b []byte) error {
 	type plain lfEvent
-	if err := json.Unmarshal(b, (*plain)(e)); err != nil {
+	if err := vendorhttp.Unmarshal(b, (*plain)(e)); err != nil {
 		return err
 	}
-	var all map[string]any
-	if err := json.Unmarshal(b, &all); err != nil {
+	extra, err := vendorhttp.OtherMembers(b, eventFields)
+	if err != nil {
 		return err
 	}
-	e.Extra = make(map[string]any, len(all))
-	for k, v := range all {
-		if !eventFields[k] && v != nil {
-			e.Extra[k] = v
-		}
-	}
+	e.Extra = extra
 	return nil
 }
 
 func (e lfEvent) domain(raw json.RawMessage) domain.Event {
 	out := domain.Event{
-		ID: strconv.FormatInt(e.ID, 10), Event: e.Event, OccurredAt: fromMillis(e.EventDate),
+		ID: strconv.FormatInt(e.ID, 10), Event: e.Event, OccurredAt: vendorhttp.FromMillis(e.EventDate),
 		Properties: e.Extra, CreatedAt: parseTime(e.DateCreated), Raw: raw,
 		UTM: domain.UTM{Source: e.UTM.Source, Campaign: e.UTM.Campaign, Medium: e.UTM.Medium, Content: e.UTM.Content, Term: e.UTM.Term},
 	}
@@ -83,38 +82,14 @@ func (e lfEvent) domain(raw json.RawMessage) domain.Event {
 // ListContactEvents implements domain.ContactEventLister
 // (GET /contacts/{contactId}/events, page from 0).
 func (a *Adapter) ListContactEvents(ctx context.Context, contactID string, p domain.PageRequest) (domain.Page[domain.Event], error) {
-	if _, ok := parseNativeID(contactID); !ok {
-		return domain.Page[domain.Event]{}, notFound("contact")
+	if _, ok := vendorhttp.PositiveID(contactID); !ok {
+		return domain.Page[domain.Event]{}, vendorhttp.NotFound(vendor, "contact")
 	}
-	off, err := parseOffset(p.State)
-	if err != nil {
-		return domain.Page[domain.Event]{}, err
-	}
-	items, more, err := window(off, p.Limit, func(page, size int) ([]domain.Event, error) {
-		resp, err := a.do(ctx, call{method: http.MethodGet, host: guide, path: "/contacts/" + contactID + "/events", query: url.Values{
+	return vendorhttp.WalkPages(pages, p, func(page, size int) ([]domain.Event, error) {
+		return doList(ctx, a, call{method: http.MethodGet, host: guide, path: "/contacts/" + contactID + "/events", query: url.Values{
 			"page": {strconv.Itoa(page)}, "size": {strconv.Itoa(size)},
-		}})
-		if err != nil {
-			return nil, err
-		}
-		recs, raws, err := decodeList[lfEvent](ctx, resp)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]domain.Event, len(recs))
-		for i, r := range recs {
-			out[i] = r.domain(raws[i])
-		}
-		return out, nil
+		}}, lfEvent.domain)
 	})
-	if err != nil {
-		return domain.Page[domain.Event]{}, err
-	}
-	page := domain.Page[domain.Event]{Items: items}
-	if more {
-		page.Next = offsetState(off + len(items))
-	}
-	return page, nil
 }
 
 var attrKey = regexp.MustCompile(`^attr([1-9]|1[0-9]|20)$`)
@@ -158,9 +133,9 @@ func (a *Adapter) RecordEvent(ctx context.Context, in domain.EventInput) (domain
 			body["channelType"] = in.ExternalID.Type
 		}
 	default:
-		n, ok := parseNativeID(in.ContactID)
+		n, ok := vendorhttp.PositiveID(in.ContactID)
 		if !ok {
-			return domain.Event{}, notFound("contact")
+			return domain.Event{}, vendorhttp.NotFound(vendor, "contact")
 		}
 		idents, err := a.identities(ctx, n)
 		if err != nil {
@@ -175,11 +150,7 @@ func (a *Adapter) RecordEvent(ctx context.Context, in domain.EventInput) (domain
 			body["channelType"] = id.Channel.ChannelType
 		}
 	}
-	resp, err := a.do(ctx, call{method: http.MethodPost, host: guide, path: "/ude", body: body})
-	if err != nil {
-		return domain.Event{}, err
-	}
-	e, raw, err := decodeOne[lfEvent](ctx, resp)
+	e, raw, err := doOne[lfEvent](ctx, a, call{method: http.MethodPost, host: guide, path: "/ude", body: body})
 	if err != nil {
 		return domain.Event{}, err
 	}

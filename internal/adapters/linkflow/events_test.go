@@ -316,3 +316,54 @@ func TestRecordEventKeepsTheChannelType(t *testing.T) {
 		t.Fatalf("the event created %d new contacts", n-before)
 	}
 }
+
+// TestEventPropertyNumbersKeepEveryDigit: numeric event properties beyond
+// 2^53 come back exact from lists and from recording, with and without
+// include=raw. The simulator writes attributes as strings, so the vendor's
+// answer is injected: Linkflow's own event properties can be numbers.
+func TestEventPropertyNumbersKeepEveryDigit(t *testing.T) {
+	t.Parallel()
+	event := func(cid int64) string {
+		return fmt.Sprintf(`{"id":11,"contactId":%d,"event":"UDE_BIG","eventDate":1710549000000,"channelId":"c","externalId":"x",`+
+			`"attr1":%s,"attr2":%s,"attr3":"text","dateCreated":"2024-03-16 08:30:00"}`, cid, bigNumbers["attr1"], bigNumbers["attr2"])
+	}
+	check := func(t *testing.T, ev domain.Event, raw bool) {
+		t.Helper()
+		wantBigNumbers(t, ev.Properties, ev.Raw, raw)
+		if ev.Properties["attr3"] != "text" || ev.ID != "11" {
+			t.Errorf("event %+v", ev)
+		}
+	}
+	for _, raw := range []bool{false, true} {
+		t.Run(fmt.Sprint("list raw=", raw), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			cid := e.sim.AddContact(linkflowtest.Contact{Name: "Ann"})
+			e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/contacts/" + idStr(cid) + "/events", Status: 200,
+				ContentType: jsonCT(), Body: "[" + event(cid) + "]"})
+			ctx := t.Context()
+			if raw {
+				ctx = domain.WithRaw(ctx)
+			}
+			p, err := e.ad.ListContactEvents(ctx, idStr(cid), domain.PageRequest{Limit: 5})
+			e.must(err)
+			if len(p.Items) != 1 {
+				t.Fatalf("events %+v", p.Items)
+			}
+			check(t, p.Items[0], raw)
+		})
+		t.Run(fmt.Sprint("record raw=", raw), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			cid := e.sim.AddContact(linkflowtest.Contact{Name: "Ann"})
+			e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/ude", Status: 200, ContentType: jsonCT(), Body: event(cid)})
+			ctx := t.Context()
+			if raw {
+				ctx = domain.WithRaw(ctx)
+			}
+			ev, err := e.ad.RecordEvent(ctx, domain.EventInput{Event: "UDE_BIG", ExternalID: &domain.ExternalID{Channel: "c", ID: "x"}})
+			e.must(err)
+			check(t, ev, raw)
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -43,17 +44,9 @@ func fieldType(t string) domain.FieldType {
 // definition at once; the gateway pages through them. A definition's key is
 // its alias (attr1, attr2 …), the key of the value in a contact's props.
 func (a *Adapter) ListFields(ctx context.Context, p domain.PageRequest) (domain.Page[domain.FieldDef], error) {
-	resp, err := a.do(ctx, call{method: http.MethodGet, host: guide, path: "/v2/contacts/meta/properties"})
+	all, err := doList(ctx, a, call{method: http.MethodGet, host: guide, path: "/v2/contacts/meta/properties"}, lfProperty.domain)
 	if err != nil {
 		return domain.Page[domain.FieldDef]{}, err
 	}
-	recs, raws, err := decodeList[lfProperty](ctx, resp)
-	if err != nil {
-		return domain.Page[domain.FieldDef]{}, err
-	}
-	all := make([]domain.FieldDef, len(recs))
-	for i, r := range recs {
-		all[i] = r.domain(raws[i])
-	}
-	return slicePage(all, p.State, p.Limit)
+	return vendorhttp.SlicePage(all, p)
 }

@@ -2,41 +2,24 @@ package linkflow
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
-	"strings"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
-// maxGroupMembersPage is the documented largest size of a group member page.
-const maxGroupMembersPage = 500
-
 // groups sends c and reads an array of groups, in id order.
 func (a *Adapter) groups(ctx context.Context, c call) ([]domain.Group, error) {
-	resp, err := a.do(ctx, c)
+	out, err := doList(ctx, a, c, lfGroup.domain)
 	if err != nil {
 		return nil, err
 	}
-	recs, raws, err := decodeList[lfGroup](ctx, resp)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]domain.Group, len(recs))
-	for i, r := range recs {
-		out[i] = r.domain(raws[i])
-	}
-	sort.SliceStable(out, func(i, j int) bool { return lessID(out[i].ID, out[j].ID) })
+	sort.SliceStable(out, func(i, j int) bool { return vendorhttp.LessID(out[i].ID, out[j].ID) })
 	return out, nil
-}
-
-func lessID(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return a < b
 }
 
 // ListGroups implements domain.GroupLister (GET /open/groups, name filter).
@@ -51,13 +34,13 @@ func (a *Adapter) ListGroups(ctx context.Context, q domain.GroupQuery, p domain.
 	if err != nil {
 		return domain.Page[domain.Group]{}, err
 	}
-	return slicePage(all, p.State, p.Limit)
+	return vendorhttp.SlicePage(all, p)
 }
 
 // GetGroup implements domain.GroupGetter (GET /open/groups?id=…).
 func (a *Adapter) GetGroup(ctx context.Context, id string) (domain.Group, error) {
-	if _, ok := parseNativeID(id); !ok {
-		return domain.Group{}, notFound("group")
+	if _, ok := vendorhttp.PositiveID(id); !ok {
+		return domain.Group{}, vendorhttp.NotFound(vendor, "group")
 	}
 	all, err := a.groups(ctx, call{method: http.MethodGet, host: cdpAPI, path: "/open/groups", query: url.Values{"id": {id}}})
 	if err != nil {
@@ -68,16 +51,12 @@ func (a *Adapter) GetGroup(ctx context.Context, id string) (domain.Group, error)
 			return g, nil
 		}
 	}
-	return domain.Group{}, notFound("group")
+	return domain.Group{}, vendorhttp.NotFound(vendor, "group")
 }
 
 // CreateGroup implements domain.GroupCreator (POST /v2/groups, static).
 func (a *Adapter) CreateGroup(ctx context.Context, name string) (domain.Group, error) {
-	resp, err := a.do(ctx, call{method: http.MethodPost, host: guide, path: "/v2/groups", body: map[string]string{"name": name, "groupType": "static"}})
-	if err != nil {
-		return domain.Group{}, err
-	}
-	g, raw, err := decodeOne[lfGroup](ctx, resp)
+	g, raw, err := doOne[lfGroup](ctx, a, call{method: http.MethodPost, host: guide, path: "/v2/groups", body: map[string]string{"name": name, "groupType": "static"}})
 	if err != nil {
 		return domain.Group{}, err
 	}
@@ -87,14 +66,14 @@ func (a *Adapter) CreateGroup(ctx context.Context, name string) (domain.Group, e
 // ListContactGroups implements domain.ContactGroupLister
 // (GET /open/contacts/{contactId}/groups).
 func (a *Adapter) ListContactGroups(ctx context.Context, contactID string, p domain.PageRequest) (domain.Page[domain.Group], error) {
-	if _, ok := parseNativeID(contactID); !ok {
-		return domain.Page[domain.Group]{}, notFound("contact")
+	if _, ok := vendorhttp.PositiveID(contactID); !ok {
+		return domain.Page[domain.Group]{}, vendorhttp.NotFound(vendor, "contact")
 	}
 	all, err := a.groups(ctx, call{method: http.MethodGet, host: cdpAPI, path: "/open/contacts/" + contactID + "/groups"})
 	if err != nil {
 		return domain.Page[domain.Group]{}, err
 	}
-	return slicePage(all, p.State, p.Limit)
+	return vendorhttp.SlicePage(all, p)
 }
 
 // lfMember is one entry of a group's member list.
@@ -108,44 +87,39 @@ type lfMember struct {
 	} `json:"contact"`
 }
 
+// member is a group member as the gateway lists it, with the memberId
+// that asks for the members after it.
+type member struct {
+	contact  domain.Contact
+	memberID string
+}
+
+func (m lfMember) member(raw json.RawMessage) member {
+	return member{
+		contact: domain.Contact{
+			ID: strconv.FormatInt(m.Contact.ID, 10), Name: m.Contact.Name, MobilePhone: m.Contact.MobilePhone,
+			Email: m.Contact.Email, CustomFields: map[string]any{}, Raw: raw,
+		},
+		memberID: strconv.FormatInt(m.MemberID, 10),
+	}
+}
+
 // ListGroupMembers implements domain.GroupMemberLister
 // (GET /open/groups/{groupId}/contacts with Linkflow's memberId cursor).
-// One more member than asked is requested to know whether a next page
-// exists.
 func (a *Adapter) ListGroupMembers(ctx context.Context, groupID string, p domain.PageRequest) (domain.Page[domain.Contact], error) {
-	if _, ok := parseNativeID(groupID); !ok {
-		return domain.Page[domain.Contact]{}, notFound("group")
+	if _, ok := vendorhttp.PositiveID(groupID); !ok {
+		return domain.Page[domain.Contact]{}, vendorhttp.NotFound(vendor, "group")
 	}
-	after := "0"
-	if p.State != "" {
-		if !strings.HasPrefix(p.State, "m") {
-			return domain.Page[domain.Contact]{}, &domain.CursorError{Reason: "the cursor does not belong to this list"}
-		}
-		after = p.State[1:]
-		if _, err := strconv.ParseInt(after, 10, 64); err != nil {
-			return domain.Page[domain.Contact]{}, &domain.CursorError{Reason: "the cursor does not belong to this list"}
-		}
-	}
-	size := min(p.Limit+1, maxGroupMembersPage)
-	resp, err := a.do(ctx, call{method: http.MethodGet, host: cdpAPI, path: "/open/groups/" + groupID + "/contacts",
-		query: url.Values{"memberId": {after}, "size": {strconv.Itoa(size)}}})
+	members, err := vendorhttp.WalkCursor(memberPages, p, func(m member) string { return m.memberID }, func(after string, size int) ([]member, error) {
+		return doList(ctx, a, call{method: http.MethodGet, host: cdpAPI, path: "/open/groups/" + groupID + "/contacts",
+			query: url.Values{"memberId": {after}, "size": {strconv.Itoa(size)}}}, lfMember.member)
+	})
 	if err != nil {
 		return domain.Page[domain.Contact]{}, err
 	}
-	recs, raws, err := decodeList[lfMember](ctx, resp)
-	if err != nil {
-		return domain.Page[domain.Contact]{}, err
-	}
-	page := domain.Page[domain.Contact]{}
-	n := min(len(recs), p.Limit)
-	for i, m := range recs[:n] {
-		page.Items = append(page.Items, domain.Contact{
-			ID: strconv.FormatInt(m.Contact.ID, 10), Name: m.Contact.Name, MobilePhone: m.Contact.MobilePhone,
-			Email: m.Contact.Email, CustomFields: map[string]any{}, Raw: raws[i],
-		})
-	}
-	if len(recs) > p.Limit {
-		page.Next = "m" + strconv.FormatInt(recs[n-1].MemberID, 10)
+	page := domain.Page[domain.Contact]{Next: members.Next}
+	for _, m := range members.Items {
+		page.Items = append(page.Items, m.contact)
 	}
 	return page, nil
 }
@@ -169,13 +143,13 @@ func (a *Adapter) RemoveGroupMembers(ctx context.Context, groupID string, contac
 }
 
 func (a *Adapter) changeMembers(ctx context.Context, method, groupID string, contactIDs []string) (domain.MemberChange, error) {
-	if _, ok := parseNativeID(groupID); !ok {
-		return domain.MemberChange{}, notFound("group")
+	if _, ok := vendorhttp.PositiveID(groupID); !ok {
+		return domain.MemberChange{}, vendorhttp.NotFound(vendor, "group")
 	}
 	var out domain.MemberChange
 	ids := make([]int64, 0, len(contactIDs))
 	for _, id := range contactIDs {
-		n, ok := parseNativeID(id)
+		n, ok := vendorhttp.PositiveID(id)
 		if !ok {
 			out.Failed = append(out.Failed, domain.MemberFailure{ID: id, Reason: "not a linkflow contact id"})
 			continue

@@ -1,67 +1,29 @@
 package linkflow
 
-import (
-	"strconv"
-	"strings"
+import "github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 
-	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+// How Linkflow pages its lists, for the kit's walkers. Lists Linkflow
+// answers whole (lookups, groups, folders, custom-field definitions) are
+// served with vendorhttp.SlicePage.
+
+// Documented page limits.
+const (
+	// maxTagPage is the largest size of a GET /v1/tags page.
+	maxTagPage = 200
+	// maxGroupMembersPage is the largest size of a group member page.
+	maxGroupMembersPage = 500
+	// maxIDWindow is the bound page*size <= 10000 of
+	// GET /open/contacts_bulk/ids.
+	maxIDWindow = 10000
 )
 
-// Page states the adapter puts into cursors: "o<offset>" for offset paging
-// and "m<memberId>" for group members (Linkflow's own exclusive cursor).
-
-func offsetState(off int) string { return "o" + strconv.Itoa(off) }
-
-func parseOffset(state string) (int, error) {
-	if state == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(strings.TrimPrefix(state, "o"))
-	if !strings.HasPrefix(state, "o") || err != nil || n < 0 {
-		return 0, &domain.CursorError{Reason: "the cursor does not belong to this list"}
-	}
-	return n, nil
-}
-
-// window returns items [off, off+limit) of a list served by a
-// page/size API (pages counted from 0), with at most two vendor calls when
-// off is not a multiple of limit. more is false once a short page shows the
-// list has ended.
-func window[T any](off, limit int, fetch func(page, size int) ([]T, error)) (items []T, more bool, err error) {
-	limit = max(limit, 1)
-	page, skip := off/limit, off%limit
-	first, err := fetch(page, limit)
-	if err != nil {
-		return nil, false, err
-	}
-	if skip < len(first) {
-		items = append(items, first[skip:]...)
-	}
-	more = len(first) == limit
-	if skip > 0 && more {
-		second, err := fetch(page+1, limit)
-		if err != nil {
-			return nil, false, err
-		}
-		items = append(items, second[:min(skip, len(second))]...)
-		more = len(second) == limit || len(second) > skip
-	}
-	return items, more, nil
-}
-
-// slicePage serves an offset page out of a list the vendor returns whole.
-func slicePage[T any](all []T, state string, limit int) (domain.Page[T], error) {
-	off, err := parseOffset(state)
-	if err != nil {
-		return domain.Page[T]{}, err
-	}
-	if off > len(all) {
-		off = len(all)
-	}
-	end := min(off+limit, len(all))
-	p := domain.Page[T]{Items: all[off:end]}
-	if end < len(all) {
-		p.Next = offsetState(end)
-	}
-	return p, nil
-}
+var (
+	// pages are contacts, a contact's events and changed-contact ids:
+	// pages from 0, of any size the gateway asks.
+	pages = vendorhttp.PageNumbers{First: 0}
+	// tagPages are tag metadata pages.
+	tagPages = vendorhttp.PageNumbers{First: 0, MaxSize: maxTagPage}
+	// memberPages follow a group's members by Linkflow's memberId
+	// (exclusive; the first page is after 0), in states "m<memberId>".
+	memberPages = vendorhttp.CursorPaging{Prefix: "m", Start: "0", MaxSize: maxGroupMembersPage, Valid: vendorhttp.Int64Cursor}
+)

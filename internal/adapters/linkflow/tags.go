@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -32,48 +34,22 @@ func (t lfTag) domain(raw json.RawMessage) domain.Tag {
 	return out
 }
 
-// maxTagPage is the documented largest size of a /v1/tags page.
-const maxTagPage = 200
-
 // ListTags implements domain.TagLister (GET /v1/tags, page from 0, size at
 // most 200). Linkflow cannot filter tags by folder; with a group_id the
 // gateway keeps the matching tags of each vendor page, so a page can hold
 // fewer tags than the limit.
 func (a *Adapter) ListTags(ctx context.Context, q domain.TagQuery, p domain.PageRequest) (domain.Page[domain.Tag], error) {
-	off, err := parseOffset(p.State)
-	if err != nil {
-		return domain.Page[domain.Tag]{}, err
-	}
-	items, more, err := window(off, min(p.Limit, maxTagPage), func(page, size int) ([]domain.Tag, error) {
-		resp, err := a.do(ctx, call{method: http.MethodGet, host: cdpAPI, path: "/v1/tags", query: url.Values{
+	tags, err := vendorhttp.WalkPages(tagPages, p, func(page, size int) ([]domain.Tag, error) {
+		return doList(ctx, a, call{method: http.MethodGet, host: cdpAPI, path: "/v1/tags", query: url.Values{
 			"page": {strconv.Itoa(page)}, "size": {strconv.Itoa(size)},
-		}})
-		if err != nil {
-			return nil, err
-		}
-		recs, raws, err := decodeList[lfTag](ctx, resp)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]domain.Tag, len(recs))
-		for i, r := range recs {
-			out[i] = r.domain(raws[i])
-		}
-		return out, nil
+		}}, lfTag.domain)
 	})
-	if err != nil {
-		return domain.Page[domain.Tag]{}, err
+	if err != nil || q.GroupID == "" {
+		return tags, err
 	}
-	page := domain.Page[domain.Tag]{}
-	for _, t := range items {
-		if q.GroupID == "" || t.GroupID == q.GroupID {
-			page.Items = append(page.Items, t)
-		}
-	}
-	if more {
-		page.Next = offsetState(off + len(items))
-	}
-	return page, nil
+	// The next state counts the tags walked, kept or not.
+	tags.Items = slices.DeleteFunc(tags.Items, func(t domain.Tag) bool { return t.GroupID != q.GroupID })
+	return tags, nil
 }
 
 // lfFolder is a Linkflow folder (GET /open/folders); folders of domain TAG
@@ -87,27 +63,32 @@ type lfFolder struct {
 	LastUpdated string `json:"lastUpdated"`
 }
 
+// tagGroup is a folder as a tag group, and whether it holds tags.
+type tagGroup struct {
+	group  domain.TagGroup
+	ofTags bool
+}
+
+func (f lfFolder) tagGroup(raw json.RawMessage) tagGroup {
+	g := domain.TagGroup{ID: strconv.FormatInt(f.ID, 10), Name: f.Name, CreatedAt: parseTime(f.DateCreated), UpdatedAt: parseTime(f.LastUpdated), Raw: raw}
+	if f.ParentID > 0 {
+		g.ParentID = strconv.FormatInt(f.ParentID, 10)
+	}
+	return tagGroup{group: g, ofTags: f.Domain == "" || f.Domain == "TAG"}
+}
+
 // ListTagGroups implements domain.TagGroupLister (GET /open/folders, the
 // folders whose domain is TAG).
 func (a *Adapter) ListTagGroups(ctx context.Context, p domain.PageRequest) (domain.Page[domain.TagGroup], error) {
-	resp, err := a.do(ctx, call{method: http.MethodGet, host: cdpAPI, path: "/open/folders"})
-	if err != nil {
-		return domain.Page[domain.TagGroup]{}, err
-	}
-	recs, raws, err := decodeList[lfFolder](ctx, resp)
+	folders, err := doList(ctx, a, call{method: http.MethodGet, host: cdpAPI, path: "/open/folders"}, lfFolder.tagGroup)
 	if err != nil {
 		return domain.Page[domain.TagGroup]{}, err
 	}
 	var all []domain.TagGroup
-	for i, f := range recs {
-		if f.Domain != "" && f.Domain != "TAG" {
-			continue
+	for _, f := range folders {
+		if f.ofTags {
+			all = append(all, f.group)
 		}
-		g := domain.TagGroup{ID: strconv.FormatInt(f.ID, 10), Name: f.Name, CreatedAt: parseTime(f.DateCreated), UpdatedAt: parseTime(f.LastUpdated), Raw: raws[i]}
-		if f.ParentID > 0 {
-			g.ParentID = strconv.FormatInt(f.ParentID, 10)
-		}
-		all = append(all, g)
 	}
-	return slicePage(all, p.State, p.Limit)
+	return vendorhttp.SlicePage(all, p)
 }

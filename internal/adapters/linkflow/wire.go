@@ -55,7 +55,7 @@ func (c lfContact) domain(raw json.RawMessage) domain.Contact {
 		Name:         c.Name,
 		Nickname:     c.Nickname,
 		Gender:       gender(c.Gender),
-		Birthday:     birthday(c.DateOfBirthday),
+		Birthday:     vendorhttp.ParseDate(c.DateOfBirthday),
 		Email:        c.Email,
 		MobilePhone:  c.MobilePhone,
 		HomePhone:    c.HomePhone,
@@ -96,18 +96,6 @@ func gender(s string) domain.Gender {
 	return domain.GenderUnknown
 }
 
-// birthday reads "yyyy-MM-dd[ HH:mm:ss]" as a calendar date.
-func birthday(s string) *time.Time {
-	if len(s) < 10 {
-		return nil
-	}
-	d, err := time.Parse("2006-01-02", s[:10])
-	if err != nil {
-		return nil
-	}
-	return &d
-}
-
 func formatBirthday(d *time.Time) string {
 	if d == nil {
 		return ""
@@ -115,21 +103,8 @@ func formatBirthday(d *time.Time) string {
 	return d.Format("2006-01-02") + " 00:00:00"
 }
 
-// parseTime reads a zone-less Linkflow timestamp as China Standard Time.
-func parseTime(s string) time.Time {
-	t, err := time.ParseInLocation(lfTime, s, cst)
-	if err != nil {
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
-func fromMillis(ms int64) time.Time {
-	if ms <= 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
+// parseTime reads a zone-less Linkflow timestamp (China Standard Time).
+func parseTime(s string) time.Time { return vendorhttp.ParseCST(lfTime, s) }
 
 // lfGroup is a Linkflow group (called a tag group in the older guide).
 type lfGroup struct {
@@ -151,42 +126,24 @@ func (g lfGroup) domain(raw json.RawMessage) domain.Group {
 	}
 }
 
-// decodeList decodes a JSON array answer into records, keeping each
-// record's own bytes when the caller asked for raw payloads.
-func decodeList[T any](ctx context.Context, resp *vendorhttp.Response) ([]T, []json.RawMessage, error) {
-	if !domain.WantRaw(ctx) {
-		var out []T
-		if err := resp.Decode(vendor, &out); err != nil {
-			return nil, nil, err
-		}
-		return out, make([]json.RawMessage, len(out)), nil
+// doList sends c and decodes its JSON array answer with conv
+// (vendorhttp.DecodeList: exact numbers, each record's bytes when the
+// caller asked for raw payloads).
+func doList[W, D any](ctx context.Context, a *Adapter, c call, conv func(W, json.RawMessage) D) ([]D, error) {
+	resp, err := a.do(ctx, c)
+	if err != nil {
+		return nil, err
 	}
-	var raws []json.RawMessage
-	if err := resp.Decode(vendor, &raws); err != nil {
-		return nil, nil, err
-	}
-	out := make([]T, len(raws))
-	for i, r := range raws {
-		if err := json.Unmarshal(r, &out[i]); err != nil {
-			return nil, nil, vendorhttp.BadResponse(vendor, resp.Status, "linkflow sent a record the gateway cannot read", err)
-		}
-	}
-	return out, raws, nil
+	return vendorhttp.DecodeList(ctx, vendor, resp, conv)
 }
 
-// decodeOne decodes a JSON object answer, keeping its bytes when asked.
-func decodeOne[T any](ctx context.Context, resp *vendorhttp.Response) (T, json.RawMessage, error) {
-	var out T
-	if err := resp.Decode(vendor, &out); err != nil {
-		return out, nil, err
+// doOne sends c and decodes its JSON answer of one record, with the
+// answer's bytes when the caller asked for raw payloads.
+func doOne[W any](ctx context.Context, a *Adapter, c call) (W, json.RawMessage, error) {
+	resp, err := a.do(ctx, c)
+	if err != nil {
+		var zero W
+		return zero, nil, err
 	}
-	if domain.WantRaw(ctx) {
-		return out, json.RawMessage(resp.Body), nil
-	}
-	return out, nil, nil
-}
-
-func parseNativeID(id string) (int64, bool) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	return n, err == nil && n > 0
+	return vendorhttp.DecodeOne[W](ctx, vendor, resp)
 }

@@ -1,0 +1,202 @@
+package vendorhttp_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+// 9007199254740993 is the first integer a float64 cannot hold;
+// 12345678901234567890 does not fit an int64 either.
+const (
+	beyondFloat = "9007199254740993"
+	beyondInt64 = "12345678901234567890"
+)
+
+// wireRecord is a vendor record with an id and free-form custom values.
+type wireRecord struct {
+	ID    int64          `json:"id"`
+	Props map[string]any `json:"props"`
+}
+
+type record struct {
+	id    int64
+	props map[string]any
+	raw   json.RawMessage
+}
+
+func toRecord(w wireRecord, raw json.RawMessage) record { return record{w.ID, w.Props, raw} }
+
+func jsonResponse(body string) *vendorhttp.Response {
+	return &vendorhttp.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json;charset=UTF-8"}}, Body: []byte(body)}
+}
+
+// Each record is spelled with its own spacing, so that a re-encoded raw
+// payload would differ from the vendor's bytes.
+var (
+	firstRecord  = `{"id": 1021110718827683841, "props": {"big": ` + beyondFloat + `, "bigger": ` + beyondInt64 + `, "list": [` + beyondFloat + `, "x"], "obj": {"n": ` + beyondInt64 + `}}}`
+	secondRecord = `{"id":2,"props":null}`
+	twoRecords   = "[\n  " + firstRecord + ",\n  " + secondRecord + "\n]"
+)
+
+func wantExact(t *testing.T, props map[string]any) {
+	t.Helper()
+	want := map[string]any{
+		"big": json.Number(beyondFloat), "bigger": json.Number(beyondInt64),
+		"list": []any{json.Number(beyondFloat), "x"}, "obj": map[string]any{"n": json.Number(beyondInt64)},
+	}
+	if !reflect.DeepEqual(props, want) {
+		t.Errorf("props %#v\nwant %#v", props, want)
+	}
+}
+
+// withAndWithoutRaw runs test as two parallel subtests, one whose context
+// asks for raw payloads.
+func withAndWithoutRaw(t *testing.T, test func(t *testing.T, ctx context.Context, raw bool)) {
+	t.Helper()
+	for _, raw := range []bool{false, true} {
+		t.Run(map[bool]string{false: "without raw", true: "with raw"}[raw], func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			if raw {
+				ctx = domain.WithRaw(ctx)
+			}
+			test(t, ctx, raw)
+		})
+	}
+}
+
+func TestDecodeListKeepsNumbersExact(t *testing.T) {
+	t.Parallel()
+	withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, raw bool) {
+		recs, err := vendorhttp.DecodeList(ctx, domain.NXCloud, jsonResponse(twoRecords), toRecord)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 2 || recs[0].id != 1021110718827683841 || recs[1].id != 2 || recs[1].props != nil {
+			t.Fatalf("records %+v", recs)
+		}
+		wantExact(t, recs[0].props)
+		switch {
+		case !raw && (recs[0].raw != nil || recs[1].raw != nil):
+			t.Errorf("raw without asking: %s", recs[0].raw)
+		case raw && (string(recs[0].raw) != firstRecord || string(recs[1].raw) != secondRecord):
+			t.Errorf("raw payloads %s and %s are not the vendor's bytes", recs[0].raw, recs[1].raw)
+		}
+	})
+}
+
+func TestDecodeListEmpty(t *testing.T) {
+	t.Parallel()
+	withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, _ bool) {
+		for _, body := range []string{`[]`, `null`, ` [ ] `} {
+			recs, err := vendorhttp.DecodeList(ctx, domain.Meihua, jsonResponse(body), toRecord)
+			if err != nil || len(recs) != 0 {
+				t.Errorf("%s: %v, %v", body, recs, err)
+			}
+		}
+	})
+}
+
+func wantBadResponse(t *testing.T, err error, vendor domain.Vendor) {
+	t.Helper()
+	var ve *domain.VendorError
+	if !errors.As(err, &ve) || ve.Kind != domain.VendorBadResponse || ve.Vendor != vendor || !strings.HasPrefix(ve.Detail, vendor.String()+" ") {
+		t.Fatalf("error %v (%T), want a %s VendorBadResponse", err, err, vendor)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	t.Parallel()
+	html := &vendorhttp.Response{Status: 200, Header: http.Header{"Content-Type": {"text/html"}}, Body: []byte(`<html>[]</html>`)}
+	tests := []struct {
+		name string
+		resp *vendorhttp.Response
+	}{
+		{"not JSON", html},
+		{"object instead of array", jsonResponse(`{"id":1}`)},
+		{"record of another shape", jsonResponse(`[{"id":"one"}]`)},
+		{"id beyond int64", jsonResponse(`[{"id":` + beyondInt64 + `}]`)},
+		{"truncated", jsonResponse(`[{"id":1},`)},
+		{"trailing data", jsonResponse(`[{"id":1}] []`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, _ bool) {
+				recs, err := vendorhttp.DecodeList(ctx, domain.Miaokol, tt.resp, toRecord)
+				if recs != nil {
+					t.Errorf("records %v with an error", recs)
+				}
+				wantBadResponse(t, err, domain.Miaokol)
+			})
+		})
+	}
+	t.Run("one record", func(t *testing.T) {
+		t.Parallel()
+		for _, resp := range []*vendorhttp.Response{html, jsonResponse(`[1]`), jsonResponse(`{"id":"x"}`), jsonResponse(`{"id":1} {}`)} {
+			_, raw, err := vendorhttp.DecodeOne[wireRecord](domain.WithRaw(t.Context()), domain.Linkflow, resp)
+			if raw != nil {
+				t.Errorf("raw %s with an error", raw)
+			}
+			wantBadResponse(t, err, domain.Linkflow)
+		}
+	})
+}
+
+func TestDecodeOneKeepsNumbersExact(t *testing.T) {
+	t.Parallel()
+	withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, raw bool) {
+		rec, got, err := vendorhttp.DecodeOne[wireRecord](ctx, domain.NXCloud, jsonResponse(firstRecord))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.ID != 1021110718827683841 {
+			t.Errorf("id %d", rec.ID)
+		}
+		wantExact(t, rec.Props)
+		if want := map[bool]string{false: "", true: firstRecord}[raw]; string(got) != want || (got == nil) == raw {
+			t.Errorf("raw %q, want %q", got, want)
+		}
+	})
+}
+
+func TestOtherMembers(t *testing.T) {
+	t.Parallel()
+	known := map[string]bool{"id": true, "event": true}
+	tests := []struct {
+		name string
+		body string
+		want map[string]any
+	}{
+		{"numbers stay exact", `{"id":1,"event":"x","attr1":` + beyondFloat + `,"attr2":` + beyondInt64 + `,"nested":{"n":` + beyondFloat + `}}`,
+			map[string]any{"attr1": json.Number(beyondFloat), "attr2": json.Number(beyondInt64), "nested": map[string]any{"n": json.Number(beyondFloat)}}},
+		{"nulls are left out", `{"id":1,"attr1":null,"attr2":"a","attr3":false}`, map[string]any{"attr2": "a", "attr3": false}},
+		{"only known members", `{"id":1,"event":"x"}`, map[string]any{}},
+		{"empty object", `{}`, map[string]any{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := vendorhttp.OtherMembers([]byte(tt.body), known)
+			if err != nil || got == nil || !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("OtherMembers = %#v, %v; want %#v", got, err, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{`[1]`, `"x"`, `{"a":`, `{"a":1} {}`} {
+		t.Run("refuses "+bad, func(t *testing.T) {
+			t.Parallel()
+			if got, err := vendorhttp.OtherMembers([]byte(bad), known); err == nil {
+				t.Fatalf("OtherMembers(%s) = %v without an error", bad, got)
+			}
+		})
+	}
+}

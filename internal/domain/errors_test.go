@@ -148,7 +148,7 @@ func TestVendorNotConfiguredErrorMessage(t *testing.T) {
 func TestFailsEveryCall(t *testing.T) {
 	t.Parallel()
 	vendorErr := func(k domain.VendorErrorKind) error {
-		return &domain.VendorError{Vendor: domain.Linkflow, Kind: k, Detail: "x"}
+		return &domain.VendorError{Vendor: domain.Vendor("linkflow"), Kind: k, Detail: "x"}
 	}
 	tests := []struct {
 		name string
@@ -171,9 +171,9 @@ func TestFailsEveryCall(t *testing.T) {
 		{"unknown vendor code", vendorErr(domain.VendorUnknown), false},
 		{"circuit open", vendorErr(domain.VendorCircuitOpen), false},
 		// The vendor error's kind decides, not a cause it carries.
-		{"vendor error caused by a deadline", &domain.VendorError{Vendor: domain.Meihua, Kind: domain.VendorRejected, Err: context.DeadlineExceeded}, false},
+		{"vendor error caused by a deadline", &domain.VendorError{Vendor: domain.Vendor("meihua"), Kind: domain.VendorRejected, Err: context.DeadlineExceeded}, false},
 		{"validation error", domain.Invalid("body.email", "is not an email"), false},
-		{"unsupported", &domain.UnsupportedError{Vendor: domain.Miaokol, Operation: domain.OpBatchUpsertContacts}, false},
+		{"unsupported", &domain.UnsupportedError{Vendor: domain.Vendor("miaokol"), Operation: domain.OpBatchUpsertContacts}, false},
 		{"not found sentinel", domain.ErrNotFound, false},
 		{"other error", errors.New("boom"), false},
 		{"nil", nil, false},

@@ -76,7 +76,7 @@ func withAndWithoutRaw(t *testing.T, test func(t *testing.T, ctx context.Context
 func TestDecodeListKeepsNumbersExact(t *testing.T) {
 	t.Parallel()
 	withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, raw bool) {
-		recs, err := vendorhttp.DecodeList(ctx, domain.NXCloud, jsonResponse(twoRecords), toRecord)
+		recs, err := vendorhttp.DecodeList(ctx, domain.Vendor("nxcloud"), jsonResponse(twoRecords), toRecord)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestDecodeListEmpty(t *testing.T) {
 	t.Parallel()
 	withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, _ bool) {
 		for _, body := range []string{`[]`, `null`, ` [ ] `} {
-			recs, err := vendorhttp.DecodeList(ctx, domain.Meihua, jsonResponse(body), toRecord)
+			recs, err := vendorhttp.DecodeList(ctx, domain.Vendor("meihua"), jsonResponse(body), toRecord)
 			if err != nil || len(recs) != 0 {
 				t.Errorf("%s: %v, %v", body, recs, err)
 			}
@@ -131,22 +131,22 @@ func TestDecodeErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, _ bool) {
-				recs, err := vendorhttp.DecodeList(ctx, domain.Miaokol, tt.resp, toRecord)
+				recs, err := vendorhttp.DecodeList(ctx, domain.Vendor("miaokol"), tt.resp, toRecord)
 				if recs != nil {
 					t.Errorf("records %v with an error", recs)
 				}
-				wantBadResponse(t, err, domain.Miaokol)
+				wantBadResponse(t, err, domain.Vendor("miaokol"))
 			})
 		})
 	}
 	t.Run("one record", func(t *testing.T) {
 		t.Parallel()
 		for _, resp := range []*vendorhttp.Response{html, jsonResponse(`[1]`), jsonResponse(`{"id":"x"}`), jsonResponse(`{"id":1} {}`)} {
-			_, raw, err := vendorhttp.DecodeOne[wireRecord](domain.WithRaw(t.Context()), domain.Linkflow, resp)
+			_, raw, err := vendorhttp.DecodeOne[wireRecord](domain.WithRaw(t.Context()), domain.Vendor("linkflow"), resp)
 			if raw != nil {
 				t.Errorf("raw %s with an error", raw)
 			}
-			wantBadResponse(t, err, domain.Linkflow)
+			wantBadResponse(t, err, domain.Vendor("linkflow"))
 		}
 	})
 }
@@ -154,7 +154,7 @@ func TestDecodeErrors(t *testing.T) {
 func TestDecodeOneKeepsNumbersExact(t *testing.T) {
 	t.Parallel()
 	withAndWithoutRaw(t, func(t *testing.T, ctx context.Context, raw bool) {
-		rec, got, err := vendorhttp.DecodeOne[wireRecord](ctx, domain.NXCloud, jsonResponse(firstRecord))
+		rec, got, err := vendorhttp.DecodeOne[wireRecord](ctx, domain.Vendor("nxcloud"), jsonResponse(firstRecord))
 		if err != nil {
 			t.Fatal(err)
 		}

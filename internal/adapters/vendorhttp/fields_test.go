@@ -78,7 +78,7 @@ func TestUnstorable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := vendorhttp.Unstorable(domain.NXCloud, "body.", tt.set, tt.allowed...)
+			err := vendorhttp.Unstorable(domain.Vendor("nxcloud"), "body.", tt.set, tt.allowed...)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("Unstorable = %v, want nil", err)

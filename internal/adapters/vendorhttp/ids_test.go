@@ -77,8 +77,8 @@ func TestLessID(t *testing.T) {
 
 func TestNotFound(t *testing.T) {
 	t.Parallel()
-	err := vendorhttp.NotFound(domain.Meihua, "group")
-	if err.Vendor != domain.Meihua || err.Kind != domain.VendorNotFound || err.Detail != "meihua has no such group" {
+	err := vendorhttp.NotFound(domain.Vendor("meihua"), "group")
+	if err.Vendor != domain.Vendor("meihua") || err.Kind != domain.VendorNotFound || err.Detail != "meihua has no such group" {
 		t.Fatalf("NotFound = %+v", err)
 	}
 	if !errors.Is(err, domain.ErrNotFound) {

@@ -318,31 +318,9 @@ func TestTokenStampedeAcrossReplicas(t *testing.T) {
 	}
 }
 
-// countingStore counts shared-store reads and can fail.
-type countingStore struct {
-	*domain.MemoryTokens
-	reads atomic.Int32
-	down  atomic.Bool
-}
-
-func (s *countingStore) Token(ctx context.Context, key string) (domain.StoredToken, bool, error) {
-	s.reads.Add(1)
-	if s.down.Load() {
-		return domain.StoredToken{}, false, domain.ErrStoreUnavailable
-	}
-	return s.MemoryTokens.Token(ctx, key)
-}
-
-func (s *countingStore) DropToken(ctx context.Context, key, value string) error {
-	if s.down.Load() {
-		return domain.ErrStoreUnavailable
-	}
-	return s.MemoryTokens.DropToken(ctx, key, value)
-}
-
 func TestTokensHotPathAndStoreOutage(t *testing.T) {
 	t.Parallel()
-	store := &countingStore{MemoryTokens: domain.NewMemoryTokens()}
+	store := newHookStore(nil)
 	tokens := NewTokens(store, nil)
 	n := 0
 	fetch := func(context.Context) (Token, error) {

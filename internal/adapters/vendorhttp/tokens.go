@@ -316,11 +316,12 @@ func (t *Tokens) invalidate(ctx context.Context, key, value string) {
 //     in its answer is saved with a compare-and-swap before its access token
 //     is cached or shared, so a token is never used unless the refresh token
 //     that came with it is saved. Under the fetch lock, a refresh token is
-//     sent to the vendor once across all replicas; when the swap fails,
-//     another replica rotated first and its access token is used, without a
-//     second refresh. Without the shared store nothing is refreshed (the
-//     rotated token could not be saved); tokens already in process keep
-//     working.
+//     sent to the vendor once across all replicas (only a refresh that
+//     fails after the vendor took it leaves the old one to be sent again);
+//     when the swap fails, another replica rotated first and its access
+//     token is used, without a second refresh. Without the shared store
+//     nothing is refreshed (the rotated token could not be saved); tokens
+//     already in process keep working.
 //
 // A vendor that signs its requests instead (NXCloud) sets no Auth and has
 // no use for a TokenSource.
@@ -408,6 +409,12 @@ func (s *TokenSource) fetch(ctx context.Context) (Token, error) {
 		s.count(ctx, err)
 		return s.expiry(tok), err
 	}
+	return s.refresh(ctx, a.Refresh)
+}
+
+// refresh sends the stored refresh token to the vendor and saves the one
+// that replaces it before the new access token is returned.
+func (s *TokenSource) refresh(ctx context.Context, refresh func(context.Context, string) (Grant, error)) (Token, error) {
 	old, ok, err := s.RefreshToken(ctx)
 	if err != nil {
 		return Token{}, fmt.Errorf("%s: the refresh token could not be read: %w", s.c.vendor, err)
@@ -416,7 +423,7 @@ func (s *TokenSource) fetch(ctx context.Context) (Token, error) {
 		return Token{}, &domain.VendorError{Vendor: s.c.vendor, Kind: domain.VendorAuth,
 			Detail: fmt.Sprintf("the gateway holds no %s refresh token for this tenant: the connection must be authorized", s.c.vendor)}
 	}
-	g, err := a.Refresh(ctx, old)
+	g, err := refresh(ctx, old)
 	s.count(ctx, err)
 	if err != nil {
 		return Token{}, err

@@ -5,10 +5,12 @@
 // writes, custom-field metadata) and the newer CDP endpoints
 // (cdp-api.linkflowtech.com: /open/* lists and lookups, /v1/tags, folders).
 // The adapter uses each endpoint from the family that documents it, so a
-// connection has two base URLs. A token is fetched with the app key and
-// secret (GET /token), cached until shortly before its expiration, and
-// dropped and fetched again once when Linkflow answers 401. Every call goes
-// through vendorhttp.Client (quota, breaker, retries, timeouts, telemetry).
+// connection has two base URLs. The access token comes from the
+// connection's vendorhttp.TokenSource: fetched with the app key and secret
+// (GET /token), reused in process and across replicas until shortly before
+// its expiration, and dropped and fetched again once when Linkflow answers
+// 401. Every call goes through vendorhttp.Client (quota, breaker, retries,
+// timeouts, telemetry).
 package linkflow
 
 import (
@@ -84,6 +86,8 @@ func New(cfg Config) (*Adapter, error) {
 		base: base, cdp: cdp, key: cfg.AppKey, secret: cfg.AppSecret,
 		client: vendorhttp.NewClient(vendor, cfg.Client), now: cfg.Now,
 	}
+	// Linkflow hands out tokens for the app key and secret (no refresh
+	// token): the connection's token source fetches them with fetchToken.
 	a.client.Auth = &vendorhttp.Auth{
 		Fetch:    a.fetchToken,
 		Rejected: func(r *vendorhttp.Response) bool { return r.Status == http.StatusUnauthorized },
@@ -134,7 +138,9 @@ func (a *Adapter) url(h host, path string, q url.Values) string {
 	return u.String()
 }
 
-// fetchToken calls GET /token with the app key and secret.
+// fetchToken calls GET /token with the app key and secret. It runs only
+// when the token source has no valid token: under its cross-replica lock,
+// or directly when the shared token store is down.
 func (a *Adapter) fetchToken(ctx context.Context) (vendorhttp.Token, error) {
 	resp, err := a.client.Call(ctx, vendorhttp.Request{
 		Op: "GET /token", Method: http.MethodGet, Public: true,

@@ -58,10 +58,16 @@ type Options struct {
 }
 
 // Auth is how a vendor hands out access tokens; adapters of vendors with
-// tokens set it on their Client.
+// tokens set it on their Client, with exactly one of Fetch and Refresh.
 type Auth struct {
-	// Fetch asks the vendor for a new token (it sends a Public request).
+	// Fetch asks the vendor for a new token with the connection's
+	// credentials (it sends a Public request).
 	Fetch func(ctx context.Context) (Token, error)
+	// Refresh exchanges the connection's refresh token for a new access
+	// token and, when the vendor rotates them, a new refresh token (it
+	// sends a Public request). The TokenSource supplies the refresh token
+	// and saves the new one before the access token is used.
+	Refresh func(ctx context.Context, refreshToken string) (Grant, error)
 	// Rejected reports whether an answer says the token is invalid or
 	// expired; the call is then sent once more with a new token.
 	Rejected func(*Response) bool
@@ -104,7 +110,7 @@ type Client struct {
 	retry   RetryPolicy
 	quota   Quota
 	quotas  domain.QuotaStore
-	tokens  *Tokens
+	source  *TokenSource
 	tel     *telemetry.Telemetry
 	log     *slog.Logger
 	attrs   attribute.Set // metric labels vendor and tenant
@@ -166,9 +172,10 @@ func NewClient(vendor domain.Vendor, o Options) *Client {
 	c := &Client{
 		vendor: vendor, tenant: o.Tenant, key: o.Tenant + "/" + string(vendor),
 		http: o.HTTP, timeout: o.Timeout, retry: o.Retry, quota: o.Quota, quotas: o.QuotaStore,
-		tokens: o.Tokens, tel: o.Telemetry, log: o.Logger, openFor: o.Breaker.OpenFor,
+		tel: o.Telemetry, log: o.Logger, openFor: o.Breaker.OpenFor,
 		attrs: attribute.NewSet(attribute.String("vendor", string(vendor)), attribute.String("tenant", o.Tenant)),
 	}
+	c.source = &TokenSource{tokens: o.Tokens, key: c.key, c: c}
 	failures := o.Breaker.Failures
 	c.breaker = gobreaker.NewCircuitBreaker[*Response](gobreaker.Settings{
 		Name:        c.key,
@@ -186,6 +193,11 @@ func NewClient(vendor domain.Vendor, o Options) *Client {
 
 // Vendor is the client's vendor.
 func (c *Client) Vendor() domain.Vendor { return c.vendor }
+
+// TokenSource is the connection's token source: Call takes its tokens from
+// it, and an adapter of a refresh-token vendor seeds and rotates the
+// connection's refresh token through it.
+func (c *Client) TokenSource() *TokenSource { return c.source }
 
 // errFailureStatus carries a 5xx answer through the breaker as a failure.
 var errFailureStatus = errors.New("vendor answered with a server error")
@@ -268,7 +280,7 @@ func (c *Client) Call(ctx context.Context, r Request) (*Response, error) {
 	for attempt, sent := 1, 1; ; sent++ {
 		token, tokenState := "", "none"
 		if c.Auth != nil && !r.Public {
-			tok, hit, err := c.tokens.Get(ctx, c.key, c.fetchToken)
+			tok, hit, err := c.source.Token(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -282,7 +294,7 @@ func (c *Client) Call(ctx context.Context, r Request) (*Response, error) {
 			// The vendor no longer takes the token: drop it here and in
 			// the shared store, and send the call once more with a new one.
 			authRetried = true
-			c.tokens.Invalidate(ctx, c.key, token)
+			c.source.Invalidate(ctx, token)
 			continue
 		}
 		if !retryable || attempt >= c.retry.MaxAttempts || !c.transient(resp, err) {
@@ -466,17 +478,6 @@ func per(d time.Duration) string {
 	return d.String()
 }
 
-// fetchToken runs the adapter's token call and counts it.
-func (c *Client) fetchToken(ctx context.Context) (Token, error) {
-	tok, err := c.Auth.Fetch(ctx)
-	outcome := "ok"
-	if err != nil {
-		outcome = "error"
-	}
-	c.tel.TokenFetches.Add(ctx, 1, metric.WithAttributeSet(c.attrs), metric.WithAttributes(attribute.String("outcome", outcome)))
-	return tok, err
-}
-
 // Status is what operators see of the connection on this replica: its
 // breaker and whether a token is cached (never the token).
 func (c *Client) Status() domain.ConnectionStatus {
@@ -486,7 +487,7 @@ func (c *Client) Status() domain.ConnectionStatus {
 	}
 	if c.Auth != nil {
 		st.Token = "none"
-		if exp, ok := c.tokens.Expiry(c.key); ok {
+		if exp, ok := c.source.Status(); ok {
 			st.Token, st.TokenExpires = "cached", exp
 		}
 	}

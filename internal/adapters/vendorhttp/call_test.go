@@ -306,7 +306,7 @@ func TestTokenStampedeAcrossReplicas(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 300 {
 		wg.Go(func() {
-			tok, _, err := replicas[i%3].Get(context.Background(), "acme/linkflow", fetch)
+			tok, _, err := replicas[i%3].get(context.Background(), "acme/linkflow", fetchFunc(fetch))
 			if err != nil || tok.Value != "shared" {
 				t.Errorf("Get = %v %v", tok, err)
 			}
@@ -318,43 +318,21 @@ func TestTokenStampedeAcrossReplicas(t *testing.T) {
 	}
 }
 
-// countingStore counts shared-store reads and can fail.
-type countingStore struct {
-	*domain.MemoryTokens
-	reads atomic.Int32
-	down  atomic.Bool
-}
-
-func (s *countingStore) Token(ctx context.Context, key string) (domain.StoredToken, bool, error) {
-	s.reads.Add(1)
-	if s.down.Load() {
-		return domain.StoredToken{}, false, domain.ErrStoreUnavailable
-	}
-	return s.MemoryTokens.Token(ctx, key)
-}
-
-func (s *countingStore) DropToken(ctx context.Context, key, value string) error {
-	if s.down.Load() {
-		return domain.ErrStoreUnavailable
-	}
-	return s.MemoryTokens.DropToken(ctx, key, value)
-}
-
 func TestTokensHotPathAndStoreOutage(t *testing.T) {
 	t.Parallel()
-	store := &countingStore{MemoryTokens: domain.NewMemoryTokens()}
+	store := newHookStore(nil)
 	tokens := NewTokens(store, nil)
 	n := 0
 	fetch := func(context.Context) (Token, error) {
 		n++
 		return Token{Value: "t" + string(rune('0'+n)), Expires: time.Now().Add(time.Hour)}, nil
 	}
-	if _, hit, err := tokens.Get(context.Background(), "k", fetch); err != nil || hit {
+	if _, hit, err := tokens.get(context.Background(), "k", fetchFunc(fetch)); err != nil || hit {
 		t.Fatalf("cold Get: hit=%v err=%v", hit, err)
 	}
 	reads := store.reads.Load()
 	for range 100 {
-		if _, hit, _ := tokens.Get(context.Background(), "k", fetch); !hit {
+		if _, hit, _ := tokens.get(context.Background(), "k", fetchFunc(fetch)); !hit {
 			t.Fatal("cached token missed")
 		}
 	}
@@ -362,27 +340,38 @@ func TestTokensHotPathAndStoreOutage(t *testing.T) {
 		t.Fatal("a cached token cost a shared-store round trip")
 	}
 	store.down.Store(true)
-	if tok, _, err := tokens.Get(context.Background(), "k", fetch); err != nil || tok.Value != "t1" {
+	if tok, _, err := tokens.get(context.Background(), "k", fetchFunc(fetch)); err != nil || tok.Value != "t1" {
 		t.Fatalf("with the store down a cached token must keep working: %v %v", tok, err)
 	}
-	tokens.Invalidate(context.Background(), "k", "t1")
-	if tok, _, err := tokens.Get(context.Background(), "k", fetch); err != nil || tok.Value != "t2" {
+	tokens.invalidate(context.Background(), "k", "t1")
+	if tok, _, err := tokens.get(context.Background(), "k", fetchFunc(fetch)); err != nil || tok.Value != "t2" {
 		t.Fatalf("with the store down a new token is fetched directly: %v %v", tok, err)
 	}
 }
 
 func TestRefreshTokenRotationIsCompareAndSwap(t *testing.T) {
 	t.Parallel()
-	tokens := NewTokens(nil, nil)
+	c := NewClient(domain.Meihua, Options{Tenant: "acme"})
+	c.Auth = &Auth{Refresh: func(context.Context, string) (Grant, error) {
+		t.Error("a rotated grant's token was not used")
+		return Grant{}, errors.New("unexpected refresh")
+	}}
+	src := c.TokenSource()
 	ctx := context.Background()
-	if ok, err := tokens.RotateRefreshToken(ctx, "k", "", "r1"); !ok || err != nil {
+	grant := func(r string) Grant {
+		return Grant{Token: Token{Value: "access-" + r, Expires: time.Now().Add(time.Hour)}, Refresh: r}
+	}
+	if ok, err := src.Rotate(ctx, "", grant("r1")); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	if ok, _ := tokens.RotateRefreshToken(ctx, "k", "r0", "r2"); ok {
+	if ok, _ := src.Rotate(ctx, "r0", grant("r2")); ok {
 		t.Fatal("a stale rotation won")
 	}
-	if r, ok, _ := tokens.RefreshToken(ctx, "k"); !ok || r != "r1" {
+	if r, ok, _ := src.RefreshToken(ctx); !ok || r != "r1" {
 		t.Fatal(r, ok)
+	}
+	if tok, hit, err := src.Token(ctx); err != nil || !hit || tok.Value != "access-r1" {
+		t.Fatalf("Token = %v %v %v; want the winning grant's access token, cached", tok, hit, err)
 	}
 }
 

@@ -11,9 +11,14 @@
 //     request carried an Idempotency-Key), bounded by attempts and by the
 //     caller's deadline;
 //   - a timeout on every attempt; the caller's cancellation reaches the call;
-//   - access tokens from Tokens (in-process cache in front of the shared
-//     TokenStore), and one retry with a new token when the vendor says the
-//     token is no longer valid;
+//   - access tokens from the connection's TokenSource (Client.TokenSource):
+//     reused from an in-process cache in front of the shared TokenStore,
+//     obtained under a cross-replica lock with the adapter's Auth (Fetch
+//     for credential vendors, Refresh for refresh-token vendors, whose
+//     rotated refresh tokens are saved with a compare-and-swap before the
+//     access token is used), and one retry with a new token when the
+//     vendor says the token is no longer valid; vendors that sign requests
+//     instead set no Auth and sign in Request.Build;
 //   - a client span and metrics per attempt.
 //
 // It also turns transport failures and unusable answers (HTML error pages,

@@ -2,10 +2,14 @@ package vendorhttp
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -15,6 +19,21 @@ import (
 type Token struct {
 	Value   string
 	Expires time.Time
+	// ExpiresIn is the token's lifetime counted from when the vendor
+	// answered, for vendors that send a duration instead of a time. It is
+	// read only when Expires is zero: the token source turns it into
+	// Expires with its own clock.
+	ExpiresIn time.Duration
+}
+
+// Grant is what a refresh-token vendor answers to a refresh (or to an
+// authorization code exchange): an access token and the refresh token to
+// send next time.
+type Grant struct {
+	Token
+	// Refresh is the refresh token for the next refresh: a new one when the
+	// vendor rotates them, or "" (or the one sent) when it keeps the old.
+	Refresh string
 }
 
 // TokenMargin is how long before its expiry a token is replaced.
@@ -42,7 +61,11 @@ const (
 // life for tokens shorter than two margins) and stored for as long.
 //
 // When the shared store cannot be reached, tokens already in process keep
-// working and a missing one is fetched from the vendor directly.
+// working and a missing one is fetched from the vendor directly, except for
+// refresh-token vendors (see TokenSource).
+//
+// Adapters do not use Tokens directly: each Client hands out its
+// connection's TokenSource, which is bound to the connection's key.
 type Tokens struct {
 	store  domain.TokenStore
 	log    *slog.Logger
@@ -57,22 +80,52 @@ type cachedToken struct {
 	useUntil time.Time
 }
 
+// TokensOption configures NewTokens.
+type TokensOption func(*Tokens)
+
+// WithTokenClock makes the cache read the time from now instead of
+// time.Now: token expiry, the margin and lifetimes given as ExpiresIn are
+// judged by it.
+func WithTokenClock(now func() time.Time) TokensOption {
+	return func(t *Tokens) { t.now = now }
+}
+
 // NewTokens returns a token cache over store (nil: an in-process store).
-func NewTokens(store domain.TokenStore, log *slog.Logger) *Tokens {
+func NewTokens(store domain.TokenStore, log *slog.Logger, opts ...TokensOption) *Tokens {
 	if store == nil {
 		store = domain.NewMemoryTokens()
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Tokens{store: store, log: log, m: make(map[string]cachedToken), now: time.Now}
+	t := &Tokens{store: store, log: log, m: make(map[string]cachedToken), now: time.Now}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
 }
 
-// Get returns key's token and whether it came from the in-process cache,
-// fetching one with fetch when needed. The fetch runs detached from any
-// one caller's cancellation (other callers may be waiting for it) but
-// bounded in time; each caller stops waiting when its own context ends.
-func (t *Tokens) Get(ctx context.Context, key string, fetch func(context.Context) (Token, error)) (Token, bool, error) {
+// fetcher gets new tokens for one key from its vendor.
+type fetcher interface {
+	// fetch asks the vendor for a token. It runs while this replica holds
+	// the key's fetch lock, or without the lock when the shared store
+	// cannot be reached and needsStore is false. It returns
+	// errRotatedElsewhere when another replica's tokens are to be used.
+	fetch(ctx context.Context) (Token, error)
+	// needsStore reports whether fetch must not run without the shared
+	// store.
+	needsStore() bool
+}
+
+// errRotatedElsewhere: another replica changed the refresh token first;
+// its access token is the one to use.
+var errRotatedElsewhere = errors.New("the refresh token was rotated by another replica")
+
+// get returns key's token and whether it came from the in-process cache,
+// fetching one with f when needed. The fetch runs detached from any one
+// caller's cancellation (other callers may be waiting for it) but bounded
+// in time; each caller stops waiting when its own context ends.
+func (t *Tokens) get(ctx context.Context, key string, f fetcher) (Token, bool, error) {
 	if tok, ok := t.cached(key); ok {
 		return tok, true, nil
 	}
@@ -82,7 +135,7 @@ func (t *Tokens) Get(ctx context.Context, key string, fetch func(context.Context
 		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
 		defer cancel()
-		return t.load(fctx, key, fetch)
+		return t.load(fctx, key, f)
 	})
 	select {
 	case <-ctx.Done():
@@ -97,31 +150,52 @@ func (t *Tokens) Get(ctx context.Context, key string, fetch func(context.Context
 
 // load finds key's token in the shared store or fetches it under the
 // store's lock.
-func (t *Tokens) load(ctx context.Context, key string, fetch func(context.Context) (Token, error)) (Token, error) {
+func (t *Tokens) load(ctx context.Context, key string, f fetcher) (Token, error) {
 	wait := tokenPollMin
 	for {
 		if tok, ok, err := t.shared(ctx, key); err != nil {
-			return t.fetchDirect(ctx, key, fetch, err)
+			return t.fetchDirect(ctx, key, f, err)
 		} else if ok {
 			return tok, nil
 		}
 		release, held, err := t.store.LockToken(ctx, key, tokenFetchTimeout)
 		if err != nil {
-			return t.fetchDirect(ctx, key, fetch, err)
+			return t.fetchDirect(ctx, key, f, err)
 		}
 		if held {
-			return t.fetchLocked(ctx, key, fetch, release)
+			return t.fetchLocked(ctx, key, f, release)
 		}
 		// Another replica is fetching: wait for its token to land.
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return Token{}, ctx.Err()
-		case <-timer.C:
+		if err := pause(ctx, &wait); err != nil {
+			return Token{}, err
 		}
-		wait = min(wait*2, tokenPollMax)
 	}
+}
+
+// awaitShared waits for another replica's token to land in the store.
+func (t *Tokens) awaitShared(ctx context.Context, key string) (Token, error) {
+	wait := tokenPollMin
+	for {
+		if tok, ok, err := t.shared(ctx, key); err != nil || ok {
+			return tok, err
+		}
+		if err := pause(ctx, &wait); err != nil {
+			return Token{}, err
+		}
+	}
+}
+
+// pause sleeps *wait (or until ctx ends) and doubles it up to tokenPollMax.
+func pause(ctx context.Context, wait *time.Duration) error {
+	timer := time.NewTimer(*wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+	}
+	*wait = min(*wait*2, tokenPollMax)
+	return nil
 }
 
 // shared reads key's token from the store into the process cache.
@@ -137,7 +211,7 @@ func (t *Tokens) shared(ctx context.Context, key string) (Token, bool, error) {
 	return tok, true, nil
 }
 
-func (t *Tokens) fetchLocked(ctx context.Context, key string, fetch func(context.Context) (Token, error), release func(context.Context) error) (Token, error) {
+func (t *Tokens) fetchLocked(ctx context.Context, key string, f fetcher, release func(context.Context) error) (Token, error) {
 	defer func() {
 		if err := release(context.WithoutCancel(ctx)); err != nil {
 			t.log.LogAttrs(ctx, slog.LevelWarn, "token lock not released; it expires by itself", slog.String("key", key), slog.String("error", err.Error()))
@@ -147,29 +221,43 @@ func (t *Tokens) fetchLocked(ctx context.Context, key string, fetch func(context
 	if tok, ok, err := t.shared(ctx, key); err == nil && ok {
 		return tok, nil
 	}
-	tok, err := fetch(ctx)
+	tok, err := f.fetch(ctx)
+	if errors.Is(err, errRotatedElsewhere) {
+		return t.awaitShared(ctx, key)
+	}
 	if err != nil {
 		return Token{}, err
 	}
+	t.share(ctx, key, tok)
+	return tok, nil
+}
+
+// fetchDirect fetches without the shared store, which failed with cause.
+func (t *Tokens) fetchDirect(ctx context.Context, key string, f fetcher, cause error) (Token, error) {
+	msg := "token store unavailable; fetching the token without it"
+	if f.needsStore() {
+		msg = "token store unavailable; the token cannot be refreshed without it"
+	}
+	t.log.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("key", key), slog.String("error", cause.Error()))
+	if f.needsStore() {
+		return Token{}, fmt.Errorf("no access token: it cannot be refreshed while the token store is unavailable: %w", cause)
+	}
+	tok, err := f.fetch(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	t.cache(key, tok)
+	return tok, nil
+}
+
+// share keeps a freshly fetched token in process and in the shared store.
+func (t *Tokens) share(ctx context.Context, key string, tok Token) {
 	c := t.cache(key, tok)
 	if ttl := c.useUntil.Sub(t.now()); ttl > 0 {
 		if err := t.store.PutToken(ctx, key, domain.StoredToken{Value: tok.Value, Expires: c.useUntil}, ttl); err != nil {
 			t.log.LogAttrs(ctx, slog.LevelWarn, "token not shared: store unavailable", slog.String("key", key), slog.String("error", err.Error()))
 		}
 	}
-	return tok, nil
-}
-
-// fetchDirect fetches without the shared store, which failed with cause.
-func (t *Tokens) fetchDirect(ctx context.Context, key string, fetch func(context.Context) (Token, error), cause error) (Token, error) {
-	t.log.LogAttrs(ctx, slog.LevelWarn, "token store unavailable; fetching the token without it",
-		slog.String("key", key), slog.String("error", cause.Error()))
-	tok, err := fetch(ctx)
-	if err != nil {
-		return Token{}, err
-	}
-	t.cache(key, tok)
-	return tok, nil
 }
 
 // cache keeps a freshly fetched token in process and returns the entry.
@@ -201,19 +289,9 @@ func (t *Tokens) cached(key string) (Token, bool) {
 	return c.Token, true
 }
 
-// Expiry reports when key's in-process token expires, if one is usable.
-func (t *Tokens) Expiry(key string) (time.Time, bool) {
-	tok, ok := t.cached(key)
-	return tok.Expires, ok
-}
-
-// Invalidate drops key's token if it is still value (a vendor said it no
-// longer works), here and in the shared store, so the next Get finds or
-// fetches a new one. A token that another caller or replica already
-// replaced is kept. Other replicas still holding value in process find out
-// on their own next rejected call and then pick up the new token from the
-// store.
-func (t *Tokens) Invalidate(ctx context.Context, key, value string) {
+// invalidate drops key's token if it is still value, here and in the
+// shared store.
+func (t *Tokens) invalidate(ctx context.Context, key, value string) {
 	t.mu.Lock()
 	if c, ok := t.m[key]; ok && c.Value == value {
 		delete(t.m, key)
@@ -224,16 +302,178 @@ func (t *Tokens) Invalidate(ctx context.Context, key, value string) {
 	}
 }
 
-// RefreshToken returns key's current refresh token from the shared store.
-func (t *Tokens) RefreshToken(ctx context.Context, key string) (string, bool, error) {
-	return t.store.RefreshToken(ctx, key)
+// TokenSource hands out the access tokens of one tenant connection, in the
+// manner of golang.org/x/oauth2's ReuseTokenSource: a token is reused from
+// the Tokens cache (in process, then the shared store) while it is valid,
+// and a new one is obtained from the vendor under the cross-replica fetch
+// lock when it is not. The connection's Client makes it (Client.TokenSource)
+// and obtains tokens through the adapter's Auth:
+//
+//   - Auth.Fetch (credentials for a token: Linkflow, Miaokol) is called as
+//     it is; when the shared store is unavailable it is called directly;
+//   - Auth.Refresh (refresh-token vendors: Meihua) is called with the
+//     connection's refresh token from the shared store. A new refresh token
+//     in its answer is saved with a compare-and-swap before its access token
+//     is cached or shared, so a token is never used unless the refresh token
+//     that came with it is saved. Under the fetch lock, a refresh token is
+//     sent to the vendor once across all replicas (only a refresh that
+//     fails after the vendor took it leaves the old one to be sent again);
+//     when the swap fails, another replica rotated first and its access
+//     token is used, without a second refresh. Without the shared store
+//     nothing is refreshed (the rotated token could not be saved); tokens
+//     already in process keep working.
+//
+// A vendor that signs its requests instead (NXCloud) sets no Auth and has
+// no use for a TokenSource.
+type TokenSource struct {
+	tokens *Tokens
+	key    string
+	c      *Client
 }
 
-// RotateRefreshToken records that the vendor replaced refresh token old
-// with next. Vendors that rotate refresh tokens invalidate old at once, so
-// an adapter must call this, and see it succeed, before it uses the access
-// token that came with next; false means another replica rotated first and
-// its token is the one to use.
-func (t *Tokens) RotateRefreshToken(ctx context.Context, key, old, next string) (bool, error) {
-	return t.store.SwapRefreshToken(ctx, key, old, next)
+// Token returns a valid access token for the connection and whether it
+// came from this process's cache.
+func (s *TokenSource) Token(ctx context.Context) (Token, bool, error) {
+	return s.tokens.get(ctx, s.key, s)
+}
+
+// Invalidate drops token value (a vendor said it no longer works) here and
+// in the shared store, so the next Token finds or obtains a new one. A
+// token that another caller or replica already replaced is kept. Other
+// replicas still holding value in process find out on their own next
+// rejected call and then pick up the new token from the store.
+func (s *TokenSource) Invalidate(ctx context.Context, value string) {
+	s.tokens.invalidate(ctx, s.key, value)
+}
+
+// Status reports whether this process holds a usable token and when it
+// expires; never the token.
+func (s *TokenSource) Status() (expires time.Time, cached bool) {
+	tok, ok := s.tokens.cached(s.key)
+	return tok.Expires, ok
+}
+
+// RefreshToken returns the connection's current refresh token from the
+// shared store; ok is false when there is none.
+func (s *TokenSource) RefreshToken(ctx context.Context) (token string, ok bool, err error) {
+	return s.tokens.store.RefreshToken(ctx, s.key)
+}
+
+// SeedRefreshToken stores token (a bootstrap refresh token, e.g. from
+// configuration) as the connection's refresh token only if the shared store
+// has none: a token the vendor has rotated since is newer and is kept.
+// seeded reports whether token was stored.
+func (s *TokenSource) SeedRefreshToken(ctx context.Context, token string) (seeded bool, err error) {
+	if token == "" {
+		return false, nil
+	}
+	return s.tokens.store.SwapRefreshToken(ctx, s.key, "", token)
+}
+
+// Rotate saves g, which the vendor issued in exchange for refresh token old
+// ("" when the store had none, e.g. after an authorization code exchange),
+// and makes g's access token the connection's. A new refresh token is
+// written with a compare-and-swap on old first; only when that succeeds is
+// the access token cached and shared. false means another writer changed
+// the refresh token first: g is dropped and the connection keeps that
+// writer's tokens.
+func (s *TokenSource) Rotate(ctx context.Context, old string, g Grant) (bool, error) {
+	ok, err := s.swap(ctx, old, g.Refresh)
+	if err != nil || !ok {
+		return false, err
+	}
+	s.tokens.share(ctx, s.key, s.expiry(g.Token))
+	return true, nil
+}
+
+// swap saves next as the refresh token that follows old.
+func (s *TokenSource) swap(ctx context.Context, old, next string) (bool, error) {
+	if next == "" || next == old {
+		return true, nil // the vendor keeps the refresh token
+	}
+	ok, err := s.tokens.store.SwapRefreshToken(ctx, s.key, old, next)
+	if err != nil {
+		return false, fmt.Errorf("%s: the new refresh token could not be saved, so its access token is not used: %w", s.c.vendor, err)
+	}
+	return ok, nil
+}
+
+// fetch implements fetcher: one vendor token call, counted.
+func (s *TokenSource) fetch(ctx context.Context) (Token, error) {
+	a, err := s.auth()
+	if err != nil {
+		return Token{}, err
+	}
+	if a.Fetch != nil {
+		tok, err := a.Fetch(ctx)
+		s.count(ctx, err)
+		return s.expiry(tok), err
+	}
+	return s.refresh(ctx, a.Refresh)
+}
+
+// refresh sends the stored refresh token to the vendor and saves the one
+// that replaces it before the new access token is returned.
+func (s *TokenSource) refresh(ctx context.Context, refresh func(context.Context, string) (Grant, error)) (Token, error) {
+	old, ok, err := s.RefreshToken(ctx)
+	if err != nil {
+		return Token{}, fmt.Errorf("%s: the refresh token could not be read: %w", s.c.vendor, err)
+	}
+	if !ok || old == "" {
+		return Token{}, &domain.VendorError{Vendor: s.c.vendor, Kind: domain.VendorAuth,
+			Detail: fmt.Sprintf("the gateway holds no %s refresh token for this tenant: the connection must be authorized", s.c.vendor)}
+	}
+	g, err := refresh(ctx, old)
+	s.count(ctx, err)
+	if err != nil {
+		return Token{}, err
+	}
+	swapped, err := s.swap(ctx, old, g.Refresh)
+	if err != nil {
+		s.c.log.LogAttrs(ctx, slog.LevelError, "vendor rotated the refresh token but it was not saved; the connection may need to be authorized again",
+			slog.String("key", s.key), slog.String("error", err.Error()))
+		return Token{}, err
+	}
+	if !swapped {
+		s.c.log.LogAttrs(ctx, slog.LevelInfo, "refresh token rotated by another replica first; using its access token", slog.String("key", s.key))
+		return Token{}, errRotatedElsewhere
+	}
+	return s.expiry(g.Token), nil
+}
+
+// needsStore implements fetcher: a refresh needs the store to save a
+// rotated refresh token before its access token is used.
+func (s *TokenSource) needsStore() bool {
+	a, err := s.auth()
+	return err == nil && a.Refresh != nil
+}
+
+func (s *TokenSource) auth() (*Auth, error) {
+	a := s.c.Auth
+	switch {
+	case a == nil:
+		return nil, fmt.Errorf("%s: the connection has no Auth to obtain tokens with", s.c.vendor)
+	case (a.Fetch == nil) == (a.Refresh == nil):
+		return nil, fmt.Errorf("%s: the connection's Auth must set exactly one of Fetch and Refresh", s.c.vendor)
+	}
+	return a, nil
+}
+
+// count records one vendor token call.
+func (s *TokenSource) count(ctx context.Context, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	s.c.tel.TokenFetches.Add(ctx, 1, metric.WithAttributeSet(s.c.attrs), metric.WithAttributes(attribute.String("outcome", outcome)))
+}
+
+// expiry turns a lifetime (ExpiresIn) into an expiry time by the cache's
+// clock.
+func (s *TokenSource) expiry(tok Token) Token {
+	if tok.Expires.IsZero() && tok.ExpiresIn > 0 {
+		tok.Expires = s.tokens.now().Add(tok.ExpiresIn)
+	}
+	tok.ExpiresIn = 0
+	return tok
 }

@@ -15,6 +15,12 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
+// fetchFunc is a fetcher for a key that is not a connection's.
+type fetchFunc func(context.Context) (Token, error)
+
+func (f fetchFunc) fetch(ctx context.Context) (Token, error) { return f(ctx) }
+func (fetchFunc) needsStore() bool                           { return false }
+
 func TestTokensSingleFlightAndReuse(t *testing.T) {
 	tokens := NewTokens(nil, nil)
 	var fetches atomic.Int32
@@ -29,7 +35,7 @@ func TestTokensSingleFlightAndReuse(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if tok, _, err := tokens.Get(context.Background(), "k", fetch); err != nil || tok.Value != "t1" {
+			if tok, _, err := tokens.get(context.Background(), "k", fetchFunc(fetch)); err != nil || tok.Value != "t1" {
 				t.Errorf("Get = %v %v", tok, err)
 			}
 		}()
@@ -40,39 +46,38 @@ func TestTokensSingleFlightAndReuse(t *testing.T) {
 	if n := fetches.Load(); n != 1 {
 		t.Fatalf("%d fetches for 200 concurrent misses", n)
 	}
-	if _, _, err := tokens.Get(context.Background(), "k", fetch); err != nil || fetches.Load() != 1 {
+	if _, _, err := tokens.get(context.Background(), "k", fetchFunc(fetch)); err != nil || fetches.Load() != 1 {
 		t.Fatal("cached token not reused")
 	}
-	if _, _, err := tokens.Get(context.Background(), "other", fetch); err != nil || fetches.Load() != 2 {
+	if _, _, err := tokens.get(context.Background(), "other", fetchFunc(fetch)); err != nil || fetches.Load() != 2 {
 		t.Fatal("keys share a token")
 	}
 }
 
 func TestTokensExpiryMarginAndInvalidate(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tokens := NewTokens(nil, nil)
-	tokens.now = func() time.Time { return now }
+	tokens := NewTokens(nil, nil, WithTokenClock(func() time.Time { return now }))
 	n := 0
 	fetch := func(context.Context) (Token, error) {
 		n++
 		return Token{Value: "t" + string(rune('0'+n)), Expires: now.Add(10 * time.Minute)}, nil
 	}
-	tok, _, _ := tokens.Get(context.Background(), "k", fetch)
+	tok, _, _ := tokens.get(context.Background(), "k", fetchFunc(fetch))
 	now = now.Add(10*time.Minute - TokenMargin - time.Second)
-	if again, _, _ := tokens.Get(context.Background(), "k", fetch); again != tok {
+	if again, _, _ := tokens.get(context.Background(), "k", fetchFunc(fetch)); again != tok {
 		t.Fatal("token replaced before its margin")
 	}
 	now = now.Add(2 * time.Second)
-	fresh, _, _ := tokens.Get(context.Background(), "k", fetch)
+	fresh, _, _ := tokens.get(context.Background(), "k", fetchFunc(fetch))
 	if fresh == tok {
 		t.Fatal("token kept inside its expiry margin")
 	}
-	tokens.Invalidate(context.Background(), "k", tok.Value) // stale value: the fresh token stays
-	if again, _, _ := tokens.Get(context.Background(), "k", fetch); again != fresh {
+	tokens.invalidate(context.Background(), "k", tok.Value) // stale value: the fresh token stays
+	if again, _, _ := tokens.get(context.Background(), "k", fetchFunc(fetch)); again != fresh {
 		t.Fatal("invalidating an old value dropped the current token")
 	}
-	tokens.Invalidate(context.Background(), "k", fresh.Value)
-	if again, _, _ := tokens.Get(context.Background(), "k", fetch); again == fresh {
+	tokens.invalidate(context.Background(), "k", fresh.Value)
+	if again, _, _ := tokens.get(context.Background(), "k", fetchFunc(fetch)); again == fresh {
 		t.Fatal("invalidated token still served")
 	}
 }
@@ -83,12 +88,12 @@ func TestTokensCallerCancellation(t *testing.T) {
 	defer close(block)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := tokens.Get(ctx, "k", func(context.Context) (Token, error) { <-block; return Token{}, nil })
+	_, _, err := tokens.get(ctx, "k", fetchFunc(func(context.Context) (Token, error) { <-block; return Token{}, nil }))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 	failing := func(context.Context) (Token, error) { return Token{}, errors.New("refused") }
-	if _, _, err := tokens.Get(context.Background(), "bad", failing); err == nil {
+	if _, _, err := tokens.get(context.Background(), "bad", fetchFunc(failing)); err == nil {
 		t.Fatal("fetch error swallowed")
 	}
 }
@@ -177,21 +182,20 @@ func TestUnmarshalKeepsBigNumbersAndRefusesTrailingData(t *testing.T) {
 
 func TestShortLivedTokensAreReused(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tokens := NewTokens(nil, nil)
-	tokens.now = func() time.Time { return now }
+	tokens := NewTokens(nil, nil, WithTokenClock(func() time.Time { return now }))
 	n := 0
 	fetch := func(context.Context) (Token, error) {
 		n++
 		return Token{Value: "t", Expires: now.Add(30 * time.Second)}, nil
 	}
-	_, _, _ = tokens.Get(context.Background(), "k", fetch)
+	_, _, _ = tokens.get(context.Background(), "k", fetchFunc(fetch))
 	now = now.Add(14 * time.Second)
-	_, _, _ = tokens.Get(context.Background(), "k", fetch)
+	_, _, _ = tokens.get(context.Background(), "k", fetchFunc(fetch))
 	if n != 1 {
 		t.Fatalf("a 30s token was refetched after 14s (%d fetches)", n)
 	}
 	now = now.Add(2 * time.Second)
-	_, _, _ = tokens.Get(context.Background(), "k", fetch)
+	_, _, _ = tokens.get(context.Background(), "k", fetchFunc(fetch))
 	if n != 2 {
 		t.Fatalf("a 30s token was kept past half its life (%d fetches)", n)
 	}

@@ -351,7 +351,7 @@ func TestTokensHotPathAndStoreOutage(t *testing.T) {
 
 func TestRefreshTokenRotationIsCompareAndSwap(t *testing.T) {
 	t.Parallel()
-	c := NewClient(domain.Meihua, Options{Tenant: "acme"})
+	c := NewClient(domain.Vendor("meihua"), Options{Tenant: "acme"})
 	c.Auth = &Auth{Refresh: func(context.Context, string) (Grant, error) {
 		t.Error("a rotated grant's token was not used")
 		return Grant{}, errors.New("unexpected refresh")

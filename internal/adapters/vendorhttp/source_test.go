@@ -250,7 +250,7 @@ func (v *oauthVendor) replica(store domain.TokenStore, o Options) *Client {
 	if o.Tokens == nil {
 		o.Tokens = NewTokens(store, o.Logger)
 	}
-	c := NewClient(domain.Meihua, o)
+	c := NewClient(domain.Vendor("meihua"), o)
 	c.Auth = &Auth{Refresh: v.refresher(c), Rejected: func(r *Response) bool { return r.Status == http.StatusUnauthorized }}
 	return c
 }
@@ -316,7 +316,7 @@ var errRefused = errors.New("vendor refused the credentials")
 // releases it.
 func lockedByAnother(t *testing.T, s domain.TokenStore, finish func()) {
 	t.Helper()
-	release, held, err := s.LockToken(context.Background(), "acme/"+string(domain.Meihua), time.Minute)
+	release, held, err := s.LockToken(context.Background(), "acme/"+string(domain.Vendor("meihua")), time.Minute)
 	if err != nil || !held {
 		t.Fatalf("lock: %v %v", held, err)
 	}
@@ -365,7 +365,7 @@ func TestTokenSourceFetch(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(t, store)
 			}
-			c := NewClient(domain.Meihua, Options{Tenant: "acme", Tokens: NewTokens(store, nil)})
+			c := NewClient(domain.Vendor("meihua"), Options{Tenant: "acme", Tokens: NewTokens(store, nil)})
 			var fetches atomic.Int32
 			c.Auth = &Auth{Fetch: func(context.Context) (Token, error) {
 				n := fetches.Add(1)
@@ -414,7 +414,7 @@ func TestTokenSourceNeedsOneWayToGetTokens(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c := NewClient(domain.Meihua, Options{Tenant: "acme"})
+			c := NewClient(domain.Vendor("meihua"), Options{Tenant: "acme"})
 			c.Auth = auth
 			if _, _, err := c.TokenSource().Token(context.Background()); err == nil || !strings.Contains(err.Error(), "Auth") {
 				t.Fatalf("err = %v, want one about the connection's Auth", err)
@@ -451,7 +451,7 @@ func TestTokenSourceExpiryByClock(t *testing.T) {
 			store := domain.NewMemoryTokens()
 			var fetches atomic.Int32
 			replica := func() *TokenSource {
-				c := NewClient(domain.Miaokol, Options{Tenant: "acme", Tokens: NewTokens(store, nil, WithTokenClock(clock.Now))})
+				c := NewClient(domain.Vendor("miaokol"), Options{Tenant: "acme", Tokens: NewTokens(store, nil, WithTokenClock(clock.Now))})
 				c.Auth = &Auth{Fetch: func(context.Context) (Token, error) {
 					tok := tc.token(clock.Now())
 					tok.Value = fmt.Sprintf("t%d", fetches.Add(1))
@@ -488,7 +488,7 @@ func TestTokenSourceExpiryByClock(t *testing.T) {
 	t.Run("an expired token is used once, never kept", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		c := NewClient(domain.Linkflow, Options{Tenant: "acme", Tokens: NewTokens(nil, nil, WithTokenClock(clock.Now))})
+		c := NewClient(domain.Vendor("linkflow"), Options{Tenant: "acme", Tokens: NewTokens(nil, nil, WithTokenClock(clock.Now))})
 		var fetches atomic.Int32
 		c.Auth = &Auth{Fetch: func(context.Context) (Token, error) {
 			fetches.Add(1)
@@ -725,7 +725,7 @@ func TestSeedRefreshTokenNeverOverwrites(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(store)
 			}
-			src := NewClient(domain.Meihua, Options{Tenant: "acme", Tokens: NewTokens(store, nil)}).TokenSource()
+			src := NewClient(domain.Vendor("meihua"), Options{Tenant: "acme", Tokens: NewTokens(store, nil)}).TokenSource()
 			seeded, err := src.SeedRefreshToken(context.Background(), tc.seed)
 			if seeded != tc.wantSeeded || !errors.Is(err, tc.wantErr) {
 				t.Fatalf("SeedRefreshToken = %v %v; want %v %v", seeded, err, tc.wantSeeded, tc.wantErr)

@@ -11,7 +11,8 @@
 //  2. records it for [Sim.Requests] and counts it for [Sim.Calls];
 //  3. applies the first matching [Fault] queued with [Sim.InjectFault]: a
 //     canned status, body and headers, a delay, or a dropped connection;
-//  4. routes it: patterns registered with [Sim.Handle] run
+//  4. refuses a body over the limit with [ErrBodyTooLarge];
+//  5. routes it: patterns registered with [Sim.Handle] run
 //     [Options.Auth] before the method is looked at, those registered with
 //     [Sim.HandlePublic] do not; an unknown method is a 405 with an Allow
 //     header and an unknown path goes through Auth and then is a 404.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,24 +9,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+// lockedBuffer keeps its name for readme_test.go.
+type lockedBuffer = vendortest.LogBuffer
 
 // gateway is the command running in sandbox mode on a free port.
 type gateway struct {

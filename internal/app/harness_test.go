@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow"
@@ -18,6 +17,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // API keys of the test gateway, besides the sandbox's sk_sandbox_demo.
@@ -42,24 +42,7 @@ type env struct {
 	url  string
 	sb   *sandbox.Sandbox
 	sim  *linkflowtest.Server // demo-linkflow's simulator
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *vendortest.LogBuffer
 }
 
 // newEnv starts a sandbox and a gateway in front of it; edit changes the
@@ -102,7 +85,7 @@ func newSandbox(t *testing.T, edit ...func(*config.Config)) (*sandbox.Sandbox, *
 // logs unless opts has a logger.
 func serve(t *testing.T, sb *sandbox.Sandbox, cfg *config.Config, opts app.Options) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &vendortest.LogBuffer{}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // Fakes for the ports. They stand in for a vendor adapter: they work with
@@ -425,26 +426,11 @@ func (m memberAdderOnly) AddGroupMembers(context.Context, string, []string) (dom
 	return domain.MemberChange{}, nil
 }
 
-// fakeClock is a settable clock for cursor and store expiry.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is the settable clock for cursor and store expiry.
+type fakeClock = vendortest.Clock
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	return vendortest.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // Helpers.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // Internal tests: the store's clock is unexported, and the 24 h TTL and
@@ -20,16 +22,10 @@ func NewMemoryIdempotencyForTest(ttl, lease time.Duration) *MemoryIdempotency {
 	return s
 }
 
-// testClock is a settable clock; these tests are not parallel within one
-// store, so it needs no lock.
-type testClock struct{ t time.Time }
-
-func (c *testClock) now() time.Time { return c.t }
-
-func newClockedIdempotency() (*MemoryIdempotency, *testClock) {
-	c := &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+func newClockedIdempotency() (*MemoryIdempotency, *vendortest.Clock) {
+	c := vendortest.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := NewMemoryIdempotency()
-	s.now = c.now
+	s.now = c.Now
 	return s, c
 }
 
@@ -49,39 +45,39 @@ func TestMemoryIdempotencyExpiry(t *testing.T) {
 	resp := IdempotentResponse{Status: 200, Body: []byte(`{}`)}
 	tests := []struct {
 		name string
-		run  func(t *testing.T, s *MemoryIdempotency, c *testClock)
+		run  func(t *testing.T, s *MemoryIdempotency, c *vendortest.Clock)
 	}{
-		{"completed record is replayed until 24h, then forgotten", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
+		{"completed record is replayed until 24h, then forgotten", func(t *testing.T, s *MemoryIdempotency, c *vendortest.Clock) {
 			mustClaim(t, s, "k", "fp1")
-			c.t = c.t.Add(time.Hour)
+			c.Advance(time.Hour)
 			if err := s.Complete(ctx, "k", resp); err != nil {
 				t.Fatal(err)
 			}
 			// 24h run from completion, not from the claim.
-			c.t = c.t.Add(IdempotencyTTL - time.Minute)
+			c.Advance(IdempotencyTTL - time.Minute)
 			if got, err := s.Begin(ctx, "k", "fp1"); err != nil || got == nil {
 				t.Fatalf("before expiry: %v, %v; want the stored response", got, err)
 			}
-			c.t = c.t.Add(2 * time.Minute)
+			c.Advance(2 * time.Minute)
 			// After expiry even another body may use the key.
 			mustClaim(t, s, "k", "fp2")
 		}},
-		{"abandoned claim expires after the lease", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
+		{"abandoned claim expires after the lease", func(t *testing.T, s *MemoryIdempotency, c *vendortest.Clock) {
 			// An owner that crashed never calls Complete or Release; the
 			// key must not stay "in progress" for the answer's 24 hours.
 			mustClaim(t, s, "k", "fp1")
-			c.t = c.t.Add(IdempotencyLease - time.Second)
+			c.Advance(IdempotencyLease - time.Second)
 			if _, err := s.Begin(ctx, "k", "fp1"); !errors.Is(err, ErrIdempotencyInFlight) {
 				t.Fatalf("before expiry: %v, want in flight", err)
 			}
-			c.t = c.t.Add(2 * time.Second)
+			c.Advance(2 * time.Second)
 			mustClaim(t, s, "k", "fp1")
 		}},
-		{"sweep drops expired records", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
+		{"sweep drops expired records", func(t *testing.T, s *MemoryIdempotency, c *vendortest.Clock) {
 			for _, k := range []string{"a", "b", "c"} {
 				mustClaim(t, s, k, "fp")
 			}
-			c.t = c.t.Add(IdempotencyTTL + time.Minute)
+			c.Advance(IdempotencyTTL + time.Minute)
 			mustClaim(t, s, "d", "fp")
 			if len(s.m) != 1 {
 				t.Fatalf("%d records kept, want only the fresh one", len(s.m))
@@ -108,19 +104,19 @@ func mustClaim(t *testing.T, s *MemoryIdempotency, key, fp string) {
 func TestMemoryBindingsUpdatedAt(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.FixedZone("CST", 8*3600))}
+	c := vendortest.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.FixedZone("CST", 8*3600)))
 	s := NewMemoryBindings()
-	s.now = c.now
+	s.now = c.Now
 	if err := s.Seed(ctx, "acme", Vendor("linkflow")); err != nil {
 		t.Fatal(err)
 	}
-	c.t = c.t.Add(time.Hour)
+	c.Advance(time.Hour)
 	_, b, err := s.Switch(ctx, "acme", Vendor("meihua"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Stored in UTC so that replicas in other zones compare equal.
-	if !b.UpdatedAt.Equal(c.t) || b.UpdatedAt.Location() != time.UTC {
-		t.Fatalf("UpdatedAt = %v, want %v in UTC", b.UpdatedAt, c.t)
+	if !b.UpdatedAt.Equal(c.Now()) || b.UpdatedAt.Location() != time.UTC {
+		t.Fatalf("UpdatedAt = %v, want %v in UTC", b.UpdatedAt, c.Now())
 	}
 }

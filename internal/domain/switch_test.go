@@ -1,43 +1,23 @@
 package domain_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"reflect"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
-
-// syncBuffer is a bytes.Buffer safe for a logger used from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // switchFixture is a Service with tenants "acme" (linkflow + meihua,
 // starts on linkflow), "beta" (nxcloud only) and "carol" (miaokol +
 // linkflow), logging JSON into a buffer.
-func switchFixture(t *testing.T) (*domain.Service, *syncBuffer) {
+func switchFixture(t *testing.T) (*domain.Service, *vendortest.LogBuffer) {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &vendortest.LogBuffer{}
 	conns := func(vs ...domain.Vendor) map[domain.Vendor]domain.Connection {
 		m := map[domain.Vendor]domain.Connection{}
 		for _, v := range vs {
@@ -58,20 +38,13 @@ func switchFixture(t *testing.T) (*domain.Service, *syncBuffer) {
 }
 
 // auditLines decodes the JSON log lines in buf.
-func auditLines(t *testing.T, buf *syncBuffer) []map[string]any {
+func auditLines(t *testing.T, buf *vendortest.LogBuffer) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", line, err)
-		}
-		out = append(out, m)
+	lines, err := buf.JSONLines()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return lines
 }
 
 func TestSwitchVendor(t *testing.T) {
@@ -326,7 +299,7 @@ func (r *racingBindings) Switch(ctx context.Context, tenant string, v domain.Ven
 func TestSwitchVendorAuditFromUnderConcurrentSwitch(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	buf := &syncBuffer{}
+	buf := &vendortest.LogBuffer{}
 	store := &racingBindings{MemoryBindings: domain.NewMemoryBindings(), interleave: domain.Vendor("meihua")}
 	s := newService(t, domain.ServiceConfig{Vendors: testVendors, Bindings: store, Logger: slog.New(slog.NewJSONHandler(buf, nil)),
 		Tenants: []domain.Tenant{{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{

@@ -583,8 +583,7 @@ func TestErrorBodyEchoingSecrets(t *testing.T) {
 func TestRateLimitedRetryAfter(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.addResponseHeader("/open/groups", "Retry-After", "7")
-	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Status: 429, ContentType: jsonCT(), Body: errBody(429, "TOO_MANY_REQUESTS")})
+	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Status: 429, ContentType: jsonCT(), Header: http.Header{"Retry-After": {"7"}}, Body: errBody(429, "TOO_MANY_REQUESTS")})
 	_, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
 	ve := e.wantVendor(err, domain.VendorRateLimited)
 	if ve.RetryAfter != 7*time.Second {

@@ -18,6 +18,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // Credentials distinctive enough that finding them in an error text means
@@ -26,34 +27,6 @@ const (
 	appKey    = "lf-APPKEY-7c1e55aa"
 	appSecret = "lf-SECRET-9d4b2f0e"
 )
-
-// clock is the simulator's (and the adapter's) clock. It starts near the
-// real time because the adapter's token cache measures expiry with the real
-// clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // hit is one request as a mounted host saw it (after StripPrefix).
 type hit struct {
@@ -66,15 +39,14 @@ type env struct {
 	t     *testing.T
 	sim   *linkflowtest.Server
 	srv   *httptest.Server
-	clock *clock
+	clock *vendortest.Clock // the simulator's and the adapter's
 	ad    *linkflow.Adapter
 	cfg   linkflow.Config
 
-	mu         sync.Mutex
-	hits       []hit
-	tokens     map[string]bool // issued by /token or sent by the adapter
-	errs       []error
-	respHeader map[string]http.Header // path prefix -> headers added to the answer
+	mu     sync.Mutex
+	hits   []hit
+	tokens map[string]bool // issued by /token or sent by the adapter
+	errs   []error
 }
 
 type envConfig struct {
@@ -88,7 +60,9 @@ type envConfig struct {
 // credential or token.
 func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	t.Helper()
-	e := &env{t: t, clock: newClock(), tokens: map[string]bool{}, respHeader: map[string]http.Header{}}
+	// The clock starts near the real time because the adapter's token cache
+	// measures expiry with the real clock.
+	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second)), tokens: map[string]bool{}}
 	ec := envConfig{
 		sim: linkflowtest.Config{AppKey: appKey, AppSecret: appSecret, Now: e.clock.Now},
 		// Retries and the breaker are vendorhttp's and tested there and end
@@ -135,13 +109,6 @@ func (e *env) mount(host string) http.Handler {
 		if tok != "" {
 			e.tokens[tok] = true
 		}
-		for prefix, h := range e.respHeader {
-			if strings.HasPrefix(r.URL.Path, prefix) {
-				for k, v := range h {
-					w.Header()[k] = v
-				}
-			}
-		}
 		e.mu.Unlock()
 		if r.URL.Path != "/token" {
 			e.sim.ServeHTTP(w, r)
@@ -168,19 +135,6 @@ type teeWriter struct {
 func (w *teeWriter) Write(b []byte) (int, error) {
 	w.buf.Write(b)
 	return w.ResponseWriter.Write(b)
-}
-
-// addResponseHeader makes answers to paths starting with prefix carry a
-// header (the simulator's faults cannot set one).
-func (e *env) addResponseHeader(prefix, key, value string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	h := e.respHeader[prefix]
-	if h == nil {
-		h = http.Header{}
-		e.respHeader[prefix] = h
-	}
-	h.Set(key, value)
 }
 
 // cdpPath reports whether path belongs to the CDP API family.

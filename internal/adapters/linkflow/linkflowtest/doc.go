@@ -6,10 +6,13 @@
 // served from cdp-api.linkflowtech.com). One [Server] answers the paths of
 // both hosts, because the vendor accepts the same X-OpenApi-Token on both. It
 // is meant for adapter tests, end-to-end tests and a sandbox demo mode, and is
-// usually mounted under a prefix:
+// mounted under a base path, so that a URL that ignores the base URL fails:
 //
 //	sim := linkflowtest.New(linkflowtest.Config{AppKey: "k", AppSecret: "s"})
-//	mux.Handle("/linkflow/", http.StripPrefix("/linkflow", sim))
+//	baseURL := vendortest.Start(t, "/linkflow", sim)
+//
+// Request recording, faults, routing with the token check and body limits
+// come from [vendortest]; what is Linkflow's is here.
 //
 // # What the documentation specifies (implemented strictly)
 //
@@ -172,9 +175,11 @@
 //
 // # Test controls
 //
-// [Server.InjectFault] queues canned answers (a fault with Status 0 only adds
-// latency), [Server.Requests] records every request (including rejected and
-// faulted ones), [Server.ExpireTokens] invalidates all issued tokens, the Add*
+// [Server.InjectFault] queues canned answers, response headers (such as
+// Retry-After), latency and dropped connections (see [vendortest.Fault]),
+// [Server.Requests] records every request (including rejected and faulted
+// ones), [Server.TokenCalls] counts token fetches, [Server.ExpireTokens]
+// invalidates all issued tokens, the Add*
 // methods seed state (keeping non-zero ids they are given) and [Server.Contact],
 // [Server.Identities], [Server.GroupMembers], [Server.Events] and friends read
 // it back. The exported entity types encode to and decode from the vendor wire

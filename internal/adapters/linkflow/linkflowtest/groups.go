@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 const (
@@ -21,7 +23,7 @@ const (
 )
 
 // queryGroups serves GET /v2/groups and GET /open/groups (capped at 2000).
-func (s *Server) queryGroups(capped bool) endpoint {
+func (s *Server) queryGroups(capped bool) vendortest.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		id, hasID, err := queryInt(q, "id", 0)

@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 const (
@@ -23,36 +22,19 @@ const (
 // t0 is 2024-03-16 15:44:20 China Standard Time.
 var t0 = time.Date(2024, 3, 16, 7, 44, 20, 0, time.UTC)
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	t     *testing.T
 	sim   *linkflowtest.Server
 	base  string
 	token string
-	clock *fakeClock
+	clock *vendortest.Clock
 }
 
-// newEnv starts the simulator behind httptest, mounted under a prefix with
-// http.StripPrefix, and fetches a token.
+// newEnv starts the simulator behind httptest, mounted under a prefix, and
+// fetches a token.
 func newEnv(t *testing.T, cfg linkflowtest.Config) *env {
 	t.Helper()
-	clock := &fakeClock{t: t0}
+	clock := vendortest.NewClock(t0)
 	if cfg.Now == nil {
 		cfg.Now = clock.Now
 	}
@@ -60,11 +42,7 @@ func newEnv(t *testing.T, cfg linkflowtest.Config) *env {
 		cfg.AppKey, cfg.AppSecret = testKey, testSecret
 	}
 	sim := linkflowtest.New(cfg)
-	mux := http.NewServeMux()
-	mux.Handle(prefix+"/", http.StripPrefix(prefix, sim))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	e := &env{t: t, sim: sim, base: srv.URL + prefix, clock: clock}
+	e := &env{t: t, sim: sim, base: vendortest.Start(t, prefix, sim), clock: clock}
 	e.token = e.newToken()
 	return e
 }

@@ -2,7 +2,6 @@ package linkflowtest
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -19,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // Default credentials used when Config leaves them empty.
@@ -32,7 +33,6 @@ const (
 	defaultMaxGroups         = 1000
 	defaultMaxMembersPerCall = 500
 	defaultOrderPageSize     = 100
-	defaultMaxRecorded       = 10000
 	maxBodyBytes             = 8 << 20
 	jsonContentType          = "application/json;charset=UTF-8"
 )
@@ -72,35 +72,13 @@ type Config struct {
 }
 
 // RecordedRequest is a request received by the simulator, as seen by the
-// handler (after any http.StripPrefix).
-type RecordedRequest struct {
-	Method   string
-	Path     string
-	RawQuery string
-	Query    url.Values
-	Body     []byte
-	Header   http.Header
-	Time     time.Time
-}
+// handler (after any base path was stripped).
+type RecordedRequest = vendortest.RecordedRequest
 
-// Fault is a canned answer given instead of normal handling to the next
-// Times requests whose path starts with PathPrefix (empty matches every
-// path, including /token). Faults are matched in the order injected.
-type Fault struct {
-	PathPrefix string
-	// Times is how many requests get this answer (values below 1 mean 1).
-	Times int
-	// Status is the HTTP status answered. When it is 0 the request is handled
-	// normally after Delay, which makes a pure latency fault.
-	Status int
-	// ContentType is the Content-Type header of the answer (none when empty).
-	ContentType string
-	// Body is the answer body, written as is.
-	Body string
-	// Delay is slept before answering; if the request context ends first,
-	// nothing is written.
-	Delay time.Duration
-}
+// Fault is a canned answer given instead of normal handling; see
+// [vendortest.Fault]. An empty PathPrefix matches every path, /token
+// included.
+type Fault = vendortest.Fault
 
 type chanKey struct{ typ, id string }
 
@@ -120,14 +98,11 @@ type member struct {
 // Server is the simulator. Create it with [New].
 type Server struct {
 	cfg Config
-	mux *http.ServeMux
+	kit *vendortest.Sim
 
 	mu          sync.Mutex
 	lastID      int64
 	tokens      map[string]time.Time
-	tokenCalls  int
-	requests    []RecordedRequest
-	faults      []*Fault
 	contacts    map[int64]*Contact
 	channels    map[int64]*Channel
 	channelIdx  map[chanKey]int64
@@ -158,17 +133,11 @@ func New(cfg Config) *Server {
 	if cfg.MaxGroups <= 0 {
 		cfg.MaxGroups = defaultMaxGroups
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	if cfg.MaxMembersPerCall <= 0 {
 		cfg.MaxMembersPerCall = defaultMaxMembersPerCall
 	}
 	if cfg.OrderPageSize <= 0 {
 		cfg.OrderPageSize = defaultOrderPageSize
-	}
-	if cfg.MaxRecordedRequests == 0 {
-		cfg.MaxRecordedRequests = defaultMaxRecorded
 	}
 	s := &Server{
 		cfg:         cfg,
@@ -187,11 +156,18 @@ func New(cfg Config) *Server {
 		events:      map[int64]*Event{},
 		orders:      map[int64]*Order{},
 	}
+	s.kit = vendortest.New(vendortest.Options{
+		Auth:         s.authorize,
+		WriteError:   writeKitError,
+		Now:          cfg.Now,
+		MaxRecorded:  cfg.MaxRecordedRequests,
+		MaxBodyBytes: maxBodyBytes,
+	})
 	s.routes()
 	return s
 }
 
-func (s *Server) now() time.Time { return s.cfg.Now() }
+func (s *Server) now() time.Time { return s.kit.Now() }
 
 // newID returns the next id of the shared sequence. Callers hold s.mu.
 func (s *Server) newID() int64 {
@@ -213,98 +189,14 @@ func (s *Server) useID(id int64) int64 {
 
 // ServeHTTP records the request, applies any matching fault and otherwise
 // answers as the vendor would.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var body []byte
-	if r.Body != nil {
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-		if err != nil {
-			writeError(w, http.StatusBadRequest, codeInvalid, "could not read request body")
-			return
-		}
-		body = b
-	}
-	s.record(r, body)
-	if r.URL.Path == "/token" && r.Method == http.MethodGet {
-		s.mu.Lock()
-		s.tokenCalls++
-		s.mu.Unlock()
-	}
-	if f, ok := s.takeFault(r.URL.Path); ok {
-		if f.Delay > 0 && sleepCtx(r.Context(), f.Delay) != nil {
-			return
-		}
-		if f.Status != 0 {
-			if f.ContentType != "" {
-				w.Header().Set("Content-Type", f.ContentType)
-			} else {
-				w.Header()["Content-Type"] = nil // no header, and no sniffing
-			}
-			w.WriteHeader(f.Status)
-			_, _ = io.WriteString(w, f.Body)
-			return
-		}
-	}
-	if len(body) > maxBodyBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "request body exceeds 8 MiB")
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	s.mux.ServeHTTP(w, r)
-}
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.kit.ServeHTTP(w, r) }
 
-func (s *Server) record(r *http.Request, body []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cfg.MaxRecordedRequests < 0 {
-		return
-	}
-	s.requests = append(s.requests, RecordedRequest{
-		Method:   r.Method,
-		Path:     r.URL.Path,
-		RawQuery: r.URL.RawQuery,
-		Query:    r.URL.Query(),
-		Body:     slices.Clone(body),
-		Header:   r.Header.Clone(),
-		Time:     s.now(),
-	})
-	if over := len(s.requests) - s.cfg.MaxRecordedRequests; over > 0 {
-		s.requests = slices.Delete(s.requests, 0, over)
-	}
-}
-
-func (s *Server) takeFault(path string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
-		if !strings.HasPrefix(path, f.PathPrefix) {
-			continue
-		}
-		f.Times--
-		if f.Times <= 0 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
-		return *f, true
-	}
-	return Fault{}, false
-}
-
-// InjectFault makes the next f.Times requests whose path starts with
-// f.PathPrefix get the fault's answer instead of normal handling.
-func (s *Server) InjectFault(f Fault) {
-	if f.Times < 1 {
-		f.Times = 1
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, &f)
-}
+// InjectFault makes the next f.Times requests matching f get the fault's
+// answer instead of normal handling.
+func (s *Server) InjectFault(f Fault) { s.kit.InjectFault(f) }
 
 // ClearFaults drops every pending fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
+func (s *Server) ClearFaults() { s.kit.ClearFaults() }
 
 // ExpireTokens makes every token issued so far stop working.
 func (s *Server) ExpireTokens() {
@@ -315,41 +207,14 @@ func (s *Server) ExpireTokens() {
 
 // TokenCalls is the number of GET /token calls received, successful or not
 // (including calls answered by a fault).
-func (s *Server) TokenCalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenCalls
-}
+func (s *Server) TokenCalls() int { return s.kit.Calls(http.MethodGet, "/token") }
 
 // Requests returns a copy of every request received (bounded by
 // Config.MaxRecordedRequests), oldest first.
-func (s *Server) Requests() []RecordedRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]RecordedRequest, len(s.requests))
-	for i, r := range s.requests {
-		r.Query = cloneValues(r.Query)
-		r.Header = r.Header.Clone()
-		r.Body = slices.Clone(r.Body)
-		out[i] = r
-	}
-	return out
-}
+func (s *Server) Requests() []RecordedRequest { return s.kit.Requests() }
 
 // ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := make(url.Values, len(v))
-	for k, vs := range v {
-		out[k] = slices.Clone(vs)
-	}
-	return out
-}
+func (s *Server) ResetRequests() { s.kit.ResetRequests() }
 
 // ---- errors and responses ----
 
@@ -407,6 +272,23 @@ func writeAPIError(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusInternalServerError, "INTERNAL_ERROR", err.Error())
 }
 
+// writeKitError answers the kit's own refusals with Linkflow's error body;
+// a refused token and a handler's error are already *apiError.
+func writeKitError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, vendortest.ErrNoRoute):
+		writeError(w, http.StatusNotFound, codeNoRoute, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	case errors.Is(err, vendortest.ErrMethodNotAllowed):
+		writeError(w, http.StatusMethodNotAllowed, codeBadMethod, r.Method+" is not supported on "+r.URL.Path)
+	case errors.Is(err, vendortest.ErrBodyTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "request body exceeds 8 MiB")
+	case errors.Is(err, vendortest.ErrBodyUnreadable):
+		writeError(w, http.StatusBadRequest, codeInvalid, "could not read request body")
+	default:
+		writeAPIError(w, err)
+	}
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -425,87 +307,50 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // ---- routing ----
 
-type endpoint func(w http.ResponseWriter, r *http.Request) error
-
-// handle registers pattern (no method) with one handler per method. Every
-// pattern except /token requires a valid token, checked before the method.
-func (s *Server) handle(pattern string, byMethod map[string]endpoint) {
-	allowed := make([]string, 0, len(byMethod))
-	for m := range byMethod {
-		allowed = append(allowed, m)
-	}
-	slices.Sort(allowed)
-	public := pattern == "/token"
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if !public {
-			if err := s.authorize(r); err != nil {
-				writeAPIError(w, err)
-				return
-			}
-		}
-		h, ok := byMethod[r.Method]
-		if !ok {
-			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeError(w, http.StatusMethodNotAllowed, codeBadMethod, r.Method+" is not supported on "+r.URL.Path)
-			return
-		}
-		if err := h(w, r); err != nil {
-			writeAPIError(w, err)
-		}
-	})
-}
-
+// routes registers every endpoint; all but /token need a valid token, which
+// the kit checks before the method.
 func (s *Server) routes() {
-	s.mux = http.NewServeMux()
 	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 
-	s.handle("/token", map[string]endpoint{get: s.getToken})
+	s.kit.HandlePublic("/token", vendortest.Methods{get: s.getToken})
 
 	// Contacts (older guide and CDP variants).
-	s.handle("/contacts", map[string]endpoint{get: s.listContacts})
-	s.handle("/open/contacts", map[string]endpoint{get: s.listContacts})
-	s.handle("/identifiers", map[string]endpoint{get: s.lookupIdentifier, post: s.identify})
-	s.handle("/contacts/meta/userfields", map[string]endpoint{get: s.listUserFields})
-	s.handle("/v2/contacts/meta/properties", map[string]endpoint{get: s.listProperties})
-	s.handle("/v2/contacts", map[string]endpoint{get: s.lookupContacts})
-	s.handle("/v2/contacts_bulk", map[string]endpoint{get: s.bulkContacts})
-	s.handle("/open/contacts_bulk", map[string]endpoint{get: s.bulkContacts})
-	s.handle("/v2/contacts_bulk/ids", map[string]endpoint{get: s.contactIDsByUpdateTime})
-	s.handle("/open/contacts_bulk/ids", map[string]endpoint{get: s.contactIDsByUpdateTime})
-	s.handle("/v2/contacts/{id}", map[string]endpoint{put: s.updateContact})
-	s.handle("/v1/wx/{appId}/user", map[string]endpoint{get: s.wechatUser})
-	s.handle("/contacts/{id}/identities", map[string]endpoint{get: s.listIdentities})
+	s.kit.Handle("/contacts", vendortest.Methods{get: s.listContacts})
+	s.kit.Handle("/open/contacts", vendortest.Methods{get: s.listContacts})
+	s.kit.Handle("/identifiers", vendortest.Methods{get: s.lookupIdentifier, post: s.identify})
+	s.kit.Handle("/contacts/meta/userfields", vendortest.Methods{get: s.listUserFields})
+	s.kit.Handle("/v2/contacts/meta/properties", vendortest.Methods{get: s.listProperties})
+	s.kit.Handle("/v2/contacts", vendortest.Methods{get: s.lookupContacts})
+	s.kit.Handle("/v2/contacts_bulk", vendortest.Methods{get: s.bulkContacts})
+	s.kit.Handle("/open/contacts_bulk", vendortest.Methods{get: s.bulkContacts})
+	s.kit.Handle("/v2/contacts_bulk/ids", vendortest.Methods{get: s.contactIDsByUpdateTime})
+	s.kit.Handle("/open/contacts_bulk/ids", vendortest.Methods{get: s.contactIDsByUpdateTime})
+	s.kit.Handle("/v2/contacts/{id}", vendortest.Methods{put: s.updateContact})
+	s.kit.Handle("/v1/wx/{appId}/user", vendortest.Methods{get: s.wechatUser})
+	s.kit.Handle("/contacts/{id}/identities", vendortest.Methods{get: s.listIdentities})
 
 	// Channels.
-	s.handle("/udc", map[string]endpoint{post: s.createUDC})
-	s.handle("/channels/meta/types", map[string]endpoint{get: s.listChannelTypes})
+	s.kit.Handle("/udc", vendortest.Methods{post: s.createUDC})
+	s.kit.Handle("/channels/meta/types", vendortest.Methods{get: s.listChannelTypes})
 
 	// Events.
-	s.handle("/ude", map[string]endpoint{post: s.recordEvent})
-	s.handle("/contacts/{id}/events", map[string]endpoint{get: s.listContactEvents})
-	s.handle("/events/lite", map[string]endpoint{get: s.listEventsLite})
+	s.kit.Handle("/ude", vendortest.Methods{post: s.recordEvent})
+	s.kit.Handle("/contacts/{id}/events", vendortest.Methods{get: s.listContactEvents})
+	s.kit.Handle("/events/lite", vendortest.Methods{get: s.listEventsLite})
 
 	// Groups.
 	for _, p := range []string{"/v2", "/open"} {
-		s.handle(p+"/groups", map[string]endpoint{get: s.queryGroups(p == "/open"), post: s.createGroup})
-		s.handle(p+"/contacts/{id}/groups", map[string]endpoint{get: s.contactGroups})
-		s.handle(p+"/groups/{id}/contacts", map[string]endpoint{get: s.listMembers, post: s.addMembers, del: s.removeMembers})
+		s.kit.Handle(p+"/groups", vendortest.Methods{get: s.queryGroups(p == "/open"), post: s.createGroup})
+		s.kit.Handle(p+"/contacts/{id}/groups", vendortest.Methods{get: s.contactGroups})
+		s.kit.Handle(p+"/groups/{id}/contacts", vendortest.Methods{get: s.listMembers, post: s.addMembers, del: s.removeMembers})
 	}
 
 	// CDP extras.
-	s.handle("/open/folders", map[string]endpoint{get: s.listFolders})
-	s.handle("/v1/tags", map[string]endpoint{get: s.listTags})
-	s.handle("/v1/tags/tagkeys/{tagKey}/calculate", map[string]endpoint{post: s.calculateTag})
-	s.handle("/open/orders", map[string]endpoint{get: s.listOrders})
-	s.handle("/open/shorturl", map[string]endpoint{post: s.createShortURL})
-
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.authorize(r); err != nil {
-			writeAPIError(w, err)
-			return
-		}
-		writeError(w, http.StatusNotFound, codeNoRoute, "no such endpoint: "+r.Method+" "+r.URL.Path)
-	})
+	s.kit.Handle("/open/folders", vendortest.Methods{get: s.listFolders})
+	s.kit.Handle("/v1/tags", vendortest.Methods{get: s.listTags})
+	s.kit.Handle("/v1/tags/tagkeys/{tagKey}/calculate", vendortest.Methods{post: s.calculateTag})
+	s.kit.Handle("/open/orders", vendortest.Methods{get: s.listOrders})
+	s.kit.Handle("/open/shorturl", vendortest.Methods{post: s.createShortURL})
 }
 
 // ---- tokens ----
@@ -721,18 +566,6 @@ func sortedKeys[V any](m map[int64]V) []int64 {
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-// sleepCtx sleeps for d or until ctx ends, whichever is first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // locked runs fn with s.mu held.

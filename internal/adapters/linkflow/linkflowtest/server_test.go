@@ -270,6 +270,25 @@ func TestFaults(t *testing.T) {
 			t.Error("no delay")
 		}
 	})
+	t.Run("headers, method and a dropped connection", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, linkflowtest.Config{})
+		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Method: http.MethodPost, Status: 429, Header: http.Header{"Retry-After": {"7"}}})
+		e.ok(http.MethodGet, "/open/groups", nil, nil)
+		status, h, _ := e.raw(http.MethodPost, "/open/groups", strings.NewReader(`{"name":"g"}`), map[string]string{"X-OpenApi-Token": e.token})
+		if status != 429 || h.Get("Retry-After") != "7" {
+			t.Fatalf("%d Retry-After %q", status, h.Get("Retry-After"))
+		}
+		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/contacts", Drop: true})
+		req, _ := http.NewRequest(http.MethodGet, e.base+"/contacts", nil)
+		req.Header.Set("X-OpenApi-Token", e.token)
+		fresh := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		if res, err := fresh.Do(req); err == nil {
+			res.Body.Close()
+			t.Fatalf("answer %d, want a transport error", res.StatusCode)
+		}
+		e.ok(http.MethodGet, "/contacts", nil, nil)
+	})
 	t.Run("ClearFaults", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, linkflowtest.Config{})

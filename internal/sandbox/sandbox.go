@@ -16,7 +16,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // APIKey is the sandbox's documented API key: every demo tenant, every scope.
@@ -43,7 +43,7 @@ type Sandbox struct {
 	Config  *config.Config
 	sims    map[string]map[domain.Vendor]http.Handler // tenant -> vendor -> simulator
 	tenants []string
-	servers []*http.Server
+	stops   []func(context.Context) error
 }
 
 // Options tune a sandbox.
@@ -126,10 +126,13 @@ func (sb *Sandbox) connection(d *vendorhttp.Driver, tenant string, opts Options,
 	if err != nil {
 		return c, fmt.Errorf("sandbox: %s demo: %w", d.Vendor, err)
 	}
-	base, err := sb.serve("/"+string(d.Vendor), demo.Simulator)
+	// Under a base path, so that a stray absolute URL in an adapter fails
+	// in the sandbox too.
+	base, stop, err := vendortest.Serve("/"+string(d.Vendor), demo.Simulator)
 	if err != nil {
-		return c, err
+		return c, fmt.Errorf("sandbox: %s simulator: %w", d.Vendor, err)
 	}
+	sb.stops = append(sb.stops, stop)
 	if sb.sims[tenant] == nil {
 		sb.sims[tenant] = map[domain.Vendor]http.Handler{}
 	}
@@ -152,31 +155,13 @@ func (sb *Sandbox) Tenants() []string { return slices.Clone(sb.tenants) }
 // package has its concrete type.
 func (sb *Sandbox) Simulator(tenant string, v domain.Vendor) http.Handler { return sb.sims[tenant][v] }
 
-// serve runs h on a loopback port under base (a path) and returns the URL
-// of base. Requests outside base answer 404, so a stray absolute URL in an
-// adapter fails in the sandbox too.
-func (sb *Sandbox) serve(base string, h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("sandbox: listen: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle(base+"/", http.StripPrefix(base, h))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	sb.servers = append(sb.servers, srv)
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String() + base, nil
-}
-
 // Close stops the simulators.
 func (sb *Sandbox) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var errs []error
-	for _, s := range sb.servers {
-		if err := s.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-		}
+	for _, stop := range sb.stops {
+		errs = append(errs, stop(ctx))
 	}
 	return errors.Join(errs...)
 }

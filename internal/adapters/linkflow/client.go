@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
@@ -68,11 +67,11 @@ func New(cfg Config) (*Adapter, error) {
 	if cfg.CDPBaseURL == "" {
 		cfg.CDPBaseURL = DefaultCDPBaseURL
 	}
-	base, err := parseBase(cfg.BaseURL)
+	base, err := vendorhttp.ParseBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("linkflow base_url: %w", err)
 	}
-	cdp, err := parseBase(cfg.CDPBaseURL)
+	cdp, err := vendorhttp.ParseBaseURL(cfg.CDPBaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("linkflow cdp_base_url: %w", err)
 	}
@@ -103,21 +102,12 @@ func New(cfg Config) (*Adapter, error) {
 // Status implements domain.StatusReporter.
 func (a *Adapter) Status() domain.ConnectionStatus { return a.client.Status() }
 
-func parseBase(s string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimRight(s, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("not an http(s) base URL without query or fragment")
-	}
-	return u, nil
-}
-
 // Vendor implements domain.Connection.
 func (a *Adapter) Vendor() domain.Vendor { return vendor }
 
-// cst is China Standard Time, the zone of Linkflow's zone-less timestamps.
-var cst = time.FixedZone("CST", 8*60*60)
-
-const lfTime = "2006-01-02 15:04:05"
+// lfTime is the layout of Linkflow's zone-less timestamps (China
+// Standard Time).
+const lfTime = time.DateTime
 
 // host picks the API family of a path.
 type host int
@@ -195,7 +185,7 @@ func parseExpiration(raw json.RawMessage) (time.Time, error) {
 	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return time.UnixMilli(ms), nil
 	}
-	t, err := time.ParseInLocation(lfTime, s, cst)
+	t, err := time.ParseInLocation(lfTime, s, vendorhttp.CST)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("expiration %q: %w", s, err)
 	}

@@ -1,6 +1,12 @@
 // Package app wires the gateway: configuration → vendor connections →
 // domain service → HTTP handler. cmd/gateway runs it; the end-to-end tests
 // build the same thing.
+//
+// drivers.go holds the one list of the vendor drivers built into the
+// gateway. Everything else here works from a driver list and names no
+// vendor: a connection is built by its vendor's driver, with the call
+// settings of the tenants file (or the driver's defaults) and the shared
+// stores, so every adapter gets the same resilience.
 package app
 
 import (

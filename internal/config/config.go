@@ -1,5 +1,10 @@
 // Package config reads and checks the gateway's tenants file.
 //
+// It names no vendor: which vendors exist, which have an adapter in the
+// build, the credentials and URL settings each connection takes and each
+// vendor's default call settings come from the vendor drivers it is given
+// (vendorhttp.Drivers).
+//
 // Secrets (vendor credentials, the cursor secret) are never written in the
 // file itself: each is a reference, {env: NAME} or {file: PATH}, resolved at
 // start. Every problem in the file is reported at once, each with the path

@@ -1,5 +1,16 @@
-// Package vendorhttp is the one wrapper every vendor adapter sends its calls
-// through (Client.Call), so that each adapter gets the same resilience:
+// Package vendorhttp is what every vendor adapter is built from: the
+// driver it declares, the one resilient client its calls go through, and a
+// kit of the parts every adapter needs.
+//
+// Driver (driver.go). An adapter package declares its vendor as a Driver:
+// name, id prefix, the credentials and URL settings a connection takes,
+// default call Settings, the constructor of a connection and a sandbox
+// Demo. The gateway's one driver list (internal/app/drivers.go) names the
+// built-in drivers; configuration, wiring, the sandbox and the capability
+// matrix work from it.
+//
+// Client (call.go, client.go). Every vendor call goes through Client.Call,
+// so each adapter gets the same resilience:
 //
 //   - a vendor call quota per tenant connection, counted in the shared
 //     QuotaStore before the call (429 instead of burning the vendor's quota);
@@ -23,6 +34,13 @@
 //
 // It also turns transport failures and unusable answers (HTML error pages,
 // wrong content types, truncated JSON) into *domain.VendorError.
+//
+// Adapter kit. Page walking over page-number, whole-list and cursor
+// vendors inside the gateway's signed cursors (paging.go); decoding that
+// keeps every number exact and each record's own bytes for include=raw
+// (decode.go); contact-field sets and the refusal of fields a vendor cannot
+// store (fields.go); id, error and China Standard Time helpers (ids.go,
+// times.go).
 package vendorhttp
 
 import (

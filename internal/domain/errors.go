@@ -73,7 +73,9 @@ func (e *IDMismatchError) Error() string {
 // CursorError explains why a cursor was refused. It matches ErrInvalidCursor.
 type CursorError struct{ Reason string }
 
-func (e *CursorError) Error() string        { return "invalid cursor: " + e.Reason }
+func (e *CursorError) Error() string { return "invalid cursor: " + e.Reason }
+
+// Is lets errors.Is(err, ErrInvalidCursor) see every cursor error.
 func (e *CursorError) Is(target error) bool { return target == ErrInvalidCursor }
 
 // VendorNotConfiguredError is a switch to a vendor the tenant has no connection for.

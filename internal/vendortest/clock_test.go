@@ -29,7 +29,8 @@ func TestClock(t *testing.T) {
 			t.Parallel()
 			c := vendortest.NewClock(t0)
 			tt.run(c)
-			var now func() time.Time = c.Now // usable where a clock function is wanted
+			now := c.Now // usable where a clock function is wanted
+			var _ func() time.Time = now
 			if got := now(); !got.Equal(tt.want) {
 				t.Errorf("Now() = %v, want %v", got, tt.want)
 			}

@@ -423,7 +423,7 @@ func TestCallTelemetry(t *testing.T) {
 	for i, s := range got {
 		attrs := map[string]string{}
 		for _, kv := range s.Attributes {
-			attrs[string(kv.Key)] = kv.Value.Emit()
+			attrs[string(kv.Key)] = kv.Value.String()
 		}
 		want := map[string]string{"cdpgw.vendor": "linkflow", "cdpgw.tenant": "acme", "cdpgw.vendor.operation": "GET /x",
 			"cdpgw.breaker.state": "closed", "cdpgw.attempt": string(rune('1' + i))}

@@ -85,7 +85,9 @@ func (c *Client) send(req *http.Request) (*Response, error) {
 	if err != nil {
 		return nil, c.transportError(parent, err)
 	}
-	defer resp.Body.Close()
+	// The whole answer is read before the body is closed, so a close error
+	// says nothing about it.
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
 		return nil, c.transportError(parent, err)

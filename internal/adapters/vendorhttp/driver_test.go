@@ -60,8 +60,8 @@ func TestNewDrivers(t *testing.T) {
 func TestParseBaseURL(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"https://open.example.com":       "https://open.example.com",
-		"https://open.example.com/":      "https://open.example.com",
+		"https://open.example.com":        "https://open.example.com",
+		"https://open.example.com/":       "https://open.example.com",
 		"http://127.0.0.1:8080/linkflow/": "http://127.0.0.1:8080/linkflow",
 	} {
 		u, err := vendorhttp.ParseBaseURL(in)

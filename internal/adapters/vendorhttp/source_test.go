@@ -390,6 +390,9 @@ func TestTokenSourceFetch(t *testing.T) {
 			// A token obtained is kept in process; a failure keeps nothing,
 			// not even the lock.
 			tok2, hit, err := src.Token(context.Background())
+			if tc.wantErr == nil && err != nil {
+				t.Errorf("second Token: %v", err)
+			}
 			if tc.wantErr == nil && (!hit || tok2 != tok || fetches.Load() != tc.wantFetches) {
 				t.Errorf("second Token = %v hit=%v after %d fetches; want the same token from the process cache", tok2, hit, fetches.Load())
 			}
@@ -831,7 +834,7 @@ func TestRefreshTelemetry(t *testing.T) {
 	for _, s := range spans.GetSpans() {
 		for _, kv := range s.Attributes {
 			if kv.Key == telemetry.KeyTokenHit {
-				states = append(states, s.Name+" "+kv.Value.Emit())
+				states = append(states, s.Name+" "+kv.Value.String())
 			}
 		}
 	}

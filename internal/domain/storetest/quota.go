@@ -33,7 +33,7 @@ func Quota(t *testing.T, newStore func(t *testing.T) domain.QuotaStore) {
 	// refusedIn checks that tk is a refusal that names a wait within the window.
 	refusedIn := func(tk take, window time.Duration) error {
 		if tk.ok || tk.retryAfter <= 0 || tk.retryAfter > window {
-			return fmt.Errorf("Take = %v, retry after %v; want a refusal with 0 < retry after <= %v", tk.ok, tk.retryAfter, window)
+			return fmt.Errorf("take = %v, retry after %v; want a refusal with 0 < retry after <= %v", tk.ok, tk.retryAfter, window)
 		}
 		return nil
 	}

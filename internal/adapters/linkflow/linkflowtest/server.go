@@ -296,7 +296,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err := enc.Encode(v); err != nil {
 		w.Header().Set("Content-Type", jsonContentType)
 		w.WriteHeader(http.StatusInternalServerError)
-		fmt.Fprintf(w, `{"status":500,"code":"INTERNAL_ERROR","message":%q}`+"\n", err.Error())
+		_, _ = fmt.Fprintf(w, `{"status":500,"code":"INTERNAL_ERROR","message":%q}`+"\n", err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", jsonContentType)

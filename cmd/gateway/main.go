@@ -73,13 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	// closers undo what was opened, last first; their errors join err.
-	var closers []func() error
-	defer func() {
-		for _, c := range slices.Backward(closers) {
-			err = errors.Join(err, c())
-		}
-	}()
+	var cl closers
+	defer func() { err = errors.Join(err, cl.close()) }()
 
 	drivers, err := app.Drivers()
 	if err != nil {
@@ -93,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if sb, err = sandbox.Start(sandbox.Options{Drivers: drivers}); err != nil {
 			return err
 		}
-		closers = append(closers, wrapErr("stop the sandbox simulators", sb.Close))
+		cl.add("stop the sandbox simulators", sb.Close)
 		cfg = sb.Config
 		if listen == "" {
 			listen = "127.0.0.1:8080"
@@ -116,11 +111,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	closers = append(closers, wrapErr("flush telemetry", func() error {
+	cl.add("flush telemetry", func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return tel.Shutdown(sctx)
-	}))
+	})
 	stores := app.MemoryStores()
 	if *redisURL != "" {
 		if stores, err = app.RedisStores(ctx, *redisURL, cfg, app.RedisOptions{Telemetry: tel, Logger: logger}); err != nil {
@@ -129,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	} else if !*useSandbox {
 		logger.Warn("no REDIS_URL: tokens, bindings, quotas and idempotency records are in-process; run a single replica only")
 	}
-	closers = append(closers, wrapErr("close the stores", stores.Close))
+	cl.add("close the stores", stores.Close)
 	a, err := app.New(ctx, cfg, app.Options{Drivers: drivers, Logger: logger, Telemetry: tel, Stores: stores})
 	if err != nil {
 		return err
@@ -174,14 +169,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	return nil
 }
 
-// wrapErr names what a closing step failed to do.
-func wrapErr(what string, f func() error) func() error {
-	return func() error {
+// closers undo what run opened, last first. Their errors are returned
+// with the run's own, each naming what it failed to do, so a failed flush
+// or close is not lost at exit.
+type closers []func() error
+
+func (c *closers) add(what string, f func() error) {
+	*c = append(*c, func() error {
 		if err := f(); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		return nil
+	})
+}
+
+func (c closers) close() error {
+	var errs []error
+	for _, f := range slices.Backward(c) {
+		errs = append(errs, f())
 	}
+	return errors.Join(errs...)
 }
 
 func printSandboxHelp(w io.Writer, addr string, sb *sandbox.Sandbox) error {

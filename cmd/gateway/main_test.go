@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -122,5 +123,25 @@ func TestRunNeedsConfiguration(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"--log-level", "loud", "--sandbox"}, io.Discard, io.Discard); err == nil {
 		t.Fatal("bad log level accepted")
+	}
+}
+
+// TestClosersReportEveryFailure: what run opened is closed last first, and
+// every failure of closing it is returned, named, not dropped.
+func TestClosersReportEveryFailure(t *testing.T) {
+	var order []string
+	var cl closers
+	cl.add("close the stores", func() error { order = append(order, "stores"); return errors.New("redis: connection reset") })
+	cl.add("stop nothing", func() error { order = append(order, "ok"); return nil })
+	cl.add("flush telemetry", func() error { order = append(order, "telemetry"); return errors.New("exporter timed out") })
+	err := cl.close()
+	if strings.Join(order, ",") != "telemetry,ok,stores" {
+		t.Fatalf("closed in order %v, want the last opened first", order)
+	}
+	if err == nil || !strings.Contains(err.Error(), "flush telemetry: exporter timed out") || !strings.Contains(err.Error(), "close the stores: redis: connection reset") {
+		t.Fatalf("close() = %v, want both failures named", err)
+	}
+	if (closers{}).close() != nil {
+		t.Fatal("nothing to close is an error")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -41,10 +42,11 @@ func (benchConn) ListContactGroups(context.Context, string, domain.PageRequest) 
 // is overhead of the Service's plumbing and shows in allocs/op.
 func BenchmarkService(b *testing.B) {
 	ctx := context.Background()
-	s, err := domain.NewService(ctx, domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret), Tenants: []domain.Tenant{{
-		ID: "acme", Initial: domain.Vendor("linkflow"),
-		Connections: map[domain.Vendor]domain.Connection{domain.Vendor("linkflow"): benchConn{}},
-	}}})
+	s, err := domain.NewService(ctx, domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret),
+		Bindings: memory.NewBindings(memory.BindingsOptions{}), Tenants: []domain.Tenant{{
+			ID: "acme", Initial: domain.Vendor("linkflow"),
+			Connections: map[domain.Vendor]domain.Connection{domain.Vendor("linkflow"): benchConn{}},
+		}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,12 +27,15 @@ type Tenant struct {
 type ServiceConfig struct {
 	// Vendors are the vendors the gateway knows (from its drivers); every
 	// tenant connection must be to one of them.
-	Vendors      *Vendors
-	Tenants      []Tenant
-	Bindings     BindingStore // nil: in-process
+	Vendors *Vendors
+	Tenants []Tenant
+	// Bindings keeps the tenants' current vendors: in memory for one
+	// process, shared (Redis) for replicas. Required.
+	Bindings     BindingStore
 	CursorSecret []byte
 	Logger       *slog.Logger
-	Now          func() time.Time
+	// Now is the clock cursors expire by; time.Now when nil.
+	Now func() time.Time
 }
 
 // Service routes tenant calls to the tenant's current vendor and does what
@@ -55,18 +58,15 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if cfg.Vendors == nil {
 		return nil, errors.New("no vendors: the service needs the set its drivers define")
 	}
+	if cfg.Bindings == nil {
+		return nil, errors.New("no binding store: the service needs one to know each tenant's vendor")
+	}
 	s := &Service{
 		vendors:  cfg.Vendors,
 		tenants:  make(map[string]Tenant, len(cfg.Tenants)),
 		bindings: cfg.Bindings,
 		cursors:  NewCursors(cfg.CursorSecret, cfg.Now),
 		log:      cfg.Logger,
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if s.bindings == nil {
-		s.bindings = newMemoryBindings(cfg.Now)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -22,6 +22,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cdp-gateway/cdp-gateway/api"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
@@ -74,7 +75,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.Idempotency == nil {
-		cfg.Idempotency = domain.NewMemoryIdempotency()
+		cfg.Idempotency = memory.NewIdempotency(memory.IdempotencyOptions{})
 	}
 	spec, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
 	if err != nil {

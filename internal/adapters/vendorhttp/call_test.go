@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
@@ -217,7 +218,7 @@ func TestBreakerIgnoresClientErrors(t *testing.T) {
 func TestQuotaRefusesWithoutCallingTheVendor(t *testing.T) {
 	t.Parallel()
 	f := newFlaky(t, 0, 200)
-	store := domain.NewMemoryQuota()
+	store := memory.NewQuota(memory.QuotaOptions{})
 	opts := Options{Tenant: "acme", Quota: Quota{Calls: 3, Per: time.Hour}, QuotaStore: store}
 	replicas := []*Client{NewClient(domain.Vendor("meihua"), opts), NewClient(domain.Vendor("meihua"), opts)}
 	for i := range 3 {
@@ -260,7 +261,7 @@ func TestRejectedTokenIsReplacedOnce(t *testing.T) {
 		w.WriteHeader(200)
 	}))
 	defer srv.Close()
-	store := domain.NewMemoryTokens()
+	store := memory.NewTokens(memory.TokensOptions{})
 	c := NewClient(domain.Vendor("linkflow"), Options{Tenant: "acme", Tokens: NewTokens(store, nil)})
 	var fetches atomic.Int32
 	c.Auth = &Auth{
@@ -295,7 +296,7 @@ func TestRejectedTokenIsReplacedOnce(t *testing.T) {
 // store, cold, under 300 concurrent calls: one vendor token call in all.
 func TestTokenStampedeAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	store := domain.NewMemoryTokens()
+	store := memory.NewTokens(memory.TokensOptions{})
 	replicas := []*Tokens{NewTokens(store, nil), NewTokens(store, nil), NewTokens(store, nil)}
 	var fetches atomic.Int32
 	fetch := func(context.Context) (Token, error) {
@@ -320,7 +321,7 @@ func TestTokenStampedeAcrossReplicas(t *testing.T) {
 
 // countingStore counts shared-store reads and can fail.
 type countingStore struct {
-	*domain.MemoryTokens
+	*memory.Tokens
 	reads atomic.Int32
 	down  atomic.Bool
 }
@@ -330,19 +331,19 @@ func (s *countingStore) Token(ctx context.Context, key string) (domain.StoredTok
 	if s.down.Load() {
 		return domain.StoredToken{}, false, domain.ErrStoreUnavailable
 	}
-	return s.MemoryTokens.Token(ctx, key)
+	return s.Tokens.Token(ctx, key)
 }
 
 func (s *countingStore) DropToken(ctx context.Context, key, value string) error {
 	if s.down.Load() {
 		return domain.ErrStoreUnavailable
 	}
-	return s.MemoryTokens.DropToken(ctx, key, value)
+	return s.Tokens.DropToken(ctx, key, value)
 }
 
 func TestTokensHotPathAndStoreOutage(t *testing.T) {
 	t.Parallel()
-	store := &countingStore{MemoryTokens: domain.NewMemoryTokens()}
+	store := &countingStore{Tokens: memory.NewTokens(memory.TokensOptions{})}
 	tokens := NewTokens(store, nil)
 	n := 0
 	fetch := func(context.Context) (Token, error) {

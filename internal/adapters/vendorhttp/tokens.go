@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -60,7 +61,7 @@ type cachedToken struct {
 // NewTokens returns a token cache over store (nil: an in-process store).
 func NewTokens(store domain.TokenStore, log *slog.Logger) *Tokens {
 	if store == nil {
-		store = domain.NewMemoryTokens()
+		store = memory.NewTokens(memory.TokensOptions{})
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

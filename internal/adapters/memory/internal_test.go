@@ -1,24 +1,18 @@
-package domain
+package memory
 
 import (
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
-// Internal tests: the store's clock is unexported, and the 24 h TTL and
-// 5 min lease cannot be tested in real time. The storetest contract checks
-// expiry in real time with short durations.
-
-// NewMemoryIdempotencyForTest returns a MemoryIdempotency that keeps answers
-// for ttl and claims for lease. It is defined in a _test file so that the
-// external domain_test package can use it without widening the API.
-func NewMemoryIdempotencyForTest(ttl, lease time.Duration) *MemoryIdempotency {
-	s := NewMemoryIdempotency()
-	s.ttl, s.lease = ttl, lease
-	return s
-}
+// Expiry over the real durations (24 h, 5 min) with a settable clock; the
+// storetest contracts check expiry in real time with short durations. These
+// are internal tests because the defaults and the sweep are only visible
+// in the store's fields.
 
 // testClock is a settable clock; these tests are not parallel within one
 // store, so it needs no lock.
@@ -26,39 +20,32 @@ type testClock struct{ t time.Time }
 
 func (c *testClock) now() time.Time { return c.t }
 
-func newClockedIdempotency() (*MemoryIdempotency, *testClock) {
-	c := &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-	s := NewMemoryIdempotency()
-	s.now = c.now
-	return s, c
-}
-
-func TestMemoryIdempotencyTTL(t *testing.T) {
+func TestIdempotencyDefaults(t *testing.T) {
 	t.Parallel()
-	if IdempotencyTTL != 24*time.Hour {
-		t.Fatalf("IdempotencyTTL = %v, the API promises 24h", IdempotencyTTL)
+	if domain.IdempotencyTTL != 24*time.Hour {
+		t.Fatalf("IdempotencyTTL = %v, the API promises 24h", domain.IdempotencyTTL)
 	}
-	if s := NewMemoryIdempotency(); s.ttl != IdempotencyTTL || s.lease != IdempotencyLease {
+	if s := NewIdempotency(IdempotencyOptions{}); s.ttl != domain.IdempotencyTTL || s.lease != domain.IdempotencyLease {
 		t.Fatalf("ttl = %v, lease = %v; want IdempotencyTTL and IdempotencyLease", s.ttl, s.lease)
 	}
 }
 
-func TestMemoryIdempotencyExpiry(t *testing.T) {
+func TestIdempotencyExpiry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	resp := IdempotentResponse{Status: 200, Body: []byte(`{}`)}
+	resp := domain.IdempotentResponse{Status: 200, Body: []byte(`{}`)}
 	tests := []struct {
 		name string
-		run  func(t *testing.T, s *MemoryIdempotency, c *testClock)
+		run  func(t *testing.T, s *Idempotency, c *testClock)
 	}{
-		{"completed record is replayed until 24h, then forgotten", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
+		{"completed record is replayed until 24h, then forgotten", func(t *testing.T, s *Idempotency, c *testClock) {
 			mustClaim(t, s, "k", "fp1")
 			c.t = c.t.Add(time.Hour)
 			if err := s.Complete(ctx, "k", resp); err != nil {
 				t.Fatal(err)
 			}
 			// 24h run from completion, not from the claim.
-			c.t = c.t.Add(IdempotencyTTL - time.Minute)
+			c.t = c.t.Add(domain.IdempotencyTTL - time.Minute)
 			if got, err := s.Begin(ctx, "k", "fp1"); err != nil || got == nil {
 				t.Fatalf("before expiry: %v, %v; want the stored response", got, err)
 			}
@@ -66,22 +53,22 @@ func TestMemoryIdempotencyExpiry(t *testing.T) {
 			// After expiry even another body may use the key.
 			mustClaim(t, s, "k", "fp2")
 		}},
-		{"abandoned claim expires after the lease", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
+		{"abandoned claim expires after the lease", func(t *testing.T, s *Idempotency, c *testClock) {
 			// An owner that crashed never calls Complete or Release; the
 			// key must not stay "in progress" for the answer's 24 hours.
 			mustClaim(t, s, "k", "fp1")
-			c.t = c.t.Add(IdempotencyLease - time.Second)
-			if _, err := s.Begin(ctx, "k", "fp1"); !errors.Is(err, ErrIdempotencyInFlight) {
+			c.t = c.t.Add(domain.IdempotencyLease - time.Second)
+			if _, err := s.Begin(ctx, "k", "fp1"); !errors.Is(err, domain.ErrIdempotencyInFlight) {
 				t.Fatalf("before expiry: %v, want in flight", err)
 			}
 			c.t = c.t.Add(2 * time.Second)
 			mustClaim(t, s, "k", "fp1")
 		}},
-		{"sweep drops expired records", func(t *testing.T, s *MemoryIdempotency, c *testClock) {
+		{"sweep drops expired records", func(t *testing.T, s *Idempotency, c *testClock) {
 			for _, k := range []string{"a", "b", "c"} {
 				mustClaim(t, s, k, "fp")
 			}
-			c.t = c.t.Add(IdempotencyTTL + time.Minute)
+			c.t = c.t.Add(domain.IdempotencyTTL + time.Minute)
 			mustClaim(t, s, "d", "fp")
 			if len(s.m) != 1 {
 				t.Fatalf("%d records kept, want only the fresh one", len(s.m))
@@ -91,13 +78,13 @@ func TestMemoryIdempotencyExpiry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, c := newClockedIdempotency()
-			tt.run(t, s, c)
+			c := &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+			tt.run(t, NewIdempotency(IdempotencyOptions{Now: c.now}), c)
 		})
 	}
 }
 
-func mustClaim(t *testing.T, s *MemoryIdempotency, key, fp string) {
+func mustClaim(t *testing.T, s *Idempotency, key, fp string) {
 	t.Helper()
 	got, err := s.Begin(context.Background(), key, fp)
 	if err != nil || got != nil {
@@ -105,17 +92,16 @@ func mustClaim(t *testing.T, s *MemoryIdempotency, key, fp string) {
 	}
 }
 
-func TestMemoryBindingsUpdatedAt(t *testing.T) {
+func TestBindingsUpdatedAt(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c := &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.FixedZone("CST", 8*3600))}
-	s := NewMemoryBindings()
-	s.now = c.now
-	if err := s.Seed(ctx, "acme", Vendor("linkflow")); err != nil {
+	s := NewBindings(BindingsOptions{Now: c.now})
+	if err := s.Seed(ctx, "acme", domain.Vendor("linkflow")); err != nil {
 		t.Fatal(err)
 	}
 	c.t = c.t.Add(time.Hour)
-	_, b, err := s.Switch(ctx, "acme", Vendor("meihua"))
+	_, b, err := s.Switch(ctx, "acme", domain.Vendor("meihua"))
 	if err != nil {
 		t.Fatal(err)
 	}

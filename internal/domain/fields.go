@@ -1,0 +1,35 @@
+package domain
+
+import (
+	"context"
+)
+
+// ListFields lists custom field definitions.
+func (s *Service) ListFields(ctx context.Context, t Target, o ListOptions) (List[FieldDef], error) {
+	l, err := port[FieldLister](t.conn, OpListFields)
+	if err != nil {
+		return List[FieldDef]{}, err
+	}
+	return list(s, t, OpListFields, "", o, func(p PageRequest) (Page[FieldDef], error) {
+		return l.ListFields(ctx, p)
+	}, canonField)
+}
+
+// CreateField creates a custom field definition.
+func (s *Service) CreateField(ctx context.Context, t Target, in FieldInput) (FieldDef, error) {
+	c, err := port[FieldCreator](t.conn, OpCreateField)
+	if err != nil {
+		return FieldDef{}, err
+	}
+	if len(in.Options) > 0 && in.Type != FieldTypeSelect && in.Type != FieldTypeMultiSelect {
+		return FieldDef{}, Invalid("body.options", "is only allowed for select and multiselect fields")
+	}
+	f, err := c.CreateField(ctx, in)
+	if err != nil {
+		return FieldDef{}, err
+	}
+	canonField(t, &f)
+	return f, nil
+}
+
+func canonField(t Target, f *FieldDef) { f.ID = t.id(f.ID) }

@@ -23,15 +23,11 @@ func (s *Service) ListContacts(ctx context.Context, t Target, f ContactFilter, o
 		return List[Contact]{}, err
 	}
 	q := ContactQuery{Q: f.Q, Email: f.Email, Phone: f.Phone, UpdatedSince: f.UpdatedSince}
-	if f.GroupID != "" {
-		if q.GroupID, err = s.vendors.ParseID("query.group_id", f.GroupID, t.Vendor); err != nil {
-			return List[Contact]{}, err
-		}
+	if q.GroupID, err = s.optionalID("query.group_id", f.GroupID, t); err != nil {
+		return List[Contact]{}, err
 	}
-	if f.TagID != "" {
-		if q.TagID, err = s.vendors.ParseID("query.tag_id", f.TagID, t.Vendor); err != nil {
-			return List[Contact]{}, err
-		}
+	if q.TagID, err = s.optionalID("query.tag_id", f.TagID, t); err != nil {
+		return List[Contact]{}, err
 	}
 	if filters := q.Filters(); filters != "" && !slices.Contains(l.ContactFilters(), filters) {
 		return List[Contact]{}, &UnsupportedError{Vendor: t.Vendor, Operation: OpListContacts, Filter: strings.ReplaceAll(filters, "+", " with ")}
@@ -43,7 +39,7 @@ func (s *Service) ListContacts(ctx context.Context, t Target, f ContactFilter, o
 	filter := filterKey(q.Q, q.Email, q.Phone, q.GroupID, q.TagID, since)
 	return list(s, t, OpListContacts, filter, o, func(p PageRequest) (Page[Contact], error) {
 		return l.ListContacts(ctx, q, p)
-	}, canonContact)
+	})
 }
 
 // filterKey joins filter values so that different value lists never give
@@ -60,43 +56,17 @@ func filterKey(values ...string) string {
 
 // GetContact reads one contact.
 func (s *Service) GetContact(ctx context.Context, t Target, id string) (Contact, error) {
-	g, err := port[ContactGetter](t.conn, OpGetContact)
-	if err != nil {
-		return Contact{}, err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
-	if err != nil {
-		return Contact{}, err
-	}
-	c, err := g.GetContact(ctx, native)
-	if err != nil {
-		return Contact{}, err
-	}
-	canonContact(t, &c)
-	return c, nil
+	return get(ctx, s, t, OpGetContact, "path.contact_id", id, ContactGetter.GetContact)
 }
 
 // CreateContact creates a contact.
 func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) (Contact, error) {
-	cr, err := port[ContactCreator](t.conn, OpCreateContact)
-	if err != nil {
-		return Contact{}, err
-	}
-	c, err := cr.CreateContact(ctx, in)
-	if err != nil {
-		return Contact{}, err
-	}
-	canonContact(t, &c)
-	return c, nil
+	return create(ctx, t, OpCreateContact, in, ContactCreator.CreateContact)
 }
 
 // UpdateContact changes the patched fields of a contact.
 func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p ContactPatch) (Contact, error) {
-	u, err := port[ContactUpdater](t.conn, OpUpdateContact)
-	if err != nil {
-		return Contact{}, err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
+	u, native, err := portID[ContactUpdater](s, t, OpUpdateContact, "path.contact_id", id)
 	if err != nil {
 		return Contact{}, err
 	}
@@ -104,24 +74,12 @@ func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p Cont
 		return Contact{}, Invalid("body", "names no field to change")
 	}
 	c, err := u.UpdateContact(ctx, native, p)
-	if err != nil {
-		return Contact{}, err
-	}
-	canonContact(t, &c)
-	return c, nil
+	return answer(t, c, err)
 }
 
 // DeleteContact deletes a contact.
 func (s *Service) DeleteContact(ctx context.Context, t Target, id string) error {
-	d, err := port[ContactDeleter](t.conn, OpDeleteContact)
-	if err != nil {
-		return err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
-	if err != nil {
-		return err
-	}
-	return d.DeleteContact(ctx, native)
+	return remove(ctx, s, t, OpDeleteContact, "path.contact_id", id, ContactDeleter.DeleteContact)
 }
 
 // MaxBatch is the largest batch upsert the canonical API takes.
@@ -222,11 +180,7 @@ func wholeCallError(err error) bool {
 
 // SetContactTags replaces the contact's tags.
 func (s *Service) SetContactTags(ctx context.Context, t Target, contactID string, tagIDs []string) ([]TagRef, error) {
-	ts, err := port[ContactTagSetter](t.conn, OpSetContactTags)
-	if err != nil {
-		return nil, err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", contactID, t.Vendor)
+	ts, native, err := portID[ContactTagSetter](s, t, OpSetContactTags, "path.contact_id", contactID)
 	if err != nil {
 		return nil, err
 	}
@@ -246,19 +200,10 @@ func (s *Service) SetContactTags(ctx context.Context, t Target, contactID string
 
 // ListContactGroups lists the groups a contact is in.
 func (s *Service) ListContactGroups(ctx context.Context, t Target, contactID string, o ListOptions) (List[Group], error) {
-	l, err := port[ContactGroupLister](t.conn, OpListContactGroups)
-	if err != nil {
-		return List[Group]{}, err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", contactID, t.Vendor)
-	if err != nil {
-		return List[Group]{}, err
-	}
-	return list(s, t, OpListContactGroups, native, o, func(p PageRequest) (Page[Group], error) {
-		return l.ListContactGroups(ctx, native, p)
-	}, canonGroup)
+	return listOf(ctx, s, t, OpListContactGroups, "path.contact_id", contactID, o, ContactGroupLister.ListContactGroups)
 }
 
+// canonContact prefixes the contact's id and the ids of its tags.
 func canonContact(t Target, c *Contact) {
 	c.ID = t.id(c.ID)
 	for i := range c.Tags {

@@ -1,22 +1,10 @@
 package domain
 
-import (
-	"context"
-)
+import "context"
 
 // ListContactEvents lists a contact's events.
 func (s *Service) ListContactEvents(ctx context.Context, t Target, contactID string, o ListOptions) (List[Event], error) {
-	l, err := port[ContactEventLister](t.conn, OpListContactEvents)
-	if err != nil {
-		return List[Event]{}, err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", contactID, t.Vendor)
-	if err != nil {
-		return List[Event]{}, err
-	}
-	return list(s, t, OpListContactEvents, native, o, func(p PageRequest) (Page[Event], error) {
-		return l.ListContactEvents(ctx, native, p)
-	}, canonEvent)
+	return listOf(ctx, s, t, OpListContactEvents, "path.contact_id", contactID, o, ContactEventLister.ListContactEvents)
 }
 
 // RecordEvent records one event.
@@ -36,13 +24,10 @@ func (s *Service) RecordEvent(ctx context.Context, t Target, in EventInput) (Eve
 		}
 	}
 	e, err := r.RecordEvent(ctx, in)
-	if err != nil {
-		return Event{}, err
-	}
-	canonEvent(t, &e)
-	return e, nil
+	return answer(t, e, err)
 }
 
+// canonEvent prefixes the event's id and its contact's.
 func canonEvent(t Target, e *Event) {
 	e.ID = t.id(e.ID)
 	e.ContactID = t.id(e.ContactID)

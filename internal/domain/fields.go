@@ -1,18 +1,10 @@
 package domain
 
-import (
-	"context"
-)
+import "context"
 
 // ListFields lists custom field definitions.
 func (s *Service) ListFields(ctx context.Context, t Target, o ListOptions) (List[FieldDef], error) {
-	l, err := port[FieldLister](t.conn, OpListFields)
-	if err != nil {
-		return List[FieldDef]{}, err
-	}
-	return list(s, t, OpListFields, "", o, func(p PageRequest) (Page[FieldDef], error) {
-		return l.ListFields(ctx, p)
-	}, canonField)
+	return listAll(ctx, s, t, OpListFields, o, FieldLister.ListFields)
 }
 
 // CreateField creates a custom field definition.
@@ -25,11 +17,8 @@ func (s *Service) CreateField(ctx context.Context, t Target, in FieldInput) (Fie
 		return FieldDef{}, Invalid("body.options", "is only allowed for select and multiselect fields")
 	}
 	f, err := c.CreateField(ctx, in)
-	if err != nil {
-		return FieldDef{}, err
-	}
-	canonField(t, &f)
-	return f, nil
+	return answer(t, f, err)
 }
 
+// canonField prefixes the field definition's id; its key is not an id.
 func canonField(t Target, f *FieldDef) { f.ID = t.id(f.ID) }

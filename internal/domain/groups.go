@@ -13,67 +13,27 @@ func (s *Service) ListGroups(ctx context.Context, t Target, q string, o ListOpti
 	}
 	return list(s, t, OpListGroups, q, o, func(p PageRequest) (Page[Group], error) {
 		return l.ListGroups(ctx, GroupQuery{Q: q}, p)
-	}, canonGroup)
+	})
 }
 
 // GetGroup reads one group.
 func (s *Service) GetGroup(ctx context.Context, t Target, id string) (Group, error) {
-	g, err := port[GroupGetter](t.conn, OpGetGroup)
-	if err != nil {
-		return Group{}, err
-	}
-	native, err := s.vendors.ParseID("path.group_id", id, t.Vendor)
-	if err != nil {
-		return Group{}, err
-	}
-	grp, err := g.GetGroup(ctx, native)
-	if err != nil {
-		return Group{}, err
-	}
-	canonGroup(t, &grp)
-	return grp, nil
+	return get(ctx, s, t, OpGetGroup, "path.group_id", id, GroupGetter.GetGroup)
 }
 
 // CreateGroup creates a static group.
 func (s *Service) CreateGroup(ctx context.Context, t Target, name string) (Group, error) {
-	c, err := port[GroupCreator](t.conn, OpCreateGroup)
-	if err != nil {
-		return Group{}, err
-	}
-	g, err := c.CreateGroup(ctx, name)
-	if err != nil {
-		return Group{}, err
-	}
-	canonGroup(t, &g)
-	return g, nil
+	return create(ctx, t, OpCreateGroup, name, GroupCreator.CreateGroup)
 }
 
 // DeleteGroup deletes a group.
 func (s *Service) DeleteGroup(ctx context.Context, t Target, id string) error {
-	d, err := port[GroupDeleter](t.conn, OpDeleteGroup)
-	if err != nil {
-		return err
-	}
-	native, err := s.vendors.ParseID("path.group_id", id, t.Vendor)
-	if err != nil {
-		return err
-	}
-	return d.DeleteGroup(ctx, native)
+	return remove(ctx, s, t, OpDeleteGroup, "path.group_id", id, GroupDeleter.DeleteGroup)
 }
 
 // ListGroupMembers lists a group's members.
 func (s *Service) ListGroupMembers(ctx context.Context, t Target, groupID string, o ListOptions) (List[Contact], error) {
-	l, err := port[GroupMemberLister](t.conn, OpListGroupMembers)
-	if err != nil {
-		return List[Contact]{}, err
-	}
-	native, err := s.vendors.ParseID("path.group_id", groupID, t.Vendor)
-	if err != nil {
-		return List[Contact]{}, err
-	}
-	return list(s, t, OpListGroupMembers, native, o, func(p PageRequest) (Page[Contact], error) {
-		return l.ListGroupMembers(ctx, native, p)
-	}, canonContact)
+	return listOf(ctx, s, t, OpListGroupMembers, "path.group_id", groupID, o, GroupMemberLister.ListGroupMembers)
 }
 
 // MaxMemberChange is the most contacts one add or remove call takes.
@@ -138,4 +98,5 @@ func (s *Service) changeMembers(ctx context.Context, t Target, groupID string, c
 	return out, nil
 }
 
+// canonGroup prefixes the group's id.
 func canonGroup(t Target, g *Group) { g.ID = t.id(g.ID) }

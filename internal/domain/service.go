@@ -106,7 +106,8 @@ type Target struct {
 	prefix  string // of the vendor's canonical ids
 }
 
-// id returns the canonical id of the target vendor's own id.
+// id returns the canonical id of the target vendor's own id. Adapters
+// answer with their vendor's ids; callers only ever see canonical ones.
 func (t Target) id(native string) string {
 	if native == "" {
 		return ""
@@ -131,6 +132,131 @@ func (s *Service) Target(ctx context.Context, tenant string) (Target, error) {
 	return Target{Tenant: tenant, Vendor: b.Vendor, Version: b.Version, conn: conn, prefix: s.vendors.Prefix(b.Vendor)}, nil
 }
 
+// Capabilities returns what the target's vendor can do.
+func (s *Service) Capabilities(t Target) Capabilities { return CapabilitiesOf(t.conn) }
+
+// The operations share one skeleton, in this order: resolve the port (a
+// vendor without it answers UNSUPPORTED_OPERATION before anything about
+// the input is checked), parse the canonical ids (a malformed one is a
+// ValidationError naming its field, another vendor's an IDMismatchError),
+// run the operation's own checks, call the adapter, and give the records it
+// answers canonical ids. The helpers below are that skeleton. Adapter
+// methods come in as method expressions (ContactGetter.GetContact), which
+// capture nothing, so the skeleton costs no allocation of its own.
+
+// portID resolves port P of op, then parses id (named field in errors) as
+// one of the target vendor's ids.
+func portID[P any](s *Service, t Target, op Operation, field, id string) (P, string, error) {
+	p, err := port[P](t.conn, op)
+	if err != nil {
+		return p, "", err
+	}
+	native, err := s.vendors.ParseID(field, id, t.Vendor)
+	if err != nil {
+		var zero P
+		return zero, "", err
+	}
+	return p, native, nil
+}
+
+// optionalID parses id as ParseID does when it is set; "" stays "".
+func (s *Service) optionalID(field, id string, t Target) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	return s.vendors.ParseID(field, id, t.Vendor)
+}
+
+// canonical gives the vendor ids in record r their canonical prefix, with
+// the canon function of r's type. It dispatches statically rather than
+// taking the canon function as an argument: a record whose address went
+// to a function value would escape to the heap, one allocation per call.
+func canonical[T any](t Target, r *T) {
+	switch r := any(r).(type) {
+	case *Contact:
+		canonContact(t, r)
+	case *Group:
+		canonGroup(t, r)
+	case *Tag:
+		canonTag(t, r)
+	case *TagGroup:
+		canonTagGroup(t, r)
+	case *FieldDef:
+		canonField(t, r)
+	case *Event:
+		canonEvent(t, r)
+	}
+}
+
+// answer passes on the record an adapter answered, with canonical ids, or
+// its error. (The helpers below do the same on their named results, which
+// saves copying large records such as Contact.)
+func answer[T any](t Target, v T, err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	canonical(t, &v)
+	return v, nil
+}
+
+// get reads the record id names with read.
+func get[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id string,
+	read func(P, context.Context, string) (T, error)) (v T, err error) {
+	p, native, err := portID[P](s, t, op, field, id)
+	if err != nil {
+		return v, err
+	}
+	if v, err = read(p, ctx, native); err != nil {
+		var zero T
+		return zero, err
+	}
+	canonical(t, &v)
+	return v, nil
+}
+
+// rename renames the record id names with write.
+func rename[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id, name string,
+	write func(P, context.Context, string, string) (T, error)) (v T, err error) {
+	p, native, err := portID[P](s, t, op, field, id)
+	if err != nil {
+		return v, err
+	}
+	if v, err = write(p, ctx, native, name); err != nil {
+		var zero T
+		return zero, err
+	}
+	canonical(t, &v)
+	return v, nil
+}
+
+// remove deletes the record id names with del.
+func remove[P any](ctx context.Context, s *Service, t Target, op Operation, field, id string,
+	del func(P, context.Context, string) error) error {
+	p, native, err := portID[P](s, t, op, field, id)
+	if err != nil {
+		return err
+	}
+	return del(p, ctx, native)
+}
+
+// create makes a record from in with write. Operations whose input needs
+// checks or ids parsed go through port and answer themselves, so that
+// their checks still come after the port.
+func create[P, A, T any](ctx context.Context, t Target, op Operation, in A,
+	write func(P, context.Context, A) (T, error)) (v T, err error) {
+	p, err := port[P](t.conn, op)
+	if err != nil {
+		return v, err
+	}
+	if v, err = write(p, ctx, in); err != nil {
+		var zero T
+		return zero, err
+	}
+	canonical(t, &v)
+	return v, nil
+}
+
 // List is one page of a canonical list. NextCursor is "" on the last page.
 type List[T any] struct {
 	Items      []T
@@ -153,11 +279,11 @@ func (o ListOptions) limit() int {
 	return o.Limit
 }
 
-// list fetches one page through fetch, canonicalises the items with canon
-// and wraps the adapter's next state into a signed cursor. filter is every
+// list fetches one page through fetch, gives the items canonical ids and
+// wraps the adapter's next state into a signed cursor. filter is every
 // resource id and filter value the list depends on.
 func list[T any](s *Service, t Target, op Operation, filter string, o ListOptions,
-	fetch func(PageRequest) (Page[T], error), canon func(Target, *T)) (List[T], error) {
+	fetch func(PageRequest) (Page[T], error)) (List[T], error) {
 	sc := cursorScope{tenant: t.Tenant, vendor: t.Vendor, binding: t.Version, op: op, filter: filter}
 	state, err := s.cursors.decode(sc, o.Cursor)
 	if err != nil {
@@ -168,7 +294,7 @@ func list[T any](s *Service, t Target, op Operation, filter string, o ListOption
 		return List[T]{}, err
 	}
 	for i := range page.Items {
-		canon(t, &page.Items[i])
+		canonical(t, &page.Items[i])
 	}
 	if page.Items == nil {
 		page.Items = []T{}
@@ -176,5 +302,24 @@ func list[T any](s *Service, t Target, op Operation, filter string, o ListOption
 	return List[T]{Items: page.Items, NextCursor: s.cursors.encode(sc, page.Next)}, nil
 }
 
-// Capabilities returns what the target's vendor can do.
-func (s *Service) Capabilities(t Target) Capabilities { return CapabilitiesOf(t.conn) }
+// listOf lists the records under the one id names (a contact's groups, a
+// group's members) with fetch; the parent's vendor id scopes the cursor.
+func listOf[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id string, o ListOptions,
+	fetch func(P, context.Context, string, PageRequest) (Page[T], error)) (List[T], error) {
+	p, native, err := portID[P](s, t, op, field, id)
+	if err != nil {
+		return List[T]{}, err
+	}
+	return list(s, t, op, native, o, func(r PageRequest) (Page[T], error) { return fetch(p, ctx, native, r) })
+}
+
+// listAll lists every record of a kind (tag groups, field definitions)
+// with fetch; nothing but the operation scopes the cursor.
+func listAll[P, T any](ctx context.Context, s *Service, t Target, op Operation, o ListOptions,
+	fetch func(P, context.Context, PageRequest) (Page[T], error)) (List[T], error) {
+	p, err := port[P](t.conn, op)
+	if err != nil {
+		return List[T]{}, err
+	}
+	return list(s, t, op, "", o, func(r PageRequest) (Page[T], error) { return fetch(p, ctx, r) })
+}

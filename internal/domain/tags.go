@@ -1,8 +1,6 @@
 package domain
 
-import (
-	"context"
-)
+import "context"
 
 // ListTags lists tags, optionally of one tag group.
 func (s *Service) ListTags(ctx context.Context, t Target, groupID string, o ListOptions) (List[Tag], error) {
@@ -11,14 +9,12 @@ func (s *Service) ListTags(ctx context.Context, t Target, groupID string, o List
 		return List[Tag]{}, err
 	}
 	var q TagQuery
-	if groupID != "" {
-		if q.GroupID, err = s.vendors.ParseID("query.group_id", groupID, t.Vendor); err != nil {
-			return List[Tag]{}, err
-		}
+	if q.GroupID, err = s.optionalID("query.group_id", groupID, t); err != nil {
+		return List[Tag]{}, err
 	}
 	return list(s, t, OpListTags, q.GroupID, o, func(p PageRequest) (Page[Tag], error) {
 		return l.ListTags(ctx, q, p)
-	}, canonTag)
+	})
 }
 
 // CreateTag creates a tag, optionally in a tag group.
@@ -27,111 +23,50 @@ func (s *Service) CreateTag(ctx context.Context, t Target, name, groupID string)
 	if err != nil {
 		return Tag{}, err
 	}
-	if groupID != "" {
-		if groupID, err = s.vendors.ParseID("body.group_id", groupID, t.Vendor); err != nil {
-			return Tag{}, err
-		}
-	}
-	tag, err := c.CreateTag(ctx, name, groupID)
-	if err != nil {
+	if groupID, err = s.optionalID("body.group_id", groupID, t); err != nil {
 		return Tag{}, err
 	}
-	canonTag(t, &tag)
-	return tag, nil
+	tag, err := c.CreateTag(ctx, name, groupID)
+	return answer(t, tag, err)
 }
 
 // RenameTag renames a tag.
 func (s *Service) RenameTag(ctx context.Context, t Target, id, name string) (Tag, error) {
-	r, err := port[TagRenamer](t.conn, OpRenameTag)
-	if err != nil {
-		return Tag{}, err
-	}
-	native, err := s.vendors.ParseID("path.tag_id", id, t.Vendor)
-	if err != nil {
-		return Tag{}, err
-	}
-	tag, err := r.RenameTag(ctx, native, name)
-	if err != nil {
-		return Tag{}, err
-	}
-	canonTag(t, &tag)
-	return tag, nil
+	return rename(ctx, s, t, OpRenameTag, "path.tag_id", id, name, TagRenamer.RenameTag)
 }
 
 // DeleteTag deletes a tag.
 func (s *Service) DeleteTag(ctx context.Context, t Target, id string) error {
-	d, err := port[TagDeleter](t.conn, OpDeleteTag)
-	if err != nil {
-		return err
-	}
-	native, err := s.vendors.ParseID("path.tag_id", id, t.Vendor)
-	if err != nil {
-		return err
-	}
-	return d.DeleteTag(ctx, native)
+	return remove(ctx, s, t, OpDeleteTag, "path.tag_id", id, TagDeleter.DeleteTag)
 }
 
 // ListTagGroups lists tag groups.
 func (s *Service) ListTagGroups(ctx context.Context, t Target, o ListOptions) (List[TagGroup], error) {
-	l, err := port[TagGroupLister](t.conn, OpListTagGroups)
-	if err != nil {
-		return List[TagGroup]{}, err
-	}
-	return list(s, t, OpListTagGroups, "", o, func(p PageRequest) (Page[TagGroup], error) {
-		return l.ListTagGroups(ctx, p)
-	}, canonTagGroup)
+	return listAll(ctx, s, t, OpListTagGroups, o, TagGroupLister.ListTagGroups)
 }
 
 // CreateTagGroup creates a tag group.
 func (s *Service) CreateTagGroup(ctx context.Context, t Target, name string) (TagGroup, error) {
-	c, err := port[TagGroupCreator](t.conn, OpCreateTagGroup)
-	if err != nil {
-		return TagGroup{}, err
-	}
-	g, err := c.CreateTagGroup(ctx, name)
-	if err != nil {
-		return TagGroup{}, err
-	}
-	canonTagGroup(t, &g)
-	return g, nil
+	return create(ctx, t, OpCreateTagGroup, name, TagGroupCreator.CreateTagGroup)
 }
 
 // RenameTagGroup renames a tag group.
 func (s *Service) RenameTagGroup(ctx context.Context, t Target, id, name string) (TagGroup, error) {
-	r, err := port[TagGroupRenamer](t.conn, OpRenameTagGroup)
-	if err != nil {
-		return TagGroup{}, err
-	}
-	native, err := s.vendors.ParseID("path.tag_group_id", id, t.Vendor)
-	if err != nil {
-		return TagGroup{}, err
-	}
-	g, err := r.RenameTagGroup(ctx, native, name)
-	if err != nil {
-		return TagGroup{}, err
-	}
-	canonTagGroup(t, &g)
-	return g, nil
+	return rename(ctx, s, t, OpRenameTagGroup, "path.tag_group_id", id, name, TagGroupRenamer.RenameTagGroup)
 }
 
 // DeleteTagGroup deletes a tag group.
 func (s *Service) DeleteTagGroup(ctx context.Context, t Target, id string) error {
-	d, err := port[TagGroupDeleter](t.conn, OpDeleteTagGroup)
-	if err != nil {
-		return err
-	}
-	native, err := s.vendors.ParseID("path.tag_group_id", id, t.Vendor)
-	if err != nil {
-		return err
-	}
-	return d.DeleteTagGroup(ctx, native)
+	return remove(ctx, s, t, OpDeleteTagGroup, "path.tag_group_id", id, TagGroupDeleter.DeleteTagGroup)
 }
 
+// canonTag prefixes the tag's id and its tag group's.
 func canonTag(t Target, tag *Tag) {
 	tag.ID = t.id(tag.ID)
 	tag.GroupID = t.id(tag.GroupID)
 }
 
+// canonTagGroup prefixes the tag group's id and its parent's.
 func canonTagGroup(t Target, g *TagGroup) {
 	g.ID = t.id(g.ID)
 	g.ParentID = t.id(g.ParentID)

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -59,8 +60,8 @@ type Stores struct {
 // MemoryStores returns in-process stores.
 func MemoryStores() *Stores {
 	return &Stores{
-		Bindings: domain.NewMemoryBindings(), Idempotency: domain.NewMemoryIdempotency(),
-		Tokens: domain.NewMemoryTokens(), Quota: domain.NewMemoryQuota(),
+		Bindings: memory.NewBindings(memory.BindingsOptions{}), Idempotency: memory.NewIdempotency(memory.IdempotencyOptions{}),
+		Tokens: memory.NewTokens(memory.TokensOptions{}), Quota: memory.NewQuota(memory.QuotaOptions{}),
 	}
 }
 

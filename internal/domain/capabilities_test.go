@@ -272,3 +272,147 @@ func TestEveryOperationReachesTheAdapter(t *testing.T) {
 		})
 	}
 }
+
+// badInputCalls calls tenant operations with input the Service refuses
+// (a malformed id, a missing field, a forged cursor), one entry per
+// operation that checks its input. Each is paired with the field or error
+// the refusal names.
+var badInputCalls = map[domain.Operation]struct {
+	call func(context.Context, *domain.Service, domain.Target) error
+	want string // the field a ValidationError names, or "cursor"
+}{
+	domain.OpListContacts: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.ListContacts(ctx, t, domain.ContactFilter{GroupID: "1"}, domain.ListOptions{})
+		return err
+	}, "query.group_id"},
+	domain.OpGetContact: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.GetContact(ctx, t, "1")
+		return err
+	}, "path.contact_id"},
+	domain.OpUpdateContact: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.UpdateContact(ctx, t, id(t, "1"), domain.ContactPatch{})
+		return err
+	}, "body"},
+	domain.OpDeleteContact: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		return s.DeleteContact(ctx, t, "1")
+	}, "path.contact_id"},
+	domain.OpBatchUpsertContacts: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.BatchUpsertContacts(ctx, t, nil, "")
+		return err
+	}, "body.items"},
+	domain.OpSetContactTags: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.SetContactTags(ctx, t, id(t, "1"), []string{"1"})
+		return err
+	}, "body.tag_ids[0]"},
+	domain.OpListContactGroups: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.ListContactGroups(ctx, t, "1", domain.ListOptions{})
+		return err
+	}, "path.contact_id"},
+	domain.OpListContactEvents: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.ListContactEvents(ctx, t, id(t, "1"), domain.ListOptions{Cursor: "forged"})
+		return err
+	}, "cursor"},
+	domain.OpRecordEvent: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.RecordEvent(ctx, t, domain.EventInput{Event: "buy"})
+		return err
+	}, "body"},
+	domain.OpListTags: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.ListTags(ctx, t, "1", domain.ListOptions{})
+		return err
+	}, "query.group_id"},
+	domain.OpCreateTag: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.CreateTag(ctx, t, "vip", "1")
+		return err
+	}, "body.group_id"},
+	domain.OpRenameTag: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.RenameTag(ctx, t, "1", "gold")
+		return err
+	}, "path.tag_id"},
+	domain.OpDeleteTag: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		return s.DeleteTag(ctx, t, "1")
+	}, "path.tag_id"},
+	domain.OpListTagGroups: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.ListTagGroups(ctx, t, domain.ListOptions{Cursor: "forged"})
+		return err
+	}, "cursor"},
+	domain.OpRenameTagGroup: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.RenameTagGroup(ctx, t, "1", "folder")
+		return err
+	}, "path.tag_group_id"},
+	domain.OpDeleteTagGroup: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		return s.DeleteTagGroup(ctx, t, "1")
+	}, "path.tag_group_id"},
+	domain.OpListGroups: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.ListGroups(ctx, t, "", domain.ListOptions{Cursor: "forged"})
+		return err
+	}, "cursor"},
+	domain.OpGetGroup: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.GetGroup(ctx, t, "1")
+		return err
+	}, "path.group_id"},
+	domain.OpDeleteGroup: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		return s.DeleteGroup(ctx, t, "1")
+	}, "path.group_id"},
+	domain.OpListGroupMembers: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.ListGroupMembers(ctx, t, "1", domain.ListOptions{})
+		return err
+	}, "path.group_id"},
+	domain.OpAddGroupMembers: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.AddGroupMembers(ctx, t, "1", []string{id(t, "2")})
+		return err
+	}, "path.group_id"},
+	domain.OpRemoveGroupMembers: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.RemoveGroupMembers(ctx, t, id(t, "1"), nil)
+		return err
+	}, "body.contact_ids"},
+	domain.OpListFields: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.ListFields(ctx, t, domain.ListOptions{Cursor: "forged"})
+		return err
+	}, "cursor"},
+	domain.OpCreateField: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.CreateField(ctx, t, domain.FieldInput{Label: "Score", Type: domain.FieldTypeText, Options: []string{"a"}})
+		return err
+	}, "body.options"},
+	domain.OpPassthrough: {func(ctx context.Context, s *domain.Service, t domain.Target) error {
+		_, err := s.Passthrough(ctx, t, domain.PassthroughRequest{Method: "GET", Path: "https://evil.example/x"})
+		return err
+	}, "body.path"},
+}
+
+func TestUnsupportedBeforeInputChecks(t *testing.T) {
+	t.Parallel()
+	// A vendor without the operation answers 501 whatever the input: the
+	// caller learns first that the call cannot work on this tenant at all.
+	// The same input is refused by a vendor with the operation, so each
+	// case proves the check it jumps over.
+	// Operations whose input the Service does not check: nothing to order.
+	unchecked := []domain.Operation{domain.OpCreateContact, domain.OpCreateTagGroup, domain.OpCreateGroup}
+	for _, op := range domain.Operations() {
+		bad, ok := badInputCalls[op]
+		if !ok {
+			if !slices.Contains(unchecked, op) {
+				t.Errorf("no bad-input call for %s", op)
+			}
+			continue
+		}
+		t.Run(string(op), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s, tg := singleTenant(t, domain.NewBareConnection(domain.Vendor("meihua")))
+			err := bad.call(ctx, s, tg)
+			if ue := asError[*domain.UnsupportedError](t, err); ue.Operation != op {
+				t.Fatalf("UnsupportedError = %+v, want operation %s", ue, op)
+			}
+
+			conn := newFullConn(domain.Vendor("meihua"))
+			s, tg = singleTenant(t, conn)
+			err = bad.call(ctx, s, tg)
+			if bad.want == "cursor" {
+				asError[*domain.CursorError](t, err)
+			} else {
+				wantFieldError(t, err, bad.want)
+			}
+			wantNoCalls(t, &conn.recorder)
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -21,7 +22,7 @@ import (
 type cursorFixture struct {
 	svc      *domain.Service
 	clock    *fakeClock
-	bindings *domain.MemoryBindings
+	bindings *memory.Bindings
 	tenants  []domain.Tenant
 	acmeLF   *fullConn
 	acmeMH   *fullConn
@@ -31,7 +32,7 @@ type cursorFixture struct {
 func newCursorFixture(t *testing.T) *cursorFixture {
 	t.Helper()
 	f := &cursorFixture{
-		clock: newFakeClock(), bindings: domain.NewMemoryBindings(),
+		clock: newFakeClock(), bindings: memory.NewBindings(memory.BindingsOptions{}),
 		acmeLF: newFullConn(domain.Vendor("linkflow")), acmeMH: newFullConn(domain.Vendor("meihua")), betaLF: newFullConn(domain.Vendor("linkflow")),
 	}
 	all := []string{"q", "email", "group_id", "tag_id", "group_id+q", "updated_since"}

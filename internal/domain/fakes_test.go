@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
@@ -449,11 +450,15 @@ var testVendors = func() *domain.Vendors {
 
 const testSecret = "0123456789abcdef-test-cursor-secret"
 
-// newService builds a Service over the given tenants with a fixed secret.
+// newService builds a Service over the given tenants with a fixed secret
+// and, unless cfg names one, a fresh in-process binding store.
 func newService(t *testing.T, cfg domain.ServiceConfig) *domain.Service {
 	t.Helper()
 	if cfg.CursorSecret == nil {
 		cfg.CursorSecret = []byte(testSecret)
+	}
+	if cfg.Bindings == nil {
+		cfg.Bindings = memory.NewBindings(memory.BindingsOptions{})
 	}
 	s, err := domain.NewService(context.Background(), cfg)
 	if err != nil {

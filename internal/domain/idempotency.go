@@ -3,7 +3,6 @@ package domain
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 )
 
@@ -46,79 +45,4 @@ type IdempotencyStore interface {
 	Complete(ctx context.Context, key string, resp IdempotentResponse) error
 	// Release forgets key so that a retry runs the request again.
 	Release(ctx context.Context, key string) error
-}
-
-// MemoryIdempotency is an in-process IdempotencyStore.
-type MemoryIdempotency struct {
-	mu        sync.Mutex
-	m         map[string]*idemEntry
-	now       func() time.Time
-	ttl       time.Duration
-	lease     time.Duration
-	lastSweep time.Time
-}
-
-type idemEntry struct {
-	fingerprint string
-	done        bool
-	resp        IdempotentResponse
-	expires     time.Time
-}
-
-// NewMemoryIdempotency returns an empty in-process store.
-func NewMemoryIdempotency() *MemoryIdempotency {
-	return &MemoryIdempotency{m: make(map[string]*idemEntry), now: time.Now, ttl: IdempotencyTTL, lease: IdempotencyLease}
-}
-
-// Begin implements IdempotencyStore.
-func (s *MemoryIdempotency) Begin(_ context.Context, key, fingerprint string) (*IdempotentResponse, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	s.sweep(now)
-	e, ok := s.m[key]
-	if !ok || now.After(e.expires) {
-		s.m[key] = &idemEntry{fingerprint: fingerprint, expires: now.Add(s.lease)}
-		return nil, nil
-	}
-	switch {
-	case e.fingerprint != fingerprint:
-		return nil, ErrIdempotencyMismatch
-	case !e.done:
-		return nil, ErrIdempotencyInFlight
-	}
-	r := e.resp
-	return &r, nil
-}
-
-// Complete implements IdempotencyStore.
-func (s *MemoryIdempotency) Complete(_ context.Context, key string, resp IdempotentResponse) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.m[key]; ok {
-		e.done, e.resp, e.expires = true, resp, s.now().Add(s.ttl)
-	}
-	return nil
-}
-
-// Release implements IdempotencyStore.
-func (s *MemoryIdempotency) Release(_ context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, key)
-	return nil
-}
-
-// sweep drops expired entries at most once a minute; called with the lock
-// held. It keeps the store free of goroutines.
-func (s *MemoryIdempotency) sweep(now time.Time) {
-	if now.Sub(s.lastSweep) < time.Minute {
-		return
-	}
-	s.lastSweep = now
-	for k, e := range s.m {
-		if now.After(e.expires) {
-			delete(s.m, k)
-		}
-	}
 }

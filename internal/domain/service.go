@@ -2,16 +2,10 @@ package domain
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"path"
-	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -27,12 +21,15 @@ type Tenant struct {
 type ServiceConfig struct {
 	// Vendors are the vendors the gateway knows (from its drivers); every
 	// tenant connection must be to one of them.
-	Vendors      *Vendors
-	Tenants      []Tenant
-	Bindings     BindingStore // nil: in-process
+	Vendors *Vendors
+	Tenants []Tenant
+	// Bindings keeps the tenants' current vendors: in memory for one
+	// process, shared (Redis) for replicas. Required.
+	Bindings     BindingStore
 	CursorSecret []byte
 	Logger       *slog.Logger
-	Now          func() time.Time
+	// Now is the clock cursors expire by; time.Now when nil.
+	Now func() time.Time
 }
 
 // Service routes tenant calls to the tenant's current vendor and does what
@@ -55,18 +52,15 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if cfg.Vendors == nil {
 		return nil, errors.New("no vendors: the service needs the set its drivers define")
 	}
+	if cfg.Bindings == nil {
+		return nil, errors.New("no binding store: the service needs one to know each tenant's vendor")
+	}
 	s := &Service{
 		vendors:  cfg.Vendors,
 		tenants:  make(map[string]Tenant, len(cfg.Tenants)),
 		bindings: cfg.Bindings,
 		cursors:  NewCursors(cfg.CursorSecret, cfg.Now),
 		log:      cfg.Logger,
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if s.bindings == nil {
-		s.bindings = newMemoryBindings(cfg.Now)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -112,7 +106,8 @@ type Target struct {
 	prefix  string // of the vendor's canonical ids
 }
 
-// id returns the canonical id of the target vendor's own id.
+// id returns the canonical id of the target vendor's own id. Adapters
+// answer with their vendor's ids; callers only ever see canonical ones.
 func (t Target) id(native string) string {
 	if native == "" {
 		return ""
@@ -137,6 +132,131 @@ func (s *Service) Target(ctx context.Context, tenant string) (Target, error) {
 	return Target{Tenant: tenant, Vendor: b.Vendor, Version: b.Version, conn: conn, prefix: s.vendors.Prefix(b.Vendor)}, nil
 }
 
+// Capabilities returns what the target's vendor can do.
+func (s *Service) Capabilities(t Target) Capabilities { return CapabilitiesOf(t.conn) }
+
+// The operations share one skeleton, in this order: resolve the port (a
+// vendor without it answers UNSUPPORTED_OPERATION before anything about
+// the input is checked), parse the canonical ids (a malformed one is a
+// ValidationError naming its field, another vendor's an IDMismatchError),
+// run the operation's own checks, call the adapter, and give the records it
+// answers canonical ids. The helpers below are that skeleton. Adapter
+// methods come in as method expressions (ContactGetter.GetContact), which
+// capture nothing, so the skeleton costs no allocation of its own.
+
+// portID resolves port P of op, then parses id (named field in errors) as
+// one of the target vendor's ids.
+func portID[P any](s *Service, t Target, op Operation, field, id string) (P, string, error) {
+	p, err := port[P](t.conn, op)
+	if err != nil {
+		return p, "", err
+	}
+	native, err := s.vendors.ParseID(field, id, t.Vendor)
+	if err != nil {
+		var zero P
+		return zero, "", err
+	}
+	return p, native, nil
+}
+
+// optionalID parses id as ParseID does when it is set; "" stays "".
+func (s *Service) optionalID(field, id string, t Target) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	return s.vendors.ParseID(field, id, t.Vendor)
+}
+
+// canonical gives the vendor ids in record r their canonical prefix, with
+// the canon function of r's type. It dispatches statically rather than
+// taking the canon function as an argument: a record whose address went
+// to a function value would escape to the heap, one allocation per call.
+func canonical[T any](t Target, r *T) {
+	switch r := any(r).(type) {
+	case *Contact:
+		canonContact(t, r)
+	case *Group:
+		canonGroup(t, r)
+	case *Tag:
+		canonTag(t, r)
+	case *TagGroup:
+		canonTagGroup(t, r)
+	case *FieldDef:
+		canonField(t, r)
+	case *Event:
+		canonEvent(t, r)
+	}
+}
+
+// answer passes on the record an adapter answered, with canonical ids, or
+// its error. (The helpers below do the same on their named results, which
+// saves copying large records such as Contact.)
+func answer[T any](t Target, v T, err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	canonical(t, &v)
+	return v, nil
+}
+
+// get reads the record id names with read.
+func get[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id string,
+	read func(P, context.Context, string) (T, error)) (v T, err error) {
+	p, native, err := portID[P](s, t, op, field, id)
+	if err != nil {
+		return v, err
+	}
+	if v, err = read(p, ctx, native); err != nil {
+		var zero T
+		return zero, err
+	}
+	canonical(t, &v)
+	return v, nil
+}
+
+// rename renames the record id names with write.
+func rename[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id, name string,
+	write func(P, context.Context, string, string) (T, error)) (v T, err error) {
+	p, native, err := portID[P](s, t, op, field, id)
+	if err != nil {
+		return v, err
+	}
+	if v, err = write(p, ctx, native, name); err != nil {
+		var zero T
+		return zero, err
+	}
+	canonical(t, &v)
+	return v, nil
+}
+
+// remove deletes the record id names with del.
+func remove[P any](ctx context.Context, s *Service, t Target, op Operation, field, id string,
+	del func(P, context.Context, string) error) error {
+	p, native, err := portID[P](s, t, op, field, id)
+	if err != nil {
+		return err
+	}
+	return del(p, ctx, native)
+}
+
+// create makes a record from in with write. Operations whose input needs
+// checks or ids parsed go through port and answer themselves, so that
+// their checks still come after the port.
+func create[P, A, T any](ctx context.Context, t Target, op Operation, in A,
+	write func(P, context.Context, A) (T, error)) (v T, err error) {
+	p, err := port[P](t.conn, op)
+	if err != nil {
+		return v, err
+	}
+	if v, err = write(p, ctx, in); err != nil {
+		var zero T
+		return zero, err
+	}
+	canonical(t, &v)
+	return v, nil
+}
+
 // List is one page of a canonical list. NextCursor is "" on the last page.
 type List[T any] struct {
 	Items      []T
@@ -159,11 +279,11 @@ func (o ListOptions) limit() int {
 	return o.Limit
 }
 
-// list fetches one page through fetch, canonicalises the items with canon
-// and wraps the adapter's next state into a signed cursor. filter is every
+// list fetches one page through fetch, gives the items canonical ids and
+// wraps the adapter's next state into a signed cursor. filter is every
 // resource id and filter value the list depends on.
 func list[T any](s *Service, t Target, op Operation, filter string, o ListOptions,
-	fetch func(PageRequest) (Page[T], error), canon func(Target, *T)) (List[T], error) {
+	fetch func(PageRequest) (Page[T], error)) (List[T], error) {
 	sc := cursorScope{tenant: t.Tenant, vendor: t.Vendor, binding: t.Version, op: op, filter: filter}
 	state, err := s.cursors.decode(sc, o.Cursor)
 	if err != nil {
@@ -174,7 +294,7 @@ func list[T any](s *Service, t Target, op Operation, filter string, o ListOption
 		return List[T]{}, err
 	}
 	for i := range page.Items {
-		canon(t, &page.Items[i])
+		canonical(t, &page.Items[i])
 	}
 	if page.Items == nil {
 		page.Items = []T{}
@@ -182,744 +302,24 @@ func list[T any](s *Service, t Target, op Operation, filter string, o ListOption
 	return List[T]{Items: page.Items, NextCursor: s.cursors.encode(sc, page.Next)}, nil
 }
 
-// Capabilities returns what the target's vendor can do.
-func (s *Service) Capabilities(t Target) Capabilities { return CapabilitiesOf(t.conn) }
-
-// ContactFilter is a canonical contact list filter (ids with prefixes).
-type ContactFilter struct {
-	Q, Email, Phone, GroupID, TagID string
-	UpdatedSince                    *time.Time
+// listOf lists the records under the one id names (a contact's groups, a
+// group's members) with fetch; the parent's vendor id scopes the cursor.
+func listOf[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id string, o ListOptions,
+	fetch func(P, context.Context, string, PageRequest) (Page[T], error)) (List[T], error) {
+	p, native, err := portID[P](s, t, op, field, id)
+	if err != nil {
+		return List[T]{}, err
+	}
+	return list(s, t, op, native, o, func(r PageRequest) (Page[T], error) { return fetch(p, ctx, native, r) })
 }
 
-// ListContacts lists contacts matching f.
-func (s *Service) ListContacts(ctx context.Context, t Target, f ContactFilter, o ListOptions) (List[Contact], error) {
-	l, err := port[ContactLister](t.conn, OpListContacts)
+// listAll lists every record of a kind (tag groups, field definitions)
+// with fetch; nothing but the operation scopes the cursor.
+func listAll[P, T any](ctx context.Context, s *Service, t Target, op Operation, o ListOptions,
+	fetch func(P, context.Context, PageRequest) (Page[T], error)) (List[T], error) {
+	p, err := port[P](t.conn, op)
 	if err != nil {
-		return List[Contact]{}, err
+		return List[T]{}, err
 	}
-	q := ContactQuery{Q: f.Q, Email: f.Email, Phone: f.Phone, UpdatedSince: f.UpdatedSince}
-	if f.GroupID != "" {
-		if q.GroupID, err = s.vendors.ParseID("query.group_id", f.GroupID, t.Vendor); err != nil {
-			return List[Contact]{}, err
-		}
-	}
-	if f.TagID != "" {
-		if q.TagID, err = s.vendors.ParseID("query.tag_id", f.TagID, t.Vendor); err != nil {
-			return List[Contact]{}, err
-		}
-	}
-	if filters := q.Filters(); filters != "" && !slices.Contains(l.ContactFilters(), filters) {
-		return List[Contact]{}, &UnsupportedError{Vendor: t.Vendor, Operation: OpListContacts, Filter: strings.ReplaceAll(filters, "+", " with ")}
-	}
-	since := ""
-	if q.UpdatedSince != nil {
-		since = q.UpdatedSince.UTC().Format(time.RFC3339Nano)
-	}
-	filter := filterKey(q.Q, q.Email, q.Phone, q.GroupID, q.TagID, since)
-	return list(s, t, OpListContacts, filter, o, func(p PageRequest) (Page[Contact], error) {
-		return l.ListContacts(ctx, q, p)
-	}, canonContact)
-}
-
-// filterKey joins filter values so that different value lists never give
-// the same key.
-func filterKey(values ...string) string {
-	var b strings.Builder
-	for _, v := range values {
-		b.WriteString(strconv.Itoa(len(v)))
-		b.WriteByte(':')
-		b.WriteString(v)
-	}
-	return b.String()
-}
-
-// GetContact reads one contact.
-func (s *Service) GetContact(ctx context.Context, t Target, id string) (Contact, error) {
-	g, err := port[ContactGetter](t.conn, OpGetContact)
-	if err != nil {
-		return Contact{}, err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
-	if err != nil {
-		return Contact{}, err
-	}
-	c, err := g.GetContact(ctx, native)
-	if err != nil {
-		return Contact{}, err
-	}
-	canonContact(t, &c)
-	return c, nil
-}
-
-// CreateContact creates a contact.
-func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) (Contact, error) {
-	cr, err := port[ContactCreator](t.conn, OpCreateContact)
-	if err != nil {
-		return Contact{}, err
-	}
-	c, err := cr.CreateContact(ctx, in)
-	if err != nil {
-		return Contact{}, err
-	}
-	canonContact(t, &c)
-	return c, nil
-}
-
-// UpdateContact changes the patched fields of a contact.
-func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p ContactPatch) (Contact, error) {
-	u, err := port[ContactUpdater](t.conn, OpUpdateContact)
-	if err != nil {
-		return Contact{}, err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
-	if err != nil {
-		return Contact{}, err
-	}
-	if p.Empty() {
-		return Contact{}, Invalid("body", "names no field to change")
-	}
-	c, err := u.UpdateContact(ctx, native, p)
-	if err != nil {
-		return Contact{}, err
-	}
-	canonContact(t, &c)
-	return c, nil
-}
-
-// DeleteContact deletes a contact.
-func (s *Service) DeleteContact(ctx context.Context, t Target, id string) error {
-	d, err := port[ContactDeleter](t.conn, OpDeleteContact)
-	if err != nil {
-		return err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
-	if err != nil {
-		return err
-	}
-	return d.DeleteContact(ctx, native)
-}
-
-// MaxBatch is the largest batch upsert the canonical API takes.
-const MaxBatch = 1000
-
-// BatchUpsertContacts upserts items in the vendor's chunk size and returns
-// one result per item, in input order. A failed chunk marks its items
-// failed and does not stop the others. A failure that concerns the whole
-// call (authentication, an unreachable vendor, a spent quota,
-// cancellation) is returned as the call's error when nothing was written;
-// after something was written it marks every remaining item failed without
-// calling the vendor again.
-func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []ContactInput, mode OnConflict) ([]BatchItemResult, error) {
-	b, err := port[ContactBatchUpserter](t.conn, OpBatchUpsertContacts)
-	if err != nil {
-		return nil, err
-	}
-	if len(items) == 0 || len(items) > MaxBatch {
-		return nil, Invalid("body.items", fmt.Sprintf("must hold 1 to %d contacts", MaxBatch))
-	}
-	if mode == "" {
-		mode = OnConflictMerge
-	}
-	size := max(b.BatchSize(), 1)
-	results := make([]BatchItemResult, len(items))
-	var stop error // a whole-call failure after something was written
-	for start := 0; start < len(items); start += size {
-		end := min(start+size, len(items))
-		if stop != nil {
-			failItems(results, start, end, stop)
-			continue
-		}
-		chunk, err := b.BatchUpsertContacts(ctx, items[start:end:end], mode)
-		if err != nil {
-			if wholeCallError(err) {
-				if !anyWritten(results[:start]) {
-					return nil, err
-				}
-				stop = err
-			}
-			failItems(results, start, end, err)
-			continue
-		}
-		// Trust nothing about the adapter's answer but what it says per
-		// index: an item it does not answer for is reported failed.
-		seen := make([]bool, end-start)
-		for _, r := range chunk {
-			if r.Index < 0 || r.Index >= end-start || seen[r.Index] {
-				continue
-			}
-			seen[r.Index] = true
-			r.Index += start
-			r.ID = t.id(r.ID)
-			results[r.Index] = r
-		}
-		for i, ok := range seen {
-			if !ok {
-				results[start+i] = BatchItemResult{Index: start + i, Status: BatchFailed, Err: errNoItemResult}
-			}
-		}
-	}
-	return results, nil
-}
-
-// errNoItemResult marks a batch item the adapter gave no result for.
-var errNoItemResult = errors.New("the vendor adapter reported no result for this item")
-
-func failItems(results []BatchItemResult, start, end int, err error) {
-	for i := start; i < end; i++ {
-		results[i] = BatchItemResult{Index: i, Status: BatchFailed, Err: err}
-	}
-}
-
-func anyWritten(rs []BatchItemResult) bool {
-	for _, r := range rs {
-		if r.Status != BatchFailed && r.Status != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// wholeCallError reports errors that would fail every chunk the same way;
-// they fail the whole batch instead of being repeated per item.
-func wholeCallError(err error) bool {
-	var ve *VendorError
-	if errors.As(err, &ve) {
-		switch ve.Kind {
-		case VendorAuth, VendorRateLimited, VendorUnavailable, VendorTimeout:
-			return true
-		}
-		return false
-	}
-	var ue *UnsupportedError
-	var ve2 *ValidationError
-	return errors.As(err, &ue) || errors.As(err, &ve2) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// SetContactTags replaces the contact's tags.
-func (s *Service) SetContactTags(ctx context.Context, t Target, contactID string, tagIDs []string) ([]TagRef, error) {
-	ts, err := port[ContactTagSetter](t.conn, OpSetContactTags)
-	if err != nil {
-		return nil, err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", contactID, t.Vendor)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := s.vendors.parseIDs("body.tag_ids", tagIDs, t.Vendor)
-	if err != nil {
-		return nil, err
-	}
-	refs, err := ts.SetContactTags(ctx, native, tags)
-	if err != nil {
-		return nil, err
-	}
-	for i := range refs {
-		refs[i].ID = t.id(refs[i].ID)
-	}
-	return refs, nil
-}
-
-// ListContactGroups lists the groups a contact is in.
-func (s *Service) ListContactGroups(ctx context.Context, t Target, contactID string, o ListOptions) (List[Group], error) {
-	l, err := port[ContactGroupLister](t.conn, OpListContactGroups)
-	if err != nil {
-		return List[Group]{}, err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", contactID, t.Vendor)
-	if err != nil {
-		return List[Group]{}, err
-	}
-	return list(s, t, OpListContactGroups, native, o, func(p PageRequest) (Page[Group], error) {
-		return l.ListContactGroups(ctx, native, p)
-	}, canonGroup)
-}
-
-// ListContactEvents lists a contact's events.
-func (s *Service) ListContactEvents(ctx context.Context, t Target, contactID string, o ListOptions) (List[Event], error) {
-	l, err := port[ContactEventLister](t.conn, OpListContactEvents)
-	if err != nil {
-		return List[Event]{}, err
-	}
-	native, err := s.vendors.ParseID("path.contact_id", contactID, t.Vendor)
-	if err != nil {
-		return List[Event]{}, err
-	}
-	return list(s, t, OpListContactEvents, native, o, func(p PageRequest) (Page[Event], error) {
-		return l.ListContactEvents(ctx, native, p)
-	}, canonEvent)
-}
-
-// RecordEvent records one event.
-func (s *Service) RecordEvent(ctx context.Context, t Target, in EventInput) (Event, error) {
-	r, err := port[EventRecorder](t.conn, OpRecordEvent)
-	if err != nil {
-		return Event{}, err
-	}
-	switch {
-	case in.ContactID == "" && in.ExternalID == nil:
-		return Event{}, Invalid("body", "needs contact_id or external_id")
-	case in.ContactID != "" && in.ExternalID != nil:
-		return Event{}, Invalid("body", "takes contact_id or external_id, not both")
-	case in.ContactID != "":
-		if in.ContactID, err = s.vendors.ParseID("body.contact_id", in.ContactID, t.Vendor); err != nil {
-			return Event{}, err
-		}
-	}
-	e, err := r.RecordEvent(ctx, in)
-	if err != nil {
-		return Event{}, err
-	}
-	canonEvent(t, &e)
-	return e, nil
-}
-
-// ListTags lists tags, optionally of one tag group.
-func (s *Service) ListTags(ctx context.Context, t Target, groupID string, o ListOptions) (List[Tag], error) {
-	l, err := port[TagLister](t.conn, OpListTags)
-	if err != nil {
-		return List[Tag]{}, err
-	}
-	var q TagQuery
-	if groupID != "" {
-		if q.GroupID, err = s.vendors.ParseID("query.group_id", groupID, t.Vendor); err != nil {
-			return List[Tag]{}, err
-		}
-	}
-	return list(s, t, OpListTags, q.GroupID, o, func(p PageRequest) (Page[Tag], error) {
-		return l.ListTags(ctx, q, p)
-	}, canonTag)
-}
-
-// CreateTag creates a tag, optionally in a tag group.
-func (s *Service) CreateTag(ctx context.Context, t Target, name, groupID string) (Tag, error) {
-	c, err := port[TagCreator](t.conn, OpCreateTag)
-	if err != nil {
-		return Tag{}, err
-	}
-	if groupID != "" {
-		if groupID, err = s.vendors.ParseID("body.group_id", groupID, t.Vendor); err != nil {
-			return Tag{}, err
-		}
-	}
-	tag, err := c.CreateTag(ctx, name, groupID)
-	if err != nil {
-		return Tag{}, err
-	}
-	canonTag(t, &tag)
-	return tag, nil
-}
-
-// RenameTag renames a tag.
-func (s *Service) RenameTag(ctx context.Context, t Target, id, name string) (Tag, error) {
-	r, err := port[TagRenamer](t.conn, OpRenameTag)
-	if err != nil {
-		return Tag{}, err
-	}
-	native, err := s.vendors.ParseID("path.tag_id", id, t.Vendor)
-	if err != nil {
-		return Tag{}, err
-	}
-	tag, err := r.RenameTag(ctx, native, name)
-	if err != nil {
-		return Tag{}, err
-	}
-	canonTag(t, &tag)
-	return tag, nil
-}
-
-// DeleteTag deletes a tag.
-func (s *Service) DeleteTag(ctx context.Context, t Target, id string) error {
-	d, err := port[TagDeleter](t.conn, OpDeleteTag)
-	if err != nil {
-		return err
-	}
-	native, err := s.vendors.ParseID("path.tag_id", id, t.Vendor)
-	if err != nil {
-		return err
-	}
-	return d.DeleteTag(ctx, native)
-}
-
-// ListTagGroups lists tag groups.
-func (s *Service) ListTagGroups(ctx context.Context, t Target, o ListOptions) (List[TagGroup], error) {
-	l, err := port[TagGroupLister](t.conn, OpListTagGroups)
-	if err != nil {
-		return List[TagGroup]{}, err
-	}
-	return list(s, t, OpListTagGroups, "", o, func(p PageRequest) (Page[TagGroup], error) {
-		return l.ListTagGroups(ctx, p)
-	}, canonTagGroup)
-}
-
-// CreateTagGroup creates a tag group.
-func (s *Service) CreateTagGroup(ctx context.Context, t Target, name string) (TagGroup, error) {
-	c, err := port[TagGroupCreator](t.conn, OpCreateTagGroup)
-	if err != nil {
-		return TagGroup{}, err
-	}
-	g, err := c.CreateTagGroup(ctx, name)
-	if err != nil {
-		return TagGroup{}, err
-	}
-	canonTagGroup(t, &g)
-	return g, nil
-}
-
-// RenameTagGroup renames a tag group.
-func (s *Service) RenameTagGroup(ctx context.Context, t Target, id, name string) (TagGroup, error) {
-	r, err := port[TagGroupRenamer](t.conn, OpRenameTagGroup)
-	if err != nil {
-		return TagGroup{}, err
-	}
-	native, err := s.vendors.ParseID("path.tag_group_id", id, t.Vendor)
-	if err != nil {
-		return TagGroup{}, err
-	}
-	g, err := r.RenameTagGroup(ctx, native, name)
-	if err != nil {
-		return TagGroup{}, err
-	}
-	canonTagGroup(t, &g)
-	return g, nil
-}
-
-// DeleteTagGroup deletes a tag group.
-func (s *Service) DeleteTagGroup(ctx context.Context, t Target, id string) error {
-	d, err := port[TagGroupDeleter](t.conn, OpDeleteTagGroup)
-	if err != nil {
-		return err
-	}
-	native, err := s.vendors.ParseID("path.tag_group_id", id, t.Vendor)
-	if err != nil {
-		return err
-	}
-	return d.DeleteTagGroup(ctx, native)
-}
-
-// ListGroups lists groups whose name contains q.
-func (s *Service) ListGroups(ctx context.Context, t Target, q string, o ListOptions) (List[Group], error) {
-	l, err := port[GroupLister](t.conn, OpListGroups)
-	if err != nil {
-		return List[Group]{}, err
-	}
-	return list(s, t, OpListGroups, q, o, func(p PageRequest) (Page[Group], error) {
-		return l.ListGroups(ctx, GroupQuery{Q: q}, p)
-	}, canonGroup)
-}
-
-// GetGroup reads one group.
-func (s *Service) GetGroup(ctx context.Context, t Target, id string) (Group, error) {
-	g, err := port[GroupGetter](t.conn, OpGetGroup)
-	if err != nil {
-		return Group{}, err
-	}
-	native, err := s.vendors.ParseID("path.group_id", id, t.Vendor)
-	if err != nil {
-		return Group{}, err
-	}
-	grp, err := g.GetGroup(ctx, native)
-	if err != nil {
-		return Group{}, err
-	}
-	canonGroup(t, &grp)
-	return grp, nil
-}
-
-// CreateGroup creates a static group.
-func (s *Service) CreateGroup(ctx context.Context, t Target, name string) (Group, error) {
-	c, err := port[GroupCreator](t.conn, OpCreateGroup)
-	if err != nil {
-		return Group{}, err
-	}
-	g, err := c.CreateGroup(ctx, name)
-	if err != nil {
-		return Group{}, err
-	}
-	canonGroup(t, &g)
-	return g, nil
-}
-
-// DeleteGroup deletes a group.
-func (s *Service) DeleteGroup(ctx context.Context, t Target, id string) error {
-	d, err := port[GroupDeleter](t.conn, OpDeleteGroup)
-	if err != nil {
-		return err
-	}
-	native, err := s.vendors.ParseID("path.group_id", id, t.Vendor)
-	if err != nil {
-		return err
-	}
-	return d.DeleteGroup(ctx, native)
-}
-
-// ListGroupMembers lists a group's members.
-func (s *Service) ListGroupMembers(ctx context.Context, t Target, groupID string, o ListOptions) (List[Contact], error) {
-	l, err := port[GroupMemberLister](t.conn, OpListGroupMembers)
-	if err != nil {
-		return List[Contact]{}, err
-	}
-	native, err := s.vendors.ParseID("path.group_id", groupID, t.Vendor)
-	if err != nil {
-		return List[Contact]{}, err
-	}
-	return list(s, t, OpListGroupMembers, native, o, func(p PageRequest) (Page[Contact], error) {
-		return l.ListGroupMembers(ctx, native, p)
-	}, canonContact)
-}
-
-// MaxMemberChange is the most contacts one add or remove call takes.
-const MaxMemberChange = 1000
-
-// AddGroupMembers adds contacts to a group.
-func (s *Service) AddGroupMembers(ctx context.Context, t Target, groupID string, contactIDs []string) (MemberChange, error) {
-	a, err := port[GroupMemberAdder](t.conn, OpAddGroupMembers)
-	if err != nil {
-		return MemberChange{}, err
-	}
-	return s.changeMembers(ctx, t, groupID, contactIDs, a.MemberBatchSize(), a.AddGroupMembers)
-}
-
-// RemoveGroupMembers removes contacts from a group.
-func (s *Service) RemoveGroupMembers(ctx context.Context, t Target, groupID string, contactIDs []string) (MemberChange, error) {
-	r, err := port[GroupMemberRemover](t.conn, OpRemoveGroupMembers)
-	if err != nil {
-		return MemberChange{}, err
-	}
-	return s.changeMembers(ctx, t, groupID, contactIDs, r.MemberBatchSize(), r.RemoveGroupMembers)
-}
-
-// changeMembers checks every id before the first vendor call, so a bad id
-// changes nothing, then sends the ids in the vendor's chunk size.
-func (s *Service) changeMembers(ctx context.Context, t Target, groupID string, contactIDs []string, size int,
-	change func(context.Context, string, []string) (MemberChange, error)) (MemberChange, error) {
-	group, err := s.vendors.ParseID("path.group_id", groupID, t.Vendor)
-	if err != nil {
-		return MemberChange{}, err
-	}
-	if len(contactIDs) == 0 || len(contactIDs) > MaxMemberChange {
-		return MemberChange{}, Invalid("body.contact_ids", fmt.Sprintf("must hold 1 to %d ids", MaxMemberChange))
-	}
-	ids, err := s.vendors.parseIDs("body.contact_ids", contactIDs, t.Vendor)
-	if err != nil {
-		return MemberChange{}, err
-	}
-	size = max(size, 1)
-	out := MemberChange{Succeeded: []string{}, Failed: []MemberFailure{}}
-	for start := 0; start < len(ids); start += size {
-		end := min(start+size, len(ids))
-		res, err := change(ctx, group, ids[start:end:end])
-		if err != nil {
-			if start == 0 {
-				return MemberChange{}, err
-			}
-			// Earlier chunks are written: report what happened to each id
-			// rather than hide the part that succeeded.
-			for _, id := range ids[start:] {
-				out.Failed = append(out.Failed, MemberFailure{ID: t.id(id), Reason: SafeDetail(err)})
-			}
-			return out, nil
-		}
-		for _, id := range res.Succeeded {
-			out.Succeeded = append(out.Succeeded, t.id(id))
-		}
-		for _, f := range res.Failed {
-			out.Failed = append(out.Failed, MemberFailure{ID: t.id(f.ID), Reason: f.Reason})
-		}
-	}
-	return out, nil
-}
-
-// ListFields lists custom field definitions.
-func (s *Service) ListFields(ctx context.Context, t Target, o ListOptions) (List[FieldDef], error) {
-	l, err := port[FieldLister](t.conn, OpListFields)
-	if err != nil {
-		return List[FieldDef]{}, err
-	}
-	return list(s, t, OpListFields, "", o, func(p PageRequest) (Page[FieldDef], error) {
-		return l.ListFields(ctx, p)
-	}, canonField)
-}
-
-// CreateField creates a custom field definition.
-func (s *Service) CreateField(ctx context.Context, t Target, in FieldInput) (FieldDef, error) {
-	c, err := port[FieldCreator](t.conn, OpCreateField)
-	if err != nil {
-		return FieldDef{}, err
-	}
-	if len(in.Options) > 0 && in.Type != FieldTypeSelect && in.Type != FieldTypeMultiSelect {
-		return FieldDef{}, Invalid("body.options", "is only allowed for select and multiselect fields")
-	}
-	f, err := c.CreateField(ctx, in)
-	if err != nil {
-		return FieldDef{}, err
-	}
-	canonField(t, &f)
-	return f, nil
-}
-
-// Passthrough sends a raw request to the vendor after checking that its
-// path stays relative to the vendor's API base.
-func (s *Service) Passthrough(ctx context.Context, t Target, req PassthroughRequest) (PassthroughResponse, error) {
-	p, err := port[Passthrougher](t.conn, OpPassthrough)
-	if err != nil {
-		return PassthroughResponse{}, err
-	}
-	clean, err := CleanRelativePath(req.Path)
-	if err != nil {
-		return PassthroughResponse{}, Invalid("body.path", err.Error())
-	}
-	req.Path = clean
-	switch req.Method {
-	case "GET", "POST", "PUT", "PATCH", "DELETE":
-	default:
-		return PassthroughResponse{}, Invalid("body.method", "must be GET, POST, PUT, PATCH or DELETE")
-	}
-	if len(req.Body) > 0 && !json.Valid(req.Body) {
-		return PassthroughResponse{}, Invalid("body.body", "is not valid JSON")
-	}
-	if req.Method == "GET" && len(req.Body) > 0 && string(req.Body) != "null" {
-		return PassthroughResponse{}, Invalid("body.body", "is not allowed with GET")
-	}
-	return p.Passthrough(ctx, req)
-}
-
-// CleanRelativePath checks that p is a plain absolute path on the vendor's
-// host ("/open/orders"): no scheme or host, no "..", no "//", no escapes
-// that decode to any of those. It returns the decoded path.
-func CleanRelativePath(p string) (string, error) {
-	dec, err := url.PathUnescape(p)
-	if err != nil {
-		return "", errors.New("is not a valid URL path")
-	}
-	switch {
-	case !strings.HasPrefix(dec, "/") || strings.HasPrefix(dec, "//"):
-		return "", errors.New("must be a path starting with a single /")
-	case strings.ContainsAny(dec, "\\?#%") || strings.Contains(dec, "://"):
-		return "", errors.New("must be a plain path without scheme, host, query, fragment or double escapes")
-	case strings.IndexFunc(dec, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
-		return "", errors.New("must not contain control characters")
-	}
-	for _, seg := range strings.Split(dec, "/") {
-		if seg == ".." || seg == "." {
-			return "", errors.New("must not contain . or .. segments")
-		}
-	}
-	if path.Clean(dec) != strings.TrimSuffix(dec, "/") && dec != "/" {
-		return "", errors.New("must be a clean path")
-	}
-	return dec, nil
-}
-
-// TenantInfo describes a tenant for operators.
-type TenantInfo struct {
-	Binding
-	Vendors []Vendor // vendors with a configured connection
-	// Status is each connection's status on this replica, for connections
-	// that report one.
-	Status map[Vendor]ConnectionStatus
-}
-
-// Tenants lists the tenants for which allowed returns true (all when nil).
-func (s *Service) Tenants(ctx context.Context, allowed func(string) bool) ([]TenantInfo, error) {
-	out := []TenantInfo{}
-	for _, id := range s.order {
-		if allowed != nil && !allowed(id) {
-			continue
-		}
-		ti, err := s.Tenant(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ti)
-	}
-	return out, nil
-}
-
-// Tenant describes one tenant.
-func (s *Service) Tenant(ctx context.Context, id string) (TenantInfo, error) {
-	t, ok := s.tenants[id]
-	if !ok {
-		return TenantInfo{}, ErrTenantUnknown
-	}
-	b, err := s.bindings.Binding(ctx, id)
-	if err != nil {
-		return TenantInfo{}, err
-	}
-	return s.tenantInfo(t, b), nil
-}
-
-func (s *Service) tenantInfo(t Tenant, b Binding) TenantInfo {
-	ti := TenantInfo{Binding: b, Vendors: s.connectedVendors(t), Status: map[Vendor]ConnectionStatus{}}
-	for v, c := range t.Connections {
-		if r, ok := c.(StatusReporter); ok {
-			ti.Status[v] = r.Status()
-		}
-	}
-	return ti
-}
-
-func (s *Service) connectedVendors(t Tenant) []Vendor {
-	var vs []Vendor
-	for _, v := range s.vendors.list {
-		if _, ok := t.Connections[v]; ok {
-			vs = append(vs, v)
-		}
-	}
-	return vs
-}
-
-// SwitchVendor makes v the tenant's vendor and writes an audit log line
-// naming actor. Switching to the current vendor changes nothing.
-func (s *Service) SwitchVendor(ctx context.Context, tenant string, v Vendor, actor, reason string) (TenantInfo, error) {
-	t, ok := s.tenants[tenant]
-	if !ok {
-		return TenantInfo{}, ErrTenantUnknown
-	}
-	if _, ok := t.Connections[v]; !ok {
-		return TenantInfo{}, &VendorNotConfiguredError{Tenant: tenant, Vendor: v}
-	}
-	from, to, err := s.bindings.Switch(ctx, tenant, v)
-	if err != nil {
-		return TenantInfo{}, err
-	}
-	if from.Version != to.Version {
-		s.log.LogAttrs(ctx, slog.LevelInfo, "tenant vendor switched",
-			slog.String("audit", "tenant.switch_vendor"),
-			slog.String("actor", actor),
-			slog.String("tenant", tenant),
-			slog.String("from", string(from.Vendor)),
-			slog.String("to", string(to.Vendor)),
-			slog.Int64("binding_version", to.Version),
-			slog.String("reason", reason),
-			slog.Time("at", to.UpdatedAt))
-	}
-	return s.tenantInfo(t, to), nil
-}
-
-// Canonicalisation: adapters return vendor ids; callers see prefixed ones.
-
-func canonContact(t Target, c *Contact) {
-	c.ID = t.id(c.ID)
-	for i := range c.Tags {
-		c.Tags[i].ID = t.id(c.Tags[i].ID)
-	}
-}
-
-func canonGroup(t Target, g *Group) { g.ID = t.id(g.ID) }
-
-func canonTag(t Target, tag *Tag) {
-	tag.ID = t.id(tag.ID)
-	tag.GroupID = t.id(tag.GroupID)
-}
-
-func canonTagGroup(t Target, g *TagGroup) {
-	g.ID = t.id(g.ID)
-	g.ParentID = t.id(g.ParentID)
-}
-
-func canonField(t Target, f *FieldDef) { f.ID = t.id(f.ID) }
-
-func canonEvent(t Target, e *Event) {
-	e.ID = t.id(e.ID)
-	e.ContactID = t.id(e.ContactID)
+	return list(s, t, op, "", o, func(r PageRequest) (Page[T], error) { return fetch(p, ctx, r) })
 }

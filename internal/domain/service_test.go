@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -52,6 +53,8 @@ func TestNewServiceRejectsBadConfig(t *testing.T) {
 			if tt.cfg.CursorSecret == nil {
 				tt.cfg.CursorSecret = []byte(testSecret)
 			}
+			// A binding store, so that each case fails for its own reason.
+			tt.cfg.Bindings = memory.NewBindings(memory.BindingsOptions{})
 			s, err := domain.NewService(context.Background(), tt.cfg)
 			if err == nil {
 				t.Fatalf("NewService accepted the config: %v", s)
@@ -66,8 +69,19 @@ func TestNewServiceRejectsBadConfig(t *testing.T) {
 func TestNewServiceMinimumSecret(t *testing.T) {
 	t.Parallel()
 	// 16 bytes is the documented floor; it must be accepted.
-	if _, err := domain.NewService(context.Background(), domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte("0123456789abcdef")}); err != nil {
+	if _, err := domain.NewService(context.Background(), domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte("0123456789abcdef"),
+		Bindings: memory.NewBindings(memory.BindingsOptions{})}); err != nil {
 		t.Fatalf("16-byte secret refused: %v", err)
+	}
+}
+
+func TestNewServiceNeedsBindingStore(t *testing.T) {
+	t.Parallel()
+	// Without a store the Service could not tell which vendor a tenant is
+	// on; it says so at start-up rather than guessing a store.
+	_, err := domain.NewService(context.Background(), domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret)})
+	if err == nil || !strings.Contains(err.Error(), "binding store") {
+		t.Fatalf("NewService without bindings: %v, want an error naming the binding store", err)
 	}
 }
 
@@ -80,9 +94,10 @@ func TestNewServiceNilConnection(t *testing.T) {
 			t.Fatalf("NewService panicked: %v", r)
 		}
 	}()
-	_, err := domain.NewService(context.Background(), domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret), Tenants: []domain.Tenant{
-		{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{domain.Vendor("linkflow"): nil}},
-	}})
+	_, err := domain.NewService(context.Background(), domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret),
+		Bindings: memory.NewBindings(memory.BindingsOptions{}), Tenants: []domain.Tenant{
+			{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{domain.Vendor("linkflow"): nil}},
+		}})
 	if err == nil {
 		t.Fatal("a nil connection was accepted")
 	}
@@ -91,9 +106,10 @@ func TestNewServiceNilConnection(t *testing.T) {
 func TestNewServiceUnknownVendor(t *testing.T) {
 	t.Parallel()
 	ghost := domain.Vendor("ghost")
-	_, err := domain.NewService(context.Background(), domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret), Tenants: []domain.Tenant{
-		{ID: "acme", Initial: ghost, Connections: map[domain.Vendor]domain.Connection{ghost: domain.NewBareConnection(ghost)}},
-	}})
+	_, err := domain.NewService(context.Background(), domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret),
+		Bindings: memory.NewBindings(memory.BindingsOptions{}), Tenants: []domain.Tenant{
+			{ID: "acme", Initial: ghost, Connections: map[domain.Vendor]domain.Connection{ghost: domain.NewBareConnection(ghost)}},
+		}})
 	if err == nil {
 		t.Fatal("a tenant on an unknown vendor was accepted")
 	}
@@ -103,7 +119,7 @@ func TestNewServiceKeepsExistingBinding(t *testing.T) {
 	t.Parallel()
 	// A replica starting later must not undo a switch made at run time.
 	ctx := context.Background()
-	store := domain.NewMemoryBindings()
+	store := memory.NewBindings(memory.BindingsOptions{})
 	if err := store.Seed(ctx, "acme", domain.Vendor("meihua")); err != nil {
 		t.Fatal(err)
 	}
@@ -1001,7 +1017,7 @@ func TestServiceKeepsNotFound(t *testing.T) {
 // failingBindings is a BindingStore whose backend (Redis, in production)
 // is down.
 type failingBindings struct {
-	*domain.MemoryBindings
+	*memory.Bindings
 	seedErr, bindingErr, switchErr error
 }
 
@@ -1009,21 +1025,21 @@ func (f *failingBindings) Seed(ctx context.Context, tenant string, v domain.Vend
 	if f.seedErr != nil {
 		return f.seedErr
 	}
-	return f.MemoryBindings.Seed(ctx, tenant, v)
+	return f.Bindings.Seed(ctx, tenant, v)
 }
 
 func (f *failingBindings) Binding(ctx context.Context, tenant string) (domain.Binding, error) {
 	if f.bindingErr != nil {
 		return domain.Binding{}, f.bindingErr
 	}
-	return f.MemoryBindings.Binding(ctx, tenant)
+	return f.Bindings.Binding(ctx, tenant)
 }
 
 func (f *failingBindings) Switch(ctx context.Context, tenant string, v domain.Vendor) (domain.Binding, domain.Binding, error) {
 	if f.switchErr != nil {
 		return domain.Binding{}, domain.Binding{}, f.switchErr
 	}
-	return f.MemoryBindings.Switch(ctx, tenant, v)
+	return f.Bindings.Switch(ctx, tenant, v)
 }
 
 func TestBindingStoreFailures(t *testing.T) {
@@ -1036,7 +1052,7 @@ func TestBindingStoreFailures(t *testing.T) {
 	t.Run("seed", func(t *testing.T) {
 		t.Parallel()
 		_, err := domain.NewService(ctx, domain.ServiceConfig{Vendors: testVendors, CursorSecret: []byte(testSecret), Tenants: tenants,
-			Bindings: &failingBindings{MemoryBindings: domain.NewMemoryBindings(), seedErr: down}})
+			Bindings: &failingBindings{Bindings: memory.NewBindings(memory.BindingsOptions{}), seedErr: down}})
 		if !errors.Is(err, down) {
 			t.Fatalf("NewService: %v, want the store's error", err)
 		}
@@ -1044,7 +1060,7 @@ func TestBindingStoreFailures(t *testing.T) {
 
 	t.Run("binding", func(t *testing.T) {
 		t.Parallel()
-		store := &failingBindings{MemoryBindings: domain.NewMemoryBindings()}
+		store := &failingBindings{Bindings: memory.NewBindings(memory.BindingsOptions{})}
 		s := newService(t, domain.ServiceConfig{Vendors: testVendors, Tenants: tenants, Bindings: store})
 		store.bindingErr = down
 		if _, err := s.Target(ctx, "acme"); !errors.Is(err, down) || errors.Is(err, domain.ErrTenantUnknown) {
@@ -1060,7 +1076,7 @@ func TestBindingStoreFailures(t *testing.T) {
 
 	t.Run("switch", func(t *testing.T) {
 		t.Parallel()
-		store := &failingBindings{MemoryBindings: domain.NewMemoryBindings(), switchErr: down}
+		store := &failingBindings{Bindings: memory.NewBindings(memory.BindingsOptions{}), switchErr: down}
 		s := newService(t, domain.ServiceConfig{Vendors: testVendors, Tenants: tenants, Bindings: store})
 		if _, err := s.SwitchVendor(ctx, "acme", domain.Vendor("meihua"), "alice", "r"); !errors.Is(err, down) {
 			t.Errorf("SwitchVendor: %v, want the store's error", err)
@@ -1073,7 +1089,7 @@ func TestTargetBoundToUnconfiguredVendor(t *testing.T) {
 	// The shared store may hold a binding from an older config that had
 	// another vendor: requests must fail, not reach a nil connection.
 	ctx := context.Background()
-	store := domain.NewMemoryBindings()
+	store := memory.NewBindings(memory.BindingsOptions{})
 	if err := store.Seed(ctx, "acme", domain.Vendor("nxcloud")); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
@@ -286,21 +287,21 @@ func TestSwitchVendorConcurrent(t *testing.T) {
 // racingBindings is a BindingStore in which another replica switches the
 // tenant between the Service's read of the binding and its own Switch.
 type racingBindings struct {
-	*domain.MemoryBindings
+	*memory.Bindings
 	interleave domain.Vendor
 	once       sync.Once
 }
 
 func (r *racingBindings) Switch(ctx context.Context, tenant string, v domain.Vendor) (domain.Binding, domain.Binding, error) {
-	r.once.Do(func() { _, _, _ = r.MemoryBindings.Switch(ctx, tenant, r.interleave) })
-	return r.MemoryBindings.Switch(ctx, tenant, v)
+	r.once.Do(func() { _, _, _ = r.Bindings.Switch(ctx, tenant, r.interleave) })
+	return r.Bindings.Switch(ctx, tenant, v)
 }
 
 func TestSwitchVendorAuditFromUnderConcurrentSwitch(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	buf := &vendortest.LogBuffer{}
-	store := &racingBindings{MemoryBindings: domain.NewMemoryBindings(), interleave: domain.Vendor("meihua")}
+	store := &racingBindings{Bindings: memory.NewBindings(memory.BindingsOptions{}), interleave: domain.Vendor("meihua")}
 	s := newService(t, domain.ServiceConfig{Vendors: testVendors, Bindings: store, Logger: slog.New(slog.NewJSONHandler(buf, nil)),
 		Tenants: []domain.Tenant{{ID: "acme", Initial: domain.Vendor("linkflow"), Connections: map[domain.Vendor]domain.Connection{
 			domain.Vendor("linkflow"): newFullConn(domain.Vendor("linkflow")), domain.Vendor("meihua"): newFullConn(domain.Vendor("meihua")), domain.Vendor("nxcloud"): newFullConn(domain.Vendor("nxcloud"))}}}})

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -36,98 +35,4 @@ type TokenStore interface {
 	// written once before the access token that came with it is used.
 	// swapped is false when another writer changed it first.
 	SwapRefreshToken(ctx context.Context, key, old, next string) (swapped bool, err error)
-}
-
-// MemoryTokens is an in-process TokenStore for single-process runs.
-type MemoryTokens struct {
-	mu      sync.Mutex
-	tokens  map[string]memToken
-	locks   map[string]memLock
-	refresh map[string]string
-	now     func() time.Time
-	seq     uint64
-}
-
-type memToken struct {
-	tok     StoredToken
-	expires time.Time
-}
-
-type memLock struct {
-	owner   uint64
-	expires time.Time
-}
-
-// NewMemoryTokens returns an empty in-process token store.
-func NewMemoryTokens() *MemoryTokens {
-	return &MemoryTokens{tokens: map[string]memToken{}, locks: map[string]memLock{}, refresh: map[string]string{}, now: time.Now}
-}
-
-// Token implements TokenStore.
-func (s *MemoryTokens) Token(_ context.Context, key string) (StoredToken, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tokens[key]
-	if !ok || !s.now().Before(t.expires) {
-		return StoredToken{}, false, nil
-	}
-	return t.tok, true, nil
-}
-
-// PutToken implements TokenStore.
-func (s *MemoryTokens) PutToken(_ context.Context, key string, tok StoredToken, ttl time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens[key] = memToken{tok: tok, expires: s.now().Add(ttl)}
-	return nil
-}
-
-// DropToken implements TokenStore.
-func (s *MemoryTokens) DropToken(_ context.Context, key, value string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t, ok := s.tokens[key]; ok && t.tok.Value == value {
-		delete(s.tokens, key)
-	}
-	return nil
-}
-
-// LockToken implements TokenStore.
-func (s *MemoryTokens) LockToken(_ context.Context, key string, ttl time.Duration) (func(context.Context) error, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if l, ok := s.locks[key]; ok && now.Before(l.expires) {
-		return nil, false, nil
-	}
-	s.seq++
-	owner := s.seq
-	s.locks[key] = memLock{owner: owner, expires: now.Add(ttl)}
-	return func(context.Context) error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if l, ok := s.locks[key]; ok && l.owner == owner {
-			delete(s.locks, key)
-		}
-		return nil
-	}, true, nil
-}
-
-// RefreshToken implements TokenStore.
-func (s *MemoryTokens) RefreshToken(_ context.Context, key string) (string, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.refresh[key]
-	return v, ok, nil
-}
-
-// SwapRefreshToken implements TokenStore.
-func (s *MemoryTokens) SwapRefreshToken(_ context.Context, key, old, next string) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.refresh[key] != old {
-		return false, nil
-	}
-	s.refresh[key] = next
-	return true, nil
 }

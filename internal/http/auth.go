@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/go-chi/chi/v5"
 )
 
 // Scope is a permission an API key carries.
@@ -34,17 +36,27 @@ type APIKey struct {
 // HashKey returns the SHA-256 of a raw key, as stored in configuration.
 func HashKey(raw string) [32]byte { return sha256.Sum256([]byte(raw)) }
 
-// principal is an authenticated caller.
+// principal is an authenticated caller. It is put into the request
+// context once, by identify, and never changed afterwards.
 type principal struct {
 	name    string
 	scopes  []Scope
 	tenants []string
 }
 
-func (p *principal) hasScope(s Scope) bool { return slices.Contains(p.scopes, s) }
+func (p principal) hasScope(s Scope) bool { return slices.Contains(p.scopes, s) }
 
-func (p *principal) mayUse(tenant string) bool {
+func (p principal) mayUse(tenant string) bool {
 	return slices.Contains(p.tenants, "*") || slices.Contains(p.tenants, tenant)
+}
+
+type principalKey struct{}
+
+// principalFrom returns the caller identify found; ok is false on routes
+// open to everyone, which carry none.
+func principalFrom(ctx context.Context) (p principal, ok bool) {
+	p, ok = ctx.Value(principalKey{}).(principal)
+	return p, ok
 }
 
 // keyring finds the API key a bearer token belongs to.
@@ -52,9 +64,9 @@ type keyring struct{ keys []APIKey }
 
 // find compares the token's hash with every key in constant time, so the
 // time taken says nothing about which key, or how much of one, matched.
-func (k keyring) find(token string) (*principal, bool) {
+func (k keyring) find(token string) (principal, bool) {
 	if token == "" {
-		return nil, false
+		return principal{}, false
 	}
 	h := HashKey(token)
 	found := -1
@@ -64,10 +76,10 @@ func (k keyring) find(token string) (*principal, bool) {
 		}
 	}
 	if found < 0 {
-		return nil, false
+		return principal{}, false
 	}
 	key := k.keys[found]
-	return &principal{name: key.Name, scopes: key.Scopes, tenants: key.Tenants}, true
+	return principal{name: key.Name, scopes: key.Scopes, tenants: key.Tenants}, true
 }
 
 func bearerToken(r *http.Request) string {
@@ -79,33 +91,68 @@ func bearerToken(r *http.Request) string {
 	return strings.TrimSpace(token)
 }
 
-// authState carries the authenticated principal out of the validator's
-// authentication callback, which cannot change the request context.
-type authState struct{ p *principal }
+// askForKey is the detail of a 401: how to send a key, never why the one
+// sent was refused.
+const askForKey = "send Authorization: Bearer <api key>"
 
-type authStateKey struct{}
+// route is an operation as the router matched it: method and path
+// template ("/v1/contacts/{contact_id}"), spelled as in the spec.
+type route struct{ method, pattern string }
 
-func withAuthState(ctx context.Context) (context.Context, *authState) {
-	st := &authState{}
-	return context.WithValue(ctx, authStateKey{}, st), st
-}
-
-func principalFrom(ctx context.Context) *principal {
-	if st, ok := ctx.Value(authStateKey{}).(*authState); ok {
-		return st.p
+// publicRoutes lists the operations the spec opens to callers without a
+// key: those whose security requirements are empty or allow an empty one.
+func publicRoutes(spec *openapi3.T) map[route]bool {
+	public := map[route]bool{}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			reqs := spec.Security
+			if op.Security != nil {
+				reqs = *op.Security
+			}
+			if len(reqs) == 0 || slices.ContainsFunc(reqs, func(r openapi3.SecurityRequirement) bool { return len(r) == 0 }) {
+				public[route{method: method, pattern: path}] = true
+			}
+		}
 	}
-	return nil
+	return public
 }
 
-// authenticate is the validator's AuthenticationFunc for bearerAuth: it
-// finds the key, checks the operation's x-required-scopes and that the key
-// is granted the tenant named in X-Tenant-ID or in the path. Unknown and
+// identify finds the caller from the Authorization header alone and puts
+// it into the request context, before anything reads the body: a request
+// without a known key is answered 401 here, whatever its body. Routes the
+// spec opens to everyone (public) need no key. Scopes and the tenant grant
+// depend on the operation, which the validator knows; its
+// AuthenticationFunc (authenticate) checks them from this principal.
+func (k keyring) identify(public map[route]bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// chi has matched the route when a group's middleware runs.
+			if public[route{method: r.Method, pattern: chi.RouteContext(r.Context()).RoutePattern()}] {
+				next.ServeHTTP(w, r)
+				return
+			}
+			p, ok := k.find(bearerToken(r))
+			if !ok {
+				writeProblem(w, r, newProblem(ProblemCodeUnauthenticated, askForKey))
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		})
+	}
+}
+
+// authenticate is the validator's AuthenticationFunc for bearerAuth. It
+// reads the caller identify put into the request context (it looks up no
+// key itself), checks the operation's x-required-scopes and that the key is
+// granted the tenant named in X-Tenant-ID or in the path. Unknown and
 // ungranted tenants get the same answer.
-func (k keyring) authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+func (keyring) authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 	r := in.RequestValidationInput.Request
-	p, ok := k.find(bearerToken(r))
+	p, ok := principalFrom(r.Context())
 	if !ok {
-		return newProblem(ProblemCodeUnauthenticated, "send Authorization: Bearer <api key>")
+		// identify lets no such request through; fail closed should the
+		// two ever disagree on which routes are public.
+		return newProblem(ProblemCodeUnauthenticated, askForKey)
 	}
 	for _, s := range requiredScopes(in) {
 		if !p.hasScope(s) {
@@ -118,9 +165,6 @@ func (k keyring) authenticate(_ context.Context, in *openapi3filter.Authenticati
 	}
 	if tenant != "" && !p.mayUse(tenant) {
 		return newProblem(ProblemCodeTenantForbidden, "")
-	}
-	if st, ok := r.Context().Value(authStateKey{}).(*authState); ok {
-		st.p = p
 	}
 	return nil
 }

@@ -187,7 +187,7 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 func (s *Server) resolveTenant(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tenant := r.Header.Get("X-Tenant-ID")
-		if tenant == "" || principalFrom(r.Context()) == nil {
+		if _, ok := principalFrom(r.Context()); tenant == "" || !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -224,8 +224,8 @@ var replayHeaders = []string{"Content-Type", "X-Vendor", "Location"}
 func (s *Server) idempotency(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
-		p := principalFrom(r.Context())
-		if key == "" || p == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		p, ok := principalFrom(r.Context())
+		if key == "" || !ok || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
 			return
 		}

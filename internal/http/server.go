@@ -4,10 +4,13 @@
 // and RFC 9457 problem answers. It knows the domain, never a vendor.
 //
 // A request travels: observe (request id, server span, metrics, logs,
-// panic recovery) → body
-// limit → validator (API key, scopes, tenant grant, parameters and body per
-// the spec) → resolveTenant (binds the tenant's current vendor, X-Vendor) →
-// idempotency (writes with Idempotency-Key) → strict handler → Service.
+// panic recovery) → body limit → identify (the API key from the
+// Authorization header alone, before the body is read; the caller goes into
+// the request context as an immutable principal) → validator (from that
+// principal: scopes and tenant grant; then parameters and body per the
+// spec) → resolveTenant (binds the tenant's current vendor, X-Vendor) →
+// idempotency (writes with Idempotency-Key, scoped by the caller's key
+// name) → strict handler → Service.
 package http
 
 import (
@@ -22,6 +25,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cdp-gateway/cdp-gateway/api"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
@@ -74,7 +78,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.Idempotency == nil {
-		cfg.Idempotency = domain.NewMemoryIdempotency()
+		cfg.Idempotency = memory.NewIdempotency(memory.IdempotencyOptions{})
 	}
 	spec, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
 	if err != nil {
@@ -100,15 +104,11 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	mountDocs(r)
 	r.Method(http.MethodGet, "/metrics", cfg.Telemetry.Handler())
 
+	keys := keyring{keys: cfg.Keys}
 	r.Group(func(api chi.Router) {
 		api.Use(
-			func(next http.Handler) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					ctx, _ := withAuthState(r.Context())
-					next.ServeHTTP(w, r.WithContext(ctx))
-				})
-			},
-			validator(spec, keyring{keys: cfg.Keys}),
+			keys.identify(publicRoutes(spec)),
+			validator(spec, keys),
 			s.resolveTenant,
 			s.idempotency,
 		)

@@ -7,7 +7,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/domain/storetest"
 )
 
-// The same contracts the in-process stores pass (internal/domain).
+// The same contracts the in-process stores pass (internal/adapters/memory).
 
 func TestTokensContract(t *testing.T) {
 	t.Parallel()

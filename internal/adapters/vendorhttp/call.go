@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
@@ -158,7 +159,7 @@ func NewClient(vendor domain.Vendor, o Options) *Client {
 		o.Breaker.HalfOpenProbes = DefaultHalfOpenProbes
 	}
 	if o.QuotaStore == nil {
-		o.QuotaStore = domain.NewMemoryQuota()
+		o.QuotaStore = memory.NewQuota(memory.QuotaOptions{})
 	}
 	if o.Telemetry == nil {
 		o.Telemetry = telemetry.Nop()

@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
@@ -217,7 +218,7 @@ func TestBreakerIgnoresClientErrors(t *testing.T) {
 func TestQuotaRefusesWithoutCallingTheVendor(t *testing.T) {
 	t.Parallel()
 	f := newFlaky(t, 0, 200)
-	store := domain.NewMemoryQuota()
+	store := memory.NewQuota(memory.QuotaOptions{})
 	opts := Options{Tenant: "acme", Quota: Quota{Calls: 3, Per: time.Hour}, QuotaStore: store}
 	replicas := []*Client{NewClient(domain.Vendor("meihua"), opts), NewClient(domain.Vendor("meihua"), opts)}
 	for i := range 3 {
@@ -260,7 +261,7 @@ func TestRejectedTokenIsReplacedOnce(t *testing.T) {
 		w.WriteHeader(200)
 	}))
 	defer srv.Close()
-	store := domain.NewMemoryTokens()
+	store := memory.NewTokens(memory.TokensOptions{})
 	c := NewClient(domain.Vendor("linkflow"), Options{Tenant: "acme", Tokens: NewTokens(store, nil)})
 	var fetches atomic.Int32
 	c.Auth = &Auth{
@@ -295,7 +296,7 @@ func TestRejectedTokenIsReplacedOnce(t *testing.T) {
 // store, cold, under 300 concurrent calls: one vendor token call in all.
 func TestTokenStampedeAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	store := domain.NewMemoryTokens()
+	store := memory.NewTokens(memory.TokensOptions{})
 	replicas := []*Tokens{NewTokens(store, nil), NewTokens(store, nil), NewTokens(store, nil)}
 	var fetches atomic.Int32
 	fetch := func(context.Context) (Token, error) {

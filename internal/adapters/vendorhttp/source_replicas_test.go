@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	redisstore "github.com/cdp-gateway/cdp-gateway/internal/adapters/redis"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
@@ -26,7 +27,7 @@ func TestOneRefreshAcrossReplicas(t *testing.T) {
 		open func(t *testing.T) []domain.TokenStore // one per replica
 	}{
 		{"in-process store", func(*testing.T) []domain.TokenStore {
-			return slices.Repeat([]domain.TokenStore{domain.NewMemoryTokens()}, replicas)
+			return slices.Repeat([]domain.TokenStore{memory.NewTokens(memory.TokensOptions{})}, replicas)
 		}},
 		{"redis", func(t *testing.T) []domain.TokenStore {
 			srv := redistest.Start(t)

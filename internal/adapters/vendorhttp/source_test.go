@@ -19,6 +19,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
@@ -66,7 +67,7 @@ type hookStore struct {
 
 func newHookStore(s domain.TokenStore) *hookStore {
 	if s == nil {
-		s = domain.NewMemoryTokens()
+		s = memory.NewTokens(memory.TokensOptions{})
 	}
 	return &hookStore{TokenStore: s}
 }
@@ -451,7 +452,7 @@ func TestTokenSourceExpiryByClock(t *testing.T) {
 			t.Parallel()
 			clock := newFakeClock()
 			start := clock.Now()
-			store := domain.NewMemoryTokens()
+			store := memory.NewTokens(memory.TokensOptions{})
 			var fetches atomic.Int32
 			replica := func() *TokenSource {
 				c := NewClient(domain.Vendor("miaokol"), Options{Tenant: "acme", Tokens: NewTokens(store, nil, WithTokenClock(clock.Now))})

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -93,7 +94,7 @@ func WithTokenClock(now func() time.Time) TokensOption {
 // NewTokens returns a token cache over store (nil: an in-process store).
 func NewTokens(store domain.TokenStore, log *slog.Logger, opts ...TokensOption) *Tokens {
 	if store == nil {
-		store = domain.NewMemoryTokens()
+		store = memory.NewTokens(memory.TokensOptions{})
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

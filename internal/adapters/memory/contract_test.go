@@ -1,0 +1,33 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain/storetest"
+)
+
+// The same contracts the Redis stores pass (internal/adapters/redis).
+
+func TestTokensContract(t *testing.T) {
+	t.Parallel()
+	storetest.Tokens(t, func(*testing.T) domain.TokenStore { return memory.NewTokens(memory.TokensOptions{}) })
+}
+
+func TestIdempotencyContract(t *testing.T) {
+	t.Parallel()
+	storetest.Idempotency(t, func(_ *testing.T, times storetest.IdempotencyTimes) domain.IdempotencyStore {
+		return memory.NewIdempotency(memory.IdempotencyOptions{TTL: times.TTL, Lease: times.Lease})
+	})
+}
+
+func TestQuotaContract(t *testing.T) {
+	t.Parallel()
+	storetest.Quota(t, func(*testing.T) domain.QuotaStore { return memory.NewQuota(memory.QuotaOptions{}) })
+}
+
+func TestBindingsContract(t *testing.T) {
+	t.Parallel()
+	storetest.Bindings(t, func(*testing.T) domain.BindingStore { return memory.NewBindings(memory.BindingsOptions{}) })
+}

@@ -1,0 +1,212 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ContactFilter is a canonical contact list filter (ids with prefixes).
+type ContactFilter struct {
+	Q, Email, Phone, GroupID, TagID string
+	UpdatedSince                    *time.Time
+}
+
+// ListContacts lists contacts matching f.
+func (s *Service) ListContacts(ctx context.Context, t Target, f ContactFilter, o ListOptions) (List[Contact], error) {
+	l, err := port[ContactLister](t.conn, OpListContacts)
+	if err != nil {
+		return List[Contact]{}, err
+	}
+	q := ContactQuery{Q: f.Q, Email: f.Email, Phone: f.Phone, UpdatedSince: f.UpdatedSince}
+	if q.GroupID, err = s.optionalID("query.group_id", f.GroupID, t); err != nil {
+		return List[Contact]{}, err
+	}
+	if q.TagID, err = s.optionalID("query.tag_id", f.TagID, t); err != nil {
+		return List[Contact]{}, err
+	}
+	if filters := q.Filters(); filters != "" && !slices.Contains(l.ContactFilters(), filters) {
+		return List[Contact]{}, &UnsupportedError{Vendor: t.Vendor, Operation: OpListContacts, Filter: strings.ReplaceAll(filters, "+", " with ")}
+	}
+	since := ""
+	if q.UpdatedSince != nil {
+		since = q.UpdatedSince.UTC().Format(time.RFC3339Nano)
+	}
+	filter := filterKey(q.Q, q.Email, q.Phone, q.GroupID, q.TagID, since)
+	return list(s, t, OpListContacts, filter, o, func(p PageRequest) (Page[Contact], error) {
+		return l.ListContacts(ctx, q, p)
+	})
+}
+
+// filterKey joins filter values so that different value lists never give
+// the same key.
+func filterKey(values ...string) string {
+	var b strings.Builder
+	for _, v := range values {
+		b.WriteString(strconv.Itoa(len(v)))
+		b.WriteByte(':')
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
+// GetContact reads one contact.
+func (s *Service) GetContact(ctx context.Context, t Target, id string) (Contact, error) {
+	return get(ctx, s, t, OpGetContact, "path.contact_id", id, ContactGetter.GetContact)
+}
+
+// CreateContact creates a contact.
+func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) (Contact, error) {
+	return create(ctx, t, OpCreateContact, in, ContactCreator.CreateContact)
+}
+
+// UpdateContact changes the patched fields of a contact.
+func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p ContactPatch) (Contact, error) {
+	u, native, err := portID[ContactUpdater](s, t, OpUpdateContact, "path.contact_id", id)
+	if err != nil {
+		return Contact{}, err
+	}
+	if p.Empty() {
+		return Contact{}, Invalid("body", "names no field to change")
+	}
+	c, err := u.UpdateContact(ctx, native, p)
+	return answer(t, c, err)
+}
+
+// DeleteContact deletes a contact.
+func (s *Service) DeleteContact(ctx context.Context, t Target, id string) error {
+	return remove(ctx, s, t, OpDeleteContact, "path.contact_id", id, ContactDeleter.DeleteContact)
+}
+
+// MaxBatch is the largest batch upsert the canonical API takes.
+const MaxBatch = 1000
+
+// BatchUpsertContacts upserts items in the vendor's chunk size and returns
+// one result per item, in input order. A failed chunk marks its items
+// failed and does not stop the others. A failure that concerns the whole
+// call (authentication, an unreachable vendor, a spent quota,
+// cancellation) is returned as the call's error when nothing was written;
+// after something was written it marks every remaining item failed without
+// calling the vendor again.
+func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []ContactInput, mode OnConflict) ([]BatchItemResult, error) {
+	b, err := port[ContactBatchUpserter](t.conn, OpBatchUpsertContacts)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 || len(items) > MaxBatch {
+		return nil, Invalid("body.items", fmt.Sprintf("must hold 1 to %d contacts", MaxBatch))
+	}
+	if mode == "" {
+		mode = OnConflictMerge
+	}
+	size := max(b.BatchSize(), 1)
+	results := make([]BatchItemResult, len(items))
+	var stop error // a whole-call failure after something was written
+	for start := 0; start < len(items); start += size {
+		end := min(start+size, len(items))
+		if stop != nil {
+			failItems(results, start, end, stop)
+			continue
+		}
+		chunk, err := b.BatchUpsertContacts(ctx, items[start:end:end], mode)
+		if err != nil {
+			if wholeCallError(err) {
+				if !anyWritten(results[:start]) {
+					return nil, err
+				}
+				stop = err
+			}
+			failItems(results, start, end, err)
+			continue
+		}
+		// Trust nothing about the adapter's answer but what it says per
+		// index: an item it does not answer for is reported failed.
+		seen := make([]bool, end-start)
+		for _, r := range chunk {
+			if r.Index < 0 || r.Index >= end-start || seen[r.Index] {
+				continue
+			}
+			seen[r.Index] = true
+			r.Index += start
+			r.ID = t.id(r.ID)
+			results[r.Index] = r
+		}
+		for i, ok := range seen {
+			if !ok {
+				results[start+i] = BatchItemResult{Index: start + i, Status: BatchFailed, Err: errNoItemResult}
+			}
+		}
+	}
+	return results, nil
+}
+
+// errNoItemResult marks a batch item the adapter gave no result for.
+var errNoItemResult = errors.New("the vendor adapter reported no result for this item")
+
+func failItems(results []BatchItemResult, start, end int, err error) {
+	for i := start; i < end; i++ {
+		results[i] = BatchItemResult{Index: i, Status: BatchFailed, Err: err}
+	}
+}
+
+func anyWritten(rs []BatchItemResult) bool {
+	for _, r := range rs {
+		if r.Status != BatchFailed && r.Status != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// wholeCallError reports errors that would fail every chunk the same way;
+// they fail the whole batch instead of being repeated per item.
+func wholeCallError(err error) bool {
+	var ve *VendorError
+	if errors.As(err, &ve) {
+		switch ve.Kind {
+		case VendorAuth, VendorRateLimited, VendorUnavailable, VendorTimeout:
+			return true
+		}
+		return false
+	}
+	var ue *UnsupportedError
+	var ve2 *ValidationError
+	return errors.As(err, &ue) || errors.As(err, &ve2) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// SetContactTags replaces the contact's tags.
+func (s *Service) SetContactTags(ctx context.Context, t Target, contactID string, tagIDs []string) ([]TagRef, error) {
+	ts, native, err := portID[ContactTagSetter](s, t, OpSetContactTags, "path.contact_id", contactID)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := s.vendors.parseIDs("body.tag_ids", tagIDs, t.Vendor)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := ts.SetContactTags(ctx, native, tags)
+	if err != nil {
+		return nil, err
+	}
+	for i := range refs {
+		refs[i].ID = t.id(refs[i].ID)
+	}
+	return refs, nil
+}
+
+// ListContactGroups lists the groups a contact is in.
+func (s *Service) ListContactGroups(ctx context.Context, t Target, contactID string, o ListOptions) (List[Group], error) {
+	return listOf(ctx, s, t, OpListContactGroups, "path.contact_id", contactID, o, ContactGroupLister.ListContactGroups)
+}
+
+// canonContact prefixes the contact's id and the ids of its tags.
+func canonContact(t Target, c *Contact) {
+	c.ID = t.id(c.ID)
+	for i := range c.Tags {
+		c.Tags[i].ID = t.id(c.Tags[i].ID)
+	}
+}

@@ -163,19 +163,13 @@ func anyWritten(rs []BatchItemResult) bool {
 }
 
 // wholeCallError reports errors that would fail every chunk the same way;
-// they fail the whole batch instead of being repeated per item.
+// they fail the whole batch instead of being repeated per item. Besides
+// what fails every vendor call, an adapter that refuses a whole chunk
+// (the operation, or input such as the conflict mode) refuses them all.
 func wholeCallError(err error) bool {
-	var ve *VendorError
-	if errors.As(err, &ve) {
-		switch ve.Kind {
-		case VendorAuth, VendorRateLimited, VendorUnavailable, VendorTimeout:
-			return true
-		}
-		return false
-	}
 	var ue *UnsupportedError
-	var ve2 *ValidationError
-	return errors.As(err, &ue) || errors.As(err, &ve2) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	var ve *ValidationError
+	return FailsEveryCall(err) || errors.As(err, &ue) || errors.As(err, &ve)
 }
 
 // SetContactTags replaces the contact's tags.

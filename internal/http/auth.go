@@ -146,7 +146,7 @@ func (k keyring) identify(public map[route]bool) func(http.Handler) http.Handler
 // key itself), checks the operation's x-required-scopes and that the key is
 // granted the tenant named in X-Tenant-ID or in the path. Unknown and
 // ungranted tenants get the same answer.
-func (keyring) authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 	r := in.RequestValidationInput.Request
 	p, ok := principalFrom(r.Context())
 	if !ok {

@@ -146,7 +146,7 @@ func TestAuthenticateWithoutPrincipal(t *testing.T) {
 	in := &openapi3filter.AuthenticationInput{RequestValidationInput: &openapi3filter.RequestValidationInput{
 		Request: httptest.NewRequest(http.MethodGet, "/v1/contacts", nil),
 	}}
-	err := keyring{}.authenticate(context.Background(), in)
+	err := authenticate(context.Background(), in)
 	var p *problem
 	if !errors.As(err, &p) || p.Code != ProblemCodeUnauthenticated {
 		t.Fatalf("authenticate = %v, want UNAUTHENTICATED", err)

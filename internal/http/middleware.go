@@ -165,16 +165,16 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 	}
 }
 
-// limitBody refuses bodies over max bytes: at once when Content-Length
+// limitBody refuses bodies over limit bytes: at once when Content-Length
 // says so, otherwise when reading passes the limit.
-func limitBody(max int64) func(http.Handler) http.Handler {
+func limitBody(limit int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > max {
-				writeProblem(w, r, &http.MaxBytesError{Limit: max})
+			if r.ContentLength > limit {
+				writeProblem(w, r, &http.MaxBytesError{Limit: limit})
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, max)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			next.ServeHTTP(w, r)
 		})
 	}

@@ -108,7 +108,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	r.Group(func(api chi.Router) {
 		api.Use(
 			keys.identify(publicRoutes(spec)),
-			validator(spec, keys),
+			validator(spec),
 			s.resolveTenant,
 			s.idempotency,
 		)

@@ -17,14 +17,14 @@ import (
 )
 
 // validator checks every request against api/openapi.yaml before a handler
-// runs: authentication and scopes (through keys), then parameters and body.
-// All invalid fields are reported together.
-func validator(spec *openapi3.T, keys keyring) func(http.Handler) http.Handler {
+// runs: the identified caller's scopes and tenant grant (authenticate),
+// then parameters and body. All invalid fields are reported together.
+func validator(spec *openapi3.T) func(http.Handler) http.Handler {
 	return middleware.OapiRequestValidatorWithOptions(spec, &middleware.Options{
 		DoNotValidateServers: true,
 		Options: openapi3filter.Options{
 			MultiError:         true,
-			AuthenticationFunc: keys.authenticate,
+			AuthenticationFunc: authenticate,
 		},
 		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ middleware.ErrorHandlerOpts) {
 			writeProblem(w, r, validationProblem(err))

@@ -29,9 +29,7 @@ func TestClock(t *testing.T) {
 			t.Parallel()
 			c := vendortest.NewClock(t0)
 			tt.run(c)
-			now := c.Now // usable where a clock function is wanted
-			var _ func() time.Time = now
-			if got := now(); !got.Equal(tt.want) {
+			if got := read(c.Now); !got.Equal(tt.want) {
 				t.Errorf("Now() = %v, want %v", got, tt.want)
 			}
 		})
@@ -66,3 +64,6 @@ func TestClockConcurrent(t *testing.T) {
 		t.Errorf("Now() = %v after 100 concurrent seconds, want %v", got, t0.Add(100*time.Second))
 	}
 }
+
+// read takes the clock as simulators and stores do, a function.
+func read(now func() time.Time) time.Time { return now() }

@@ -22,6 +22,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // Every token and secret in these tests starts with secretMark, so that a
@@ -290,24 +291,9 @@ func (v *oauthVendor) api() Request {
 	}}
 }
 
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
+// newFakeClock is a clock the test moves.
+func newFakeClock() *vendortest.Clock {
+	return vendortest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 }
 
 var errRefused = errors.New("vendor refused the credentials")

@@ -850,3 +850,76 @@ func TestRefreshTelemetry(t *testing.T) {
 		t.Errorf("token fetches by outcome %v, want one ok and one error\n%s", counts, rec.Body.String())
 	}
 }
+
+// pausedReadStore holds its first Token read after reading, until release
+// is closed: a load that read the store just before a token was dropped.
+type pausedReadStore struct {
+	domain.TokenStore
+	paused  atomic.Bool
+	read    chan struct{}
+	release chan struct{}
+}
+
+func (s *pausedReadStore) Token(ctx context.Context, key string) (domain.StoredToken, bool, error) {
+	tok, ok, err := s.TokenStore.Token(ctx, key)
+	if s.paused.CompareAndSwap(false, true) {
+		close(s.read)
+		<-s.release
+	}
+	return tok, ok, err
+}
+
+// TestRejectedTokenNotBroughtBack: a load that read a token from the store
+// before the vendor refused it must not hand it to callers that come after
+// the refusal, nor cache it again; they get a new token.
+func TestRejectedTokenNotBroughtBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := &pausedReadStore{TokenStore: memory.NewTokens(memory.TokensOptions{}), read: make(chan struct{}), release: make(chan struct{})}
+	const key = "acme/toy"
+	if err := store.PutToken(ctx, key, domain.StoredToken{Value: "t1", Expires: time.Now().Add(time.Hour)}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	tokens := NewTokens(store, nil)
+	var fetches atomic.Int32
+	f := fetchFunc(func(context.Context) (Token, error) {
+		fetches.Add(1)
+		return Token{Value: "t2", Expires: time.Now().Add(time.Hour)}, nil
+	})
+
+	early := make(chan Token, 1)
+	go func() {
+		tok, _, _ := tokens.get(ctx, key, f)
+		early <- tok
+	}()
+	<-store.read // the early load holds t1, read before the refusal
+	tokens.invalidate(ctx, key, "t1")
+
+	late := make(chan Token, 1)
+	go func() {
+		tok, _, err := tokens.get(ctx, key, f)
+		if err != nil {
+			t.Error(err)
+		}
+		late <- tok
+	}()
+	// The late caller must not wait for the early load: it gets t2 while
+	// the early load is still held.
+	select {
+	case tok := <-late:
+		if tok.Value != "t2" {
+			t.Fatalf("a caller after the refusal got %q, want a new token", tok.Value)
+		}
+	case <-time.After(10 * time.Second):
+		close(store.release)
+		t.Fatal("a caller after the refusal joined the load that read the refused token")
+	}
+	close(store.release)
+	<-early
+	if tok, ok := tokens.cached(key); !ok || tok.Value != "t2" {
+		t.Fatalf("process cache holds %v %v after the early load ended, want t2", tok, ok)
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Fatalf("%d fetches, want 1", n)
+	}
+}

@@ -68,12 +68,16 @@ const (
 // Adapters do not use Tokens directly: each Client hands out its
 // connection's TokenSource, which is bound to the connection's key.
 type Tokens struct {
-	store  domain.TokenStore
-	log    *slog.Logger
-	mu     sync.RWMutex
-	m      map[string]cachedToken
-	flight singleflight.Group
-	now    func() time.Time
+	store domain.TokenStore
+	log   *slog.Logger
+	mu    sync.RWMutex
+	m     map[string]cachedToken
+	// rejected is the last token value a vendor refused, by key: a load
+	// that read it from the store before it was dropped must not bring it
+	// back into the process cache. The vendor issuing it again clears it.
+	rejected map[string]string
+	flight   singleflight.Group
+	now      func() time.Time
 }
 
 type cachedToken struct {
@@ -99,7 +103,7 @@ func NewTokens(store domain.TokenStore, log *slog.Logger, opts ...TokensOption) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := &Tokens{store: store, log: log, m: make(map[string]cachedToken), now: time.Now}
+	t := &Tokens{store: store, log: log, m: make(map[string]cachedToken), rejected: make(map[string]string), now: time.Now}
 	for _, o := range opts {
 		o(t)
 	}
@@ -202,13 +206,13 @@ func pause(ctx context.Context, wait *time.Duration) error {
 // shared reads key's token from the store into the process cache.
 func (t *Tokens) shared(ctx context.Context, key string) (Token, bool, error) {
 	st, ok, err := t.store.Token(ctx, key)
-	if err != nil || !ok || !t.now().Before(st.Expires) {
+	if err != nil || !ok || !t.now().Before(st.Expires) || t.wasRejected(key, st.Value) {
 		return Token{}, false, err
 	}
 	// The store keeps the use-until time; the true expiry is not needed
 	// past it.
 	tok := Token{Value: st.Value, Expires: st.Expires}
-	t.keep(key, cachedToken{Token: tok, useUntil: st.Expires})
+	t.keep(key, cachedToken{Token: tok, useUntil: st.Expires}, false)
 	return tok, true, nil
 }
 
@@ -269,14 +273,31 @@ func (t *Tokens) cache(key string, tok Token) cachedToken {
 		margin = life / 2
 	}
 	c := cachedToken{Token: tok, useUntil: tok.Expires.Add(-margin)}
-	t.keep(key, c)
+	t.keep(key, c, true)
 	return c
 }
 
-func (t *Tokens) keep(key string, c cachedToken) {
+// keep caches c in process. A token read from the store (fresh false) is
+// not kept when the vendor has refused it meanwhile; a token the vendor
+// has just issued (fresh) is, even the one it refused (some vendors hand
+// out the same token until it expires).
+func (t *Tokens) keep(key string, c cachedToken, fresh bool) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v, ok := t.rejected[key]; ok && v == c.Value {
+		if !fresh {
+			return
+		}
+		delete(t.rejected, key)
+	}
 	t.m[key] = c
-	t.mu.Unlock()
+}
+
+func (t *Tokens) wasRejected(key, value string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	v, ok := t.rejected[key]
+	return ok && v == value
 }
 
 // cached returns key's in-process token while it may be used.
@@ -292,12 +313,18 @@ func (t *Tokens) cached(key string) (Token, bool) {
 
 // invalidate drops key's token if it is still value, here and in the
 // shared store.
+//
+// A load already under way may have read value from the store before it
+// was dropped: callers that come after this do not join it (they start a
+// load of their own), and what it read is not cached again.
 func (t *Tokens) invalidate(ctx context.Context, key, value string) {
 	t.mu.Lock()
 	if c, ok := t.m[key]; ok && c.Value == value {
 		delete(t.m, key)
 	}
+	t.rejected[key] = value
 	t.mu.Unlock()
+	t.flight.Forget(key)
 	if err := t.store.DropToken(context.WithoutCancel(ctx), key, value); err != nil {
 		t.log.LogAttrs(ctx, slog.LevelWarn, "rejected token not dropped from the store", slog.String("key", key), slog.String("error", err.Error()))
 	}

@@ -7,7 +7,9 @@
 // (capabilities.go). Adapters work with the vendor's own ids; the Service
 // adds and checks the vendor prefix (ids.go), signs and checks cursors
 // (cursor.go), validates input, and splits batches into the vendor's chunk
-// size, so every adapter gets the same behaviour.
+// size, so every adapter gets the same behaviour. The resilience of vendor
+// calls (quota, breaker, retries, timeouts, tokens) is not the Service's:
+// each adapter sends its calls through its connection's vendorhttp.Client.
 //
 // The Service lives in one file per resource (contacts.go, events.go,
 // tags.go, groups.go, fields.go, passthrough.go, and tenants.go for the

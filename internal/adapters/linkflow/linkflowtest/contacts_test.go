@@ -498,6 +498,54 @@ func TestUpdateContact(t *testing.T) {
 	}
 }
 
+// TestContactVersions: every contact answer carries ver; each change
+// through the API adds one; a contact without a version answers null, as
+// the documented bulk and lookup samples do, until it changes.
+func TestContactVersions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, linkflowtest.Config{})
+	ver := func(path string) any {
+		t.Helper()
+		var got []map[string]any
+		e.ok(http.MethodGet, path, nil, &got)
+		if len(got) != 1 {
+			t.Fatalf("%s: %d contacts", path, len(got))
+		}
+		v, ok := got[0]["ver"]
+		if !ok {
+			t.Fatalf("%s: no ver member in %v", path, got[0])
+		}
+		return v
+	}
+	var c map[string]any
+	e.ok(http.MethodPost, "/identifiers", map[string]any{"externalId": "v1", "channel": map[string]any{"channelId": "shop"}, "email": "ver@example.com"}, &c)
+	id, _ := c["id"].(json.Number).Int64()
+	if c["ver"] != json.Number("1") {
+		t.Fatalf("identify created ver %v", c["ver"])
+	}
+	e.ok(http.MethodPut, fmt.Sprintf("/v2/contacts/%d", id), map[string]any{"id": id, "title": "CTO"}, &c)
+	if c["ver"] != json.Number("2") {
+		t.Fatalf("update answered ver %v", c["ver"])
+	}
+	e.ok(http.MethodPost, "/identifiers", map[string]any{"externalId": "v1", "channel": map[string]any{"channelId": "shop"}, "city": "Nanjing"}, &c)
+	if c["ver"] != json.Number("3") {
+		t.Fatalf("identify of the same contact answered ver %v", c["ver"])
+	}
+	bulk, lookup := fmt.Sprintf("/open/contacts_bulk?ids=%d", id), "/v2/contacts?email=ver@example.com"
+	if v1, v2 := ver(bulk), ver(lookup); v1 != json.Number("3") || v2 != json.Number("3") {
+		t.Fatalf("reads answer ver %v and %v, want 3", v1, v2)
+	}
+
+	e.sim.ForgetVersion(id)
+	if v1, v2 := ver(bulk), ver(lookup); v1 != nil || v2 != nil {
+		t.Fatalf("a contact without version answers ver %v and %v, want null", v1, v2)
+	}
+	e.ok(http.MethodPut, fmt.Sprintf("/v2/contacts/%d", id), map[string]any{"id": id, "title": "CEO"}, &c)
+	if c["ver"] != json.Number("1") || ver(bulk) != json.Number("1") {
+		t.Fatalf("the first change of a contact without version answered ver %v", c["ver"])
+	}
+}
+
 func TestWeChatUnionIDLookup(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, linkflowtest.Config{})

@@ -114,7 +114,15 @@
 // documented list (plus homePhone, street and postalCode, which the vendor
 // sample sends) are ignored. gender must be male, female or unknown and
 // dateOfBirthday "yyyy-MM-dd HH:mm:ss". Every change increments ver and sets
-// lastUpdated.
+// lastUpdated; the update takes no version of its own (the documentation
+// lists none), so it never refuses a write as stale.
+//
+// Versions. Every contact answer carries ver, the number of the record's
+// version: 1 when it is created, one more with every update or identify
+// that reaches it. The documented contacts_bulk and v2/contacts samples
+// answer "ver": null; the simulator answers null for a contact it keeps no
+// version for ([Server.ForgetVersion]), and such a contact's next change
+// gives it version 1.
 //
 // Custom fields. props keys must be aliases defined in the property metadata
 // (unknown aliases answer 400 B00010). Values are checked against the

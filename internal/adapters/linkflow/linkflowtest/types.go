@@ -129,7 +129,8 @@ func (u UTM) MarshalJSON() ([]byte, error) {
 // Contact is a Linkflow contact. JSON encoding produces the vendor wire
 // shape: timestamps as "yyyy-MM-dd HH:mm:ss" CST, empty strings as null,
 // utm as null when empty, props as {} when empty. Zero LastSeen, LastTagged
-// and Identified are answered as null.
+// and Identified are answered as null, and so is a zero Ver (a record the
+// vendor keeps no version for; see [Server.ForgetVersion]).
 type Contact struct {
 	ID             int64          `json:"id"`
 	DateCreated    time.Time      `json:"dateCreated"`
@@ -178,8 +179,15 @@ func (c Contact) MarshalJSON() ([]byte, error) {
 	if props == nil {
 		props = map[string]any{}
 	}
+	// A contact without a version (Ver 0) answers "ver": null, as the
+	// documented contacts_bulk and v2/contacts samples show.
+	var ver *int64
+	if c.Ver != 0 {
+		ver = &c.Ver
+	}
 	b, err := json.Marshal(struct {
 		plain
+		Ver         *int64         `json:"ver"`
 		DateCreated vtime          `json:"dateCreated"`
 		LastUpdated vtime          `json:"lastUpdated"`
 		LastSeen    vtime          `json:"lastSeen"`
@@ -187,7 +195,7 @@ func (c Contact) MarshalJSON() ([]byte, error) {
 		Identified  vtime          `json:"identified"`
 		UTM         *UTM           `json:"utm"`
 		Props       map[string]any `json:"props"`
-	}{plain(c), vtime(c.DateCreated), vtime(c.LastUpdated), vtime(c.LastSeen), vtime(c.LastTagged), vtime(c.Identified), utm, props})
+	}{plain(c), ver, vtime(c.DateCreated), vtime(c.LastUpdated), vtime(c.LastSeen), vtime(c.LastTagged), vtime(c.Identified), utm, props})
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,21 @@ func foreignState() error {
 	return &domain.CursorError{Reason: "the cursor does not belong to this list"}
 }
 
+// Cap is a vendor's limit on how many items one query lists (Linkflow
+// answers at most 2000 groups, and ids by update time only while
+// page*size <= 10000). A list that reaches it ends there, its last page
+// marked Truncated, so the caller learns that the vendor may hold more.
+type Cap struct {
+	// Items is the most items the vendor lists for one query; 0 is no cap.
+	Items int
+	// Detail tells the caller how to reach the rest (narrow the query).
+	Detail string
+}
+
+func (c Cap) truncation() *domain.Truncation {
+	return &domain.Truncation{Limit: c.Items, Detail: c.Detail}
+}
+
 // PageNumbers describes a list a vendor serves by page number and page
 // size (Linkflow from page 0, Meihua and Miaokol from page 1).
 type PageNumbers struct {
@@ -47,6 +62,10 @@ type PageNumbers struct {
 	// MaxSize is the largest page size the vendor serves; 0 when it sets
 	// none. The walker never asks for more, whatever the caller's limit.
 	MaxSize int
+	// Cap is the vendor's limit on one query's items, if any. The walker
+	// asks for no page that starts at or beyond Cap.Items and keeps no
+	// item beyond it.
+	Cap Cap
 }
 
 // WalkPages serves the page req asks for out of a list the vendor serves
@@ -67,7 +86,8 @@ type PageNumbers struct {
 // Next is "" once a short vendor page showed the end of the list. A page
 // that ends on a full vendor page keeps a Next, as only another call could
 // tell whether the list goes on; following it may answer an empty last
-// page.
+// page. With a Cap, the page that reaches Cap.Items on a full vendor page
+// is the last one, marked Truncated.
 func WalkPages[T any](pn PageNumbers, req domain.PageRequest, fetch func(page, size int) ([]T, error)) (domain.Page[T], error) {
 	off, err := parseOffset(req.State)
 	if err != nil {
@@ -77,6 +97,11 @@ func WalkPages[T any](pn PageNumbers, req domain.PageRequest, fetch func(page, s
 	size := limit
 	if pn.MaxSize > 0 {
 		size = min(size, pn.MaxSize)
+	}
+	capped := pn.Cap.Items > 0
+	if capped && off >= pn.Cap.Items {
+		// Only a cursor of a list whose cap was lower can point here.
+		return domain.Page[T]{Truncated: pn.Cap.truncation()}, nil
 	}
 	page, skip := off/size, off%size
 	need := limit
@@ -89,6 +114,11 @@ func WalkPages[T any](pn PageNumbers, req domain.PageRequest, fetch func(page, s
 		// A vendor that answers more than asked would shift every later
 		// offset: only the page's first size items count.
 		got = got[:min(len(got), size)]
+		more := len(got) == size // only another call could tell the end
+		reached := false
+		if start := page * size; capped && start+len(got) >= pn.Cap.Items {
+			got, reached = got[:pn.Cap.Items-start], more || start+len(got) > pn.Cap.Items
+		}
 		rest := got[min(skip, len(got)):]
 		if len(rest) > need {
 			items = append(items, rest[:need]...)
@@ -96,10 +126,12 @@ func WalkPages[T any](pn PageNumbers, req domain.PageRequest, fetch func(page, s
 		}
 		items = append(items, rest...)
 		need -= len(rest)
-		if len(got) < size {
+		switch {
+		case reached:
+			return domain.Page[T]{Items: items, Truncated: pn.Cap.truncation()}, nil
+		case !more:
 			return domain.Page[T]{Items: items}, nil
-		}
-		if need == 0 {
+		case need == 0:
 			return domain.Page[T]{Items: items, Next: offsetState(off + len(items))}, nil
 		}
 		page, skip = page+1, 0
@@ -120,6 +152,17 @@ func SlicePage[T any](all []T, req domain.PageRequest) (domain.Page[T], error) {
 		p.Next = offsetState(end)
 	}
 	return p, nil
+}
+
+// SliceCapped is SlicePage for a list the vendor answers whole but cut at
+// c.Items (Linkflow's groups): when it answered that many, it may hold
+// more, and the last page is marked Truncated.
+func SliceCapped[T any](all []T, req domain.PageRequest, c Cap) (domain.Page[T], error) {
+	p, err := SlicePage(all, req)
+	if err == nil && p.Next == "" && c.Items > 0 && len(all) >= c.Items {
+		p.Truncated = c.truncation()
+	}
+	return p, err
 }
 
 // CursorPaging describes a list a vendor serves after a cursor of its own,

@@ -105,6 +105,72 @@ func TestWalkPagesServesEveryItemOnce(t *testing.T) {
 	}
 }
 
+// TestWalkPagesCap: a list the vendor cuts at Cap.Items serves the items
+// below the cap, never asks for a page starting at or beyond it, and says
+// on its last page when the vendor may hold more.
+func TestWalkPagesCap(t *testing.T) {
+	t.Parallel()
+	const limit = 10
+	for _, maxSize := range []int{0, 3, 7} {
+		for _, n := range []int{0, 9, 10, 11, 35} {
+			for _, limits := range [][]int{{1}, {3}, {4}, {200}, {3, 8, 1, 4}} {
+				t.Run(fmt.Sprintf("max %d items %d limits %v", maxSize, n, limits), func(t *testing.T) {
+					t.Parallel()
+					l := &pagedList{t: t, n: n, maxSize: maxSize}
+					pn := vendorhttp.PageNumbers{MaxSize: maxSize, Cap: vendorhttp.Cap{Items: limit, Detail: "narrow it"}}
+					var last domain.Page[int]
+					got := walkAll(t, limits, func(p domain.PageRequest) (domain.Page[int], error) {
+						page, err := vendorhttp.WalkPages(pn, p, l.fetch)
+						if page.Truncated != nil && page.Next != "" {
+							t.Fatalf("truncated page with a next state %q", page.Next)
+						}
+						last = page
+						return page, err
+					})
+					if want := upTo(min(n, limit)); !slices.Equal(got, want) {
+						t.Fatalf("items %v, want %v", got, want)
+					}
+					for _, c := range l.takeCalls() {
+						if c[0]*c[1] >= limit {
+							t.Errorf("asked for page %d of size %d, beyond the cap", c[0], c[1])
+						}
+					}
+					switch tr := last.Truncated; {
+					case n > limit && (tr == nil || tr.Limit != limit || tr.Detail != "narrow it"):
+						t.Errorf("last page truncated = %+v, want the cap", tr)
+					case n < limit && tr != nil:
+						t.Errorf("last page truncated = %+v below the cap", tr)
+					}
+				})
+			}
+		}
+	}
+	t.Run("state beyond the cap", func(t *testing.T) {
+		t.Parallel()
+		l := &pagedList{t: t, n: 50}
+		p, err := vendorhttp.WalkPages(vendorhttp.PageNumbers{Cap: vendorhttp.Cap{Items: 10}}, domain.PageRequest{Limit: 5, State: "o12"}, l.fetch)
+		if err != nil || len(p.Items) != 0 || p.Next != "" || p.Truncated == nil || len(l.takeCalls()) != 0 {
+			t.Fatalf("page %+v, error %v", p, err)
+		}
+	})
+}
+
+func TestSliceCapped(t *testing.T) {
+	t.Parallel()
+	c := vendorhttp.Cap{Items: 4, Detail: "narrow it"}
+	for n, cut := range map[int]bool{3: false, 4: true} {
+		all := upTo(n)
+		first, err := vendorhttp.SliceCapped(all, domain.PageRequest{Limit: 2}, c)
+		if err != nil || first.Truncated != nil {
+			t.Fatalf("%d items: first page %+v, %v", n, first, err)
+		}
+		last, err := vendorhttp.SliceCapped(all, domain.PageRequest{Limit: 2, State: first.Next}, c)
+		if err != nil || last.Next != "" || (last.Truncated != nil) != cut {
+			t.Fatalf("%d items: last page %+v, %v", n, last, err)
+		}
+	}
+}
+
 func TestWalkPagesVendorCalls(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -73,6 +73,27 @@ var operationPorts = []struct {
 	{OpPassthrough, is[Passthrougher]},
 }
 
+// conditionalPorts says which port lets each operation honour a
+// precondition (If-Match); like operationPorts, it is the only place that
+// ties them.
+var conditionalPorts = []struct {
+	op       Operation
+	supports func(Connection) bool
+}{
+	{OpUpdateContact, is[ContactConditionalUpdater]},
+	{OpDeleteContact, is[ContactConditionalDeleter]},
+}
+
+// ConditionalOperations lists the operations a vendor may let callers make
+// conditional with If-Match, in a stable order.
+func ConditionalOperations() []Operation {
+	ops := make([]Operation, len(conditionalPorts))
+	for i, p := range conditionalPorts {
+		ops[i] = p.op
+	}
+	return ops
+}
+
 func is[T any](c Connection) bool { _, ok := c.(T); return ok }
 
 // Operations lists every tenant operation in a stable order.
@@ -84,11 +105,13 @@ func Operations() []Operation {
 	return ops
 }
 
-// Capabilities is what one connection can do.
+// Capabilities is what one connection can do. IfMatch lists the
+// operations it can make conditional (the vendor keeps record versions).
 type Capabilities struct {
 	Vendor         Vendor
 	Operations     map[Operation]bool
 	ContactFilters []string
+	IfMatch        []Operation
 }
 
 // CapabilitiesOf derives a connection's capabilities from the ports its adapter implements.
@@ -100,7 +123,34 @@ func CapabilitiesOf(c Connection) Capabilities {
 	if l, ok := c.(ContactLister); ok {
 		caps.ContactFilters = append(caps.ContactFilters, l.ContactFilters()...)
 	}
+	caps.IfMatch = []Operation{}
+	for _, p := range conditionalPorts {
+		if caps.Operations[p.op] && p.supports(c) {
+			caps.IfMatch = append(caps.IfMatch, p.op)
+		}
+	}
 	return caps
+}
+
+// conditional returns c as port T, which makes op conditional, or an
+// *UnsupportedError saying the vendor cannot honour If-Match on op.
+func conditional[T any](c Connection, op Operation) (T, error) {
+	p, ok := c.(T)
+	if !ok {
+		var zero T
+		return zero, &UnsupportedError{Vendor: c.Vendor(), Operation: op, IfMatch: true}
+	}
+	return p, nil
+}
+
+// version returns the version a write is conditional on, if any.
+func version(pre []Precondition) (string, bool) {
+	for _, p := range pre {
+		if p.Version != "" {
+			return p.Version, true
+		}
+	}
+	return "", false
 }
 
 // port returns c as port T, or an *UnsupportedError naming op.

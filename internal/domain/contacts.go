@@ -64,22 +64,51 @@ func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) 
 	return create(ctx, t, OpCreateContact, in, ContactCreator.CreateContact)
 }
 
-// UpdateContact changes the patched fields of a contact.
-func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p ContactPatch) (Contact, error) {
+// UpdateContact changes the patched fields of a contact. With a
+// Precondition (at most one is used) it changes them only while the
+// contact is at that version; a vendor that keeps no versions answers
+// UNSUPPORTED_OPERATION.
+func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p ContactPatch, pre ...Precondition) (Contact, error) {
 	u, native, err := portID[ContactUpdater](s, t, OpUpdateContact, "path.contact_id", id)
 	if err != nil {
 		return Contact{}, err
 	}
+	update := u.UpdateContact
+	if v, ok := version(pre); ok {
+		cu, err := conditional[ContactConditionalUpdater](t.conn, OpUpdateContact)
+		if err != nil {
+			return Contact{}, err
+		}
+		update = func(ctx context.Context, id string, p ContactPatch) (Contact, error) {
+			return cu.UpdateContactIfVersion(ctx, id, v, p)
+		}
+	}
 	if p.Empty() {
 		return Contact{}, Invalid("body", "names no field to change")
 	}
-	c, err := u.UpdateContact(ctx, native, p)
+	c, err := update(ctx, native, p)
 	return answer(t, c, err)
 }
 
-// DeleteContact deletes a contact.
-func (s *Service) DeleteContact(ctx context.Context, t Target, id string) error {
-	return remove(ctx, s, t, OpDeleteContact, "path.contact_id", id, ContactDeleter.DeleteContact)
+// DeleteContact deletes a contact; with a Precondition, only while it is
+// at that version, as UpdateContact.
+func (s *Service) DeleteContact(ctx context.Context, t Target, id string, pre ...Precondition) error {
+	v, ok := version(pre)
+	if !ok {
+		return remove(ctx, s, t, OpDeleteContact, "path.contact_id", id, ContactDeleter.DeleteContact)
+	}
+	if _, err := port[ContactDeleter](t.conn, OpDeleteContact); err != nil {
+		return err
+	}
+	d, err := conditional[ContactConditionalDeleter](t.conn, OpDeleteContact)
+	if err != nil {
+		return err
+	}
+	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
+	if err != nil {
+		return err
+	}
+	return d.DeleteContactIfVersion(ctx, native, v)
 }
 
 // MaxBatch is the largest batch upsert the canonical API takes.

@@ -45,18 +45,40 @@ func Invalid(field, message string) *ValidationError {
 }
 
 // UnsupportedError says the tenant's vendor cannot do an operation, or
-// cannot apply a filter (Filter set).
+// cannot apply a filter (Filter set), or cannot make it conditional
+// (IfMatch set: it keeps no record versions).
 type UnsupportedError struct {
 	Vendor    Vendor
 	Operation Operation
 	Filter    string
+	IfMatch   bool
 }
 
 func (e *UnsupportedError) Error() string {
-	if e.Filter != "" {
+	switch {
+	case e.Filter != "":
 		return fmt.Sprintf("%s cannot filter %s by %s", e.Vendor, e.Operation, e.Filter)
+	case e.IfMatch:
+		return fmt.Sprintf("%s keeps no record versions, so %s cannot honour If-Match; send it without", e.Vendor, e.Operation)
 	}
 	return fmt.Sprintf("%s does not support %s", e.Vendor, e.Operation)
+}
+
+// PreconditionError is a conditional write refused because the record is
+// not at the version the caller named (HTTP 412): Current is its version
+// at the vendor now, "" when the vendor keeps none for it. Nothing was
+// written.
+type PreconditionError struct {
+	Vendor  Vendor
+	Want    string
+	Current string
+}
+
+func (e *PreconditionError) Error() string {
+	if e.Current == "" {
+		return fmt.Sprintf("%s keeps no version for this record, so If-Match %q cannot match; write without If-Match", e.Vendor, e.Want)
+	}
+	return fmt.Sprintf("the record has changed: it is at version %q, not %q; read it again before writing", e.Current, e.Want)
 }
 
 // IDMismatchError is an id of another vendor than the tenant's current one.
@@ -194,6 +216,7 @@ func SafeDetail(err error) string {
 		ue  *UnsupportedError
 		me  *IDMismatchError
 		ce  *CursorError
+		pe  *PreconditionError
 	)
 	switch {
 	case errors.As(err, &ve):
@@ -213,6 +236,8 @@ func SafeDetail(err error) string {
 		return me.Error()
 	case errors.As(err, &ce):
 		return ce.Error()
+	case errors.As(err, &pe):
+		return pe.Error()
 	case errors.Is(err, ErrNotFound):
 		return "not found"
 	case errors.Is(err, ErrAlreadyExists):

@@ -78,6 +78,36 @@ type Contact struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	Raw           json.RawMessage // the vendor's record, kept only when asked for
+
+	// ExternalIDsLoaded and TagsLoaded say that ExternalIDs and Tags are
+	// the contact's whole set (possibly empty). Left false, the adapter
+	// did not read them (a list that was not asked to expand them, a
+	// vendor that cannot read a contact's tags) and callers are told
+	// nothing rather than "none".
+	ExternalIDsLoaded bool
+	TagsLoaded        bool
+	// Version is the vendor's version of the record (Linkflow ver), ""
+	// when it keeps none. A conditional write (Precondition) compares it.
+	Version string
+	// Unwritten is set on the answer to a write that stored the contact
+	// but not all of what was asked.
+	Unwritten *Unwritten
+}
+
+// Unwritten is the part of a write its vendor did not store although the
+// record itself was written: a later vendor call of the same write failed
+// with Err. Fields are named as in the canonical JSON body ("gender",
+// "address.city", "custom_fields.attr1").
+type Unwritten struct {
+	Fields []string
+	Err    error
+}
+
+// Precondition makes a write conditional (HTTP If-Match): it is done only
+// while the record is at Version, the version its vendor reports
+// (Contact.Version). The zero Precondition is none.
+type Precondition struct {
+	Version string
 }
 
 // ContactField names a writable scalar field of a contact, as in the
@@ -286,6 +316,9 @@ type BatchItemResult struct {
 	Status BatchStatus
 	ID     string
 	Err    error // set when Status is BatchFailed
+	// Unwritten is set when the item's contact was written but not all of
+	// it (Status is not BatchFailed).
+	Unwritten *Unwritten
 }
 
 // Tag is a label on contacts.
@@ -480,10 +513,20 @@ type PageRequest struct {
 }
 
 // Page is one page from an adapter. Next is the state for the next page,
-// "" on the last one.
+// "" on the last one. Truncated is set on a last page that a vendor limit
+// ended early.
 type Page[T any] struct {
-	Items []T
-	Next  string
+	Items     []T
+	Next      string
+	Truncated *Truncation
+}
+
+// Truncation says that a list ended at a vendor limit rather than at its
+// end: the vendor lists at most Limit records for one query and may hold
+// more. Detail tells the caller how to reach the rest (narrow the query).
+type Truncation struct {
+	Limit  int
+	Detail string
 }
 
 // Paging limits of the canonical API.

@@ -47,6 +47,21 @@ type ContactDeleter interface {
 	DeleteContact(ctx context.Context, id string) error
 }
 
+// ContactConditionalUpdater changes some fields of a contact only while it
+// is at version (If-Match), answering a *PreconditionError otherwise.
+// Adapters of vendors that keep a version per contact implement it and
+// report the version in Contact.Version; without it, a conditional update
+// answers UNSUPPORTED_OPERATION.
+type ContactConditionalUpdater interface {
+	UpdateContactIfVersion(ctx context.Context, id, version string, p ContactPatch) (Contact, error)
+}
+
+// ContactConditionalDeleter deletes a contact only while it is at version,
+// as ContactConditionalUpdater updates.
+type ContactConditionalDeleter interface {
+	DeleteContactIfVersion(ctx context.Context, id, version string) error
+}
+
 // ContactBatchUpserter upserts several contacts. The Service never passes
 // more than BatchSize items; results carry the index within the items passed.
 type ContactBatchUpserter interface {
@@ -174,6 +189,23 @@ func WithRaw(ctx context.Context) context.Context { return context.WithValue(ctx
 
 // WantRaw reports whether the caller asked for the vendor's records.
 func WantRaw(ctx context.Context) bool { v, _ := ctx.Value(rawKey{}).(bool); return v }
+
+type externalIDsKey struct{}
+
+// WithExternalIDs marks ctx as asking a contact list to load each
+// contact's external ids (expand=external_ids).
+func WithExternalIDs(ctx context.Context) context.Context {
+	return context.WithValue(ctx, externalIDsKey{}, true)
+}
+
+// WantExternalIDs reports whether the caller asked a contact list for
+// external ids. Adapters whose vendor lists carry no complete external ids
+// load them when it is true and otherwise leave Contact.ExternalIDsLoaded
+// false; single reads and writes load them whenever the vendor can.
+func WantExternalIDs(ctx context.Context) bool {
+	v, _ := ctx.Value(externalIDsKey{}).(bool)
+	return v
+}
 
 // ConnectionStatus is what operators see of one vendor connection on this
 // replica. It never holds a credential.

@@ -257,10 +257,12 @@ func create[P, A, T any](ctx context.Context, t Target, op Operation, in A,
 	return v, nil
 }
 
-// List is one page of a canonical list. NextCursor is "" on the last page.
+// List is one page of a canonical list. NextCursor is "" on the last page;
+// Truncated is set on a last page that a vendor limit ended early.
 type List[T any] struct {
 	Items      []T
 	NextCursor string
+	Truncated  *Truncation
 }
 
 // ListOptions are the caller's paging parameters.
@@ -299,7 +301,11 @@ func list[T any](s *Service, t Target, op Operation, filter string, o ListOption
 	if page.Items == nil {
 		page.Items = []T{}
 	}
-	return List[T]{Items: page.Items, NextCursor: s.cursors.encode(sc, page.Next)}, nil
+	out := List[T]{Items: page.Items, NextCursor: s.cursors.encode(sc, page.Next)}
+	if page.Next == "" {
+		out.Truncated = page.Truncated
+	}
+	return out, nil
 }
 
 // listOf lists the records under the one id names (a contact's groups, a

@@ -205,6 +205,9 @@ type call struct {
 	// op names the call in telemetry; default: method and path with ids
 	// replaced (vendorhttp.OpName).
 	op string
+	// idempotent marks a write that is safe to repeat: the client may
+	// retry it as it retries reads.
+	idempotent bool
 }
 
 // do sends c with the access token (vendorhttp.Client fetches it, and
@@ -223,7 +226,7 @@ func (a *Adapter) do(ctx context.Context, c call) (*vendorhttp.Response, error) 
 		op = vendorhttp.OpName(c.method, c.path)
 	}
 	resp, err := a.client.Call(ctx, vendorhttp.Request{
-		Op: op, Method: c.method,
+		Op: op, Method: c.method, Idempotent: c.idempotent,
 		Build: func(ctx context.Context, token string) (*http.Request, error) {
 			req, err := http.NewRequestWithContext(ctx, c.method, a.url(c.host, c.path, c.query), bytes.NewReader(payload))
 			if err != nil {

@@ -130,6 +130,14 @@ func TestHostsPerOperation(t *testing.T) {
 		{"update contact", func() error {
 			_, err := e.ad.UpdateContact(ctx, cs, domain.ContactPatch{Values: domain.Contact{Address: domain.Address{City: "Nanjing"}}, Set: map[domain.ContactField]bool{domain.FieldCity: true}})
 			return err
+		}, []string{"/v2/contacts/" + cs, "/contacts/" + cs + "/identities"}, nil},
+		{"conditional update", func() error {
+			c, err := e.ad.GetContact(ctx, cs)
+			if err != nil {
+				return err
+			}
+			_, err = e.ad.UpdateContactIfVersion(ctx, cs, c.Version, domain.ContactPatch{Values: domain.Contact{Address: domain.Address{City: "Suzhou"}}, Set: map[domain.ContactField]bool{domain.FieldCity: true}})
+			return err
 		}, []string{"/v2/contacts/" + cs}, []string{"/open/contacts_bulk"}},
 		{"contact groups", func() error { _, err := e.ad.ListContactGroups(ctx, cs, page); return err },
 			nil, []string{"/open/contacts/" + cs + "/groups"}},
@@ -150,7 +158,11 @@ func TestHostsPerOperation(t *testing.T) {
 		{"create group", func() error { _, err := e.ad.CreateGroup(ctx, "New"); return err },
 			[]string{"/v2/groups"}, nil},
 		{"group members", func() error { _, err := e.ad.ListGroupMembers(ctx, g, page); return err },
-			nil, []string{"/open/groups/" + g + "/contacts"}},
+			nil, []string{"/open/groups/" + g + "/contacts", "/open/contacts_bulk"}},
+		{"list contacts with external ids", func() error {
+			_, err := e.ad.ListContacts(domain.WithExternalIDs(ctx), domain.ContactQuery{Q: "ann"}, page)
+			return err
+		}, []string{"/contacts/" + cs + "/identities"}, []string{"/open/contacts"}},
 		{"add members", func() error { _, err := e.ad.AddGroupMembers(ctx, g, []string{cs}); return err },
 			[]string{"/v2/groups/" + g + "/contacts"}, nil},
 		{"remove members", func() error { _, err := e.ad.RemoveGroupMembers(ctx, g, []string{cs}); return err },

@@ -2,13 +2,18 @@ package linkflow
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -29,7 +34,19 @@ func (a *Adapter) ContactFilters() []string {
 // Vendor endpoints: GET /open/contacts (page, size, groupId, search),
 // GET /v2/contacts (email, mobilePhone) for exact lookups, and
 // GET /open/contacts_bulk/ids + GET /open/contacts_bulk for updated_since.
+//
+// None of them answers a contact's channel identities: lists leave external
+// ids unloaded unless the caller asks for them (domain.WantExternalIDs),
+// which costs one GET /contacts/{id}/identities per contact of the page.
 func (a *Adapter) ListContacts(ctx context.Context, q domain.ContactQuery, p domain.PageRequest) (domain.Page[domain.Contact], error) {
+	page, err := a.listContacts(ctx, q, p)
+	if err != nil {
+		return domain.Page[domain.Contact]{}, err
+	}
+	return a.expand(ctx, page)
+}
+
+func (a *Adapter) listContacts(ctx context.Context, q domain.ContactQuery, p domain.PageRequest) (domain.Page[domain.Contact], error) {
 	switch {
 	case q.Email != "" || q.Phone != "":
 		return a.lookupContacts(ctx, q, p)
@@ -77,14 +94,12 @@ func (a *Adapter) lookupContacts(ctx context.Context, q domain.ContactQuery, p d
 // changedContacts lists contacts updated at or after since. Linkflow
 // filters ids by update date (a calendar day in China Standard Time), so
 // the adapter asks from that day on and drops records updated earlier that
-// day. A page can therefore hold fewer than the limit.
+// day. A page can therefore hold fewer than the limit. Linkflow pages these
+// ids only while page*size <= 10000: the list ends at the 10000th id,
+// marked truncated.
 func (a *Adapter) changedContacts(ctx context.Context, since time.Time, p domain.PageRequest) (domain.Page[domain.Contact], error) {
 	day := since.In(vendorhttp.CST).Format(time.DateOnly)
-	idPage, err := vendorhttp.WalkPages(pages, p, func(page, size int) ([]int64, error) {
-		if page*size > maxIDWindow {
-			return nil, &domain.VendorError{Vendor: vendor, Kind: domain.VendorResultWindow,
-				Detail: "linkflow lists at most about 10000 changed contacts per query; use a later updated_since"}
-		}
+	idPage, err := vendorhttp.WalkPages(changedIDPages, p, func(page, size int) ([]int64, error) {
 		var ids []int64
 		err := a.doJSON(ctx, call{method: http.MethodGet, host: cdpAPI, path: "/open/contacts_bulk/ids", query: url.Values{
 			"page": {strconv.Itoa(page)}, "size": {strconv.Itoa(size)}, "minUpdateTime": {day},
@@ -102,7 +117,7 @@ func (a *Adapter) changedContacts(ctx context.Context, since time.Time, p domain
 	// since's second, after since, reads as that second's start. Keep the
 	// whole second rather than lose it.
 	floor := since.Truncate(time.Second)
-	page := domain.Page[domain.Contact]{Next: idPage.Next}
+	page := domain.Page[domain.Contact]{Next: idPage.Next, Truncated: idPage.Truncated}
 	for _, id := range idPage.Items {
 		c, ok := found[id]
 		if ok && !c.UpdatedAt.Before(floor) {
@@ -140,7 +155,8 @@ func (a *Adapter) bulk(ctx context.Context, ids []int64, openIDs bool) (map[int6
 // GetContact implements domain.ContactGetter.
 //
 // Vendor endpoints: GET /open/contacts_bulk?ids=…&needOpenId=1 and
-// GET /contacts/{id}/identities for the contact's external ids.
+// GET /contacts/{id}/identities for the contact's external ids. The
+// contact's ver is its version (ETag).
 func (a *Adapter) GetContact(ctx context.Context, id string) (domain.Contact, error) {
 	n, ok := vendorhttp.PositiveID(id)
 	if !ok {
@@ -154,16 +170,19 @@ func (a *Adapter) GetContact(ctx context.Context, id string) (domain.Contact, er
 	if !ok {
 		return domain.Contact{}, vendorhttp.NotFound(vendor, "contact")
 	}
-	if err := a.addExternalIDs(ctx, &c); err != nil {
+	cs := []domain.Contact{c}
+	if err := a.loadExternalIDs(ctx, cs); err != nil {
 		return domain.Contact{}, err
 	}
-	return c, nil
+	return cs[0], nil
 }
 
-// lfIdentity is a contact's account in one channel.
+// lfIdentity is a contact's account in one channel. A WeChat account's
+// externalId is the user's unionId and its anonymousId the openId.
 type lfIdentity struct {
-	ExternalID string `json:"externalId"`
-	Channel    struct {
+	ExternalID  string `json:"externalId"`
+	AnonymousID string `json:"anonymousId"`
+	Channel     struct {
 		ChannelID   string `json:"channelId"`
 		ChannelType string `json:"channelType"`
 	} `json:"channel"`
@@ -176,23 +195,79 @@ func (a *Adapter) identities(ctx context.Context, id int64) ([]lfIdentity, error
 	return out, err
 }
 
+// mergeExternalIDs lists a contact's external ids: its identities in
+// Linkflow's order (a WeChat one followed by its openId), then those of
+// have (openIds of a bulk read) the identities did not give, each once. A
+// contact read alone and one of a list thus answer the same list.
 func mergeExternalIDs(have []domain.ExternalID, idents []lfIdentity) []domain.ExternalID {
-	seen := make(map[domain.ExternalID]bool, len(have)+len(idents))
-	var out []domain.ExternalID
-	for _, e := range have {
-		if !seen[e] {
-			seen[e] = true
-			out = append(out, e)
-		}
-	}
-	for _, i := range idents {
-		e := domain.ExternalID{Channel: i.Channel.ChannelID, ID: i.ExternalID, Type: i.Channel.ChannelType}
+	seen := make(map[domain.ExternalID]bool, len(have)+2*len(idents))
+	out := []domain.ExternalID{}
+	add := func(e domain.ExternalID) {
 		if e.ID != "" && !seen[e] {
 			seen[e] = true
 			out = append(out, e)
 		}
 	}
+	for _, i := range idents {
+		add(domain.ExternalID{Channel: i.Channel.ChannelID, ID: i.ExternalID, Type: i.Channel.ChannelType})
+		if i.Channel.ChannelType == channelTypeWeChat {
+			add(domain.ExternalID{Channel: i.Channel.ChannelID, ID: i.AnonymousID, Type: channelTypeWeChat})
+		}
+	}
+	for _, e := range have {
+		add(e)
+	}
 	return out
+}
+
+// identityConcurrency is how many identity reads one page runs at once.
+const identityConcurrency = 8
+
+// loadExternalIDs reads each contact's channel identities
+// (GET /contacts/{id}/identities, one call per contact, a few at a time)
+// and marks its external ids loaded. A contact Linkflow no longer has
+// (removed since the page was read) is left unloaded.
+func (a *Adapter) loadExternalIDs(ctx context.Context, cs []domain.Contact) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(identityConcurrency)
+	for i := range cs {
+		g.Go(func() error {
+			n, _ := strconv.ParseInt(cs[i].ID, 10, 64)
+			idents, err := a.identities(gctx, n)
+			switch {
+			case errors.Is(err, domain.ErrNotFound):
+				return nil
+			case err != nil:
+				return err
+			}
+			cs[i].ExternalIDs = mergeExternalIDs(cs[i].ExternalIDs, idents)
+			cs[i].ExternalIDsLoaded = true
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// expand loads the external ids of a list page when the caller asked for
+// them (domain.WantExternalIDs).
+func (a *Adapter) expand(ctx context.Context, p domain.Page[domain.Contact]) (domain.Page[domain.Contact], error) {
+	if !domain.WantExternalIDs(ctx) {
+		return p, nil
+	}
+	if err := a.loadExternalIDs(ctx, p.Items); err != nil {
+		return domain.Page[domain.Contact]{}, err
+	}
+	return p, nil
+}
+
+// answerExternalIDs loads the external ids of a contact a write answers.
+// The write is done: when the read fails the answer leaves them unloaded
+// rather than hide the written contact behind an error.
+func (a *Adapter) answerExternalIDs(ctx context.Context, c *domain.Contact) {
+	cs := []domain.Contact{*c}
+	if a.loadExternalIDs(ctx, cs) == nil {
+		*c = cs[0]
+	}
 }
 
 // Fields each Linkflow write endpoint takes. Identify (create) takes fewer
@@ -203,12 +278,21 @@ var (
 		domain.FieldCountry, domain.FieldProvince, domain.FieldCity, domain.FieldStreet, domain.FieldPostalCode,
 		domain.FieldJobTitle, domain.FieldCompany, domain.FieldIndustry, domain.FieldDepartment, domain.FieldWebsite,
 		domain.FieldIDCardNumber)
-	updateFields = vendorhttp.Fields(domain.FieldName, domain.FieldNickname, domain.FieldGender, domain.FieldBirthday,
-		domain.FieldAvatarURL, domain.FieldMobilePhone, domain.FieldHomePhone, domain.FieldEmail,
-		domain.FieldCountry, domain.FieldProvince, domain.FieldCity, domain.FieldStreet, domain.FieldPostalCode,
-		domain.FieldNote, domain.FieldJobTitle, domain.FieldWebsite, domain.FieldCompany, domain.FieldIndustry,
-		domain.FieldDepartment)
+	updateFields = vendorhttp.Fields(slices.Collect(maps.Keys(updateKeys))...)
 )
+
+// updateKeys names the members of PUT /v2/contacts/{id} for the fields it
+// takes: those of its documented parameter table, and homePhone, street and
+// postalCode, which its documented sample body sends.
+var updateKeys = map[domain.ContactField]string{
+	domain.FieldName: "name", domain.FieldNickname: "nickname", domain.FieldGender: "gender",
+	domain.FieldBirthday: "dateOfBirthday", domain.FieldAvatarURL: "avatar", domain.FieldMobilePhone: "mobilePhone",
+	domain.FieldHomePhone: "homePhone", domain.FieldEmail: "email", domain.FieldCountry: "country",
+	domain.FieldProvince: "state", domain.FieldCity: "city", domain.FieldStreet: "street",
+	domain.FieldPostalCode: "postalCode", domain.FieldNote: "comments", domain.FieldJobTitle: "title",
+	domain.FieldWebsite: "website", domain.FieldCompany: "company", domain.FieldIndustry: "industry",
+	domain.FieldDepartment: "department",
+}
 
 // lfIdentify is the body of POST /identifiers.
 type lfIdentify struct {
@@ -240,16 +324,22 @@ type lfChannelRef struct {
 // contacts by identifying them in a custom (UDC) channel: POST /identifiers
 // with the external id, which creates the contact or updates the one that
 // already has that id. Fields identify does not take (gender, nickname,
-// note, avatar, home phone) are then written with PUT /v2/contacts/{id}.
-// The answer carries the contact's channel identities
-// (GET /contacts/{id}/identities).
+// note, avatar, home phone) are then written with PUT /v2/contacts/{id},
+// retried within the caller's deadline as any idempotent call; if it still
+// fails, the contact exists and the answer says which fields it lacks
+// (Contact.Unwritten) rather than fail. The answer carries the contact's
+// channel identities (GET /contacts/{id}/identities).
 func (a *Adapter) CreateContact(ctx context.Context, in domain.ContactInput) (domain.Contact, error) {
 	c, _, err := a.createContact(ctx, in)
-	return c, err
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	a.answerExternalIDs(ctx, &c)
+	return c, nil
 }
 
-// createContact also reports whether anything was written, which a
-// failure after the identify call leaves true.
+// createContact also reports whether anything may have been written,
+// which a failure after the identify call leaves true.
 func (a *Adapter) createContact(ctx context.Context, in domain.ContactInput) (domain.Contact, bool, error) {
 	c := in.Contact
 	switch {
@@ -276,10 +366,14 @@ func (a *Adapter) createContact(ctx context.Context, in domain.ContactInput) (do
 	if err != nil {
 		return domain.Contact{}, false, err
 	}
-	// The contact is written from here on, even if its answer is unusable.
 	rec, raw, err := vendorhttp.DecodeOne[lfContact](ctx, vendor, resp)
 	if err != nil {
-		return domain.Contact{}, true, err
+		// Linkflow accepted the identify, so the contact is written; its
+		// answer is unusable, but the external id finds it.
+		var lerr error
+		if rec, raw, lerr = a.identified(ctx, ext); lerr != nil {
+			return domain.Contact{}, !errors.Is(lerr, domain.ErrNotFound), err
+		}
 	}
 	out := rec.domain(raw)
 	rest := domain.ContactPatch{Values: c, Set: map[domain.ContactField]bool{}}
@@ -288,95 +382,119 @@ func (a *Adapter) createContact(ctx context.Context, in domain.ContactInput) (do
 			rest.Set[f] = true
 		}
 	}
-	if !rest.Empty() {
-		if out, err = a.put(ctx, rec, rest); err != nil {
-			return domain.Contact{}, true, err
+	if rest.Empty() {
+		return out, true, nil
+	}
+	updated, err := a.update(ctx, rec.ID, rest, true)
+	if err != nil {
+		out.Unwritten = &domain.Unwritten{Fields: fieldNames(rest.Set), Err: err}
+		return out, true, nil
+	}
+	return updated, true, nil
+}
+
+// identified reads the contact that has an external id in a custom (UDC)
+// channel (GET /identifiers).
+func (a *Adapter) identified(ctx context.Context, ext domain.ExternalID) (lfContact, json.RawMessage, error) {
+	return doOne[lfContact](ctx, a, call{method: http.MethodGet, host: guide, path: "/identifiers", query: url.Values{
+		"externalId": {ext.ID}, "channelId": {ext.Channel}, "channelType": {channelTypeUDC},
+	}})
+}
+
+// fieldNames lists the fields of set by their canonical names, in the
+// order of domain.ContactFields.
+func fieldNames(set map[domain.ContactField]bool) []string {
+	var out []string
+	for _, f := range domain.ContactFields {
+		if set[f] {
+			out = append(out, string(f))
 		}
 	}
-	if err := a.addExternalIDs(ctx, &out); err != nil {
-		return domain.Contact{}, true, err
-	}
-	return out, true, nil
+	return out
 }
 
-// addExternalIDs adds the contact's channel identities to c.
-func (a *Adapter) addExternalIDs(ctx context.Context, c *domain.Contact) error {
-	n, _ := strconv.ParseInt(c.ID, 10, 64)
-	idents, err := a.identities(ctx, n)
-	if err != nil {
-		return err
-	}
-	c.ExternalIDs = mergeExternalIDs(c.ExternalIDs, idents)
-	return nil
-}
-
-// lfUpdate is the body of PUT /v2/contacts/{id}: the contact's values after
-// the change. Fields the patch clears are sent as empty strings.
-type lfUpdate map[string]any
-
-// UpdateContact implements domain.ContactUpdater: it reads the contact
-// (GET /open/contacts_bulk), applies the patch and writes the result with
-// PUT /v2/contacts/{id}, so fields the patch does not name keep their
-// values whether Linkflow treats the PUT as partial or whole. The answer
-// carries the contact's identities, as GetContact's does.
+// UpdateContact implements domain.ContactUpdater with PUT /v2/contacts/{id}
+// carrying only the fields the patch changes: Linkflow leaves the others
+// as they are, so a change made meanwhile by someone else stands. The
+// answer carries the contact's identities, as GetContact's does.
 func (a *Adapter) UpdateContact(ctx context.Context, id string, p domain.ContactPatch) (domain.Contact, error) {
-	if err := vendorhttp.Unstorable(vendor, "body.", p.Set, updateFields); err != nil {
-		return domain.Contact{}, err
-	}
-	n, ok := vendorhttp.PositiveID(id)
-	if !ok {
-		return domain.Contact{}, vendorhttp.NotFound(vendor, "contact")
-	}
-	var current []lfContact
-	if err := a.doJSON(ctx, call{method: http.MethodGet, host: cdpAPI, path: "/open/contacts_bulk", query: url.Values{"ids": {id}}}, &current); err != nil {
-		return domain.Contact{}, err
-	}
-	if len(current) == 0 || current[0].ID != n {
-		return domain.Contact{}, vendorhttp.NotFound(vendor, "contact")
-	}
-	out, err := a.put(ctx, current[0], p)
+	n, err := updatable(id, p)
 	if err != nil {
 		return domain.Contact{}, err
 	}
-	if err := a.addExternalIDs(ctx, &out); err != nil {
+	out, err := a.update(ctx, n, p, false)
+	if err != nil {
 		return domain.Contact{}, err
 	}
+	a.answerExternalIDs(ctx, &out)
 	return out, nil
 }
 
-// put writes cur with p applied (PUT /v2/contacts/{id}).
-func (a *Adapter) put(ctx context.Context, cur lfContact, p domain.ContactPatch) (domain.Contact, error) {
-	merged := cur.domain(nil)
-	p.Apply(&merged)
-	body := lfUpdate{"id": cur.ID}
-	put := func(key string, f domain.ContactField, v string) {
-		if v != "" || p.Set[f] {
-			body[key] = v
+// UpdateContactIfVersion implements domain.ContactConditionalUpdater.
+// Linkflow's update takes no version, so the adapter reads the contact's
+// ver first (GET /open/contacts_bulk) and writes only when it is version:
+// a change landing between that read and the write is not detected.
+func (a *Adapter) UpdateContactIfVersion(ctx context.Context, id, version string, p domain.ContactPatch) (domain.Contact, error) {
+	n, err := updatable(id, p)
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	found, err := a.bulk(ctx, []int64{n}, false)
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	cur, ok := found[n]
+	switch {
+	case !ok:
+		return domain.Contact{}, vendorhttp.NotFound(vendor, "contact")
+	case cur.Version != version:
+		return domain.Contact{}, &domain.PreconditionError{Vendor: vendor, Want: version, Current: cur.Version}
+	}
+	out, err := a.update(ctx, n, p, false)
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	a.answerExternalIDs(ctx, &out)
+	return out, nil
+}
+
+// updatable checks that Linkflow can store every field p sets and returns
+// the contact's id.
+func updatable(id string, p domain.ContactPatch) (int64, error) {
+	if err := vendorhttp.Unstorable(vendor, "body.", p.Set, updateFields); err != nil {
+		return 0, err
+	}
+	n, ok := vendorhttp.PositiveID(id)
+	if !ok {
+		return 0, vendorhttp.NotFound(vendor, "contact")
+	}
+	return n, nil
+}
+
+// update writes the fields p changes (PUT /v2/contacts/{id}): the id the
+// update requires, the changed fields ("" clears one) and, in props, only
+// the changed custom values, which Linkflow merges key by key. idempotent
+// lets the client retry it without an Idempotency-Key: it sets values, so
+// repeating it changes nothing more.
+func (a *Adapter) update(ctx context.Context, id int64, p domain.ContactPatch, idempotent bool) (domain.Contact, error) {
+	body := map[string]any{"id": id}
+	for f, key := range updateKeys {
+		if !p.Set[f] {
+			continue
+		}
+		switch f {
+		case domain.FieldGender:
+			body[key] = string(p.Values.Gender)
+		case domain.FieldBirthday:
+			body[key] = formatBirthday(p.Values.Birthday)
+		default:
+			body[key] = *p.Values.StringField(f)
 		}
 	}
-	put("name", domain.FieldName, merged.Name)
-	put("nickname", domain.FieldNickname, merged.Nickname)
-	put("gender", domain.FieldGender, string(merged.Gender))
-	put("dateOfBirthday", domain.FieldBirthday, formatBirthday(merged.Birthday))
-	put("avatar", domain.FieldAvatarURL, merged.AvatarURL)
-	put("mobilePhone", domain.FieldMobilePhone, merged.MobilePhone)
-	put("homePhone", domain.FieldHomePhone, merged.HomePhone)
-	put("email", domain.FieldEmail, merged.Email)
-	put("country", domain.FieldCountry, merged.Address.Country)
-	put("state", domain.FieldProvince, merged.Address.Province)
-	put("city", domain.FieldCity, merged.Address.City)
-	put("street", domain.FieldStreet, merged.Address.Street)
-	put("postalCode", domain.FieldPostalCode, merged.Address.PostalCode)
-	put("comments", domain.FieldNote, merged.Note)
-	put("title", domain.FieldJobTitle, merged.JobTitle)
-	put("website", domain.FieldWebsite, merged.Website)
-	put("company", domain.FieldCompany, merged.Company)
-	put("industry", domain.FieldIndustry, merged.Industry)
-	put("department", domain.FieldDepartment, merged.Department)
-	if len(merged.CustomFields) > 0 {
-		body["props"] = merged.CustomFields
+	if len(p.CustomFields) > 0 {
+		body["props"] = p.CustomFields
 	}
-	rec, raw, err := doOne[lfContact](ctx, a, call{method: http.MethodPut, host: guide, path: "/v2/contacts/" + strconv.FormatInt(cur.ID, 10), body: body})
+	rec, raw, err := doOne[lfContact](ctx, a, call{method: http.MethodPut, host: guide, path: "/v2/contacts/" + strconv.FormatInt(id, 10), body: body, idempotent: idempotent})
 	if err != nil {
 		return domain.Contact{}, err
 	}
@@ -394,9 +512,11 @@ const (
 func (a *Adapter) BatchSize() int { return batchSize }
 
 // BatchUpsertContacts implements domain.ContactBatchUpserter. Linkflow has
-// no batch endpoint: each item is identified on its own (POST /identifiers,
-// a few at a time). Identify merges into an existing contact, so merge is
-// the only mode.
+// no batch endpoint: each item is created as CreateContact creates it
+// (POST /identifiers, and PUT /v2/contacts/{id} for fields identify does
+// not take), a few at a time, without reading identities: results carry
+// ids only. Identify merges into an existing contact, so merge is the only
+// mode.
 func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.ContactInput, mode domain.OnConflict) ([]domain.BatchItemResult, error) {
 	if mode != domain.OnConflictMerge {
 		return nil, domain.Invalid("body.on_conflict", "linkflow only merges into existing contacts (identify); use merge")
@@ -417,7 +537,7 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 				return
 			}
 			written[i] = true
-			results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchUpserted, ID: c.ID}
+			results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchUpserted, ID: c.ID, Unwritten: c.Unwritten}
 		}()
 	}
 	wg.Wait()
@@ -442,22 +562,23 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 
 // The ports this adapter serves; the compiler checks them.
 var (
-	_ domain.ContactLister        = (*Adapter)(nil)
-	_ domain.ContactGetter        = (*Adapter)(nil)
-	_ domain.ContactCreator       = (*Adapter)(nil)
-	_ domain.ContactUpdater       = (*Adapter)(nil)
-	_ domain.ContactBatchUpserter = (*Adapter)(nil)
-	_ domain.ContactGroupLister   = (*Adapter)(nil)
-	_ domain.ContactEventLister   = (*Adapter)(nil)
-	_ domain.EventRecorder        = (*Adapter)(nil)
-	_ domain.TagLister            = (*Adapter)(nil)
-	_ domain.TagGroupLister       = (*Adapter)(nil)
-	_ domain.GroupLister          = (*Adapter)(nil)
-	_ domain.GroupGetter          = (*Adapter)(nil)
-	_ domain.GroupCreator         = (*Adapter)(nil)
-	_ domain.GroupMemberLister    = (*Adapter)(nil)
-	_ domain.GroupMemberAdder     = (*Adapter)(nil)
-	_ domain.GroupMemberRemover   = (*Adapter)(nil)
-	_ domain.FieldLister          = (*Adapter)(nil)
-	_ domain.Passthrougher        = (*Adapter)(nil)
+	_ domain.ContactLister             = (*Adapter)(nil)
+	_ domain.ContactGetter             = (*Adapter)(nil)
+	_ domain.ContactCreator            = (*Adapter)(nil)
+	_ domain.ContactUpdater            = (*Adapter)(nil)
+	_ domain.ContactConditionalUpdater = (*Adapter)(nil)
+	_ domain.ContactBatchUpserter      = (*Adapter)(nil)
+	_ domain.ContactGroupLister        = (*Adapter)(nil)
+	_ domain.ContactEventLister        = (*Adapter)(nil)
+	_ domain.EventRecorder             = (*Adapter)(nil)
+	_ domain.TagLister                 = (*Adapter)(nil)
+	_ domain.TagGroupLister            = (*Adapter)(nil)
+	_ domain.GroupLister               = (*Adapter)(nil)
+	_ domain.GroupGetter               = (*Adapter)(nil)
+	_ domain.GroupCreator              = (*Adapter)(nil)
+	_ domain.GroupMemberLister         = (*Adapter)(nil)
+	_ domain.GroupMemberAdder          = (*Adapter)(nil)
+	_ domain.GroupMemberRemover        = (*Adapter)(nil)
+	_ domain.FieldLister               = (*Adapter)(nil)
+	_ domain.Passthrougher             = (*Adapter)(nil)
 )

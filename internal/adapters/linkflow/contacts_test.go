@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -270,12 +272,53 @@ func TestListContactsUpdatedSince(t *testing.T) {
 	t.Run("beyond the vendor window", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		_, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{UpdatedSince: &since}, domain.PageRequest{Limit: 200, State: "o10200"})
-		e.wantVendor(err, domain.VendorResultWindow)
+		p, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{UpdatedSince: &since}, domain.PageRequest{Limit: 200, State: "o10200"})
+		e.must(err)
+		if len(p.Items) != 0 || p.Next != "" || p.Truncated == nil {
+			t.Errorf("page %+v", p)
+		}
 		if n := len(e.hitsTo("/open/contacts_bulk/ids")); n != 0 {
 			t.Errorf("%d ids calls beyond the documented window", n)
 		}
 	})
+}
+
+// TestChangedContactsEndAtTheVendorWindow: Linkflow pages changed-contact
+// ids only while page*size <= 10000. The list serves the first 10000 and
+// its last page says it was cut there, instead of failing half-way.
+func TestChangedContactsEndAtTheVendorWindow(t *testing.T) {
+	t.Parallel()
+	const maxIDWindow = 10000
+	e := newEnv(t)
+	since := e.clock.Now().Add(-time.Hour)
+	for range maxIDWindow + 5 {
+		e.sim.AddContact(linkflowtest.Contact{Name: "Changed"})
+	}
+	var last domain.Page[domain.Contact]
+	got := collect(t, e, []int{200, 150}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+		page, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{UpdatedSince: &since}, p)
+		if page.Truncated != nil && page.Next != "" {
+			t.Errorf("a page with a next state is truncated")
+		}
+		last = page
+		return page, err
+	})
+	if len(got) != maxIDWindow {
+		t.Errorf("%d contacts, want the first %d", len(got), maxIDWindow)
+	}
+	if tr := last.Truncated; tr == nil || tr.Limit != maxIDWindow || !strings.Contains(tr.Detail, "updated_since") {
+		t.Errorf("last page truncated = %+v", last.Truncated)
+	}
+	for _, h := range e.hitsTo("/open/contacts_bulk/ids") {
+		var page, size int
+		for _, kv := range strings.Split(h.rawQuery, "&") {
+			fmt.Sscanf(kv, "page=%d", &page)
+			fmt.Sscanf(kv, "size=%d", &size)
+		}
+		if page*size > maxIDWindow {
+			t.Errorf("ids call %s beyond the documented window", h.rawQuery)
+		}
+	}
 }
 
 func TestContactMapping(t *testing.T) {
@@ -307,12 +350,18 @@ func TestContactMapping(t *testing.T) {
 	bday := time.Date(1991, 11, 11, 0, 0, 0, 0, time.UTC)
 	want.Birthday = &bday
 
-	check := func(t *testing.T, got domain.Contact) {
+	want.Version = "1"
+	// loaded: whether the read answers the contact's external ids (a
+	// single read) or leaves them unloaded (a list not asked for them).
+	check := func(t *testing.T, got domain.Contact, loaded bool) {
 		t.Helper()
 		if got.CreatedAt.Location() != time.UTC || got.UpdatedAt.Location() != time.UTC {
 			t.Errorf("timestamps not in UTC: %v %v", got.CreatedAt, got.UpdatedAt)
 		}
-		got.ExternalIDs, got.Raw = nil, nil
+		if got.ExternalIDsLoaded != loaded || got.TagsLoaded {
+			t.Errorf("external ids loaded %v, tags loaded %v", got.ExternalIDsLoaded, got.TagsLoaded)
+		}
+		got.ExternalIDs, got.Raw, got.ExternalIDsLoaded = nil, nil, false
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("contact\n got %+v\nwant %+v", got, want)
 		}
@@ -324,7 +373,7 @@ func TestContactMapping(t *testing.T) {
 		if len(p.Items) != 1 {
 			t.Fatalf("items %v", p.Items)
 		}
-		check(t, p.Items[0])
+		check(t, p.Items[0], false)
 		if p.Items[0].Raw != nil {
 			t.Errorf("raw without asking: %s", p.Items[0].Raw)
 		}
@@ -336,13 +385,13 @@ func TestContactMapping(t *testing.T) {
 		if len(p.Items) != 1 {
 			t.Fatalf("items %v", p.Items)
 		}
-		check(t, p.Items[0])
+		check(t, p.Items[0], false)
 	})
 	t.Run("get", func(t *testing.T) {
 		t.Parallel()
 		c, err := e.ad.GetContact(t.Context(), idStr(id))
 		e.must(err)
-		check(t, c)
+		check(t, c, true)
 		if c.Raw != nil {
 			t.Errorf("raw without asking: %s", c.Raw)
 		}
@@ -588,14 +637,86 @@ func TestCreateContact(t *testing.T) {
 		}
 	})
 
+	// The contact exists once identify succeeded: a failed follow-up
+	// update is reported with the contact, naming what it did not store.
 	t.Run("vendor failure in the follow-up update", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/v2/contacts/", Status: 503, ContentType: "text/html", Body: "<html>down</html>"})
-		_, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{
-			Name: "Half", Nickname: "H", ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "half"}},
+		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{
+			Name: "Half", Nickname: "H", Note: "n", Email: "half@example.com", ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "half"}},
 		}})
-		e.wantVendor(err, domain.VendorUnavailable)
+		e.must(err)
+		got, ok := e.sim.Contact(mustID(t, c.ID))
+		if !ok || got.Name != "Half" || got.Email != "half@example.com" || got.Nickname != "" {
+			t.Fatalf("vendor contact %+v", got)
+		}
+		if c.Name != "Half" || c.Email != "half@example.com" || c.Nickname != "" || c.Unwritten == nil ||
+			!slices.Equal(c.Unwritten.Fields, []string{"nickname", "note"}) {
+			t.Fatalf("answer %+v, unwritten %+v", c, c.Unwritten)
+		}
+		e.wantVendor(c.Unwritten.Err, domain.VendorUnavailable)
+		if !c.ExternalIDsLoaded || !slices.Contains(c.ExternalIDs, domain.ExternalID{Channel: "shop.example.com", ID: "half", Type: "UDC"}) {
+			t.Errorf("answer external ids %v (loaded %v)", c.ExternalIDs, c.ExternalIDsLoaded)
+		}
+	})
+
+	t.Run("a failed follow-up update is retried", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		ad := e.newAdapter(func(c *linkflow.Config) {
+			c.Client.Retry = vendorhttp.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}
+		})
+		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/v2/contacts/", Status: 503, ContentType: jsonCT(), Body: errBody(503, "DOWN")})
+		c, err := ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{
+			Name: "Again", Nickname: "A", ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "again"}},
+		}})
+		e.must(err)
+		if c.Unwritten != nil || c.Nickname != "A" {
+			t.Fatalf("answer %+v, unwritten %+v", c, c.Unwritten)
+		}
+		if n := len(e.hitsTo("/v2/contacts/" + c.ID)); n != 2 {
+			t.Errorf("%d update attempts, want 2", n)
+		}
+		// Identify is not retried without an Idempotency-Key.
+		if n := len(e.hitsTo("/identifiers")); n != 1 {
+			t.Errorf("%d identify calls", n)
+		}
+	})
+
+	// A 2xx identify answer that cannot be read still wrote the contact:
+	// the adapter finds it by its external id.
+	t.Run("unusable identify answer", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.garble("/identifiers", http.MethodPost)
+		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{
+			Name: "Garbled", Gender: domain.GenderMale, ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "garbled"}},
+		}})
+		e.must(err)
+		got, ok := e.sim.Contact(mustID(t, c.ID))
+		if !ok || got.Name != "Garbled" || got.Gender != "male" || c.Gender != domain.GenderMale || c.Unwritten != nil {
+			t.Fatalf("answer %+v, vendor contact %+v", c, got)
+		}
+		lookups := e.hitsTo("/identifiers")
+		if len(lookups) != 2 || lookups[1].method != http.MethodGet {
+			t.Errorf("identifier calls %v", lookups)
+		}
+	})
+
+	// When nothing was identified (the garbled 2xx came from something
+	// else), the lookup finds nothing and the create fails.
+	t.Run("unusable answer and nothing written", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/identifiers", Method: http.MethodPost, Status: 200, ContentType: "text/html", Body: "<html>proxy</html>"})
+		_, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{
+			Name: "Nothing", ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "nothing"}},
+		}})
+		e.wantVendor(err, domain.VendorBadResponse)
+		if n := len(e.sim.Contacts()); n != 0 {
+			t.Errorf("%d contacts", n)
+		}
 	})
 }
 
@@ -929,27 +1050,35 @@ func TestUpdateAnswerCarriesExternalIDs(t *testing.T) {
 }
 
 // TestBatchCountsWritesBeforeAFailedFollowUp: when identify wrote a contact
-// and the follow-up update failed, the batch does not claim nothing was
-// written.
+// and the follow-up update failed, the item is the written contact, with
+// the fields it lacks, not a failure or a whole-call error.
 func TestBatchCountsWritesBeforeAFailedFollowUp(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/v2/contacts/", Times: 100, Status: 503, ContentType: "application/json", Body: `{}`})
 	items := []domain.ContactInput{
 		{Contact: domain.Contact{Gender: domain.GenderFemale, ExternalIDs: []domain.ExternalID{{Channel: "c", ID: "1"}}}},
-		{Contact: domain.Contact{Gender: domain.GenderMale, ExternalIDs: []domain.ExternalID{{Channel: "c", ID: "2"}}}},
+		{Contact: domain.Contact{Gender: domain.GenderMale, Note: "n", ExternalIDs: []domain.ExternalID{{Channel: "c", ID: "2"}}}},
 	}
 	rs, err := e.ad.BatchUpsertContacts(t.Context(), items, domain.OnConflictMerge)
 	if err != nil {
 		t.Fatalf("whole-call error although contacts were written: %v", err)
 	}
-	for _, r := range rs {
-		if r.Status != domain.BatchFailed {
-			t.Fatalf("result %+v", r)
+	want := [][]string{{"gender"}, {"gender", "note"}}
+	for i, r := range rs {
+		if r.Status != domain.BatchUpserted || r.Err != nil || r.Unwritten == nil || !slices.Equal(r.Unwritten.Fields, want[i]) {
+			t.Fatalf("result %+v (unwritten %+v)", r, r.Unwritten)
+		}
+		e.wantVendor(r.Unwritten.Err, domain.VendorUnavailable)
+		if _, ok := e.sim.Contact(mustID(t, r.ID)); !ok {
+			t.Errorf("item %d: contact %s not at the vendor", i, r.ID)
 		}
 	}
-	if n := len(e.sim.Contacts()); n != 2 {
-		t.Fatalf("%d contacts at the vendor", n)
+	// Batch results carry ids only: no identity reads.
+	for _, h := range e.Hits() {
+		if strings.HasSuffix(h.path, "/identities") {
+			t.Errorf("batch read %s", h.path)
+		}
 	}
 }
 

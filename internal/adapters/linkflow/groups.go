@@ -24,7 +24,8 @@ func (a *Adapter) groups(ctx context.Context, c call) ([]domain.Group, error) {
 
 // ListGroups implements domain.GroupLister (GET /open/groups, name filter).
 // Linkflow answers at most 2000 groups for one query; the gateway pages
-// through what it answers.
+// through what it answers, and when that is 2000 the last page says the
+// list may have been cut there.
 func (a *Adapter) ListGroups(ctx context.Context, q domain.GroupQuery, p domain.PageRequest) (domain.Page[domain.Group], error) {
 	query := url.Values{}
 	if q.Q != "" {
@@ -34,7 +35,7 @@ func (a *Adapter) ListGroups(ctx context.Context, q domain.GroupQuery, p domain.
 	if err != nil {
 		return domain.Page[domain.Group]{}, err
 	}
-	return vendorhttp.SlicePage(all, p)
+	return vendorhttp.SliceCapped(all, p, groupCap)
 }
 
 // GetGroup implements domain.GroupGetter (GET /open/groups?id=…).
@@ -76,36 +77,33 @@ func (a *Adapter) ListContactGroups(ctx context.Context, contactID string, p dom
 	return vendorhttp.SlicePage(all, p)
 }
 
-// lfMember is one entry of a group's member list.
+// lfMember is one entry of a group's member list: the membership and a
+// few fields of the contact.
 type lfMember struct {
 	MemberID int64 `json:"memberId"`
 	Contact  struct {
-		ID          int64  `json:"id"`
-		Name        string `json:"name"`
-		MobilePhone string `json:"mobilePhone"`
-		Email       string `json:"email"`
+		ID int64 `json:"id"`
 	} `json:"contact"`
 }
 
-// member is a group member as the gateway lists it, with the memberId
-// that asks for the members after it.
+// member is a group member as the gateway pages it: the contact, and the
+// memberId that asks for the members after it.
 type member struct {
-	contact  domain.Contact
-	memberID string
+	contactID int64
+	memberID  string
 }
 
-func (m lfMember) member(raw json.RawMessage) member {
-	return member{
-		contact: domain.Contact{
-			ID: strconv.FormatInt(m.Contact.ID, 10), Name: m.Contact.Name, MobilePhone: m.Contact.MobilePhone,
-			Email: m.Contact.Email, CustomFields: map[string]any{}, Raw: raw,
-		},
-		memberID: strconv.FormatInt(m.MemberID, 10),
-	}
+func (m lfMember) member(json.RawMessage) member {
+	return member{contactID: m.Contact.ID, memberID: strconv.FormatInt(m.MemberID, 10)}
 }
 
 // ListGroupMembers implements domain.GroupMemberLister
 // (GET /open/groups/{groupId}/contacts with Linkflow's memberId cursor).
+// A member entry holds only a contact's name, phone and email, so the
+// members are read whole with GET /open/contacts_bulk (one call per 100):
+// members are as complete as a contact list, external ids as
+// ListContacts loads them. A member whose contact Linkflow no longer has
+// is left out.
 func (a *Adapter) ListGroupMembers(ctx context.Context, groupID string, p domain.PageRequest) (domain.Page[domain.Contact], error) {
 	if _, ok := vendorhttp.PositiveID(groupID); !ok {
 		return domain.Page[domain.Contact]{}, vendorhttp.NotFound(vendor, "group")
@@ -117,11 +115,21 @@ func (a *Adapter) ListGroupMembers(ctx context.Context, groupID string, p domain
 	if err != nil {
 		return domain.Page[domain.Contact]{}, err
 	}
+	ids := make([]int64, len(members.Items))
+	for i, m := range members.Items {
+		ids[i] = m.contactID
+	}
+	found, err := a.bulk(ctx, ids, false)
+	if err != nil {
+		return domain.Page[domain.Contact]{}, err
+	}
 	page := domain.Page[domain.Contact]{Next: members.Next}
 	for _, m := range members.Items {
-		page.Items = append(page.Items, m.contact)
+		if c, ok := found[m.contactID]; ok {
+			page.Items = append(page.Items, c)
+		}
 	}
-	return page, nil
+	return a.expand(ctx, page)
 }
 
 // MemberBatchSize implements domain.GroupMemberAdder and

@@ -43,10 +43,11 @@ type env struct {
 	ad    *linkflow.Adapter
 	cfg   linkflow.Config
 
-	mu     sync.Mutex
-	hits   []hit
-	tokens map[string]bool // issued by /token or sent by the adapter
-	errs   []error
+	mu      sync.Mutex
+	hits    []hit
+	tokens  map[string]bool // issued by /token or sent by the adapter
+	errs    []error
+	garbled map[string]bool // "METHOD path" whose answers are replaced
 }
 
 type envConfig struct {
@@ -110,6 +111,16 @@ func (e *env) mount(host string) http.Handler {
 			e.tokens[tok] = true
 		}
 		e.mu.Unlock()
+		e.mu.Lock()
+		garble := e.garbled[r.Method+" "+r.URL.Path]
+		e.mu.Unlock()
+		if garble {
+			// The simulator handles the request; its answer is lost.
+			e.sim.ServeHTTP(httptest.NewRecorder(), r)
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<html>an answer that is not the vendor's</html>"))
+			return
+		}
 		if r.URL.Path != "/token" {
 			e.sim.ServeHTTP(w, r)
 			return
@@ -174,6 +185,18 @@ func (e *env) checkSecrets() {
 			}
 		}
 	}
+}
+
+// garble has the simulator handle every method request to path while the
+// adapter gets a 200 HTML page instead of its answer: a write that happened
+// with an answer that cannot be read.
+func (e *env) garble(path, method string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.garbled == nil {
+		e.garbled = map[string]bool{}
+	}
+	e.garbled[method+" "+path] = true
 }
 
 // Hits returns the requests seen so far.

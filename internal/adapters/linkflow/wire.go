@@ -47,6 +47,9 @@ type lfContact struct {
 	} `json:"openIds"`
 	DateCreated string `json:"dateCreated"`
 	LastUpdated string `json:"lastUpdated"`
+	// Ver is the record's version, one more with every change; null on
+	// records Linkflow keeps none for.
+	Ver *int64 `json:"ver"`
 }
 
 func (c lfContact) domain(raw json.RawMessage) domain.Contact {
@@ -75,6 +78,9 @@ func (c lfContact) domain(raw json.RawMessage) domain.Contact {
 	}
 	if out.CustomFields == nil {
 		out.CustomFields = map[string]any{}
+	}
+	if c.Ver != nil {
+		out.Version = strconv.FormatInt(*c.Ver, 10)
 	}
 	for _, o := range c.OpenIDs {
 		if o.OpenID != "" {

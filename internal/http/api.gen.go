@@ -270,6 +270,7 @@ const (
 	ProblemCodeMethodNotAllowed     ProblemCode = "METHOD_NOT_ALLOWED"
 	ProblemCodeNotFound             ProblemCode = "NOT_FOUND"
 	ProblemCodePayloadTooLarge      ProblemCode = "PAYLOAD_TOO_LARGE"
+	ProblemCodePreconditionFailed   ProblemCode = "PRECONDITION_FAILED"
 	ProblemCodeResultWindowExceeded ProblemCode = "RESULT_WINDOW_EXCEEDED"
 	ProblemCodeStateUnavailable     ProblemCode = "STATE_UNAVAILABLE"
 	ProblemCodeTenantForbidden      ProblemCode = "TENANT_FORBIDDEN"
@@ -313,6 +314,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodePayloadTooLarge:
+		return true
+	case ProblemCodePreconditionFailed:
 		return true
 	case ProblemCodeResultWindowExceeded:
 		return true
@@ -371,6 +374,21 @@ func (e TokenStatusStatus) Valid() bool {
 	}
 }
 
+// Defines values for TruncationReason.
+const (
+	TruncationReasonVendorLimit TruncationReason = "vendor_limit"
+)
+
+// Valid indicates whether the value is a known member of the TruncationReason enum.
+func (e TruncationReason) Valid() bool {
+	switch e {
+	case TruncationReasonVendorLimit:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Vendor.
 const (
 	VendorLinkflow Vendor = "linkflow"
@@ -389,6 +407,36 @@ func (e Vendor) Valid() bool {
 	case VendorMiaokol:
 		return true
 	case VendorNxcloud:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListContactsParamsExpand.
+const (
+	ListContactsParamsExpandExternalIds ListContactsParamsExpand = "external_ids"
+)
+
+// Valid indicates whether the value is a known member of the ListContactsParamsExpand enum.
+func (e ListContactsParamsExpand) Valid() bool {
+	switch e {
+	case ListContactsParamsExpandExternalIds:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListGroupMembersParamsExpand.
+const (
+	ListGroupMembersParamsExpandExternalIds ListGroupMembersParamsExpand = "external_ids"
+)
+
+// Valid indicates whether the value is a known member of the ListGroupMembersParamsExpand enum.
+func (e ListGroupMembersParamsExpand) Valid() bool {
+	switch e {
+	case ListGroupMembersParamsExpandExternalIds:
 		return true
 	default:
 		return false
@@ -429,6 +477,11 @@ type BatchItemResult struct {
 
 	// Status `upserted` when the vendor does not say whether it created or updated.
 	Status BatchItemResultStatus `json:"status"`
+
+	// Unwritten Only on answers to writes: the vendor stored the contact but not
+	// these fields, because a later vendor call of the same write failed
+	// (`code` and `detail` say how). Send them again with `PATCH`.
+	Unwritten *Unwritten `json:"unwritten,omitempty"`
 }
 
 // BatchItemResultStatus `upserted` when the vendor does not say whether it created or updated.
@@ -451,7 +504,7 @@ type BatchUpsertResponse struct {
 	Failed  int               `json:"failed"`
 	Results []BatchItemResult `json:"results"`
 
-	// Succeeded Items that were written.
+	// Succeeded Items that were written, also those written in part (with `unwritten`).
 	Succeeded int `json:"succeeded"`
 }
 
@@ -473,6 +526,9 @@ type Capabilities struct {
 
 	// ContactFilters Filter combinations `listContacts` accepts, each written as filter names joined by `+`.
 	ContactFilters []string `json:"contact_filters"`
+
+	// IfMatch Operations the vendor can make conditional with `If-Match` (it keeps record versions).
+	IfMatch []string `json:"if_match"`
 
 	// Operations Every operationId of the tenant API, true when the vendor supports it.
 	Operations map[string]bool `json:"operations"`
@@ -529,12 +585,14 @@ type Contact struct {
 	// Email Example: zhangsan@example.com
 	Email *string `json:"email,omitempty"`
 
-	// ExternalIds The contact's ids in channels and other systems.
-	ExternalIds []ExternalID `json:"external_ids"`
-	Fax         *string      `json:"fax,omitempty"`
-	FirstName   *string      `json:"first_name,omitempty"`
-	Gender      *Gender      `json:"gender,omitempty"`
-	HomePhone   *string      `json:"home_phone,omitempty"`
+	// ExternalIds The contact's ids in channels and other systems: all of them
+	// (`[]` for none) when present; absent when not read (a list
+	// without `expand=external_ids`).
+	ExternalIds *[]ExternalID `json:"external_ids,omitempty"`
+	Fax         *string       `json:"fax,omitempty"`
+	FirstName   *string       `json:"first_name,omitempty"`
+	Gender      *Gender       `json:"gender,omitempty"`
+	HomePhone   *string       `json:"home_phone,omitempty"`
 
 	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
 	//
@@ -570,11 +628,18 @@ type Contact struct {
 	// Raw The vendor's own record, only with `include=raw`.
 	Raw *Raw `json:"raw,omitempty"`
 
-	// Tags Tags on the contact, where the vendor returns them with the contact.
-	Tags []TagRef `json:"tags"`
+	// Tags Tags on the contact: all of them (`[]` for none) when present;
+	// absent where the vendor does not return them with the contact
+	// (Linkflow never does).
+	Tags *[]TagRef `json:"tags,omitempty"`
 
 	// TimeZone Example: Asia/Shanghai
 	TimeZone *string `json:"time_zone,omitempty"`
+
+	// Unwritten Only on answers to writes: the vendor stored the contact but not
+	// these fields, because a later vendor call of the same write failed
+	// (`code` and `detail` say how). Send them again with `PATCH`.
+	Unwritten *Unwritten `json:"unwritten,omitempty"`
 
 	// UpdatedAt RFC 3339, UTC.
 	//
@@ -729,6 +794,11 @@ type ContactList struct {
 
 	// NextCursor Pass as `cursor` to get the next page; null on the last page.
 	NextCursor *NextCursor `json:"next_cursor"`
+
+	// Truncated Only on a last page (`next_cursor` null) of a list that a vendor
+	// limit ended: the vendor lists at most `limit` records for one query
+	// and may hold more. Narrow the query as `detail` says to reach them.
+	Truncated *Truncation `json:"truncated,omitempty"`
 }
 
 // ContactPatch Fields to change; absent fields are left as they are.
@@ -824,6 +894,11 @@ type EventList struct {
 
 	// NextCursor Pass as `cursor` to get the next page; null on the last page.
 	NextCursor *NextCursor `json:"next_cursor"`
+
+	// Truncated Only on a last page (`next_cursor` null) of a list that a vendor
+	// limit ended: the vendor lists at most `limit` records for one query
+	// and may hold more. Narrow the query as `detail` says to reach them.
+	Truncated *Truncation `json:"truncated,omitempty"`
 }
 
 // ExternalID The contact's id in another system or channel.
@@ -896,6 +971,11 @@ type FieldList struct {
 
 	// NextCursor Pass as `cursor` to get the next page; null on the last page.
 	NextCursor *NextCursor `json:"next_cursor"`
+
+	// Truncated Only on a last page (`next_cursor` null) of a list that a vendor
+	// limit ended: the vendor lists at most `limit` records for one query
+	// and may hold more. Narrow the query as `detail` says to reach them.
+	Truncated *Truncation `json:"truncated,omitempty"`
 }
 
 // Gender defines model for Gender.
@@ -943,6 +1023,11 @@ type GroupList struct {
 
 	// NextCursor Pass as `cursor` to get the next page; null on the last page.
 	NextCursor *NextCursor `json:"next_cursor"`
+
+	// Truncated Only on a last page (`next_cursor` null) of a list that a vendor
+	// limit ended: the vendor lists at most `limit` records for one query
+	// and may hold more. Narrow the query as `detail` says to reach them.
+	Truncated *Truncation `json:"truncated,omitempty"`
 }
 
 // Health defines model for Health.
@@ -1141,6 +1226,11 @@ type TagGroupList struct {
 
 	// NextCursor Pass as `cursor` to get the next page; null on the last page.
 	NextCursor *NextCursor `json:"next_cursor"`
+
+	// Truncated Only on a last page (`next_cursor` null) of a list that a vendor
+	// limit ended: the vendor lists at most `limit` records for one query
+	// and may hold more. Narrow the query as `detail` says to reach them.
+	Truncated *Truncation `json:"truncated,omitempty"`
 }
 
 // TagInput defines model for TagInput.
@@ -1158,6 +1248,11 @@ type TagList struct {
 
 	// NextCursor Pass as `cursor` to get the next page; null on the last page.
 	NextCursor *NextCursor `json:"next_cursor"`
+
+	// Truncated Only on a last page (`next_cursor` null) of a list that a vendor
+	// limit ended: the vendor lists at most `limit` records for one query
+	// and may hold more. Narrow the query as `detail` says to reach them.
+	Truncated *Truncation `json:"truncated,omitempty"`
 }
 
 // TagRef defines model for TagRef.
@@ -1212,6 +1307,27 @@ type TokenStatus struct {
 // TokenStatusStatus defines model for TokenStatus.Status.
 type TokenStatusStatus string
 
+// Truncation Only on a last page (`next_cursor` null) of a list that a vendor
+// limit ended: the vendor lists at most `limit` records for one query
+// and may hold more. Narrow the query as `detail` says to reach them.
+type Truncation struct {
+	// Detail How to reach the rest of the list.
+	//
+	// Example: linkflow answers at most 2000 groups for one query; narrow it with q
+	Detail string `json:"detail"`
+
+	// Limit How many records the vendor lists for one query.
+	//
+	// Example: 2000
+	Limit int `json:"limit"`
+
+	// Reason `vendor_limit`: the vendor lists at most `limit` records for one query.
+	Reason TruncationReason `json:"reason"`
+}
+
+// TruncationReason `vendor_limit`: the vendor lists at most `limit` records for one query.
+type TruncationReason string
+
 // UTM Campaign attribution.
 type UTM struct {
 	Campaign *string `json:"campaign,omitempty"`
@@ -1219,6 +1335,27 @@ type UTM struct {
 	Medium   *string `json:"medium,omitempty"`
 	Source   *string `json:"source,omitempty"`
 	Term     *string `json:"term,omitempty"`
+}
+
+// Unwritten Only on answers to writes: the vendor stored the contact but not
+// these fields, because a later vendor call of the same write failed
+// (`code` and `detail` say how). Send them again with `PATCH`.
+type Unwritten struct {
+	// Code Stable machine-readable error code.
+	Code ProblemCode `json:"code"`
+
+	// Detail What stopped them.
+	//
+	// Example: linkflow answered 503
+	Detail string `json:"detail"`
+
+	// Fields The fields not stored, named as in the request body: `gender`, `address.city`.
+	//
+	// Example: ["gender","note"]
+	Fields []string `json:"fields"`
+
+	// VendorCode The vendor's own error code, if any.
+	VendorCode *string `json:"vendor_code,omitempty"`
 }
 
 // Vendor defines model for Vendor.
@@ -1232,6 +1369,9 @@ type ContactID = ID
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// Expand defines model for Expand.
+type Expand = []string
+
 // GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
 //
 // Example: lf_2865
@@ -1239,6 +1379,9 @@ type GroupID = ID
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
@@ -1286,6 +1429,9 @@ type NotImplemented = Problem
 // PayloadTooLarge RFC 9457 problem details.
 type PayloadTooLarge = Problem
 
+// PreconditionFailed RFC 9457 problem details.
+type PreconditionFailed = Problem
+
 // ServiceUnavailable RFC 9457 problem details.
 type ServiceUnavailable = Problem
 
@@ -1324,6 +1470,10 @@ type ListContactsParams struct {
 	// Include `raw` adds each record's vendor payload as `raw`.
 	Include *Include `form:"include,omitempty" json:"include,omitempty"`
 
+	// Expand Parts of each listed contact to read although they cost vendor calls
+	// per contact; see the operation for the cost on each vendor.
+	Expand Expand `form:"expand,omitempty" json:"expand,omitempty"`
+
 	// Q Free-text search (name, phone or email, as the vendor searches).
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
@@ -1345,6 +1495,9 @@ type ListContactsParams struct {
 	// XTenantID The tenant the call is for.
 	XTenantID TenantID `json:"X-Tenant-ID"`
 }
+
+// ListContactsParamsExpand defines parameters for ListContacts.
+type ListContactsParamsExpand string
 
 // CreateContactParams defines parameters for CreateContact.
 type CreateContactParams struct {
@@ -1374,6 +1527,13 @@ type DeleteContactParams struct {
 
 	// IdempotencyKey Makes a write safe to retry (see the API description).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch One ETag from a read of the record (`"5"`), or `*`. The write is
+	// made only while the record is at that version, else
+	// `412 PRECONDITION_FAILED`; `*` (or no If-Match) writes whatever the
+	// version. A vendor without versions refuses it with
+	// `501 UNSUPPORTED_OPERATION`.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // GetContactParams defines parameters for GetContact.
@@ -1395,6 +1555,13 @@ type UpdateContactParams struct {
 
 	// IdempotencyKey Makes a write safe to retry (see the API description).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch One ETag from a read of the record (`"5"`), or `*`. The write is
+	// made only while the record is at that version, else
+	// `412 PRECONDITION_FAILED`; `*` (or no If-Match) writes whatever the
+	// version. A vendor without versions refuses it with
+	// `501 UNSUPPORTED_OPERATION`.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListContactEventsParams defines parameters for ListContactEvents.
@@ -1525,9 +1692,16 @@ type ListGroupMembersParams struct {
 	// Include `raw` adds each record's vendor payload as `raw`.
 	Include *Include `form:"include,omitempty" json:"include,omitempty"`
 
+	// Expand Parts of each listed contact to read although they cost vendor calls
+	// per contact; see the operation for the cost on each vendor.
+	Expand Expand `form:"expand,omitempty" json:"expand,omitempty"`
+
 	// XTenantID The tenant the call is for.
 	XTenantID TenantID `json:"X-Tenant-ID"`
 }
+
+// ListGroupMembersParamsExpand defines parameters for ListGroupMembers.
+type ListGroupMembersParamsExpand string
 
 // AddGroupMembersParams defines parameters for AddGroupMembers.
 type AddGroupMembersParams struct {
@@ -2222,6 +2396,19 @@ func (siw *ServerInterfaceWrapper) ListContacts(w http.ResponseWriter, r *http.R
 		return
 	}
 
+	// ------------- Optional query parameter "expand" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", false, false, "expand", r.URL.Query(), &params.Expand, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "expand"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "expand", Err: err})
+		}
+		return
+	}
+
 	// ------------- Optional query parameter "q" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", r.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -2539,6 +2726,25 @@ func (siw *ServerInterfaceWrapper) DeleteContact(w http.ResponseWriter, r *http.
 
 	}
 
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.DeleteContact(w, r, contactID, params)
 	}))
@@ -2689,6 +2895,25 @@ func (siw *ServerInterfaceWrapper) UpdateContact(w http.ResponseWriter, r *http.
 		}
 
 		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
 
 	}
 
@@ -3528,6 +3753,19 @@ func (siw *ServerInterfaceWrapper) ListGroupMembers(w http.ResponseWriter, r *ht
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "include"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "include", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "expand" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", false, false, "expand", r.URL.Query(), &params.Expand, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "expand"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "expand", Err: err})
 		}
 		return
 	}
@@ -4684,6 +4922,16 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
 	Headers PayloadTooLargeResponseHeaders
 }
 
+type PreconditionFailedResponseHeaders struct {
+	XRequestID *string
+	XVendor    *Vendor
+}
+type PreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PreconditionFailedResponseHeaders
+}
+
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
 	XRequestID *string
@@ -5673,6 +5921,7 @@ type CreateContactResponseObject interface {
 }
 
 type CreateContact201ResponseHeaders struct {
+	ETag       *string
 	XRequestID *string
 	XVendor    *Vendor
 }
@@ -5689,6 +5938,9 @@ func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6424,6 +6676,28 @@ func (response DeleteContact409ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	return err
 }
 
+type DeleteContact412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteContact412ApplicationProblemPlusJSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteContact422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -6591,6 +6865,7 @@ type GetContactResponseObject interface {
 }
 
 type GetContact200ResponseHeaders struct {
+	ETag       *string
 	XRequestID *string
 	XVendor    *Vendor
 }
@@ -6607,6 +6882,9 @@ func (response GetContact200JSONResponse) VisitGetContactResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6868,6 +7146,7 @@ type UpdateContactResponseObject interface {
 }
 
 type UpdateContact200ResponseHeaders struct {
+	ETag       *string
 	XRequestID *string
 	XVendor    *Vendor
 }
@@ -6884,6 +7163,9 @@ func (response UpdateContact200JSONResponse) VisitUpdateContactResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6995,6 +7277,28 @@ func (response UpdateContact409ApplicationProblemPlusJSONResponse) VisitUpdateCo
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact412ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }

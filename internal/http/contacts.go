@@ -17,11 +17,11 @@ func (s *Server) ListContacts(ctx context.Context, req ListContactsRequestObject
 		Q: deref(p.Q), Email: deref(p.Email), Phone: deref(p.Phone),
 		GroupID: deref(p.GroupID), TagID: deref(p.TagID), UpdatedSince: p.UpdatedSince,
 	}
-	l, err := s.svc.ListContacts(withInclude(ctx, p.Include), t, f, listOptions(p.Limit, p.Cursor))
+	l, err := s.svc.ListContacts(withExpand(withInclude(ctx, p.Include), p.Expand), t, f, listOptions(p.Limit, p.Cursor))
 	if err != nil {
 		return nil, err
 	}
-	return ListContacts200JSONResponse{Body: ContactList{Data: toContacts(l.Items), NextCursor: nextCursor(l.NextCursor)}}, nil
+	return ListContacts200JSONResponse{Body: ContactList{Data: toContacts(l.Items), NextCursor: nextCursor(l.NextCursor), Truncated: toTruncation(l.Truncated)}}, nil
 }
 
 // GetContact implements StrictServerInterface.
@@ -34,7 +34,7 @@ func (s *Server) GetContact(ctx context.Context, req GetContactRequestObject) (G
 	if err != nil {
 		return nil, err
 	}
-	return GetContact200JSONResponse{Body: toContact(c)}, nil
+	return GetContact200JSONResponse{Body: toContact(c), Headers: GetContact200ResponseHeaders{ETag: etag(c.Version)}}, nil
 }
 
 // CreateContact implements StrictServerInterface.
@@ -47,7 +47,7 @@ func (s *Server) CreateContact(ctx context.Context, req CreateContactRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return CreateContact201JSONResponse{Body: toContact(c)}, nil
+	return CreateContact201JSONResponse{Body: toContact(c), Headers: CreateContact201ResponseHeaders{ETag: etag(c.Version)}}, nil
 }
 
 // UpdateContact implements StrictServerInterface.
@@ -56,11 +56,11 @@ func (s *Server) UpdateContact(ctx context.Context, req UpdateContactRequestObje
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.svc.UpdateContact(withInclude(ctx, req.Params.Include), t, req.ContactID, fromContactFields(*req.Body))
+	c, err := s.svc.UpdateContact(withInclude(ctx, req.Params.Include), t, req.ContactID, fromContactFields(*req.Body), precondition(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
-	return UpdateContact200JSONResponse{Body: toContact(c)}, nil
+	return UpdateContact200JSONResponse{Body: toContact(c), Headers: UpdateContact200ResponseHeaders{ETag: etag(c.Version)}}, nil
 }
 
 // DeleteContact implements StrictServerInterface.
@@ -69,7 +69,7 @@ func (s *Server) DeleteContact(ctx context.Context, req DeleteContactRequestObje
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.DeleteContact(ctx, t, req.ContactID); err != nil {
+	if err := s.svc.DeleteContact(ctx, t, req.ContactID, precondition(req.Params.IfMatch)); err != nil {
 		return nil, err
 	}
 	return DeleteContact204Response{}, nil
@@ -92,7 +92,7 @@ func (s *Server) BatchUpsertContacts(ctx context.Context, req BatchUpsertContact
 	}
 	out := BatchUpsertResponse{Results: make([]BatchItemResult, len(results))}
 	for i, r := range results {
-		item := BatchItemResult{Index: r.Index, Status: BatchItemResultStatus(r.Status), ID: str(r.ID)}
+		item := BatchItemResult{Index: r.Index, Status: BatchItemResultStatus(r.Status), ID: str(r.ID), Unwritten: toUnwritten(r.Unwritten)}
 		if r.Status == domain.BatchFailed {
 			p := problemFor(r.Err)
 			item.Error = &ItemError{Code: p.Code, Detail: itemDetail(p), VendorCode: str(p.VendorCode)}
@@ -140,7 +140,7 @@ func (s *Server) ListContactGroups(ctx context.Context, req ListContactGroupsReq
 	if err != nil {
 		return nil, err
 	}
-	return ListContactGroups200JSONResponse{Body: GroupList{Data: mapSlice(l.Items, toGroup), NextCursor: nextCursor(l.NextCursor)}}, nil
+	return ListContactGroups200JSONResponse{Body: GroupList{Data: mapSlice(l.Items, toGroup), NextCursor: nextCursor(l.NextCursor), Truncated: toTruncation(l.Truncated)}}, nil
 }
 
 // ListContactEvents implements StrictServerInterface.
@@ -154,7 +154,7 @@ func (s *Server) ListContactEvents(ctx context.Context, req ListContactEventsReq
 	if err != nil {
 		return nil, err
 	}
-	return ListContactEvents200JSONResponse{Body: EventList{Data: mapSlice(l.Items, toEvent), NextCursor: nextCursor(l.NextCursor)}}, nil
+	return ListContactEvents200JSONResponse{Body: EventList{Data: mapSlice(l.Items, toEvent), NextCursor: nextCursor(l.NextCursor), Truncated: toTruncation(l.Truncated)}}, nil
 }
 
 // RecordEvent implements StrictServerInterface.

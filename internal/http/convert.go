@@ -1,7 +1,10 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -70,10 +73,9 @@ func toContact(c domain.Contact) Contact {
 		Note:          str(c.Note),
 		CreatedAt:     ts(c.CreatedAt),
 		UpdatedAt:     ts(c.UpdatedAt),
-		ExternalIds:   make([]ExternalID, 0, len(c.ExternalIDs)),
 		CustomFields:  CustomFields(c.CustomFields),
-		Tags:          make([]TagRef, 0, len(c.Tags)),
 		Raw:           raw(c.Raw),
+		Unwritten:     toUnwritten(c.Unwritten),
 	}
 	if c.Gender != "" {
 		g := Gender(c.Gender)
@@ -91,13 +93,60 @@ func toContact(c domain.Contact) Contact {
 	if out.CustomFields == nil {
 		out.CustomFields = CustomFields{}
 	}
-	for _, e := range c.ExternalIDs {
-		out.ExternalIds = append(out.ExternalIds, toExternalID(e))
+	// What was not read is left out, never answered as none.
+	if c.ExternalIDsLoaded {
+		ids := mapSlice(c.ExternalIDs, toExternalID)
+		out.ExternalIds = &ids
 	}
-	for _, t := range c.Tags {
-		out.Tags = append(out.Tags, TagRef{ID: t.ID, Name: t.Name})
+	if c.TagsLoaded {
+		tags := mapSlice(c.Tags, func(t domain.TagRef) TagRef { return TagRef{ID: t.ID, Name: t.Name} })
+		out.Tags = &tags
 	}
 	return out
+}
+
+// toUnwritten describes the part of a write the vendor did not store.
+func toUnwritten(u *domain.Unwritten) *Unwritten {
+	if u == nil {
+		return nil
+	}
+	p := problemFor(u.Err)
+	return &Unwritten{Fields: u.Fields, Code: p.Code, Detail: itemDetail(p), VendorCode: str(p.VendorCode)}
+}
+
+// toTruncation says where a vendor limit ended a list.
+func toTruncation(t *domain.Truncation) *Truncation {
+	if t == nil {
+		return nil
+	}
+	return &Truncation{Reason: TruncationReasonVendorLimit, Limit: t.Limit, Detail: t.Detail}
+}
+
+// etag is the ETag of a record's vendor version; nil when it has none.
+func etag(version string) *string {
+	if version == "" {
+		return nil
+	}
+	t := `"` + version + `"`
+	return &t
+}
+
+// precondition reads an If-Match the validator let through (one strong
+// ETag or "*"): "*" and none make no condition.
+func precondition(ifMatch *IfMatch) domain.Precondition {
+	if ifMatch == nil || *ifMatch == "*" {
+		return domain.Precondition{}
+	}
+	return domain.Precondition{Version: strings.Trim(*ifMatch, `"`)}
+}
+
+// withExpand marks ctx with the parts of listed records the caller asked
+// to read.
+func withExpand(ctx context.Context, expand Expand) context.Context {
+	if slices.Contains(expand, "external_ids") {
+		return domain.WithExternalIDs(ctx)
+	}
+	return ctx
 }
 
 func toContacts(cs []domain.Contact) []Contact {

@@ -19,9 +19,13 @@ func (s *Server) GetCapabilities(ctx context.Context, _ GetCapabilitiesRequestOb
 	for op, ok := range caps.Operations {
 		ops[string(op)] = ok
 	}
+	ifMatch := make([]string, len(caps.IfMatch))
+	for i, op := range caps.IfMatch {
+		ifMatch[i] = string(op)
+	}
 	return GetCapabilities200JSONResponse{Body: Capabilities{
 		Tenant: t.Tenant, Vendor: Vendor(t.Vendor), BindingVersion: t.Version,
-		Operations: ops, ContactFilters: caps.ContactFilters,
+		Operations: ops, ContactFilters: caps.ContactFilters, IfMatch: ifMatch,
 	}}, nil
 }
 

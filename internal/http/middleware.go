@@ -214,13 +214,13 @@ func targetFrom(ctx context.Context) (domain.Target, error) {
 }
 
 // replayHeaders are the response headers kept with an idempotent answer.
-var replayHeaders = []string{"Content-Type", "X-Vendor", "Location"}
+var replayHeaders = []string{"Content-Type", "X-Vendor", "Location", "ETag"}
 
 // idempotency makes writes carrying Idempotency-Key safe to retry. Keys are
 // scoped to the calling key and tenant; the fingerprint covers method, path,
-// tenant and body. Definite answers (2xx, 4xx other than 409 and 429) are
-// stored for a day and replayed; for 5xx, 409 and 429 the key is released
-// so that a retry runs again.
+// tenant, If-Match and body. Definite answers (2xx, 4xx other than 409 and
+// 429) are stored for a day and replayed; for 5xx, 409 and 429 the key is
+// released so that a retry runs again.
 func (s *Server) idempotency(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
@@ -240,6 +240,12 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 		fp := sha256.New()
 		for _, part := range []string{r.Method, r.URL.Path, r.URL.RawQuery, tenant} {
 			fp.Write([]byte(part))
+			fp.Write([]byte{0})
+		}
+		// A precondition makes another request of the same body; a
+		// request without one keeps the fingerprint it always had.
+		if m := r.Header.Get("If-Match"); m != "" {
+			fp.Write([]byte("If-Match:" + m))
 			fp.Write([]byte{0})
 		}
 		fp.Write(body)

@@ -58,6 +58,7 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeIDVendorMismatch:     {409, "Id belongs to another vendor"},
 	ProblemCodeAlreadyExists:        {409, "Already exists"},
 	ProblemCodeIdempotencyInFlight:  {409, "A request with this Idempotency-Key is in progress"},
+	ProblemCodePreconditionFailed:   {412, "The record has changed"},
 	ProblemCodePayloadTooLarge:      {413, "Request body too large"},
 	ProblemCodeUnsupportedMediaType: {415, "Unsupported media type"},
 	ProblemCodeIdempotencyKeyReused: {422, "Idempotency-Key reused with a different request"},
@@ -127,6 +128,7 @@ func problemFor(err error) *problem {
 		me  *domain.IDMismatchError
 		ce  *domain.CursorError
 		nc  *domain.VendorNotConfiguredError
+		pre *domain.PreconditionError
 		mbe *http.MaxBytesError
 	)
 	switch {
@@ -163,6 +165,10 @@ func problemFor(err error) *problem {
 		return newProblem(ProblemCodeInvalidCursor, ce.Reason)
 	case errors.As(err, &nc):
 		return newProblem(ProblemCodeVendorNotConfigured, nc.Error())
+	case errors.As(err, &pre):
+		p := newProblem(ProblemCodePreconditionFailed, pre.Error())
+		p.Vendor = pre.Vendor
+		return p
 	case errors.As(err, &mbe):
 		return newProblem(ProblemCodePayloadTooLarge, fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit))
 	case errors.Is(err, domain.ErrIdempotencyInFlight):

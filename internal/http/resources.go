@@ -17,7 +17,7 @@ func (s *Server) ListTags(ctx context.Context, req ListTagsRequestObject) (ListT
 	if err != nil {
 		return nil, err
 	}
-	return ListTags200JSONResponse{Body: TagList{Data: mapSlice(l.Items, toTag), NextCursor: nextCursor(l.NextCursor)}}, nil
+	return ListTags200JSONResponse{Body: TagList{Data: mapSlice(l.Items, toTag), NextCursor: nextCursor(l.NextCursor), Truncated: toTruncation(l.Truncated)}}, nil
 }
 
 // CreateTag implements StrictServerInterface.
@@ -69,7 +69,7 @@ func (s *Server) ListTagGroups(ctx context.Context, req ListTagGroupsRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return ListTagGroups200JSONResponse{Body: TagGroupList{Data: mapSlice(l.Items, toTagGroup), NextCursor: nextCursor(l.NextCursor)}}, nil
+	return ListTagGroups200JSONResponse{Body: TagGroupList{Data: mapSlice(l.Items, toTagGroup), NextCursor: nextCursor(l.NextCursor), Truncated: toTruncation(l.Truncated)}}, nil
 }
 
 // CreateTagGroup implements StrictServerInterface.
@@ -121,7 +121,7 @@ func (s *Server) ListGroups(ctx context.Context, req ListGroupsRequestObject) (L
 	if err != nil {
 		return nil, err
 	}
-	return ListGroups200JSONResponse{Body: GroupList{Data: mapSlice(l.Items, toGroup), NextCursor: nextCursor(l.NextCursor)}}, nil
+	return ListGroups200JSONResponse{Body: GroupList{Data: mapSlice(l.Items, toGroup), NextCursor: nextCursor(l.NextCursor), Truncated: toTruncation(l.Truncated)}}, nil
 }
 
 // GetGroup implements StrictServerInterface.
@@ -169,11 +169,11 @@ func (s *Server) ListGroupMembers(ctx context.Context, req ListGroupMembersReque
 		return nil, err
 	}
 	p := req.Params
-	l, err := s.svc.ListGroupMembers(withInclude(ctx, p.Include), t, req.GroupID, listOptions(p.Limit, p.Cursor))
+	l, err := s.svc.ListGroupMembers(withExpand(withInclude(ctx, p.Include), p.Expand), t, req.GroupID, listOptions(p.Limit, p.Cursor))
 	if err != nil {
 		return nil, err
 	}
-	return ListGroupMembers200JSONResponse{Body: ContactList{Data: toContacts(l.Items), NextCursor: nextCursor(l.NextCursor)}}, nil
+	return ListGroupMembers200JSONResponse{Body: ContactList{Data: toContacts(l.Items), NextCursor: nextCursor(l.NextCursor), Truncated: toTruncation(l.Truncated)}}, nil
 }
 
 // AddGroupMembers implements StrictServerInterface.
@@ -224,7 +224,7 @@ func (s *Server) ListFields(ctx context.Context, req ListFieldsRequestObject) (L
 	if err != nil {
 		return nil, err
 	}
-	return ListFields200JSONResponse{Body: FieldList{Data: mapSlice(l.Items, toField), NextCursor: nextCursor(l.NextCursor)}}, nil
+	return ListFields200JSONResponse{Body: FieldList{Data: mapSlice(l.Items, toField), NextCursor: nextCursor(l.NextCursor), Truncated: toTruncation(l.Truncated)}}, nil
 }
 
 // CreateField implements StrictServerInterface.

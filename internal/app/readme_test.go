@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,6 +64,18 @@ func TestReadmeCapabilityMatrix(t *testing.T) {
 		for _, c := range conns {
 			mark := "–"
 			if domain.CapabilitiesOf(c).Operations[op] {
+				mark = "✓"
+			}
+			want.WriteString(" " + mark + " |")
+		}
+		want.WriteString("\n")
+	}
+	// Then the operations a vendor can make conditional (If-Match).
+	for _, op := range domain.ConditionalOperations() {
+		want.WriteString("| " + string(op) + " with If-Match |")
+		for _, c := range conns {
+			mark := "–"
+			if slices.Contains(domain.CapabilitiesOf(c).IfMatch, op) {
 				mark = "✓"
 			}
 			want.WriteString(" " + mark + " |")

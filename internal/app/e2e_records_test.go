@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -17,33 +18,6 @@ import (
 // Records are exact: writes change what was asked and report what they
 // could not store, lists say what they did not load and where a vendor
 // limit cut them (issue 8, A2 to A5).
-
-// putBodies returns the JSON bodies of the updates (PUT /v2/contacts/{id})
-// the simulator received for contact id.
-func putBodies(t *testing.T, sim *linkflowtest.Server, id int64) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, r := range sim.Requests() {
-		if r.Method != http.MethodPut || r.Path != "/v2/contacts/"+strconv.FormatInt(id, 10) {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal(r.Body, &m); err != nil {
-			t.Fatalf("update body %s: %v", r.Body, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-func keys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // TestPatchWritesOnlyTheChangedFields: a PATCH sends the vendor the fields
 // it names and nothing else, so a field changed at the vendor meanwhile is
@@ -66,14 +40,14 @@ func TestPatchWritesOnlyTheChangedFields(t *testing.T) {
 	if upd["job_title"] != "Manager" || upd["email"] != "ann@new.example.com" {
 		t.Fatalf("answer %v", upd)
 	}
-	puts := putBodies(t, e.sim, id)
+	puts := e.sim.Updates(id)
 	if len(puts) != 1 {
 		t.Fatalf("%d updates sent, want 1", len(puts))
 	}
-	if got := keys(puts[0]); !slices.Equal(got, []string{"id", "props", "title"}) {
+	if got := slices.Sorted(maps.Keys(puts[0])); !slices.Equal(got, []string{"id", "props", "title"}) {
 		t.Errorf("update sent %v, want only id, title and props", got)
 	}
-	if props := puts[0]["props"].(map[string]any); len(props) != 1 || props["attr2"] != float64(200) {
+	if props := puts[0]["props"].(map[string]any); len(props) != 1 || props["attr2"] != json.Number("200") {
 		t.Errorf("update sent props %v, want only the changed key", props)
 	}
 	after, _ := e.sim.Contact(id)
@@ -111,12 +85,12 @@ func TestContactETagAndIfMatch(t *testing.T) {
 	}
 
 	// The contact changed since "4" was read: nothing is written.
-	before := len(putBodies(t, e.sim, id))
+	before := len(e.sim.Updates(id))
 	p := patch(`"4"`, map[string]any{"name": "Cy"}).problem(t, http.StatusPreconditionFailed, "PRECONDITION_FAILED")
 	if !strings.Contains(p["detail"].(string), `"5"`) {
 		t.Errorf("412 does not say the current version: %v", p)
 	}
-	if c, _ := e.sim.Contact(id); c.Name != "Bo" || len(putBodies(t, e.sim, id)) != before {
+	if c, _ := e.sim.Contact(id); c.Name != "Bo" || len(e.sim.Updates(id)) != before {
 		t.Fatalf("a refused conditional PATCH wrote: %+v", c)
 	}
 	patch(`"5"`, map[string]any{"name": "Cy"}).ok(t, http.StatusOK)

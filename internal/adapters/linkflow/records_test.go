@@ -1,12 +1,11 @@
 package linkflow_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -15,35 +14,6 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
-
-// updates returns the bodies of the updates (PUT /v2/contacts/{id}) the
-// simulator received for contact id.
-func (e *env) updates(id int64) []map[string]any {
-	e.t.Helper()
-	var out []map[string]any
-	for _, r := range e.sim.Requests() {
-		if r.Method != http.MethodPut || r.Path != "/v2/contacts/"+idStr(id) {
-			continue
-		}
-		var m map[string]any
-		dec := json.NewDecoder(bytes.NewReader(r.Body))
-		dec.UseNumber()
-		if err := dec.Decode(&m); err != nil {
-			e.t.Fatalf("update body %s: %v", r.Body, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-func keysOf(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // TestUpdateSendsOnlyTheChangedFields: an update sends Linkflow the fields
 // the patch names (and the id its update requires), props with only the
@@ -61,11 +31,11 @@ func TestUpdateSendsOnlyTheChangedFields(t *testing.T) {
 		Values: domain.Contact{JobTitle: "CTO", Name: "not in Set"}, Set: set, CustomFields: map[string]any{"attr2": json.Number("9007199254740993")},
 	})
 	e.must(err)
-	bodies := e.updates(id)
+	bodies := e.sim.Updates(id)
 	if len(bodies) != 1 {
 		t.Fatalf("%d updates", len(bodies))
 	}
-	if got := keysOf(bodies[0]); !slices.Equal(got, []string{"comments", "id", "props", "title"}) {
+	if got := slices.Sorted(maps.Keys(bodies[0])); !slices.Equal(got, []string{"comments", "id", "props", "title"}) {
 		t.Errorf("update sent %v", got)
 	}
 	if props := bodies[0]["props"].(map[string]any); len(props) != 1 || props["attr2"] != json.Number("9007199254740993") {
@@ -110,7 +80,7 @@ func TestUpdateContactIfVersion(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Current != "7" || pe.Want != "6" || pe.Vendor != "linkflow" {
 		t.Fatalf("stale version: %v", err)
 	}
-	if after, _ := e.sim.Contact(id); after.Name != "Bo" || len(e.updates(id)) != 1 {
+	if after, _ := e.sim.Contact(id); after.Name != "Bo" || len(e.sim.Updates(id)) != 1 {
 		t.Fatalf("a refused update wrote: %+v", after)
 	}
 

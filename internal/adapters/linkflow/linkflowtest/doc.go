@@ -186,7 +186,8 @@
 // [Server.InjectFault] queues canned answers, response headers (such as
 // Retry-After), latency and dropped connections (see [vendortest.Fault]),
 // [Server.Requests] records every request (including rejected and faulted
-// ones), [Server.TokenCalls] counts token fetches, [Server.ExpireTokens]
+// ones), [Server.Updates] reads the recorded update bodies of a contact,
+// [Server.TokenCalls] counts token fetches, [Server.ExpireTokens]
 // invalidates all issued tokens, the Add*
 // methods seed state (keeping non-zero ids they are given) and [Server.Contact],
 // [Server.Identities], [Server.GroupMembers], [Server.Events] and friends read

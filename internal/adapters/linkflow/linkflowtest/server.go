@@ -216,6 +216,27 @@ func (s *Server) Requests() []RecordedRequest { return s.kit.Requests() }
 // ResetRequests forgets the recorded requests.
 func (s *Server) ResetRequests() { s.kit.ResetRequests() }
 
+// Updates returns the bodies of the updates (PUT /v2/contacts/{id}) of a
+// contact among the recorded requests, oldest first, with numbers as
+// [encoding/json.Number]; a body that is not a JSON object is nil.
+func (s *Server) Updates(contactID int64) []map[string]any {
+	path := "/v2/contacts/" + strconv.FormatInt(contactID, 10)
+	var out []map[string]any
+	for _, r := range s.Requests() {
+		if r.Method != http.MethodPut || r.Path != path {
+			continue
+		}
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(r.Body))
+		dec.UseNumber()
+		if dec.Decode(&m) != nil {
+			m = nil
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // ---- errors and responses ----
 
 const (

@@ -102,6 +102,13 @@ func TestContactETagAndIfMatch(t *testing.T) {
 			t.Errorf("If-Match %s: %v", bad, p)
 		}
 	}
+	// A replayed answer carries its ETag.
+	keyed := map[string]string{"Idempotency-Key": "etag-0"}
+	first := e.do(req{method: http.MethodPatch, path: path, key: keyAll, tenant: tenantLF, body: map[string]any{"note": "n"}, headers: keyed})
+	again := e.do(req{method: http.MethodPatch, path: path, key: keyAll, tenant: tenantLF, body: map[string]any{"note": "n"}, headers: keyed})
+	if tag := first.Header.Get("ETag"); tag == "" || again.Header.Get("ETag") != tag || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("ETag %q, replayed %q (%q)", tag, again.Header.Get("ETag"), again.Header.Get("Idempotent-Replayed"))
+	}
 	// The same Idempotency-Key with another precondition is another request.
 	once := map[string]string{"Idempotency-Key": "etag-1", "If-Match": `"1"`}
 	e.do(req{method: http.MethodPatch, path: path, key: keyAll, tenant: tenantLF, body: map[string]any{"name": "Fa"}, headers: once}).

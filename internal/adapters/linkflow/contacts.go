@@ -450,12 +450,7 @@ func (a *Adapter) UpdateContactIfVersion(ctx context.Context, id, version string
 	case cur.Version != version:
 		return domain.Contact{}, &domain.PreconditionError{Vendor: vendor, Want: version, Current: cur.Version}
 	}
-	out, err := a.update(ctx, n, p, false)
-	if err != nil {
-		return domain.Contact{}, err
-	}
-	a.answerExternalIDs(ctx, &out)
-	return out, nil
+	return a.UpdateContact(ctx, id, p)
 }
 
 // updatable checks that Linkflow can store every field p sets and returns

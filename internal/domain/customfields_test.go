@@ -139,6 +139,18 @@ func withFields(t *testing.T, conn domain.Connection) (*domain.Service, domain.T
 	return s, target(t, s, "acme"), clock
 }
 
+// withReadFields is withFields over a vendor defining attr1 (text), after
+// one write has read the definitions.
+func withReadFields(t *testing.T) (*fieldsConn, *domain.Service, domain.Target, *fakeClock) {
+	t.Helper()
+	conn := newFieldsConn(domain.FieldDef{Key: "attr1", Type: domain.FieldTypeText})
+	s, tg, clock := withFields(t, conn)
+	if err := createWith(s, tg, map[string]any{"attr1": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	return conn, s, tg, clock
+}
+
 func createWith(s *domain.Service, tg domain.Target, fields map[string]any) error {
 	_, err := s.CreateContact(context.Background(), tg, domain.ContactInput{Contact: domain.Contact{Name: "x", CustomFields: fields}})
 	return err
@@ -434,11 +446,7 @@ func TestFieldDefsCache(t *testing.T) {
 // keys cost at most one refresh per TTL per connection.
 func TestFieldDefsRefreshOnUnknownKey(t *testing.T) {
 	t.Parallel()
-	conn := newFieldsConn(domain.FieldDef{Key: "attr1", Type: domain.FieldTypeText})
-	s, tg, clock := withFields(t, conn)
-	if err := createWith(s, tg, map[string]any{"attr1": "x"}); err != nil {
-		t.Fatal(err)
-	}
+	conn, s, tg, clock := withReadFields(t)
 	clock.Advance(time.Second)
 	conn.addDef(domain.FieldDef{Key: "attr2", Type: domain.FieldTypeNumber})
 	if err := createWith(s, tg, map[string]any{"attr2": 1}); err != nil {
@@ -588,11 +596,7 @@ func TestFieldDefsVendorDown(t *testing.T) {
 
 	t.Run("read before", func(t *testing.T) {
 		t.Parallel()
-		conn := newFieldsConn(domain.FieldDef{Key: "attr1", Type: domain.FieldTypeText})
-		s, tg, clock := withFields(t, conn)
-		if err := createWith(s, tg, map[string]any{"attr1": "x"}); err != nil {
-			t.Fatal(err)
-		}
+		conn, s, tg, clock := withReadFields(t)
 		conn.set(func(f *fieldsConn) { f.listErr = down })
 		clock.Advance(domain.FieldDefsTTL)
 		if err := createWith(s, tg, map[string]any{"attr1": "y"}); err != nil {
@@ -643,11 +647,7 @@ func (l listerOnly) ListFields(ctx context.Context, p domain.PageRequest) (domai
 // usable at once, even when an unknown key has just spent the refresh.
 func TestFieldDefsAfterCreateField(t *testing.T) {
 	t.Parallel()
-	conn := newFieldsConn(domain.FieldDef{Key: "attr1", Type: domain.FieldTypeText})
-	s, tg, _ := withFields(t, conn)
-	if err := createWith(s, tg, map[string]any{"attr1": "x"}); err != nil {
-		t.Fatal(err)
-	}
+	conn, s, tg, _ := withReadFields(t)
 	wantFieldError(t, createWith(s, tg, map[string]any{"attr2": "x"}), "body.custom_fields.attr2")
 	f, err := s.CreateField(context.Background(), tg, domain.FieldInput{Label: "Tier", Type: domain.FieldTypeText})
 	if err != nil || f.Key != "attr2" {

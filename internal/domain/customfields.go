@@ -29,7 +29,8 @@ import (
 // and is not sent (the vendor would most likely refuse it too, and writing
 // unchecked would answer the nameless vendor error this check exists to
 // replace); with definitions read before, the write is checked against
-// those and a warning is logged.
+// those, a warning is logged, and the next read is tried after
+// fieldDefsRetry.
 
 // FieldDefsTTL is how long a connection's custom field definitions are
 // kept before they are read again.
@@ -42,6 +43,10 @@ const (
 	fieldDefsReadTimeout = 30 * time.Second
 	// maxFieldDefPages bounds the pages of one read.
 	maxFieldDefPages = 100
+	// fieldDefsRetry is how long the definitions read before serve after a
+	// read failed, before the next write tries again: a vendor that is
+	// down is not asked on every write, nor is its failure logged.
+	fieldDefsRetry = 30 * time.Second
 )
 
 // fieldDefCache keeps the custom field definitions of each tenant
@@ -150,6 +155,7 @@ func (c *fieldDefCache) start(ctx context.Context, t Target, e *fieldDefEntry, l
 		case e.defs != nil:
 			c.log.LogAttrs(ctx, slog.LevelWarn, "custom field definitions could not be read; checking against the ones read before",
 				slog.String("tenant", t.Tenant), slog.String("vendor", string(t.Vendor)), slog.Any("err", err))
+			e.loaded = c.now().Add(fieldDefsRetry - FieldDefsTTL)
 			err = nil
 		}
 		r.defs, r.err = e.defs, err

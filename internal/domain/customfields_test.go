@@ -604,6 +604,25 @@ func TestFieldDefsVendorDown(t *testing.T) {
 		}
 		wantFields(t, createWith(s, tg, map[string]any{"attr1": 1}), map[string]string{"body.custom_fields.attr1": "must be a string"})
 		wantFieldError(t, createWith(s, tg, map[string]any{"attr9": 1}), "body.custom_fields.attr9")
+		// A vendor that is down is asked again after a while, not on
+		// every write.
+		if loads, _ := conn.counts(); loads != 3 {
+			t.Fatalf("%d definition reads, want 3 (the first, a failed re-read, the unknown key's failed refresh)", loads)
+		}
+		for range 5 {
+			wantFieldError(t, createWith(s, tg, map[string]any{"attr1": 1}), "body.custom_fields.attr1")
+		}
+		if loads, _ := conn.counts(); loads != 3 {
+			t.Fatalf("%d definition reads, want still 3", loads)
+		}
+		clock.Advance(30 * time.Second)
+		conn.set(func(f *fieldsConn) { f.listErr = nil; f.defs = append(f.defs, domain.FieldDef{Key: "attr9"}) })
+		if err := createWith(s, tg, map[string]any{"attr9": 1}); err != nil {
+			t.Fatalf("definitions not read again once the vendor is back: %v", err)
+		}
+		if loads, _ := conn.counts(); loads != 4 {
+			t.Fatalf("%d definition reads, want 4", loads)
+		}
 	})
 }
 

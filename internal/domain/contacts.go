@@ -61,6 +61,12 @@ func (s *Service) GetContact(ctx context.Context, t Target, id string) (Contact,
 
 // CreateContact creates a contact.
 func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) (Contact, error) {
+	if _, err := port[ContactCreator](t.conn, OpCreateContact); err != nil {
+		return Contact{}, err
+	}
+	if err := s.checkCustomFields(ctx, t, "body.custom_fields", in.CustomFields); err != nil {
+		return Contact{}, err
+	}
 	return create(ctx, t, OpCreateContact, in, ContactCreator.CreateContact)
 }
 
@@ -85,6 +91,9 @@ func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p Cont
 	}
 	if p.Empty() {
 		return Contact{}, Invalid("body", "names no field to change")
+	}
+	if err := s.checkCustomFields(ctx, t, "body.custom_fields", p.CustomFields); err != nil {
+		return Contact{}, err
 	}
 	c, err := update(ctx, native, p)
 	return answer(t, c, err)
@@ -120,7 +129,8 @@ const MaxBatch = 1000
 // call (authentication, an unreachable vendor, a spent quota,
 // cancellation) is returned as the call's error when nothing was written;
 // after something was written it marks every remaining item failed without
-// calling the vendor again.
+// calling the vendor again. An item whose custom fields are refused fails
+// alone, naming them, and is not sent.
 func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []ContactInput, mode OnConflict) ([]BatchItemResult, error) {
 	b, err := port[ContactBatchUpserter](t.conn, OpBatchUpsertContacts)
 	if err != nil {
@@ -132,6 +142,19 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []Con
 	if mode == "" {
 		mode = OnConflictMerge
 	}
+	refused, err := s.checkBatchCustomFields(ctx, t, items)
+	if err != nil {
+		return nil, err
+	}
+	if len(refused) > 0 {
+		return s.upsertAllBut(ctx, t, b, items, mode, refused)
+	}
+	return s.upsertChunks(ctx, t, b, items, mode)
+}
+
+// upsertChunks upserts items in the vendor's chunk size, as
+// BatchUpsertContacts describes.
+func (s *Service) upsertChunks(ctx context.Context, t Target, b ContactBatchUpserter, items []ContactInput, mode OnConflict) ([]BatchItemResult, error) {
 	size := max(b.BatchSize(), 1)
 	results := make([]BatchItemResult, len(items))
 	var stop error // a whole-call failure after something was written

@@ -398,6 +398,9 @@ func (f *fullConn) Passthrough(_ context.Context, req domain.PassthroughRequest)
 	return domain.PassthroughResponse{Status: 200, Body: []byte(`{}`)}, nil
 }
 
+// PassthroughPrefixes allows the paths the tests send: /open/… and /a.
+func (f *fullConn) PassthroughPrefixes() []string { return []string{"/open", "/a"} }
+
 // Partial fakes: one or two ports each, to check that capabilities and
 // UNSUPPORTED_OPERATION follow exactly the interfaces implemented.
 

@@ -17,6 +17,11 @@ func (s *Service) CreateField(ctx context.Context, t Target, in FieldInput) (Fie
 		return FieldDef{}, Invalid("body.options", "is only allowed for select and multiselect fields")
 	}
 	f, err := c.CreateField(ctx, in)
+	if err == nil {
+		// The next write reads the definitions again, so the new field is
+		// known at once.
+		s.fieldDefs.forget(t)
+	}
 	return answer(t, f, err)
 }
 

@@ -4,23 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"path"
 	"strings"
 )
 
 // Passthrough sends a raw request to the vendor after checking that its
-// path stays relative to the vendor's API base.
+// path is written in its one normal form and lies under a prefix the
+// vendor's adapter allows.
 func (s *Service) Passthrough(ctx context.Context, t Target, req PassthroughRequest) (PassthroughResponse, error) {
 	p, err := port[Passthrougher](t.conn, OpPassthrough)
 	if err != nil {
 		return PassthroughResponse{}, err
 	}
-	clean, err := CleanRelativePath(req.Path)
-	if err != nil {
-		return PassthroughResponse{}, Invalid("body.path", err.Error())
+	if err := CheckPassthroughPath(t.Vendor, req.Path, p.PassthroughPrefixes()); err != nil {
+		return PassthroughResponse{}, err
 	}
-	req.Path = clean
 	switch req.Method {
 	case "GET", "POST", "PUT", "PATCH", "DELETE":
 	default:
@@ -35,29 +33,83 @@ func (s *Service) Passthrough(ctx context.Context, t Target, req PassthroughRequ
 	return p.Passthrough(ctx, req)
 }
 
-// CleanRelativePath checks that p is a plain absolute path on the vendor's
-// host ("/open/orders"): no scheme or host, no "..", no "//", no escapes
-// that decode to any of those. It returns the decoded path.
-func CleanRelativePath(p string) (string, error) {
-	dec, err := url.PathUnescape(p)
-	if err != nil {
-		return "", errors.New("is not a valid URL path")
+// CheckPassthroughPath refuses, as a ValidationError naming body.path, a
+// path that CleanRelativePath refuses or that no prefix of v's allow-list
+// covers. Adapters call it too, so that they never send what the Service
+// would refuse.
+func CheckPassthroughPath(v Vendor, p string, prefixes []string) error {
+	if _, err := CleanRelativePath(p); err != nil {
+		return Invalid("body.path", err.Error())
 	}
-	switch {
-	case !strings.HasPrefix(dec, "/") || strings.HasPrefix(dec, "//"):
-		return "", errors.New("must be a path starting with a single /")
-	case strings.ContainsAny(dec, "\\?#%") || strings.Contains(dec, "://"):
-		return "", errors.New("must be a plain path without scheme, host, query, fragment or double escapes")
-	case strings.IndexFunc(dec, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
-		return "", errors.New("must not contain control characters")
+	if !PassthroughAllowed(p, prefixes) {
+		if len(prefixes) == 0 {
+			return Invalid("body.path", "is not allowed: "+string(v)+" allows no passthrough paths")
+		}
+		return Invalid("body.path", "is not allowed: "+string(v)+" passthrough paths start with "+strings.Join(prefixes, ", "))
 	}
-	for _, seg := range strings.Split(dec, "/") {
-		if seg == ".." || seg == "." {
-			return "", errors.New("must not contain . or .. segments")
+	return nil
+}
+
+// PassthroughAllowed reports whether the clean path p is one of prefixes
+// or lies below one of them, segment by segment: "/open" allows "/open"
+// and "/open/orders", not "/opener". The comparison is exact (case
+// included): a path in another spelling than the prefix is not allowed.
+func PassthroughAllowed(p string, prefixes []string) bool {
+	for _, pre := range prefixes {
+		if p == pre || strings.HasPrefix(p, pre+"/") {
+			return true
 		}
 	}
-	if path.Clean(dec) != strings.TrimSuffix(dec, "/") && dec != "/" {
+	return false
+}
+
+// CleanRelativePath checks that p is a path on the vendor's host in its
+// one normal form and returns it unchanged. Vendors' servers read some
+// spellings as another path (/token;x and /token%3Bx as /token, /open//x
+// as /open/x, a trailing slash dropped), so rather than rewrite them the
+// gateway refuses every path but the normal one: it starts with a single
+// "/", its segments are non-empty, are not "." or "..", and hold only
+// ASCII letters, digits and -._~!$&'()*+,=:@ (RFC 3986 path characters
+// without ";" and without percent-encoding), and it has no trailing
+// slash. "/" alone is accepted (no vendor allows it through).
+func CleanRelativePath(p string) (string, error) {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return "", errors.New("must be a path starting with /")
+	case p == "/":
+		return p, nil
+	case strings.HasSuffix(p, "/"):
+		return "", errors.New("must not end with /")
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		switch seg {
+		case "":
+			return "", errors.New("must not contain empty segments (//)")
+		case ".", "..":
+			return "", errors.New("must not contain . or .. segments")
+		}
+		if i := strings.IndexFunc(seg, notPathChar); i >= 0 {
+			switch c := seg[i]; c {
+			case ';':
+				return "", errors.New("must not contain ; (matrix parameters)")
+			case '%':
+				return "", errors.New("must not contain percent-encoding: write the path decoded")
+			default:
+				return "", errors.New("may hold only ASCII letters, digits and -._~!$&'()*+,=:@ between slashes")
+			}
+		}
+	}
+	if path.Clean(p) != p {
 		return "", errors.New("must be a clean path")
 	}
-	return dec, nil
+	return p, nil
+}
+
+// notPathChar reports the characters a normal path segment may not hold.
+func notPathChar(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("-._~!$&'()*+,=:@", r)
 }

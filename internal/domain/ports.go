@@ -177,9 +177,13 @@ type FieldCreator interface {
 }
 
 // Passthrougher sends a raw request to the vendor with the connection's
-// authentication applied.
+// authentication applied. PassthroughPrefixes is its allow-list: the
+// Service sends only paths that are one of these prefixes or lie below
+// one ("/open" allows "/open/orders"), compared exactly; a vendor lists
+// its documented API families and never its token endpoints.
 type Passthrougher interface {
 	Passthrough(ctx context.Context, req PassthroughRequest) (PassthroughResponse, error)
+	PassthroughPrefixes() []string
 }
 
 type rawKey struct{}

@@ -42,6 +42,9 @@ type Service struct {
 	bindings BindingStore
 	cursors  *Cursors
 	log      *slog.Logger
+	// fieldDefs keeps each connection's custom field definitions, to
+	// check custom field values before writes (customfields.go).
+	fieldDefs *fieldDefCache
 }
 
 // NewService checks the tenants and seeds their bindings.
@@ -65,6 +68,7 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.fieldDefs = newFieldDefCache(cfg.Now, s.log)
 	for _, t := range cfg.Tenants {
 		if _, dup := s.tenants[t.ID]; dup {
 			return nil, fmt.Errorf("tenant %s configured twice", t.ID)

@@ -575,7 +575,16 @@ type Contact struct {
 
 	// CustomFields Custom field values keyed by the field definition's `key`
 	// (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
-	// strings, as the field type allows.
+	// strings, as the field type allows: `text`, `select` (one of its
+	// options), `date` and `datetime` a string; `number` a number (every
+	// digit kept); `boolean` true or false; `multiselect` an array of
+	// strings; `unknown` anything; `null` for any field. On writes
+	// (create, update, each batch item) keys and values are checked
+	// against the tenant's field definitions where its vendor publishes
+	// them (kept 5 minutes, read again for a key they lack): an unknown
+	// key or a value of the wrong type is a `400 VALIDATION_FAILED` naming
+	// `body.custom_fields.<key>` (`body.items.<i>.custom_fields.<key>` in
+	// a batch item's error), and nothing is sent to the vendor.
 	//
 	//
 	// Example: {"attr1":"单身","attr2":10000}
@@ -668,7 +677,16 @@ type ContactFields struct {
 
 	// CustomFields Custom field values keyed by the field definition's `key`
 	// (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
-	// strings, as the field type allows.
+	// strings, as the field type allows: `text`, `select` (one of its
+	// options), `date` and `datetime` a string; `number` a number (every
+	// digit kept); `boolean` true or false; `multiselect` an array of
+	// strings; `unknown` anything; `null` for any field. On writes
+	// (create, update, each batch item) keys and values are checked
+	// against the tenant's field definitions where its vendor publishes
+	// them (kept 5 minutes, read again for a key they lack): an unknown
+	// key or a value of the wrong type is a `400 VALIDATION_FAILED` naming
+	// `body.custom_fields.<key>` (`body.items.<i>.custom_fields.<key>` in
+	// a batch item's error), and nothing is sent to the vendor.
 	//
 	//
 	// Example: {"attr1":"单身","attr2":10000}
@@ -733,7 +751,16 @@ type ContactInput struct {
 
 	// CustomFields Custom field values keyed by the field definition's `key`
 	// (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
-	// strings, as the field type allows.
+	// strings, as the field type allows: `text`, `select` (one of its
+	// options), `date` and `datetime` a string; `number` a number (every
+	// digit kept); `boolean` true or false; `multiselect` an array of
+	// strings; `unknown` anything; `null` for any field. On writes
+	// (create, update, each batch item) keys and values are checked
+	// against the tenant's field definitions where its vendor publishes
+	// them (kept 5 minutes, read again for a key they lack): an unknown
+	// key or a value of the wrong type is a `400 VALIDATION_FAILED` naming
+	// `body.custom_fields.<key>` (`body.items.<i>.custom_fields.<key>` in
+	// a batch item's error), and nothing is sent to the vendor.
 	//
 	//
 	// Example: {"attr1":"单身","attr2":10000}
@@ -820,7 +847,16 @@ type ContactTagsInput struct {
 
 // CustomFields Custom field values keyed by the field definition's `key`
 // (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
-// strings, as the field type allows.
+// strings, as the field type allows: `text`, `select` (one of its
+// options), `date` and `datetime` a string; `number` a number (every
+// digit kept); `boolean` true or false; `multiselect` an array of
+// strings; `unknown` anything; `null` for any field. On writes
+// (create, update, each batch item) keys and values are checked
+// against the tenant's field definitions where its vendor publishes
+// them (kept 5 minutes, read again for a key they lack): an unknown
+// key or a value of the wrong type is a `400 VALIDATION_FAILED` naming
+// `body.custom_fields.<key>` (`body.items.<i>.custom_fields.<key>` in
+// a batch item's error), and nothing is sent to the vendor.
 //
 // Example: {"attr1":"单身","attr2":10000}
 type CustomFields map[string]interface{}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -22,11 +23,16 @@ func (p lfProperty) domain(raw json.RawMessage) domain.FieldDef {
 	return domain.FieldDef{ID: strconv.FormatInt(p.ID, 10), Key: p.Alias, Label: p.Label, Type: fieldType(p.DataType), Raw: raw}
 }
 
+// fieldType maps a property's dataType to the canonical type, whose
+// values the gateway checks before a write; a dataType it does not know is
+// unknown (any value is sent, and Linkflow decides). Integer types are
+// numbers: the canonical types do not tell integers apart, so 1.5 for an
+// integer property is left for Linkflow to refuse.
 func fieldType(t string) domain.FieldType {
-	switch t {
+	switch strings.ToLower(t) {
 	case "text", "string":
 		return domain.FieldTypeText
-	case "number", "int", "integer", "long", "double", "decimal":
+	case "number", "int", "integer", "long", "double", "decimal", "float":
 		return domain.FieldTypeNumber
 	case "date":
 		return domain.FieldTypeDate

@@ -4,21 +4,37 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"strings"
+	"slices"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
+// The Linkflow API families its docs publish, by host: the CDP's
+// (/open/*, tag metadata) and the open API guide's (contacts and their
+// metadata, identify, custom channels and events, channel types, the v2
+// contact and group API, WeChat user lookup). The token endpoint (/token)
+// is not among them: the gateway never hands out its vendor token.
+var (
+	cdpPrefixes         = []string{"/open", "/v1/tags"}
+	guidePrefixes       = []string{"/contacts", "/identifiers", "/udc", "/ude", "/channels", "/events", "/v2", "/v1/wx"}
+	passthroughPrefixes = slices.Concat(cdpPrefixes, guidePrefixes)
+)
+
+// PassthroughPrefixes implements domain.Passthrougher: the paths Linkflow
+// documents, and nothing else, may be called through passthrough.
+func (a *Adapter) PassthroughPrefixes() []string { return slices.Clone(passthroughPrefixes) }
+
 // Passthrough implements domain.Passthrougher. Paths of the CDP family
-// (/open/…, /v1/tags…) go to the CDP host, all others to the open API host.
-// The token endpoint is refused: the gateway never hands out tokens. The
-// vendor's status is returned as it is; its answer must be JSON.
+// (/open/…, /v1/tags…) go to the CDP host, the others PassthroughPrefixes
+// allows to the open API host; any other path is refused, whatever its
+// spelling. The vendor's status is returned as it is; its answer must be
+// JSON.
 func (a *Adapter) Passthrough(ctx context.Context, req domain.PassthroughRequest) (domain.PassthroughResponse, error) {
-	if req.Path == "/token" || strings.HasPrefix(req.Path, "/token/") {
-		return domain.PassthroughResponse{}, domain.Invalid("body.path", "the vendor's token endpoint is not available through passthrough")
+	if err := domain.CheckPassthroughPath(vendor, req.Path, passthroughPrefixes); err != nil {
+		return domain.PassthroughResponse{}, err
 	}
 	h := guide
-	if strings.HasPrefix(req.Path, "/open/") || req.Path == "/v1/tags" || strings.HasPrefix(req.Path, "/v1/tags/") {
+	if domain.PassthroughAllowed(req.Path, cdpPrefixes) {
 		h = cdpAPI
 	}
 	c := call{method: req.Method, host: h, path: req.Path, query: req.Query}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -105,17 +106,62 @@ func TestPassthrough(t *testing.T) {
 		}
 	})
 
-	t.Run("token endpoint refused", func(t *testing.T) {
+	t.Run("paths outside the allow-list refused in every spelling", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		for _, path := range []string{"/token", "/token/"} {
+		for _, path := range []string{"/token", "/token/", "/Token", "/TOKEN", "/token;x", "/token%3Bx", "/%74oken",
+			"/open/../token", "/open/%2e%2e/token", "/open;x/orders", "/open/orders;x", "/open//orders", "/open/orders/",
+			"/OPEN/orders", "/v1/other", "/v1", "/contacts_bulk", "/"} {
 			for _, m := range []string{http.MethodGet, http.MethodPost} {
 				_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: m, Path: path})
 				e.wantValidation(err, "body.path")
 			}
 		}
-		if n := e.sim.TokenCalls(); n != 0 {
-			t.Errorf("%d token calls", n)
+		if hits := e.Hits(); len(hits) != 0 {
+			t.Errorf("refused paths reached linkflow: %+v", hits)
+		}
+	})
+
+	t.Run("documented paths allowed, each on its host", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		cid := e.sim.AddContact(linkflowtest.Contact{Name: "Ann"})
+		id := strconv.FormatInt(cid, 10)
+		// One path of each family; the env checks at cleanup that each
+		// went to its host.
+		for _, path := range []string{"/open/orders", "/open/groups", "/v1/tags", "/channels/meta/types",
+			"/contacts/meta/userfields", "/contacts/" + id + "/identities", "/v2/contacts/meta/properties",
+			"/v2/contacts/" + id + "/groups", "/events/lite", "/identifiers"} {
+			if _, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: path}); err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
+			if len(e.hitsTo(path)) != 1 {
+				t.Errorf("%s: not sent to linkflow once", path)
+			}
+		}
+		if n := e.sim.TokenCalls(); n != 1 {
+			t.Errorf("%d token calls, want 1", n)
+		}
+	})
+
+	t.Run("allow-list is clean and never names the token endpoint", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		prefixes := e.ad.PassthroughPrefixes()
+		if len(prefixes) == 0 {
+			t.Fatal("no passthrough prefixes")
+		}
+		for _, p := range prefixes {
+			if _, err := domain.CleanRelativePath(p); err != nil || p == "/" {
+				t.Errorf("prefix %q is not a clean path: %v", p, err)
+			}
+			if domain.PassthroughAllowed("/token", []string{p}) {
+				t.Errorf("prefix %q allows /token", p)
+			}
+		}
+		prefixes[0] = "/token"
+		if domain.PassthroughAllowed("/token", e.ad.PassthroughPrefixes()) {
+			t.Error("changing the returned list changed the adapter's allow-list")
 		}
 	})
 

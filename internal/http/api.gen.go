@@ -419,7 +419,7 @@ type Address struct {
 type BatchItemResult struct {
 	Error *ItemError `json:"error,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ID *ID `json:"id,omitempty"`
@@ -536,7 +536,7 @@ type Contact struct {
 	Gender      *Gender      `json:"gender,omitempty"`
 	HomePhone   *string      `json:"home_phone,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -736,7 +736,7 @@ type ContactPatch = ContactFields
 
 // ContactTags defines model for ContactTags.
 type ContactTags struct {
-	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ContactID ID       `json:"contact_id"`
@@ -759,7 +759,7 @@ type CustomFields map[string]interface{}
 type Event struct {
 	Channel *Channel `json:"channel,omitempty"`
 
-	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ContactID *ID `json:"contact_id,omitempty"`
@@ -775,7 +775,7 @@ type Event struct {
 	// ExternalID The contact's id in another system or channel.
 	ExternalID *ExternalID `json:"external_id,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -797,7 +797,7 @@ type Event struct {
 
 // EventInput defines model for EventInput.
 type EventInput struct {
-	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ContactID *ID `json:"contact_id,omitempty"`
@@ -852,7 +852,7 @@ type ExternalID struct {
 type FieldDef struct {
 	Description *string `json:"description,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -908,7 +908,7 @@ type Group struct {
 	// Example: 2024-07-19T09:29:27Z
 	CreatedAt *Timestamp `json:"created_at,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -954,7 +954,7 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
-// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 //
 // Example: lf_2865
 type ID = string
@@ -983,7 +983,7 @@ type MemberChangeResult struct {
 
 // MemberFailure defines model for MemberFailure.
 type MemberFailure struct {
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -1077,12 +1077,12 @@ type Tag struct {
 	// Example: 2024-07-19T09:29:27Z
 	CreatedAt *Timestamp `json:"created_at,omitempty"`
 
-	// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	GroupID *ID `json:"group_id,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -1110,13 +1110,13 @@ type TagGroup struct {
 	// Example: 2024-07-19T09:29:27Z
 	CreatedAt *Timestamp `json:"created_at,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ID   ID     `json:"id"`
 	Name string `json:"name"`
 
-	// ParentID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ParentID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ParentID *ID `json:"parent_id,omitempty"`
@@ -1145,7 +1145,7 @@ type TagGroupList struct {
 
 // TagInput defines model for TagInput.
 type TagInput struct {
-	// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	GroupID *ID    `json:"group_id,omitempty"`
@@ -1162,7 +1162,7 @@ type TagList struct {
 
 // TagRef defines model for TagRef.
 type TagRef struct {
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 	//
 	// Example: lf_2865
 	ID   ID     `json:"id"`
@@ -1224,7 +1224,7 @@ type UTM struct {
 // Vendor defines model for Vendor.
 type Vendor string
 
-// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 //
 // Example: lf_2865
 type ContactID = ID
@@ -1232,7 +1232,7 @@ type ContactID = ID
 // Cursor defines model for Cursor.
 type Cursor = string
 
-// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 //
 // Example: lf_2865
 type GroupID = ID
@@ -1243,12 +1243,12 @@ type IdempotencyKey = string
 // Limit defines model for Limit.
 type Limit = int
 
-// TagGroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+// TagGroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 //
 // Example: lf_2865
 type TagGroupID = ID
 
-// TagID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id.
+// TagID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
 //
 // Example: lf_2865
 type TagID = ID

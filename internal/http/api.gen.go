@@ -753,7 +753,7 @@ type ContactTagsInput struct {
 // strings, as the field type allows.
 //
 // Example: {"attr1":"单身","attr2":10000}
-type CustomFields map[string]interface{}
+type CustomFields = JSONObject
 
 // Event defines model for Event.
 type Event struct {
@@ -998,7 +998,7 @@ type NextCursor = string
 // PassthroughRequest defines model for PassthroughRequest.
 type PassthroughRequest struct {
 	// Body JSON body to send (for methods other than GET).
-	Body   interface{}              `json:"body,omitempty"`
+	Body   *json.RawMessage         `json:"body,omitempty"`
 	Method PassthroughRequestMethod `json:"method"`
 
 	// Path Path relative to the vendor API base, starting with `/`, without query.
@@ -1016,7 +1016,7 @@ type PassthroughRequestMethod string
 // PassthroughResponse defines model for PassthroughResponse.
 type PassthroughResponse struct {
 	// Body The vendor's JSON body.
-	Body interface{} `json:"body,omitempty"`
+	Body *json.RawMessage `json:"body,omitempty"`
 
 	// Status The vendor's HTTP status.
 	Status int `json:"status"`
@@ -1053,7 +1053,7 @@ type Problem struct {
 type ProblemCode string
 
 // Raw The vendor's own record, only with `include=raw`.
-type Raw map[string]interface{}
+type Raw = json.RawMessage
 
 // RenameInput defines model for RenameInput.
 type RenameInput struct {

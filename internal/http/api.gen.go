@@ -271,6 +271,7 @@ const (
 	ProblemCodeNotFound             ProblemCode = "NOT_FOUND"
 	ProblemCodePayloadTooLarge      ProblemCode = "PAYLOAD_TOO_LARGE"
 	ProblemCodeResultWindowExceeded ProblemCode = "RESULT_WINDOW_EXCEEDED"
+	ProblemCodeServerBusy           ProblemCode = "SERVER_BUSY"
 	ProblemCodeStateUnavailable     ProblemCode = "STATE_UNAVAILABLE"
 	ProblemCodeTenantForbidden      ProblemCode = "TENANT_FORBIDDEN"
 	ProblemCodeUnauthenticated      ProblemCode = "UNAUTHENTICATED"
@@ -315,6 +316,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodePayloadTooLarge:
 		return true
 	case ProblemCodeResultWindowExceeded:
+		return true
+	case ProblemCodeServerBusy:
 		return true
 	case ProblemCodeStateUnavailable:
 		return true

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -165,14 +166,61 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 	}
 }
 
-// limitBody refuses bodies over limit bytes: at once when Content-Length
-// says so, otherwise when reading passes the limit.
-func limitBody(limit int64) func(http.Handler) http.Handler {
+// bodyBudget bounds the request body bytes a server holds at once, so that
+// many large bodies (even from authorised callers) cannot together exhaust
+// memory. A request reserves its declared Content-Length, or the whole
+// per-request limit when it declares none (chunked), before the first
+// byte is read, and keeps it until it has been answered: its decoded body
+// lives that long.
+type bodyBudget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// reserve takes n bytes of the budget if they are free.
+func (b *bodyBudget) reserve(n int64) bool {
+	for {
+		cur := b.used.Load()
+		if cur+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+func (b *bodyBudget) release(n int64) { b.used.Add(-n) }
+
+// busyRetryAfter is the Retry-After of SERVER_BUSY: bodies in flight are
+// usually answered within a second or two.
+const busyRetryAfter = time.Second
+
+// limitBody refuses bodies over limit bytes (at once when Content-Length
+// says so, otherwise when reading passes the limit) and answers 503
+// SERVER_BUSY, without reading the body, when the bytes it may hold are
+// more than the server's in-flight budget has free. It runs after
+// authorize: a caller that may not make the call never reserves anything.
+func limitBody(limit int64, budget *bodyBudget) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > limit {
 				writeProblem(w, r, &http.MaxBytesError{Limit: limit})
 				return
+			}
+			// A server request without a body has ContentLength 0; -1 is a
+			// body of unknown length, which may be as large as the limit.
+			if n := r.ContentLength; n != 0 {
+				if n < 0 {
+					n = limit
+				}
+				if !budget.reserve(n) {
+					p := newProblem(ProblemCodeServerBusy, "too many request bodies are being handled right now; try again shortly")
+					p.retryAfter = busyRetryAfter
+					writeProblem(w, r, p)
+					return
+				}
+				defer budget.release(n)
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			next.ServeHTTP(w, r)

@@ -4,11 +4,12 @@
 // and RFC 9457 problem answers. It knows the domain, never a vendor.
 //
 // A request travels: observe (request id, server span, metrics, logs,
-// panic recovery) → body limit → identify (the API key from the
-// Authorization header alone, before the body is read; the caller goes into
-// the request context as an immutable principal) → validator (from that
-// principal: scopes and tenant grant; then parameters and body per the
-// spec) → resolveTenant (binds the tenant's current vendor, X-Vendor) →
+// panic recovery) → authorize (from the request line and headers alone,
+// before any body byte is read: the API key, the operation's scopes and
+// the tenant grant; the caller goes into the request context as an
+// immutable principal) → body limit (per request, and the server's
+// in-flight body budget) → validator (parameters and body per the spec) →
+// resolveTenant (binds the tenant's current vendor, X-Vendor) →
 // idempotency (writes with Idempotency-Key, scoped by the caller's key
 // name) → strict handler → Service.
 package http
@@ -33,6 +34,11 @@ import (
 // DefaultMaxBodyBytes bounds request bodies (a batch of 1000 contacts fits).
 const DefaultMaxBodyBytes = 4 << 20
 
+// DefaultInFlightBodies is how many maximum-size bodies a server holds at
+// once by default: MaxInFlightBodyBytes defaults to this many MaxBodyBytes
+// (64 MiB with the default limit).
+const DefaultInFlightBodies = 16
+
 // ReadinessCheck reports whether one dependency can serve; name labels it.
 // When a Critical check fails the gateway is not ready (503); when another
 // fails it is ready but degraded.
@@ -49,7 +55,11 @@ type Config struct {
 	Idempotency  domain.IdempotencyStore // nil: in-process
 	Logger       *slog.Logger
 	MaxBodyBytes int64
-	Readiness    []ReadinessCheck
+	// MaxInFlightBodyBytes bounds the request body bytes held at once
+	// across all requests (see bodyBudget); 0 means DefaultInFlightBodies
+	// times MaxBodyBytes. It is never below MaxBodyBytes.
+	MaxInFlightBodyBytes int64
+	Readiness            []ReadinessCheck
 	Telemetry    *telemetry.Telemetry // nil: none
 }
 
@@ -77,6 +87,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.MaxInFlightBodyBytes <= 0 {
+		cfg.MaxInFlightBodyBytes = DefaultInFlightBodies * cfg.MaxBodyBytes
+	}
+	cfg.MaxInFlightBodyBytes = max(cfg.MaxInFlightBodyBytes, cfg.MaxBodyBytes)
 	if cfg.Idempotency == nil {
 		cfg.Idempotency = memory.NewIdempotency(memory.IdempotencyOptions{})
 	}
@@ -90,7 +104,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	s := &Server{svc: cfg.Service, idem: cfg.Idempotency, ready: cfg.Readiness}
 
 	r := chi.NewRouter()
-	r.Use(observe(cfg.Logger, cfg.Telemetry), limitBody(cfg.MaxBodyBytes))
+	r.Use(observe(cfg.Logger, cfg.Telemetry))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(ProblemCodeNotFound, "no such endpoint"))
 	})
@@ -105,10 +119,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	r.Method(http.MethodGet, "/metrics", cfg.Telemetry.Handler())
 
 	keys := keyring{keys: cfg.Keys}
+	budget := &bodyBudget{limit: cfg.MaxInFlightBodyBytes}
+	rules := accessRules(spec)
 	r.Group(func(api chi.Router) {
 		api.Use(
-			keys.identify(publicRoutes(spec)),
-			validator(spec),
+			keys.authorize(rules),
+			limitBody(cfg.MaxBodyBytes, budget),
+			validator(withoutSecurity(spec)),
 			s.resolveTenant,
 			s.idempotency,
 		)

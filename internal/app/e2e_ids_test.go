@@ -16,7 +16,7 @@ func TestIDsHaveOneSpelling(t *testing.T) {
 	contact, group := e.firstContact(), e.firstGroup()
 	native := strings.TrimPrefix(contact, "lf_")
 	// The canonical spelling works: what follows is about the spelling.
-	e.get("/v1/contacts/" + contact).ok(t, http.StatusOK)
+	e.get("/v1/contacts/"+contact).ok(t, http.StatusOK)
 
 	for _, c := range []struct {
 		name, method, path string

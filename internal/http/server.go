@@ -60,7 +60,7 @@ type Config struct {
 	// times MaxBodyBytes. It is never below MaxBodyBytes.
 	MaxInFlightBodyBytes int64
 	Readiness            []ReadinessCheck
-	Telemetry    *telemetry.Telemetry // nil: none
+	Telemetry            *telemetry.Telemetry // nil: none
 }
 
 // Server implements the generated StrictServerInterface.

@@ -593,7 +593,8 @@ type Contact struct {
 	WorkPhone     *string `json:"work_phone,omitempty"`
 }
 
-// ContactFields The writable fields of a contact.
+// ContactFields The writable fields of a contact (the body of a PATCH). `Contact` and
+// `ContactInput` list the same fields (a test keeps them equal).
 type ContactFields struct {
 	Address   *Address `json:"address,omitempty"`
 	AvatarURL *string  `json:"avatar_url,omitempty"`

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -77,7 +79,10 @@ func validationProblem(err error) error {
 		}
 		fields = append(fields, requestErrorFields(re)...)
 	}
+	// One refusal per unknown member names all of its object's unknown
+	// members: each is listed once.
 	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
+	fields = slices.Compact(fields)
 	return &domain.ValidationError{Fields: fields}
 }
 
@@ -149,7 +154,49 @@ func schemaFields(where string, se *openapi3.SchemaError) []domain.FieldError {
 	if ptr := se.JSONPointer(); len(ptr) > 0 {
 		field += "." + strings.Join(ptr, ".")
 	}
+	if unknown := unknownMembers(se); len(unknown) > 0 {
+		out := make([]domain.FieldError, len(unknown))
+		for i, k := range unknown {
+			out[i] = domain.FieldError{Field: field + "." + shortName(k), Message: "is not a known field"}
+		}
+		return out
+	}
 	return []domain.FieldError{{Field: field, Message: reasonText(se.Reason)}}
+}
+
+// shortName keeps a caller's member name short enough to echo.
+func shortName(k string) string {
+	const maxName = 100
+	if len(k) <= maxName {
+		return k
+	}
+	cut := maxName
+	for cut > 0 && !utf8.RuneStart(k[cut]) {
+		cut--
+	}
+	return k[:cut] + "…"
+}
+
+// unknownMembers lists the members of the object se is about that its
+// schema does not define, when se is an additionalProperties: false
+// refusal. The validator names the member only in its reason text, so the
+// members are found from the schema and the value instead.
+func unknownMembers(se *openapi3.SchemaError) []string {
+	obj, ok := se.Value.(map[string]any)
+	if !ok || se.Schema == nil || se.SchemaField != "properties" {
+		return nil
+	}
+	if closed := se.Schema.AdditionalProperties.Has; closed == nil || *closed {
+		return nil
+	}
+	var out []string
+	for k := range obj {
+		if _, known := se.Schema.Properties[k]; !known {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func joinPath(path []any) string {

@@ -13,9 +13,11 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -110,6 +112,9 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 				id = newRequestID()
 			}
 			w.Header().Set("X-Request-Id", id)
+			// Every answer is what its Content-Type says: a browser must not
+			// guess another type (a JSON body run as a script or page).
+			w.Header().Set("X-Content-Type-Options", "nosniff")
 			ctx := tel.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 			ctx, span := tel.Tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
 				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("cdpgw.request_id", id)))
@@ -162,6 +167,32 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 					slog.Duration("duration", elapsed))
 			}()
 			next.ServeHTTP(rec, r)
+		})
+	}
+}
+
+// noStore marks the answers of routes that carry personal data (contacts,
+// members, events, passthrough, tenants) Cache-Control: no-store, so no
+// cache, shared or the browser's, keeps them. Which routes is read from
+// the spec: those whose success answers declare Cache-Control. Problems
+// are no-store anyway (sendProblem).
+func noStore(spec *openapi3.T) func(http.Handler) http.Handler {
+	routes := map[route]bool{}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			for code, resp := range op.Responses.Map() {
+				if strings.HasPrefix(code, "2") && resp.Value != nil && resp.Value.Headers["Cache-Control"] != nil {
+					routes[route{method: method, pattern: path}] = true
+				}
+			}
+		}
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if routes[route{method: r.Method, pattern: chi.RouteContext(r.Context()).RoutePattern()}] {
+				w.Header().Set("Cache-Control", "no-store")
+			}
+			next.ServeHTTP(w, r)
 		})
 	}
 }

@@ -3,8 +3,9 @@
 // Service, request validation and caller authentication against the spec,
 // and RFC 9457 problem answers. It knows the domain, never a vendor.
 //
-// A request travels: observe (request id, server span, metrics, logs,
-// panic recovery) → authorize (from the request line and headers alone,
+// A request travels: observe (request id, nosniff, server span, metrics,
+// logs, panic recovery) → noStore (Cache-Control for personal data) →
+// authorize (from the request line and headers alone,
 // before any body byte is read: the API key, the operation's scopes and
 // the tenant grant; the caller goes into the request context as an
 // immutable principal) → body limit (per request, and the server's
@@ -115,14 +116,17 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(api.OpenAPI)
 	})
-	mountDocs(r)
+	if err := mountDocs(r); err != nil {
+		return nil, err
+	}
 	r.Method(http.MethodGet, "/metrics", cfg.Telemetry.Handler())
 
 	keys := keyring{keys: cfg.Keys}
 	budget := &bodyBudget{limit: cfg.MaxInFlightBodyBytes}
-	rules := accessRules(spec)
+	rules, private := accessRules(spec), noStore(spec)
 	r.Group(func(api chi.Router) {
 		api.Use(
+			private,
 			keys.authorize(rules),
 			limitBody(cfg.MaxBodyBytes, budget),
 			validator(withoutSecurity(spec)),
@@ -184,7 +188,7 @@ func deref[T any](p *T) T {
 
 // Healthz implements StrictServerInterface.
 func (s *Server) Healthz(context.Context, HealthzRequestObject) (HealthzResponseObject, error) {
-	return Healthz200JSONResponse{Status: HealthStatusOk}, nil
+	return Healthz200JSONResponse{Body: Health{Status: HealthStatusOk}}, nil
 }
 
 // Readyz implements StrictServerInterface.
@@ -210,5 +214,5 @@ func (s *Server) Readyz(ctx context.Context, _ ReadyzRequestObject) (ReadyzRespo
 		retry := 5
 		return Readyz503JSONResponse{Body: Health{Status: status, Checks: checks}, Headers: Readyz503ResponseHeaders{RetryAfter: &retry}}, nil
 	}
-	return Readyz200JSONResponse{Status: status, Checks: checks}, nil
+	return Readyz200JSONResponse{Body: Health{Status: status, Checks: checks}}, nil
 }

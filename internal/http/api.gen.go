@@ -522,7 +522,8 @@ type Contact struct {
 
 	// CustomFields Custom field values keyed by the field definition's `key`
 	// (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
-	// strings, as the field type allows.
+	// strings, as the field type allows. Numbers keep every digit, also
+	// beyond 2^53.
 	//
 	//
 	// Example: {"attr1":"单身","attr2":10000}
@@ -570,7 +571,8 @@ type Contact struct {
 	Note *string `json:"note,omitempty"`
 	Qq   *string `json:"qq,omitempty"`
 
-	// Raw The vendor's own record, only with `include=raw`.
+	// Raw The vendor's own record, only with `include=raw`, exactly as the
+	// vendor sent it: any JSON values, `null` included.
 	Raw *Raw `json:"raw,omitempty"`
 
 	// Tags Tags on the contact, where the vendor returns them with the contact.
@@ -607,7 +609,8 @@ type ContactFields struct {
 
 	// CustomFields Custom field values keyed by the field definition's `key`
 	// (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
-	// strings, as the field type allows.
+	// strings, as the field type allows. Numbers keep every digit, also
+	// beyond 2^53.
 	//
 	//
 	// Example: {"attr1":"单身","attr2":10000}
@@ -672,7 +675,8 @@ type ContactInput struct {
 
 	// CustomFields Custom field values keyed by the field definition's `key`
 	// (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
-	// strings, as the field type allows.
+	// strings, as the field type allows. Numbers keep every digit, also
+	// beyond 2^53.
 	//
 	//
 	// Example: {"attr1":"单身","attr2":10000}
@@ -752,9 +756,28 @@ type ContactTagsInput struct {
 	TagIds []ID `json:"tag_ids"`
 }
 
+// CustomFieldValue One custom field's value: a string (text, date, datetime and select
+// fields), a number, a boolean, or an array of strings (multiselect).
+type CustomFieldValue struct {
+	union json.RawMessage
+}
+
+// CustomFieldValue0 defines model for CustomFieldValue.0.
+type CustomFieldValue0 = string
+
+// CustomFieldValue1 defines model for CustomFieldValue.1.
+type CustomFieldValue1 = float32
+
+// CustomFieldValue2 defines model for CustomFieldValue.2.
+type CustomFieldValue2 = bool
+
+// CustomFieldValue3 defines model for CustomFieldValue.3.
+type CustomFieldValue3 = []string
+
 // CustomFields Custom field values keyed by the field definition's `key`
 // (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
-// strings, as the field type allows.
+// strings, as the field type allows. Numbers keep every digit, also
+// beyond 2^53.
 //
 // Example: {"attr1":"单身","attr2":10000}
 type CustomFields = JSONObject
@@ -792,7 +815,8 @@ type Event struct {
 	// Properties Event attributes (Linkflow attr1 … attr20 and others the vendor returns).
 	Properties map[string]interface{} `json:"properties"`
 
-	// Raw The vendor's own record, only with `include=raw`.
+	// Raw The vendor's own record, only with `include=raw`, exactly as the
+	// vendor sent it: any JSON values, `null` included.
 	Raw *Raw `json:"raw,omitempty"`
 
 	// UTM Campaign attribution.
@@ -868,7 +892,8 @@ type FieldDef struct {
 	// Options Choices of a select field.
 	Options []string `json:"options,omitempty"`
 
-	// Raw The vendor's own record, only with `include=raw`.
+	// Raw The vendor's own record, only with `include=raw`, exactly as the
+	// vendor sent it: any JSON values, `null` included.
 	Raw  *Raw         `json:"raw,omitempty"`
 	Type FieldDefType `json:"type"`
 }
@@ -921,7 +946,8 @@ type Group struct {
 	MemberCount *int   `json:"member_count,omitempty"`
 	Name        string `json:"name"`
 
-	// Raw The vendor's own record, only with `include=raw`.
+	// Raw The vendor's own record, only with `include=raw`, exactly as the
+	// vendor sent it: any JSON values, `null` included.
 	Raw *Raw `json:"raw,omitempty"`
 
 	// Type `static` groups have members added by hand or API; `dynamic` ones are computed by the vendor.
@@ -1056,7 +1082,8 @@ type Problem struct {
 // ProblemCode Stable machine-readable error code.
 type ProblemCode string
 
-// Raw The vendor's own record, only with `include=raw`.
+// Raw The vendor's own record, only with `include=raw`, exactly as the
+// vendor sent it: any JSON values, `null` included.
 type Raw = json.RawMessage
 
 // RenameInput defines model for RenameInput.
@@ -1095,7 +1122,8 @@ type Tag struct {
 	Key  *string `json:"key,omitempty"`
 	Name string  `json:"name"`
 
-	// Raw The vendor's own record, only with `include=raw`.
+	// Raw The vendor's own record, only with `include=raw`, exactly as the
+	// vendor sent it: any JSON values, `null` included.
 	Raw *Raw `json:"raw,omitempty"`
 
 	// Type The vendor's tag type (Linkflow tagType such as UPLOAD or RFM).
@@ -1125,7 +1153,8 @@ type TagGroup struct {
 	// Example: lf_2865
 	ParentID *ID `json:"parent_id,omitempty"`
 
-	// Raw The vendor's own record, only with `include=raw`.
+	// Raw The vendor's own record, only with `include=raw`, exactly as the
+	// vendor sent it: any JSON values, `null` included.
 	Raw *Raw `json:"raw,omitempty"`
 
 	// UpdatedAt RFC 3339, UTC.
@@ -1691,6 +1720,120 @@ type CreateTagJSONRequestBody = TagInput
 
 // RenameTagJSONRequestBody defines body for RenameTag for application/json ContentType.
 type RenameTagJSONRequestBody = RenameInput
+
+// AsCustomFieldValue0 returns the union data inside the CustomFieldValue as a CustomFieldValue0
+func (t CustomFieldValue) AsCustomFieldValue0() (CustomFieldValue0, error) {
+	var body CustomFieldValue0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomFieldValue0 overwrites any union data inside the CustomFieldValue as the provided CustomFieldValue0
+func (t *CustomFieldValue) FromCustomFieldValue0(v CustomFieldValue0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomFieldValue0 performs a merge with any union data inside the CustomFieldValue, using the provided CustomFieldValue0
+func (t *CustomFieldValue) MergeCustomFieldValue0(v CustomFieldValue0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomFieldValue1 returns the union data inside the CustomFieldValue as a CustomFieldValue1
+func (t CustomFieldValue) AsCustomFieldValue1() (CustomFieldValue1, error) {
+	var body CustomFieldValue1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomFieldValue1 overwrites any union data inside the CustomFieldValue as the provided CustomFieldValue1
+func (t *CustomFieldValue) FromCustomFieldValue1(v CustomFieldValue1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomFieldValue1 performs a merge with any union data inside the CustomFieldValue, using the provided CustomFieldValue1
+func (t *CustomFieldValue) MergeCustomFieldValue1(v CustomFieldValue1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomFieldValue2 returns the union data inside the CustomFieldValue as a CustomFieldValue2
+func (t CustomFieldValue) AsCustomFieldValue2() (CustomFieldValue2, error) {
+	var body CustomFieldValue2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomFieldValue2 overwrites any union data inside the CustomFieldValue as the provided CustomFieldValue2
+func (t *CustomFieldValue) FromCustomFieldValue2(v CustomFieldValue2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomFieldValue2 performs a merge with any union data inside the CustomFieldValue, using the provided CustomFieldValue2
+func (t *CustomFieldValue) MergeCustomFieldValue2(v CustomFieldValue2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomFieldValue3 returns the union data inside the CustomFieldValue as a CustomFieldValue3
+func (t CustomFieldValue) AsCustomFieldValue3() (CustomFieldValue3, error) {
+	var body CustomFieldValue3
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomFieldValue3 overwrites any union data inside the CustomFieldValue as the provided CustomFieldValue3
+func (t *CustomFieldValue) FromCustomFieldValue3(v CustomFieldValue3) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomFieldValue3 performs a merge with any union data inside the CustomFieldValue, using the provided CustomFieldValue3
+func (t *CustomFieldValue) MergeCustomFieldValue3(v CustomFieldValue3) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CustomFieldValue) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CustomFieldValue) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -4616,8 +4759,10 @@ type BadGatewayApplicationProblemPlusJSONResponse struct {
 
 type BadRequestResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
+	XVendor             *Vendor
 }
 type BadRequestApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -4639,8 +4784,10 @@ type ConflictApplicationProblemPlusJSONResponse struct {
 
 type ForbiddenResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
+	XVendor             *Vendor
 }
 type ForbiddenApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -4664,6 +4811,7 @@ type InternalErrorResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
 	XRequestID          *string
+	XVendor             *Vendor
 }
 type InternalErrorApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -4673,6 +4821,7 @@ type InternalErrorApplicationProblemPlusJSONResponse struct {
 
 type NotFoundResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -4746,6 +4895,7 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 
 type UnprocessableEntityResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -4848,11 +4998,17 @@ func (response ListTenants403ApplicationProblemPlusJSONResponse) VisitListTenant
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -4878,6 +5034,9 @@ func (response ListTenants500ApplicationProblemPlusJSONResponse) VisitListTenant
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -4969,11 +5128,17 @@ func (response GetTenant400ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -5022,11 +5187,17 @@ func (response GetTenant403ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -5052,6 +5223,9 @@ func (response GetTenant500ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -5101,6 +5275,7 @@ type SwitchTenantVendorResponseObject interface {
 
 type SwitchTenantVendor200ResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 }
@@ -5119,6 +5294,9 @@ func (response SwitchTenantVendor200JSONResponse) VisitSwitchTenantVendorRespons
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -5145,11 +5323,17 @@ func (response SwitchTenantVendor400ApplicationProblemPlusJSONResponse) VisitSwi
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -5198,11 +5382,17 @@ func (response SwitchTenantVendor403ApplicationProblemPlusJSONResponse) VisitSwi
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -5301,6 +5491,9 @@ func (response SwitchTenantVendor422ApplicationProblemPlusJSONResponse) VisitSwi
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -5334,6 +5527,9 @@ func (response SwitchTenantVendor500ApplicationProblemPlusJSONResponse) VisitSwi
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -5527,11 +5723,17 @@ func (response GetCapabilities400ApplicationProblemPlusJSONResponse) VisitGetCap
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -5580,11 +5782,17 @@ func (response GetCapabilities403ApplicationProblemPlusJSONResponse) VisitGetCap
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -5610,6 +5818,9 @@ func (response GetCapabilities500ApplicationProblemPlusJSONResponse) VisitGetCap
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -5674,11 +5885,17 @@ func (response ListContacts400ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -5727,13 +5944,50 @@ func (response ListContacts403ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContacts404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListContacts404ApplicationProblemPlusJSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5779,6 +6033,9 @@ func (response ListContacts422ApplicationProblemPlusJSONResponse) VisitListConta
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -5844,6 +6101,9 @@ func (response ListContacts500ApplicationProblemPlusJSONResponse) VisitListConta
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -5976,6 +6236,7 @@ type CreateContactResponseObject interface {
 
 type CreateContact201ResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -5995,6 +6256,9 @@ func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.R
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -6024,11 +6288,17 @@ func (response CreateContact400ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -6077,13 +6347,50 @@ func (response CreateContact403ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContact404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateContact404ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6180,6 +6487,9 @@ func (response CreateContact422ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -6244,6 +6554,9 @@ func (response CreateContact500ApplicationProblemPlusJSONResponse) VisitCreateCo
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -6376,6 +6689,7 @@ type BatchUpsertContactsResponseObject interface {
 
 type BatchUpsertContacts200ResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -6395,6 +6709,9 @@ func (response BatchUpsertContacts200JSONResponse) VisitBatchUpsertContactsRespo
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -6424,11 +6741,17 @@ func (response BatchUpsertContacts400ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -6477,13 +6800,50 @@ func (response BatchUpsertContacts403ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BatchUpsertContacts404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BatchUpsertContacts404ApplicationProblemPlusJSONResponse) VisitBatchUpsertContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6580,6 +6940,9 @@ func (response BatchUpsertContacts422ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -6644,6 +7007,9 @@ func (response BatchUpsertContacts500ApplicationProblemPlusJSONResponse) VisitBa
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -6775,6 +7141,7 @@ type DeleteContactResponseObject interface {
 }
 
 type DeleteContact204ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -6785,6 +7152,9 @@ type DeleteContact204Response struct {
 }
 
 func (response DeleteContact204Response) VisitDeleteContactResponse(w http.ResponseWriter) error {
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -6812,11 +7182,17 @@ func (response DeleteContact400ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -6865,11 +7241,17 @@ func (response DeleteContact403ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -6889,6 +7271,9 @@ func (response DeleteContact404ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -6945,6 +7330,9 @@ func (response DeleteContact422ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -7010,6 +7398,9 @@ func (response DeleteContact500ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -7190,11 +7581,17 @@ func (response GetContact400ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -7243,11 +7640,17 @@ func (response GetContact403ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -7267,6 +7670,9 @@ func (response GetContact404ApplicationProblemPlusJSONResponse) VisitGetContactR
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -7306,6 +7712,37 @@ func (response GetContact409ApplicationProblemPlusJSONResponse) VisitGetContactR
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetContact422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetContact422ApplicationProblemPlusJSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7360,6 +7797,9 @@ func (response GetContact500ApplicationProblemPlusJSONResponse) VisitGetContactR
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -7493,6 +7933,7 @@ type UpdateContactResponseObject interface {
 
 type UpdateContact200ResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -7512,6 +7953,9 @@ func (response UpdateContact200JSONResponse) VisitUpdateContactResponse(w http.R
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -7541,11 +7985,17 @@ func (response UpdateContact400ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -7594,11 +8044,17 @@ func (response UpdateContact403ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -7618,6 +8074,9 @@ func (response UpdateContact404ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -7725,6 +8184,9 @@ func (response UpdateContact422ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -7789,6 +8251,9 @@ func (response UpdateContact500ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -7969,11 +8434,17 @@ func (response ListContactEvents400ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -8022,11 +8493,17 @@ func (response ListContactEvents403ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -8046,6 +8523,9 @@ func (response ListContactEvents404ApplicationProblemPlusJSONResponse) VisitList
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -8085,6 +8565,37 @@ func (response ListContactEvents409ApplicationProblemPlusJSONResponse) VisitList
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContactEvents422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListContactEvents422ApplicationProblemPlusJSONResponse) VisitListContactEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8139,6 +8650,9 @@ func (response ListContactEvents500ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -8319,11 +8833,17 @@ func (response ListContactGroups400ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -8372,11 +8892,17 @@ func (response ListContactGroups403ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -8396,6 +8922,9 @@ func (response ListContactGroups404ApplicationProblemPlusJSONResponse) VisitList
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -8435,6 +8964,37 @@ func (response ListContactGroups409ApplicationProblemPlusJSONResponse) VisitList
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContactGroups422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListContactGroups422ApplicationProblemPlusJSONResponse) VisitListContactGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8489,6 +9049,9 @@ func (response ListContactGroups500ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -8622,6 +9185,7 @@ type SetContactTagsResponseObject interface {
 
 type SetContactTags200ResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -8641,6 +9205,9 @@ func (response SetContactTags200JSONResponse) VisitSetContactTagsResponse(w http
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -8670,11 +9237,17 @@ func (response SetContactTags400ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -8723,11 +9296,17 @@ func (response SetContactTags403ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -8747,6 +9326,9 @@ func (response SetContactTags404ApplicationProblemPlusJSONResponse) VisitSetCont
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -8854,6 +9436,9 @@ func (response SetContactTags422ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -8918,6 +9503,9 @@ func (response SetContactTags500ApplicationProblemPlusJSONResponse) VisitSetCont
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -9050,6 +9638,7 @@ type RecordEventResponseObject interface {
 
 type RecordEvent201ResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -9069,6 +9658,9 @@ func (response RecordEvent201JSONResponse) VisitRecordEventResponse(w http.Respo
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -9098,11 +9690,17 @@ func (response RecordEvent400ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -9151,11 +9749,17 @@ func (response RecordEvent403ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -9175,6 +9779,9 @@ func (response RecordEvent404ApplicationProblemPlusJSONResponse) VisitRecordEven
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -9282,6 +9889,9 @@ func (response RecordEvent422ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -9346,6 +9956,9 @@ func (response RecordEvent500ApplicationProblemPlusJSONResponse) VisitRecordEven
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -9521,11 +10134,17 @@ func (response ListFields400ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -9574,13 +10193,50 @@ func (response ListFields403ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFields404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListFields404ApplicationProblemPlusJSONResponse) VisitListFieldsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9609,6 +10265,37 @@ func (response ListFields409ApplicationProblemPlusJSONResponse) VisitListFieldsR
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFields422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListFields422ApplicationProblemPlusJSONResponse) VisitListFieldsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9663,6 +10350,9 @@ func (response ListFields500ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -9794,6 +10484,7 @@ type CreateFieldResponseObject interface {
 }
 
 type CreateField201ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -9811,6 +10502,9 @@ func (response CreateField201JSONResponse) VisitCreateFieldResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -9839,11 +10533,17 @@ func (response CreateField400ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -9892,13 +10592,50 @@ func (response CreateField403ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateField404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateField404ApplicationProblemPlusJSONResponse) VisitCreateFieldResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9995,6 +10732,9 @@ func (response CreateField422ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -10059,6 +10799,9 @@ func (response CreateField500ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -10234,11 +10977,17 @@ func (response ListGroups400ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -10287,13 +11036,50 @@ func (response ListGroups403ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroups404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListGroups404ApplicationProblemPlusJSONResponse) VisitListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10322,6 +11108,37 @@ func (response ListGroups409ApplicationProblemPlusJSONResponse) VisitListGroupsR
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroups422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListGroups422ApplicationProblemPlusJSONResponse) VisitListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10376,6 +11193,9 @@ func (response ListGroups500ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -10507,6 +11327,7 @@ type CreateGroupResponseObject interface {
 }
 
 type CreateGroup201ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -10524,6 +11345,9 @@ func (response CreateGroup201JSONResponse) VisitCreateGroupResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -10552,11 +11376,17 @@ func (response CreateGroup400ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -10605,13 +11435,50 @@ func (response CreateGroup403ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGroup404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGroup404ApplicationProblemPlusJSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10708,6 +11575,9 @@ func (response CreateGroup422ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -10772,6 +11642,9 @@ func (response CreateGroup500ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -10903,6 +11776,7 @@ type DeleteGroupResponseObject interface {
 }
 
 type DeleteGroup204ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -10913,6 +11787,9 @@ type DeleteGroup204Response struct {
 }
 
 func (response DeleteGroup204Response) VisitDeleteGroupResponse(w http.ResponseWriter) error {
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -10940,11 +11817,17 @@ func (response DeleteGroup400ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -10993,11 +11876,17 @@ func (response DeleteGroup403ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -11017,6 +11906,9 @@ func (response DeleteGroup404ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -11073,6 +11965,9 @@ func (response DeleteGroup422ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -11138,6 +12033,9 @@ func (response DeleteGroup500ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -11314,11 +12212,17 @@ func (response GetGroup400ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -11367,11 +12271,17 @@ func (response GetGroup403ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -11391,6 +12301,9 @@ func (response GetGroup404ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -11430,6 +12343,37 @@ func (response GetGroup409ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGroup422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetGroup422ApplicationProblemPlusJSONResponse) VisitGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11484,6 +12428,9 @@ func (response GetGroup500ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -11664,11 +12611,17 @@ func (response ListGroupMembers400ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -11717,11 +12670,17 @@ func (response ListGroupMembers403ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -11741,6 +12700,9 @@ func (response ListGroupMembers404ApplicationProblemPlusJSONResponse) VisitListG
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -11780,6 +12742,37 @@ func (response ListGroupMembers409ApplicationProblemPlusJSONResponse) VisitListG
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroupMembers422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListGroupMembers422ApplicationProblemPlusJSONResponse) VisitListGroupMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11834,6 +12827,9 @@ func (response ListGroupMembers500ApplicationProblemPlusJSONResponse) VisitListG
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -11967,6 +12963,7 @@ type AddGroupMembersResponseObject interface {
 
 type AddGroupMembers200ResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -11986,6 +12983,9 @@ func (response AddGroupMembers200JSONResponse) VisitAddGroupMembersResponse(w ht
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -12015,11 +13015,17 @@ func (response AddGroupMembers400ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -12068,11 +13074,17 @@ func (response AddGroupMembers403ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -12092,6 +13104,9 @@ func (response AddGroupMembers404ApplicationProblemPlusJSONResponse) VisitAddGro
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -12199,6 +13214,9 @@ func (response AddGroupMembers422ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -12263,6 +13281,9 @@ func (response AddGroupMembers500ApplicationProblemPlusJSONResponse) VisitAddGro
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -12396,6 +13417,7 @@ type RemoveGroupMembersResponseObject interface {
 
 type RemoveGroupMembers200ResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -12415,6 +13437,9 @@ func (response RemoveGroupMembers200JSONResponse) VisitRemoveGroupMembersRespons
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -12444,11 +13469,17 @@ func (response RemoveGroupMembers400ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -12497,11 +13528,17 @@ func (response RemoveGroupMembers403ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -12521,6 +13558,9 @@ func (response RemoveGroupMembers404ApplicationProblemPlusJSONResponse) VisitRem
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -12628,6 +13668,9 @@ func (response RemoveGroupMembers422ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -12692,6 +13735,9 @@ func (response RemoveGroupMembers500ApplicationProblemPlusJSONResponse) VisitRem
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -12824,6 +13870,7 @@ type PassthroughResponseObject interface {
 
 type Passthrough200ResponseHeaders struct {
 	CacheControl        *string
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -12843,6 +13890,9 @@ func (response Passthrough200JSONResponse) VisitPassthroughResponse(w http.Respo
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -12872,11 +13922,17 @@ func (response Passthrough400ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -12925,13 +13981,50 @@ func (response Passthrough403ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Passthrough404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response Passthrough404ApplicationProblemPlusJSONResponse) VisitPassthroughResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13028,6 +14121,9 @@ func (response Passthrough422ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -13092,6 +14188,9 @@ func (response Passthrough500ApplicationProblemPlusJSONResponse) VisitPassthroug
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -13267,11 +14366,17 @@ func (response ListTagGroups400ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -13320,13 +14425,50 @@ func (response ListTagGroups403ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTagGroups404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListTagGroups404ApplicationProblemPlusJSONResponse) VisitListTagGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13355,6 +14497,37 @@ func (response ListTagGroups409ApplicationProblemPlusJSONResponse) VisitListTagG
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTagGroups422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListTagGroups422ApplicationProblemPlusJSONResponse) VisitListTagGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13409,6 +14582,9 @@ func (response ListTagGroups500ApplicationProblemPlusJSONResponse) VisitListTagG
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -13540,6 +14716,7 @@ type CreateTagGroupResponseObject interface {
 }
 
 type CreateTagGroup201ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -13557,6 +14734,9 @@ func (response CreateTagGroup201JSONResponse) VisitCreateTagGroupResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -13585,11 +14765,17 @@ func (response CreateTagGroup400ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -13638,13 +14824,50 @@ func (response CreateTagGroup403ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTagGroup404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTagGroup404ApplicationProblemPlusJSONResponse) VisitCreateTagGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13741,6 +14964,9 @@ func (response CreateTagGroup422ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -13805,6 +15031,9 @@ func (response CreateTagGroup500ApplicationProblemPlusJSONResponse) VisitCreateT
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -13936,6 +15165,7 @@ type DeleteTagGroupResponseObject interface {
 }
 
 type DeleteTagGroup204ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -13946,6 +15176,9 @@ type DeleteTagGroup204Response struct {
 }
 
 func (response DeleteTagGroup204Response) VisitDeleteTagGroupResponse(w http.ResponseWriter) error {
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -13973,11 +15206,17 @@ func (response DeleteTagGroup400ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -14026,11 +15265,17 @@ func (response DeleteTagGroup403ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -14050,6 +15295,9 @@ func (response DeleteTagGroup404ApplicationProblemPlusJSONResponse) VisitDeleteT
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -14106,6 +15354,9 @@ func (response DeleteTagGroup422ApplicationProblemPlusJSONResponse) VisitDeleteT
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -14171,6 +15422,9 @@ func (response DeleteTagGroup500ApplicationProblemPlusJSONResponse) VisitDeleteT
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -14303,6 +15557,7 @@ type RenameTagGroupResponseObject interface {
 }
 
 type RenameTagGroup200ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -14320,6 +15575,9 @@ func (response RenameTagGroup200JSONResponse) VisitRenameTagGroupResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -14348,11 +15606,17 @@ func (response RenameTagGroup400ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -14401,11 +15665,17 @@ func (response RenameTagGroup403ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -14425,6 +15695,9 @@ func (response RenameTagGroup404ApplicationProblemPlusJSONResponse) VisitRenameT
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -14532,6 +15805,9 @@ func (response RenameTagGroup422ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -14596,6 +15872,9 @@ func (response RenameTagGroup500ApplicationProblemPlusJSONResponse) VisitRenameT
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -14771,11 +16050,17 @@ func (response ListTags400ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -14824,13 +16109,50 @@ func (response ListTags403ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTags404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListTags404ApplicationProblemPlusJSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14876,6 +16198,9 @@ func (response ListTags422ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -14941,6 +16266,9 @@ func (response ListTags500ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -15072,6 +16400,7 @@ type CreateTagResponseObject interface {
 }
 
 type CreateTag201ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -15089,6 +16418,9 @@ func (response CreateTag201JSONResponse) VisitCreateTagResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -15117,11 +16449,17 @@ func (response CreateTag400ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -15170,11 +16508,17 @@ func (response CreateTag403ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -15194,6 +16538,9 @@ func (response CreateTag404ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -15301,6 +16648,9 @@ func (response CreateTag422ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -15365,6 +16715,9 @@ func (response CreateTag500ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -15496,6 +16849,7 @@ type DeleteTagResponseObject interface {
 }
 
 type DeleteTag204ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -15506,6 +16860,9 @@ type DeleteTag204Response struct {
 }
 
 func (response DeleteTag204Response) VisitDeleteTagResponse(w http.ResponseWriter) error {
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -15533,11 +16890,17 @@ func (response DeleteTag400ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -15586,11 +16949,17 @@ func (response DeleteTag403ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -15610,6 +16979,9 @@ func (response DeleteTag404ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -15666,6 +17038,9 @@ func (response DeleteTag422ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -15731,6 +17106,9 @@ func (response DeleteTag500ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
@@ -15863,6 +17241,7 @@ type RenameTagResponseObject interface {
 }
 
 type RenameTag200ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -15880,6 +17259,9 @@ func (response RenameTag200JSONResponse) VisitRenameTagResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -15908,11 +17290,17 @@ func (response RenameTag400ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
@@ -15961,11 +17349,17 @@ func (response RenameTag403ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
@@ -15985,6 +17379,9 @@ func (response RenameTag404ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -16092,6 +17489,9 @@ func (response RenameTag422ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -16156,6 +17556,9 @@ func (response RenameTag500ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)

@@ -51,6 +51,10 @@ func (p principal) mayUse(tenant string) bool {
 
 type principalKey struct{}
 
+// tenantKey holds the tenant of a tenant call (X-Tenant-ID), once the
+// caller was found to be granted it.
+type tenantKey struct{}
+
 // principalFrom returns the caller authorize found; ok is false on routes
 // open to everyone, which carry none.
 func principalFrom(ctx context.Context) (p principal, ok bool) {
@@ -99,10 +103,12 @@ const askForKey = "send Authorization: Bearer <api key>"
 type route struct{ method, pattern string }
 
 // access is what the spec asks of a caller per operation: nothing (public),
-// or a key with these scopes.
+// or a key with these scopes; and which operations are tenant calls (take
+// X-Tenant-ID).
 type access struct {
-	public map[route]bool
-	scopes map[route][]Scope
+	public     map[route]bool
+	scopes     map[route][]Scope
+	tenantCall map[route]bool
 }
 
 // accessRules reads, once, which operations the spec opens to callers
@@ -110,10 +116,15 @@ type access struct {
 // which scopes the others need (x-required-scopes; an operation without
 // them needs admin, so a forgotten declaration fails closed).
 func accessRules(spec *openapi3.T) access {
-	a := access{public: map[route]bool{}, scopes: map[route][]Scope{}}
+	a := access{public: map[route]bool{}, scopes: map[route][]Scope{}, tenantCall: map[route]bool{}}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
 			rt := route{method: method, pattern: path}
+			for _, p := range append(slices.Clone(item.Parameters), op.Parameters...) {
+				if p.Value.In == openapi3.ParameterInHeader && p.Value.Name == "X-Tenant-ID" {
+					a.tenantCall[rt] = true
+				}
+			}
 			reqs := spec.Security
 			if op.Security != nil {
 				reqs = *op.Security
@@ -174,15 +185,22 @@ func (k keyring) authorize(a access) func(http.Handler) http.Handler {
 					return
 				}
 			}
-			tenant := r.Header.Get("X-Tenant-ID")
-			if t := rc.URLParam("tenant"); t != "" {
-				tenant = t
+			// A tenant named in X-Tenant-ID must be granted even where the
+			// operation takes none: a key never gets an answer while naming a
+			// tenant it may not use.
+			header := r.Header.Get("X-Tenant-ID")
+			for _, tenant := range []string{header, rc.URLParam("tenant")} {
+				if tenant != "" && !p.mayUse(tenant) {
+					writeProblem(w, r, newProblem(ProblemCodeTenantForbidden, ""))
+					return
+				}
 			}
-			if tenant != "" && !p.mayUse(tenant) {
-				writeProblem(w, r, newProblem(ProblemCodeTenantForbidden, ""))
-				return
+			ctx := context.WithValue(r.Context(), principalKey{}, p)
+			if a.tenantCall[rt] && header != "" {
+				// resolveTenant binds the call to this tenant.
+				ctx = context.WithValue(ctx, tenantKey{}, header)
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }

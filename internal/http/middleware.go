@@ -261,12 +261,13 @@ func limitBody(limit int64, budget *bodyBudget) func(http.Handler) http.Handler 
 
 // resolveTenant binds a tenant call to the tenant's current vendor once,
 // so the whole request (and X-Vendor) sees one binding even if the tenant is
-// switched meanwhile. The validator has already checked that the caller may
-// use the tenant.
+// switched meanwhile. authorize has already checked that the caller may use
+// the tenant, and put it into the context for the operations that take
+// X-Tenant-ID (an X-Tenant-ID sent to any other operation means nothing).
 func (s *Server) resolveTenant(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tenant := r.Header.Get("X-Tenant-ID")
-		if _, ok := principalFrom(r.Context()); tenant == "" || !ok {
+		tenant, _ := r.Context().Value(tenantKey{}).(string)
+		if tenant == "" {
 			next.ServeHTTP(w, r)
 			return
 		}

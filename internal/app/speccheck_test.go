@@ -160,7 +160,8 @@ func TestSpecCheckCatchesDrift(t *testing.T) {
 		ok           bool
 	}{
 		{"a contact", plain, "GET", "/v1/contacts/lf_4", resp{200, h("Content-Type", "application/json", "X-Vendor", "linkflow", "Cache-Control", "no-store"), []byte(contact)}, true},
-		{"raw with nulls", plain, "GET", "/v1/contacts/lf_4", resp{200, h("Content-Type", "application/json"), []byte(`{"id":"lf_4","external_ids":[],"custom_fields":{},"tags":[],"raw":{"a":null,"b":[null]}}`)}, true},
+		{"raw with nulls", plain, "GET", "/v1/contacts/lf_4", resp{200, h("Content-Type", "application/json"), []byte(`{"id":"lf_4","external_ids":[],"custom_fields":{},"tags":[],"raw":{"a":null,"b":[null,{"c":[null]}]}}`)}, true},
+		{"a vendor's null", plain, "POST", "/v1/passthrough", resp{200, h("Content-Type", "application/json", "Cache-Control", "no-store"), []byte(`{"status":200,"body":null}`)}, true},
 		{"a replayed write", plain, "POST", "/v1/groups", resp{201, h("Content-Type", "application/json", "Idempotent-Replayed", "true"), []byte(`{"id":"lf_1","name":"g","type":"static"}`)}, true},
 		{"no id", plain, "GET", "/v1/contacts/lf_4", resp{200, h("Content-Type", "application/json"), []byte(`{"external_ids":[],"custom_fields":{},"tags":[]}`)}, false},
 		{"a custom value of no type", plain, "GET", "/v1/contacts/lf_4", resp{200, h("Content-Type", "application/json"), []byte(`{"id":"lf_4","external_ids":[],"custom_fields":{"a":{"b":1}},"tags":[]}`)}, false},

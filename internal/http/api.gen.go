@@ -1000,6 +1000,10 @@ type ItemError struct {
 	VendorCode *string     `json:"vendor_code,omitempty"`
 }
 
+// JSONValue Any JSON value, `null` included, at any depth (a vendor's own data;
+// OpenAPI 3.0 has no type for it). Numbers keep every digit.
+type JSONValue = any
+
 // MemberChangeInput defines model for MemberChangeInput.
 type MemberChangeInput struct {
 	ContactIds []ID `json:"contact_ids"`

@@ -2,7 +2,10 @@ package http
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
 // TestRawKeepsTheVendorsBytes: raw records pass through as bytes, numbers
@@ -45,5 +48,23 @@ func TestJSONObjectKeepsNumbers(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`[1]`), &o); err == nil {
 		t.Fatal("an array decoded as an object")
+	}
+}
+
+// TestEventPropertiesKeepNumbers: an event's properties and raw record go
+// out as the adapter read them (numbers as json.Number), digit for digit.
+func TestEventPropertiesKeepNumbers(t *testing.T) {
+	t.Parallel()
+	e := toEvent(domain.Event{ID: "lf_1", Event: "UDE_X",
+		Properties: map[string]any{"n": json.Number("12345678901234567890")},
+		Raw:        json.RawMessage(`{"attr9":9007199254740993}`)})
+	out, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"properties":{"n":12345678901234567890}`, `"raw":{"attr9":9007199254740993}`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s lacks %s", out, want)
+		}
 	}
 }

@@ -5,14 +5,13 @@
 //
 // A request travels: observe (request id, nosniff, server span, metrics,
 // logs, panic recovery) → noStore (Cache-Control for personal data) →
-// authorize (from the request line and headers alone,
-// before any body byte is read: the API key, the operation's scopes and
-// the tenant grant; the caller goes into the request context as an
-// immutable principal) → body limit (per request, and the server's
-// in-flight body budget) → validator (parameters and body per the spec) →
-// resolveTenant (binds the tenant's current vendor, X-Vendor) →
-// idempotency (writes with Idempotency-Key, scoped by the caller's key
-// name) → strict handler → Service.
+// authorize (from the request line and headers alone, before any body byte
+// is read: the API key, the operation's scopes and the tenant grant; the
+// caller goes into the request context as an immutable principal) → body
+// limit (per request, and the server's in-flight body budget) → validator
+// (parameters and body per the spec) → resolveTenant (binds the tenant's
+// current vendor, X-Vendor) → idempotency (writes with Idempotency-Key,
+// scoped by the caller's key name) → strict handler → Service.
 package http
 
 import (

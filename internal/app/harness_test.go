@@ -36,13 +36,15 @@ const (
 )
 
 // env is a gateway served over real HTTP in front of the sandbox's
-// simulators, with its JSON logs captured.
+// simulators, with its JSON logs captured. Every answer do gets is checked
+// against the spec (spec).
 type env struct {
 	t    *testing.T
 	url  string
 	sb   *sandbox.Sandbox
 	sim  *linkflowtest.Server // demo-linkflow's simulator
 	logs *vendortest.LogBuffer
+	spec *specCheck
 }
 
 // newEnv starts a sandbox and a gateway in front of it; edit changes the
@@ -95,7 +97,7 @@ func serve(t *testing.T, sb *sandbox.Sandbox, cfg *config.Config, opts app.Optio
 	}
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, sb: sb, sim: linkflowSim(sb, tenantLF), logs: logs}
+	return &env{t: t, url: srv.URL, sb: sb, sim: linkflowSim(sb, tenantLF), logs: logs, spec: newSpecCheck(t, opts.Drivers)}
 }
 
 // builtin is the gateway's own driver list.
@@ -204,7 +206,18 @@ func (e *env) do(r req) resp {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return resp{Status: res.StatusCode, Header: res.Header, Body: data}
+	out := resp{Status: res.StatusCode, Header: res.Header, Body: data}
+	if err := e.spec.check(hr, out); err != nil {
+		e.t.Errorf("%s %s: the answer is not what the spec says: %v\n%d %v\n%s", r.method, r.path, err, out.Status, out.Header, clip(out.Body))
+	}
+	return out
+}
+
+func clip(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "…"
+	}
+	return string(b)
 }
 
 // get is a GET as sk_sandbox_demo on demo-linkflow.

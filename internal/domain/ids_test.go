@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -126,5 +127,77 @@ func TestParseIDMalformed(t *testing.T) {
 			// vendor mismatch (409).
 			wantFieldError(t, err, "path.contact_id")
 		})
+	}
+}
+
+// kindVendors has a vendor of each id kind.
+var kindVendors = func() *domain.Vendors {
+	vs, err := domain.NewVendors(
+		domain.VendorInfo{Name: "numeric", Prefix: "nu", IDKind: domain.IDInteger},
+		domain.VendorInfo{Name: "textual", Prefix: "tx", IDKind: domain.IDText})
+	if err != nil {
+		panic(err)
+	}
+	return vs
+}()
+
+// TestParseIDOneSpellingPerID: an integer-id vendor's ids have one
+// spelling. Another spelling of the same number (leading zeros, a sign)
+// would reach the vendor as the same record under a second id, or be sent
+// as typed; it is a 400 naming the field.
+func TestParseIDOneSpellingPerID(t *testing.T) {
+	t.Parallel()
+	for _, native := range []string{"4", "2865", "1021110718827683840", "123456789012345678901234567890"} {
+		t.Run("canonical/"+native, func(t *testing.T) {
+			t.Parallel()
+			got, err := kindVendors.ParseID("path.contact_id", "nu_"+native, "numeric")
+			if err != nil || got != native {
+				t.Fatalf("ParseID(nu_%s) = %q, %v; want %q", native, got, err, native)
+			}
+		})
+	}
+	for _, native := range []string{"04", "00004", "0", "00", "+4", "-4", "4.0", "4e0", "1_000", "0x4", "abc", "4a", "070612345678901234567"} {
+		t.Run("refused/"+native, func(t *testing.T) {
+			t.Parallel()
+			got, err := kindVendors.ParseID("path.contact_id", "nu_"+native, "numeric")
+			if err == nil {
+				t.Fatalf("ParseID(nu_%s) = %q, want a validation error", native, got)
+			}
+			wantFieldError(t, err, "path.contact_id")
+			if msg := err.Error(); !strings.Contains(msg, "numeric") || !strings.Contains(msg, "leading zeros") {
+				t.Fatalf("error %q does not say what a numeric id looks like", msg)
+			}
+		})
+	}
+	// Text ids are the vendor's own strings: taken exactly as written,
+	// leading zeros and all, never rewritten.
+	for _, native := range []string{"0706", "+4", "1688851873049028~7881302795046315", "a_b"} {
+		got, err := kindVendors.ParseID("path.contact_id", "tx_"+native, "textual")
+		if err != nil || got != native {
+			t.Fatalf("ParseID(tx_%s) = %q, %v; want it as written", native, got, err)
+		}
+	}
+}
+
+// TestParseIDsNamesEachBadSpelling: in a list every non-canonical id is
+// named by its index.
+func TestParseIDsNamesEachBadSpelling(t *testing.T) {
+	t.Parallel()
+	conn := newFullConn("numeric")
+	svc := newService(t, domain.ServiceConfig{Vendors: kindVendors, Tenants: []domain.Tenant{{ID: "acme", Initial: "numeric",
+		Connections: map[domain.Vendor]domain.Connection{"numeric": conn}}}})
+	_, err := svc.AddGroupMembers(context.Background(), target(t, svc, "acme"), "nu_7", []string{"nu_4", "nu_04", "nu_+5"})
+	wantFieldError(t, err, "body.contact_ids[1]")
+	wantFieldError(t, err, "body.contact_ids[2]")
+	if ve := asError[*domain.ValidationError](t, err); len(ve.Fields) != 2 {
+		t.Fatalf("fields = %+v, want the two bad spellings", ve.Fields)
+	}
+	wantNoCalls(t, &conn.recorder)
+}
+
+func TestNewVendorsRefusesUnknownIDKind(t *testing.T) {
+	t.Parallel()
+	if _, err := domain.NewVendors(domain.VendorInfo{Name: "alpha", Prefix: "al", IDKind: 7}); err == nil || !strings.Contains(err.Error(), "id kind") {
+		t.Fatalf("NewVendors = %v, want an error about the id kind", err)
 	}
 }

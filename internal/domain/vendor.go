@@ -21,6 +21,9 @@ func (v Vendor) String() string { return string(v) }
 type VendorInfo struct {
 	Name   Vendor
 	Prefix string
+	// IDKind is how the vendor writes its own ids; it fixes the one
+	// canonical spelling ParseID accepts (zero: opaque text).
+	IDKind IDKind
 }
 
 var (
@@ -36,18 +39,21 @@ type Vendors struct {
 	list     []Vendor
 	prefix   map[Vendor]string
 	byPrefix map[string]Vendor
+	kind     map[Vendor]IDKind
 }
 
 // NewVendors checks infos (names and prefixes well formed and unique) and
 // returns the set, in the order given.
 func NewVendors(infos ...VendorInfo) (*Vendors, error) {
-	vs := &Vendors{prefix: make(map[Vendor]string, len(infos)), byPrefix: make(map[string]Vendor, len(infos))}
+	vs := &Vendors{prefix: make(map[Vendor]string, len(infos)), byPrefix: make(map[string]Vendor, len(infos)), kind: make(map[Vendor]IDKind, len(infos))}
 	for _, in := range infos {
 		switch {
 		case !vendorName.MatchString(string(in.Name)):
 			return nil, fmt.Errorf("vendor name %q: want 2-32 lower-case letters and digits, starting with a letter", in.Name)
 		case !vendorPrefix.MatchString(in.Prefix):
 			return nil, fmt.Errorf("vendor %s: id prefix %q is not two lower-case letters", in.Name, in.Prefix)
+		case !in.IDKind.valid():
+			return nil, fmt.Errorf("vendor %s: unknown id kind %d", in.Name, in.IDKind)
 		}
 		if _, dup := vs.prefix[in.Name]; dup {
 			return nil, fmt.Errorf("vendor %s is listed twice", in.Name)
@@ -58,6 +64,7 @@ func NewVendors(infos ...VendorInfo) (*Vendors, error) {
 		vs.list = append(vs.list, in.Name)
 		vs.prefix[in.Name] = in.Prefix
 		vs.byPrefix[in.Prefix] = in.Name
+		vs.kind[in.Name] = in.IDKind
 	}
 	return vs, nil
 }

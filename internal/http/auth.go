@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -37,7 +36,7 @@ type APIKey struct {
 func HashKey(raw string) [32]byte { return sha256.Sum256([]byte(raw)) }
 
 // principal is an authenticated caller. It is put into the request
-// context once, by identify, and never changed afterwards.
+// context once, by authorize, and never changed afterwards.
 type principal struct {
 	name    string
 	scopes  []Scope
@@ -52,7 +51,11 @@ func (p principal) mayUse(tenant string) bool {
 
 type principalKey struct{}
 
-// principalFrom returns the caller identify found; ok is false on routes
+// tenantKey holds the tenant of a tenant call (X-Tenant-ID), once the
+// caller was found to be granted it.
+type tenantKey struct{}
+
+// principalFrom returns the caller authorize found; ok is false on routes
 // open to everyone, which carry none.
 func principalFrom(ctx context.Context) (p principal, ok bool) {
 	p, ok = ctx.Value(principalKey{}).(principal)
@@ -99,35 +102,70 @@ const askForKey = "send Authorization: Bearer <api key>"
 // template ("/v1/contacts/{contact_id}"), spelled as in the spec.
 type route struct{ method, pattern string }
 
-// publicRoutes lists the operations the spec opens to callers without a
-// key: those whose security requirements are empty or allow an empty one.
-func publicRoutes(spec *openapi3.T) map[route]bool {
-	public := map[route]bool{}
+// access is what the spec asks of a caller per operation: nothing (public),
+// or a key with these scopes; and which operations are tenant calls (take
+// X-Tenant-ID).
+type access struct {
+	public     map[route]bool
+	scopes     map[route][]Scope
+	tenantCall map[route]bool
+}
+
+// accessRules reads, once, which operations the spec opens to callers
+// without a key (security requirements empty or allowing an empty one) and
+// which scopes the others need (x-required-scopes; an operation without
+// them needs admin, so a forgotten declaration fails closed).
+func accessRules(spec *openapi3.T) access {
+	a := access{public: map[route]bool{}, scopes: map[route][]Scope{}, tenantCall: map[route]bool{}}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
+			rt := route{method: method, pattern: path}
+			for _, p := range append(slices.Clone(item.Parameters), op.Parameters...) {
+				if p.Value.In == openapi3.ParameterInHeader && p.Value.Name == "X-Tenant-ID" {
+					a.tenantCall[rt] = true
+				}
+			}
 			reqs := spec.Security
 			if op.Security != nil {
 				reqs = *op.Security
 			}
 			if len(reqs) == 0 || slices.ContainsFunc(reqs, func(r openapi3.SecurityRequirement) bool { return len(r) == 0 }) {
-				public[route{method: method, pattern: path}] = true
+				a.public[rt] = true
+				continue
+			}
+			a.scopes[rt] = []Scope{ScopeAdmin}
+			if raw, ok := op.Extensions["x-required-scopes"].([]any); ok {
+				a.scopes[rt] = a.scopes[rt][:0]
+				for _, s := range raw {
+					if str, ok := s.(string); ok {
+						a.scopes[rt] = append(a.scopes[rt], Scope(str))
+					}
+				}
 			}
 		}
 	}
-	return public
+	return a
 }
 
-// identify finds the caller from the Authorization header alone and puts
-// it into the request context, before anything reads the body: a request
-// without a known key is answered 401 here, whatever its body. Routes the
-// spec opens to everyone (public) need no key. Scopes and the tenant grant
-// depend on the operation, which the validator knows; its
-// AuthenticationFunc (authenticate) checks them from this principal.
-func (k keyring) identify(public map[route]bool) func(http.Handler) http.Handler {
+// authorize decides from the request line and headers alone whether the
+// caller may make this call: its API key (401), the scopes the operation
+// needs (403 INSUFFICIENT_SCOPE) and the tenant named in the path or in
+// X-Tenant-ID (403 TENANT_FORBIDDEN, the same for unknown and ungranted
+// tenants). It runs before anything reads the body, so a refused caller
+// costs no body bytes, however large its body says it is. The caller goes
+// into the request context as an immutable principal. Routes the spec
+// opens to everyone need no key.
+//
+// Passthrough is the one operation whose scope depends on the body (a
+// method other than GET needs write): its route asks for read here, and
+// the handler checks write once the body is decoded.
+func (k keyring) authorize(a access) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			// chi has matched the route when a group's middleware runs.
-			if public[route{method: r.Method, pattern: chi.RouteContext(r.Context()).RoutePattern()}] {
+			rc := chi.RouteContext(r.Context())
+			rt := route{method: r.Method, pattern: rc.RoutePattern()}
+			if a.public[rt] {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -136,51 +174,33 @@ func (k keyring) identify(public map[route]bool) func(http.Handler) http.Handler
 				writeProblem(w, r, newProblem(ProblemCodeUnauthenticated, askForKey))
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+			scopes, known := a.scopes[rt]
+			if !known {
+				// A route the spec does not list: fail closed.
+				scopes = []Scope{ScopeAdmin}
+			}
+			for _, s := range scopes {
+				if !p.hasScope(s) {
+					writeProblem(w, r, newProblem(ProblemCodeInsufficientScope, fmt.Sprintf("this operation needs the %s scope", s)))
+					return
+				}
+			}
+			// A tenant named in X-Tenant-ID must be granted even where the
+			// operation takes none: a key never gets an answer while naming a
+			// tenant it may not use.
+			header := r.Header.Get("X-Tenant-ID")
+			for _, tenant := range []string{header, rc.URLParam("tenant")} {
+				if tenant != "" && !p.mayUse(tenant) {
+					writeProblem(w, r, newProblem(ProblemCodeTenantForbidden, ""))
+					return
+				}
+			}
+			ctx := context.WithValue(r.Context(), principalKey{}, p)
+			if a.tenantCall[rt] && header != "" {
+				// resolveTenant binds the call to this tenant.
+				ctx = context.WithValue(ctx, tenantKey{}, header)
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
-}
-
-// authenticate is the validator's AuthenticationFunc for bearerAuth. It
-// reads the caller identify put into the request context (it looks up no
-// key itself), checks the operation's x-required-scopes and that the key is
-// granted the tenant named in X-Tenant-ID or in the path. Unknown and
-// ungranted tenants get the same answer.
-func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-	r := in.RequestValidationInput.Request
-	p, ok := principalFrom(r.Context())
-	if !ok {
-		// identify lets no such request through; fail closed should the
-		// two ever disagree on which routes are public.
-		return newProblem(ProblemCodeUnauthenticated, askForKey)
-	}
-	for _, s := range requiredScopes(in) {
-		if !p.hasScope(s) {
-			return newProblem(ProblemCodeInsufficientScope, fmt.Sprintf("this operation needs the %s scope", s))
-		}
-	}
-	tenant := r.Header.Get("X-Tenant-ID")
-	if t := in.RequestValidationInput.PathParams["tenant"]; t != "" {
-		tenant = t
-	}
-	if tenant != "" && !p.mayUse(tenant) {
-		return newProblem(ProblemCodeTenantForbidden, "")
-	}
-	return nil
-}
-
-func requiredScopes(in *openapi3filter.AuthenticationInput) []Scope {
-	op := in.RequestValidationInput.Route.Operation
-	raw, ok := op.Extensions["x-required-scopes"].([]any)
-	if !ok {
-		// Fail closed: an operation without declared scopes needs admin.
-		return []Scope{ScopeAdmin}
-	}
-	out := make([]Scope, 0, len(raw))
-	for _, s := range raw {
-		if str, ok := s.(string); ok {
-			out = append(out, Scope(str))
-		}
-	}
-	return out
 }

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
@@ -30,16 +31,17 @@ func ts(t time.Time) *time.Time {
 	return &u
 }
 
+// raw passes the vendor's record on as its bytes: decoding and encoding
+// it again would round its numbers.
 func raw(b json.RawMessage) *Raw {
 	if len(b) == 0 {
 		return nil
 	}
-	var m Raw
-	if json.Unmarshal(b, &m) != nil {
+	if b = bytes.TrimSpace(b); len(b) == 0 || b[0] != '{' {
 		// A vendor record that is not an object (never expected) is wrapped.
-		m = Raw{"value": b}
+		b = append(append([]byte(`{"value":`), b...), '}')
 	}
-	return &m
+	return &b
 }
 
 func toContact(c domain.Contact) Contact {
@@ -204,7 +206,7 @@ func fromContactFields(f ContactFields) domain.ContactPatch {
 		p.Set[domain.FieldBirthday] = true
 	}
 	if f.CustomFields != nil && len(*f.CustomFields) > 0 {
-		p.CustomFields = map[string]any(*f.CustomFields)
+		p.CustomFields = *f.CustomFields
 	}
 	return p
 }

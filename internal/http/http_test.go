@@ -112,7 +112,8 @@ func TestEveryCodeHasAnInfo(t *testing.T) {
 		ProblemCodePayloadTooLarge, ProblemCodeUnsupportedMediaType, ProblemCodeVendorRejected, ProblemCodeVendorLimitReached,
 		ProblemCodeVendorNotConfigured, ProblemCodeResultWindowExceeded, ProblemCodeVendorRateLimited, ProblemCodeInternal,
 		ProblemCodeUnsupportedOperation, ProblemCodeUnsupportedFilter, ProblemCodeVendorAuthFailed, ProblemCodeVendorBadResponse,
-		ProblemCodeVendorError, ProblemCodeVendorUnavailable, ProblemCodeCircuitOpen, ProblemCodeVendorTimeout} {
+		ProblemCodeVendorError, ProblemCodeVendorUnavailable, ProblemCodeCircuitOpen, ProblemCodeVendorTimeout,
+		ProblemCodeStateUnavailable, ProblemCodeServerBusy} {
 		if !code.Valid() {
 			t.Fatalf("%s is not in the spec", code)
 		}

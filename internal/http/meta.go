@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -40,11 +39,10 @@ func (s *Server) Passthrough(ctx context.Context, req PassthroughRequestObject) 
 	if p, _ := principalFrom(ctx); b.Method != PassthroughRequestMethodGET && !p.hasScope(ScopeWrite) {
 		return nil, newProblem(ProblemCodeInsufficientScope, "a passthrough "+string(b.Method)+" needs the write scope")
 	}
+	// The bodies travel as the bytes they are, numbers exact.
 	in := domain.PassthroughRequest{Method: string(b.Method), Path: b.Path, Query: b.Query}
 	if b.Body != nil {
-		if in.Body, err = json.Marshal(b.Body); err != nil {
-			return nil, domain.Invalid("body.body", "is not valid JSON")
-		}
+		in.Body = *b.Body
 	}
 	out, err := s.svc.Passthrough(ctx, t, in)
 	if err != nil {
@@ -52,7 +50,7 @@ func (s *Server) Passthrough(ctx context.Context, req PassthroughRequestObject) 
 	}
 	resp := PassthroughResponse{Status: out.Status}
 	if len(out.Body) > 0 {
-		resp.Body = out.Body
+		resp.Body = &out.Body
 	}
 	return Passthrough200JSONResponse{Body: resp}, nil
 }

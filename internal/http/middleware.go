@@ -13,8 +13,11 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -109,6 +112,9 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 				id = newRequestID()
 			}
 			w.Header().Set("X-Request-Id", id)
+			// Every answer is what its Content-Type says: a browser must not
+			// guess another type (a JSON body run as a script or page).
+			w.Header().Set("X-Content-Type-Options", "nosniff")
 			ctx := tel.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 			ctx, span := tel.Tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
 				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("cdpgw.request_id", id)))
@@ -165,14 +171,87 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 	}
 }
 
-// limitBody refuses bodies over limit bytes: at once when Content-Length
-// says so, otherwise when reading passes the limit.
-func limitBody(limit int64) func(http.Handler) http.Handler {
+// noStore marks the answers of routes that carry personal data (contacts,
+// members, events, passthrough, tenants) Cache-Control: no-store, so no
+// cache, shared or the browser's, keeps them. Which routes is read from
+// the spec: those whose success answers declare Cache-Control. Problems
+// are no-store anyway (sendProblem).
+func noStore(spec *openapi3.T) func(http.Handler) http.Handler {
+	routes := map[route]bool{}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			for code, resp := range op.Responses.Map() {
+				if strings.HasPrefix(code, "2") && resp.Value != nil && resp.Value.Headers["Cache-Control"] != nil {
+					routes[route{method: method, pattern: path}] = true
+				}
+			}
+		}
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if routes[route{method: r.Method, pattern: chi.RouteContext(r.Context()).RoutePattern()}] {
+				w.Header().Set("Cache-Control", "no-store")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// bodyBudget bounds the request body bytes a server holds at once, so that
+// many large bodies (even from authorised callers) cannot together exhaust
+// memory. A request reserves its declared Content-Length, or the whole
+// per-request limit when it declares none (chunked), before the first
+// byte is read, and keeps it until it has been answered: its decoded body
+// lives that long.
+type bodyBudget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// reserve takes n bytes of the budget if they are free.
+func (b *bodyBudget) reserve(n int64) bool {
+	for {
+		cur := b.used.Load()
+		if cur+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+func (b *bodyBudget) release(n int64) { b.used.Add(-n) }
+
+// busyRetryAfter is the Retry-After of SERVER_BUSY: bodies in flight are
+// usually answered within a second or two.
+const busyRetryAfter = time.Second
+
+// limitBody refuses bodies over limit bytes (at once when Content-Length
+// says so, otherwise when reading passes the limit) and answers 503
+// SERVER_BUSY, without reading the body, when the bytes it may hold are
+// more than the server's in-flight budget has free. It runs after
+// authorize: a caller that may not make the call never reserves anything.
+func limitBody(limit int64, budget *bodyBudget) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > limit {
 				writeProblem(w, r, &http.MaxBytesError{Limit: limit})
 				return
+			}
+			// A server request without a body has ContentLength 0; -1 is a
+			// body of unknown length, which may be as large as the limit.
+			if n := r.ContentLength; n != 0 {
+				if n < 0 {
+					n = limit
+				}
+				if !budget.reserve(n) {
+					p := newProblem(ProblemCodeServerBusy, "too many request bodies are being handled right now; try again shortly")
+					p.retryAfter = busyRetryAfter
+					writeProblem(w, r, p)
+					return
+				}
+				defer budget.release(n)
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			next.ServeHTTP(w, r)
@@ -182,12 +261,13 @@ func limitBody(limit int64) func(http.Handler) http.Handler {
 
 // resolveTenant binds a tenant call to the tenant's current vendor once,
 // so the whole request (and X-Vendor) sees one binding even if the tenant is
-// switched meanwhile. The validator has already checked that the caller may
-// use the tenant.
+// switched meanwhile. authorize has already checked that the caller may use
+// the tenant, and put it into the context for the operations that take
+// X-Tenant-ID (an X-Tenant-ID sent to any other operation means nothing).
 func (s *Server) resolveTenant(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tenant := r.Header.Get("X-Tenant-ID")
-		if _, ok := principalFrom(r.Context()); tenant == "" || !ok {
+		tenant, _ := r.Context().Value(tenantKey{}).(string)
+		if tenant == "" {
 			next.ServeHTTP(w, r)
 			return
 		}

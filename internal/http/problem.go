@@ -77,6 +77,7 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeCircuitOpen:          {503, "Vendor circuit open"},
 	ProblemCodeVendorTimeout:        {504, "Vendor timed out"},
 	ProblemCodeStateUnavailable:     {503, "The gateway's shared state is unavailable"},
+	ProblemCodeServerBusy:           {503, "The gateway is handling too many request bodies"},
 }
 
 func newProblem(code ProblemCode, detail string) *problem {

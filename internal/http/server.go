@@ -3,14 +3,15 @@
 // Service, request validation and caller authentication against the spec,
 // and RFC 9457 problem answers. It knows the domain, never a vendor.
 //
-// A request travels: observe (request id, server span, metrics, logs,
-// panic recovery) → body limit → identify (the API key from the
-// Authorization header alone, before the body is read; the caller goes into
-// the request context as an immutable principal) → validator (from that
-// principal: scopes and tenant grant; then parameters and body per the
-// spec) → resolveTenant (binds the tenant's current vendor, X-Vendor) →
-// idempotency (writes with Idempotency-Key, scoped by the caller's key
-// name) → strict handler → Service.
+// A request travels: observe (request id, nosniff, server span, metrics,
+// logs, panic recovery) → noStore (Cache-Control for personal data) →
+// authorize (from the request line and headers alone, before any body byte
+// is read: the API key, the operation's scopes and the tenant grant; the
+// caller goes into the request context as an immutable principal) → body
+// limit (per request, and the server's in-flight body budget) → validator
+// (parameters and body per the spec) → resolveTenant (binds the tenant's
+// current vendor, X-Vendor) → idempotency (writes with Idempotency-Key,
+// scoped by the caller's key name) → strict handler → Service.
 package http
 
 import (
@@ -33,6 +34,11 @@ import (
 // DefaultMaxBodyBytes bounds request bodies (a batch of 1000 contacts fits).
 const DefaultMaxBodyBytes = 4 << 20
 
+// DefaultInFlightBodies is how many maximum-size bodies a server holds at
+// once by default: MaxInFlightBodyBytes defaults to this many MaxBodyBytes
+// (64 MiB with the default limit).
+const DefaultInFlightBodies = 16
+
 // ReadinessCheck reports whether one dependency can serve; name labels it.
 // When a Critical check fails the gateway is not ready (503); when another
 // fails it is ready but degraded.
@@ -49,8 +55,12 @@ type Config struct {
 	Idempotency  domain.IdempotencyStore // nil: in-process
 	Logger       *slog.Logger
 	MaxBodyBytes int64
-	Readiness    []ReadinessCheck
-	Telemetry    *telemetry.Telemetry // nil: none
+	// MaxInFlightBodyBytes bounds the request body bytes held at once
+	// across all requests (see bodyBudget); 0 means DefaultInFlightBodies
+	// times MaxBodyBytes. It is never below MaxBodyBytes.
+	MaxInFlightBodyBytes int64
+	Readiness            []ReadinessCheck
+	Telemetry            *telemetry.Telemetry // nil: none
 }
 
 // Server implements the generated StrictServerInterface.
@@ -77,6 +87,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.MaxInFlightBodyBytes <= 0 {
+		cfg.MaxInFlightBodyBytes = DefaultInFlightBodies * cfg.MaxBodyBytes
+	}
+	cfg.MaxInFlightBodyBytes = max(cfg.MaxInFlightBodyBytes, cfg.MaxBodyBytes)
 	if cfg.Idempotency == nil {
 		cfg.Idempotency = memory.NewIdempotency(memory.IdempotencyOptions{})
 	}
@@ -90,7 +104,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	s := &Server{svc: cfg.Service, idem: cfg.Idempotency, ready: cfg.Readiness}
 
 	r := chi.NewRouter()
-	r.Use(observe(cfg.Logger, cfg.Telemetry), limitBody(cfg.MaxBodyBytes))
+	r.Use(observe(cfg.Logger, cfg.Telemetry))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(ProblemCodeNotFound, "no such endpoint"))
 	})
@@ -101,14 +115,20 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(api.OpenAPI)
 	})
-	mountDocs(r)
+	if err := mountDocs(r); err != nil {
+		return nil, err
+	}
 	r.Method(http.MethodGet, "/metrics", cfg.Telemetry.Handler())
 
 	keys := keyring{keys: cfg.Keys}
+	budget := &bodyBudget{limit: cfg.MaxInFlightBodyBytes}
+	rules, private := accessRules(spec), noStore(spec)
 	r.Group(func(api chi.Router) {
 		api.Use(
-			keys.identify(publicRoutes(spec)),
-			validator(spec),
+			private,
+			keys.authorize(rules),
+			limitBody(cfg.MaxBodyBytes, budget),
+			validator(withoutSecurity(spec)),
 			s.resolveTenant,
 			s.idempotency,
 		)
@@ -167,7 +187,7 @@ func deref[T any](p *T) T {
 
 // Healthz implements StrictServerInterface.
 func (s *Server) Healthz(context.Context, HealthzRequestObject) (HealthzResponseObject, error) {
-	return Healthz200JSONResponse{Status: HealthStatusOk}, nil
+	return Healthz200JSONResponse{Body: Health{Status: HealthStatusOk}}, nil
 }
 
 // Readyz implements StrictServerInterface.
@@ -193,5 +213,5 @@ func (s *Server) Readyz(ctx context.Context, _ ReadyzRequestObject) (ReadyzRespo
 		retry := 5
 		return Readyz503JSONResponse{Body: Health{Status: status, Checks: checks}, Headers: Readyz503ResponseHeaders{RetryAfter: &retry}}, nil
 	}
-	return Readyz200JSONResponse{Status: status, Checks: checks}, nil
+	return Readyz200JSONResponse{Body: Health{Status: status, Checks: checks}}, nil
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -17,14 +19,17 @@ import (
 )
 
 // validator checks every request against api/openapi.yaml before a handler
-// runs: the identified caller's scopes and tenant grant (authenticate),
-// then parameters and body. All invalid fields are reported together.
+// runs: parameters and body, every invalid field reported together. It
+// checks no security: authorize has decided that from the headers, and
+// kin-openapi's security check reads the whole body into memory before it
+// calls its AuthenticationFunc (in case that wants the body), which is
+// what authorising first avoids. The validator gets the spec without
+// security requirements (withoutSecurity).
 func validator(spec *openapi3.T) func(http.Handler) http.Handler {
 	return middleware.OapiRequestValidatorWithOptions(spec, &middleware.Options{
 		DoNotValidateServers: true,
 		Options: openapi3filter.Options{
-			MultiError:         true,
-			AuthenticationFunc: authenticate,
+			MultiError: true,
 		},
 		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ middleware.ErrorHandlerOpts) {
 			writeProblem(w, r, validationProblem(err))
@@ -32,9 +37,20 @@ func validator(spec *openapi3.T) func(http.Handler) http.Handler {
 	})
 }
 
-// validationProblem turns the validator's error into a problem: an
-// authentication failure wins over everything else; otherwise every bad
-// field is listed.
+// withoutSecurity drops every security requirement of spec, for the
+// validator (see there). Read the access rules first.
+func withoutSecurity(spec *openapi3.T) *openapi3.T {
+	spec.Security = nil
+	for _, item := range spec.Paths.Map() {
+		for _, op := range item.Operations() {
+			op.Security = &openapi3.SecurityRequirements{}
+		}
+	}
+	return spec
+}
+
+// validationProblem turns the validator's error into a problem listing
+// every bad field.
 func validationProblem(err error) error {
 	var p *problem
 	if errors.As(err, &p) {
@@ -44,10 +60,6 @@ func validationProblem(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return mbe
-	}
-	var sre *openapi3filter.SecurityRequirementsError
-	if errors.As(err, &sre) {
-		return newProblem(ProblemCodeUnauthenticated, "")
 	}
 	switch {
 	case errors.Is(err, routers.ErrPathNotFound):
@@ -67,7 +79,10 @@ func validationProblem(err error) error {
 		}
 		fields = append(fields, requestErrorFields(re)...)
 	}
+	// One refusal per unknown member names all of its object's unknown
+	// members: each is listed once.
 	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
+	fields = slices.Compact(fields)
 	return &domain.ValidationError{Fields: fields}
 }
 
@@ -139,7 +154,49 @@ func schemaFields(where string, se *openapi3.SchemaError) []domain.FieldError {
 	if ptr := se.JSONPointer(); len(ptr) > 0 {
 		field += "." + strings.Join(ptr, ".")
 	}
+	if unknown := unknownMembers(se); len(unknown) > 0 {
+		out := make([]domain.FieldError, len(unknown))
+		for i, k := range unknown {
+			out[i] = domain.FieldError{Field: field + "." + shortName(k), Message: "is not a known field"}
+		}
+		return out
+	}
 	return []domain.FieldError{{Field: field, Message: reasonText(se.Reason)}}
+}
+
+// shortName keeps a caller's member name short enough to echo.
+func shortName(k string) string {
+	const maxName = 100
+	if len(k) <= maxName {
+		return k
+	}
+	cut := maxName
+	for cut > 0 && !utf8.RuneStart(k[cut]) {
+		cut--
+	}
+	return k[:cut] + "…"
+}
+
+// unknownMembers lists the members of the object se is about that its
+// schema does not define, when se is an additionalProperties: false
+// refusal. The validator names the member only in its reason text, so the
+// members are found from the schema and the value instead.
+func unknownMembers(se *openapi3.SchemaError) []string {
+	obj, ok := se.Value.(map[string]any)
+	if !ok || se.Schema == nil || se.SchemaField != "properties" {
+		return nil
+	}
+	if closed := se.Schema.AdditionalProperties.Has; closed == nil || *closed {
+		return nil
+	}
+	var out []string
+	for k := range obj {
+		if _, known := se.Schema.Properties[k]; !known {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func joinPath(path []any) string {

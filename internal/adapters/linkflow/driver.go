@@ -12,6 +12,7 @@ import (
 var Driver = vendorhttp.Driver{
 	Vendor:      vendor,
 	IDPrefix:    "lf",
+	IDKind:      domain.IDInteger, // every Linkflow record id is a 64-bit integer
 	Credentials: []string{"app_key", "app_secret"},
 	URLs: []vendorhttp.URLSetting{
 		{Name: "base_url", Default: DefaultBaseURL},

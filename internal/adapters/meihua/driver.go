@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
 // Driver is Meihua to the gateway.
 var Driver = vendorhttp.Driver{
 	Vendor:   "meihua",
 	IDPrefix: "mh",
+	IDKind:   domain.IDInteger, // contacts, groups, tags, properties: integer ids
 	Defaults: defaults(),
 }
 

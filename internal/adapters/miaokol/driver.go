@@ -7,11 +7,17 @@
 // configure a Miaokol connection until the adapter lands.
 package miaokol
 
-import "github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+import (
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
 
 // Driver is Miaokol to the gateway.
 var Driver = vendorhttp.Driver{
 	Vendor:   "miaokol",
 	IDPrefix: "mk",
+	// Contacts are "<rel_wxid>~<contact_wxid>" (WeCom ids are strings):
+	// ids are taken as written.
+	IDKind:   domain.IDText,
 	Defaults: vendorhttp.DefaultSettings(),
 }

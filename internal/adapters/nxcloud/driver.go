@@ -7,11 +7,15 @@
 // configure an NXCloud connection until the adapter lands.
 package nxcloud
 
-import "github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+import (
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
 
 // Driver is NXCloud to the gateway.
 var Driver = vendorhttp.Driver{
 	Vendor:   "nxcloud",
 	IDPrefix: "nx",
+	IDKind:   domain.IDInteger, // customer and tag ids are 64-bit integers (Long)
 	Defaults: vendorhttp.DefaultSettings(),
 }

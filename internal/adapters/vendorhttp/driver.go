@@ -27,6 +27,9 @@ type Driver struct {
 	// IDPrefix is the two-letter prefix of the vendor's canonical ids
 	// ("lf" in "lf_2865"). It is part of the public id format.
 	IDPrefix string
+	// IDKind is how the vendor writes its record ids (domain.IDInteger for
+	// numeric ids): ids in any other spelling are refused, never sent.
+	IDKind domain.IDKind
 	// Credentials names the secrets a connection needs (app_key,
 	// app_secret …); each is required in the tenants file.
 	Credentials []string
@@ -123,7 +126,7 @@ func NewDrivers(ds ...Driver) (*Drivers, error) {
 	var errs []error
 	for i := range ds {
 		d := &ds[i]
-		infos[i] = domain.VendorInfo{Name: d.Vendor, Prefix: d.IDPrefix}
+		infos[i] = domain.VendorInfo{Name: d.Vendor, Prefix: d.IDPrefix, IDKind: d.IDKind}
 		seen := map[string]bool{}
 		for _, c := range d.Credentials {
 			if !settingName.MatchString(c) || seen[c] {

@@ -14,6 +14,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
+	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
 )
 
 // cluster is several gateway replicas, each with its own in-process caches
@@ -21,23 +22,30 @@ import (
 type cluster struct {
 	replicas []*env
 	redis    *redistest.Server
+	sb       *sandbox.Sandbox
+	cfg      *config.Config
 }
 
 func newCluster(t *testing.T, n int, edit ...func(*config.Config)) *cluster {
 	t.Helper()
 	sb, cfg := newSandbox(t, edit...)
-	rs := redistest.Start(t)
-	c := &cluster{redis: rs}
-	prefix := fmt.Sprintf("test-%s:", strings.ReplaceAll(t.Name(), "/", "-"))
+	c := &cluster{redis: redistest.Start(t), sb: sb, cfg: cfg}
 	for range n {
-		stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{Prefix: prefix, ConnectTimeout: 5 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = stores.Close() })
-		c.replicas = append(c.replicas, serve(t, sb, cfg, app.Options{Stores: stores}))
+		c.replicas = append(c.replicas, c.add(t, c.redis.URL()))
 	}
 	return c
+}
+
+// add starts one more replica, on the Redis at url.
+func (c *cluster) add(t *testing.T, url string) *env {
+	t.Helper()
+	prefix := fmt.Sprintf("test-%s:", strings.ReplaceAll(t.Name(), "/", "-"))
+	stores, err := app.RedisStores(context.Background(), url, c.cfg, app.RedisOptions{Prefix: prefix, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stores.Close() })
+	return serve(t, c.sb, c.cfg, app.Options{Stores: stores})
 }
 
 // TestTokenStampedeAcrossReplicas: three replicas with cold caches, 500
@@ -272,4 +280,73 @@ func TestRedisKilledMidRun(t *testing.T) {
 	waitFor(t, func() bool {
 		return c.replicas[1].do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyAll, tenant: tenantSwitch}).Header.Get("X-Vendor") == "meihua"
 	})
+}
+
+// TestBindingsNeverGoBackAfterRedisLosesData: Redis is killed and comes
+// back empty while a replica restarts. The restarted replica seeds the
+// tenants file's binding (version 1) before the live replicas, which hold
+// a switch (version 2), reach Redis again. Every replica ends on the
+// switch, the live ones never serve version 1, and a pre-switch cursor
+// stays refused.
+func TestBindingsNeverGoBackAfterRedisLosesData(t *testing.T) {
+	sb, cfg := newSandbox(t)
+	rs := redistest.Start(t)
+	proxy := redistest.NewProxy(t, rs.Addr())
+	c := &cluster{redis: rs, sb: sb, cfg: cfg}
+	live := []*env{c.add(t, proxy.URL()), c.add(t, proxy.URL())}
+	binding := func(e *env) (string, float64) {
+		ti := e.do(req{method: http.MethodGet, path: "/admin/v1/tenants/" + tenantSwitch, key: keyAll}).ok(t, http.StatusOK)
+		return ti["vendor"].(string), ti["binding_version"].(float64)
+	}
+	page := live[0].do(req{method: http.MethodGet, path: "/v1/contacts?limit=2", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
+	oldCursor, _ := page["next_cursor"].(string)
+	if oldCursor == "" {
+		t.Fatal("no cursor to test with")
+	}
+	live[0].do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll,
+		body: map[string]any{"vendor": "meihua", "reason": "e2e"}}).ok(t, http.StatusOK)
+	waitFor(t, func() bool { v, n := binding(live[1]); return v == "meihua" && n == 2 })
+
+	// The live replicas lose Redis, which comes back empty.
+	proxy.Refuse(true)
+	if err := rs.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	restarted := c.add(t, rs.URL()) // seeds demo-switch on linkflow, version 1
+	if v, n := binding(restarted); v != "linkflow" || n != 1 {
+		t.Fatalf("the restarted replica starts on %s %v, want the seeded linkflow 1", v, n)
+	}
+	proxy.Refuse(false)
+
+	wentBack := ""
+	waitFor(t, func() bool {
+		done := true
+		for i, e := range append(live, restarted) {
+			v, n := binding(e)
+			if i < len(live) && n < 2 {
+				wentBack = fmt.Sprintf("live replica %d went back to %s %v", i, v, n)
+			}
+			done = done && v == "meihua" && n == 2
+		}
+		return done
+	})
+	if wentBack != "" {
+		t.Fatal(wentBack)
+	}
+	for _, e := range append(live, restarted) {
+		r := e.do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyAll, tenant: tenantSwitch})
+		if r.Header.Get("X-Vendor") != "meihua" {
+			t.Fatalf("a replica serves %s", r.Header.Get("X-Vendor"))
+		}
+	}
+	// The next switch, on any replica, is version 3; back on Linkflow, the
+	// cursor of version 1 is still refused.
+	ti := restarted.do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll,
+		body: map[string]any{"vendor": "linkflow", "reason": "e2e"}}).ok(t, http.StatusOK)
+	if ti["binding_version"] != float64(3) {
+		t.Fatalf("switch after the restore answered %v, want version 3", ti)
+	}
+	waitFor(t, func() bool { _, n := binding(live[0]); return n == 3 })
+	live[0].do(req{method: http.MethodGet, path: "/v1/contacts?limit=2&cursor=" + oldCursor, key: keyAll, tenant: tenantSwitch}).
+		problem(t, http.StatusBadRequest, "INVALID_CURSOR")
 }

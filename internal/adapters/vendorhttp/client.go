@@ -50,10 +50,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -170,13 +173,34 @@ func StatusKind(status int) domain.VendorErrorKind {
 	return domain.VendorUnknown
 }
 
-// RetryAfter reads a Retry-After header in seconds (0 when absent).
-func RetryAfter(h http.Header) time.Duration {
-	var secs int
-	if _, err := fmt.Sscanf(h.Get("Retry-After"), "%d", &secs); err != nil || secs <= 0 {
+// RetryAfter reads a vendor's Retry-After header in either form RFC 9110
+// allows: a number of seconds, or an HTTP date. It is 0 when the header is
+// absent, unreadable or in the past.
+func RetryAfter(h http.Header) time.Duration { return retryAfter(h, time.Now()) }
+
+// retryAfter is RetryAfter at now. A date is counted from the answer's own
+// Date header when it has one, so that a vendor whose clock is off by some
+// minutes still gets the wait it asked for; otherwise from now.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
 		return 0
 	}
-	return time.Duration(secs) * time.Second
+	if strings.Trim(v, "0123456789") == "" {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > int64(math.MaxInt64/time.Second) {
+			return math.MaxInt64 / time.Second * time.Second // more digits than a Duration holds
+		}
+		return time.Duration(secs) * time.Second
+	}
+	at, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	if sent, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = sent
+	}
+	return max(at.Sub(now), 0)
 }
 
 // Unmarshal decodes one JSON value like json.Unmarshal, but keeps numbers in

@@ -161,3 +161,28 @@ func TestQuotaRefusesBeforeTheVendor(t *testing.T) {
 	// The quota is per tenant connection.
 	e.do(req{method: http.MethodGet, path: "/v1/groups", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
 }
+
+// TestOneRequestOneBreakerCount: a request to a vendor that is down counts
+// once against the breaker, however many attempts it made; its token
+// fetch makes at most vendorhttp.TokenAttempts.
+func TestOneRequestOneBreakerCount(t *testing.T) {
+	e := newEnv(t, withLinkflow(func(s *vendorhttp.Settings) {
+		s.Retry = vendorhttp.RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}
+		s.Breaker = vendorhttp.BreakerSettings{Failures: 5, OpenFor: time.Minute}
+	}))
+	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/token", Times: 1000, Status: 503, ContentType: "text/html", Body: "<html>down</html>"})
+	for i := range 4 {
+		e.get("/v1/groups").problem(t, http.StatusServiceUnavailable, "VENDOR_UNAVAILABLE")
+		if n := e.sim.TokenCalls(); n != vendorhttp.TokenAttempts*(i+1) {
+			t.Fatalf("request %d: %d token calls in all, want %d per request", i+1, n, vendorhttp.TokenAttempts)
+		}
+		if b := e.connection(tenantLF, domain.Vendor("linkflow"))["breaker"].(map[string]any); b["state"] != "closed" {
+			t.Fatalf("request %d opened the breaker (failures 5): %v", i+1, b)
+		}
+	}
+	e.get("/v1/groups").problem(t, http.StatusServiceUnavailable, "VENDOR_UNAVAILABLE")
+	e.get("/v1/groups").problem(t, http.StatusServiceUnavailable, "CIRCUIT_OPEN")
+	if n := e.sim.TokenCalls(); n != vendorhttp.TokenAttempts*5 {
+		t.Fatalf("%d token calls; an open breaker let one through", n)
+	}
+}

@@ -14,13 +14,15 @@
 //
 //   - a vendor call quota per tenant connection, counted in the shared
 //     QuotaStore before the call (429 instead of burning the vendor's quota);
-//   - a circuit breaker per tenant connection (sony/gobreaker): 5xx answers,
-//     timeouts and connection errors count, 4xx and 429 do not; while open,
-//     calls fail at once with VendorCircuitOpen (503 CIRCUIT_OPEN);
+//   - a circuit breaker per tenant connection (sony/gobreaker), counting
+//     each Call once, its retries and the token fetch it waits for
+//     included: 5xx answers, timeouts and connection errors count, 4xx and
+//     429 do not; while open, calls fail at once with VendorCircuitOpen
+//     (503 CIRCUIT_OPEN);
 //   - retries with exponential backoff and full jitter for idempotent calls
 //     (GET and HEAD, calls the adapter marks idempotent, and writes whose API
-//     request carried an Idempotency-Key), bounded by attempts and by the
-//     caller's deadline;
+//     request carried an Idempotency-Key), bounded by attempts (token calls
+//     by TokenAttempts) and by the caller's deadline;
 //   - a timeout on every attempt; the caller's cancellation reaches the call;
 //   - access tokens from the connection's TokenSource (Client.TokenSource):
 //     reused from an in-process cache in front of the shared TokenStore,

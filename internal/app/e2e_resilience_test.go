@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,8 +10,10 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
 // vendorCalls counts the simulator's requests other than token calls.
@@ -159,6 +162,59 @@ func TestQuotaRefusesBeforeTheVendor(t *testing.T) {
 		t.Fatalf("vendor calls %d then %d, want %d and no more", calls, vendorCalls(e.sim), n)
 	}
 	// The quota is per tenant connection.
+	e.do(req{method: http.MethodGet, path: "/v1/groups", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
+}
+
+// withWrongSecret gives tenant's Linkflow connection an app secret the
+// vendor refuses.
+func withWrongSecret(tenant string) func(*config.Config) {
+	return func(c *config.Config) {
+		for i := range c.Tenants {
+			if c.Tenants[i].ID != tenant {
+				continue
+			}
+			for j := range c.Tenants[i].Connections {
+				if c.Tenants[i].Connections[j].Vendor == domain.Vendor("linkflow") {
+					c.Tenants[i].Connections[j].Credentials["app_secret"] = config.NewSecret("wrong-secret")
+				}
+			}
+		}
+	}
+}
+
+// TestWrongCredentialsAreNotHammered: with a wrong app secret, eleven
+// requests cost one vendor token call; the others are refused from
+// memory with VENDOR_AUTH_FAILED and a Retry-After, counted in a metric
+// and shown in the admin view.
+func TestWrongCredentialsAreNotHammered(t *testing.T) {
+	sb, cfg := newSandbox(t, withWrongSecret(tenantLF))
+	tel, err := telemetry.New(context.Background(), telemetry.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := serve(t, sb, cfg, app.Options{Telemetry: tel})
+	for i := range 11 {
+		r := e.get("/v1/groups")
+		p := r.problem(t, http.StatusBadGateway, "VENDOR_AUTH_FAILED")
+		if p["vendor"] != "linkflow" || strings.Contains(string(r.Body), "wrong-secret") {
+			t.Fatalf("problem %s", r.Body)
+		}
+		if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); i > 0 && (err != nil || ra < 1 || ra > int(vendorhttp.RefusalHold/time.Second)) {
+			t.Fatalf("request %d: Retry-After %q, want the seconds until the gateway asks again", i+1, r.Header.Get("Retry-After"))
+		}
+	}
+	if n := e.sim.TokenCalls(); n != 1 {
+		t.Fatalf("%d vendor token calls for 11 requests with a wrong secret, want 1", n)
+	}
+	tok := e.connection(tenantLF, domain.Vendor("linkflow"))["token"].(map[string]any)
+	if tok["status"] != "refused" || tok["expires_at"] == nil {
+		t.Fatalf("admin shows token %v, want refused until a time", tok)
+	}
+	metrics := string(e.do(req{method: http.MethodGet, path: "/metrics"}).Body)
+	if !strings.Contains(metrics, `cdpgw_vendor_credential_refusals_total{tenant="demo-linkflow",vendor="linkflow"} 10`) {
+		t.Fatalf("remembered refusals not counted:\n%s", metrics)
+	}
+	// Other tenants are not affected.
 	e.do(req{method: http.MethodGet, path: "/v1/groups", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
 }
 

@@ -355,8 +355,9 @@ func (e ProblemCode) Valid() bool {
 
 // Defines values for TokenStatusStatus.
 const (
-	TokenStatusStatusCached TokenStatusStatus = "cached"
-	TokenStatusStatusNone   TokenStatusStatus = "none"
+	TokenStatusStatusCached  TokenStatusStatus = "cached"
+	TokenStatusStatusNone    TokenStatusStatus = "none"
+	TokenStatusStatusRefused TokenStatusStatus = "refused"
 )
 
 // Valid indicates whether the value is a known member of the TokenStatusStatus enum.
@@ -365,6 +366,8 @@ func (e TokenStatusStatus) Valid() bool {
 	case TokenStatusStatusCached:
 		return true
 	case TokenStatusStatusNone:
+		return true
+	case TokenStatusStatusRefused:
 		return true
 	default:
 		return false
@@ -496,7 +499,12 @@ type Connection struct {
 	Active  bool           `json:"active"`
 	Breaker *BreakerStatus `json:"breaker,omitempty"`
 
-	// Token Whether this replica holds a vendor access token. The token itself is never shown.
+	// Token Whether this replica holds a vendor access token (`cached`, until
+	// `expires_at`), holds none (`none`), or remembers that the vendor
+	// refused the connection's credentials (`refused`): until
+	// `expires_at` calls that need a token answer `502
+	// VENDOR_AUTH_FAILED` without asking the vendor again. The token
+	// itself is never shown.
 	Token  *TokenStatus `json:"token,omitempty"`
 	Vendor Vendor       `json:"vendor"`
 }
@@ -1200,7 +1208,12 @@ type TenantName = string
 // Example: 2024-07-19T09:29:27Z
 type Timestamp = time.Time
 
-// TokenStatus Whether this replica holds a vendor access token. The token itself is never shown.
+// TokenStatus Whether this replica holds a vendor access token (`cached`, until
+// `expires_at`), holds none (`none`), or remembers that the vendor
+// refused the connection's credentials (`refused`): until
+// `expires_at` calls that need a token answer `502
+// VENDOR_AUTH_FAILED` without asking the vendor again. The token
+// itself is never shown.
 type TokenStatus struct {
 	// ExpiresAt RFC 3339, UTC.
 	//

@@ -415,8 +415,17 @@ func TestTokenAnswers(t *testing.T) {
 			if ve.Status != tt.status {
 				t.Errorf("status %d, want %d", ve.Status, tt.status)
 			}
-			// A failed fetch is not cached: the next call fetches again.
+			// A refusal of the credentials is remembered for a while: the
+			// next call fails at once, without a token call.
 			_, err = e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
+			if tt.wantKind == domain.VendorAuth {
+				e.wantVendor(err, domain.VendorAuth)
+				if n := e.sim.TokenCalls(); n != 1 {
+					t.Errorf("token calls %d after a refusal, want 1", n)
+				}
+				return
+			}
+			// Another failed fetch is not cached: the next call fetches again.
 			e.must(err)
 			if n := e.sim.TokenCalls(); n != 2 {
 				t.Errorf("token calls %d, want 2", n)

@@ -233,16 +233,17 @@ func breakerFailure(err error) bool {
 }
 
 // breakerExcluded keeps out of the counts what says nothing about the
-// vendor: the caller giving up, a quota refusal, a request that could not
-// be built.
+// vendor now: the caller giving up, a quota refusal, a credential refusal
+// remembered from earlier, a request that could not be built.
 func breakerExcluded(err error) bool {
 	if err == nil {
 		return false
 	}
 	var q errQuota
+	var rr *refusalRemembered
 	var ve *domain.VendorError
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.As(err, &q) || !errors.As(err, &ve) && !errors.Is(err, errFailureStatus)
+		errors.As(err, &q) || errors.As(err, &rr) || !errors.As(err, &ve) && !errors.Is(err, errFailureStatus)
 }
 
 func failureStatus(status int) bool {
@@ -359,6 +360,9 @@ func (c *Client) call(ctx context.Context, r Request) (*Response, error) {
 		if c.Auth != nil && !r.Public {
 			tok, hit, err := c.source.Token(ctx)
 			if err != nil {
+				if rr := (*refusalRemembered)(nil); errors.As(err, &rr) {
+					c.tel.CredentialRefusals.Add(ctx, 1, metric.WithAttributeSet(c.attrs))
+				}
 				return nil, err
 			}
 			token, tokenState = tok.Value, "miss"
@@ -548,6 +552,8 @@ func (c *Client) Status() domain.ConnectionStatus {
 		st.Token = "none"
 		if exp, ok := c.source.Status(); ok {
 			st.Token, st.TokenExpires = "cached", exp
+		} else if until, ok := c.source.RefusedUntil(); ok {
+			st.Token, st.TokenExpires = "refused", until
 		}
 	}
 	return st

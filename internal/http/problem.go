@@ -76,6 +76,9 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeCircuitOpen:          {503, "Vendor circuit open"},
 	ProblemCodeVendorTimeout:        {504, "Vendor timed out"},
 	ProblemCodeStateUnavailable:     {503, "The gateway's shared state is unavailable"},
+
+	// A wrong base URL in the tenant's connection, not a missing record.
+	ProblemCodeVendorEndpointNotFound: {502, "The vendor has no such endpoint: the connection is misconfigured"},
 }
 
 func newProblem(code ProblemCode, detail string) *problem {
@@ -105,6 +108,8 @@ var vendorKindCode = map[domain.VendorErrorKind]ProblemCode{
 	domain.VendorTimeout:      ProblemCodeVendorTimeout,
 	domain.VendorBadResponse:  ProblemCodeVendorBadResponse,
 	domain.VendorCircuitOpen:  ProblemCodeCircuitOpen,
+
+	domain.VendorEndpointNotFound: ProblemCodeVendorEndpointNotFound,
 }
 
 // defaultRetryAfter is sent with 429 and 503 answers when the vendor did

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // cluster is several gateway replicas, each with its own in-process caches
@@ -236,11 +238,14 @@ func waitFor(t *testing.T, cond func() bool) {
 // TestRedisKilledMidRun: with Redis gone, calls with cached tokens and
 // bindings keep working, readiness says degraded, calls that need Redis
 // answer 503 STATE_UNAVAILABLE; everything recovers when Redis returns.
+// (This Redis has no persistence, so readiness is degraded throughout:
+// redis_persistence is off.)
 func TestRedisKilledMidRun(t *testing.T) {
 	c := newCluster(t, 2)
 	for _, e := range c.replicas {
 		e.get("/v1/groups").ok(t, http.StatusOK)
-		if h := e.do(req{method: http.MethodGet, path: "/readyz"}).ok(t, http.StatusOK); h["status"] != "ok" {
+		h := e.do(req{method: http.MethodGet, path: "/readyz"}).ok(t, http.StatusOK)
+		if checks := h["checks"].(map[string]any); h["status"] != "degraded" || checks["redis"] != "ok" || checks["redis_persistence"] != "off" {
 			t.Fatalf("readyz %v", h)
 		}
 	}
@@ -250,7 +255,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 		e.do(req{method: http.MethodGet, path: "/v1/contacts?limit=3", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
 		h := e.do(req{method: http.MethodGet, path: "/readyz"}).ok(t, http.StatusOK)
 		checks := h["checks"].(map[string]any)
-		if h["status"] != "degraded" || checks["redis"] != "unavailable" || checks["bindings"] != "ok" {
+		if h["status"] != "degraded" || checks["redis"] != "unavailable" || checks["bindings"] != "ok" || checks["redis_persistence"] != "unknown" {
 			t.Fatalf("readyz with Redis down: %v", h)
 		}
 	}
@@ -268,7 +273,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 	for _, e := range c.replicas {
 		waitFor(t, func() bool {
 			h := e.do(req{method: http.MethodGet, path: "/readyz"})
-			return h.Status == http.StatusOK && strings.Contains(string(h.Body), `"status":"ok"`)
+			return h.Status == http.StatusOK && strings.Contains(string(h.Body), `"redis":"ok"`)
 		})
 	}
 	r.do(req{method: http.MethodPost, path: "/v1/groups", key: keyAll, tenant: tenantLF, body: map[string]any{"name": "x"},
@@ -349,4 +354,79 @@ func TestBindingsNeverGoBackAfterRedisLosesData(t *testing.T) {
 	waitFor(t, func() bool { _, n := binding(live[0]); return n == 3 })
 	live[0].do(req{method: http.MethodGet, path: "/v1/contacts?limit=2&cursor=" + oldCursor, key: keyAll, tenant: tenantSwitch}).
 		problem(t, http.StatusBadRequest, "INVALID_CURSOR")
+}
+
+// TestRedisPersistenceAsTheREADMESays: what the README promises of Redis
+// with and without AOF. A replica writes with an Idempotency-Key and
+// switches a vendor; then every replica stops and Redis is killed and
+// restarted. With AOF the retried write replays and the switch stands;
+// without persistence the retried write runs again at the vendor, the
+// switch is forgotten, and the gateway said so at start and in /readyz.
+func TestRedisPersistenceAsTheREADMESays(t *testing.T) {
+	cases := []struct {
+		name      string
+		args      []string
+		readiness string // status of /readyz before the restart
+		state     string // its redis_persistence check
+		kept      bool
+	}{
+		{"with AOF", []string{"--appendonly", "yes", "--appendfsync", "always"}, "ok", "ok", true},
+		{"without persistence", nil, "degraded", "off", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sb, cfg := newSandbox(t)
+			rs := redistest.StartArgs(t, tc.args...)
+			replica := func() (*env, *app.Stores, *vendortest.LogBuffer) {
+				logs := &vendortest.LogBuffer{}
+				stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{ConnectTimeout: 5 * time.Second,
+					Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = stores.Close() })
+				return serve(t, sb, cfg, app.Options{Stores: stores}), stores, logs
+			}
+			first, stores, logs := replica()
+			warned := strings.Contains(logs.String(), "redis persistence is off")
+			if warned == tc.kept {
+				t.Fatalf("start logs warn of no persistence: %v; want %v:\n%s", warned, !tc.kept, logs.String())
+			}
+			h := first.do(req{method: http.MethodGet, path: "/readyz"}).ok(t, http.StatusOK)
+			if checks := h["checks"].(map[string]any); h["status"] != tc.readiness || checks["redis_persistence"] != tc.state {
+				t.Fatalf("readyz %v, want %s with redis_persistence %s", h, tc.readiness, tc.state)
+			}
+			post := func(e *env) resp {
+				return e.do(req{method: http.MethodPost, path: "/v1/groups", key: keyAll, tenant: tenantLF,
+					body: map[string]any{"name": "持久"}, headers: map[string]string{"Idempotency-Key": "persist-1"}})
+			}
+			created := post(first)
+			created.ok(t, http.StatusCreated)
+			first.do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll,
+				body: map[string]any{"vendor": "meihua", "reason": "e2e"}}).ok(t, http.StatusOK)
+
+			// Every replica goes; Redis is killed and comes back.
+			if err := stores.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := rs.Restart(); err != nil {
+				t.Fatal(err)
+			}
+			second, _, _ := replica()
+			first.sim.ResetRequests()
+			// Without the record the retry reaches the vendor again (which
+			// here refuses a second group of that name: 409).
+			retried := post(second)
+			replayed := retried.Status == http.StatusCreated && retried.Header.Get("Idempotent-Replayed") == "true" &&
+				string(retried.Body) == string(created.Body)
+			if n := countPosts(first.sim); replayed != tc.kept || n != map[bool]int{true: 0, false: 1}[tc.kept] {
+				t.Fatalf("the retried write: replayed %v, %d creates at the vendor (answer %d %s); want replayed %v",
+					replayed, n, retried.Status, retried.Body, tc.kept)
+			}
+			ti := second.do(req{method: http.MethodGet, path: "/admin/v1/tenants/" + tenantSwitch, key: keyAll}).ok(t, http.StatusOK)
+			if kept := ti["vendor"] == "meihua" && ti["binding_version"] == float64(2); kept != tc.kept {
+				t.Fatalf("binding after the restart %v %v; want the switch kept: %v", ti["vendor"], ti["binding_version"], tc.kept)
+			}
+		})
+	}
 }

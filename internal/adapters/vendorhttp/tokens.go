@@ -258,12 +258,8 @@ func (t *Tokens) awaitShared(ctx context.Context, key string) (Token, error) {
 
 // pause sleeps *wait (or until ctx ends) and doubles it up to tokenPollMax.
 func pause(ctx context.Context, wait *time.Duration) error {
-	timer := time.NewTimer(*wait)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
+	if err := sleep(ctx, *wait); err != nil {
+		return err
 	}
 	*wait = min(*wait*2, tokenPollMax)
 	return nil

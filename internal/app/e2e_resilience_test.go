@@ -165,21 +165,25 @@ func TestQuotaRefusesBeforeTheVendor(t *testing.T) {
 	e.do(req{method: http.MethodGet, path: "/v1/groups", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
 }
 
-// withWrongSecret gives tenant's Linkflow connection an app secret the
-// vendor refuses.
-func withWrongSecret(tenant string) func(*config.Config) {
+// withLinkflowConnection edits tenant's Linkflow connection.
+func withLinkflowConnection(tenant string, edit func(*config.Connection)) func(*config.Config) {
 	return func(c *config.Config) {
 		for i := range c.Tenants {
-			if c.Tenants[i].ID != tenant {
-				continue
-			}
 			for j := range c.Tenants[i].Connections {
-				if c.Tenants[i].Connections[j].Vendor == domain.Vendor("linkflow") {
-					c.Tenants[i].Connections[j].Credentials["app_secret"] = config.NewSecret("wrong-secret")
+				if c.Tenants[i].ID == tenant && c.Tenants[i].Connections[j].Vendor == domain.Vendor("linkflow") {
+					edit(&c.Tenants[i].Connections[j])
 				}
 			}
 		}
 	}
+}
+
+// withWrongSecret gives tenant's Linkflow connection an app secret the
+// vendor refuses.
+func withWrongSecret(tenant string) func(*config.Config) {
+	return withLinkflowConnection(tenant, func(c *config.Connection) {
+		c.Credentials["app_secret"] = config.NewSecret("wrong-secret")
+	})
 }
 
 // TestWrongCredentialsAreNotHammered: with a wrong app secret, eleven

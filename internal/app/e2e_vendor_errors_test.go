@@ -11,23 +11,11 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
-	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
 // withLinkflowURL changes one URL setting of tenant's Linkflow connection.
 func withLinkflowURL(tenant, setting string, change func(string) string) func(*config.Config) {
-	return func(c *config.Config) {
-		for i := range c.Tenants {
-			if c.Tenants[i].ID != tenant {
-				continue
-			}
-			for j, conn := range c.Tenants[i].Connections {
-				if conn.Vendor == domain.Vendor("linkflow") {
-					c.Tenants[i].Connections[j].URLs[setting] = change(conn.URLs[setting])
-				}
-			}
-		}
-	}
+	return withLinkflowConnection(tenant, func(c *config.Connection) { c.URLs[setting] = change(c.URLs[setting]) })
 }
 
 // TestUnknownVendorEndpointIsAConfigurationError: a vendor 404 that is not

@@ -30,8 +30,10 @@
 //     for credential vendors, Refresh for refresh-token vendors, whose
 //     rotated refresh tokens are saved with a compare-and-swap before the
 //     access token is used), and one retry with a new token when the
-//     vendor says the token is no longer valid; vendors that sign requests
-//     instead set no Auth and sign in Request.Build;
+//     vendor says the token is no longer valid; a vendor's refusal of the
+//     credentials is remembered for RefusalHold across replicas, so calls
+//     fail at once meanwhile; vendors that sign requests instead set no
+//     Auth and sign in Request.Build;
 //   - a client span and metrics per attempt.
 //
 // It also turns transport failures and unusable answers (HTML error pages,

@@ -197,17 +197,12 @@ func TestVendorFailures(t *testing.T) {
 		{"B00031", linkflowtest.Fault{Status: 400, ContentType: "application/json", Body: `{"status":400,"code":"B00031","message":"x"}`}, 422, "VENDOR_REJECTED", "B00031", "", ""},
 		{"B00093", linkflowtest.Fault{Status: 500, ContentType: "application/json", Body: `{"status":500,"code":"B00093","message":"x"}`}, 422, "RESULT_WINDOW_EXCEEDED", "B00093", "", ""},
 		{"B00157", linkflowtest.Fault{Status: 412, ContentType: "application/json", Body: `{"status":412,"code":"B00157","message":"x"}`}, 422, "VENDOR_LIMIT_REACHED", "B00157", "", ""},
-		{"credentials refused", linkflowtest.Fault{PathPrefix: "/token", Status: 401, ContentType: "application/json", Body: `{"status":401,"code":"UNAUTHORIZED"}`}, 502, "VENDOR_AUTH_FAILED", "", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := c.fault
 			if f.PathPrefix == "" {
 				f.PathPrefix = "/open/groups"
-			}
-			if f.PathPrefix == "/token" {
-				e.sim.ExpireTokens()
-				f.Times = 2
 			}
 			e.sim.InjectFault(f)
 			defer e.sim.ClearFaults()

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,6 +15,8 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
+	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // cluster is several gateway replicas, each with its own in-process caches
@@ -21,23 +24,30 @@ import (
 type cluster struct {
 	replicas []*env
 	redis    *redistest.Server
+	sb       *sandbox.Sandbox
+	cfg      *config.Config
 }
 
 func newCluster(t *testing.T, n int, edit ...func(*config.Config)) *cluster {
 	t.Helper()
 	sb, cfg := newSandbox(t, edit...)
-	rs := redistest.Start(t)
-	c := &cluster{redis: rs}
-	prefix := fmt.Sprintf("test-%s:", strings.ReplaceAll(t.Name(), "/", "-"))
+	c := &cluster{redis: redistest.Start(t), sb: sb, cfg: cfg}
 	for range n {
-		stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{Prefix: prefix, ConnectTimeout: 5 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = stores.Close() })
-		c.replicas = append(c.replicas, serve(t, sb, cfg, app.Options{Stores: stores}))
+		c.replicas = append(c.replicas, c.add(t, c.redis.URL()))
 	}
 	return c
+}
+
+// add starts one more replica, on the Redis at url.
+func (c *cluster) add(t *testing.T, url string) *env {
+	t.Helper()
+	prefix := fmt.Sprintf("test-%s:", strings.ReplaceAll(t.Name(), "/", "-"))
+	stores, err := app.RedisStores(context.Background(), url, c.cfg, app.RedisOptions{Prefix: prefix, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stores.Close() })
+	return serve(t, c.sb, c.cfg, app.Options{Stores: stores})
 }
 
 // TestTokenStampedeAcrossReplicas: three replicas with cold caches, 500
@@ -228,11 +238,14 @@ func waitFor(t *testing.T, cond func() bool) {
 // TestRedisKilledMidRun: with Redis gone, calls with cached tokens and
 // bindings keep working, readiness says degraded, calls that need Redis
 // answer 503 STATE_UNAVAILABLE; everything recovers when Redis returns.
+// (This Redis has no persistence, so readiness is degraded throughout:
+// redis_persistence is off.)
 func TestRedisKilledMidRun(t *testing.T) {
 	c := newCluster(t, 2)
 	for _, e := range c.replicas {
 		e.get("/v1/groups").ok(t, http.StatusOK)
-		if h := e.do(req{method: http.MethodGet, path: "/readyz"}).ok(t, http.StatusOK); h["status"] != "ok" {
+		h := e.do(req{method: http.MethodGet, path: "/readyz"}).ok(t, http.StatusOK)
+		if checks := h["checks"].(map[string]any); h["status"] != "degraded" || checks["redis"] != "ok" || checks["redis_persistence"] != "off" {
 			t.Fatalf("readyz %v", h)
 		}
 	}
@@ -242,7 +255,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 		e.do(req{method: http.MethodGet, path: "/v1/contacts?limit=3", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
 		h := e.do(req{method: http.MethodGet, path: "/readyz"}).ok(t, http.StatusOK)
 		checks := h["checks"].(map[string]any)
-		if h["status"] != "degraded" || checks["redis"] != "unavailable" || checks["bindings"] != "ok" {
+		if h["status"] != "degraded" || checks["redis"] != "unavailable" || checks["bindings"] != "ok" || checks["redis_persistence"] != "unknown" {
 			t.Fatalf("readyz with Redis down: %v", h)
 		}
 	}
@@ -260,7 +273,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 	for _, e := range c.replicas {
 		waitFor(t, func() bool {
 			h := e.do(req{method: http.MethodGet, path: "/readyz"})
-			return h.Status == http.StatusOK && strings.Contains(string(h.Body), `"status":"ok"`)
+			return h.Status == http.StatusOK && strings.Contains(string(h.Body), `"redis":"ok"`)
 		})
 	}
 	r.do(req{method: http.MethodPost, path: "/v1/groups", key: keyAll, tenant: tenantLF, body: map[string]any{"name": "x"},
@@ -272,4 +285,148 @@ func TestRedisKilledMidRun(t *testing.T) {
 	waitFor(t, func() bool {
 		return c.replicas[1].do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyAll, tenant: tenantSwitch}).Header.Get("X-Vendor") == "meihua"
 	})
+}
+
+// TestBindingsNeverGoBackAfterRedisLosesData: Redis is killed and comes
+// back empty while a replica restarts. The restarted replica seeds the
+// tenants file's binding (version 1) before the live replicas, which hold
+// a switch (version 2), reach Redis again. Every replica ends on the
+// switch, the live ones never serve version 1, and a pre-switch cursor
+// stays refused.
+func TestBindingsNeverGoBackAfterRedisLosesData(t *testing.T) {
+	sb, cfg := newSandbox(t)
+	rs := redistest.Start(t)
+	proxy := redistest.NewProxy(t, rs.Addr())
+	c := &cluster{redis: rs, sb: sb, cfg: cfg}
+	live := []*env{c.add(t, proxy.URL()), c.add(t, proxy.URL())}
+	binding := func(e *env) (string, float64) {
+		ti := e.do(req{method: http.MethodGet, path: "/admin/v1/tenants/" + tenantSwitch, key: keyAll}).ok(t, http.StatusOK)
+		return ti["vendor"].(string), ti["binding_version"].(float64)
+	}
+	page := live[0].do(req{method: http.MethodGet, path: "/v1/contacts?limit=2", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
+	oldCursor, _ := page["next_cursor"].(string)
+	if oldCursor == "" {
+		t.Fatal("no cursor to test with")
+	}
+	live[0].do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll,
+		body: map[string]any{"vendor": "meihua", "reason": "e2e"}}).ok(t, http.StatusOK)
+	waitFor(t, func() bool { v, n := binding(live[1]); return v == "meihua" && n == 2 })
+
+	// The live replicas lose Redis, which comes back empty.
+	proxy.Refuse(true)
+	if err := rs.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	restarted := c.add(t, rs.URL()) // seeds demo-switch on linkflow, version 1
+	if v, n := binding(restarted); v != "linkflow" || n != 1 {
+		t.Fatalf("the restarted replica starts on %s %v, want the seeded linkflow 1", v, n)
+	}
+	proxy.Refuse(false)
+
+	wentBack := ""
+	waitFor(t, func() bool {
+		done := true
+		for i, e := range append(live, restarted) {
+			v, n := binding(e)
+			if i < len(live) && n < 2 {
+				wentBack = fmt.Sprintf("live replica %d went back to %s %v", i, v, n)
+			}
+			done = done && v == "meihua" && n == 2
+		}
+		return done
+	})
+	if wentBack != "" {
+		t.Fatal(wentBack)
+	}
+	for _, e := range append(live, restarted) {
+		r := e.do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyAll, tenant: tenantSwitch})
+		if r.Header.Get("X-Vendor") != "meihua" {
+			t.Fatalf("a replica serves %s", r.Header.Get("X-Vendor"))
+		}
+	}
+	// The next switch, on any replica, is version 3; back on Linkflow, the
+	// cursor of version 1 is still refused.
+	ti := restarted.do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll,
+		body: map[string]any{"vendor": "linkflow", "reason": "e2e"}}).ok(t, http.StatusOK)
+	if ti["binding_version"] != float64(3) {
+		t.Fatalf("switch after the restore answered %v, want version 3", ti)
+	}
+	waitFor(t, func() bool { _, n := binding(live[0]); return n == 3 })
+	live[0].do(req{method: http.MethodGet, path: "/v1/contacts?limit=2&cursor=" + oldCursor, key: keyAll, tenant: tenantSwitch}).
+		problem(t, http.StatusBadRequest, "INVALID_CURSOR")
+}
+
+// TestRedisPersistenceAsTheREADMESays: what the README promises of Redis
+// with and without AOF. A replica writes with an Idempotency-Key and
+// switches a vendor; then every replica stops and Redis is killed and
+// restarted. With AOF the retried write replays and the switch stands;
+// without persistence the retried write runs again at the vendor, the
+// switch is forgotten, and the gateway said so at start and in /readyz.
+func TestRedisPersistenceAsTheREADMESays(t *testing.T) {
+	cases := []struct {
+		name      string
+		args      []string
+		readiness string // status of /readyz before the restart
+		state     string // its redis_persistence check
+		kept      bool
+	}{
+		{"with AOF", []string{"--appendonly", "yes", "--appendfsync", "always"}, "ok", "ok", true},
+		{"without persistence", nil, "degraded", "off", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sb, cfg := newSandbox(t)
+			rs := redistest.StartArgs(t, tc.args...)
+			replica := func() (*env, *app.Stores, *vendortest.LogBuffer) {
+				logs := &vendortest.LogBuffer{}
+				stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{ConnectTimeout: 5 * time.Second,
+					Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = stores.Close() })
+				return serve(t, sb, cfg, app.Options{Stores: stores}), stores, logs
+			}
+			first, stores, logs := replica()
+			warned := strings.Contains(logs.String(), "redis persistence is off")
+			if warned == tc.kept {
+				t.Fatalf("start logs warn of no persistence: %v; want %v:\n%s", warned, !tc.kept, logs.String())
+			}
+			h := first.do(req{method: http.MethodGet, path: "/readyz"}).ok(t, http.StatusOK)
+			if checks := h["checks"].(map[string]any); h["status"] != tc.readiness || checks["redis_persistence"] != tc.state {
+				t.Fatalf("readyz %v, want %s with redis_persistence %s", h, tc.readiness, tc.state)
+			}
+			post := func(e *env) resp {
+				return e.do(req{method: http.MethodPost, path: "/v1/groups", key: keyAll, tenant: tenantLF,
+					body: map[string]any{"name": "持久"}, headers: map[string]string{"Idempotency-Key": "persist-1"}})
+			}
+			created := post(first)
+			created.ok(t, http.StatusCreated)
+			first.do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll,
+				body: map[string]any{"vendor": "meihua", "reason": "e2e"}}).ok(t, http.StatusOK)
+
+			// Every replica goes; Redis is killed and comes back.
+			if err := stores.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := rs.Restart(); err != nil {
+				t.Fatal(err)
+			}
+			second, _, _ := replica()
+			first.sim.ResetRequests()
+			// Without the record the retry reaches the vendor again (which
+			// here refuses a second group of that name: 409).
+			retried := post(second)
+			replayed := retried.Status == http.StatusCreated && retried.Header.Get("Idempotent-Replayed") == "true" &&
+				string(retried.Body) == string(created.Body)
+			if n := countPosts(first.sim); replayed != tc.kept || n != map[bool]int{true: 0, false: 1}[tc.kept] {
+				t.Fatalf("the retried write: replayed %v, %d creates at the vendor (answer %d %s); want replayed %v",
+					replayed, n, retried.Status, retried.Body, tc.kept)
+			}
+			ti := second.do(req{method: http.MethodGet, path: "/admin/v1/tenants/" + tenantSwitch, key: keyAll}).ok(t, http.StatusOK)
+			if kept := ti["vendor"] == "meihua" && ti["binding_version"] == float64(2); kept != tc.kept {
+				t.Fatalf("binding after the restart %v %v; want the switch kept: %v", ti["vendor"], ti["binding_version"], tc.kept)
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,8 +10,10 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
 // vendorCalls counts the simulator's requests other than token calls.
@@ -160,4 +163,86 @@ func TestQuotaRefusesBeforeTheVendor(t *testing.T) {
 	}
 	// The quota is per tenant connection.
 	e.do(req{method: http.MethodGet, path: "/v1/groups", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
+}
+
+// withLinkflowConnection edits tenant's Linkflow connection.
+func withLinkflowConnection(tenant string, edit func(*config.Connection)) func(*config.Config) {
+	return func(c *config.Config) {
+		for i := range c.Tenants {
+			for j := range c.Tenants[i].Connections {
+				if c.Tenants[i].ID == tenant && c.Tenants[i].Connections[j].Vendor == domain.Vendor("linkflow") {
+					edit(&c.Tenants[i].Connections[j])
+				}
+			}
+		}
+	}
+}
+
+// withWrongSecret gives tenant's Linkflow connection an app secret the
+// vendor refuses.
+func withWrongSecret(tenant string) func(*config.Config) {
+	return withLinkflowConnection(tenant, func(c *config.Connection) {
+		c.Credentials["app_secret"] = config.NewSecret("wrong-secret")
+	})
+}
+
+// TestWrongCredentialsAreNotHammered: with a wrong app secret, eleven
+// requests cost one vendor token call; the others are refused from
+// memory with VENDOR_AUTH_FAILED and a Retry-After, counted in a metric
+// and shown in the admin view.
+func TestWrongCredentialsAreNotHammered(t *testing.T) {
+	sb, cfg := newSandbox(t, withWrongSecret(tenantLF))
+	tel, err := telemetry.New(context.Background(), telemetry.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := serve(t, sb, cfg, app.Options{Telemetry: tel})
+	for i := range 11 {
+		r := e.get("/v1/groups")
+		p := r.problem(t, http.StatusBadGateway, "VENDOR_AUTH_FAILED")
+		if p["vendor"] != "linkflow" || strings.Contains(string(r.Body), "wrong-secret") {
+			t.Fatalf("problem %s", r.Body)
+		}
+		if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); i > 0 && (err != nil || ra < 1 || ra > int(vendorhttp.RefusalHold/time.Second)) {
+			t.Fatalf("request %d: Retry-After %q, want the seconds until the gateway asks again", i+1, r.Header.Get("Retry-After"))
+		}
+	}
+	if n := e.sim.TokenCalls(); n != 1 {
+		t.Fatalf("%d vendor token calls for 11 requests with a wrong secret, want 1", n)
+	}
+	tok := e.connection(tenantLF, domain.Vendor("linkflow"))["token"].(map[string]any)
+	if tok["status"] != "refused" || tok["expires_at"] == nil {
+		t.Fatalf("admin shows token %v, want refused until a time", tok)
+	}
+	metrics := string(e.do(req{method: http.MethodGet, path: "/metrics"}).Body)
+	if !strings.Contains(metrics, `cdpgw_vendor_credential_refusals_total{tenant="demo-linkflow",vendor="linkflow"} 10`) {
+		t.Fatalf("remembered refusals not counted:\n%s", metrics)
+	}
+	// Other tenants are not affected.
+	e.do(req{method: http.MethodGet, path: "/v1/groups", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
+}
+
+// TestOneRequestOneBreakerCount: a request to a vendor that is down counts
+// once against the breaker, however many attempts it made; its token
+// fetch makes at most vendorhttp.TokenAttempts.
+func TestOneRequestOneBreakerCount(t *testing.T) {
+	e := newEnv(t, withLinkflow(func(s *vendorhttp.Settings) {
+		s.Retry = vendorhttp.RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}
+		s.Breaker = vendorhttp.BreakerSettings{Failures: 5, OpenFor: time.Minute}
+	}))
+	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/token", Times: 1000, Status: 503, ContentType: "text/html", Body: "<html>down</html>"})
+	for i := range 4 {
+		e.get("/v1/groups").problem(t, http.StatusServiceUnavailable, "VENDOR_UNAVAILABLE")
+		if n := e.sim.TokenCalls(); n != vendorhttp.TokenAttempts*(i+1) {
+			t.Fatalf("request %d: %d token calls in all, want %d per request", i+1, n, vendorhttp.TokenAttempts)
+		}
+		if b := e.connection(tenantLF, domain.Vendor("linkflow"))["breaker"].(map[string]any); b["state"] != "closed" {
+			t.Fatalf("request %d opened the breaker (failures 5): %v", i+1, b)
+		}
+	}
+	e.get("/v1/groups").problem(t, http.StatusServiceUnavailable, "VENDOR_UNAVAILABLE")
+	e.get("/v1/groups").problem(t, http.StatusServiceUnavailable, "CIRCUIT_OPEN")
+	if n := e.sim.TokenCalls(); n != vendorhttp.TokenAttempts*5 {
+		t.Fatalf("%d token calls; an open breaker let one through", n)
+	}
 }

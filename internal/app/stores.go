@@ -59,6 +59,7 @@ func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOpt
 		_ = client.Close()
 		return nil, err
 	}
+	warnWithoutPersistence(ctx, client, o.Logger)
 	bindings, err := redis.NewBindings(ctx, client, redis.BindingsOptions{Prefix: o.Prefix, Logger: o.Logger})
 	if err != nil {
 		_ = client.Close()
@@ -76,6 +77,8 @@ func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOpt
 		Readiness: []gwhttp.ReadinessCheck{
 			// Redis down: degraded, still serving from in-process state.
 			{Name: "redis", Check: func(ctx context.Context) error { return redis.Ping(ctx, client) }},
+			// Redis without AOF: degraded, its next restart loses state.
+			{Name: "redis_persistence", Check: func(ctx context.Context) error { return persistence(ctx, client) }},
 			// Not ready only if some tenant's binding is unknown here.
 			{Name: "bindings", Critical: true, Check: func(ctx context.Context) error {
 				for _, t := range tenants {
@@ -88,6 +91,35 @@ func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOpt
 		},
 		close: func() error { return errors.Join(bindings.Close(), client.Close()) },
 	}, nil
+}
+
+// persistence is the redis_persistence readiness check: "off" when Redis
+// reports no AOF, "unknown" when it cannot be asked.
+func persistence(ctx context.Context, client goredis.UniversalClient) error {
+	on, err := redis.AOFEnabled(ctx, client)
+	switch {
+	case err != nil:
+		return &gwhttp.CheckState{State: "unknown", Err: err}
+	case !on:
+		return &gwhttp.CheckState{State: "off", Err: errNoPersistence}
+	}
+	return nil
+}
+
+// errNoPersistence says what a Redis without AOF costs.
+var errNoPersistence = errors.New("redis persistence is off (no AOF): a Redis restart loses idempotency records " +
+	"(a retried write runs again), tenant bindings, quota counts and rotated refresh tokens")
+
+// warnWithoutPersistence logs at start when Redis keeps no AOF (see the
+// README, "Persistence").
+func warnWithoutPersistence(ctx context.Context, client goredis.UniversalClient, log *slog.Logger) {
+	on, err := redis.AOFEnabled(ctx, client)
+	switch {
+	case err != nil:
+		log.LogAttrs(ctx, slog.LevelWarn, "redis persistence could not be checked", slog.String("error", err.Error()))
+	case !on:
+		log.LogAttrs(ctx, slog.LevelWarn, errNoPersistence.Error()+"; see the README, Persistence")
+	}
 }
 
 // waitForRedis pings until Redis answers or timeout passes.

@@ -141,6 +141,10 @@ const (
 	// VendorCircuitOpen: the gateway's breaker for the connection is open,
 	// so the vendor was not called.
 	VendorCircuitOpen
+	// VendorEndpointNotFound: the vendor has no such endpoint (a 404 that
+	// is not its "no such record" answer), as a wrong base URL gives: a
+	// configuration error, not a missing record.
+	VendorEndpointNotFound
 )
 
 // VendorError is a failed vendor call. Detail is written by the gateway and
@@ -191,12 +195,13 @@ func (e *VendorError) Retryable() bool {
 // not answer in time, or the caller cancelled or ran out of time. A batch
 // that meets one reports it once for the whole call instead of repeating
 // it for every item. Other vendor errors (a refused record, a missing id)
-// belong to the item that caused them.
+// belong to the item that caused them. A vendor without the endpoint (a
+// wrong base URL) fails every call too.
 func FailsEveryCall(err error) bool {
 	var ve *VendorError
 	if errors.As(err, &ve) {
 		switch ve.Kind {
-		case VendorAuth, VendorRateLimited, VendorUnavailable, VendorTimeout:
+		case VendorAuth, VendorRateLimited, VendorUnavailable, VendorTimeout, VendorEndpointNotFound:
 			return true
 		}
 		return false

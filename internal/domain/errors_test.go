@@ -159,6 +159,7 @@ func TestFailsEveryCall(t *testing.T) {
 		{"vendor rate limited", vendorErr(domain.VendorRateLimited), true},
 		{"vendor unavailable", vendorErr(domain.VendorUnavailable), true},
 		{"vendor timeout", vendorErr(domain.VendorTimeout), true},
+		{"vendor has no such endpoint", vendorErr(domain.VendorEndpointNotFound), true},
 		{"wrapped vendor timeout", fmt.Errorf("chunk 3: %w", vendorErr(domain.VendorTimeout)), true},
 		{"caller cancelled", context.Canceled, true},
 		{"caller deadline", fmt.Errorf("identify: %w", context.DeadlineExceeded), true},

@@ -259,36 +259,37 @@ func (e PassthroughRequestMethod) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	ProblemCodeAlreadyExists        ProblemCode = "ALREADY_EXISTS"
-	ProblemCodeCircuitOpen          ProblemCode = "CIRCUIT_OPEN"
-	ProblemCodeIDVendorMismatch     ProblemCode = "ID_VENDOR_MISMATCH"
-	ProblemCodeIdempotencyInFlight  ProblemCode = "IDEMPOTENCY_IN_FLIGHT"
-	ProblemCodeIdempotencyKeyReused ProblemCode = "IDEMPOTENCY_KEY_REUSED"
-	ProblemCodeInsufficientScope    ProblemCode = "INSUFFICIENT_SCOPE"
-	ProblemCodeInternal             ProblemCode = "INTERNAL"
-	ProblemCodeInvalidCursor        ProblemCode = "INVALID_CURSOR"
-	ProblemCodeMethodNotAllowed     ProblemCode = "METHOD_NOT_ALLOWED"
-	ProblemCodeNotFound             ProblemCode = "NOT_FOUND"
-	ProblemCodePayloadTooLarge      ProblemCode = "PAYLOAD_TOO_LARGE"
-	ProblemCodePreconditionFailed   ProblemCode = "PRECONDITION_FAILED"
-	ProblemCodeResultWindowExceeded ProblemCode = "RESULT_WINDOW_EXCEEDED"
-	ProblemCodeServerBusy           ProblemCode = "SERVER_BUSY"
-	ProblemCodeStateUnavailable     ProblemCode = "STATE_UNAVAILABLE"
-	ProblemCodeTenantForbidden      ProblemCode = "TENANT_FORBIDDEN"
-	ProblemCodeUnauthenticated      ProblemCode = "UNAUTHENTICATED"
-	ProblemCodeUnsupportedFilter    ProblemCode = "UNSUPPORTED_FILTER"
-	ProblemCodeUnsupportedMediaType ProblemCode = "UNSUPPORTED_MEDIA_TYPE"
-	ProblemCodeUnsupportedOperation ProblemCode = "UNSUPPORTED_OPERATION"
-	ProblemCodeValidationFailed     ProblemCode = "VALIDATION_FAILED"
-	ProblemCodeVendorAuthFailed     ProblemCode = "VENDOR_AUTH_FAILED"
-	ProblemCodeVendorBadResponse    ProblemCode = "VENDOR_BAD_RESPONSE"
-	ProblemCodeVendorError          ProblemCode = "VENDOR_ERROR"
-	ProblemCodeVendorLimitReached   ProblemCode = "VENDOR_LIMIT_REACHED"
-	ProblemCodeVendorNotConfigured  ProblemCode = "VENDOR_NOT_CONFIGURED"
-	ProblemCodeVendorRateLimited    ProblemCode = "VENDOR_RATE_LIMITED"
-	ProblemCodeVendorRejected       ProblemCode = "VENDOR_REJECTED"
-	ProblemCodeVendorTimeout        ProblemCode = "VENDOR_TIMEOUT"
-	ProblemCodeVendorUnavailable    ProblemCode = "VENDOR_UNAVAILABLE"
+	ProblemCodeAlreadyExists          ProblemCode = "ALREADY_EXISTS"
+	ProblemCodeCircuitOpen            ProblemCode = "CIRCUIT_OPEN"
+	ProblemCodeIDVendorMismatch       ProblemCode = "ID_VENDOR_MISMATCH"
+	ProblemCodeIdempotencyInFlight    ProblemCode = "IDEMPOTENCY_IN_FLIGHT"
+	ProblemCodeIdempotencyKeyReused   ProblemCode = "IDEMPOTENCY_KEY_REUSED"
+	ProblemCodeInsufficientScope      ProblemCode = "INSUFFICIENT_SCOPE"
+	ProblemCodeInternal               ProblemCode = "INTERNAL"
+	ProblemCodeInvalidCursor          ProblemCode = "INVALID_CURSOR"
+	ProblemCodeMethodNotAllowed       ProblemCode = "METHOD_NOT_ALLOWED"
+	ProblemCodeNotFound               ProblemCode = "NOT_FOUND"
+	ProblemCodePayloadTooLarge        ProblemCode = "PAYLOAD_TOO_LARGE"
+	ProblemCodePreconditionFailed     ProblemCode = "PRECONDITION_FAILED"
+	ProblemCodeResultWindowExceeded   ProblemCode = "RESULT_WINDOW_EXCEEDED"
+	ProblemCodeServerBusy             ProblemCode = "SERVER_BUSY"
+	ProblemCodeStateUnavailable       ProblemCode = "STATE_UNAVAILABLE"
+	ProblemCodeTenantForbidden        ProblemCode = "TENANT_FORBIDDEN"
+	ProblemCodeUnauthenticated        ProblemCode = "UNAUTHENTICATED"
+	ProblemCodeUnsupportedFilter      ProblemCode = "UNSUPPORTED_FILTER"
+	ProblemCodeUnsupportedMediaType   ProblemCode = "UNSUPPORTED_MEDIA_TYPE"
+	ProblemCodeUnsupportedOperation   ProblemCode = "UNSUPPORTED_OPERATION"
+	ProblemCodeValidationFailed       ProblemCode = "VALIDATION_FAILED"
+	ProblemCodeVendorAuthFailed       ProblemCode = "VENDOR_AUTH_FAILED"
+	ProblemCodeVendorBadResponse      ProblemCode = "VENDOR_BAD_RESPONSE"
+	ProblemCodeVendorEndpointNotFound ProblemCode = "VENDOR_ENDPOINT_NOT_FOUND"
+	ProblemCodeVendorError            ProblemCode = "VENDOR_ERROR"
+	ProblemCodeVendorLimitReached     ProblemCode = "VENDOR_LIMIT_REACHED"
+	ProblemCodeVendorNotConfigured    ProblemCode = "VENDOR_NOT_CONFIGURED"
+	ProblemCodeVendorRateLimited      ProblemCode = "VENDOR_RATE_LIMITED"
+	ProblemCodeVendorRejected         ProblemCode = "VENDOR_REJECTED"
+	ProblemCodeVendorTimeout          ProblemCode = "VENDOR_TIMEOUT"
+	ProblemCodeVendorUnavailable      ProblemCode = "VENDOR_UNAVAILABLE"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -340,6 +341,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeVendorBadResponse:
 		return true
+	case ProblemCodeVendorEndpointNotFound:
+		return true
 	case ProblemCodeVendorError:
 		return true
 	case ProblemCodeVendorLimitReached:
@@ -361,8 +364,9 @@ func (e ProblemCode) Valid() bool {
 
 // Defines values for TokenStatusStatus.
 const (
-	TokenStatusStatusCached TokenStatusStatus = "cached"
-	TokenStatusStatusNone   TokenStatusStatus = "none"
+	TokenStatusStatusCached  TokenStatusStatus = "cached"
+	TokenStatusStatusNone    TokenStatusStatus = "none"
+	TokenStatusStatusRefused TokenStatusStatus = "refused"
 )
 
 // Valid indicates whether the value is a known member of the TokenStatusStatus enum.
@@ -371,6 +375,8 @@ func (e TokenStatusStatus) Valid() bool {
 	case TokenStatusStatusCached:
 		return true
 	case TokenStatusStatusNone:
+		return true
+	case TokenStatusStatusRefused:
 		return true
 	default:
 		return false
@@ -555,7 +561,12 @@ type Connection struct {
 	Active  bool           `json:"active"`
 	Breaker *BreakerStatus `json:"breaker,omitempty"`
 
-	// Token Whether this replica holds a vendor access token. The token itself is never shown.
+	// Token Whether this replica holds a vendor access token (`cached`, until
+	// `expires_at`), holds none (`none`), or remembers that the vendor
+	// refused the connection's credentials (`refused`): until
+	// `expires_at` calls that need a token answer `502
+	// VENDOR_AUTH_FAILED` without asking the vendor again. The token
+	// itself is never shown.
 	Token  *TokenStatus `json:"token,omitempty"`
 	Vendor Vendor       `json:"vendor"`
 }
@@ -1364,7 +1375,12 @@ type TenantName = string
 // Example: 2024-07-19T09:29:27Z
 type Timestamp = time.Time
 
-// TokenStatus Whether this replica holds a vendor access token. The token itself is never shown.
+// TokenStatus Whether this replica holds a vendor access token (`cached`, until
+// `expires_at`), holds none (`none`), or remembers that the vendor
+// refused the connection's credentials (`refused`): until
+// `expires_at` calls that need a token answer `502
+// VENDOR_AUTH_FAILED` without asking the vendor again. The token
+// itself is never shown.
 type TokenStatus struct {
 	// ExpiresAt RFC 3339, UTC.
 	//
@@ -5021,6 +5037,7 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 
 type BadGatewayResponseHeaders struct {
 	CacheControl        *string
+	RetryAfter          *int
 	XContentTypeOptions *string
 	XRequestID          *string
 	XVendor             *Vendor
@@ -6438,6 +6455,9 @@ func (response ListContacts502ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -6895,6 +6915,9 @@ func (response CreateContact502ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -7348,6 +7371,9 @@ func (response BatchUpsertContacts502ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -7767,6 +7793,9 @@ func (response DeleteContact502ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -8169,6 +8198,9 @@ func (response GetContact502ApplicationProblemPlusJSONResponse) VisitGetContactR
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -8656,6 +8688,9 @@ func (response UpdateContact502ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -9055,6 +9090,9 @@ func (response ListContactEvents502ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -9453,6 +9491,9 @@ func (response ListContactGroups502ApplicationProblemPlusJSONResponse) VisitList
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -9908,6 +9949,9 @@ func (response SetContactTags502ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -10361,6 +10405,9 @@ func (response RecordEvent502ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -10754,6 +10801,9 @@ func (response ListFields502ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -11204,6 +11254,9 @@ func (response CreateField502ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -11597,6 +11650,9 @@ func (response ListGroups502ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -12047,6 +12103,9 @@ func (response CreateGroup502ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -12437,6 +12496,9 @@ func (response DeleteGroup502ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -12832,6 +12894,9 @@ func (response GetGroup502ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -13231,6 +13296,9 @@ func (response ListGroupMembers502ApplicationProblemPlusJSONResponse) VisitListG
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -13686,6 +13754,9 @@ func (response AddGroupMembers502ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -14140,6 +14211,9 @@ func (response RemoveGroupMembers502ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -14593,6 +14667,9 @@ func (response Passthrough502ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -14986,6 +15063,9 @@ func (response ListTagGroups502ApplicationProblemPlusJSONResponse) VisitListTagG
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -15436,6 +15516,9 @@ func (response CreateTagGroup502ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -15826,6 +15909,9 @@ func (response DeleteTagGroup502ApplicationProblemPlusJSONResponse) VisitDeleteT
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -16277,6 +16363,9 @@ func (response RenameTagGroup502ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -16670,6 +16759,9 @@ func (response ListTags502ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -17120,6 +17212,9 @@ func (response CreateTag502ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
@@ -17510,6 +17605,9 @@ func (response DeleteTag502ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
@@ -17960,6 +18058,9 @@ func (response RenameTag502ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))

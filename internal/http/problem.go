@@ -78,6 +78,9 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeVendorTimeout:        {504, "Vendor timed out"},
 	ProblemCodeStateUnavailable:     {503, "The gateway's shared state is unavailable"},
 	ProblemCodeServerBusy:           {503, "The gateway is handling too many request bodies"},
+
+	// A wrong base URL in the tenant's connection, not a missing record.
+	ProblemCodeVendorEndpointNotFound: {502, "The vendor has no such endpoint: the connection is misconfigured"},
 }
 
 func newProblem(code ProblemCode, detail string) *problem {
@@ -107,6 +110,8 @@ var vendorKindCode = map[domain.VendorErrorKind]ProblemCode{
 	domain.VendorTimeout:      ProblemCodeVendorTimeout,
 	domain.VendorBadResponse:  ProblemCodeVendorBadResponse,
 	domain.VendorCircuitOpen:  ProblemCodeCircuitOpen,
+
+	domain.VendorEndpointNotFound: ProblemCodeVendorEndpointNotFound,
 }
 
 // defaultRetryAfter is sent with 429 and 503 answers when the vendor did

@@ -48,6 +48,16 @@ type ReadinessCheck struct {
 	Critical bool
 }
 
+// CheckState is an error a readiness check returns to name its state in
+// the answer (e.g. "off") instead of "unavailable".
+type CheckState struct {
+	State string
+	Err   error
+}
+
+func (e *CheckState) Error() string { return e.State + ": " + e.Err.Error() }
+func (e *CheckState) Unwrap() error { return e.Err }
+
 // Config wires the HTTP surface.
 type Config struct {
 	Service      *domain.Service
@@ -199,6 +209,9 @@ func (s *Server) Readyz(ctx context.Context, _ ReadyzRequestObject) (ReadyzRespo
 	for _, c := range s.ready {
 		if err := c.Check(ctx); err != nil {
 			checks[c.Name] = "unavailable"
+			if st := (*CheckState)(nil); errors.As(err, &st) {
+				checks[c.Name] = st.State
+			}
 			if c.Critical {
 				status = HealthStatusUnavailable
 			} else if status == HealthStatusOk {

@@ -28,6 +28,9 @@ type Instruments struct {
 	BreakerStateChanges metric.Int64Counter
 	// QuotaRejections counts calls refused because a vendor quota was spent: vendor, tenant.
 	QuotaRejections metric.Int64Counter
+	// CredentialRefusals counts calls refused, without calling the vendor,
+	// because it refused the connection's credentials moments ago: vendor, tenant.
+	CredentialRefusals metric.Int64Counter
 }
 
 func newInstruments(m metric.Meter) (*Instruments, error) {
@@ -53,6 +56,7 @@ func newInstruments(m metric.Meter) (*Instruments, error) {
 		TokenFetches:        counter("cdpgw.vendor.token.fetches", "Vendor access token calls"),
 		BreakerStateChanges: counter("cdpgw.breaker.state.changes", "Circuit breaker state changes"),
 		QuotaRejections:     counter("cdpgw.quota.rejections", "Calls refused because a vendor quota was spent"),
+		CredentialRefusals:  counter("cdpgw.vendor.credential.refusals", "Calls refused without calling the vendor because it refused the credentials moments ago"),
 	}
 	return ins, errors.Join(errs...)
 }

@@ -399,7 +399,8 @@ func TestTokenAnswers(t *testing.T) {
 		{"500 JSON", 500, jsonCT(), errBody(500, "INTERNAL_ERROR"), domain.VendorUnavailable, false},
 		{"502 HTML", 502, "text/html", "<html>bad gateway</html>", domain.VendorUnavailable, false},
 		{"403", 403, jsonCT(), errBody(403, "FORBIDDEN"), domain.VendorAuth, false},
-		{"404", 404, jsonCT(), errBody(404, "NOT_FOUND"), domain.VendorAuth, false},
+		// No such endpoint: a wrong base URL, not a credential refusal.
+		{"404", 404, jsonCT(), errBody(404, "NOT_FOUND"), domain.VendorEndpointNotFound, false},
 		{"429", 429, jsonCT(), errBody(429, "TOO_MANY"), domain.VendorRateLimited, false},
 		// Usable: the fault's token is unknown to the simulator, so the
 		// call is refused once and succeeds with a real token.
@@ -427,8 +428,17 @@ func TestTokenAnswers(t *testing.T) {
 			if ve.Status != tt.status {
 				t.Errorf("status %d, want %d", ve.Status, tt.status)
 			}
-			// A failed fetch is not cached: the next call fetches again.
+			// A refusal of the credentials is remembered for a while: the
+			// next call fails at once, without a token call.
 			_, err = e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
+			if tt.wantKind == domain.VendorAuth {
+				e.wantVendor(err, domain.VendorAuth)
+				if n := e.sim.TokenCalls(); n != 1 {
+					t.Errorf("token calls %d after a refusal, want 1", n)
+				}
+				return
+			}
+			// Another failed fetch is not cached: the next call fetches again.
 			e.must(err)
 			if n := e.sim.TokenCalls(); n != 2 {
 				t.Errorf("token calls %d, want 2", n)
@@ -535,7 +545,9 @@ func TestErrorMapping(t *testing.T) {
 		{"503 empty", 503, "", "", domain.VendorUnavailable, "", nil},
 		{"502 HTML page", 502, "text/html", "<html><head><title>502</title></head><body>nginx-MARKER</body></html>", domain.VendorUnavailable, "", nil},
 		{"504", 504, "text/html", "<html>gateway timeout nginx-MARKER</html>", domain.VendorTimeout, "", nil},
-		{"404 without code", 404, jsonCT(), errBody(404, "NOT_FOUND"), domain.VendorNotFound, "", domain.ErrNotFound},
+		// Only B00008 says "no such record"; another 404 is an unknown path.
+		{"404 without code", 404, jsonCT(), errBody(404, "NOT_FOUND"), domain.VendorEndpointNotFound, "", nil},
+		{"404 HTML page", 404, "text/html", "<html>nginx-MARKER not found</html>", domain.VendorEndpointNotFound, "", nil},
 		{"403", 403, jsonCT(), errBody(403, "FORBIDDEN"), domain.VendorAuth, "", nil},
 		{"429", 429, jsonCT(), errBody(429, "TOO_MANY_REQUESTS"), domain.VendorRateLimited, "", nil},
 		{"200 HTML page", 200, "text/html", "<html><body>nginx-MARKER welcome</body></html>", domain.VendorBadResponse, "", nil},
@@ -558,6 +570,9 @@ func TestErrorMapping(t *testing.T) {
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("errors.Is(%v, %v) = false", err, tt.is)
+			}
+			if tt.kind == domain.VendorEndpointNotFound && errors.Is(err, domain.ErrNotFound) {
+				t.Errorf("an unknown endpoint reads as a missing record: %v", err)
 			}
 			if tt.code != "" && !strings.Contains(domain.SafeDetail(err), tt.code) {
 				t.Errorf("SafeDetail %q does not name the vendor code", domain.SafeDetail(err))

@@ -30,6 +30,11 @@ var errorCodes = map[string]struct {
 // vendorError reads a Linkflow error answer. Linkflow does not publish its
 // error body; the code is looked for under the usual names and kept only
 // if it has the shape of a Linkflow code (letter + digits).
+//
+// Linkflow documents a missing record as 404 with B00008. Any other 404
+// (its router's NOT_FOUND, a proxy's HTML page) means the path does not
+// exist: the connection's base URL is wrong, which is a configuration
+// error to report as such, not a missing record.
 func (a *Adapter) vendorError(resp *vendorhttp.Response) *domain.VendorError {
 	code := errorCode(resp)
 	e := &domain.VendorError{Vendor: vendor, Status: resp.Status, Code: code, RetryAfter: vendorhttp.RetryAfter(resp.Header)}
@@ -42,7 +47,8 @@ func (a *Adapter) vendorError(resp *vendorhttp.Response) *domain.VendorError {
 	case domain.VendorAuth:
 		e.Detail = "linkflow refused the gateway's access token"
 	case domain.VendorNotFound:
-		e.Detail = "linkflow has no such record"
+		e.Kind = domain.VendorEndpointNotFound
+		e.Detail = "linkflow has no such endpoint (404 without its record-not-found code B00008): check the connection's base URLs"
 	case domain.VendorRateLimited:
 		e.Detail = "linkflow is limiting the call rate"
 	case domain.VendorTimeout:

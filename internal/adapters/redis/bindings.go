@@ -68,9 +68,15 @@ type BindingsOptions struct {
 // (re)established, since messages published while disconnected are lost,
 // and every Resync. While Redis is down cached bindings keep being served.
 //
-// When Redis lost a binding that a replica has cached (a restart without
-// persistence), the reload writes the cached binding back, if no other
-// replica did first, so that switching keeps working.
+// A replica never goes back: it does not take a binding older than the one
+// it holds, from Redis or from a message. When Redis lost a binding that a
+// replica has cached, or holds an older one (a restart without
+// persistence, after which a starting replica seeded the tenants file's
+// binding again), the reload writes the cached binding back and publishes
+// it, unless Redis has a newer one by then; so a seeded binding never
+// undoes a switch that a live replica still knows, and switching keeps
+// working. A switch likewise continues from the replica's version when
+// Redis is behind it, so that a version names one binding only.
 type Bindings struct {
 	c       goredis.UniversalClient
 	pfx     string
@@ -229,50 +235,106 @@ func (s *Bindings) putIfAbsent(ctx context.Context, b domain.Binding) (domain.Bi
 	return got, err
 }
 
-// switchScript changes the vendor, bumps the version and publishes the new
+// restoreLua writes the binding in ARGV[5..7] (vendor, version,
+// updated_at) when Redis has none for the tenant or an older one, indexes
+// the tenant and publishes the restored binding on channel ARGV[3];
+// restored is set to 1 when it wrote. KEYS: the tenant's hash, the index.
+// ARGV[4] is the tenant. Both scripts below begin with it.
+const restoreLua = `
+local restored = 0
+local held = tonumber(ARGV[6])
+if held and held > 0 then
+	local cur = tonumber(redis.call('HGET', KEYS[1], 'version'))
+	if not cur or cur < held then
+		redis.call('HSET', KEYS[1], 'vendor', ARGV[5], 'version', ARGV[6], 'updated_at', ARGV[7])
+		redis.call('SADD', KEYS[2], ARGV[4])
+		redis.call('PUBLISH', ARGV[3], cjson.encode({tenant = ARGV[4], vendor = ARGV[5], version = held, updated_at = ARGV[7]}))
+		restored = 1
+	end
+end
+`
+
+// restoreScript writes a replica's binding back (see restoreLua), indexes
+// the tenant and returns the binding Redis then holds and whether it was
+// written. ARGV[1..2] are unused.
+var restoreScript = goredis.NewScript(restoreLua + `
+redis.call('SADD', KEYS[2], ARGV[4])
+local b = redis.call('HMGET', KEYS[1], 'vendor', 'version', 'updated_at')
+return {b[1], b[2], b[3], restored}
+`)
+
+// switchScript restores the replica's binding when Redis is behind it (see
+// restoreLua; version 0 in ARGV[6] when the replica holds none), then
+// changes the vendor to ARGV[1], bumps the version and publishes the new
 // binding, atomically. It returns nil for an unknown tenant, else the old
-// vendor, version and updated_at and the new version (0: unchanged).
-// ARGV: vendor, updated_at, channel, tenant.
-var switchScript = goredis.NewScript(`
+// vendor, version and updated_at, the new version (0: unchanged) and
+// whether the replica's binding was restored. ARGV[2] is updated_at.
+var switchScript = goredis.NewScript(restoreLua + `
 local cur = redis.call('HMGET', KEYS[1], 'vendor', 'version', 'updated_at')
 if not cur[1] then
 	return false
 end
 if cur[1] == ARGV[1] then
-	return {cur[1], cur[2], cur[3], 0}
+	return {cur[1], cur[2], cur[3], 0, restored}
 end
 local v = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'vendor', ARGV[1], 'updated_at', ARGV[2])
 redis.call('PUBLISH', ARGV[3], cjson.encode({tenant = ARGV[4], vendor = ARGV[1], version = v, updated_at = ARGV[2]}))
-return {cur[1], cur[2], cur[3], v}
+return {cur[1], cur[2], cur[3], v, restored}
 `)
+
+// heldArgs are the restore arguments (ARGV[5..7]) for a replica's binding
+// of tenant; version 0 when it holds none.
+func (s *Bindings) heldArgs(tenant string) []any {
+	c, ok := (*s.cache.Load())[tenant]
+	if !ok {
+		return []any{"", 0, ""}
+	}
+	return []any{string(c.b.Vendor), c.b.Version, formatTime(c.b.UpdatedAt)}
+}
+
+// restore writes b back unless Redis has a binding as new, and returns
+// what Redis holds then.
+func (s *Bindings) restore(ctx context.Context, b domain.Binding) (domain.Binding, error) {
+	args := append([]any{"", "", s.channel, b.Tenant}, string(b.Vendor), b.Version, formatTime(b.UpdatedAt))
+	r, err := restoreScript.Run(ctx, s.c, []string{s.tenantKey(b.Tenant), s.indexKey()}, args...).Slice()
+	if err != nil {
+		return domain.Binding{}, unavailable("restore binding", err)
+	}
+	if len(r) != 4 {
+		return domain.Binding{}, unavailable("restore binding", fmt.Errorf("unexpected reply %v", r))
+	}
+	got, ok, err := bindingFrom(b.Tenant, r[:3])
+	if err == nil && !ok {
+		err = errors.New("binding missing right after restoring it")
+	}
+	if err != nil {
+		return domain.Binding{}, unavailable("restore binding", err)
+	}
+	if restored, _ := r[3].(int64); restored == 1 {
+		s.logRestored(b)
+	}
+	return got, nil
+}
+
+func (s *Bindings) logRestored(b domain.Binding) {
+	s.log.Warn("Redis had lost this tenant's binding or held an older one (a restart without persistence?); "+
+		"wrote back this replica's binding", "tenant", b.Tenant, "vendor", b.Vendor, "version", b.Version)
+}
 
 // Switch implements domain.BindingStore. The new binding is in this
 // replica's cache when Switch returns, and published to the others.
 func (s *Bindings) Switch(ctx context.Context, tenant string, v domain.Vendor) (domain.Binding, domain.Binding, error) {
 	at := formatTime(s.now())
-	r, err := switchScript.Run(ctx, s.c, []string{s.tenantKey(tenant)}, string(v), at, s.channel, tenant).Slice()
-	if errors.Is(err, goredis.Nil) {
-		c, cached := (*s.cache.Load())[tenant]
-		if !cached {
-			return domain.Binding{}, domain.Binding{}, domain.ErrTenantUnknown
-		}
-		// Redis lost a binding this replica knows (a restart without
-		// persistence): put it back rather than wait for the reload that
-		// the resubscription triggers, then switch.
-		if _, err := s.putIfAbsent(ctx, c.b); err != nil {
-			return domain.Binding{}, domain.Binding{}, unavailable("restore binding", err)
-		}
-		s.log.Warn("binding was missing in Redis; restored it from this replica's cache",
-			"tenant", tenant, "vendor", c.b.Vendor, "version", c.b.Version)
-		r, err = switchScript.Run(ctx, s.c, []string{s.tenantKey(tenant)}, string(v), at, s.channel, tenant).Slice()
-	}
+	held := s.heldArgs(tenant)
+	args := append([]any{string(v), at, s.channel, tenant}, held...)
+	r, err := switchScript.Run(ctx, s.c, []string{s.tenantKey(tenant), s.indexKey()}, args...).Slice()
 	switch {
 	case errors.Is(err, goredis.Nil):
 		return domain.Binding{}, domain.Binding{}, domain.ErrTenantUnknown
 	case err != nil:
 		return domain.Binding{}, domain.Binding{}, unavailable("switch binding", err)
-	case len(r) != 4:
+	case len(r) != 5:
 		return domain.Binding{}, domain.Binding{}, unavailable("switch binding", fmt.Errorf("unexpected reply %v", r))
 	}
 	from, ok, err := bindingFrom(tenant, r[:3])
@@ -281,6 +343,9 @@ func (s *Bindings) Switch(ctx context.Context, tenant string, v domain.Vendor) (
 	}
 	if err != nil {
 		return domain.Binding{}, domain.Binding{}, unavailable("switch binding", err)
+	}
+	if restored, _ := r[4].(int64); restored == 1 {
+		s.logRestored(from)
 	}
 	version, _ := r[3].(int64)
 	if version == 0 {
@@ -300,10 +365,13 @@ func (s *Bindings) Switch(ctx context.Context, tenant string, v domain.Vendor) (
 // it; the store calls it again whenever its subscription is
 // (re)established and every Resync.
 //
-// A cached binding that changed while Load was reading (a local switch or
-// a message) is only replaced by a higher version; any other cached
-// binding takes Redis's value, so the cache converges on Redis even if
-// Redis went backwards.
+// A cached binding is never replaced by an older one. When Redis has lost
+// a cached binding or holds an older one, the cached binding is written
+// back (and published), unless Redis has a newer one by then. A cached
+// binding that changed while Load was reading (a local switch or a
+// message) is only replaced by a higher version; any other cached binding
+// takes Redis's value (the same version with another vendor: the switch
+// Redis recorded).
 func (s *Bindings) Load(ctx context.Context) error {
 	s.mu.Lock()
 	mark := s.seq
@@ -325,7 +393,7 @@ func (s *Bindings) Load(ctx context.Context) error {
 	}
 
 	fresh := make(map[string]domain.Binding, len(tenants))
-	var lost []domain.Binding
+	var behind []domain.Binding // cached, and lost or older in Redis
 	for chunk := range slices.Chunk(tenants, loadBatch) {
 		cmds := make([]*goredis.SliceCmd, len(chunk))
 		_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
@@ -342,26 +410,27 @@ func (s *Bindings) Load(ctx context.Context) error {
 			switch {
 			case err != nil:
 				s.log.Warn("skipping a malformed binding in Redis", "tenant", t, "err", err)
-			case ok:
+			case ok && (!cached(cur, t) || b.Version >= cur[t].b.Version):
 				fresh[t] = b
-			default:
-				if c, cached := cur[t]; cached {
-					lost = append(lost, c.b)
-				}
+			case cached(cur, t):
+				behind = append(behind, cur[t].b)
 			}
 		}
 	}
-	for _, b := range lost {
-		got, err := s.putIfAbsent(ctx, b)
+	for _, b := range behind {
+		got, err := s.restore(ctx, b)
 		if err != nil {
-			return unavailable("restore binding", err)
+			return err
 		}
-		s.log.Warn("binding was missing in Redis; restored it from this replica's cache",
-			"tenant", b.Tenant, "vendor", got.Vendor, "version", got.Version)
 		fresh[b.Tenant] = got
 	}
 	s.replace(fresh, mark)
 	return nil
+}
+
+func cached(m map[string]cachedBinding, tenant string) bool {
+	_, ok := m[tenant]
+	return ok
 }
 
 // apply caches b unless the cache has the same or a newer version.
@@ -388,7 +457,7 @@ func (s *Bindings) replace(fresh map[string]domain.Binding, mark uint64) {
 	next := maps.Clone(old)
 	for t, b := range fresh {
 		c, ok := old[t]
-		if ok && (c.b == b || c.seq > mark && c.b.Version >= b.Version) {
+		if ok && (c.b == b || c.b.Version > b.Version || c.seq > mark && c.b.Version >= b.Version) {
 			continue
 		}
 		if ok {
@@ -528,7 +597,17 @@ func (s *Bindings) onMessage(payload string) {
 		s.log.Warn("ignoring a malformed binding message", "payload", payload, "err", err)
 		return
 	}
-	s.apply(domain.Binding{Tenant: m.Tenant, Vendor: domain.Vendor(m.Vendor), Version: m.Version, UpdatedAt: at})
+	b := domain.Binding{Tenant: m.Tenant, Vendor: domain.Vendor(m.Vendor), Version: m.Version, UpdatedAt: at}
+	if c, ok := (*s.cache.Load())[b.Tenant]; ok && c.b.Version == b.Version && c.b.Vendor != b.Vendor {
+		// Two bindings with one version: a switch made on a binding seeded
+		// again after Redis lost its data, before this replica wrote its
+		// own back. Redis decides; read it.
+		s.log.Warn("a binding message names another vendor at the cached version; reloading",
+			"tenant", b.Tenant, "cached_vendor", c.b.Vendor, "vendor", b.Vendor, "version", b.Version)
+		s.reloadSoon()
+		return
+	}
+	s.apply(b)
 }
 
 // bindingFrom reads HMGET vendor, version, updated_at; ok is false when the

@@ -256,11 +256,18 @@ func TestBindingsPeriodicResync(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, propagation, "periodic resync picks up a change without a message", sees(b, "acme", domain.Vendor("nxcloud"), 7))
-	// Resync makes the cache agree with Redis even when Redis went back.
+	// Redis going back (lost data, seeded again) is not followed: the
+	// resync writes the newer binding back.
 	if err := shared.HSet(ctx, pfx+"{bindings}:tenant:acme", "vendor", "linkflow", "version", 3).Err(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, propagation, "resync follows Redis back", sees(b, "acme", domain.Vendor("linkflow"), 3))
+	eventually(t, propagation, "resync writes the newer binding back", func() bool {
+		v, err := shared.HMGet(ctx, pfx+"{bindings}:tenant:acme", "vendor", "version").Result()
+		return err == nil && v[0] == "nxcloud" && v[1] == "7"
+	})
+	if !sees(b, "acme", domain.Vendor("nxcloud"), 7)() {
+		t.Fatal("the replica followed Redis back")
+	}
 }
 
 func TestBindingsWhileRedisIsDown(t *testing.T) {
@@ -339,18 +346,117 @@ func TestBindingsRestoreOnReload(t *testing.T) {
 	}
 }
 
+// TestBindingsNeverGoBack: Redis restarts without persistence while a
+// replica restarts too. The new replica seeds the tenants file's binding
+// (version 1) before the live replicas, which held version 2, reach Redis
+// again. They must neither take version 1 nor let it stand: they write
+// their binding back, and the new replica follows.
+func TestBindingsNeverGoBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	proxy := redistest.NewProxy(t, srv.Addr())
+	a := newBindings(t, newClient(t, proxy.URL()), BindingsOptions{Resync: -1})
+	b := newBindings(t, newClient(t, proxy.URL()), BindingsOptions{Resync: -1})
+	mustSeed(t, a, "acme", domain.Vendor("linkflow"))
+	mustSwitch(t, a, "acme", domain.Vendor("meihua"))
+	eventually(t, propagation, "b has the switch", sees(b, "acme", domain.Vendor("meihua"), 2))
+
+	// Redis is killed and comes back empty; the live replicas cannot reach
+	// it yet, the restarting one can.
+	proxy.Refuse(true)
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newBindings(t, newClient(t, srv.URL()), BindingsOptions{Resync: -1})
+	mustSeed(t, fresh, "acme", domain.Vendor("linkflow"))
+	if !sees(fresh, "acme", domain.Vendor("linkflow"), 1)() {
+		t.Fatal("the new replica did not seed")
+	}
+
+	// The live replicas reconnect and reload: version 1 in Redis is older
+	// than what they hold.
+	var wentBack atomic.Bool
+	watch := func() bool {
+		for _, r := range []*Bindings{a, b} {
+			if got, err := r.Binding(ctx, "acme"); err != nil || got.Version < 2 {
+				wentBack.Store(true)
+			}
+		}
+		return !wentBack.Load()
+	}
+	proxy.Refuse(false)
+	admin := newClient(t, srv.URL())
+	eventually(t, 5*time.Second, "Redis holds the live replicas' binding again", func() bool {
+		watch()
+		v, err := admin.HMGet(ctx, DefaultPrefix+"{bindings}:tenant:acme", "vendor", "version").Result()
+		return err == nil && v[0] == "meihua" && v[1] == "2"
+	})
+	eventually(t, propagation, "the new replica follows", func() bool {
+		watch()
+		return sees(fresh, "acme", domain.Vendor("meihua"), 2)()
+	})
+	for range 20 { // a few more reloads' worth
+		watch()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if wentBack.Load() {
+		t.Fatal("a live replica served a binding older than the one it held")
+	}
+	for _, r := range []*Bindings{a, b} {
+		if !sees(r, "acme", domain.Vendor("meihua"), 2)() {
+			got, _ := r.Binding(ctx, "acme")
+			t.Fatalf("live replica serves %+v, want meihua at version 2", got)
+		}
+	}
+
+	// A switch through the new replica continues from version 2.
+	if to := mustSwitch(t, fresh, "acme", domain.Vendor("nxcloud")); to.Version != 3 {
+		t.Fatalf("switch after the restore: %+v, want version 3", to)
+	}
+}
+
+// TestBindingsSwitchNeverReusesAVersion: a replica that holds version 2
+// switches while Redis holds an older binding (lost, then seeded again):
+// the switch continues from the replica's version, so version 3 names one
+// binding only.
+func TestBindingsSwitchNeverReusesAVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pfx := prefix(t)
+	a := newBindings(t, shared, BindingsOptions{Prefix: pfx, Resync: -1})
+	mustSeed(t, a, "acme", domain.Vendor("linkflow"))
+	mustSwitch(t, a, "acme", domain.Vendor("meihua"))
+	// Redis goes back to a seeded binding behind a's back (no message).
+	if err := shared.HSet(ctx, pfx+"{bindings}:tenant:acme", "vendor", "linkflow", "version", 1).Err(); err != nil {
+		t.Fatal(err)
+	}
+	from, to, err := a.Switch(ctx, "acme", domain.Vendor("nxcloud"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from.Vendor != "meihua" || from.Version != 2 || to.Vendor != "nxcloud" || to.Version != 3 {
+		t.Fatalf("switch from %+v to %+v; want from meihua 2 to nxcloud 3", from, to)
+	}
+	// A switch to the vendor Redis went back to is a switch all the same.
+	from, to, err = a.Switch(ctx, "acme", domain.Vendor("nxcloud"))
+	if err != nil || from != to || to.Version != 3 {
+		t.Fatalf("repeat switch: %+v %+v %v", from, to, err)
+	}
+}
+
 func TestBindingsResubscribeAfterSilentConnection(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	proxy := newFreezeProxy(t, srv.Addr())
-	b := newBindings(t, newClient(t, "redis://"+proxy.Addr()), BindingsOptions{Resync: -1, pingInterval: 50 * time.Millisecond})
+	proxy := redistest.NewProxy(t, srv.Addr())
+	b := newBindings(t, newClient(t, proxy.URL()), BindingsOptions{Resync: -1, pingInterval: 50 * time.Millisecond})
 	a := newBindings(t, newClient(t, srv.URL()), BindingsOptions{Resync: -1})
 	mustSeed(t, a, "acme", domain.Vendor("linkflow"))
 	eventually(t, propagation, "b has acme", sees(b, "acme", domain.Vendor("linkflow"), 1))
 
 	// The subscriber's connection goes silent without being closed (a
 	// dead peer, a dropped NAT entry): the switch's message never arrives.
-	proxy.freezeSubscribers()
+	proxy.FreezeSubscribers()
 	mustSwitch(t, a, "acme", domain.Vendor("meihua"))
 	// The unanswered ping makes b subscribe again on a new connection,
 	// and the new subscription reloads.

@@ -15,6 +15,8 @@
 //	P{bindings}:index             set of the tenants that have a binding
 //	Pbindings                     pub/sub channel of switches (JSON)
 //	Ptoken:<key>                  hash value, expires; expires with the token's TTL
+//	Ptoken:<key>#refused          the same: a vendor's refusal of the credentials
+//	                              (value: vendor and error code), for 30 s
 //	Ptoken-lock:<key>             string owner id; SET NX PX fetch lock
 //	Prefresh:<key>                string refresh token; no expiry
 //	Pidem:<key>                   hash fp, state, status, header (JSON), body

@@ -78,4 +78,10 @@ func TestContractsOnCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("persistence", func(t *testing.T) {
+		t.Parallel()
+		if on, err := AOFEnabled(ctx, c); err != nil || on {
+			t.Fatalf("AOFEnabled on a cluster without AOF = %v, %v", on, err)
+		}
+	})
 }

@@ -120,6 +120,11 @@ type Client struct {
 	openFor  time.Duration
 	mu       sync.Mutex
 	openedAt time.Time
+
+	// now and sleep are the clock retries are timed by: time.Now and a
+	// timer, or a test's.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Defaults.
@@ -130,6 +135,11 @@ const (
 	DefaultFailures       = 5
 	DefaultOpenFor        = 30 * time.Second
 	DefaultHalfOpenProbes = 1
+	// TokenAttempts bounds the attempts of a token call (a Public
+	// request), whatever RetryPolicy.MaxAttempts says: the call that waits
+	// for the token fails with it, so a request to a vendor that is down
+	// costs at most this many token attempts.
+	TokenAttempts = 2
 )
 
 // NewClient returns the client of one tenant connection to vendor.
@@ -175,6 +185,7 @@ func NewClient(vendor domain.Vendor, o Options) *Client {
 		http: o.HTTP, timeout: o.Timeout, retry: o.Retry, quota: o.Quota, quotas: o.QuotaStore,
 		tel: o.Telemetry, log: o.Logger, openFor: o.Breaker.OpenFor,
 		attrs: attribute.NewSet(attribute.String("vendor", string(vendor)), attribute.String("tenant", o.Tenant)),
+		now:   time.Now, sleep: sleep,
 	}
 	c.source = &TokenSource{tokens: o.Tokens, key: c.key, c: c}
 	failures := o.Breaker.Failures
@@ -206,6 +217,8 @@ var errFailureStatus = errors.New("vendor answered with a server error")
 // errQuota marks a call refused by the gateway's own quota.
 type errQuota struct{ *domain.VendorError }
 
+func (q errQuota) Unwrap() error { return q.VendorError }
+
 // breakerFailure reports whether err counts against the vendor: a 5xx or
 // 408 answer, a timeout or a connection failure.
 func breakerFailure(err error) bool {
@@ -220,16 +233,17 @@ func breakerFailure(err error) bool {
 }
 
 // breakerExcluded keeps out of the counts what says nothing about the
-// vendor: the caller giving up, a quota refusal, a request that could not
-// be built.
+// vendor now: the caller giving up, a quota refusal, a credential refusal
+// remembered from earlier, a request that could not be built.
 func breakerExcluded(err error) bool {
 	if err == nil {
 		return false
 	}
 	var q errQuota
+	var rr *refusalRemembered
 	var ve *domain.VendorError
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.As(err, &q) || !errors.As(err, &ve) && !errors.Is(err, errFailureStatus)
+		errors.As(err, &q) || errors.As(err, &rr) || !errors.As(err, &ve) && !errors.Is(err, errFailureStatus)
 }
 
 func failureStatus(status int) bool {
@@ -264,6 +278,18 @@ func stateName(s gobreaker.State) string {
 	return "closed"
 }
 
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // openRemaining is how long the breaker stays open (at least a second).
 func (c *Client) openRemaining() time.Duration {
 	c.mu.Lock()
@@ -271,18 +297,72 @@ func (c *Client) openRemaining() time.Duration {
 	return max(c.openFor-time.Since(c.openedAt), time.Second)
 }
 
+// guardKey marks a context as inside a Call of the client it holds: a call
+// made within it (the token fetch of that Call) is part of it for the
+// breaker.
+type guardKey struct{}
+
 // Call sends r: token, quota, breaker, per-attempt timeout, retries and
 // telemetry. It returns the vendor's answer whatever its status (the
 // adapter maps statuses and error codes) or a *domain.VendorError, or the
 // caller's context error.
+//
+// The breaker counts the Call once, by what its caller gets: its retries,
+// and the token fetch it waits for, are one success or one failure. A
+// Call made within another Call of the same client (the token fetch)
+// passes the breaker, which the outer Call has passed already.
 func (c *Client) Call(ctx context.Context, r Request) (*Response, error) {
+	if outer, _ := ctx.Value(guardKey{}).(*Client); outer == c {
+		return settle(c.call(ctx, r))
+	}
+	resp, err := c.breaker.Execute(func() (*Response, error) {
+		return c.call(context.WithValue(ctx, guardKey{}, c), r)
+	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return c.observe(ctx, r, 1, "none", func(context.Context) (*Response, error) {
+			return nil, &domain.VendorError{Vendor: c.vendor, Kind: domain.VendorCircuitOpen, RetryAfter: c.openRemaining(),
+				Detail: fmt.Sprintf("%s has been failing; the gateway stopped calling it for this tenant for now", c.vendor)}
+		})
+	}
+	return settle(resp, err)
+}
+
+// settle turns what the breaker was given into what the caller gets: a
+// failed answer is an answer, a quota refusal its VendorError.
+func settle(resp *Response, err error) (*Response, error) {
+	var q errQuota
+	switch {
+	case errors.Is(err, errFailureStatus):
+		return resp, nil
+	case errors.As(err, &q):
+		return nil, q.VendorError
+	}
+	return resp, err
+}
+
+// call is Call inside the breaker: tokens, attempts and retries. A failed
+// answer comes with errFailureStatus, for the breaker to count.
+func (c *Client) call(ctx context.Context, r Request) (*Response, error) {
 	retryable := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Idempotent || domain.RetrySafe(ctx)
+	attempts := c.retry.MaxAttempts
+	if r.Public {
+		attempts = min(attempts, TokenAttempts)
+	}
+	done := func(resp *Response, err error) (*Response, error) {
+		if err == nil && c.failed(resp) {
+			return resp, errFailureStatus
+		}
+		return resp, err
+	}
 	authRetried := false
 	for attempt, sent := 1, 1; ; sent++ {
 		token, tokenState := "", "none"
 		if c.Auth != nil && !r.Public {
 			tok, hit, err := c.source.Token(ctx)
 			if err != nil {
+				if rr := (*refusalRemembered)(nil); errors.As(err, &rr) {
+					c.tel.CredentialRefusals.Add(ctx, 1, metric.WithAttributeSet(c.attrs))
+				}
 				return nil, err
 			}
 			token, tokenState = tok.Value, "miss"
@@ -290,7 +370,9 @@ func (c *Client) Call(ctx context.Context, r Request) (*Response, error) {
 				tokenState = "hit"
 			}
 		}
-		resp, err := c.attempt(ctx, r, token, sent, tokenState)
+		resp, err := c.observe(ctx, r, sent, tokenState, func(ctx context.Context) (*Response, error) {
+			return c.guarded(ctx, r, token)
+		})
 		if err == nil && token != "" && !authRetried && c.Auth.Rejected(resp) {
 			// The vendor no longer takes the token: drop it here and in
 			// the shared store, and send the call once more with a new one.
@@ -298,25 +380,21 @@ func (c *Client) Call(ctx context.Context, r Request) (*Response, error) {
 			c.source.Invalidate(ctx, token)
 			continue
 		}
-		if !retryable || attempt >= c.retry.MaxAttempts || !c.transient(resp, err) {
-			return resp, err
+		if !retryable || attempt >= attempts || !c.transient(resp, err) {
+			return done(resp, err)
 		}
 		delay := c.backoff(attempt)
 		if resp != nil {
-			if ra := RetryAfter(resp.Header); ra > delay {
+			if ra := retryAfter(resp.Header, c.now()); ra > delay {
 				delay = ra
 			}
 		}
-		if delay > c.retry.MaxDelay || !fits(ctx, delay) {
-			return resp, err
+		if delay > c.retry.MaxDelay || !c.fits(ctx, delay) {
+			return done(resp, err)
 		}
 		c.tel.VendorRetries.Add(ctx, 1, metric.WithAttributeSet(c.attrs), metric.WithAttributes(attribute.String("operation", r.Op)))
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := c.sleep(ctx, delay); err != nil {
+			return nil, err
 		}
 		attempt++
 	}
@@ -348,13 +426,14 @@ func (c *Client) backoff(attempt int) time.Duration {
 }
 
 // fits reports whether waiting d still leaves the caller time for a try.
-func fits(ctx context.Context, d time.Duration) bool {
+func (c *Client) fits(ctx context.Context, d time.Duration) bool {
 	deadline, ok := ctx.Deadline()
-	return !ok || time.Until(deadline) > d+50*time.Millisecond
+	return !ok || deadline.Sub(c.now()) > d+50*time.Millisecond
 }
 
-// attempt sends r once, under the quota and the breaker, in a client span.
-func (c *Client) attempt(ctx context.Context, r Request, token string, n int, tokenState string) (*Response, error) {
+// observe runs one attempt of r (send) in a client span and records it in
+// the call metrics.
+func (c *Client) observe(ctx context.Context, r Request, n int, tokenState string, send func(context.Context) (*Response, error)) (*Response, error) {
 	ctx, span := c.tel.Tracer.Start(ctx, string(c.vendor)+" "+r.Op, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(
 			telemetry.KeyVendor.String(string(c.vendor)), telemetry.KeyTenant.String(c.tenant),
@@ -363,7 +442,7 @@ func (c *Client) attempt(ctx context.Context, r Request, token string, n int, to
 			telemetry.KeyBreaker.String(stateName(c.breaker.State()))))
 	defer span.End()
 	start := time.Now()
-	resp, err := c.guarded(ctx, r, token)
+	resp, err := send(ctx)
 	outcome := outcomeOf(resp, err)
 	attrs := metric.WithAttributes(attribute.String("operation", r.Op), attribute.String("outcome", outcome))
 	c.tel.VendorCalls.Add(ctx, 1, metric.WithAttributeSet(c.attrs), attrs)
@@ -415,35 +494,18 @@ func outcomeOf(resp *Response, err error) string {
 	return "ok"
 }
 
-// guarded sends r through the quota and the breaker.
+// guarded sends r once, under the quota (a refusal is an errQuota).
 func (c *Client) guarded(ctx context.Context, r Request, token string) (*Response, error) {
-	resp, err := c.breaker.Execute(func() (*Response, error) {
-		if !r.Public {
-			if err := c.takeQuota(ctx); err != nil {
-				return nil, err
-			}
+	if !r.Public {
+		if err := c.takeQuota(ctx); err != nil {
+			return nil, err
 		}
-		req, err := r.Build(ctx, token)
-		if err != nil {
-			return nil, fmt.Errorf("%s: build %s request: %w", c.vendor, r.Op, err)
-		}
-		resp, err := c.send(req)
-		if err == nil && c.failed(resp) {
-			return resp, errFailureStatus
-		}
-		return resp, err
-	})
-	var q errQuota
-	switch {
-	case errors.Is(err, errFailureStatus):
-		return resp, nil
-	case errors.As(err, &q):
-		return nil, q.VendorError
-	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
-		return nil, &domain.VendorError{Vendor: c.vendor, Kind: domain.VendorCircuitOpen, RetryAfter: c.openRemaining(),
-			Detail: fmt.Sprintf("%s has been failing; the gateway stopped calling it for this tenant for now", c.vendor)}
 	}
-	return resp, err
+	req, err := r.Build(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("%s: build %s request: %w", c.vendor, r.Op, err)
+	}
+	return c.send(req)
 }
 
 // takeQuota counts one call against the connection's quota. When the
@@ -490,6 +552,8 @@ func (c *Client) Status() domain.ConnectionStatus {
 		st.Token = "none"
 		if exp, ok := c.source.Status(); ok {
 			st.Token, st.TokenExpires = "cached", exp
+		} else if until, ok := c.source.RefusedUntil(); ok {
+			st.Token, st.TokenExpires = "refused", until
 		}
 	}
 	return st

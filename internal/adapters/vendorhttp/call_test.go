@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,25 +121,96 @@ func TestRetriesOnlyIdempotentCalls(t *testing.T) {
 	})
 }
 
+// fakeTime makes c wait on a clock of its own, reading now at first:
+// waiting takes no time and advances the clock. It returns the waits c
+// made.
+func fakeTime(c *Client, now time.Time) *[]time.Duration {
+	var mu sync.Mutex
+	var waits []time.Duration
+	c.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	c.sleep = func(_ context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		waits = append(waits, d)
+		now = now.Add(d)
+		return nil
+	}
+	return &waits
+}
+
+// TestRetriesStayInsideTheCallersDeadline: the deadline is judged by the
+// client's clock, so machine load cannot change what is retried.
 func TestRetriesStayInsideTheCallersDeadline(t *testing.T) {
 	t.Parallel()
-	f := newFlaky(t, 100, 503)
-	c := NewClient(domain.Vendor("linkflow"), Options{Retry: RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Second}})
-	r := f.req("GET")
-	build := r.Build
-	r.Build = func(ctx context.Context, tok string) (*http.Request, error) {
-		req, err := build(ctx, tok)
-		req.URL.RawQuery = "retry_after=2" // the vendor asks for 2 s
-		return req, err
+	cases := []struct {
+		name       string
+		deadline   time.Duration // from the client's clock
+		retryAfter string        // the vendor's Retry-After on each 503
+		wantCalls  int32
+		wantWaits  []time.Duration
+	}{
+		{"a retry 2 s later does not fit 500 ms", 500 * time.Millisecond, "2", 1, nil},
+		{"it fits 3 s once", 3 * time.Second, "2", 2, []time.Duration{2 * time.Second}},
+		{"and 5 s twice", 5 * time.Second, "2", 3, []time.Duration{2 * time.Second, 2 * time.Second}},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	resp, err := c.Call(ctx, r)
-	if err != nil || resp.Status != 503 {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFlaky(t, 100, 503)
+			c := NewClient(domain.Vendor("linkflow"), Options{Retry: RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Second}})
+			// Far from the wall clock: the context's deadline, set from
+			// the client's clock, never passes on its own.
+			start := time.Now().Add(24 * time.Hour)
+			waits := fakeTime(c, start)
+			r := f.req("GET")
+			build := r.Build
+			r.Build = func(ctx context.Context, tok string) (*http.Request, error) {
+				req, err := build(ctx, tok)
+				req.URL.RawQuery = "retry_after=" + tc.retryAfter
+				return req, err
+			}
+			ctx, cancel := context.WithDeadline(context.Background(), start.Add(tc.deadline))
+			defer cancel()
+			resp, err := c.Call(ctx, r)
+			if err != nil || resp.Status != 503 {
+				t.Fatalf("%v %v", resp, err)
+			}
+			if n := f.calls.Load(); n != tc.wantCalls {
+				t.Fatalf("%d calls, want %d", n, tc.wantCalls)
+			}
+			if !slices.Equal(*waits, tc.wantWaits) {
+				t.Fatalf("waited %v, want %v (the vendor's Retry-After)", *waits, tc.wantWaits)
+			}
+		})
+	}
+}
+
+// TestRetryWaitsARetryAfterDate: a vendor's Retry-After given as an HTTP
+// date is waited like one given in seconds.
+func TestRetryWaitsARetryAfterDate(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) == 1 {
+			sent := time.Date(2025, 10, 21, 7, 28, 0, 0, time.UTC)
+			w.Header().Set("Date", sent.Format(http.TimeFormat))
+			w.Header().Set("Retry-After", sent.Add(3*time.Second).Format(http.TimeFormat))
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	c := NewClient(domain.Vendor("linkflow"), Options{Retry: RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Second}})
+	waits := fakeTime(c, time.Now())
+	resp, err := c.Call(context.Background(), Request{Op: "GET /x", Method: http.MethodGet, Build: func(ctx context.Context, _ string) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	}})
+	if err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("%v %v", resp, err)
 	}
-	if n := f.calls.Load(); n != 1 {
-		t.Fatalf("%d calls: a retry 2 s later cannot fit a 500 ms deadline", n)
+	if !slices.Equal(*waits, []time.Duration{3 * time.Second}) {
+		t.Fatalf("waited %v, want the 3 s the date asks for", *waits)
 	}
 }
 
@@ -198,6 +270,101 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	}
 	if st := c.Status(); st.Breaker != "closed" {
 		t.Fatalf("breaker %s after a good probe", st.Breaker)
+	}
+}
+
+// TestOneBreakerCountPerCall: a caller's request counts once against the
+// breaker, however many attempts its token fetch and its retries make, and
+// the token fetch makes at most TokenAttempts.
+func TestOneBreakerCountPerCall(t *testing.T) {
+	t.Parallel()
+	var tokenCalls, apiCalls atomic.Int32
+	var apiDown atomic.Bool
+	tokenDown := atomic.Bool{}
+	tokenDown.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/token":
+			tokenCalls.Add(1)
+			if tokenDown.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+		default:
+			apiCalls.Add(1)
+			if apiDown.Load() {
+				w.WriteHeader(http.StatusBadGateway)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	c := NewClient(domain.Vendor("linkflow"), Options{
+		Retry:   RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: time.Second},
+		Breaker: BreakerSettings{Failures: 5, OpenFor: time.Hour},
+	})
+	fakeTime(c, time.Now())
+	get := func(path string, public bool) Request {
+		return Request{Op: "GET " + path, Method: http.MethodGet, Public: public, Build: func(ctx context.Context, _ string) (*http.Request, error) {
+			return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		}}
+	}
+	c.Auth = &Auth{
+		Fetch: func(ctx context.Context) (Token, error) {
+			resp, err := c.Call(ctx, get("/token", true))
+			if err != nil {
+				return Token{}, err
+			}
+			if resp.Status != http.StatusOK {
+				return Token{}, &domain.VendorError{Vendor: c.Vendor(), Kind: StatusKind(resp.Status), Status: resp.Status, Detail: "token call failed"}
+			}
+			return Token{Value: "tok", Expires: time.Now().Add(time.Hour)}, nil
+		},
+		Rejected: func(*Response) bool { return false },
+	}
+	failures := func() uint32 { return c.breaker.Counts().ConsecutiveFailures }
+
+	// A vendor that is down: each request is one failure, with at most
+	// TokenAttempts token calls.
+	for i := range 4 {
+		_, err := c.Call(context.Background(), get("/x", false))
+		var ve *domain.VendorError
+		if !errors.As(err, &ve) || ve.Kind != domain.VendorUnavailable {
+			t.Fatalf("request %d: %v, want the token call's failure", i+1, err)
+		}
+		if n := tokenCalls.Load(); n != int32(2*(i+1)) {
+			t.Fatalf("request %d: %d token calls in all, want %d per request", i+1, n, 2)
+		}
+		if f := failures(); f != uint32(i+1) || c.Status().Breaker != "closed" {
+			t.Fatalf("request %d: breaker %s with %d consecutive failures, want closed with %d", i+1, c.Status().Breaker, f, i+1)
+		}
+	}
+
+	// Retries of a failing call are one failure too; a success resets.
+	tokenDown.Store(false)
+	if resp, err := c.Call(context.Background(), get("/x", false)); err != nil || resp.Status != 200 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	apiDown.Store(true)
+	apiCalls.Store(0)
+	if resp, err := c.Call(context.Background(), get("/x", false)); err != nil || resp.Status != http.StatusBadGateway {
+		t.Fatalf("%v %v", resp, err)
+	}
+	if n, f := apiCalls.Load(), failures(); n != 5 || f != 1 {
+		t.Fatalf("%d attempts counted as %d failures, want 5 attempts and 1 failure", n, f)
+	}
+	for range 4 {
+		_, _ = c.Call(context.Background(), get("/x", false))
+	}
+	if st := c.Status(); st.Breaker != "open" {
+		t.Fatalf("breaker %s after 5 failed requests, want open", st.Breaker)
+	}
+	_, err := c.Call(context.Background(), get("/x", false))
+	var ve *domain.VendorError
+	if !errors.As(err, &ve) || ve.Kind != domain.VendorCircuitOpen {
+		t.Fatalf("%v, want VendorCircuitOpen", err)
 	}
 }
 

@@ -14,13 +14,15 @@
 //
 //   - a vendor call quota per tenant connection, counted in the shared
 //     QuotaStore before the call (429 instead of burning the vendor's quota);
-//   - a circuit breaker per tenant connection (sony/gobreaker): 5xx answers,
-//     timeouts and connection errors count, 4xx and 429 do not; while open,
-//     calls fail at once with VendorCircuitOpen (503 CIRCUIT_OPEN);
+//   - a circuit breaker per tenant connection (sony/gobreaker), counting
+//     each Call once, its retries and the token fetch it waits for
+//     included: 5xx answers, timeouts and connection errors count, 4xx and
+//     429 do not; while open, calls fail at once with VendorCircuitOpen
+//     (503 CIRCUIT_OPEN);
 //   - retries with exponential backoff and full jitter for idempotent calls
 //     (GET and HEAD, calls the adapter marks idempotent, and writes whose API
-//     request carried an Idempotency-Key), bounded by attempts and by the
-//     caller's deadline;
+//     request carried an Idempotency-Key), bounded by attempts (token calls
+//     by TokenAttempts) and by the caller's deadline;
 //   - a timeout on every attempt; the caller's cancellation reaches the call;
 //   - access tokens from the connection's TokenSource (Client.TokenSource):
 //     reused from an in-process cache in front of the shared TokenStore,
@@ -28,8 +30,10 @@
 //     for credential vendors, Refresh for refresh-token vendors, whose
 //     rotated refresh tokens are saved with a compare-and-swap before the
 //     access token is used), and one retry with a new token when the
-//     vendor says the token is no longer valid; vendors that sign requests
-//     instead set no Auth and sign in Request.Build;
+//     vendor says the token is no longer valid; a vendor's refusal of the
+//     credentials is remembered for RefusalHold across replicas, so calls
+//     fail at once meanwhile; vendors that sign requests instead set no
+//     Auth and sign in Request.Build;
 //   - a client span and metrics per attempt.
 //
 // It also turns transport failures and unusable answers (HTML error pages,
@@ -50,10 +54,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -170,13 +177,34 @@ func StatusKind(status int) domain.VendorErrorKind {
 	return domain.VendorUnknown
 }
 
-// RetryAfter reads a Retry-After header in seconds (0 when absent).
-func RetryAfter(h http.Header) time.Duration {
-	var secs int
-	if _, err := fmt.Sscanf(h.Get("Retry-After"), "%d", &secs); err != nil || secs <= 0 {
+// RetryAfter reads a vendor's Retry-After header in either form RFC 9110
+// allows: a number of seconds, or an HTTP date. It is 0 when the header is
+// absent, unreadable or in the past.
+func RetryAfter(h http.Header) time.Duration { return retryAfter(h, time.Now()) }
+
+// retryAfter is RetryAfter at now. A date is counted from the answer's own
+// Date header when it has one, so that a vendor whose clock is off by some
+// minutes still gets the wait it asked for; otherwise from now.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
 		return 0
 	}
-	return time.Duration(secs) * time.Second
+	if strings.Trim(v, "0123456789") == "" {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > int64(math.MaxInt64/time.Second) {
+			return math.MaxInt64 / time.Second * time.Second // more digits than a Duration holds
+		}
+		return time.Duration(secs) * time.Second
+	}
+	at, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	if sent, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = sent
+	}
+	return max(at.Sub(now), 0)
 }
 
 // Unmarshal decodes one JSON value like json.Unmarshal, but keeps numbers in

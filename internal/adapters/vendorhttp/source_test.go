@@ -504,10 +504,13 @@ type refreshEnv struct {
 	src   *TokenSource
 }
 
-func newRefreshEnv(t *testing.T, o Options) *refreshEnv {
+func newRefreshEnv(t *testing.T, o Options, topts ...TokensOption) *refreshEnv {
 	t.Helper()
 	e := &refreshEnv{v: newOAuthVendor(t), store: newHookStore(nil)}
 	e.v.log = &e.store.log
+	if len(topts) > 0 {
+		o.Tokens = NewTokens(e.store, o.Logger, topts...)
+	}
 	e.c = e.v.replica(e.store, o)
 	e.src = e.c.TokenSource()
 	if ok, err := e.src.SeedRefreshToken(context.Background(), refreshToken(0)); !ok || err != nil {
@@ -740,7 +743,8 @@ func TestRefreshPathLeaksNoSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e := newRefreshEnv(t, Options{Telemetry: tel, Logger: log, Retry: RetryPolicy{MaxAttempts: 1}})
+	clock := vendortest.NewClock(time.Now())
+	e := newRefreshEnv(t, Options{Telemetry: tel, Logger: log, Retry: RetryPolicy{MaxAttempts: 1}}, WithTokenClock(clock.Now))
 	var seen []string
 	steps := []struct {
 		name    string
@@ -760,7 +764,8 @@ func TestRefreshPathLeaksNoSecret(t *testing.T) {
 		// The vendor rotated, the store kept the old refresh token: the
 		// vendor refuses it and repeats it in its answer.
 		{"vendor refuses the refresh token", func() { e.store.swapDown.Store(false) }, true},
-		{"store unavailable", func() { e.store.down.Store(true) }, true},
+		// Past the refusal, which is remembered for a while.
+		{"store unavailable", func() { clock.Advance(RefusalHold); e.store.down.Store(true) }, true},
 		{"lock unavailable", func() { e.store.down.Store(false); e.store.lockDown.Store(true) }, true},
 		// The refresh URL carries the refresh token and the client secret.
 		{"vendor unreachable", func() { e.store.lockDown.Store(false); e.v.srv.Close() }, true},
@@ -840,14 +845,14 @@ func TestRefreshTelemetry(t *testing.T) {
 		if !strings.HasPrefix(line, "cdpgw_vendor_token_fetches_total{") {
 			continue
 		}
-		for _, outcome := range []string{"ok", "error"} {
+		for _, outcome := range []string{"ok", "refused"} {
 			if strings.Contains(line, `outcome="`+outcome+`"`) && strings.Contains(line, `vendor="meihua"`) {
 				counts[outcome] = strings.TrimSpace(line[strings.LastIndexByte(line, ' '):])
 			}
 		}
 	}
-	if counts["ok"] != "1" || counts["error"] != "1" {
-		t.Errorf("token fetches by outcome %v, want one ok and one error\n%s", counts, rec.Body.String())
+	if counts["ok"] != "1" || counts["refused"] != "1" {
+		t.Errorf("token fetches by outcome %v, want one ok and one refused\n%s", counts, rec.Body.String())
 	}
 }
 
@@ -921,5 +926,109 @@ func TestRejectedTokenNotBroughtBack(t *testing.T) {
 	}
 	if n := fetches.Load(); n != 1 {
 		t.Fatalf("%d fetches, want 1", n)
+	}
+}
+
+// TestCredentialRefusalRemembered: a vendor refusing the credentials is
+// asked once per RefusalHold across replicas, not once per call; callers
+// get the refusal with a Retry-After, the breaker does not count it, the
+// status and a metric show it, and a token obtained later ends it.
+func TestCredentialRefusalRemembered(t *testing.T) {
+	t.Parallel()
+	tel, err := telemetry.New(context.Background(), telemetry.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := vendortest.NewClock(time.Now())
+	store := memory.NewTokens(memory.TokensOptions{Now: clock.Now})
+	var fetches atomic.Int32
+	var good atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer srv.Close()
+	replica := func() *Client {
+		c := NewClient(domain.Vendor("linkflow"), Options{Tenant: "acme", Telemetry: tel, Breaker: BreakerSettings{Failures: 1},
+			Tokens: NewTokens(store, nil, WithTokenClock(clock.Now))})
+		c.Auth = &Auth{
+			Fetch: func(context.Context) (Token, error) {
+				fetches.Add(1)
+				if !good.Load() {
+					return Token{}, &domain.VendorError{Vendor: "linkflow", Kind: domain.VendorAuth, Status: 401, Code: "E401", Detail: "linkflow refused the app key and secret"}
+				}
+				return Token{Value: "tok", Expires: clock.Now().Add(time.Hour)}, nil
+			},
+			Rejected: func(r *Response) bool { return r.Status == http.StatusUnauthorized },
+		}
+		return c
+	}
+	call := func(c *Client) error {
+		_, err := c.Call(context.Background(), Request{Op: "GET /x", Method: http.MethodGet, Build: func(ctx context.Context, _ string) (*http.Request, error) {
+			return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		}})
+		return err
+	}
+	a, b := replica(), replica()
+	for i := range 11 {
+		err := call([]*Client{a, b}[i%2])
+		var ve *domain.VendorError
+		if !errors.As(err, &ve) || ve.Kind != domain.VendorAuth || ve.Code != "E401" {
+			t.Fatalf("call %d: %v, want the vendor's refusal", i+1, err)
+		}
+		if i > 0 && (ve.RetryAfter <= 0 || ve.RetryAfter > RefusalHold) {
+			t.Fatalf("call %d: Retry-After %v, want the rest of %v", i+1, ve.RetryAfter, RefusalHold)
+		}
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Fatalf("%d token calls for 11 calls on two replicas, want 1", n)
+	}
+	for _, c := range []*Client{a, b} {
+		if st := c.Status(); st.Breaker != "closed" || st.Token != "refused" || !st.TokenExpires.After(clock.Now()) {
+			t.Fatalf("status %+v, want a closed breaker and the refusal until a later time", st)
+		}
+	}
+	rec := httptest.NewRecorder()
+	tel.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `cdpgw_vendor_credential_refusals_total{tenant="acme",vendor="linkflow"} 10`) {
+		t.Fatalf("remembered refusals not counted:\n%s", rec.Body.String())
+	}
+
+	// Past the hold the vendor is asked again, once; with new credentials
+	// (a restart) its token ends the refusal here and in the shared store.
+	clock.Advance(RefusalHold)
+	good.Store(true)
+	if err := call(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := call(b); err != nil {
+		t.Fatal(err)
+	}
+	if n := fetches.Load(); n != 2 {
+		t.Fatalf("%d token calls, want 2", n)
+	}
+	if st := a.Status(); st.Token != "cached" {
+		t.Fatalf("status %+v after a token", st)
+	}
+	// The credentials stop working: both replicas remember the refusal.
+	good.Store(false)
+	for _, c := range []*Client{a, b} {
+		c.TokenSource().Invalidate(context.Background(), "tok")
+		if err := call(c); err == nil {
+			t.Fatal("refused credentials worked")
+		}
+	}
+	if n := fetches.Load(); n != 3 {
+		t.Fatalf("%d token calls, want 3", n)
+	}
+	// A token obtained on one replica (here: an authorization) ends the
+	// refusal there and on the other at once.
+	if ok, err := a.TokenSource().Rotate(context.Background(), "", Grant{Token: Token{Value: "tok2", Expires: clock.Now().Add(time.Hour)}}); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	for i, c := range []*Client{a, b, replica()} {
+		if err := call(c); err != nil {
+			t.Fatalf("replica %d after a new token: %v", i, err)
+		}
+	}
+	if n := fetches.Load(); n != 3 {
+		t.Fatalf("%d token calls, want no more", n)
 	}
 }

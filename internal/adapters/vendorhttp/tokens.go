@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,11 @@ const (
 	tokenPollMax = 200 * time.Millisecond
 )
 
+// RefusalHold is how long a vendor's refusal of a connection's credentials
+// is remembered: until then the connection's calls that need a new token
+// fail with the refusal at once, without asking the vendor again.
+const RefusalHold = 30 * time.Second
+
 // Tokens caches vendor access tokens by connection key in two levels: an
 // in-process map in front of a shared domain.TokenStore (Redis across
 // replicas). A call whose token is cached in process touches nothing else.
@@ -65,6 +71,13 @@ const (
 // working and a missing one is fetched from the vendor directly, except for
 // refresh-token vendors (see TokenSource).
 //
+// A vendor refusing the credentials (a fetch failing with VendorAuth) is
+// remembered for RefusalHold, in process and in the shared store (as an
+// entry of its own next to the key's token), so that a connection with a
+// wrong secret costs one vendor token call per RefusalHold across all
+// replicas, not one per request. A token obtained later (new credentials
+// after a restart, an authorization) ends it.
+//
 // Adapters do not use Tokens directly: each Client hands out its
 // connection's TokenSource, which is bound to the connection's key.
 type Tokens struct {
@@ -76,8 +89,46 @@ type Tokens struct {
 	// that read it from the store before it was dropped must not bring it
 	// back into the process cache. The vendor issuing it again clears it.
 	rejected map[string]string
-	flight   singleflight.Group
-	now      func() time.Time
+	// refused is the credential refusal remembered by key.
+	refused map[string]refusal
+	flight  singleflight.Group
+	now     func() time.Time
+}
+
+// refusal is a vendor's refusal of a connection's credentials and until
+// when it stands.
+type refusal struct {
+	vendor domain.Vendor
+	code   string
+	until  time.Time
+}
+
+// refusalRemembered is a credential refusal answered from memory: the
+// vendor was not asked.
+type refusalRemembered struct{ *domain.VendorError }
+
+func (e *refusalRemembered) Unwrap() error { return e.VendorError }
+
+// err is the error callers get while r stands, at now.
+func (r refusal) err(now time.Time) error {
+	return &refusalRemembered{&domain.VendorError{Vendor: r.vendor, Kind: domain.VendorAuth, Code: r.code,
+		RetryAfter: max(r.until.Sub(now), time.Second),
+		Detail: fmt.Sprintf("%s refused the gateway's credentials for this tenant moments ago; "+
+			"the gateway does not ask it again before Retry-After", r.vendor)}}
+}
+
+// refusalKey is the shared store's key for key's credential refusal.
+func refusalKey(key string) string { return key + "#refused" }
+
+// The shared store keeps a refusal as a token entry whose value is the
+// vendor and its error code.
+func (r refusal) stored() domain.StoredToken {
+	return domain.StoredToken{Value: string(r.vendor) + " " + r.code, Expires: r.until}
+}
+
+func refusalFrom(st domain.StoredToken) refusal {
+	v, code, _ := strings.Cut(st.Value, " ")
+	return refusal{vendor: domain.Vendor(v), code: code, until: st.Expires}
 }
 
 type cachedToken struct {
@@ -103,7 +154,8 @@ func NewTokens(store domain.TokenStore, log *slog.Logger, opts ...TokensOption) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := &Tokens{store: store, log: log, m: make(map[string]cachedToken), rejected: make(map[string]string), now: time.Now}
+	t := &Tokens{store: store, log: log, m: make(map[string]cachedToken), rejected: make(map[string]string),
+		refused: make(map[string]refusal), now: time.Now}
 	for _, o := range opts {
 		o(t)
 	}
@@ -134,6 +186,17 @@ func (t *Tokens) get(ctx context.Context, key string, f fetcher) (Token, bool, e
 	if tok, ok := t.cached(key); ok {
 		return tok, true, nil
 	}
+	if r, ok := t.refusal(key); ok {
+		// A token obtained meanwhile (by an authorization on another
+		// replica) ends the refusal.
+		if tok, ok, err := t.shared(ctx, key); err == nil && ok {
+			t.mu.Lock()
+			delete(t.refused, key)
+			t.mu.Unlock()
+			return tok, false, nil
+		}
+		return Token{}, false, r.err(t.now())
+	}
 	ch := t.flight.DoChan(key, func() (any, error) {
 		if tok, ok := t.cached(key); ok {
 			return tok, nil
@@ -154,7 +217,7 @@ func (t *Tokens) get(ctx context.Context, key string, f fetcher) (Token, bool, e
 }
 
 // load finds key's token in the shared store or fetches it under the
-// store's lock.
+// store's lock, unless the shared store remembers a credential refusal.
 func (t *Tokens) load(ctx context.Context, key string, f fetcher) (Token, error) {
 	wait := tokenPollMin
 	for {
@@ -162,6 +225,9 @@ func (t *Tokens) load(ctx context.Context, key string, f fetcher) (Token, error)
 			return t.fetchDirect(ctx, key, f, err)
 		} else if ok {
 			return tok, nil
+		}
+		if r, ok := t.sharedRefusal(ctx, key); ok {
+			return Token{}, r.err(t.now())
 		}
 		release, held, err := t.store.LockToken(ctx, key, tokenFetchTimeout)
 		if err != nil {
@@ -192,12 +258,8 @@ func (t *Tokens) awaitShared(ctx context.Context, key string) (Token, error) {
 
 // pause sleeps *wait (or until ctx ends) and doubles it up to tokenPollMax.
 func pause(ctx context.Context, wait *time.Duration) error {
-	timer := time.NewTimer(*wait)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
+	if err := sleep(ctx, *wait); err != nil {
+		return err
 	}
 	*wait = min(*wait*2, tokenPollMax)
 	return nil
@@ -231,6 +293,7 @@ func (t *Tokens) fetchLocked(ctx context.Context, key string, f fetcher, release
 		return t.awaitShared(ctx, key)
 	}
 	if err != nil {
+		t.refuse(ctx, key, err, true)
 		return Token{}, err
 	}
 	t.share(ctx, key, tok)
@@ -249,23 +312,74 @@ func (t *Tokens) fetchDirect(ctx context.Context, key string, f fetcher, cause e
 	}
 	tok, err := f.fetch(ctx)
 	if err != nil {
+		t.refuse(ctx, key, err, false)
 		return Token{}, err
 	}
 	t.cache(key, tok)
 	return tok, nil
 }
 
-// share keeps a freshly fetched token in process and in the shared store.
+// refuse remembers err when it is the vendor refusing key's credentials:
+// in process, and in the shared store when shared.
+func (t *Tokens) refuse(ctx context.Context, key string, err error, shared bool) {
+	var ve *domain.VendorError
+	if !errors.As(err, &ve) || ve.Kind != domain.VendorAuth {
+		return
+	}
+	r := refusal{vendor: ve.Vendor, code: ve.Code, until: t.now().Add(RefusalHold)}
+	t.mu.Lock()
+	t.refused[key] = r
+	t.mu.Unlock()
+	t.log.LogAttrs(ctx, slog.LevelWarn, "vendor refused the connection's credentials; not asking again for a while",
+		slog.String("key", key), slog.Duration("for", RefusalHold))
+	if !shared {
+		return
+	}
+	if err := t.store.PutToken(ctx, refusalKey(key), r.stored(), RefusalHold); err != nil {
+		t.log.LogAttrs(ctx, slog.LevelWarn, "credential refusal not shared: store unavailable", slog.String("key", key), slog.String("error", err.Error()))
+	}
+}
+
+// refusal returns key's credential refusal while it stands in process.
+func (t *Tokens) refusal(key string) (refusal, bool) {
+	t.mu.RLock()
+	r, ok := t.refused[key]
+	t.mu.RUnlock()
+	return r, ok && t.now().Before(r.until)
+}
+
+// sharedRefusal reads key's credential refusal from the shared store into
+// the process. A store failure reads as none: the fetch that follows finds
+// out about the store.
+func (t *Tokens) sharedRefusal(ctx context.Context, key string) (refusal, bool) {
+	st, ok, err := t.store.Token(ctx, refusalKey(key))
+	if err != nil || !ok || !t.now().Before(st.Expires) {
+		return refusal{}, false
+	}
+	r := refusalFrom(st)
+	t.mu.Lock()
+	t.refused[key] = r
+	t.mu.Unlock()
+	return r, true
+}
+
+// share keeps a freshly fetched token in process and in the shared store,
+// where it also ends a credential refusal.
 func (t *Tokens) share(ctx context.Context, key string, tok Token) {
 	c := t.cache(key, tok)
 	if ttl := c.useUntil.Sub(t.now()); ttl > 0 {
 		if err := t.store.PutToken(ctx, key, domain.StoredToken{Value: tok.Value, Expires: c.useUntil}, ttl); err != nil {
 			t.log.LogAttrs(ctx, slog.LevelWarn, "token not shared: store unavailable", slog.String("key", key), slog.String("error", err.Error()))
+			return
 		}
+	}
+	if err := t.store.PutToken(ctx, refusalKey(key), domain.StoredToken{}, 0); err != nil {
+		t.log.LogAttrs(ctx, slog.LevelWarn, "credential refusal not cleared: store unavailable", slog.String("key", key), slog.String("error", err.Error()))
 	}
 }
 
-// cache keeps a freshly fetched token in process and returns the entry.
+// cache keeps a freshly fetched token in process, where it ends a
+// credential refusal, and returns the entry.
 func (t *Tokens) cache(key string, tok Token) cachedToken {
 	now := t.now()
 	margin := TokenMargin
@@ -289,6 +403,9 @@ func (t *Tokens) keep(key string, c cachedToken, fresh bool) {
 			return
 		}
 		delete(t.rejected, key)
+	}
+	if fresh {
+		delete(t.refused, key)
 	}
 	t.m[key] = c
 }
@@ -379,6 +496,13 @@ func (s *TokenSource) Invalidate(ctx context.Context, value string) {
 func (s *TokenSource) Status() (expires time.Time, cached bool) {
 	tok, ok := s.tokens.cached(s.key)
 	return tok.Expires, ok
+}
+
+// RefusedUntil reports whether this process remembers the vendor refusing
+// the connection's credentials, and until when.
+func (s *TokenSource) RefusedUntil() (until time.Time, refused bool) {
+	r, ok := s.tokens.refusal(s.key)
+	return r.until, ok
 }
 
 // RefreshToken returns the connection's current refresh token from the
@@ -487,10 +611,15 @@ func (s *TokenSource) auth() (*Auth, error) {
 	return a, nil
 }
 
-// count records one vendor token call.
+// count records one vendor token call: ok, refused (the vendor refused the
+// credentials) or error.
 func (s *TokenSource) count(ctx context.Context, err error) {
 	outcome := "ok"
-	if err != nil {
+	var ve *domain.VendorError
+	switch {
+	case errors.As(err, &ve) && ve.Kind == domain.VendorAuth:
+		outcome = "refused"
+	case err != nil:
 		outcome = "error"
 	}
 	s.c.tel.TokenFetches.Add(ctx, 1, metric.WithAttributeSet(s.c.attrs), metric.WithAttributes(attribute.String("outcome", outcome)))

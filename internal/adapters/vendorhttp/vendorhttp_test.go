@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -165,6 +166,51 @@ func TestStatusKindAndRetryAfter(t *testing.T) {
 		if got := RetryAfter(h); got != want {
 			t.Errorf("RetryAfter(%q) = %v", v, got)
 		}
+	}
+}
+
+// TestRetryAfterBothForms: RFC 9110 allows seconds or an HTTP date; a date
+// counts from the answer's Date header when it has one (the vendor's
+// clock), else from now.
+func TestRetryAfterBothForms(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 10, 21, 7, 28, 0, 0, time.UTC)
+	cases := []struct {
+		name       string
+		retryAfter string
+		date       string
+		want       time.Duration
+	}{
+		{"seconds", "120", "", 2 * time.Minute},
+		{"zero seconds", "0", "", 0},
+		{"seconds with spaces", " 5 ", "", 5 * time.Second},
+		{"more seconds than a Duration holds", "99999999999999999999", "", math.MaxInt64 / time.Second * time.Second},
+		{"IMF-fixdate", "Tue, 21 Oct 2025 07:30:00 GMT", "", 2 * time.Minute},
+		{"RFC 850 date", "Tuesday, 21-Oct-25 07:28:30 GMT", "", 30 * time.Second},
+		{"asctime date", "Tue Oct 21 07:29:00 2025", "", time.Minute},
+		{"date in the past", "Tue, 21 Oct 2025 07:00:00 GMT", "", 0},
+		// The vendor's clock is 10 minutes ahead of ours: it asks for 1 minute.
+		{"date from the vendor's Date", "Tue, 21 Oct 2025 07:39:00 GMT", "Tue, 21 Oct 2025 07:38:00 GMT", time.Minute},
+		{"unreadable Date is ignored", "Tue, 21 Oct 2025 07:29:00 GMT", "yesterday", time.Minute},
+		{"negative", "-5", "", 0},
+		{"fraction", "1.5", "", 0},
+		{"garbage", "soon", "", 0},
+		{"absent", "", "", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := http.Header{}
+			if c.retryAfter != "" {
+				h.Set("Retry-After", c.retryAfter)
+			}
+			if c.date != "" {
+				h.Set("Date", c.date)
+			}
+			if got := retryAfter(h, now); got != c.want {
+				t.Fatalf("Retry-After %q (Date %q) = %v, want %v", c.retryAfter, c.date, got, c.want)
+			}
+		})
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -78,6 +79,12 @@ type Server struct {
 	svc   *domain.Service
 	idem  domain.IdempotencyStore
 	ready []ReadinessCheck
+
+	// readyMu guards lastReady, each check's state at the last probe, so
+	// that a state is logged when it changes, not on every probe (a
+	// Kubernetes probe every few seconds would repeat it all day).
+	readyMu   sync.Mutex
+	lastReady map[string]string
 }
 
 var _ StrictServerInterface = (*Server)(nil)
@@ -200,6 +207,22 @@ func (s *Server) Healthz(context.Context, HealthzRequestObject) (HealthzResponse
 	return Healthz200JSONResponse{Body: Health{Status: HealthStatusOk}}, nil
 }
 
+// readyChanged records check's state and reports whether it differs from
+// the last probe's. A check first seen ok is not a change worth a line.
+func (s *Server) readyChanged(check, state string) bool {
+	s.readyMu.Lock()
+	defer s.readyMu.Unlock()
+	if s.lastReady == nil {
+		s.lastReady = map[string]string{}
+	}
+	last, seen := s.lastReady[check]
+	s.lastReady[check] = state
+	if !seen {
+		return state != "ok"
+	}
+	return last != state
+}
+
 // Readyz implements StrictServerInterface.
 func (s *Server) Readyz(ctx context.Context, _ ReadyzRequestObject) (ReadyzResponseObject, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -217,10 +240,16 @@ func (s *Server) Readyz(ctx context.Context, _ ReadyzRequestObject) (ReadyzRespo
 			} else if status == HealthStatusOk {
 				status = HealthStatusDegraded
 			}
-			logger(ctx).Warn("readiness check failed", slog.String("check", c.Name), slog.Bool("critical", c.Critical), slog.String("error", err.Error()))
+			if s.readyChanged(c.Name, checks[c.Name]) {
+				logger(ctx).Warn("readiness check failed", slog.String("check", c.Name), slog.Bool("critical", c.Critical),
+					slog.String("state", checks[c.Name]), slog.String("error", err.Error()))
+			}
 			continue
 		}
 		checks[c.Name] = "ok"
+		if s.readyChanged(c.Name, "ok") {
+			logger(ctx).Info("readiness check ok", slog.String("check", c.Name))
+		}
 	}
 	if status == HealthStatusUnavailable {
 		retry := 5

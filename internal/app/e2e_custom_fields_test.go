@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,14 +100,22 @@ func TestCustomFieldsCheckedBeforeTheWrite(t *testing.T) {
 			map[string]any{"name": "好", "external_ids": externalID("good"), "custom_fields": map[string]any{"attr1": "单身", "attr2": 10000}},
 			map[string]any{"name": "未知", "external_ids": externalID("unknown"), "custom_fields": map[string]any{"attr9": "x"}},
 			map[string]any{"name": "类型", "external_ids": externalID("type"), "custom_fields": map[string]any{"attr2": "x"}},
+			map[string]any{"name": "两个", "external_ids": externalID("both"), "custom_fields": map[string]any{"attr2": "x", "attr9": "y"}},
 		}}).ok(t, http.StatusOK)
-		if res["succeeded"] != float64(1) || res["failed"] != float64(2) {
+		if res["succeeded"] != float64(1) || res["failed"] != float64(3) {
 			t.Fatalf("batch = %v", res)
 		}
 		results := res["results"].([]any)
 		wantDetail := map[int]string{
 			1: "body.items.1.custom_fields.attr9 is not a custom field of this tenant's linkflow account",
 			2: "body.items.2.custom_fields.attr2 must be a number",
+			3: "2 fields are invalid",
+		}
+		// Each bad field of an item is named in its errors, as in a 400.
+		wantFields := map[int][]string{
+			1: {"body.items.1.custom_fields.attr9"},
+			2: {"body.items.2.custom_fields.attr2"},
+			3: {"body.items.3.custom_fields.attr2", "body.items.3.custom_fields.attr9"},
 		}
 		for i, r := range results {
 			m := r.(map[string]any)
@@ -117,6 +126,14 @@ func TestCustomFieldsCheckedBeforeTheWrite(t *testing.T) {
 				item, _ := m["error"].(map[string]any)
 				if m["status"] != "failed" || item["code"] != "VALIDATION_FAILED" || item["detail"] != d {
 					t.Errorf("item %d = %v, want failed: %s", i, m, d)
+				}
+				var fields []string
+				for _, fe := range asSlice(item["errors"]) {
+					fields = append(fields, fe.(map[string]any)["field"].(string))
+				}
+				slices.Sort(fields)
+				if !slices.Equal(fields, wantFields[i]) {
+					t.Errorf("item %d names fields %v, want %v", i, fields, wantFields[i])
 				}
 			} else if m["status"] != "upserted" {
 				t.Errorf("item %d = %v, want upserted", i, m)
@@ -199,4 +216,9 @@ func TestCustomFieldDefinitionsUnreadable(t *testing.T) {
 		t.Fatalf("an unchecked write reached linkflow: %v", w)
 	}
 	e.send(http.MethodPost, "/v1/contacts", map[string]any{"external_ids": externalID("down")}).ok(t, http.StatusCreated)
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }

@@ -1123,9 +1123,12 @@ type Include string
 // ItemError defines model for ItemError.
 type ItemError struct {
 	// Code Stable machine-readable error code.
-	Code       ProblemCode `json:"code"`
-	Detail     string      `json:"detail"`
-	VendorCode *string     `json:"vendor_code,omitempty"`
+	Code   ProblemCode `json:"code"`
+	Detail string      `json:"detail"`
+
+	// Errors With `VALIDATION_FAILED`, one entry per invalid field of the item (`body.items.<i>.custom_fields.<key>` …).
+	Errors     []FieldError `json:"errors,omitempty"`
+	VendorCode *string      `json:"vendor_code,omitempty"`
 }
 
 // JSONValue Any JSON value, `null` included, at any depth (a vendor's own data;

@@ -96,6 +96,13 @@ func (s *Server) BatchUpsertContacts(ctx context.Context, req BatchUpsertContact
 		if r.Status == domain.BatchFailed {
 			p := problemFor(r.Err)
 			item.Error = &ItemError{Code: p.Code, Detail: itemDetail(p), VendorCode: str(p.VendorCode)}
+			if len(p.Errors) > 0 {
+				errs := make([]FieldError, len(p.Errors))
+				for j, f := range p.Errors {
+					errs[j] = FieldError(f)
+				}
+				item.Error.Errors = errs
+			}
 			out.Failed++
 		} else {
 			out.Succeeded++

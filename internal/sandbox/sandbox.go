@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
@@ -157,11 +158,15 @@ func (sb *Sandbox) Simulator(tenant string, v domain.Vendor) http.Handler { retu
 
 // Close stops the simulators.
 func (sb *Sandbox) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// All at once, so that one slow drain does not use up the others'
+	// time; each cuts what is left when the time is up.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	var errs []error
-	for _, stop := range sb.stops {
-		errs = append(errs, stop(ctx))
+	errs := make([]error, len(sb.stops))
+	var wg sync.WaitGroup
+	for i, stop := range sb.stops {
+		wg.Go(func() { errs[i] = stop(ctx) })
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }

@@ -69,7 +69,8 @@ func Start(t TB, basePath string, h http.Handler) string {
 
 // Serve serves h under basePath (see [Mount]) on a free loopback port until
 // shutdown is called, for sandbox mode. It returns the base URL to give the
-// adapter.
+// adapter. shutdown drains the server until its ctx ends and then closes
+// what is left.
 func Serve(basePath string, h http.Handler) (baseURL string, shutdown func(context.Context) error, err error) {
 	if err := checkBasePath(basePath); err != nil {
 		return "", nil, err
@@ -87,6 +88,13 @@ func Serve(basePath string, h http.Handler) (baseURL string, shutdown func(conte
 	}()
 	shutdown = func(ctx context.Context) error {
 		err := srv.Shutdown(ctx)
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			// Connections still open when ctx ends are cut: a request
+			// still running, or one a client dialled and never used (which
+			// Shutdown would wait 5 s for). A simulator holds nothing
+			// worth a longer drain.
+			err = srv.Close()
+		}
 		<-served // Serve returns as soon as Shutdown starts
 		if !errors.Is(serveErr, http.ErrServerClosed) {
 			err = errors.Join(err, fmt.Errorf("vendortest: serve: %w", serveErr))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
@@ -194,6 +195,39 @@ func TestServe(t *testing.T) {
 	}
 	if err := shutdown(context.Background()); err != nil {
 		t.Errorf("second shutdown: %v", err)
+	}
+}
+
+// TestServeShutdownCutsWhatIsLeft: a request still running when the
+// caller's time is up (or a connection a client dialled and never used,
+// which Go waits 5 s for) does not fail the shutdown: it is cut.
+func TestServeShutdownCutsWhatIsLeft(t *testing.T) {
+	t.Parallel()
+	entered, done := make(chan struct{}), make(chan struct{})
+	defer close(done)
+	base, shutdown, err := vendortest.Serve(basePath, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		close(entered)
+		<-done
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(base + "/slow")
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		answered <- err
+	}()
+	<-entered
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a request running: %v", err)
+	}
+	if err := <-answered; err == nil {
+		t.Fatal("the running request was answered, not cut")
 	}
 }
 

@@ -64,7 +64,7 @@ type Connection struct {
 	URLs        map[string]string
 	Timeout     time.Duration     // 0: the vendor's setting
 	Quota       *vendorhttp.Quota // nil: the vendor's setting
-	Credentials map[string]Secret // every credential the driver names
+	Credentials map[string]Secret // every credential the driver names, and the optional ones given
 }
 
 // Secret is a resolved secret value. It prints as [redacted] so a config
@@ -354,10 +354,11 @@ func checkConnection(p *problems, path, name string, fc fileConnection, env Env,
 			p.add(path+".credentials."+want, "is required")
 		}
 	}
+	known := slices.Concat(d.Credentials, d.OptionalCredentials)
 	for _, cname := range sortedKeys(fc.Credentials) {
 		cpath := path + ".credentials." + cname
-		if !slices.Contains(d.Credentials, cname) {
-			p.add(cpath, fmt.Sprintf("is not a %s credential (%s)", d.Vendor, strings.Join(d.Credentials, ", ")))
+		if !slices.Contains(known, cname) {
+			p.add(cpath, fmt.Sprintf("is not a %s credential (%s)", d.Vendor, strings.Join(known, ", ")))
 			continue
 		}
 		if s, ok := resolve(p, cpath, fc.Credentials[cname], env); ok {

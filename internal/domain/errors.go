@@ -145,6 +145,12 @@ const (
 	// is not its "no such record" answer), as a wrong base URL gives: a
 	// configuration error, not a missing record.
 	VendorEndpointNotFound
+	// VendorReauthorizationRequired: the connection's authorization at the
+	// vendor is gone (its refresh token was refused, or a refresh's answer
+	// was lost after the vendor may have rotated it); the gateway calls the
+	// vendor again for the tenant only after an operator connects it anew
+	// (Code names the reason).
+	VendorReauthorizationRequired
 )
 
 // VendorError is a failed vendor call. Detail is written by the gateway and
@@ -201,7 +207,7 @@ func FailsEveryCall(err error) bool {
 	var ve *VendorError
 	if errors.As(err, &ve) {
 		switch ve.Kind {
-		case VendorAuth, VendorRateLimited, VendorUnavailable, VendorTimeout, VendorEndpointNotFound:
+		case VendorAuth, VendorReauthorizationRequired, VendorRateLimited, VendorUnavailable, VendorTimeout, VendorEndpointNotFound:
 			return true
 		}
 		return false

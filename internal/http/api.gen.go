@@ -259,37 +259,38 @@ func (e PassthroughRequestMethod) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	ProblemCodeAlreadyExists          ProblemCode = "ALREADY_EXISTS"
-	ProblemCodeCircuitOpen            ProblemCode = "CIRCUIT_OPEN"
-	ProblemCodeIDVendorMismatch       ProblemCode = "ID_VENDOR_MISMATCH"
-	ProblemCodeIdempotencyInFlight    ProblemCode = "IDEMPOTENCY_IN_FLIGHT"
-	ProblemCodeIdempotencyKeyReused   ProblemCode = "IDEMPOTENCY_KEY_REUSED"
-	ProblemCodeInsufficientScope      ProblemCode = "INSUFFICIENT_SCOPE"
-	ProblemCodeInternal               ProblemCode = "INTERNAL"
-	ProblemCodeInvalidCursor          ProblemCode = "INVALID_CURSOR"
-	ProblemCodeMethodNotAllowed       ProblemCode = "METHOD_NOT_ALLOWED"
-	ProblemCodeNotFound               ProblemCode = "NOT_FOUND"
-	ProblemCodePayloadTooLarge        ProblemCode = "PAYLOAD_TOO_LARGE"
-	ProblemCodePreconditionFailed     ProblemCode = "PRECONDITION_FAILED"
-	ProblemCodeResultWindowExceeded   ProblemCode = "RESULT_WINDOW_EXCEEDED"
-	ProblemCodeServerBusy             ProblemCode = "SERVER_BUSY"
-	ProblemCodeStateUnavailable       ProblemCode = "STATE_UNAVAILABLE"
-	ProblemCodeTenantForbidden        ProblemCode = "TENANT_FORBIDDEN"
-	ProblemCodeUnauthenticated        ProblemCode = "UNAUTHENTICATED"
-	ProblemCodeUnsupportedFilter      ProblemCode = "UNSUPPORTED_FILTER"
-	ProblemCodeUnsupportedMediaType   ProblemCode = "UNSUPPORTED_MEDIA_TYPE"
-	ProblemCodeUnsupportedOperation   ProblemCode = "UNSUPPORTED_OPERATION"
-	ProblemCodeValidationFailed       ProblemCode = "VALIDATION_FAILED"
-	ProblemCodeVendorAuthFailed       ProblemCode = "VENDOR_AUTH_FAILED"
-	ProblemCodeVendorBadResponse      ProblemCode = "VENDOR_BAD_RESPONSE"
-	ProblemCodeVendorEndpointNotFound ProblemCode = "VENDOR_ENDPOINT_NOT_FOUND"
-	ProblemCodeVendorError            ProblemCode = "VENDOR_ERROR"
-	ProblemCodeVendorLimitReached     ProblemCode = "VENDOR_LIMIT_REACHED"
-	ProblemCodeVendorNotConfigured    ProblemCode = "VENDOR_NOT_CONFIGURED"
-	ProblemCodeVendorRateLimited      ProblemCode = "VENDOR_RATE_LIMITED"
-	ProblemCodeVendorRejected         ProblemCode = "VENDOR_REJECTED"
-	ProblemCodeVendorTimeout          ProblemCode = "VENDOR_TIMEOUT"
-	ProblemCodeVendorUnavailable      ProblemCode = "VENDOR_UNAVAILABLE"
+	ProblemCodeAlreadyExists                 ProblemCode = "ALREADY_EXISTS"
+	ProblemCodeCircuitOpen                   ProblemCode = "CIRCUIT_OPEN"
+	ProblemCodeIDVendorMismatch              ProblemCode = "ID_VENDOR_MISMATCH"
+	ProblemCodeIdempotencyInFlight           ProblemCode = "IDEMPOTENCY_IN_FLIGHT"
+	ProblemCodeIdempotencyKeyReused          ProblemCode = "IDEMPOTENCY_KEY_REUSED"
+	ProblemCodeInsufficientScope             ProblemCode = "INSUFFICIENT_SCOPE"
+	ProblemCodeInternal                      ProblemCode = "INTERNAL"
+	ProblemCodeInvalidCursor                 ProblemCode = "INVALID_CURSOR"
+	ProblemCodeMethodNotAllowed              ProblemCode = "METHOD_NOT_ALLOWED"
+	ProblemCodeNotFound                      ProblemCode = "NOT_FOUND"
+	ProblemCodePayloadTooLarge               ProblemCode = "PAYLOAD_TOO_LARGE"
+	ProblemCodePreconditionFailed            ProblemCode = "PRECONDITION_FAILED"
+	ProblemCodeResultWindowExceeded          ProblemCode = "RESULT_WINDOW_EXCEEDED"
+	ProblemCodeServerBusy                    ProblemCode = "SERVER_BUSY"
+	ProblemCodeStateUnavailable              ProblemCode = "STATE_UNAVAILABLE"
+	ProblemCodeTenantForbidden               ProblemCode = "TENANT_FORBIDDEN"
+	ProblemCodeUnauthenticated               ProblemCode = "UNAUTHENTICATED"
+	ProblemCodeUnsupportedFilter             ProblemCode = "UNSUPPORTED_FILTER"
+	ProblemCodeUnsupportedMediaType          ProblemCode = "UNSUPPORTED_MEDIA_TYPE"
+	ProblemCodeUnsupportedOperation          ProblemCode = "UNSUPPORTED_OPERATION"
+	ProblemCodeValidationFailed              ProblemCode = "VALIDATION_FAILED"
+	ProblemCodeVendorAuthFailed              ProblemCode = "VENDOR_AUTH_FAILED"
+	ProblemCodeVendorBadResponse             ProblemCode = "VENDOR_BAD_RESPONSE"
+	ProblemCodeVendorEndpointNotFound        ProblemCode = "VENDOR_ENDPOINT_NOT_FOUND"
+	ProblemCodeVendorError                   ProblemCode = "VENDOR_ERROR"
+	ProblemCodeVendorLimitReached            ProblemCode = "VENDOR_LIMIT_REACHED"
+	ProblemCodeVendorNotConfigured           ProblemCode = "VENDOR_NOT_CONFIGURED"
+	ProblemCodeVendorRateLimited             ProblemCode = "VENDOR_RATE_LIMITED"
+	ProblemCodeVendorReauthorizationRequired ProblemCode = "VENDOR_REAUTHORIZATION_REQUIRED"
+	ProblemCodeVendorRejected                ProblemCode = "VENDOR_REJECTED"
+	ProblemCodeVendorTimeout                 ProblemCode = "VENDOR_TIMEOUT"
+	ProblemCodeVendorUnavailable             ProblemCode = "VENDOR_UNAVAILABLE"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -350,6 +351,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeVendorNotConfigured:
 		return true
 	case ProblemCodeVendorRateLimited:
+		return true
+	case ProblemCodeVendorReauthorizationRequired:
 		return true
 	case ProblemCodeVendorRejected:
 		return true

@@ -31,6 +31,14 @@ type Instruments struct {
 	// CredentialRefusals counts calls refused, without calling the vendor,
 	// because it refused the connection's credentials moments ago: vendor, tenant.
 	CredentialRefusals metric.Int64Counter
+	// ReauthorizationsRequired counts connections whose authorization the
+	// vendor ended (a refused refresh token, or a refresh answer lost for
+	// good), so that an operator must connect them again: vendor, tenant,
+	// reason.
+	ReauthorizationsRequired metric.Int64Counter
+	// RefreshAnswersLost counts refresh calls whose answer never arrived
+	// after the vendor may have acted on them: vendor, tenant.
+	RefreshAnswersLost metric.Int64Counter
 }
 
 func newInstruments(m metric.Meter) (*Instruments, error) {
@@ -57,6 +65,9 @@ func newInstruments(m metric.Meter) (*Instruments, error) {
 		BreakerStateChanges: counter("cdpgw.breaker.state.changes", "Circuit breaker state changes"),
 		QuotaRejections:     counter("cdpgw.quota.rejections", "Calls refused because a vendor quota was spent"),
 		CredentialRefusals:  counter("cdpgw.vendor.credential.refusals", "Calls refused without calling the vendor because it refused the credentials moments ago"),
+		ReauthorizationsRequired: counter("cdpgw.vendor.reauthorizations.required",
+			"Connections that need an operator to connect them again: the vendor ended their authorization"),
+		RefreshAnswersLost: counter("cdpgw.vendor.refresh.answers.lost", "Refresh calls whose answer was lost after the vendor may have acted on them"),
 	}
 	return ins, errors.Join(errs...)
 }

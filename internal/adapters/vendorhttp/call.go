@@ -69,6 +69,10 @@ type Auth struct {
 	// sends a Public request). The TokenSource supplies the refresh token
 	// and saves the new one before the access token is used.
 	Refresh func(ctx context.Context, refreshToken string) (Grant, error)
+	// Bootstrap is a refresh token from the configuration, for a
+	// connection authorized outside the gateway: it is stored when the
+	// shared store holds none, and the stored one wins from then on.
+	Bootstrap string
 	// Rejected reports whether an answer says the token is invalid or
 	// expired; the call is then sent once more with a new token.
 	Rejected func(*Response) bool
@@ -91,6 +95,10 @@ type Request struct {
 	// Idempotent marks a non-GET call that is safe to repeat (a read sent
 	// as POST).
 	Idempotent bool
+	// Once marks a call that must reach the vendor at most once whatever
+	// happens, e.g. a refresh that spends its refresh token: it is never
+	// retried, not even with an Idempotency-Key or a new token.
+	Once bool
 }
 
 // Client sends one tenant connection's calls to its vendor.
@@ -347,6 +355,9 @@ func (c *Client) call(ctx context.Context, r Request) (*Response, error) {
 	attempts := c.retry.MaxAttempts
 	if r.Public {
 		attempts = min(attempts, TokenAttempts)
+	}
+	if r.Once {
+		attempts, retryable = 1, false
 	}
 	done := func(resp *Response, err error) (*Response, error) {
 		if err == nil && c.failed(resp) {

@@ -33,6 +33,9 @@ type Driver struct {
 	// Credentials names the secrets a connection needs (app_key,
 	// app_secret …); each is required in the tenants file.
 	Credentials []string
+	// OptionalCredentials names secrets a connection may give (e.g. a
+	// refresh_token from an authorization made outside the gateway).
+	OptionalCredentials []string
 	// URLs are the connection's URL settings with their defaults, e.g.
 	// base_url. The tenants file may override each.
 	URLs []URLSetting
@@ -79,7 +82,8 @@ func DefaultSettings() Settings {
 // Connection is what a driver's Connect gets: one tenant's account at the
 // vendor, checked against the driver's data.
 type Connection struct {
-	// Credentials holds every credential the driver names, resolved.
+	// Credentials holds every credential the driver names, resolved
+	// (optional ones only when given).
 	Credentials map[string]string
 	// URLs holds every URL setting the driver names, defaults filled in.
 	URLs map[string]string
@@ -128,7 +132,7 @@ func NewDrivers(ds ...Driver) (*Drivers, error) {
 		d := &ds[i]
 		infos[i] = domain.VendorInfo{Name: d.Vendor, Prefix: d.IDPrefix, IDKind: d.IDKind}
 		seen := map[string]bool{}
-		for _, c := range d.Credentials {
+		for _, c := range slices.Concat(d.Credentials, d.OptionalCredentials) {
 			if !settingName.MatchString(c) || seen[c] {
 				errs = append(errs, fmt.Errorf("driver %s: credential name %q is malformed or listed twice", d.Vendor, c))
 			}

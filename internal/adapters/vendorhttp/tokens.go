@@ -99,7 +99,9 @@ type Tokens struct {
 // when it stands.
 type refusal struct {
 	vendor domain.Vendor
+	kind   domain.VendorErrorKind // VendorAuth or VendorReauthorizationRequired
 	code   string
+	detail string
 	until  time.Time
 }
 
@@ -111,6 +113,9 @@ func (e *refusalRemembered) Unwrap() error { return e.VendorError }
 
 // err is the error callers get while r stands, at now.
 func (r refusal) err(now time.Time) error {
+	if r.kind == domain.VendorReauthorizationRequired {
+		return &refusalRemembered{&domain.VendorError{Vendor: r.vendor, Kind: r.kind, Code: r.code, Detail: r.detail}}
+	}
 	return &refusalRemembered{&domain.VendorError{Vendor: r.vendor, Kind: domain.VendorAuth, Code: r.code,
 		RetryAfter: max(r.until.Sub(now), time.Second),
 		Detail: fmt.Sprintf("%s refused the gateway's credentials for this tenant moments ago; "+
@@ -121,14 +126,26 @@ func (r refusal) err(now time.Time) error {
 func refusalKey(key string) string { return key + "#refused" }
 
 // The shared store keeps a refusal as a token entry whose value is the
-// vendor and its error code.
+// vendor, the kind and the vendor's error code (a connection needing a
+// new authorization: its reason). Details are the gateway's own words,
+// rebuilt from these.
 func (r refusal) stored() domain.StoredToken {
-	return domain.StoredToken{Value: string(r.vendor) + " " + r.code, Expires: r.until}
+	kind := "auth"
+	if r.kind == domain.VendorReauthorizationRequired {
+		kind = "authorization"
+	}
+	return domain.StoredToken{Value: string(r.vendor) + " " + kind + " " + r.code, Expires: r.until}
 }
 
 func refusalFrom(st domain.StoredToken) refusal {
-	v, code, _ := strings.Cut(st.Value, " ")
-	return refusal{vendor: domain.Vendor(v), code: code, until: st.Expires}
+	v, rest, _ := strings.Cut(st.Value, " ")
+	kind, code, _ := strings.Cut(rest, " ")
+	r := refusal{vendor: domain.Vendor(v), kind: domain.VendorAuth, code: code, until: st.Expires}
+	if kind == "authorization" {
+		r.kind = domain.VendorReauthorizationRequired
+		r.detail = authorizationDetail(r.vendor, code)
+	}
+	return r
 }
 
 type cachedToken struct {
@@ -323,10 +340,10 @@ func (t *Tokens) fetchDirect(ctx context.Context, key string, f fetcher, cause e
 // in process, and in the shared store when shared.
 func (t *Tokens) refuse(ctx context.Context, key string, err error, shared bool) {
 	var ve *domain.VendorError
-	if !errors.As(err, &ve) || ve.Kind != domain.VendorAuth {
+	if !errors.As(err, &ve) || ve.Kind != domain.VendorAuth && ve.Kind != domain.VendorReauthorizationRequired {
 		return
 	}
-	r := refusal{vendor: ve.Vendor, code: ve.Code, until: t.now().Add(RefusalHold)}
+	r := refusal{vendor: ve.Vendor, kind: ve.Kind, code: ve.Code, detail: ve.Detail, until: t.now().Add(RefusalHold)}
 	t.mu.Lock()
 	t.refused[key] = r
 	t.mu.Unlock()
@@ -457,16 +474,15 @@ func (t *Tokens) invalidate(ctx context.Context, key, value string) {
 //   - Auth.Fetch (credentials for a token: Linkflow, Miaokol) is called as
 //     it is; when the shared store is unavailable it is called directly;
 //   - Auth.Refresh (refresh-token vendors: Meihua) is called with the
-//     connection's refresh token from the shared store. A new refresh token
-//     in its answer is saved with a compare-and-swap before its access token
-//     is cached or shared, so a token is never used unless the refresh token
-//     that came with it is saved. Under the fetch lock, a refresh token is
-//     sent to the vendor once across all replicas (only a refresh that
-//     fails after the vendor took it leaves the old one to be sent again);
-//     when the swap fails, another replica rotated first and its access
-//     token is used, without a second refresh. Without the shared store
-//     nothing is refreshed (the rotated token could not be saved); tokens
-//     already in process keep working.
+//     connection's refresh token from the shared store, under the fetch
+//     lock, and only through the refresh record kept there (refresh.go):
+//     a refresh token is sent to the vendor once across all replicas, a
+//     rotated one is saved with a compare-and-swap before its access token
+//     is cached, shared or used, a refused one ends the connection's
+//     authorization until an operator connects it again, and a refresh
+//     whose answer is lost is never resent blindly. Without the shared
+//     store nothing is refreshed (the rotated token could not be saved);
+//     tokens already in process keep working.
 //
 // A vendor that signs its requests instead (NXCloud) sets no Auth and has
 // no use for a TokenSource.
@@ -503,94 +519,6 @@ func (s *TokenSource) Status() (expires time.Time, cached bool) {
 func (s *TokenSource) RefusedUntil() (until time.Time, refused bool) {
 	r, ok := s.tokens.refusal(s.key)
 	return r.until, ok
-}
-
-// RefreshToken returns the connection's current refresh token from the
-// shared store; ok is false when there is none.
-func (s *TokenSource) RefreshToken(ctx context.Context) (token string, ok bool, err error) {
-	return s.tokens.store.RefreshToken(ctx, s.key)
-}
-
-// SeedRefreshToken stores token (a bootstrap refresh token, e.g. from
-// configuration) as the connection's refresh token only if the shared store
-// has none: a token the vendor has rotated since is newer and is kept.
-// seeded reports whether token was stored.
-func (s *TokenSource) SeedRefreshToken(ctx context.Context, token string) (seeded bool, err error) {
-	if token == "" {
-		return false, nil
-	}
-	return s.tokens.store.SwapRefreshToken(ctx, s.key, "", token)
-}
-
-// Rotate saves g, which the vendor issued in exchange for refresh token old
-// ("" when the store had none, e.g. after an authorization code exchange),
-// and makes g's access token the connection's. A new refresh token is
-// written with a compare-and-swap on old first; only when that succeeds is
-// the access token cached and shared. false means another writer changed
-// the refresh token first: g is dropped and the connection keeps that
-// writer's tokens.
-func (s *TokenSource) Rotate(ctx context.Context, old string, g Grant) (bool, error) {
-	ok, err := s.swap(ctx, old, g.Refresh)
-	if err != nil || !ok {
-		return false, err
-	}
-	s.tokens.share(ctx, s.key, s.expiry(g.Token))
-	return true, nil
-}
-
-// swap saves next as the refresh token that follows old.
-func (s *TokenSource) swap(ctx context.Context, old, next string) (bool, error) {
-	if next == "" || next == old {
-		return true, nil // the vendor keeps the refresh token
-	}
-	ok, err := s.tokens.store.SwapRefreshToken(ctx, s.key, old, next)
-	if err != nil {
-		return false, fmt.Errorf("%s: the new refresh token could not be saved, so its access token is not used: %w", s.c.vendor, err)
-	}
-	return ok, nil
-}
-
-// fetch implements fetcher: one vendor token call, counted.
-func (s *TokenSource) fetch(ctx context.Context) (Token, error) {
-	a, err := s.auth()
-	if err != nil {
-		return Token{}, err
-	}
-	if a.Fetch != nil {
-		tok, err := a.Fetch(ctx)
-		s.count(ctx, err)
-		return s.expiry(tok), err
-	}
-	return s.refresh(ctx, a.Refresh)
-}
-
-// refresh sends the stored refresh token to the vendor and saves the one
-// that replaces it before the new access token is returned.
-func (s *TokenSource) refresh(ctx context.Context, refresh func(context.Context, string) (Grant, error)) (Token, error) {
-	old, ok, err := s.RefreshToken(ctx)
-	if err != nil {
-		return Token{}, fmt.Errorf("%s: the refresh token could not be read: %w", s.c.vendor, err)
-	}
-	if !ok || old == "" {
-		return Token{}, &domain.VendorError{Vendor: s.c.vendor, Kind: domain.VendorAuth,
-			Detail: fmt.Sprintf("the gateway holds no %s refresh token for this tenant: the connection must be authorized", s.c.vendor)}
-	}
-	g, err := refresh(ctx, old)
-	s.count(ctx, err)
-	if err != nil {
-		return Token{}, err
-	}
-	swapped, err := s.swap(ctx, old, g.Refresh)
-	if err != nil {
-		s.c.log.LogAttrs(ctx, slog.LevelError, "vendor rotated the refresh token but it was not saved; the connection may need to be authorized again",
-			slog.String("key", s.key), slog.String("error", err.Error()))
-		return Token{}, err
-	}
-	if !swapped {
-		s.c.log.LogAttrs(ctx, slog.LevelInfo, "refresh token rotated by another replica first; using its access token", slog.String("key", s.key))
-		return Token{}, errRotatedElsewhere
-	}
-	return s.expiry(g.Token), nil
 }
 
 // needsStore implements fetcher: a refresh needs the store to save a

@@ -149,6 +149,12 @@ type GroupDeleter interface {
 	DeleteGroup(ctx context.Context, id string) error
 }
 
+// GroupContactsDeleter deletes a group together with the contacts in it
+// (DELETE /v1/groups/{id}?delete_contacts=true).
+type GroupContactsDeleter interface {
+	DeleteGroupWithContacts(ctx context.Context, id string) error
+}
+
 // GroupMemberLister lists a group's members.
 type GroupMemberLister interface {
 	ListGroupMembers(ctx context.Context, groupID string, p PageRequest) (Page[Contact], error)

@@ -97,6 +97,10 @@ type DemoOptions struct {
 	Contacts int    // demo contacts to seed
 	Seed     uint64 // the same seed gives the same data
 	Now      func() time.Time
+	// CallbackURL is where the sandbox gateway receives OAuth2
+	// authorization codes (its /admin/v1/oauth/callback), for vendors
+	// whose connections are authorized by the account owner.
+	CallbackURL string
 }
 
 // Demo is a vendor simulator seeded with demo data and the connection

@@ -1,10 +1,3 @@
-// Package meihua is the gateway's driver for Meihua (梅花).
-//
-// This build has no Meihua adapter yet: the driver declares the vendor,
-// so that its ids (mh_…) are recognised, tenants can be switched to a
-// Meihua connection in the sandbox, and every operation answers
-// UNSUPPORTED_OPERATION, as its capabilities say. A tenants file cannot
-// configure a Meihua connection until the adapter lands.
 package meihua
 
 import (
@@ -14,12 +7,23 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
-// Driver is Meihua to the gateway.
+// Driver is Meihua to the gateway: a connection is one tenant's account,
+// authorized for the gateway's Meihua app (app key and secret) by OAuth2;
+// its refresh token comes from the admin API's connect flow, or from the
+// tenants file (refresh_token) for an account authorized elsewhere.
 var Driver = vendorhttp.Driver{
-	Vendor:   "meihua",
-	IDPrefix: "mh",
-	IDKind:   domain.IDInteger, // contacts, groups, tags, properties: integer ids
+	Vendor:              vendor,
+	IDPrefix:            "mh",
+	IDKind:              domain.IDInteger, // contacts, groups, tags, properties: integer ids
+	Credentials:         []string{"app_key", "app_secret"},
+	OptionalCredentials: []string{"refresh_token"},
+	URLs: []vendorhttp.URLSetting{
+		{Name: "base_url", Default: DefaultBaseURL},
+		{Name: "auth_url", Default: DefaultAuthURL},
+		{Name: "redirect_uri"}, // the gateway's OAuth2 callback registered with the app: no default
+	},
 	Defaults: defaults(),
+	Connect:  connect,
 }
 
 // defaults count calls against Meihua's base plan: 2000 calls per hour.
@@ -27,4 +31,12 @@ func defaults() vendorhttp.Settings {
 	s := vendorhttp.DefaultSettings()
 	s.Quota = vendorhttp.Quota{Calls: 2000, Per: time.Hour}
 	return s
+}
+
+func connect(c vendorhttp.Connection) (domain.Connection, error) {
+	return New(Config{
+		BaseURL: c.URLs["base_url"], AuthURL: c.URLs["auth_url"], RedirectURI: c.URLs["redirect_uri"],
+		AppKey: c.Credentials["app_key"], AppSecret: c.Credentials["app_secret"], RefreshToken: c.Credentials["refresh_token"],
+		Client: c.Client,
+	})
 }

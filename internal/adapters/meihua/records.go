@@ -1,0 +1,234 @@
+package meihua
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+// How Meihua pages its lists: page numbers from 1, at most 50 contacts a
+// page. The docs give no page limit for groups and tags; the gateway asks
+// for pages of at most 50 there too.
+const maxPage = 50
+
+var pages = vendorhttp.PageNumbers{First: 1, MaxSize: maxPage}
+
+// records sends c and converts each record of its answer with conv: the
+// array under member of the answer's data ("" when data is the array).
+// Every number is exact, and each record keeps its own bytes when the
+// caller asked for raw payloads.
+func records[W, D any](ctx context.Context, a *Adapter, c call, member string, conv func(W, json.RawMessage) D) ([]D, error) {
+	d, resp, err := a.data(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	bad := func(err error) error {
+		return vendorhttp.BadResponse(vendor, resp.Status, "meihua answered "+c.name()+" with a list the gateway cannot read", err)
+	}
+	list := d
+	if member != "" {
+		var obj map[string]json.RawMessage
+		if err := vendorhttp.Unmarshal(d, &obj); err != nil {
+			return nil, bad(err)
+		}
+		list = obj[member]
+	}
+	if t := bytes.TrimSpace(list); len(t) == 0 || string(t) == "null" {
+		return []D{}, nil // an empty page may come without its list
+	}
+	var raws []json.RawMessage
+	if err := vendorhttp.Unmarshal(list, &raws); err != nil {
+		return nil, bad(err)
+	}
+	keep := domain.WantRaw(ctx)
+	out := make([]D, len(raws))
+	for i, raw := range raws {
+		var rec W
+		if err := vendorhttp.Unmarshal(raw, &rec); err != nil {
+			return nil, bad(err)
+		}
+		if !keep {
+			raw = nil
+		}
+		out[i] = conv(rec, raw)
+	}
+	return out, nil
+}
+
+// pageQuery is the query of one page of a list.
+func pageQuery(page, size int) url.Values {
+	return url.Values{"page": {strconv.Itoa(page)}, "limit": {strconv.Itoa(size)}}
+}
+
+// idList writes ids as the JSON array Meihua takes ("[1,2]").
+func idList(ids ...int64) string {
+	b, err := json.Marshal(ids)
+	if err != nil {
+		panic(err) // integers: cannot fail
+	}
+	return string(b)
+}
+
+// contactPage reads one page of contacts (GET /contact/all), of one group
+// when group is not 0.
+func (a *Adapter) contactPage(ctx context.Context, group int64, page, size int) ([]domain.Contact, error) {
+	q := pageQuery(page, size)
+	if group != 0 {
+		q.Set("groupIds", idList(group))
+	}
+	return records(ctx, a, call{method: http.MethodGet, path: "/contact/all", query: q}, "list", mhContact.domain)
+}
+
+// allContacts reads every contact of a group, page after page.
+func (a *Adapter) allContacts(ctx context.Context, group int64) ([]domain.Contact, error) {
+	var out []domain.Contact
+	for page := pages.First; ; page++ {
+		got, err := a.contactPage(ctx, group, page, maxPage)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+		if len(got) < maxPage {
+			return out, nil
+		}
+	}
+}
+
+// detail reads one contact (GET /contact/detail). Meihua answers a
+// record for every id it has; an answer without one is a contact it does
+// not have.
+func (a *Adapter) detail(ctx context.Context, id int64) (domain.Contact, []mhMembership, error) {
+	c := call{method: http.MethodGet, path: "/contact/detail", query: url.Values{"id": {strconv.FormatInt(id, 10)}}}
+	d, resp, err := a.data(ctx, c)
+	if err != nil {
+		return domain.Contact{}, nil, err
+	}
+	var body struct {
+		Detail json.RawMessage `json:"detail"`
+	}
+	if t := bytes.TrimSpace(d); len(t) == 0 || string(t) == "null" {
+		return domain.Contact{}, nil, vendorhttp.NotFound(vendor, "contact")
+	}
+	if err := vendorhttp.Unmarshal(d, &body); err != nil {
+		return domain.Contact{}, nil, vendorhttp.BadResponse(vendor, resp.Status, "meihua answered a contact detail the gateway cannot read", err)
+	}
+	if t := bytes.TrimSpace(body.Detail); len(t) == 0 || string(t) == "null" {
+		return domain.Contact{}, nil, vendorhttp.NotFound(vendor, "contact")
+	}
+	var rec mhContact
+	if err := vendorhttp.Unmarshal(body.Detail, &rec); err != nil {
+		return domain.Contact{}, nil, vendorhttp.BadResponse(vendor, resp.Status, "meihua answered a contact detail the gateway cannot read", err)
+	}
+	if int64(rec.ID) != id {
+		return domain.Contact{}, nil, vendorhttp.NotFound(vendor, "contact")
+	}
+	var raw json.RawMessage
+	if domain.WantRaw(ctx) {
+		raw = body.Detail
+	}
+	return rec.domain(raw), rec.Groups, nil
+}
+
+// mhGroup is a group as /contact/group/all and /contact/group/add answer
+// it.
+type mhGroup struct {
+	ID          num  `json:"id"`
+	GroupName   text `json:"groupName"`
+	ContactSize *num `json:"contactSize"`
+	CreateTime  num  `json:"createTime"`
+	UpdateTime  num  `json:"updateTime"`
+}
+
+func (g mhGroup) domain(raw json.RawMessage) domain.Group {
+	out := domain.Group{
+		ID: g.ID.String(), Name: string(g.GroupName), Type: domain.GroupStatic,
+		CreatedAt: vendorhttp.FromMillis(int64(g.CreateTime)), UpdatedAt: vendorhttp.FromMillis(int64(g.UpdateTime)), Raw: raw,
+	}
+	if g.ContactSize != nil {
+		n := int(*g.ContactSize)
+		out.MemberCount = &n
+	}
+	return out
+}
+
+// groupPage reads one page of groups (GET /contact/group/all), those
+// whose name holds key when key is not "".
+func (a *Adapter) groupPage(ctx context.Context, key string, page, size int) ([]domain.Group, error) {
+	q := pageQuery(page, size)
+	if key != "" {
+		q.Set("key", key)
+	}
+	return records(ctx, a, call{method: http.MethodGet, path: "/contact/group/all", query: q}, "groups", mhGroup.domain)
+}
+
+// eachGroup calls fn with every group (whose name holds key), page after
+// page, until fn returns false.
+func (a *Adapter) eachGroup(ctx context.Context, key string, fn func(domain.Group) bool) error {
+	for page := pages.First; ; page++ {
+		got, err := a.groupPage(ctx, key, page, maxPage)
+		if err != nil {
+			return err
+		}
+		for _, g := range got {
+			if !fn(g) {
+				return nil
+			}
+		}
+		if len(got) < maxPage {
+			return nil
+		}
+	}
+}
+
+// group finds a group by id. Meihua has no read of one group: the
+// groups are listed until it shows up.
+func (a *Adapter) group(ctx context.Context, id int64) (domain.Group, error) {
+	want := strconv.FormatInt(id, 10)
+	var found *domain.Group
+	err := a.eachGroup(ctx, "", func(g domain.Group) bool {
+		if g.ID == want {
+			found = &g
+		}
+		return found == nil
+	})
+	switch {
+	case err != nil:
+		return domain.Group{}, err
+	case found == nil:
+		return domain.Group{}, vendorhttp.NotFound(vendor, "group")
+	}
+	return *found, nil
+}
+
+// groupsNamed lists the groups named exactly name (found by key search).
+func (a *Adapter) groupsNamed(ctx context.Context, name string) ([]domain.Group, error) {
+	var out []domain.Group
+	err := a.eachGroup(ctx, name, func(g domain.Group) bool {
+		if g.Name == name {
+			out = append(out, g)
+		}
+		return true
+	})
+	return out, err
+}
+
+// deleteGroups deletes groups (POST /contact/group/delete); withContacts
+// deletes their contacts too.
+func (a *Adapter) deleteGroups(ctx context.Context, withContacts bool, ids ...int64) error {
+	_, _, err := a.data(ctx, call{method: http.MethodPost, path: "/contact/group/delete", idempotent: true,
+		query: url.Values{"flag": {strconv.FormatBool(withContacts)}}, form: url.Values{"ids": {idList(ids...)}}})
+	return err
+}
+
+// badData is the error for an answer whose data is not what the docs
+// show.
+func badData(resp int, what string) error {
+	return vendorhttp.BadResponse(vendor, resp, fmt.Sprintf("meihua answered %s with data the gateway cannot read", what))
+}

@@ -21,10 +21,10 @@ const (
 // The docs show no options in the answer; subpropertys, the member the
 // add takes them in, is read when it is there.
 type mhProperty struct {
-	ID           num    `json:"id"`
-	Label        text   `json:"label"`
-	Type         num    `json:"type"`
-	Description  text   `json:"description"`
+	ID           num  `json:"id"`
+	Label        text `json:"label"`
+	Type         num  `json:"type"`
+	Description  text `json:"description"`
 	Subpropertys []struct {
 		Label text `json:"label"`
 	} `json:"subpropertys"`

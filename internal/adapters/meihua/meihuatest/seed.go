@@ -18,7 +18,7 @@ type Contact struct {
 	Birthday int64 // epoch milliseconds, 0 none
 
 	CompanyName, JobTitle, Email, WorkPhone, MobilePhone, Website, Fax, Country string
-	ProvinceZh, CityZh, Address, PostCode, QQ, Weibo, Weixin, Notes            string
+	ProvinceZh, CityZh, Address, PostCode, QQ, Weibo, Weixin, Notes             string
 
 	// Properties maps a custom property id to the contact's value (its
 	// label, in the vendor's words).

@@ -162,6 +162,29 @@ func TestAddSameEmailTwiceInACall(t *testing.T) {
 	}
 }
 
+// The API never makes two contacts with one email, but an account may have
+// them (seeded here): /contact/add updates the oldest, /contact/edit every
+// one.
+func TestSharedEmail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, meihuatest.Config{})
+	older := e.sim.AddContact(meihuatest.Contact{Email: "twin@example.com", FullName: "older"})
+	newer := e.sim.AddContact(meihuatest.Contact{Email: "Twin@Example.com", FullName: "newer"})
+	e.ok(http.MethodPost, "/contact/add", add(`[{"email":"twin@example.com","notes":"added"}]`, "2"), nil)
+	o, _ := e.sim.Contact(older)
+	n, _ := e.sim.Contact(newer)
+	if o.Notes != "added" || n.Notes != "" {
+		t.Errorf("add: older %+v newer %+v", o, n)
+	}
+	e.ok(http.MethodPost, "/contact/edit", vals("fields", `[{"field":"email","isUniq":true},{"field":"jobTitle"}]`,
+		"contacts", `[["TWIN@example.com","edited"]]`), nil)
+	o, _ = e.sim.Contact(older)
+	n, _ = e.sim.Contact(newer)
+	if o.JobTitle != "edited" || n.JobTitle != "edited" {
+		t.Errorf("edit: older %+v newer %+v", o, n)
+	}
+}
+
 func TestAddRefusals(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

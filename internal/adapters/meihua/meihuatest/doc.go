@@ -64,8 +64,9 @@
 //     different from the code's, unknown, revoked or rotated refresh token:
 //     invalid_grant (400).
 //   - Codes are single use and live [Config.CodeTTL] (10 minutes): an
-//     exchange attempt with the right client spends the code whatever its
-//     outcome; a code reused does not revoke the tokens it gave.
+//     exchange with the right client and every parameter spends the code
+//     whatever its outcome (a wrong redirect_uri included); a code reused
+//     does not revoke the tokens it gave.
 //   - Every refresh answers a new refresh token and the old one stops
 //     working, unless [Config.KeepRefreshTokens]. Refresh tokens do not
 //     expire.

@@ -97,22 +97,24 @@ func (s *Server) listGroups(p params) (any, error) {
 	for id, g := range s.groups {
 		names[id] = g.Name
 	}
-	total, ids, err := pageNamed(p, names)
-	if err != nil {
-		return nil, err
-	}
-	sizes := s.sizes(func(c *Contact) []int64 { return c.GroupIDs })
-	out := groupPage{Total: total, Groups: []groupSummary{}}
-	for _, id := range ids {
-		out.Groups = append(out.Groups, groupSummary{GroupName: names[id], ID: id, ContactSize: sizes[id]})
-	}
-	return out, nil
+	total, groups, err := summaries(s, p, names, groupsOf, func(x summary) groupSummary {
+		return groupSummary{GroupName: x.name, ID: x.id, ContactSize: x.size}
+	})
+	return groupPage{Total: total, Groups: groups}, err
 }
 
-// pageNamed pages the ids of named records (groups, tags) whose name
-// contains the optional key, case-insensitively, newest (highest id) first
-// as the vendor samples are.
-func pageNamed(p params, names map[int64]string) (total int, page []int64, err error) {
+// summary is a group or tag in a list.
+type summary struct {
+	id   int64
+	name string
+	size int
+}
+
+// summaries pages named records (groups, tags) whose name contains the
+// optional key, case-insensitively, newest (highest id) first as the
+// vendor samples are, with the number of contacts whose list (groupsOf,
+// tagsOf) has them, rendered by render. Callers hold s.mu.
+func summaries[T any](s *Server, p params, names map[int64]string, list func(*Contact) *[]int64, render func(summary) T) (total int, page []T, err error) {
 	n, limit, err := p.page(0)
 	if err != nil {
 		return 0, nil, err
@@ -125,18 +127,16 @@ func pageNamed(p params, names map[int64]string) (total int, page []int64, err e
 		}
 	}
 	slices.SortFunc(ids, func(a, b int64) int { return cmp.Compare(b, a) })
-	lo, hi := window(len(ids), n, limit)
-	return len(ids), ids[lo:hi], nil
-}
-
-// sizes counts the contacts in each group or tag that list gives.
-// Callers hold s.mu.
-func (s *Server) sizes(list func(*Contact) []int64) map[int64]int {
-	out := map[int64]int{}
+	sizes := map[int64]int{}
 	for _, c := range s.contacts {
-		for _, id := range list(c) {
-			out[id]++
+		for _, id := range *list(c) {
+			sizes[id]++
 		}
 	}
-	return out
+	lo, hi := window(len(ids), n, limit)
+	page = make([]T, 0, hi-lo)
+	for _, id := range ids[lo:hi] {
+		page = append(page, render(summary{id: id, name: names[id], size: sizes[id]}))
+	}
+	return len(ids), page, nil
 }

@@ -179,9 +179,19 @@ func (s *Server) AddToGroup(groupID int64, contactIDs ...int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mustGroup(groupID)
-	for _, id := range contactIDs {
-		c := s.mustContact(id)
-		c.GroupIDs = insertSorted(c.GroupIDs, groupID)
+	s.attach(groupsOf, groupID, contactIDs)
+}
+
+// groupsOf and tagsOf are a contact's group and tag lists.
+func groupsOf(c *Contact) *[]int64 { return &c.GroupIDs }
+func tagsOf(c *Contact) *[]int64   { return &c.TagIDs }
+
+// attach adds id to a list (groupsOf, tagsOf) of each contact. Callers
+// hold s.mu.
+func (s *Server) attach(list func(*Contact) *[]int64, id int64, contactIDs []int64) {
+	for _, cid := range contactIDs {
+		l := list(s.mustContact(cid))
+		*l = insertSorted(*l, id)
 	}
 }
 
@@ -209,16 +219,16 @@ func (s *Server) Group(id int64) (Group, bool) {
 
 func (s *Server) groupSnapshot(g *Group) Group {
 	out := *g
-	out.ContactIDs = s.members(func(c *Contact) []int64 { return c.GroupIDs }, g.ID)
+	out.ContactIDs = s.members(groupsOf, g.ID)
 	return out
 }
 
-// members lists, ascending, the contacts whose ids list (groups or tags)
+// members lists, ascending, the contacts whose list (groupsOf, tagsOf)
 // holds id.
-func (s *Server) members(list func(*Contact) []int64, id int64) []int64 {
+func (s *Server) members(list func(*Contact) *[]int64, id int64) []int64 {
 	out := []int64{}
 	for _, cid := range sortedKeys(s.contacts) {
-		if _, ok := slices.BinarySearch(list(s.contacts[cid]), id); ok {
+		if _, ok := slices.BinarySearch(*list(s.contacts[cid]), id); ok {
 			out = append(out, cid)
 		}
 	}
@@ -245,10 +255,7 @@ func (s *Server) TagContact(tagID int64, contactIDs ...int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mustTag(tagID)
-	for _, id := range contactIDs {
-		c := s.mustContact(id)
-		c.TagIDs = insertSorted(c.TagIDs, tagID)
-	}
+	s.attach(tagsOf, tagID, contactIDs)
 }
 
 // Tags returns copies of every tag with its contacts, by id.
@@ -258,7 +265,7 @@ func (s *Server) Tags() []Tag {
 	out := make([]Tag, 0, len(s.tags))
 	for _, id := range sortedKeys(s.tags) {
 		t := *s.tags[id]
-		t.ContactIDs = s.members(func(c *Contact) []int64 { return c.TagIDs }, id)
+		t.ContactIDs = s.members(tagsOf, id)
 		out = append(out, t)
 	}
 	return out

@@ -37,14 +37,8 @@ func (s *Server) listTags(p params) (any, error) {
 	for id, t := range s.tags {
 		names[id] = t.Name
 	}
-	total, ids, err := pageNamed(p, names)
-	if err != nil {
-		return nil, err
-	}
-	sizes := s.sizes(func(c *Contact) []int64 { return c.TagIDs })
-	out := tagPage{Total: total, Tags: []tagSummary{}}
-	for _, id := range ids {
-		out.Tags = append(out.Tags, tagSummary{TagName: names[id], ID: id, ContactSize: sizes[id]})
-	}
-	return out, nil
+	total, tags, err := summaries(s, p, names, tagsOf, func(x summary) tagSummary {
+		return tagSummary{TagName: x.name, ID: x.id, ContactSize: x.size}
+	})
+	return tagPage{Total: total, Tags: tags}, err
 }

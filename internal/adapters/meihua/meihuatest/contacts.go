@@ -784,7 +784,7 @@ func (s *Server) listContacts(p params) (any, error) {
 			ids = append(ids, id)
 		}
 	}
-	lo, hi := window(len(ids), page, limit)
+	lo, hi := pageBounds(len(ids), page, limit)
 	out := contactPage{Total: len(ids), List: make([]wireContact, 0, hi-lo)}
 	for _, id := range ids[lo:hi] {
 		out.List = append(out.List, s.wire(s.contacts[id], true))

@@ -146,7 +146,7 @@ func (s *Server) edmTaskDetail(p params) (any, error) {
 			}
 		}
 	}
-	lo, hi := window(len(rows), page, limit)
+	lo, hi := pageBounds(len(rows), page, limit)
 	return edmDetail{TotalCount: len(rows), Detail: append([]edmRow{}, rows[lo:hi]...)}, nil
 }
 

@@ -133,7 +133,7 @@ func summaries[T any](s *Server, p params, names map[int64]string, list func(*Co
 			sizes[id]++
 		}
 	}
-	lo, hi := window(len(ids), n, limit)
+	lo, hi := pageBounds(len(ids), n, limit)
 	page = make([]T, 0, hi-lo)
 	for _, id := range ids[lo:hi] {
 		page = append(page, render(summary{id: id, name: names[id], size: sizes[id]}))

@@ -157,11 +157,12 @@ type Server struct {
 	codeExchanges int
 	pathCalls     map[string]int
 	// API admission
-	window    int64 // start of the current hour, epoch seconds
-	used      int   // calls counted in it
-	denied    []string
-	failNext  []string
-	apiCalls  int
+	window   int64 // start of the current hour, epoch seconds
+	used     int   // calls counted in it
+	denied   []string
+	failNext []string
+	apiCalls int
+	// the account's data
 	lastID    int64
 	contacts  map[int64]*Contact
 	byEmail   map[string][]int64 // normalised email -> contact ids, ascending
@@ -655,8 +656,8 @@ func (p params) page(maxLimit int64) (page, limit int64, err error) {
 	return page, limit, nil
 }
 
-// window is the [lo, hi) slice of n items that a 1-based page covers.
-func window(n int, page, limit int64) (lo, hi int) {
+// pageBounds is the [lo, hi) slice of n items that a 1-based page covers.
+func pageBounds(n int, page, limit int64) (lo, hi int) {
 	start := (page - 1) * limit
 	if start >= int64(n) {
 		return n, n

@@ -397,15 +397,12 @@ var conflictOpTypes = map[domain.OnConflict]string{
 // they were (their ids unknown).
 //
 // Items Meihua cannot store fail alone and are not sent. When the add
-// was done but the ids cannot be read, every item sent answers upserted
-// without an id.
+// was done but the ids cannot be read, every item it sent answers
+// upserted without an id.
 func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.ContactInput, mode domain.OnConflict) ([]domain.BatchItemResult, error) {
 	opType, ok := conflictOpTypes[mode]
 	if !ok {
 		return nil, domain.Invalid("body.on_conflict", "must be merge, replace or skip")
-	}
-	if len(items) > maxAdd {
-		return nil, domain.Invalid("body.items", "meihua takes at most 1000 contacts in one call")
 	}
 	results := make([]domain.BatchItemResult, len(items))
 	recs := make([]map[string]any, 0, len(items))
@@ -419,28 +416,43 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 		recs = append(recs, rec)
 		sent = append(sent, i)
 	}
-	if len(recs) == 0 {
-		return results, nil
-	}
-	res, err := a.add(ctx, recs, opType)
-	switch {
-	case err != nil && res.written:
-		a.log.LogAttrs(ctx, slog.LevelWarn, "meihua stored a batch but its ids could not be read",
-			slog.String("vendor", string(vendor)), slog.String("error", err.Error()))
-		for _, i := range sent {
-			results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchUpserted}
+	// The gateway passes at most BatchSize items; more are sent in adds of
+	// 1000 all the same.
+	var stop error // a failure of every call, after something was written
+	for start := 0; start < len(recs); start += maxAdd {
+		end := min(start+maxAdd, len(recs))
+		chunk := sent[start:end]
+		if stop != nil {
+			failAll(results, chunk, stop)
+			continue
 		}
-		return results, nil
-	case err != nil && domain.FailsEveryCall(err) && len(sent) == len(items):
-		return nil, err
-	case err != nil:
-		for _, i := range sent {
-			results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchFailed, Err: err}
+		res, err := a.add(ctx, recs[start:end], opType)
+		switch {
+		case err != nil && res.written:
+			a.log.LogAttrs(ctx, slog.LevelWarn, "meihua stored a batch but its ids could not be read",
+				slog.String("vendor", string(vendor)), slog.String("error", err.Error()))
+			for _, i := range chunk {
+				results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchUpserted}
+			}
+		case err != nil && domain.FailsEveryCall(err):
+			if start == 0 && len(sent) == len(items) {
+				return nil, err // nothing written, and every item would fail alike
+			}
+			failAll(results, chunk, err)
+			stop = err
+		case err != nil:
+			failAll(results, chunk, err)
+		default:
+			matchBatch(items, chunk, res.members, mode, results)
 		}
-		return results, nil
 	}
-	matchBatch(items, sent, res.members, mode, results)
 	return results, nil
+}
+
+func failAll(results []domain.BatchItemResult, items []int, err error) {
+	for _, i := range items {
+		results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchFailed, Err: err}
+	}
 }
 
 // matchBatch fills the results of the items sent from the members of the

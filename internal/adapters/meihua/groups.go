@@ -193,21 +193,35 @@ func (a *Adapter) AddGroupMembers(ctx context.Context, groupID string, contactID
 	if len(recs) == 0 {
 		return out, nil
 	}
+	// The gateway passes at most MemberBatchSize ids; more emails are sent
+	// in adds of 1000 all the same.
+	for start := 0; start < len(recs); start += maxAdd {
+		if err := a.addToGroup(ctx, gid, target.Name, recs[start:min(start+maxAdd, len(recs))]); err != nil {
+			return domain.MemberChange{}, err
+		}
+	}
+	return out, nil
+}
+
+// addToGroup sends contacts given by email alone to /contact/add in merge
+// mode naming the group, and checks that the group Meihua answers is the
+// one meant.
+func (a *Adapter) addToGroup(ctx context.Context, gid int64, name string, recs []map[string]any) error {
 	payload, err := json.Marshal(recs)
 	if err != nil {
-		return domain.MemberChange{}, err
+		return err
 	}
 	d, resp, err := a.data(ctx, call{method: http.MethodPost, path: "/contact/add", idempotent: true,
-		query: url.Values{"opType": {opMerge}, "groupName": {target.Name}}, form: url.Values{"contacts": {string(payload)}}})
+		query: url.Values{"opType": {opMerge}, "groupName": {name}}, form: url.Values{"contacts": {string(payload)}}})
 	if err != nil {
-		return domain.MemberChange{}, err
+		return err
 	}
 	var body struct {
 		GroupID num `json:"groupId"`
 	}
 	if vendorhttp.Unmarshal(d, &body) == nil && body.GroupID > 0 && int64(body.GroupID) != gid {
-		return domain.MemberChange{}, vendorhttp.BadResponse(vendor, resp.Status, fmt.Sprintf(
-			"meihua put the contacts in another group (%s) than the one named %q (%s)", strconv.FormatInt(int64(body.GroupID), 10), target.Name, groupID))
+		return vendorhttp.BadResponse(vendor, resp.Status, fmt.Sprintf(
+			"meihua put the contacts in another group (%s) than the one named %q (%s)", body.GroupID, name, strconv.FormatInt(gid, 10)))
 	}
-	return out, nil
+	return nil
 }

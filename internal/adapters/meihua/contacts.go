@@ -235,65 +235,76 @@ func (p propertyValue) MarshalJSON() ([]byte, error) {
 
 // added is the outcome of one /contact/add through a temporary group.
 type added struct {
-	members []domain.Contact // the temporary group's members: the contacts the add wrote
+	members []domain.Contact // the temporary group's members: the contacts the add named
+	// since is when Meihua made the temporary group, just before the add
+	// (epoch milliseconds by its clock, 0 when unknown): a member created
+	// since then is new, one created earlier existed.
+	since int64
 	// written says that Meihua took the add; with an error, the contacts
 	// are stored but their ids could not be read.
 	written bool
 }
 
-// add sends recs with /contact/add and opType into a new temporary group,
-// reads the group's members (GET /contact/all?groupIds=[id]) to learn
-// the contacts' ids, and deletes the group, keeping its contacts
-// (POST /contact/group/delete, flag false). Meihua answers an add with no
-// ids, only the id of the group named in it.
+// isNew reports whether the add created m, rather than matched it.
+func (r added) isNew(m domain.Contact) bool {
+	return r.since == 0 || m.CreatedAt.UnixMilli() >= r.since
+}
+
+// add sends recs with /contact/add and opType into a temporary group, to
+// learn the contacts' ids, which the add does not answer: it makes the
+// group (POST /contact/group/add, whose answer gives its id and Meihua's
+// time), names it in the add (contacts join the group of that name),
+// reads its members (GET /contact/all?groupIds=[id]) and deletes it,
+// keeping its contacts (POST /contact/group/delete, flag false). When the
+// add's answer is lost, the members show whether it was done.
 func (a *Adapter) add(ctx context.Context, recs []map[string]any, opType string) (added, error) {
 	payload, err := json.Marshal(recs)
 	if err != nil {
 		return added{}, err
 	}
 	name := tempGroupName()
+	g, _, err := a.newGroup(ctx, name)
+	if err != nil {
+		return added{}, err
+	}
+	gid := int64(g.ID)
+	defer a.dropTempGroup(ctx, gid, name)
+	res := added{since: int64(g.CreateTime)}
 	d, resp, err := a.data(ctx, call{method: http.MethodPost, path: "/contact/add",
 		query: url.Values{"opType": {opType}, "groupName": {name}}, form: url.Values{"contacts": {string(payload)}}})
 	if err != nil {
-		if !meihuaAnswered(err) {
-			a.log.LogAttrs(ctx, slog.LevelWarn, "meihua add answer lost; its temporary group may be left behind",
-				slog.String("vendor", string(vendor)), slog.String("group", name))
+		if meihuaAnswered(err) {
+			return added{}, err
 		}
-		return added{}, err
+		// The answer was lost: the group's members tell whether the add
+		// was done.
+		members, rerr := a.allContacts(ctx, gid)
+		if rerr != nil || len(members) == 0 {
+			return added{}, err
+		}
+		res.members, res.written = members, true
+		return res, nil
 	}
+	res.written = true
 	var body struct {
 		GroupID num `json:"groupId"`
 	}
-	if vendorhttp.Unmarshal(d, &body) != nil {
-		body.GroupID = 0
+	if vendorhttp.Unmarshal(d, &body) == nil && body.GroupID > 0 && int64(body.GroupID) != gid {
+		return res, vendorhttp.BadResponse(vendor, resp.Status, "meihua stored the contacts in another group than the one the gateway made for them")
 	}
-	gid := int64(body.GroupID)
-	if gid <= 0 {
-		// The answer did not name the group: find it by its name.
-		gs, err := a.groupsNamed(ctx, name)
-		if err != nil {
-			return added{written: true}, err
-		}
-		if len(gs) != 1 {
-			return added{written: true}, vendorhttp.BadResponse(vendor, resp.Status, "meihua stored the contacts but not in the group the gateway reads their ids from")
-		}
-		gid, _ = vendorhttp.PositiveID(gs[0].ID)
+	if res.members, err = a.allContacts(ctx, gid); err != nil {
+		return res, err
 	}
-	defer a.dropTempGroup(ctx, gid, name)
-	members, err := a.allContacts(ctx, gid)
-	if err != nil {
-		return added{written: true}, err
-	}
-	return added{members: members, written: true}, nil
+	return res, nil
 }
 
 // meihuaAnswered reports whether err is an answer of Meihua's (an error
-// code or status), after which nothing is left over; otherwise the answer
-// was lost or unreadable and the add may have been done.
+// code or status) or a request never sent, after which the add was not
+// done; otherwise the answer was lost or unreadable and it may have been.
 func meihuaAnswered(err error) bool {
 	var ve *domain.VendorError
 	if !errors.As(err, &ve) {
-		return true // the request was never sent
+		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 	}
 	switch ve.Kind {
 	case domain.VendorTimeout, domain.VendorBadResponse:
@@ -343,13 +354,13 @@ func (a *Adapter) CreateContact(ctx context.Context, in domain.ContactInput) (do
 	email := strings.TrimSpace(in.Email)
 	var created *domain.Contact
 	for i, m := range res.members {
-		if email != "" && strings.EqualFold(m.Email, email) || email == "" && m.Email == "" {
+		if email != "" && strings.EqualFold(m.Email, email) || email == "" && m.Email == "" && res.isNew(m) {
 			created = &res.members[i]
 			break
 		}
 	}
 	switch {
-	case created == nil && email != "":
+	case email != "" && (created == nil || !res.isNew(*created)):
 		return domain.Contact{}, &domain.VendorError{Vendor: vendor, Kind: domain.VendorExists,
 			Detail: "meihua already has a contact with this email; it was left as it was (update it, or upsert it in a batch)"}
 	case created == nil:
@@ -443,7 +454,7 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 		case err != nil:
 			failAll(results, chunk, err)
 		default:
-			matchBatch(items, chunk, res.members, mode, results)
+			matchBatch(items, chunk, res, mode, results)
 		}
 	}
 	return results, nil
@@ -457,17 +468,19 @@ func failAll(results []domain.BatchItemResult, items []int, err error) {
 
 // matchBatch fills the results of the items sent from the members of the
 // add's temporary group.
-func matchBatch(items []domain.ContactInput, sent []int, members []domain.Contact, mode domain.OnConflict, results []domain.BatchItemResult) {
-	byEmail := map[string]string{}
+func matchBatch(items []domain.ContactInput, sent []int, res added, mode domain.OnConflict, results []domain.BatchItemResult) {
+	byEmail := map[string]domain.Contact{}
 	var noEmail []domain.Contact
-	for _, m := range members {
+	for _, m := range res.members {
 		if m.Email == "" {
-			noEmail = append(noEmail, m)
+			if res.isNew(m) {
+				noEmail = append(noEmail, m)
+			}
 			continue
 		}
 		k := strings.ToLower(m.Email)
-		if id, ok := byEmail[k]; !ok || vendorhttp.LessID(m.ID, id) {
-			byEmail[k] = m.ID
+		if had, ok := byEmail[k]; !ok || vendorhttp.LessID(m.ID, had.ID) {
+			byEmail[k] = m // Meihua matches the oldest contact with an email
 		}
 	}
 	seen := map[string]bool{}
@@ -478,17 +491,21 @@ func matchBatch(items []domain.ContactInput, sent []int, members []domain.Contac
 			pending = append(pending, i)
 			continue
 		}
-		id, found := byEmail[email]
-		again := seen[email]
+		m, found := byEmail[email]
+		again := seen[email] // an earlier item of the call had the email
 		seen[email] = true
-		r := domain.BatchItemResult{Index: i, ID: id}
+		r := domain.BatchItemResult{Index: i, ID: m.ID}
 		switch {
-		case mode != domain.OnConflictSkip:
-			r.Status = domain.BatchUpserted
-		case found && !again:
-			r.Status = domain.BatchCreated
-		default:
+		case !found && mode == domain.OnConflictSkip:
 			r.Status = domain.BatchSkipped
+		case !found:
+			r.Status = domain.BatchUpserted // Meihua took it, but did not list it
+		case !again && res.isNew(m):
+			r.Status = domain.BatchCreated
+		case mode == domain.OnConflictSkip:
+			r.Status = domain.BatchSkipped
+		default:
+			r.Status = domain.BatchUpdated
 		}
 		results[i] = r
 	}

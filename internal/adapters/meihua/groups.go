@@ -37,19 +37,29 @@ func (a *Adapter) GetGroup(ctx context.Context, id string) (domain.Group, error)
 
 // CreateGroup implements domain.GroupCreator (POST /contact/group/add).
 func (a *Adapter) CreateGroup(ctx context.Context, name string) (domain.Group, error) {
-	d, resp, err := a.data(ctx, call{method: http.MethodPost, path: "/contact/group/add", query: url.Values{"name": {name}}})
+	g, raw, err := a.newGroup(ctx, name)
 	if err != nil {
 		return domain.Group{}, err
 	}
+	return g.domain(raw), nil
+}
+
+// newGroup makes a group (POST /contact/group/add) and returns Meihua's
+// record of it, and its bytes when the caller asked for raw payloads.
+func (a *Adapter) newGroup(ctx context.Context, name string) (mhGroup, json.RawMessage, error) {
+	d, resp, err := a.data(ctx, call{method: http.MethodPost, path: "/contact/group/add", query: url.Values{"name": {name}}})
+	if err != nil {
+		return mhGroup{}, nil, err
+	}
 	var g mhGroup
 	if err := vendorhttp.Unmarshal(d, &g); err != nil || g.ID <= 0 {
-		return domain.Group{}, vendorhttp.BadResponse(vendor, resp.Status, "meihua answered the new group without its id", err)
+		return mhGroup{}, nil, vendorhttp.BadResponse(vendor, resp.Status, "meihua answered the new group without its id", err)
 	}
 	var raw json.RawMessage
 	if domain.WantRaw(ctx) {
 		raw = d
 	}
-	return g.domain(raw), nil
+	return g, raw, nil
 }
 
 // DeleteGroup implements domain.GroupDeleter: POST /contact/group/delete

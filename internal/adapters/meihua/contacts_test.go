@@ -82,10 +82,10 @@ func checkContact(t *testing.T, got, want domain.Contact) {
 	t.Helper()
 	type view struct {
 		ID, Name, Gender, Birthday, Email, Mobile, Work, Fax, WeChat, QQ, Weibo, Company, Job, Web, Note string
-		Address                                                                                           domain.Address
-		Custom                                                                                            string
-		Tags                                                                                              string
-		TagsLoaded, ExtLoaded                                                                             bool
+		Address                                                                                          domain.Address
+		Custom                                                                                           string
+		Tags                                                                                             string
+		TagsLoaded, ExtLoaded                                                                            bool
 	}
 	v := func(c domain.Contact) view {
 		b := ""

@@ -36,7 +36,17 @@ func (a *Adapter) GetGroup(ctx context.Context, id string) (domain.Group, error)
 }
 
 // CreateGroup implements domain.GroupCreator (POST /contact/group/add).
+// A group's name is how Meihua adds contacts to it (AddGroupMembers), so
+// it must stay unique: a name Meihua already has (looked up with
+// GET /contact/group/all, key search) answers VendorExists.
 func (a *Adapter) CreateGroup(ctx context.Context, name string) (domain.Group, error) {
+	same, err := a.groupsNamed(ctx, name)
+	if err != nil {
+		return domain.Group{}, err
+	}
+	if len(same) > 0 {
+		return domain.Group{}, &domain.VendorError{Vendor: vendor, Kind: domain.VendorExists, Detail: "meihua already has a group with this name"}
+	}
 	g, raw, err := a.newGroup(ctx, name)
 	if err != nil {
 		return domain.Group{}, err

@@ -85,14 +85,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	listen := *addr
 	switch {
 	case *useSandbox:
-		if sb, err = sandbox.Start(sandbox.Options{Drivers: drivers}); err != nil {
+		if listen == "" {
+			listen = "127.0.0.1:8080"
+		}
+		if sb, err = sandbox.Start(sandbox.Options{Drivers: drivers, CallbackURL: callbackURL(listen)}); err != nil {
 			return err
 		}
 		cl.add("stop the sandbox simulators", sb.Close)
 		cfg = sb.Config
-		if listen == "" {
-			listen = "127.0.0.1:8080"
-		}
 	case *configPath == "":
 		return errors.New("no configuration: pass --config tenants.yaml (or CDP_GATEWAY_CONFIG), or --sandbox to try the gateway with simulated vendors")
 	default:
@@ -189,6 +189,16 @@ func (c closers) close() error {
 		errs = append(errs, f())
 	}
 	return errors.Join(errs...)
+}
+
+// callbackURL is the sandbox gateway's OAuth callback as a browser on
+// this machine reaches it.
+func callbackURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/admin/v1/oauth/callback"
 }
 
 func printSandboxHelp(w io.Writer, addr string, sb *sandbox.Sandbox) error {

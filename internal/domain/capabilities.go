@@ -41,7 +41,6 @@ const (
 // the capabilities.
 const OpStartAuthorization Operation = "startAuthorization"
 
-
 // operationPorts says which port serves each operation. It is the only
 // place that ties operations to interfaces; what a vendor supports is always
 // computed from its adapter through it.

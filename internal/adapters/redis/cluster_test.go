@@ -51,7 +51,7 @@ func TestContractsOnCluster(t *testing.T) {
 	t.Run("tokens", func(t *testing.T) {
 		t.Parallel()
 		storetest.Tokens(t, func(t *testing.T) domain.TokenStore {
-			return NewTokens(c, TokensOptions{Prefix: prefix(t)})
+			return newTokens(t, c, TokensOptions{Prefix: prefix(t)})
 		})
 	})
 	t.Run("idempotency", func(t *testing.T) {

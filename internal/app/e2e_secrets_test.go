@@ -19,7 +19,9 @@ import (
 // (body and headers), every log line, every span (names, attributes,
 // events, including Redis spans) and the metrics: app key and secret, the
 // vendor tokens issued, and API keys. Linkflow is the only adapter in this
-// build; each new adapter adds its credentials and calls here.
+// build; each new adapter adds its credentials and calls here. Last, the
+// whole of Redis (KEYS * and every value), as anyone with access to it
+// sees it: vendor tokens are kept there sealed, never in the clear.
 func TestSecretsNeverLeak(t *testing.T) {
 	sb, cfg := newSandbox(t)
 	rs := redistest.Start(t)
@@ -127,6 +129,15 @@ func TestSecretsNeverLeak(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+	dump := redisDump(t, rs.Addr())
+	if !strings.Contains(dump, ":token:") || !strings.Contains(dump, "value:v1.") || !strings.Contains(dump, "#refused") {
+		t.Fatalf("no sealed token or credential refusal in Redis: the dump check would prove nothing:\n%s", dump)
+	}
+	for _, s := range secrets {
+		if strings.Contains(dump, s) {
+			t.Errorf("secret %.6s… in Redis:\n%s", s, dump)
 		}
 	}
 	for _, a := range answers[len(answers)-3 : len(answers)-1] {

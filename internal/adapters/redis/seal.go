@@ -45,7 +45,7 @@ type Keyring struct {
 // refuses an empty list, a bad or repeated id and a short secret.
 func NewKeyring(keys ...TokenKey) (*Keyring, error) {
 	if len(keys) == 0 {
-		return nil, errors.New("token keys: at least one is required; tokens are never stored in Redis in the clear")
+		return nil, errors.New("at least one token key is required: tokens are never stored in Redis in the clear")
 	}
 	k := &Keyring{current: keys[0].ID, aeads: make(map[string]cipher.AEAD, len(keys))}
 	for i, tk := range keys {

@@ -115,7 +115,7 @@ func TestNewKeyringRefuses(t *testing.T) {
 		keys []TokenKey
 		want string
 	}{
-		{"none", nil, "at least one is required"},
+		{"none", nil, "at least one token key is required"},
 		{"empty id", []TokenKey{{ID: "", Secret: good}}, "must be 1-32 lower-case"},
 		{"upper case id", []TokenKey{{ID: "K1", Secret: good}}, "must be 1-32 lower-case"},
 		{"id with a dot", []TokenKey{{ID: "k.1", Secret: good}}, "must be 1-32 lower-case"},

@@ -49,20 +49,11 @@ func (s *Tokens) Reseal(ctx context.Context) (ResealReport, error) {
 	}
 	pattern := globEscape(s.prefix)
 	err := scan(ctx, s.c, pattern+"token:*", func(k string) error {
-		return count(s.reseal(ctx, k, func() (string, bool, error) {
-			raw, err := s.c.HGet(ctx, k, "value").Result()
-			switch {
-			case errors.Is(err, goredis.Nil):
-				return "", false, nil
-			case err != nil:
-				return "", false, unavailable("get token", err)
-			}
-			return raw, true, nil
-		}, s.resealToken))
+		return count(s.reseal(ctx, k, s.tokenRaw, s.resealToken))
 	})
 	if err == nil {
 		err = scan(ctx, s.c, pattern+"refresh:*", func(k string) error {
-			return count(s.reseal(ctx, k, func() (string, bool, error) { return s.refreshRaw(ctx, k) }, s.resealRefresh))
+			return count(s.reseal(ctx, k, s.refreshRaw, s.resealRefresh))
 		})
 	}
 	return r, err
@@ -71,9 +62,9 @@ func (s *Tokens) Reseal(ctx context.Context) (ResealReport, error) {
 // reseal reads the value at the Redis key k and, when an older key sealed
 // it, seals it again with write. The error is an *OpenError when the value
 // does not open.
-func (s *Tokens) reseal(ctx context.Context, k string, read func() (string, bool, error),
+func (s *Tokens) reseal(ctx context.Context, k string, read func(ctx context.Context, k string) (string, bool, error),
 	write func(ctx context.Context, k, raw, value string) (bool, error)) (bool, error) {
-	raw, ok, err := read()
+	raw, ok, err := read(ctx, k)
 	if err != nil || !ok {
 		return false, err
 	}

@@ -398,29 +398,22 @@ func TestSwapComparesPlaintext(t *testing.T) {
 		}
 		wantRefresh(t, reader, "c", "r2")
 	})
-	t.Run("swap loses to a swap", func(t *testing.T) {
-		t.Parallel()
-		pfx := prefix(t)
-		swapper := newTokens(t, shared, TokensOptions{Prefix: pfx})
-		rival := newTokens(t, shared, TokensOptions{Prefix: pfx})
-		mustSwap(t, swapper, "c", "", "r1")
-		swapper.beforeWrite = once(func() { mustSwap(t, rival, "c", "r1", "r9") })
-		if ok, err := swapper.SwapRefreshToken(t.Context(), "c", "r1", "r2"); ok || err != nil {
-			t.Fatalf("swap after a rival's = %v, %v; want false", ok, err)
-		}
-		wantRefresh(t, swapper, "c", "r9")
-	})
-	t.Run("seed loses to a seed", func(t *testing.T) {
-		t.Parallel()
-		pfx := prefix(t)
-		seeder := newTokens(t, shared, TokensOptions{Prefix: pfx})
-		rival := newTokens(t, shared, TokensOptions{Prefix: pfx})
-		seeder.beforeWrite = once(func() { mustSwap(t, rival, "c", "", "r-rival") })
-		if ok, err := seeder.SwapRefreshToken(t.Context(), "c", "", "r-seed"); ok || err != nil {
-			t.Fatalf("seed after a rival's = %v, %v; want false", ok, err)
-		}
-		wantRefresh(t, seeder, "c", "r-rival")
-	})
+	for _, old := range []string{"r1", ""} { // a swap, a seed
+		t.Run(fmt.Sprintf("swap from %q loses to a rival", old), func(t *testing.T) {
+			t.Parallel()
+			pfx := prefix(t)
+			swapper := newTokens(t, shared, TokensOptions{Prefix: pfx})
+			rival := newTokens(t, shared, TokensOptions{Prefix: pfx})
+			if old != "" {
+				mustSwap(t, swapper, "c", "", old)
+			}
+			swapper.beforeWrite = once(func() { mustSwap(t, rival, "c", old, "r-rival") })
+			if ok, err := swapper.SwapRefreshToken(t.Context(), "c", old, "r2"); ok || err != nil {
+				t.Fatalf("swap after a rival's = %v, %v; want false", ok, err)
+			}
+			wantRefresh(t, swapper, "c", "r-rival")
+		})
+	}
 	t.Run("drop across a re-seal", func(t *testing.T) {
 		t.Parallel()
 		pfx := prefix(t)

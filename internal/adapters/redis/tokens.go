@@ -115,6 +115,29 @@ end
 return 0
 `)
 
+// tokenRaw reads the stored (sealed) access token at the Redis key k.
+func (s *Tokens) tokenRaw(ctx context.Context, k string) (string, bool, error) {
+	return stored("get token", s.c.HGet(ctx, k, "value"))
+}
+
+// refreshRaw reads the stored (sealed) refresh token at the Redis key k.
+func (s *Tokens) refreshRaw(ctx context.Context, k string) (string, bool, error) {
+	return stored("get refresh token", s.c.Get(ctx, k))
+}
+
+// stored is the result of a read of a stored value; ok is false when there
+// is none.
+func stored(op string, cmd *goredis.StringCmd) (raw string, ok bool, err error) {
+	raw, err = cmd.Result()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return "", false, nil
+	case err != nil:
+		return "", false, unavailable(op, err)
+	}
+	return raw, true, nil
+}
+
 // resealTokenScript replaces the token's stored value by ARGV[2] if it is
 // still ARGV[1], keeping its expiry.
 var resealTokenScript = goredis.NewScript(`
@@ -141,12 +164,9 @@ func (s *Tokens) resealToken(ctx context.Context, k, raw, value string) (bool, e
 func (s *Tokens) DropToken(ctx context.Context, key, value string) error {
 	k := s.tokenKey(key)
 	return untilSettled("drop token", func() (bool, error) {
-		raw, err := s.c.HGet(ctx, k, "value").Result()
-		switch {
-		case errors.Is(err, goredis.Nil):
-			return true, nil
-		case err != nil:
-			return false, unavailable("drop token", err)
+		raw, ok, err := s.tokenRaw(ctx, k)
+		if err != nil || !ok {
+			return !ok, err
 		}
 		if cur, _, err := s.keys.open(k, raw); err != nil || cur != value {
 			return true, nil
@@ -207,18 +227,6 @@ func (s *Tokens) RefreshToken(ctx context.Context, key string) (string, bool, er
 		_, _ = s.resealRefresh(ctx, k, raw, v)
 	}
 	return v, true, nil
-}
-
-// refreshRaw reads the stored (sealed) refresh token at the Redis key k.
-func (s *Tokens) refreshRaw(ctx context.Context, k string) (string, bool, error) {
-	raw, err := s.c.Get(ctx, k).Result()
-	switch {
-	case errors.Is(err, goredis.Nil):
-		return "", false, nil
-	case err != nil:
-		return "", false, unavailable("get refresh token", err)
-	}
-	return raw, true, nil
 }
 
 // swapRefreshScript sets the refresh token's stored value to ARGV[2] if it

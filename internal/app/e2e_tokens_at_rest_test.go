@@ -52,6 +52,23 @@ func redisDump(t *testing.T, addr string) string {
 	return b.String()
 }
 
+// sealedTokens counts the sealed access tokens and credential refusals in
+// a redisDump.
+func sealedTokens(dump string) (access, refusals int) {
+	for line := range strings.Lines(dump) {
+		key, value, _ := strings.Cut(line, " = ")
+		if !strings.Contains(key, ":token:") || !strings.Contains(value, "value:v1.") {
+			continue
+		}
+		if strings.HasSuffix(key, "#refused") {
+			refusals++
+		} else {
+			access++
+		}
+	}
+	return access, refusals
+}
+
 // TestRedisStoresNeedTokenKeys: tokens are never written to Redis in the
 // clear, so a configuration without token keys gets no Redis stores, and
 // says why, before anything connects.

@@ -21,9 +21,9 @@ type ResealReport struct {
 	Unopened map[string]int
 }
 
-// Reseal seals every token value in Redis that an older key of the ring
-// sealed again with the current key, each with the same compare-and-swap
-// on the stored bytes that a read uses, so that it never overwrites a
+// Reseal seals again with the current key every token value in Redis
+// that another key of the ring sealed, each with the compare-and-swap on
+// the stored bytes that a read uses, so that it never overwrites a
 // concurrent write. It is the last step of a key rotation before the old
 // key can go (package doc); a replica runs it at start. It scans the
 // store's keys with SCAN (every master of a cluster), so it costs one pass

@@ -4,8 +4,10 @@
 //	gateway --config tenants.yaml     real vendors, tenants from the file
 //
 // REDIS_URL (or --redis-url) points every replica at the Redis they share
-// (tokens, bindings, quotas, idempotency records); without it the state is
-// in-process, which is right for the sandbox and a single replica only.
+// (tokens, bindings, quotas, idempotency records), and then the tenants
+// file must list token_keys, which seal the tokens there; without it the
+// state is in-process, which is right for the sandbox and a single replica
+// only.
 // OTEL_* variables configure trace and metric export.
 //
 // See README.md for the configuration reference.
@@ -96,7 +98,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	case *configPath == "":
 		return errors.New("no configuration: pass --config tenants.yaml (or CDP_GATEWAY_CONFIG), or --sandbox to try the gateway with simulated vendors")
 	default:
-		if cfg, err = config.Load(*configPath, drivers); err != nil {
+		var opts []config.Option
+		if *redisURL != "" {
+			opts = append(opts, config.WithRedis()) // token_keys are required
+		}
+		if cfg, err = config.Load(*configPath, drivers, opts...); err != nil {
 			return err
 		}
 		if listen == "" {

@@ -82,13 +82,16 @@ func Start(opts Options) (*Sandbox, error) {
 	if opts.CallbackURL == "" {
 		opts.CallbackURL = "http://127.0.0.1:8080/admin/v1/oauth/callback"
 	}
-	secret := make([]byte, 32)
+	secret := make([]byte, 64) // the cursor secret, then the token key
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
 	sb := &Sandbox{sims: map[string]map[domain.Vendor]http.Handler{}}
 	cfg := &config.Config{
-		CursorSecret: config.NewSecret(string(secret)),
+		CursorSecret: config.NewSecret(string(secret[:32])),
+		// Used only when the sandbox keeps its state in Redis; like the
+		// cursor secret, this process's own.
+		TokenKeys: []config.TokenKey{{ID: "sandbox", Secret: config.NewSecret(string(secret[32:]))}},
 		APIKeys: []config.APIKey{{
 			Name: "sandbox-demo", SHA256: sha256.Sum256([]byte(APIKey)),
 			Scopes: []string{"read", "write", "admin"}, Tenants: []string{"*"},

@@ -275,6 +275,17 @@ func (s *Tokens) SwapRefreshToken(ctx context.Context, key, old, next string) (b
 	return swapped, err
 }
 
+// ReplaceRefreshToken implements domain.TokenStore: the value is sealed
+// and written over whatever the key held, a value that no longer opens
+// included.
+func (s *Tokens) ReplaceRefreshToken(ctx context.Context, key, next string) error {
+	k := s.refreshKey(key)
+	if err := s.c.Set(ctx, k, s.keys.seal(k, next), 0).Err(); err != nil {
+		return unavailable("replace refresh token", err)
+	}
+	return nil
+}
+
 // resealRefresh seals value, which raw held under the Redis key k, again
 // with the current key, unless raw was replaced meanwhile.
 func (s *Tokens) resealRefresh(ctx context.Context, k, raw, value string) (bool, error) {

@@ -369,21 +369,11 @@ func (s *TokenSource) Authorize(ctx context.Context, g Grant) error {
 		return BadResponse(s.c.vendor, 0, fmt.Sprintf("%s granted no refresh token or no access token", s.c.vendor))
 	}
 	next := refreshRecord{State: domain.AuthorizationActive, Token: g.Refresh}.encode()
-	for range 5 {
-		raw, _, err := s.tokens.store.RefreshToken(ctx, s.key)
-		if err != nil {
-			return fmt.Errorf("%s: the authorization could not be stored: %w", s.c.vendor, err)
-		}
-		swapped, err := s.tokens.store.SwapRefreshToken(ctx, s.key, raw, next)
-		if err != nil {
-			return fmt.Errorf("%s: the authorization could not be stored: %w", s.c.vendor, err)
-		}
-		if swapped {
-			s.tokens.share(ctx, s.key, s.expiry(g.Token))
-			return nil
-		}
+	if err := s.tokens.store.ReplaceRefreshToken(ctx, s.key, next); err != nil {
+		return fmt.Errorf("%s: the authorization could not be stored: %w", s.c.vendor, err)
 	}
-	return fmt.Errorf("%s: the authorization could not be stored: the refresh record kept changing", s.c.vendor)
+	s.tokens.share(ctx, s.key, s.expiry(g.Token))
+	return nil
 }
 
 // Authorization reports where the connection's authorization stands, as

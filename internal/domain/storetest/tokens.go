@@ -83,6 +83,23 @@ func Tokens(t *testing.T, newStore func(t *testing.T) domain.TokenStore) {
 		name string
 		run  func(t *testing.T, s domain.TokenStore)
 	}{
+		{"replace sets the refresh token whatever it held", func(t *testing.T, s domain.TokenStore) {
+			if err := s.ReplaceRefreshToken(t.Context(), "k", "r1"); err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := refresh(t, s, "k"); v != "r1" {
+				t.Fatalf("after a replace of none: %q", v)
+			}
+			if err := s.ReplaceRefreshToken(t.Context(), "k", "r2"); err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := refresh(t, s, "k"); v != "r2" || swap(t, s, "k", "r1", "r3") || !swap(t, s, "k", "r2", "r3") {
+				t.Fatalf("after a replace: %q", v)
+			}
+			if v, ok := refresh(t, s, "other"); ok {
+				t.Fatalf("another key: %q", v)
+			}
+		}},
 		{"empty", func(t *testing.T, s domain.TokenStore) {
 			noToken(t, s, "k")
 			if v, ok := refresh(t, s, "k"); ok {

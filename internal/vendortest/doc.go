@@ -11,6 +11,8 @@
 //  2. records it for [Sim.Requests] and counts it for [Sim.Calls];
 //  3. applies the first matching [Fault] queued with [Sim.InjectFault]: a
 //     canned status, body and headers, a delay, or a dropped connection;
+//     with [Fault.AfterHandler] the steps below run first and the fault
+//     then replaces, delays or drops their answer;
 //  4. refuses a body over the limit with [ErrBodyTooLarge];
 //  5. routes it: patterns registered with [Sim.Handle] run
 //     [Options.Auth] before the method is looked at, those registered with

@@ -1,8 +1,11 @@
 package vendortest
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +16,11 @@ import (
 // with PathPrefix (empty matches every path) and whose method is Method
 // (empty matches every method). Faults are matched in the order injected;
 // the request is recorded either way.
+//
+// By default the fault takes the place of the request's handling. With
+// AfterHandler the request is handled first, so it takes effect, and only
+// its answer is replaced: a vendor that did the work but whose answer was
+// lost or late.
 type Fault struct {
 	PathPrefix string
 	Method     string
@@ -39,6 +47,13 @@ type Fault struct {
 	// Idempotency-Key) once more when a reused connection closes unanswered:
 	// make Times at least 2 for such a client to see the error.
 	Drop bool
+	// AfterHandler runs the route's handling (auth, routing, the handler)
+	// before the fault, with its answer held back: then Delay is slept and
+	// the connection dropped (Drop) or the held answer replaced by Status,
+	// ContentType, Header and Body. With Status 0 and no Drop the held
+	// answer is sent after Delay with Header added. The request takes
+	// effect even when the caller gives up during Delay.
+	AfterHandler bool
 }
 
 // InjectFault queues f.
@@ -124,4 +139,39 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// serveAfter applies an AfterHandler fault to the answer held in held.
+func serveAfter(w http.ResponseWriter, r *http.Request, f Fault, held *heldAnswer) {
+	if f.Status == 0 && !f.Drop {
+		maps.Copy(w.Header(), held.header)
+	}
+	if serveFault(w, r, f) {
+		return
+	}
+	w.WriteHeader(cmp.Or(held.status, http.StatusOK))
+	_, _ = w.Write(held.body.Bytes())
+}
+
+// heldAnswer is an [http.ResponseWriter] that keeps the answer instead of
+// sending it.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newHeldAnswer() *heldAnswer { return &heldAnswer{header: http.Header{}} }
+
+func (a *heldAnswer) Header() http.Header { return a.header }
+
+func (a *heldAnswer) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
+	}
+}
+
+func (a *heldAnswer) Write(b []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return a.body.Write(b)
 }

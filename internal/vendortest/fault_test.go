@@ -1,6 +1,7 @@
 package vendortest_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -273,5 +274,104 @@ func TestFaultDropThroughWrapper(t *testing.T) {
 	}
 	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("err = %v, want EOF or a connection reset", err)
+	}
+}
+
+// AfterHandler faults let the request take effect and lose or change only
+// its answer.
+func TestFaultAfterHandler(t *testing.T) {
+	t.Parallel()
+	fresh := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	tests := []struct {
+		name      string
+		fault     vendortest.Fault
+		path      string
+		timeout   time.Duration
+		wantErr   bool // a transport error or the caller's deadline
+		status    int
+		body      string
+		header    string // X-Handled
+		retry     string // Retry-After
+		wantCType []string
+	}{
+		{name: "answer replaced", fault: vendortest.Fault{Status: 503, ContentType: "application/json", Body: `{"lost":true}`},
+			path: "/work", status: 503, body: `{"lost":true}`, wantCType: []string{"application/json"}},
+		{name: "replaced answer keeps none of the handler's headers", fault: vendortest.Fault{Status: 502, Header: http.Header{"Retry-After": {"4"}}},
+			path: "/work", status: 502, retry: "4"},
+		{name: "connection dropped", fault: vendortest.Fault{Drop: true}, path: "/work", wantErr: true},
+		{name: "dropped after a delay", fault: vendortest.Fault{Drop: true, Delay: 20 * time.Millisecond}, path: "/work", wantErr: true},
+		{name: "status 0 sends the held answer with headers added", fault: vendortest.Fault{Header: http.Header{"Retry-After": {"9"}}},
+			path: "/work", status: 201, body: "done", header: "yes", retry: "9", wantCType: []string{"text/plain"}},
+		{name: "held answer without a body", fault: vendortest.Fault{Delay: 10 * time.Millisecond}, path: "/quiet", status: 200},
+		{name: "caller gives up during the delay", fault: vendortest.Fault{Delay: time.Minute, Status: 500}, path: "/work", timeout: 50 * time.Millisecond, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var runs atomic.Int32
+			sim := vendortest.New(vendortest.Options{})
+			sim.Handle("/work", vendortest.Methods{http.MethodPost: func(w http.ResponseWriter, _ *http.Request) error {
+				runs.Add(1)
+				w.Header().Set("X-Handled", "yes")
+				w.Header().Set("Content-Type", "text/plain")
+				w.WriteHeader(http.StatusCreated)
+				_, err := io.WriteString(w, "done")
+				return err
+			}})
+			sim.Handle("/quiet", vendortest.Methods{http.MethodPost: func(http.ResponseWriter, *http.Request) error {
+				runs.Add(1)
+				return nil
+			}})
+			s := &served{h: sim, done: make(chan struct{}, 1)}
+			base := vendortest.Start(t, basePath, s)
+			tt.fault.AfterHandler = true
+			sim.InjectFault(tt.fault)
+			ctx, cancel := context.WithTimeout(t.Context(), cmp.Or(tt.timeout, time.Minute))
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+tt.path, nil)
+			res, err := fresh.Do(req)
+			switch {
+			case tt.wantErr && err == nil:
+				res.Body.Close()
+				t.Fatalf("answer %d, want none", res.StatusCode)
+			case !tt.wantErr && err != nil:
+				t.Fatal(err)
+			case !tt.wantErr:
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != tt.status || string(b) != tt.body || res.Header.Get("X-Handled") != tt.header ||
+					res.Header.Get("Retry-After") != tt.retry || !slices.Equal(res.Header["Content-Type"], tt.wantCType) {
+					t.Errorf("answer %d %q X-Handled %q Retry-After %q Content-Type %q, want %d %q %q %q %q",
+						res.StatusCode, b, res.Header.Get("X-Handled"), res.Header.Get("Retry-After"), res.Header["Content-Type"],
+						tt.status, tt.body, tt.header, tt.retry, tt.wantCType)
+				}
+			}
+			select {
+			case <-s.done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the simulator kept sleeping after the caller left")
+			}
+			if got := runs.Load(); got != 1 {
+				t.Errorf("handler ran %d times, want 1: the request must take effect", got)
+			}
+			if got := sim.Calls(http.MethodPost, tt.path); got != 1 {
+				t.Errorf("Calls = %d, want 1", got)
+			}
+		})
+	}
+}
+
+// The held answer is whatever the route gives, a refusal by Auth included,
+// and the fault is used up by it.
+func TestFaultAfterHandlerOnRefusal(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, vendortest.Options{})
+	f.sim.InjectFault(vendortest.Fault{AfterHandler: true, Header: http.Header{"Retry-After": {"2"}}})
+	a := f.do("GET", "/items", "", map[string]string{"X-Token": ""})
+	if e := a.errorAnswer(t); e.Kind != "unauthorized" || a.header.Get("Retry-After") != "2" {
+		t.Errorf("%d %q Retry-After %q, want the auth refusal with the fault's header", a.status, a.body, a.header.Get("Retry-After"))
+	}
+	if a := f.do("GET", "/items", "", nil); a.body != "items" || a.header.Get("Retry-After") != "" {
+		t.Errorf("second request: %q Retry-After %q, want the normal answer", a.body, a.header.Get("Retry-After"))
 	}
 }

@@ -166,9 +166,22 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = b
 	}
 	s.record(r, body)
-	if f, ok := s.takeFault(r); ok && serveFault(w, r, f) {
+	f, faulted := s.takeFault(r)
+	if faulted && f.AfterHandler {
+		held := newHeldAnswer()
+		s.route(held, r, body)
+		serveAfter(w, r, f, held)
 		return
 	}
+	if faulted && serveFault(w, r, f) {
+		return
+	}
+	s.route(w, r, body)
+}
+
+// route refuses a body over the limit and otherwise hands the request to
+// its route.
+func (s *Sim) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	if int64(len(body)) > s.opts.MaxBodyBytes {
 		s.opts.WriteError(w, r, ErrBodyTooLarge)
 		return

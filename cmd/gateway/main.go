@@ -4,8 +4,10 @@
 //	gateway --config tenants.yaml     real vendors, tenants from the file
 //
 // REDIS_URL (or --redis-url) points every replica at the Redis they share
-// (tokens, bindings, quotas, idempotency records); without it the state is
-// in-process, which is right for the sandbox and a single replica only.
+// (tokens, bindings, quotas, idempotency records), and then the tenants
+// file must list token_keys, which seal the tokens there; without it the
+// state is in-process, which is right for the sandbox and a single replica
+// only.
 // OTEL_* variables configure trace and metric export.
 //
 // See README.md for the configuration reference.
@@ -85,18 +87,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	listen := *addr
 	switch {
 	case *useSandbox:
-		if sb, err = sandbox.Start(sandbox.Options{Drivers: drivers}); err != nil {
+		if listen == "" {
+			listen = "127.0.0.1:8080"
+		}
+		if sb, err = sandbox.Start(sandbox.Options{Drivers: drivers, CallbackURL: callbackURL(listen)}); err != nil {
 			return err
 		}
 		cl.add("stop the sandbox simulators", sb.Close)
 		cfg = sb.Config
-		if listen == "" {
-			listen = "127.0.0.1:8080"
-		}
 	case *configPath == "":
 		return errors.New("no configuration: pass --config tenants.yaml (or CDP_GATEWAY_CONFIG), or --sandbox to try the gateway with simulated vendors")
 	default:
-		if cfg, err = config.Load(*configPath, drivers); err != nil {
+		var opts []config.Option
+		if *redisURL != "" {
+			opts = append(opts, config.WithRedis()) // token_keys are required
+		}
+		if cfg, err = config.Load(*configPath, drivers, opts...); err != nil {
 			return err
 		}
 		if listen == "" {
@@ -189,6 +195,16 @@ func (c closers) close() error {
 		errs = append(errs, f())
 	}
 	return errors.Join(errs...)
+}
+
+// callbackURL is the sandbox gateway's OAuth callback as a browser on
+// this machine reaches it.
+func callbackURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/admin/v1/oauth/callback"
 }
 
 func printSandboxHelp(w io.Writer, addr string, sb *sandbox.Sandbox) error {

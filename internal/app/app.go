@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	svc, err := domain.NewService(ctx, domain.ServiceConfig{
 		Vendors: opts.Drivers.Vendors(), Tenants: tenants, Bindings: st.Bindings,
-		CursorSecret: []byte(cfg.CursorSecret.Value()), Logger: opts.Logger,
+		CursorSecret: []byte(cfg.CursorSecret.Value()), Idempotency: st.Idempotency, Logger: opts.Logger,
 	})
 	if err != nil {
 		return nil, err

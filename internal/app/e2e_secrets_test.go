@@ -19,7 +19,9 @@ import (
 // (body and headers), every log line, every span (names, attributes,
 // events, including Redis spans) and the metrics: app key and secret, the
 // vendor tokens issued, and API keys. Linkflow is the only adapter in this
-// build; each new adapter adds its credentials and calls here.
+// build; each new adapter adds its credentials and calls here. Last, the
+// whole of Redis (KEYS * and every value), as anyone with access to it
+// sees it: vendor tokens are kept there sealed, never in the clear.
 func TestSecretsNeverLeak(t *testing.T) {
 	sb, cfg := newSandbox(t)
 	rs := redistest.Start(t)
@@ -44,6 +46,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 		}
 		answers = append(answers, e.do(r))
 	}
+	// What Redis holds, dumped while an access token is stored and at the
+	// end, when a credential refusal is.
+	var dumps strings.Builder
+	dump := func() { dumps.WriteString(redisDump(t, rs.Addr())) }
 	contact := e.firstContact()
 	call(req{method: "GET", path: "/v1/contacts?limit=3"})
 	call(req{method: "GET", path: "/v1/contacts/" + contact + "?include=raw"})
@@ -53,6 +59,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	call(req{method: "GET", path: "/v1/contacts", key: "sk_wrong"})
 	call(req{method: "GET", path: "/v1/contacts", key: keyOther})
 	call(req{method: "POST", path: "/v1/contacts", body: `{"name": 1}`})
+	dump()
 	// Vendor refuses the token twice, fails with a page, then refuses the
 	// credentials (remembered: the calls after it are refused from memory).
 	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Status: 401, Times: 2, ContentType: "application/json", Body: `{}`})
@@ -127,6 +134,16 @@ func TestSecretsNeverLeak(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+	dump()
+	if access, refusals := sealedTokens(dumps.String()); access == 0 || refusals == 0 {
+		t.Fatalf("%d sealed access tokens and %d credential refusals in Redis: the dump check would prove nothing:\n%s",
+			access, refusals, dumps.String())
+	}
+	for _, s := range secrets {
+		if strings.Contains(dumps.String(), s) {
+			t.Errorf("secret %.6s… in Redis", s)
 		}
 	}
 	for _, a := range answers[len(answers)-3 : len(answers)-1] {

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,8 +35,15 @@ type RedisOptions struct {
 // RedisStores connects to the Redis at url and returns stores every
 // replica shares. It waits up to ConnectTimeout for Redis to answer: a
 // replica must not serve before it knows the tenants' bindings. cfg's
-// tenants are needed for the readiness check.
+// tenants are needed for the readiness check, and its token keys (required)
+// seal the vendor tokens stored in Redis; in the background it re-seals
+// the values an older token key sealed (redis.Tokens.Reseal) and logs what
+// it found.
 func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOptions) (*Stores, error) {
+	keys, err := tokenKeyring(cfg.TokenKeys)
+	if err != nil {
+		return nil, err
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -65,6 +75,12 @@ func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOpt
 		_ = client.Close()
 		return nil, err
 	}
+	tokens, err := redis.NewTokens(client, keys, redis.TokensOptions{Prefix: o.Prefix})
+	if err != nil {
+		_ = client.Close()
+		return nil, errors.Join(err, bindings.Close())
+	}
+	resealed := reseal(tokens, o.Logger)
 	tenants := make([]string, len(cfg.Tenants))
 	for i, t := range cfg.Tenants {
 		tenants[i] = t.ID
@@ -72,7 +88,7 @@ func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOpt
 	return &Stores{
 		Bindings:    bindings,
 		Idempotency: redis.NewIdempotency(client, redis.IdempotencyOptions{Prefix: o.Prefix}),
-		Tokens:      redis.NewTokens(client, redis.TokensOptions{Prefix: o.Prefix}),
+		Tokens:      tokens,
 		Quota:       redis.NewQuota(client, redis.QuotaOptions{Prefix: o.Prefix}),
 		Readiness: []gwhttp.ReadinessCheck{
 			// Redis down: degraded, still serving from in-process state.
@@ -89,8 +105,58 @@ func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOpt
 				return nil
 			}},
 		},
-		close: func() error { return errors.Join(bindings.Close(), client.Close()) },
+		close: func() error { resealed(); return errors.Join(bindings.Close(), client.Close()) },
 	}, nil
+}
+
+// tokenKeyring is the keyring of the configuration's token_keys.
+func tokenKeyring(keys []config.TokenKey) (*redis.Keyring, error) {
+	rk := make([]redis.TokenKey, len(keys))
+	for i, k := range keys {
+		rk[i] = redis.TokenKey{ID: k.ID, Secret: []byte(k.Secret.Value())}
+	}
+	ring, err := redis.NewKeyring(rk...)
+	if err != nil {
+		return nil, fmt.Errorf("token_keys: %w (see the README, Tokens at rest)", err)
+	}
+	return ring, nil
+}
+
+// reseal runs tokens.Reseal in the background and logs what it did: how
+// many values it sealed again under the current key, and which keys that
+// token_keys does not list still seal some. The function it returns stops
+// the sweep and waits for it.
+func reseal(tokens *redis.Tokens, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r, err := tokens.Reseal(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.LogAttrs(ctx, slog.LevelWarn, "token values not re-sealed under the current token key; the next start tries again",
+					slog.String("error", err.Error()))
+			}
+			return
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "token values in Redis checked", slog.String("current_token_key", tokens.Keys().Current()),
+			slog.Int("resealed", r.Resealed))
+		if len(r.Unopened) == 0 {
+			return
+		}
+		var unopened []string // "k0: 3", "not sealed: 1"
+		for _, id := range slices.Sorted(maps.Keys(r.Unopened)) {
+			name := "token key " + id
+			if id == "" {
+				name = "not sealed"
+			}
+			unopened = append(unopened, fmt.Sprintf("%s: %d", name, r.Unopened[id]))
+		}
+		log.LogAttrs(ctx, slog.LevelWarn, "token values in Redis do not open with token_keys: access tokens among them are fetched again; "+
+			"refresh tokens fail until the key that sealed them is listed again (README, Tokens at rest)",
+			slog.String("token_keys", strings.Join(tokens.Keys().IDs(), ",")), slog.String("unopened", strings.Join(unopened, ", ")))
+	}()
+	return func() { cancel(); <-done }
 }
 
 // persistence is the redis_persistence readiness check: "off" when Redis

@@ -5,8 +5,8 @@
 // vendor's default call settings come from the vendor drivers it is given
 // (vendorhttp.Drivers).
 //
-// Secrets (vendor credentials, the cursor secret) are never written in the
-// file itself: each is a reference, {env: NAME} or {file: PATH}, resolved at
+// Secrets (vendor credentials, the cursor secret, the token keys) are never
+// written in the file itself: each is a reference, {env: NAME} or {file: PATH}, resolved at
 // start. Every problem in the file is reported at once, each with the path
 // of the setting at fault.
 package config
@@ -32,12 +32,22 @@ import (
 type Config struct {
 	Listen       string
 	CursorSecret Secret
+	// TokenKeys seal the vendor tokens kept in Redis; the first seals,
+	// every one opens. Required with Redis (WithRedis), unused without.
+	TokenKeys    []TokenKey
 	MaxBodyBytes int64
 	APIKeys      []APIKey
 	Tenants      []Tenant
 	// Vendors holds the call settings of every vendor the drivers know:
 	// the driver's defaults with the file's settings over them.
 	Vendors map[domain.Vendor]vendorhttp.Settings
+}
+
+// TokenKey is one of token_keys: an id written with every value it seals,
+// and its secret.
+type TokenKey struct {
+	ID     string
+	Secret Secret
 }
 
 // APIKey is a caller's key: its SHA-256 hash, scopes and granted tenants
@@ -90,10 +100,16 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), n
 type fileConfig struct {
 	Listen       string                `yaml:"listen"`
 	CursorSecret *secretRef            `yaml:"cursor_secret"`
+	TokenKeys    []fileTokenKey        `yaml:"token_keys"`
 	MaxBodyBytes int64                 `yaml:"max_body_bytes"`
 	APIKeys      []fileKey             `yaml:"api_keys"`
 	Tenants      []fileTenant          `yaml:"tenants"`
 	Vendors      map[string]fileVendor `yaml:"vendors"`
+}
+
+type fileTokenKey struct {
+	ID     string     `yaml:"id"`
+	Secret *secretRef `yaml:"secret"`
 }
 
 type fileVendor struct {
@@ -166,31 +182,45 @@ func (r *secretRef) UnmarshalYAML(n *yaml.Node) error {
 // Env looks up environment variables; tests replace it.
 type Env func(string) (string, bool)
 
+// Option changes what Parse and Load require of a file.
+type Option func(*options)
+
+type options struct{ redis bool }
+
+// WithRedis says that the gateway keeps its state in Redis (REDIS_URL),
+// where vendor tokens are stored sealed: token_keys is then required.
+func WithRedis() Option { return func(o *options) { o.redis = true } }
+
 // Load reads and checks the tenants file at path against the vendor
 // drivers, resolving secret references with os.LookupEnv and the file
 // system.
-func Load(path string, drivers *vendorhttp.Drivers) (*Config, error) {
+func Load(path string, drivers *vendorhttp.Drivers, opts ...Option) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(data, os.LookupEnv, drivers)
+	return Parse(data, os.LookupEnv, drivers, opts...)
 }
 
 var (
 	tenantID   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	tokenKeyID = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 	validScope = []string{"read", "write", "admin"}
 )
 
-// minCursorSecret is the shortest cursor secret accepted (bytes).
-const minCursorSecret = 32
+// minSecret is the shortest cursor secret or token key accepted (bytes).
+const minSecret = 32
 
 // Parse checks a tenants file against the vendor drivers: which vendors
 // exist, which have an adapter, the credentials and URL settings each
 // connection takes and each vendor's default call settings all come from
 // them. The error lists every problem found, one per line, each prefixed
 // with the setting's path.
-func Parse(data []byte, env Env, drivers *vendorhttp.Drivers) (*Config, error) {
+func Parse(data []byte, env Env, drivers *vendorhttp.Drivers, opts ...Option) (*Config, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var f fileConfig
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -207,11 +237,12 @@ func Parse(data []byte, env Env, drivers *vendorhttp.Drivers) (*Config, error) {
 	if f.CursorSecret == nil {
 		p.add("cursor_secret", "is required (a reference to at least 32 random bytes shared by every replica)")
 	} else if s, ok := resolve(p, "cursor_secret", f.CursorSecret, env); ok {
-		if len(s) < minCursorSecret {
-			p.add("cursor_secret", fmt.Sprintf("must be at least %d bytes", minCursorSecret))
+		if len(s) < minSecret {
+			p.add("cursor_secret", fmt.Sprintf("must be at least %d bytes", minSecret))
 		}
 		cfg.CursorSecret = NewSecret(s)
 	}
+	cfg.TokenKeys = checkTokenKeys(p, f.TokenKeys, env, o.redis)
 
 	cfg.Vendors = map[domain.Vendor]vendorhttp.Settings{}
 	for _, d := range drivers.All() {
@@ -310,6 +341,45 @@ func Parse(data []byte, env Env, drivers *vendorhttp.Drivers) (*Config, error) {
 }
 
 func hasKey[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
+
+// checkTokenKeys checks token_keys, which are required with Redis.
+func checkTokenKeys(p *problems, fks []fileTokenKey, env Env, redis bool) []TokenKey {
+	if len(fks) == 0 {
+		if redis {
+			p.add("token_keys", "is required when the gateway keeps its state in Redis (REDIS_URL is set): "+
+				"list at least one key, {id: k1, secret: {env: NAME}}, whose secret is a reference to at least 32 random bytes "+
+				"shared by every replica; the first key seals the vendor tokens stored in Redis")
+		}
+		return nil
+	}
+	var keys []TokenKey
+	ids := map[string]bool{}
+	secrets := map[string]string{} // secret -> the path of the key that has it
+	for i, fk := range fks {
+		path := fmt.Sprintf("token_keys[%d]", i)
+		switch {
+		case !tokenKeyID.MatchString(fk.ID):
+			p.add(path+".id", "must be 1-32 lower-case letters, digits or '-'")
+		case ids[fk.ID]:
+			p.add(path+".id", fmt.Sprintf("key id %s is listed twice", fk.ID))
+		}
+		ids[fk.ID] = true
+		s, ok := resolve(p, path+".secret", fk.Secret, env)
+		if !ok {
+			continue
+		}
+		switch {
+		case len(s) < minSecret:
+			p.add(path+".secret", fmt.Sprintf("must be at least %d bytes", minSecret))
+		case secrets[s] != "":
+			p.add(path+".secret", fmt.Sprintf("is the secret of %s too: each key needs its own", secrets[s]))
+		default:
+			secrets[s] = path
+		}
+		keys = append(keys, TokenKey{ID: fk.ID, Secret: NewSecret(s)})
+	}
+	return keys
+}
 
 func checkConnection(p *problems, path, name string, fc fileConnection, env Env, drivers *vendorhttp.Drivers) (Connection, bool) {
 	d, ok := drivers.Get(domain.Vendor(name))

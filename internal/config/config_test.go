@@ -38,6 +38,7 @@ func env(vars map[string]string) config.Env {
 
 var goodEnv = env(map[string]string{
 	"CDP_CURSOR_SECRET":     strings.Repeat("s", 32),
+	"CDP_TOKEN_KEY_K2":      "env-token-key-k2-0123456789abcdef",
 	"ACME_LINKFLOW_APP_KEY": "env-app-key",
 })
 
@@ -59,6 +60,10 @@ func TestParseExample(t *testing.T) {
 	}
 	if c.Credentials["app_key"].Value() != "env-app-key" || c.Credentials["app_secret"].Value() != "file-secret-value" {
 		t.Fatal("secrets not resolved (the file's trailing newline must be dropped)")
+	}
+	if tk := cfg.TokenKeys; len(tk) != 2 || tk[0].ID != "k2" || tk[0].Secret.Value() != "env-token-key-k2-0123456789abcdef" ||
+		tk[1].ID != "k1" || tk[1].Secret.Value() != "file-token-key-k1-0123456789abcdef-xyz" {
+		t.Fatalf("token keys = %+v", tk)
 	}
 	if cfg.Tenants[0].Vendor != linkflow || cfg.APIKeys[1].Tenants[0] != "*" {
 		t.Fatalf("cfg = %+v", cfg)
@@ -112,7 +117,7 @@ func TestSecretsDoNotPrint(t *testing.T) {
 	}
 	js, _ := json.Marshal(cfg)
 	for _, out := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", *cfg), string(js)} {
-		for _, s := range []string{"env-app-key", "file-secret-value", strings.Repeat("s", 32)} {
+		for _, s := range []string{"env-app-key", "file-secret-value", strings.Repeat("s", 32), "env-token-key-k2", "file-token-key-k1"} {
 			if strings.Contains(out, s) {
 				t.Fatalf("secret printed: %s", out)
 			}
@@ -269,11 +274,94 @@ tenants:
 
 func TestLoad(t *testing.T) {
 	t.Setenv("CDP_CURSOR_SECRET", strings.Repeat("z", 32))
+	t.Setenv("CDP_TOKEN_KEY_K2", strings.Repeat("k", 32))
 	t.Setenv("ACME_LINKFLOW_APP_KEY", "k")
-	if _, err := config.Load("testdata/tenants.yaml", builtin); err != nil {
+	if _, err := config.Load("testdata/tenants.yaml", builtin, config.WithRedis()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := config.Load("testdata/missing.yaml", builtin); err == nil {
 		t.Fatal("missing file accepted")
 	}
+}
+
+// TestTokenKeys: token_keys is required with Redis and optional without;
+// every entry is checked, each problem named by its path, and no secret is
+// echoed.
+func TestTokenKeys(t *testing.T) {
+	t.Parallel()
+	file := func(keys string) []byte {
+		return []byte(`
+cursor_secret: {env: LONG}
+api_keys: [{name: k, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
+tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_key: {env: K}, app_secret: {env: K}}}}}]
+` + keys)
+	}
+	vars := env(map[string]string{"K": "k", "LONG": strings.Repeat("x", 40),
+		"KEY1": "key-one-0123456789abcdef0123456789", "KEY2": "key-two-0123456789abcdef0123456789",
+		"SHORT": "short-key-0123456789abcdef-31by"})
+	cases := []struct {
+		name  string
+		keys  string
+		redis bool
+		want  []string // problems; none: accepted
+	}{
+		{"missing with Redis", "", true, []string{"token_keys: is required when the gateway keeps its state in Redis (REDIS_URL is set)"}},
+		{"empty with Redis", "token_keys: []\n", true, []string{"token_keys: is required when"}},
+		{"missing without Redis", "", false, nil},
+		{"one key", "token_keys: [{id: k1, secret: {env: KEY1}}]\n", true, nil},
+		{"a rotation", "token_keys: [{id: k2, secret: {env: KEY2}}, {id: k1, secret: {env: KEY1}}]\n", true, nil},
+		{"checked without Redis too", "token_keys: [{id: K1, secret: {env: KEY1}}]\n", false, []string{"token_keys[0].id: must be 1-32 lower-case letters"}},
+		{"short secret", "token_keys: [{id: k1, secret: {env: SHORT}}]\n", true, []string{"token_keys[0].secret: must be at least 32 bytes"}},
+		{"duplicate id", "token_keys: [{id: k1, secret: {env: KEY1}}, {id: k1, secret: {env: KEY2}}]\n", true,
+			[]string{"token_keys[1].id: key id k1 is listed twice"}},
+		{"bad ids", "token_keys: [{id: Key1, secret: {env: KEY1}}, {id: k.2, secret: {env: KEY2}}, {secret: {env: LONG}}, {id: " +
+			strings.Repeat("k", 33) + ", secret: {file: testdata/token_key_k1}}]\n", true, []string{
+			"token_keys[0].id: must be 1-32", "token_keys[1].id: must be 1-32", "token_keys[2].id: must be 1-32", "token_keys[3].id: must be 1-32"}},
+		{"plain string secret", "token_keys: [{id: k1, secret: inline-token-key-0123456789abcdef0123}]\n", true,
+			[]string{"token_keys[0].secret: must be a reference, {env: NAME} or {file: PATH}"}},
+		{"no secret", "token_keys: [{id: k1}]\n", true, []string{"token_keys[0].secret: is required"}},
+		{"unset variable", "token_keys: [{id: k1, secret: {env: NOPE}}]\n", true, []string{"token_keys[0].secret: environment variable NOPE is not set"}},
+		{"one secret twice", "token_keys: [{id: k2, secret: {env: KEY1}}, {id: k1, secret: {env: KEY1}}]\n", true,
+			[]string{"token_keys[1].secret: is the secret of token_keys[0] too"}},
+		{"unknown field", "token_keys: [{id: k1, secret: {env: KEY1}, current: true}]\n", true, []string{"current"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var opts []config.Option
+			if c.redis {
+				opts = append(opts, config.WithRedis())
+			}
+			cfg, err := config.Parse(file(c.keys), vars, builtin, opts...)
+			if len(c.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.keys == "" && cfg.TokenKeys != nil {
+					t.Fatalf("token keys %+v from nowhere", cfg.TokenKeys)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted; want %q", c.want)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("missing problem %q in:\n%v", w, err)
+				}
+			}
+			for _, secret := range []string{"inline-token-key", "key-one-", "key-two-", "short-key-"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("a secret was echoed: %v", err)
+				}
+			}
+		})
+	}
+	t.Run("reported with the other problems", func(t *testing.T) {
+		t.Parallel()
+		_, err := config.Parse([]byte("tenants: []\n"), vars, builtin, config.WithRedis())
+		if err == nil || !strings.Contains(err.Error(), "token_keys: is required") || !strings.Contains(err.Error(), "cursor_secret: is required") {
+			t.Fatalf("err = %v", err)
+		}
+	})
 }

@@ -36,6 +36,11 @@ const (
 	OpPassthrough         Operation = "passthrough"
 )
 
+// OpStartAuthorization is the admin operation that connects a tenant to
+// a vendor with OAuth; it is not a tenant operation and has no entry in
+// the capabilities.
+const OpStartAuthorization Operation = "startAuthorization"
+
 // operationPorts says which port serves each operation. It is the only
 // place that ties operations to interfaces; what a vendor supports is always
 // computed from its adapter through it.

@@ -45,12 +45,14 @@ func Invalid(field, message string) *ValidationError {
 }
 
 // UnsupportedError says the tenant's vendor cannot do an operation, or
-// cannot apply a filter (Filter set), or cannot make it conditional
-// (IfMatch set: it keeps no record versions).
+// cannot apply a filter (Filter set), or cannot honour an option of it
+// (Option set), or cannot make it conditional (IfMatch set: it keeps no
+// record versions).
 type UnsupportedError struct {
 	Vendor    Vendor
 	Operation Operation
 	Filter    string
+	Option    string
 	IfMatch   bool
 }
 
@@ -58,6 +60,8 @@ func (e *UnsupportedError) Error() string {
 	switch {
 	case e.Filter != "":
 		return fmt.Sprintf("%s cannot filter %s by %s", e.Vendor, e.Operation, e.Filter)
+	case e.Option != "":
+		return fmt.Sprintf("%s cannot do %s with %s", e.Vendor, e.Operation, e.Option)
 	case e.IfMatch:
 		return fmt.Sprintf("%s keeps no record versions, so %s cannot honour If-Match; send it without", e.Vendor, e.Operation)
 	}

@@ -31,6 +31,17 @@ func (s *Service) DeleteGroup(ctx context.Context, t Target, id string) error {
 	return remove(ctx, s, t, OpDeleteGroup, "path.group_id", id, GroupDeleter.DeleteGroup)
 }
 
+// DeleteGroupWithContacts deletes a group and the contacts in it, on
+// vendors that can (delete_contacts=true).
+func (s *Service) DeleteGroupWithContacts(ctx context.Context, t Target, id string) error {
+	if _, ok := t.conn.(GroupDeleter); ok {
+		if _, ok := t.conn.(GroupContactsDeleter); !ok {
+			return &UnsupportedError{Vendor: t.Vendor, Operation: OpDeleteGroup, Option: "delete_contacts=true"}
+		}
+	}
+	return remove(ctx, s, t, OpDeleteGroup, "path.group_id", id, GroupContactsDeleter.DeleteGroupWithContacts)
+}
+
 // ListGroupMembers lists a group's members.
 func (s *Service) ListGroupMembers(ctx context.Context, t Target, groupID string, o ListOptions) (List[Contact], error) {
 	return listOf(ctx, s, t, OpListGroupMembers, "path.group_id", groupID, o, GroupMemberLister.ListGroupMembers)

@@ -27,7 +27,10 @@ type ServiceConfig struct {
 	// process, shared (Redis) for replicas. Required.
 	Bindings     BindingStore
 	CursorSecret []byte
-	Logger       *slog.Logger
+	// Idempotency keeps the outcomes of writes by key; the Service also
+	// uses it to make OAuth states single-use across replicas.
+	Idempotency IdempotencyStore
+	Logger      *slog.Logger
 	// Now is the clock cursors expire by; time.Now when nil.
 	Now func() time.Time
 }
@@ -45,6 +48,10 @@ type Service struct {
 	// fieldDefs keeps each connection's custom field definitions, to
 	// check custom field values before writes (customfields.go).
 	fieldDefs *fieldDefCache
+	// stateKey signs OAuth states; oneTime spends them (connect.go).
+	stateKey []byte
+	oneTime  IdempotencyStore
+	now      func() time.Time
 }
 
 // NewService checks the tenants and seeds their bindings.
@@ -64,6 +71,12 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 		bindings: cfg.Bindings,
 		cursors:  NewCursors(cfg.CursorSecret, cfg.Now),
 		log:      cfg.Logger,
+		stateKey: stateKey(cfg.CursorSecret),
+		oneTime:  cfg.Idempotency,
+		now:      cfg.Now,
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

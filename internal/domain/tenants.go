@@ -12,6 +12,9 @@ type TenantInfo struct {
 	// Status is each connection's status on this replica, for connections
 	// that report one.
 	Status map[Vendor]ConnectionStatus
+	// Authorization is the shared authorization state of each connection
+	// authorized with OAuth.
+	Authorization map[Vendor]Authorization
 }
 
 // Tenants lists the tenants for which allowed returns true (all when nil).
@@ -40,11 +43,11 @@ func (s *Service) Tenant(ctx context.Context, id string) (TenantInfo, error) {
 	if err != nil {
 		return TenantInfo{}, err
 	}
-	return s.tenantInfo(t, b), nil
+	return s.tenantInfo(ctx, t, b), nil
 }
 
-func (s *Service) tenantInfo(t Tenant, b Binding) TenantInfo {
-	ti := TenantInfo{Binding: b, Vendors: s.connectedVendors(t), Status: map[Vendor]ConnectionStatus{}}
+func (s *Service) tenantInfo(ctx context.Context, t Tenant, b Binding) TenantInfo {
+	ti := TenantInfo{Binding: b, Vendors: s.connectedVendors(t), Status: map[Vendor]ConnectionStatus{}, Authorization: s.authorizations(ctx, t)}
 	for v, c := range t.Connections {
 		if r, ok := c.(StatusReporter); ok {
 			ti.Status[v] = r.Status()
@@ -88,5 +91,5 @@ func (s *Service) SwitchVendor(ctx context.Context, tenant string, v Vendor, act
 			slog.String("reason", reason),
 			slog.Time("at", to.UpdatedAt))
 	}
-	return s.tenantInfo(t, to), nil
+	return s.tenantInfo(ctx, t, to), nil
 }

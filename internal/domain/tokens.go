@@ -35,4 +35,8 @@ type TokenStore interface {
 	// written once before the access token that came with it is used.
 	// swapped is false when another writer changed it first.
 	SwapRefreshToken(ctx context.Context, key, old, next string) (swapped bool, err error)
+	// ReplaceRefreshToken sets key's refresh token to next whatever it
+	// holds, even a value that can no longer be read (a new authorization
+	// replaces everything before it).
+	ReplaceRefreshToken(ctx context.Context, key, next string) error
 }

@@ -17,6 +17,48 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuthorizationStatusReason.
+const (
+	AuthorizationStatusReasonRefreshAnswerLost    AuthorizationStatusReason = "refresh_answer_lost"
+	AuthorizationStatusReasonRefreshTokenRejected AuthorizationStatusReason = "refresh_token_rejected"
+)
+
+// Valid indicates whether the value is a known member of the AuthorizationStatusReason enum.
+func (e AuthorizationStatusReason) Valid() bool {
+	switch e {
+	case AuthorizationStatusReasonRefreshAnswerLost:
+		return true
+	case AuthorizationStatusReasonRefreshTokenRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuthorizationStatusState.
+const (
+	AuthorizationStatusStateAuthorized              AuthorizationStatusState = "authorized"
+	AuthorizationStatusStateNotAuthorized           AuthorizationStatusState = "not_authorized"
+	AuthorizationStatusStateReauthorizationRequired AuthorizationStatusState = "reauthorization_required"
+	AuthorizationStatusStateRefreshUnconfirmed      AuthorizationStatusState = "refresh_unconfirmed"
+)
+
+// Valid indicates whether the value is a known member of the AuthorizationStatusState enum.
+func (e AuthorizationStatusState) Valid() bool {
+	switch e {
+	case AuthorizationStatusStateAuthorized:
+		return true
+	case AuthorizationStatusStateNotAuthorized:
+		return true
+	case AuthorizationStatusStateReauthorizationRequired:
+		return true
+	case AuthorizationStatusStateRefreshUnconfirmed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BatchItemResultStatus.
 const (
 	BatchItemResultStatusCreated  BatchItemResultStatus = "created"
@@ -260,6 +302,7 @@ func (e PassthroughRequestMethod) Valid() bool {
 // Defines values for ProblemCode.
 const (
 	ProblemCodeAlreadyExists                 ProblemCode = "ALREADY_EXISTS"
+	ProblemCodeAuthorizationDenied           ProblemCode = "AUTHORIZATION_DENIED"
 	ProblemCodeCircuitOpen                   ProblemCode = "CIRCUIT_OPEN"
 	ProblemCodeIDVendorMismatch              ProblemCode = "ID_VENDOR_MISMATCH"
 	ProblemCodeIdempotencyInFlight           ProblemCode = "IDEMPOTENCY_IN_FLIGHT"
@@ -267,6 +310,7 @@ const (
 	ProblemCodeInsufficientScope             ProblemCode = "INSUFFICIENT_SCOPE"
 	ProblemCodeInternal                      ProblemCode = "INTERNAL"
 	ProblemCodeInvalidCursor                 ProblemCode = "INVALID_CURSOR"
+	ProblemCodeInvalidOauthState             ProblemCode = "INVALID_OAUTH_STATE"
 	ProblemCodeMethodNotAllowed              ProblemCode = "METHOD_NOT_ALLOWED"
 	ProblemCodeNotFound                      ProblemCode = "NOT_FOUND"
 	ProblemCodePayloadTooLarge               ProblemCode = "PAYLOAD_TOO_LARGE"
@@ -298,6 +342,8 @@ func (e ProblemCode) Valid() bool {
 	switch e {
 	case ProblemCodeAlreadyExists:
 		return true
+	case ProblemCodeAuthorizationDenied:
+		return true
 	case ProblemCodeCircuitOpen:
 		return true
 	case ProblemCodeIDVendorMismatch:
@@ -311,6 +357,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInternal:
 		return true
 	case ProblemCodeInvalidCursor:
+		return true
+	case ProblemCodeInvalidOauthState:
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
@@ -475,6 +523,55 @@ type Address struct {
 	Street *string `json:"street,omitempty"`
 }
 
+// AuthorizationStart defines model for AuthorizationStart.
+type AuthorizationStart struct {
+	// AuthorizeURL The vendor's authorization page, with `state`; send the account owner here.
+	AuthorizeURL string `json:"authorize_url"`
+
+	// ExpiresAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	ExpiresAt Timestamp `json:"expires_at"`
+
+	// RedirectURI Where the vendor sends the account owner back (the connection's `redirect_uri`).
+	RedirectURI string `json:"redirect_uri"`
+
+	// State Signed, bound to the tenant and vendor, good for one callback until `expires_at`.
+	State string `json:"state"`
+
+	// Tenant Example: demo-linkflow
+	Tenant TenantName `json:"tenant"`
+	Vendor Vendor     `json:"vendor"`
+}
+
+// AuthorizationStatus Where a connection's OAuth authorization at its vendor stands, as
+// every replica sees it (Meihua): `authorized`; `not_authorized` (never
+// connected: start an authorization); `refresh_unconfirmed` (the
+// answer to the last token refresh was lost after the vendor may have
+// rotated the refresh token: the gateway sends that token once more,
+// as a probe, when it next needs an access token, and the probe's
+// answer settles it); `reauthorization_required` (the vendor no longer
+// takes the connection's refresh token, `reason`
+// `refresh_token_rejected`, or the probe showed it lost,
+// `refresh_answer_lost`: calls answer `502
+// VENDOR_REAUTHORIZATION_REQUIRED` and nothing is sent to the vendor
+// until the tenant is connected again). Tokens are never shown.
+type AuthorizationStatus struct {
+	Reason *AuthorizationStatusReason `json:"reason,omitempty"`
+
+	// Since RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	Since *Timestamp               `json:"since,omitempty"`
+	State AuthorizationStatusState `json:"state"`
+}
+
+// AuthorizationStatusReason defines model for AuthorizationStatus.Reason.
+type AuthorizationStatusReason string
+
+// AuthorizationStatusState defines model for AuthorizationStatus.State.
+type AuthorizationStatusState string
+
 // BatchItemResult defines model for BatchItemResult.
 type BatchItemResult struct {
 	Error *ItemError `json:"error,omitempty"`
@@ -560,9 +657,25 @@ type Channel struct {
 // Connection One vendor connection. `breaker` and `token` are this replica's view
 // (each replica has its own breaker and in-process token cache); they
 // are absent for a vendor that has no adapter in this build.
+// `authorization` is shared by every replica; it is present for
+// vendors whose connections are authorized with OAuth (Meihua).
 type Connection struct {
-	Active  bool           `json:"active"`
-	Breaker *BreakerStatus `json:"breaker,omitempty"`
+	Active bool `json:"active"`
+
+	// Authorization Where a connection's OAuth authorization at its vendor stands, as
+	// every replica sees it (Meihua): `authorized`; `not_authorized` (never
+	// connected: start an authorization); `refresh_unconfirmed` (the
+	// answer to the last token refresh was lost after the vendor may have
+	// rotated the refresh token: the gateway sends that token once more,
+	// as a probe, when it next needs an access token, and the probe's
+	// answer settles it); `reauthorization_required` (the vendor no longer
+	// takes the connection's refresh token, `reason`
+	// `refresh_token_rejected`, or the probe showed it lost,
+	// `refresh_answer_lost`: calls answer `502
+	// VENDOR_REAUTHORIZATION_REQUIRED` and nothing is sent to the vendor
+	// until the tenant is connected again). Tokens are never shown.
+	Authorization *AuthorizationStatus `json:"authorization,omitempty"`
+	Breaker       *BreakerStatus       `json:"breaker,omitempty"`
 
 	// Token Whether this replica holds a vendor access token (`cached`, until
 	// `expires_at`), holds none (`none`), or remembers that the vendor
@@ -572,6 +685,27 @@ type Connection struct {
 	// itself is never shown.
 	Token  *TokenStatus `json:"token,omitempty"`
 	Vendor Vendor       `json:"vendor"`
+}
+
+// ConnectionAuthorization defines model for ConnectionAuthorization.
+type ConnectionAuthorization struct {
+	// Authorization Where a connection's OAuth authorization at its vendor stands, as
+	// every replica sees it (Meihua): `authorized`; `not_authorized` (never
+	// connected: start an authorization); `refresh_unconfirmed` (the
+	// answer to the last token refresh was lost after the vendor may have
+	// rotated the refresh token: the gateway sends that token once more,
+	// as a probe, when it next needs an access token, and the probe's
+	// answer settles it); `reauthorization_required` (the vendor no longer
+	// takes the connection's refresh token, `reason`
+	// `refresh_token_rejected`, or the probe showed it lost,
+	// `refresh_answer_lost`: calls answer `502
+	// VENDOR_REAUTHORIZATION_REQUIRED` and nothing is sent to the vendor
+	// until the tenant is connected again). Tokens are never shown.
+	Authorization AuthorizationStatus `json:"authorization"`
+
+	// Tenant Example: demo-linkflow
+	Tenant TenantName `json:"tenant"`
+	Vendor Vendor     `json:"vendor"`
 }
 
 // Contact A person in the tenant's CDP, in the canonical shape.
@@ -1538,6 +1672,21 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details.
 type UnsupportedMediaType = Problem
 
+// CompleteAuthorizationParams defines parameters for CompleteAuthorization.
+type CompleteAuthorizationParams struct {
+	// State The state of the authorization, as the vendor returned it.
+	State string `form:"state" json:"state"`
+
+	// Code The vendor's authorization code (absent when `error` is set).
+	Code *string `form:"code,omitempty" json:"code,omitempty"`
+
+	// Error The vendor's error, when the authorization did not happen (e.g. `access_denied`).
+	Error *string `form:"error,omitempty" json:"error,omitempty"`
+
+	// ErrorDescription The vendor's words about `error`; not repeated in the answer.
+	ErrorDescription *string `form:"error_description,omitempty" json:"error_description,omitempty"`
+}
+
 // SwitchTenantVendorParams defines parameters for SwitchTenantVendor.
 type SwitchTenantVendorParams struct {
 	// IdempotencyKey Makes a write safe to retry (see the API description).
@@ -1756,6 +1905,9 @@ type CreateGroupParams struct {
 
 // DeleteGroupParams defines parameters for DeleteGroup.
 type DeleteGroupParams struct {
+	// DeleteContacts Also delete the contacts in the group (default false).
+	DeleteContacts *bool `form:"delete_contacts,omitempty" json:"delete_contacts,omitempty"`
+
 	// XTenantID The tenant the call is for.
 	XTenantID TenantID `json:"X-Tenant-ID"`
 
@@ -2069,12 +2221,18 @@ func (t *CustomFieldValue) UnmarshalJSON(b []byte) error {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// CompleteAuthorization Complete connecting a tenant to an OAuth vendor
+	// (GET /admin/v1/oauth/callback)
+	CompleteAuthorization(w http.ResponseWriter, r *http.Request, params CompleteAuthorizationParams)
 	// ListTenants List tenants
 	// (GET /admin/v1/tenants)
 	ListTenants(w http.ResponseWriter, r *http.Request)
 	// GetTenant Show one tenant
 	// (GET /admin/v1/tenants/{tenant})
 	GetTenant(w http.ResponseWriter, r *http.Request, tenant TenantPath)
+	// StartAuthorization Start connecting a tenant to an OAuth vendor
+	// (POST /admin/v1/tenants/{tenant}/connections/{vendor}/authorization)
+	StartAuthorization(w http.ResponseWriter, r *http.Request, tenant TenantPath, vendor Vendor)
 	// SwitchTenantVendor Switch a tenant to another vendor
 	// (PUT /admin/v1/tenants/{tenant}/vendor)
 	SwitchTenantVendor(w http.ResponseWriter, r *http.Request, tenant TenantPath, params SwitchTenantVendorParams)
@@ -2129,7 +2287,7 @@ type ServerInterface interface {
 	// CreateGroup Create a static group
 	// (POST /v1/groups)
 	CreateGroup(w http.ResponseWriter, r *http.Request, params CreateGroupParams)
-	// DeleteGroup Delete a group (its contacts are kept)
+	// DeleteGroup Delete a group
 	// (DELETE /v1/groups/{group_id})
 	DeleteGroup(w http.ResponseWriter, r *http.Request, groupID GroupID, params DeleteGroupParams)
 	// GetGroup Get one group
@@ -2177,6 +2335,12 @@ type ServerInterface interface {
 
 type Unimplemented struct{}
 
+// CompleteAuthorization Complete connecting a tenant to an OAuth vendor
+// (GET /admin/v1/oauth/callback)
+func (_ Unimplemented) CompleteAuthorization(w http.ResponseWriter, r *http.Request, params CompleteAuthorizationParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListTenants List tenants
 // (GET /admin/v1/tenants)
 func (_ Unimplemented) ListTenants(w http.ResponseWriter, r *http.Request) {
@@ -2186,6 +2350,12 @@ func (_ Unimplemented) ListTenants(w http.ResponseWriter, r *http.Request) {
 // GetTenant Show one tenant
 // (GET /admin/v1/tenants/{tenant})
 func (_ Unimplemented) GetTenant(w http.ResponseWriter, r *http.Request, tenant TenantPath) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// StartAuthorization Start connecting a tenant to an OAuth vendor
+// (POST /admin/v1/tenants/{tenant}/connections/{vendor}/authorization)
+func (_ Unimplemented) StartAuthorization(w http.ResponseWriter, r *http.Request, tenant TenantPath, vendor Vendor) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2297,7 +2467,7 @@ func (_ Unimplemented) CreateGroup(w http.ResponseWriter, r *http.Request, param
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// DeleteGroup Delete a group (its contacts are kept)
+// DeleteGroup Delete a group
 // (DELETE /v1/groups/{group_id})
 func (_ Unimplemented) DeleteGroup(w http.ResponseWriter, r *http.Request, groupID GroupID, params DeleteGroupParams) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -2390,6 +2560,78 @@ type ServerInterfaceWrapper struct {
 
 type MiddlewareFunc func(http.Handler) http.Handler
 
+// CompleteAuthorization operation middleware
+func (siw *ServerInterfaceWrapper) CompleteAuthorization(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CompleteAuthorizationParams
+
+	// ------------- Required query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "state", r.URL.Query(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "state"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "state", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code", r.URL.Query(), &params.Code, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "code"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "code", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "error" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "error", r.URL.Query(), &params.Error, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "error"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "error", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "error_description" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "error_description", r.URL.Query(), &params.ErrorDescription, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "error_description"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "error_description", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CompleteAuthorization(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListTenants operation middleware
 func (siw *ServerInterfaceWrapper) ListTenants(w http.ResponseWriter, r *http.Request) {
 
@@ -2421,6 +2663,41 @@ func (siw *ServerInterfaceWrapper) GetTenant(w http.ResponseWriter, r *http.Requ
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetTenant(w, r, tenant)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StartAuthorization operation middleware
+func (siw *ServerInterfaceWrapper) StartAuthorization(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", chi.URLParam(r, "tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tenant", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "vendor" -------------
+	var vendor Vendor
+
+	err = runtime.BindStyledParameterWithOptions("simple", "vendor", chi.URLParam(r, "vendor"), &vendor, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "vendor", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartAuthorization(w, r, tenant, vendor)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3783,6 +4060,19 @@ func (siw *ServerInterfaceWrapper) DeleteGroup(w http.ResponseWriter, r *http.Re
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteGroupParams
 
+	// ------------- Optional query parameter "delete_contacts" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "delete_contacts", r.URL.Query(), &params.DeleteContacts, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "delete_contacts"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "delete_contacts", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Required header parameter "X-Tenant-ID" -------------
@@ -5032,6 +5322,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Put(options.BaseURL+"/admin/v1/tenants/{tenant}/vendor", wrapper.SwitchTenantVendor)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/admin/v1/tenants/{tenant}/connections/{vendor}/authorization", wrapper.StartAuthorization)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/admin/v1/oauth/callback", wrapper.CompleteAuthorization)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/healthz", wrapper.Healthz)
 	})
 	r.Group(func(r chi.Router) {
@@ -5224,6 +5520,316 @@ type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers UnsupportedMediaTypeResponseHeaders
+}
+
+type CompleteAuthorizationRequestObject struct {
+	Params CompleteAuthorizationParams
+}
+
+type CompleteAuthorizationResponseObject interface {
+	VisitCompleteAuthorizationResponse(w http.ResponseWriter) error
+}
+
+type CompleteAuthorization200ResponseHeaders struct {
+	CacheControl        *string
+	XContentTypeOptions *string
+	XRequestID          *string
+}
+
+type CompleteAuthorization200JSONResponse struct {
+	Body    ConnectionAuthorization
+	Headers CompleteAuthorization200ResponseHeaders
+}
+
+func (response CompleteAuthorization200JSONResponse) VisitCompleteAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteAuthorization400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteAuthorization400ApplicationProblemPlusJSONResponse) VisitCompleteAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteAuthorization401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteAuthorization401ApplicationProblemPlusJSONResponse) VisitCompleteAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteAuthorization403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteAuthorization403ApplicationProblemPlusJSONResponse) VisitCompleteAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteAuthorization422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteAuthorization422ApplicationProblemPlusJSONResponse) VisitCompleteAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteAuthorization429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteAuthorization429ApplicationProblemPlusJSONResponse) VisitCompleteAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteAuthorization500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteAuthorization500ApplicationProblemPlusJSONResponse) VisitCompleteAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteAuthorization502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteAuthorization502ApplicationProblemPlusJSONResponse) VisitCompleteAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteAuthorization503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteAuthorization503ApplicationProblemPlusJSONResponse) VisitCompleteAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteAuthorization504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteAuthorization504ApplicationProblemPlusJSONResponse) VisitCompleteAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ListTenantsRequestObject struct {
@@ -5546,6 +6152,255 @@ type GetTenant503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetTenant503ApplicationProblemPlusJSONResponse) VisitGetTenantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartAuthorizationRequestObject struct {
+	Tenant TenantPath `json:"tenant"`
+	Vendor Vendor     `json:"vendor"`
+}
+
+type StartAuthorizationResponseObject interface {
+	VisitStartAuthorizationResponse(w http.ResponseWriter) error
+}
+
+type StartAuthorization200ResponseHeaders struct {
+	CacheControl        *string
+	XContentTypeOptions *string
+	XRequestID          *string
+}
+
+type StartAuthorization200JSONResponse struct {
+	Body    AuthorizationStart
+	Headers StartAuthorization200ResponseHeaders
+}
+
+func (response StartAuthorization200JSONResponse) VisitStartAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartAuthorization400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartAuthorization400ApplicationProblemPlusJSONResponse) VisitStartAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartAuthorization401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartAuthorization401ApplicationProblemPlusJSONResponse) VisitStartAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartAuthorization403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartAuthorization403ApplicationProblemPlusJSONResponse) VisitStartAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartAuthorization422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StartAuthorization422ApplicationProblemPlusJSONResponse) VisitStartAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartAuthorization500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartAuthorization500ApplicationProblemPlusJSONResponse) VisitStartAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartAuthorization501ApplicationProblemPlusJSONResponse struct {
+	NotImplementedApplicationProblemPlusJSONResponse
+}
+
+func (response StartAuthorization501ApplicationProblemPlusJSONResponse) VisitStartAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartAuthorization503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartAuthorization503ApplicationProblemPlusJSONResponse) VisitStartAuthorizationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -18143,12 +18998,18 @@ func (response RenameTag504ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// CompleteAuthorization Complete connecting a tenant to an OAuth vendor
+	// (GET /admin/v1/oauth/callback)
+	CompleteAuthorization(ctx context.Context, request CompleteAuthorizationRequestObject) (CompleteAuthorizationResponseObject, error)
 	// ListTenants List tenants
 	// (GET /admin/v1/tenants)
 	ListTenants(ctx context.Context, request ListTenantsRequestObject) (ListTenantsResponseObject, error)
 	// GetTenant Show one tenant
 	// (GET /admin/v1/tenants/{tenant})
 	GetTenant(ctx context.Context, request GetTenantRequestObject) (GetTenantResponseObject, error)
+	// StartAuthorization Start connecting a tenant to an OAuth vendor
+	// (POST /admin/v1/tenants/{tenant}/connections/{vendor}/authorization)
+	StartAuthorization(ctx context.Context, request StartAuthorizationRequestObject) (StartAuthorizationResponseObject, error)
 	// SwitchTenantVendor Switch a tenant to another vendor
 	// (PUT /admin/v1/tenants/{tenant}/vendor)
 	SwitchTenantVendor(ctx context.Context, request SwitchTenantVendorRequestObject) (SwitchTenantVendorResponseObject, error)
@@ -18203,7 +19064,7 @@ type StrictServerInterface interface {
 	// CreateGroup Create a static group
 	// (POST /v1/groups)
 	CreateGroup(ctx context.Context, request CreateGroupRequestObject) (CreateGroupResponseObject, error)
-	// DeleteGroup Delete a group (its contacts are kept)
+	// DeleteGroup Delete a group
 	// (DELETE /v1/groups/{group_id})
 	DeleteGroup(ctx context.Context, request DeleteGroupRequestObject) (DeleteGroupResponseObject, error)
 	// GetGroup Get one group
@@ -18286,6 +19147,32 @@ type strictHandler struct {
 	options     StrictHTTPServerOptions
 }
 
+// CompleteAuthorization operation middleware
+func (sh *strictHandler) CompleteAuthorization(w http.ResponseWriter, r *http.Request, params CompleteAuthorizationParams) {
+	var request CompleteAuthorizationRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CompleteAuthorization(ctx, request.(CompleteAuthorizationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompleteAuthorization")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CompleteAuthorizationResponseObject); ok {
+		if err := validResponse.VisitCompleteAuthorizationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListTenants operation middleware
 func (sh *strictHandler) ListTenants(w http.ResponseWriter, r *http.Request) {
 	var request ListTenantsRequestObject
@@ -18329,6 +19216,33 @@ func (sh *strictHandler) GetTenant(w http.ResponseWriter, r *http.Request, tenan
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetTenantResponseObject); ok {
 		if err := validResponse.VisitGetTenantResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartAuthorization operation middleware
+func (sh *strictHandler) StartAuthorization(w http.ResponseWriter, r *http.Request, tenant TenantPath, vendor Vendor) {
+	var request StartAuthorizationRequestObject
+
+	request.Tenant = tenant
+	request.Vendor = vendor
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartAuthorization(ctx, request.(StartAuthorizationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartAuthorization")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartAuthorizationResponseObject); ok {
+		if err := validResponse.VisitStartAuthorizationResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

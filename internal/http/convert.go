@@ -305,7 +305,20 @@ func toTenant(t domain.TenantInfo) Tenant {
 				c.Token = &TokenStatus{Status: TokenStatusStatus(st.Token), ExpiresAt: ts(st.TokenExpires)}
 			}
 		}
+		if a, ok := t.Authorization[v]; ok {
+			as := toAuthorization(a)
+			c.Authorization = &as
+		}
 		out.Connections = append(out.Connections, c)
+	}
+	return out
+}
+
+func toAuthorization(a domain.Authorization) AuthorizationStatus {
+	out := AuthorizationStatus{State: AuthorizationStatusState(a.State), Since: ts(a.Since)}
+	if a.Reason != "" {
+		r := AuthorizationStatusReason(a.Reason)
+		out.Reason = &r
 	}
 	return out
 }

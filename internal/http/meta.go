@@ -93,3 +93,30 @@ func tenantError(err error) error {
 	}
 	return err
 }
+
+// StartAuthorization implements StrictServerInterface.
+func (s *Server) StartAuthorization(ctx context.Context, req StartAuthorizationRequestObject) (StartAuthorizationResponseObject, error) {
+	st, err := s.svc.StartAuthorization(ctx, req.Tenant, domain.Vendor(req.Vendor))
+	if err != nil {
+		return nil, tenantError(err)
+	}
+	return StartAuthorization200JSONResponse{Body: AuthorizationStart{
+		Tenant: st.Tenant, Vendor: Vendor(st.Vendor), AuthorizeURL: st.AuthorizeURL,
+		RedirectURI: st.RedirectURI, State: st.State, ExpiresAt: Timestamp(st.Expires.UTC()),
+	}}, nil
+}
+
+// CompleteAuthorization implements StrictServerInterface. The tenant is
+// the one the state names; the key must be granted it, which the Service
+// checks once the state's signature holds.
+func (s *Server) CompleteAuthorization(ctx context.Context, req CompleteAuthorizationRequestObject) (CompleteAuthorizationResponseObject, error) {
+	p, _ := principalFrom(ctx)
+	cb := domain.AuthorizationCallback{State: req.Params.State, Code: deref(req.Params.Code), Error: deref(req.Params.Error)}
+	ca, err := s.svc.CompleteAuthorization(ctx, cb, p.mayUse, p.name)
+	if err != nil {
+		return nil, tenantError(err)
+	}
+	return CompleteAuthorization200JSONResponse{Body: ConnectionAuthorization{
+		Tenant: ca.Tenant, Vendor: Vendor(ca.Vendor), Authorization: toAuthorization(ca.Authorization),
+	}}, nil
+}

@@ -71,6 +71,8 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeUnsupportedOperation:          {501, "Operation not supported by the vendor"},
 	ProblemCodeUnsupportedFilter:             {501, "Filter not supported by the vendor"},
 	ProblemCodeVendorAuthFailed:              {502, "The vendor refused the gateway's credentials"},
+	ProblemCodeInvalidOauthState:             {400, "Invalid OAuth state"},
+	ProblemCodeAuthorizationDenied:           {422, "The vendor did not authorize the gateway"},
 	ProblemCodeVendorReauthorizationRequired: {502, "The tenant must be connected to the vendor again"},
 	ProblemCodeVendorBadResponse:             {502, "Vendor sent an unusable answer"},
 	ProblemCodeVendorError:                   {502, "Vendor error"},
@@ -133,6 +135,8 @@ func problemFor(err error) *problem {
 		ve  *domain.VendorError
 		val *domain.ValidationError
 		ue  *domain.UnsupportedError
+		ose *domain.OAuthStateError
+		ade *domain.AuthorizationDeniedError
 		me  *domain.IDMismatchError
 		ce  *domain.CursorError
 		nc  *domain.VendorNotConfiguredError
@@ -173,6 +177,12 @@ func problemFor(err error) *problem {
 		return newProblem(ProblemCodeInvalidCursor, ce.Reason)
 	case errors.As(err, &nc):
 		return newProblem(ProblemCodeVendorNotConfigured, nc.Error())
+	case errors.As(err, &ose):
+		return newProblem(ProblemCodeInvalidOauthState, "the OAuth state cannot be used: "+ose.Reason)
+	case errors.As(err, &ade):
+		p := newProblem(ProblemCodeAuthorizationDenied, ade.Error())
+		p.Vendor, p.VendorCode = ade.Vendor, ade.Code
+		return p
 	case errors.As(err, &pre):
 		p := newProblem(ProblemCodePreconditionFailed, pre.Error())
 		p.Vendor = pre.Vendor

@@ -156,7 +156,11 @@ func (s *Server) DeleteGroup(ctx context.Context, req DeleteGroupRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.DeleteGroup(ctx, t, req.GroupID); err != nil {
+	del := s.svc.DeleteGroup
+	if req.Params.DeleteContacts != nil && *req.Params.DeleteContacts {
+		del = s.svc.DeleteGroupWithContacts
+	}
+	if err := del(ctx, t, req.GroupID); err != nil {
 		return nil, err
 	}
 	return DeleteGroup204Response{}, nil

@@ -55,6 +55,10 @@ type Options struct {
 	Contacts int
 	// Now is the simulators' clock (default time.Now).
 	Now func() time.Time
+	// CallbackURL is the gateway's OAuth callback (…/admin/v1/oauth/callback)
+	// as the account owner's browser reaches it: the simulators of OAuth
+	// vendors redirect there (default http://127.0.0.1:8080/admin/v1/oauth/callback).
+	CallbackURL string
 }
 
 // Demo data seeds: a vendor's demo tenant and demo-switch's connection to
@@ -75,13 +79,19 @@ func Start(opts Options) (*Sandbox, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	secret := make([]byte, 32)
+	if opts.CallbackURL == "" {
+		opts.CallbackURL = "http://127.0.0.1:8080/admin/v1/oauth/callback"
+	}
+	secret := make([]byte, 64) // the cursor secret, then the token key
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
 	sb := &Sandbox{sims: map[string]map[domain.Vendor]http.Handler{}}
 	cfg := &config.Config{
-		CursorSecret: config.NewSecret(string(secret)),
+		CursorSecret: config.NewSecret(string(secret[:32])),
+		// Used only when the sandbox keeps its state in Redis; like the
+		// cursor secret, this process's own.
+		TokenKeys: []config.TokenKey{{ID: "sandbox", Secret: config.NewSecret(string(secret[32:]))}},
 		APIKeys: []config.APIKey{{
 			Name: "sandbox-demo", SHA256: sha256.Sum256([]byte(APIKey)),
 			Scopes: []string{"read", "write", "admin"}, Tenants: []string{"*"},
@@ -123,7 +133,7 @@ func (sb *Sandbox) connection(d *vendorhttp.Driver, tenant string, opts Options,
 	if d.Demo == nil {
 		return c, nil
 	}
-	demo, err := d.Demo(vendorhttp.DemoOptions{Contacts: opts.Contacts, Seed: seed, Now: opts.Now})
+	demo, err := d.Demo(vendorhttp.DemoOptions{Contacts: opts.Contacts, Seed: seed, Now: opts.Now, CallbackURL: opts.CallbackURL})
 	if err != nil {
 		return c, fmt.Errorf("sandbox: %s demo: %w", d.Vendor, err)
 	}

@@ -102,6 +102,14 @@ func (s *Tokens) RefreshToken(_ context.Context, key string) (string, bool, erro
 	return v, ok, nil
 }
 
+// ReplaceRefreshToken implements domain.TokenStore.
+func (s *Tokens) ReplaceRefreshToken(_ context.Context, key, next string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refresh[key] = next
+	return nil
+}
+
 // SwapRefreshToken implements domain.TokenStore.
 func (s *Tokens) SwapRefreshToken(_ context.Context, key, old, next string) (bool, error) {
 	s.mu.Lock()

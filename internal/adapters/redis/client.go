@@ -14,14 +14,57 @@
 //	P{bindings}:tenant:<tenant>   hash vendor, version, updated_at (RFC 3339, UTC)
 //	P{bindings}:index             set of the tenants that have a binding
 //	Pbindings                     pub/sub channel of switches (JSON)
-//	Ptoken:<key>                  hash value, expires; expires with the token's TTL
+//	Ptoken:<key>                  hash value (sealed), expires; expires with the
+//	                              token's TTL
 //	Ptoken:<key>#refused          the same: a vendor's refusal of the credentials
 //	                              (value: vendor and error code), for 30 s
 //	Ptoken-lock:<key>             string owner id; SET NX PX fetch lock
-//	Prefresh:<key>                string refresh token; no expiry
+//	Prefresh:<key>                string refresh token (sealed); no expiry
 //	Pidem:<key>                   hash fp, state, status, header (JSON), body
 //	Pquota:<window>:<start>:<key> counter of one window (window as in 1h0m0s,
 //	                              start in Unix ms); expires with the window
+//
+// # Tokens at rest
+//
+// Every value the token store writes (access tokens, refresh tokens, and
+// whatever else callers keep through the same methods, such as credential
+// refusals) is sealed with AES-256-GCM before it reaches Redis:
+//
+//	v1.<key id>.<base64url(nonce || ciphertext)>
+//
+// The additional authenticated data is the full Redis key the value is
+// stored under (prefix included), so a value copied under another key,
+// another tenant's say, does not open. Fetch lock owner ids and expiry
+// times are not secret and are stored as they are.
+//
+// Keys come from a Keyring, an ordered list of token keys (token_keys in
+// the tenants file): the first seals, every one opens. Each AES-256 key is
+// derived from its secret with HKDF-SHA256 and a fixed label, so any
+// high-entropy secret of at least MinTokenKeySecret bytes works. A value
+// read under another key than the first is sealed again under the first,
+// with a compare-and-swap on the stored bytes, so that it never overwrites
+// a concurrent write; Tokens.Reseal does the same for every token value,
+// once at each replica's start.
+//
+// Rotation, each step rolled out to every replica before the next:
+//
+//  1. Add the new key last, [old, new]: every replica can open what the new
+//     key will seal, and none seals with it yet.
+//  2. Move it first, [new, old]: new values are sealed with it, values read
+//     are sealed again under it, and each replica re-seals everything at
+//     start (its log says how many values it re-sealed and which keys
+//     still seal some).
+//  3. When no value names the old key (the last replica to start logs
+//     none; or count them in Redis, see the README), drop it: [new].
+//
+// A value that does not open (its key is no longer listed, it was changed
+// or copied in Redis, or it was written in the clear before sealing) reads
+// as no access token, so the gateway fetches a new one. A refresh token
+// that does not open is an error, *OpenError, naming the Redis key and the
+// key id (never the value), so that the operator adds the old key back
+// rather than losing the connection's authorization silently; a swap over
+// it fails the same way. Only if that key is lost for good: delete the
+// Redis key and authorize the connection again.
 package redis
 
 import (

@@ -111,7 +111,7 @@ func TestStoresWhenRedisIsUnreachable(t *testing.T) {
 	_ = l.Close() // nothing listens there now
 	c := newClient(t, "redis://user:"+secret+"@"+addr)
 
-	tokens := NewTokens(c, TokensOptions{})
+	tokens := newTokens(t, c, TokensOptions{})
 	idem := NewIdempotency(c, IdempotencyOptions{})
 	quota := NewQuota(c, QuotaOptions{})
 	calls := map[string]func() error{
@@ -137,6 +137,10 @@ func TestStoresWhenRedisIsUnreachable(t *testing.T) {
 		},
 		"SwapRefreshToken": func() error {
 			_, err := tokens.SwapRefreshToken(ctx, "k", "", "r")
+			return err
+		},
+		"Reseal": func() error {
+			_, err := tokens.Reseal(ctx)
 			return err
 		},
 		"Begin": func() error {
@@ -172,7 +176,7 @@ func TestStoresUsePrefix(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pfx := prefix(t)
-	tokens := NewTokens(shared, TokensOptions{Prefix: pfx})
+	tokens := newTokens(t, shared, TokensOptions{Prefix: pfx})
 	idem := NewIdempotency(shared, IdempotencyOptions{Prefix: pfx, Lease: time.Minute, TTL: time.Hour})
 	quota := NewQuota(shared, QuotaOptions{Prefix: pfx, Now: func() time.Time {
 		return time.Date(2025, 3, 1, 12, 20, 0, 0, time.UTC)

@@ -51,8 +51,21 @@ func TestContractsOnCluster(t *testing.T) {
 	t.Run("tokens", func(t *testing.T) {
 		t.Parallel()
 		storetest.Tokens(t, func(t *testing.T) domain.TokenStore {
-			return NewTokens(c, TokensOptions{Prefix: prefix(t)})
+			return newTokens(t, c, TokensOptions{Prefix: prefix(t)})
 		})
+	})
+	t.Run("tokens reseal", func(t *testing.T) {
+		t.Parallel()
+		pfx := prefix(t)
+		old := newTokens(t, c, TokensOptions{Prefix: pfx}, "k1")
+		mustPut(t, old, "a", "access")
+		mustSwap(t, old, "a", "", "refresh")
+		r, err := newTokens(t, c, TokensOptions{Prefix: pfx}, "k2", "k1").Reseal(ctx)
+		if err != nil || r.Resealed != 2 || len(r.Unopened) != 0 {
+			t.Fatalf("Reseal on a cluster = %+v, %v; want both values re-sealed", r, err)
+		}
+		sealedWith(t, c.HGet(ctx, old.tokenKey("a"), "value").Val(), "k2")
+		sealedWith(t, c.Get(ctx, old.refreshKey("a")).Val(), "k2")
 	})
 	t.Run("idempotency", func(t *testing.T) {
 		t.Parallel()

@@ -12,7 +12,7 @@ import (
 func TestTokensContract(t *testing.T) {
 	t.Parallel()
 	storetest.Tokens(t, func(t *testing.T) domain.TokenStore {
-		return NewTokens(shared, TokensOptions{Prefix: prefix(t)})
+		return newTokens(t, shared, TokensOptions{Prefix: prefix(t)})
 	})
 }
 

@@ -75,3 +75,31 @@ func newBindings(t testing.TB, c goredis.UniversalClient, opts BindingsOptions) 
 	t.Cleanup(func() { _ = b.Close() })
 	return b
 }
+
+// ring is a keyring of the given key ids, first current; each id always
+// gets the same secret, so rings that share an id open each other's values.
+func ring(t testing.TB, ids ...string) *Keyring {
+	t.Helper()
+	keys := make([]TokenKey, len(ids))
+	for i, id := range ids {
+		keys[i] = TokenKey{ID: id, Secret: []byte(strings.Repeat(id+" test secret ", 4))}
+	}
+	k, err := NewKeyring(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// newTokens is a token store sealing with keys ("k1" when none are given).
+func newTokens(t testing.TB, c goredis.UniversalClient, opts TokensOptions, keys ...string) *Tokens {
+	t.Helper()
+	if len(keys) == 0 {
+		keys = []string{"k1"}
+	}
+	s, err := NewTokens(c, ring(t, keys...), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

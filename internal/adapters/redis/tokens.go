@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -18,30 +19,46 @@ type TokensOptions struct {
 	Prefix string
 }
 
-// Tokens is a domain.TokenStore on Redis, shared by every replica.
+// Tokens is a domain.TokenStore on Redis, shared by every replica. Every
+// value it stores is sealed with its keyring (package doc, Tokens at
+// rest); compare-and-swaps compare plaintexts.
 type Tokens struct {
 	c      goredis.UniversalClient
 	prefix string
+	keys   *Keyring
+	// beforeWrite, when set (tests), runs between the read of a
+	// compare-and-swap and its conditional write.
+	beforeWrite func()
 }
 
 var _ domain.TokenStore = (*Tokens)(nil)
 
-// NewTokens returns a token store on client.
-func NewTokens(client goredis.UniversalClient, opts TokensOptions) *Tokens {
-	return &Tokens{c: client, prefix: prefixOr(opts.Prefix)}
+// NewTokens returns a token store on client that seals every value with
+// keys. keys is required: tokens are never stored in Redis in the clear.
+func NewTokens(client goredis.UniversalClient, keys *Keyring, opts TokensOptions) (*Tokens, error) {
+	if keys == nil || keys.current == "" {
+		return nil, errors.New("redis tokens: a keyring (token_keys) is required: tokens are never stored in Redis in the clear")
+	}
+	return &Tokens{c: client, prefix: prefixOr(opts.Prefix), keys: keys}, nil
 }
+
+// Keys is the keyring the store seals with.
+func (s *Tokens) Keys() *Keyring { return s.keys }
 
 func (s *Tokens) tokenKey(key string) string   { return s.prefix + "token:" + key }
 func (s *Tokens) lockKey(key string) string    { return s.prefix + "token-lock:" + key }
 func (s *Tokens) refreshKey(key string) string { return s.prefix + "refresh:" + key }
 
-// Token implements domain.TokenStore.
+// Token implements domain.TokenStore. A value that does not open reads as
+// no token, so that the gateway fetches a new one, which replaces it; one
+// sealed with an older key is sealed again with the current one.
 func (s *Tokens) Token(ctx context.Context, key string) (domain.StoredToken, bool, error) {
-	vals, err := s.c.HMGet(ctx, s.tokenKey(key), "value", "expires").Result()
+	k := s.tokenKey(key)
+	vals, err := s.c.HMGet(ctx, k, "value", "expires").Result()
 	if err != nil {
 		return domain.StoredToken{}, false, unavailable("get token", err)
 	}
-	value, ok1 := vals[0].(string)
+	raw, ok1 := vals[0].(string)
 	exp, ok2 := vals[1].(string)
 	if !ok1 || !ok2 {
 		return domain.StoredToken{}, false, nil
@@ -51,6 +68,14 @@ func (s *Tokens) Token(ctx context.Context, key string) (domain.StoredToken, boo
 		// Not written by this store: treat it as missing, so that the
 		// next fetch overwrites it instead of failing every call.
 		return domain.StoredToken{}, false, nil
+	}
+	value, stale, err := s.keys.open(k, raw)
+	if err != nil {
+		return domain.StoredToken{}, false, nil
+	}
+	if stale {
+		// Best effort: the next read tries again.
+		_, _ = s.resealToken(ctx, k, raw, value)
 	}
 	return domain.StoredToken{Value: value, Expires: expires}, true, nil
 }
@@ -74,14 +99,15 @@ func (s *Tokens) PutToken(ctx context.Context, key string, tok domain.StoredToke
 		}
 		return nil
 	}
-	err := putTokenScript.Run(ctx, s.c, []string{k}, tok.Value, formatTime(tok.Expires), millis(ttl)).Err()
+	err := putTokenScript.Run(ctx, s.c, []string{k}, s.keys.seal(k, tok.Value), formatTime(tok.Expires), millis(ttl)).Err()
 	if err != nil {
 		return unavailable("put token", err)
 	}
 	return nil
 }
 
-// dropTokenScript deletes the token only if it still has the given value.
+// dropTokenScript deletes the token only if its stored (sealed) value is
+// still ARGV[1].
 var dropTokenScript = goredis.NewScript(`
 if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then
 	return redis.call('DEL', KEYS[1])
@@ -89,12 +115,69 @@ end
 return 0
 `)
 
-// DropToken implements domain.TokenStore.
-func (s *Tokens) DropToken(ctx context.Context, key, value string) error {
-	if err := dropTokenScript.Run(ctx, s.c, []string{s.tokenKey(key)}, value).Err(); err != nil {
-		return unavailable("drop token", err)
+// tokenRaw reads the stored (sealed) access token at the Redis key k.
+func (s *Tokens) tokenRaw(ctx context.Context, k string) (string, bool, error) {
+	return stored("get token", s.c.HGet(ctx, k, "value"))
+}
+
+// refreshRaw reads the stored (sealed) refresh token at the Redis key k.
+func (s *Tokens) refreshRaw(ctx context.Context, k string) (string, bool, error) {
+	return stored("get refresh token", s.c.Get(ctx, k))
+}
+
+// stored is the result of a read of a stored value; ok is false when there
+// is none.
+func stored(op string, cmd *goredis.StringCmd) (raw string, ok bool, err error) {
+	raw, err = cmd.Result()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return "", false, nil
+	case err != nil:
+		return "", false, unavailable(op, err)
 	}
-	return nil
+	return raw, true, nil
+}
+
+// resealTokenScript replaces the token's stored value by ARGV[2] if it is
+// still ARGV[1], keeping its expiry.
+var resealTokenScript = goredis.NewScript(`
+if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then
+	redis.call('HSET', KEYS[1], 'value', ARGV[2])
+	return 1
+end
+return 0
+`)
+
+// resealToken seals value, which raw held under the Redis key k, again
+// with the current key, unless raw was replaced meanwhile.
+func (s *Tokens) resealToken(ctx context.Context, k, raw, value string) (bool, error) {
+	n, err := resealTokenScript.Run(ctx, s.c, []string{k}, raw, s.keys.seal(k, value)).Int()
+	if err != nil {
+		return false, unavailable("reseal token", err)
+	}
+	return n == 1, nil
+}
+
+// DropToken implements domain.TokenStore: it compares plaintexts, and
+// deletes only if the stored bytes it opened are still there (a value
+// that does not open is not value, and is left to be replaced).
+func (s *Tokens) DropToken(ctx context.Context, key, value string) error {
+	k := s.tokenKey(key)
+	return untilSettled("drop token", func() (bool, error) {
+		raw, ok, err := s.tokenRaw(ctx, k)
+		if err != nil || !ok {
+			return !ok, err
+		}
+		if cur, _, err := s.keys.open(k, raw); err != nil || cur != value {
+			return true, nil
+		}
+		s.pause()
+		n, err := dropTokenScript.Run(ctx, s.c, []string{k}, raw).Int()
+		if err != nil {
+			return false, unavailable("drop token", err)
+		}
+		return n == 1, nil
+	})
 }
 
 // unlockScript deletes a lock only while it holds the caller's owner id.
@@ -126,20 +209,28 @@ func (s *Tokens) LockToken(ctx context.Context, key string, ttl time.Duration) (
 	return release, true, nil
 }
 
-// RefreshToken implements domain.TokenStore.
+// RefreshToken implements domain.TokenStore. A refresh token that does
+// not open is an *OpenError (package doc); one sealed with an older key is
+// sealed again with the current one.
 func (s *Tokens) RefreshToken(ctx context.Context, key string) (string, bool, error) {
-	v, err := s.c.Get(ctx, s.refreshKey(key)).Result()
-	switch {
-	case errors.Is(err, goredis.Nil):
-		return "", false, nil
-	case err != nil:
-		return "", false, unavailable("get refresh token", err)
+	k := s.refreshKey(key)
+	raw, ok, err := s.refreshRaw(ctx, k)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	v, stale, err := s.keys.open(k, raw)
+	if err != nil {
+		return "", false, err
+	}
+	if stale {
+		// Best effort: the next read tries again.
+		_, _ = s.resealRefresh(ctx, k, raw, v)
 	}
 	return v, true, nil
 }
 
-// swapRefreshScript sets the refresh token to ARGV[2] if it is ARGV[1]; a
-// missing token counts as "".
+// swapRefreshScript sets the refresh token's stored value to ARGV[2] if it
+// is ARGV[1]; a missing token counts as "".
 var swapRefreshScript = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1]) or ''
 if cur ~= ARGV[1] then
@@ -149,13 +240,86 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `)
 
-// SwapRefreshToken implements domain.TokenStore.
+// SwapRefreshToken implements domain.TokenStore. Sealing is randomized, so
+// it reads the stored value, opens it and compares plaintexts, then writes
+// only if the stored bytes are still the ones it read; if they changed
+// (another swap, or a re-seal under a new key) it looks again, so that of
+// concurrent swappers from one old value exactly one wins. A stored value
+// that does not open is an *OpenError: it is no plaintext old can match,
+// and a seed must not replace it either.
 func (s *Tokens) SwapRefreshToken(ctx context.Context, key, old, next string) (bool, error) {
-	n, err := swapRefreshScript.Run(ctx, s.c, []string{s.refreshKey(key)}, old, next).Int()
+	k := s.refreshKey(key)
+	swapped := false
+	err := untilSettled("swap refresh token", func() (bool, error) {
+		raw, ok, err := s.refreshRaw(ctx, k)
+		if err != nil {
+			return false, err
+		}
+		cur := ""
+		if ok {
+			if cur, _, err = s.keys.open(k, raw); err != nil {
+				return false, err
+			}
+		}
+		if cur != old {
+			return true, nil
+		}
+		s.pause()
+		n, err := swapRefreshScript.Run(ctx, s.c, []string{k}, raw, s.keys.seal(k, next)).Int()
+		if err != nil {
+			return false, unavailable("swap refresh token", err)
+		}
+		swapped = n == 1
+		return swapped, nil
+	})
+	return swapped, err
+}
+
+// ReplaceRefreshToken implements domain.TokenStore: the value is sealed
+// and written over whatever the key held, a value that no longer opens
+// included.
+func (s *Tokens) ReplaceRefreshToken(ctx context.Context, key, next string) error {
+	k := s.refreshKey(key)
+	if err := s.c.Set(ctx, k, s.keys.seal(k, next), 0).Err(); err != nil {
+		return unavailable("replace refresh token", err)
+	}
+	return nil
+}
+
+// resealRefresh seals value, which raw held under the Redis key k, again
+// with the current key, unless raw was replaced meanwhile.
+func (s *Tokens) resealRefresh(ctx context.Context, k, raw, value string) (bool, error) {
+	n, err := swapRefreshScript.Run(ctx, s.c, []string{k}, raw, s.keys.seal(k, value)).Int()
 	if err != nil {
-		return false, unavailable("swap refresh token", err)
+		return false, unavailable("reseal refresh token", err)
 	}
 	return n == 1, nil
+}
+
+// casAttempts bounds how often a compare-and-swap reads again because the
+// stored bytes changed between its read and its write. Each retry means
+// another writer succeeded, so only a pathological stream of writers to one
+// key reaches it.
+const casAttempts = 32
+
+// untilSettled runs step until it reports done: step reads, compares, and
+// writes on the condition that the stored bytes are still those it read,
+// reporting done false when they were not.
+func untilSettled(op string, step func() (done bool, err error)) error {
+	for range casAttempts {
+		done, err := step()
+		if err != nil || done {
+			return err
+		}
+	}
+	return fmt.Errorf("redis %s: the value changed %d times while it was being compared: %w", op, casAttempts, domain.ErrStoreUnavailable)
+}
+
+// pause runs the test hook between a compare-and-swap's read and write.
+func (s *Tokens) pause() {
+	if s.beforeWrite != nil {
+		s.beforeWrite()
+	}
 }
 
 // newOwnerID is a random lock owner id: unique across replicas without

@@ -227,6 +227,7 @@ func (s *TokenSource) refresh(ctx context.Context, a *Auth) (Token, error) {
 		return Token{}, fmt.Errorf("%s: the refresh could not be recorded, so it was not sent: %w", s.c.vendor, err)
 	}
 	if !swapped {
+		s.c.log.LogAttrs(ctx, slog.LevelInfo, "refresh token rotated by another replica first; using its access token", slog.String("key", s.key))
 		return Token{}, errRotatedElsewhere
 	}
 
@@ -238,7 +239,10 @@ func (s *TokenSource) refresh(ctx context.Context, a *Auth) (Token, error) {
 		if next == "" {
 			next = rec.Token // the vendor keeps the refresh token
 		}
-		if err := s.settle(ctx, sending, refreshRecord{State: domain.AuthorizationActive, Token: next}); err != nil {
+		if err := s.settle(ctx, sending, refreshRecord{State: domain.AuthorizationActive, Token: next}); errors.Is(err, errSuperseded) {
+			s.c.log.LogAttrs(ctx, slog.LevelInfo, "the connection was authorized anew while a refresh was out; using the new authorization", slog.String("key", s.key))
+			return Token{}, errRotatedElsewhere
+		} else if err != nil {
 			s.c.log.LogAttrs(ctx, slog.LevelError, "vendor granted new tokens but they were not saved; they are not used",
 				slog.String("key", s.key), slog.String("error", err.Error()))
 			return Token{}, err
@@ -365,21 +369,11 @@ func (s *TokenSource) Authorize(ctx context.Context, g Grant) error {
 		return BadResponse(s.c.vendor, 0, fmt.Sprintf("%s granted no refresh token or no access token", s.c.vendor))
 	}
 	next := refreshRecord{State: domain.AuthorizationActive, Token: g.Refresh}.encode()
-	for range 5 {
-		raw, _, err := s.tokens.store.RefreshToken(ctx, s.key)
-		if err != nil {
-			return fmt.Errorf("%s: the authorization could not be stored: %w", s.c.vendor, err)
-		}
-		swapped, err := s.tokens.store.SwapRefreshToken(ctx, s.key, raw, next)
-		if err != nil {
-			return fmt.Errorf("%s: the authorization could not be stored: %w", s.c.vendor, err)
-		}
-		if swapped {
-			s.tokens.share(ctx, s.key, s.expiry(g.Token))
-			return nil
-		}
+	if err := s.tokens.store.ReplaceRefreshToken(ctx, s.key, next); err != nil {
+		return fmt.Errorf("%s: the authorization could not be stored: %w", s.c.vendor, err)
 	}
-	return fmt.Errorf("%s: the authorization could not be stored: the refresh record kept changing", s.c.vendor)
+	s.tokens.share(ctx, s.key, s.expiry(g.Token))
+	return nil
 }
 
 // Authorization reports where the connection's authorization stands, as

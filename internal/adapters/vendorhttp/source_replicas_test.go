@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -38,7 +39,15 @@ func TestOneRefreshAcrossReplicas(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { _ = c.Close() })
-				out = append(out, redisstore.NewTokens(c, redisstore.TokensOptions{}))
+				keys, err := redisstore.NewKeyring(redisstore.TokenKey{ID: "k1", Secret: []byte(strings.Repeat("k", 32))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := redisstore.NewTokens(c, keys, redisstore.TokensOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, s)
 			}
 			return out
 		}},

@@ -132,10 +132,30 @@ func (s *hookStore) SwapRefreshToken(ctx context.Context, key, old, next string)
 	}
 	ok, err := s.TokenStore.SwapRefreshToken(ctx, key, old, next)
 	if ok {
-		s.log.add("swap %s>%s", old, next)
+		s.log.add("swap %s>%s", describeRecord(old), describeRecord(next))
 	}
 	return ok, err
 }
+
+// describeRecord writes a stored refresh record short: a bare token as
+// it is, a record as state/phase:token or state(reason).
+func describeRecord(raw string) string {
+	rec, err := decodeRecord(raw)
+	switch {
+	case err != nil:
+		return "unreadable"
+	case !strings.HasPrefix(raw, recordMark):
+		return raw
+	case rec.State == domain.AuthorizationRequired:
+		return string(rec.State) + "(" + rec.Reason + ")"
+	}
+	return string(rec.State) + "/" + rec.Phase + ":" + rec.Token
+}
+
+// sending is the event of refresh token r handed to the vendor, and
+// rotated that of the vendor's answer to it saved.
+func sending(r string) string    { return "swap " + r + ">authorized/sending:" + r }
+func rotated(r, n string) string { return "swap authorized/sending:" + r + ">" + n }
 
 // oauthVendor is a vendor whose refresh tokens rotate: each works once and
 // is replaced by the one sent with the new access token; a refresh token
@@ -146,6 +166,13 @@ type oauthVendor struct {
 	srv *httptest.Server
 	// keep makes refreshes return the refresh token sent instead of a new one.
 	keep atomic.Bool
+	// badClient refuses the client's credentials (invalid_client).
+	badClient atomic.Bool
+	// loseAnswer processes a refresh and then drops the connection
+	// without an answer; stall holds a refresh unanswered and unprocessed
+	// until the client gives up; unavailable answers 503 without
+	// processing it. Each applies to the next refresh only.
+	loseAnswer, stall, unavailable atomic.Bool
 
 	mu      sync.Mutex
 	current string          // the one refresh token that works
@@ -171,11 +198,35 @@ func newOAuthVendor(t *testing.T) *oauthVendor {
 
 func (v *oauthVendor) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	v.refreshes.Add(1)
+	switch {
+	case v.stall.CompareAndSwap(true, false):
+		<-r.Context().Done()
+		return
+	case v.unavailable.CompareAndSwap(true, false):
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	case v.loseAnswer.CompareAndSwap(true, false):
+		v.respond(httptest.NewRecorder(), r)
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+		return
+	}
+	v.respond(w, r)
+}
+
+// respond answers a refresh.
+func (v *oauthVendor) respond(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sent := q.Get("refresh_token")
 	w.Header().Set("Content-Type", "application/json")
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.badClient.Load() {
+		w.WriteHeader(http.StatusUnauthorized)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client"})
+		return
+	}
 	if q.Get("client_secret") != clientSecret || q.Get("grant_type") != "refresh_token" || sent != v.current {
 		if v.spent[sent] {
 			v.reused.Add(1)
@@ -261,7 +312,7 @@ func (v *oauthVendor) replica(store domain.TokenStore, o Options) *Client {
 // the client secret go in the query, as Meihua wants them.
 func (v *oauthVendor) refresher(c *Client) func(context.Context, string) (Grant, error) {
 	return func(ctx context.Context, refresh string) (Grant, error) {
-		resp, err := c.Call(ctx, Request{Op: "POST /oauth/access_token", Method: http.MethodPost, Public: true,
+		resp, err := c.Call(ctx, Request{Op: "POST /oauth/access_token", Method: http.MethodPost, Public: true, Once: true,
 			Build: func(ctx context.Context, _ string) (*http.Request, error) {
 				q := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {"app"}, "client_secret": {clientSecret}}
 				return http.NewRequestWithContext(ctx, http.MethodPost, v.srv.URL+"/vendor/oauth/access_token?"+q.Encode(), nil)
@@ -269,8 +320,19 @@ func (v *oauthVendor) refresher(c *Client) func(context.Context, string) (Grant,
 		if err != nil {
 			return Grant{}, err
 		}
+		if resp.Status >= 500 {
+			return Grant{}, &domain.VendorError{Vendor: c.Vendor(), Kind: domain.VendorUnavailable, Status: resp.Status, Detail: "meihua failed"}
+		}
 		if resp.Status != http.StatusOK {
-			return Grant{}, &domain.VendorError{Vendor: c.Vendor(), Kind: domain.VendorAuth, Status: resp.Status, Detail: "meihua refused the refresh token"}
+			var oauthErr struct {
+				Error string `json:"error"`
+			}
+			_ = resp.Decode(c.Vendor(), &oauthErr)
+			ve := &domain.VendorError{Vendor: c.Vendor(), Kind: domain.VendorAuth, Status: resp.Status, Code: oauthErr.Error, Detail: "meihua refused the refresh token"}
+			if oauthErr.Error == "invalid_grant" {
+				return Grant{}, GrantRejected(ve)
+			}
+			return Grant{}, ve
 		}
 		var body struct {
 			AccessToken  string `json:"access_token"`
@@ -546,7 +608,7 @@ func TestTokenSourceRefresh(t *testing.T) {
 		{
 			name:          "the rotated refresh token is saved before its access token is shared or used",
 			wantRefreshes: 1, wantStored: (*oauthVendor).refreshToken,
-			inOrder: []string{"swap " + refreshToken(0) + ">" + refreshToken(1), "put " + accessToken(1), "use " + accessToken(1)},
+			inOrder: []string{sending(refreshToken(0)), rotated(refreshToken(0), refreshToken(1)), "put " + accessToken(1), "use " + accessToken(1)},
 		},
 		{
 			name:          "the vendor keeps the refresh token: nothing to swap",
@@ -555,8 +617,14 @@ func TestTokenSourceRefresh(t *testing.T) {
 			inOrder: []string{"put " + accessToken(1), "use " + accessToken(1)},
 		},
 		{
-			name:          "saving the rotated refresh token fails: its access token is never used",
-			setup:         func(_ *testing.T, e *refreshEnv) { e.store.swapDown.Store(true) },
+			name: "saving the rotated refresh token fails: its access token is never used",
+			setup: func(_ *testing.T, e *refreshEnv) {
+				e.store.beforeSwap = func(_ context.Context, old, _ string) {
+					if strings.HasPrefix(old, recordMark) {
+						e.store.swapDown.Store(true) // the vendor has answered
+					}
+				}
+			},
 			wantErr:       domain.ErrStoreUnavailable,
 			wantRefreshes: 1, wantStored: func(*oauthVendor) string { return refreshToken(0) },
 			never: []string{"put " + accessToken(1), "use " + accessToken(1)},
@@ -566,20 +634,26 @@ func TestTokenSourceRefresh(t *testing.T) {
 			setup: func(t *testing.T, e *refreshEnv) {
 				other := e.other()
 				e.store.beforeSwap = func(ctx context.Context, old, _ string) {
+					if !strings.HasPrefix(old, recordMark) {
+						return // not yet answered
+					}
 					e.store.beforeSwap = nil
-					if ok, err := other.Rotate(ctx, old, e.v.authorize()); !ok || err != nil {
+					if ok, err := other.Rotate(ctx, refreshToken(0), e.v.authorize()); !ok || err != nil {
 						t.Errorf("other replica's Rotate: %v %v", ok, err)
 					}
 				}
 			},
 			wantRefreshes: 1, wantStored: (*oauthVendor).refreshToken,
-			inOrder: []string{"swap " + refreshToken(0) + ">" + refreshToken(2), "put " + accessToken(2), "use " + accessToken(2)},
+			inOrder: []string{"swap authorized/sending:" + refreshToken(0) + ">" + refreshToken(2), "put " + accessToken(2), "use " + accessToken(2)},
 			never:   []string{"put " + accessToken(1), "use " + accessToken(1)},
 		},
 		{
 			name: "another replica rotated first and stores its token late: waited for",
 			setup: func(_ *testing.T, e *refreshEnv) {
 				e.store.beforeSwap = func(ctx context.Context, old, _ string) {
+					if !strings.HasPrefix(old, recordMark) {
+						return
+					}
 					e.store.beforeSwap = nil
 					g := e.v.authorize()
 					_, _ = e.store.SwapRefreshToken(ctx, "acme/meihua", old, g.Refresh)
@@ -590,7 +664,7 @@ func TestTokenSourceRefresh(t *testing.T) {
 				}
 			},
 			wantRefreshes: 1, wantStored: (*oauthVendor).refreshToken,
-			inOrder: []string{"swap " + refreshToken(0) + ">" + refreshToken(2), "put " + accessToken(2), "use " + accessToken(2)},
+			inOrder: []string{"swap authorized/sending:" + refreshToken(0) + ">" + refreshToken(2), "put " + accessToken(2), "use " + accessToken(2)},
 			never:   []string{"put " + accessToken(1), "use " + accessToken(1)},
 		},
 		{
@@ -613,13 +687,21 @@ func TestTokenSourceRefresh(t *testing.T) {
 					t.Fatal("clearing the refresh token failed")
 				}
 			},
-			wantKind: domain.VendorAuth, wantStored: func(*oauthVendor) string { return "" },
+			wantKind: domain.VendorReauthorizationRequired, wantStored: func(*oauthVendor) string { return "" },
 		},
 		{
-			name:          "the vendor refuses the refresh token: the error is returned, the token kept",
+			name:          "the vendor refuses the refresh token: the authorization ends",
 			setup:         func(_ *testing.T, e *refreshEnv) { e.v.deauthorize() },
+			wantKind:      domain.VendorReauthorizationRequired,
+			wantRefreshes: 1, wantStored: func(*oauthVendor) string { return "" },
+			inOrder: []string{sending(refreshToken(0)), "swap authorized/sending:" + refreshToken(0) + ">reauthorization_required(refresh_token_rejected)"},
+		},
+		{
+			name:          "the vendor refuses the client's credentials: the refresh token is kept",
+			setup:         func(_ *testing.T, e *refreshEnv) { e.v.badClient.Store(true) },
 			wantKind:      domain.VendorAuth,
 			wantRefreshes: 1, wantStored: func(*oauthVendor) string { return refreshToken(0) },
+			inOrder: []string{sending(refreshToken(0)), "swap authorized/sending:" + refreshToken(0) + ">" + refreshToken(0)},
 		},
 		{
 			name:     "store unavailable: nothing is refreshed",
@@ -642,7 +724,7 @@ func TestTokenSourceRefresh(t *testing.T) {
 				e.v.revoke()
 			},
 			wantRefreshes: 2, wantStored: (*oauthVendor).refreshToken,
-			inOrder: []string{"use " + accessToken(1), "swap " + refreshToken(1) + ">" + refreshToken(2), "put " + accessToken(2), "use " + accessToken(2)},
+			inOrder: []string{"use " + accessToken(1), rotated(refreshToken(1), refreshToken(2)), "put " + accessToken(2), "use " + accessToken(2)},
 		},
 	}
 	for _, tc := range cases {
@@ -760,15 +842,31 @@ func TestRefreshPathLeaksNoSecret(t *testing.T) {
 				_, _ = other.Rotate(ctx, old, e.v.authorize())
 			}
 		}, false},
-		{"rotated refresh token not saved", func() { e.v.revoke(); e.store.swapDown.Store(true) }, true},
+		{"rotated refresh token not saved", func() {
+			e.v.revoke()
+			e.store.beforeSwap = func(_ context.Context, old, _ string) {
+				if strings.HasPrefix(old, recordMark) {
+					e.store.beforeSwap = nil
+					e.store.swapDown.Store(true) // the vendor has answered
+				}
+			}
+		}, true},
 		// The vendor rotated, the store kept the old refresh token: the
-		// vendor refuses it and repeats it in its answer.
+		// probe that follows gets a refusal that repeats the token.
 		{"vendor refuses the refresh token", func() { e.store.swapDown.Store(false) }, true},
 		// Past the refusal, which is remembered for a while.
 		{"store unavailable", func() { clock.Advance(RefusalHold); e.store.down.Store(true) }, true},
 		{"lock unavailable", func() { e.store.down.Store(false); e.store.lockDown.Store(true) }, true},
 		// The refresh URL carries the refresh token and the client secret.
-		{"vendor unreachable", func() { e.store.lockDown.Store(false); e.v.srv.Close() }, true},
+		// Connected again, with a token that then expires.
+		{"vendor unreachable", func() {
+			e.store.lockDown.Store(false)
+			if err := e.src.Authorize(context.Background(), e.v.authorize()); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(25 * time.Hour)
+			e.v.srv.Close()
+		}, true},
 	}
 	for _, s := range steps {
 		s.prepare()
@@ -794,7 +892,7 @@ func TestRefreshPathLeaksNoSecret(t *testing.T) {
 	}
 	// The failures were logged and reported, so the check above had
 	// something to look at.
-	for _, want := range []string{"was not saved", "another replica first", "cannot be refreshed without it", "refused the refresh token", "could not be reached"} {
+	for _, want := range []string{"were not saved", "another replica first", "cannot be refreshed without it", "authorization ended", "could not be reached"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("nothing says %q:\n%s", want, all)
 		}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -82,6 +83,23 @@ func Tokens(t *testing.T, newStore func(t *testing.T) domain.TokenStore) {
 		name string
 		run  func(t *testing.T, s domain.TokenStore)
 	}{
+		{"replace sets the refresh token whatever it held", func(t *testing.T, s domain.TokenStore) {
+			if err := s.ReplaceRefreshToken(t.Context(), "k", "r1"); err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := refresh(t, s, "k"); v != "r1" {
+				t.Fatalf("after a replace of none: %q", v)
+			}
+			if err := s.ReplaceRefreshToken(t.Context(), "k", "r2"); err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := refresh(t, s, "k"); v != "r2" || swap(t, s, "k", "r1", "r3") || !swap(t, s, "k", "r2", "r3") {
+				t.Fatalf("after a replace: %q", v)
+			}
+			if v, ok := refresh(t, s, "other"); ok {
+				t.Fatalf("another key: %q", v)
+			}
+		}},
 		{"empty", func(t *testing.T, s domain.TokenStore) {
 			noToken(t, s, "k")
 			if v, ok := refresh(t, s, "k"); ok {
@@ -105,6 +123,32 @@ func Tokens(t *testing.T, newStore func(t *testing.T) domain.TokenStore) {
 			put(t, s, "k", "t2", short)
 			time.Sleep(2 * short)
 			noToken(t, s, "k")
+		}},
+		{"a ttl that is not positive removes the token", func(t *testing.T, s domain.TokenStore) {
+			// Callers end a remembered credential refusal this way.
+			put(t, s, "k", "t1", time.Hour)
+			put(t, s, "k", "", 0)
+			noToken(t, s, "k")
+		}},
+		{"values are kept byte for byte", func(t *testing.T, s domain.TokenStore) {
+			// Callers keep more than opaque tokens here (a refusal is
+			// "vendor code"; a refresh token may be an encoded record),
+			// and a store that transforms values must give them back.
+			values := []string{"", " ", "linkflow UNAUTHORIZED", "令牌.v1.k1.AAAA", "v1.k1.AAECAwQFBgcICQoL", "a\x00b\n", strings.Repeat("x", 8<<10)}
+			for i, v := range values {
+				key := fmt.Sprint("k", i)
+				put(t, s, key, v, time.Hour)
+				wantToken(t, s, key, v)
+				if !swap(t, s, key, "", v) {
+					t.Fatalf("seeding refresh token %d failed", i)
+				}
+				if got, ok := refresh(t, s, key); !ok || got != v {
+					t.Fatalf("RefreshToken(%s) = %.40q, %v; want %.40q", key, got, ok, v)
+				}
+				if next := v + "'"; !swap(t, s, key, v, next) {
+					t.Fatalf("swap from value %d failed", i)
+				}
+			}
 		}},
 		{"drop compares the value", func(t *testing.T, s domain.TokenStore) {
 			put(t, s, "k", "t2", time.Hour)

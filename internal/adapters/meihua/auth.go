@@ -24,7 +24,10 @@ const tokenLifetime = 24 * time.Hour
 // (GET {auth_url}/authorize) for the gateway's app, which sends the
 // account owner back to the redirect URI with a code and state.
 func (a *Adapter) AuthorizeURL(state string) (authorizeURL, redirectURI string) {
-	q := url.Values{"client_id": {a.key}, "redirect_uri": {a.redirect}, "response_type": {"code"}}
+	q := url.Values{"client_id": {a.key}, "response_type": {"code"}}
+	if a.redirect != "" {
+		q.Set("redirect_uri", a.redirect)
+	}
 	if state != "" {
 		q.Set("state", state)
 	}
@@ -40,6 +43,9 @@ func (a *Adapter) AuthorizeURL(state string) (authorizeURL, redirectURI string) 
 // replica. A code Meihua refuses (unknown, used, expired) is a
 // VendorRejected error with code invalid_grant; nothing is stored then.
 func (a *Adapter) CompleteAuthorization(ctx context.Context, code string) error {
+	if a.redirect == "" {
+		return errors.New("meihua: the connection has no redirect_uri, which the code exchange needs")
+	}
 	if strings.TrimSpace(code) == "" {
 		return &domain.VendorError{Vendor: vendor, Kind: domain.VendorRejected, Code: "invalid_grant", Detail: "no authorization code was given"}
 	}

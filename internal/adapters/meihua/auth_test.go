@@ -503,3 +503,21 @@ func TestRefreshOnceAcrossReplicas(t *testing.T) {
 		t.Errorf("%d refreshes for two replicas, want 1", n)
 	}
 }
+
+// A connection without a redirect URI (the tenants file requires one)
+// serves calls on its refresh token but cannot be connected.
+func TestWithoutRedirectURI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ad := e.newAdapter(func(c *meihua.Config) { c.RedirectURI = "" })
+	_, err := ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 5})
+	e.must(err)
+	err = ad.CompleteAuthorization(t.Context(), "code")
+	e.record(err)
+	if err == nil || e.sim.CodeExchanges() != 0 {
+		t.Errorf("exchange without a redirect URI: %v, %d sent", err, e.sim.CodeExchanges())
+	}
+	if u, redirect := ad.AuthorizeURL("s"); redirect != "" || strings.Contains(u, "redirect_uri") {
+		t.Errorf("authorize %q %q", u, redirect)
+	}
+}

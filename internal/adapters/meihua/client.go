@@ -32,7 +32,9 @@ type Config struct {
 	AuthURL string // OAuth2 server; default DefaultAuthURL
 	// RedirectURI is the gateway's OAuth2 callback registered with the
 	// Meihua app; the authorization page sends the code there and the code
-	// exchange must name it again. Required.
+	// exchange must name it again. The tenants file requires it; without
+	// it the connection serves API calls on its refresh token but cannot
+	// be connected (CompleteAuthorization fails).
 	RedirectURI string
 	AppKey      string // client_id
 	AppSecret   string // client_secret
@@ -76,8 +78,10 @@ func New(cfg Config) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("meihua auth_url: %w", err)
 	}
-	if u, err := url.Parse(cfg.RedirectURI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return nil, errors.New("meihua redirect_uri: must be the http(s) URL of the gateway's OAuth2 callback")
+	if cfg.RedirectURI != "" {
+		if u, err := url.Parse(cfg.RedirectURI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return nil, errors.New("meihua redirect_uri: must be the http(s) URL of the gateway's OAuth2 callback")
+		}
 	}
 	if cfg.AppKey == "" || cfg.AppSecret == "" {
 		return nil, errors.New("meihua: app key and app secret are required")

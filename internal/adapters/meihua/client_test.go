@@ -24,7 +24,6 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"base url with a query", func(c *meihua.Config) { c.BaseURL = "http://api.m1world.com/v2?a=1" }},
 		{"auth url of another scheme", func(c *meihua.Config) { c.AuthURL = "ftp://auth2.m1world.com" }},
 		{"auth url without host", func(c *meihua.Config) { c.AuthURL = "http://" }},
-		{"no redirect uri", func(c *meihua.Config) { c.RedirectURI = "" }},
 		{"relative redirect uri", func(c *meihua.Config) { c.RedirectURI = "/callback" }},
 		{"no app key", func(c *meihua.Config) { c.AppKey = "" }},
 		{"no app secret", func(c *meihua.Config) { c.AppSecret = "" }},

@@ -117,10 +117,10 @@ func TestSwitchReachesEveryReplica(t *testing.T) {
 			}
 		}
 	}
-	switchTo("meihua", 2)
-	// Meihua has no adapter in this build: the replicas answer as Meihua.
+	switchTo("nxcloud", 2)
+	// NXCloud has no adapter in this build: the replicas answer as NXCloud.
 	p := list(r3, "").problem(t, http.StatusNotImplemented, "UNSUPPORTED_OPERATION")
-	if p["vendor"] != "meihua" {
+	if p["vendor"] != "nxcloud" {
 		t.Fatalf("problem %v", p)
 	}
 	switchTo("linkflow", 3)

@@ -151,9 +151,9 @@ tenants:
           app_key: plain-text-key
           extra: {env: X}
   - id: acme
-    vendor: meihua
+    vendor: nxcloud
     connections:
-      meihua:
+      nxcloud:
         credentials: {}
       oracle: {}
   - id: acme
@@ -187,7 +187,7 @@ vendors:
 		"tenants[0].connections.linkflow.credentials.app_key: must be a reference",
 		"tenants[0].connections.linkflow.credentials.app_secret: is required",
 		"tenants[0].connections.linkflow.credentials.extra: is not a linkflow credential",
-		"tenants[1].connections.meihua: this build has no meihua adapter yet",
+		"tenants[1].connections.nxcloud: this build has no nxcloud adapter yet",
 		"tenants[1].connections.oracle: unknown vendor",
 		"tenants[2].id: tenant acme is listed twice",
 		"tenants[2].connections: must configure at least one",

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
@@ -196,19 +195,6 @@ func (a *Adapter) data(ctx context.Context, c call) (json.RawMessage, *vendorhtt
 	return d, resp, nil
 }
 
-// decode sends c and decodes the data of its answer into out, every
-// number exact.
-func (a *Adapter) decode(ctx context.Context, c call, out any) error {
-	d, resp, err := a.data(ctx, c)
-	if err != nil {
-		return err
-	}
-	if err := vendorhttp.Unmarshal(d, out); err != nil {
-		return vendorhttp.BadResponse(vendor, resp.Status, "meihua answered "+c.name()+" with data the gateway cannot read", err)
-	}
-	return nil
-}
-
 // envelope reads a Meihua answer: HTTP 2xx with {"success": true,
 // "data": …}. Business errors come with HTTP 200 and success false; an
 // error status is read by its E-code when it has one, and otherwise by
@@ -234,13 +220,4 @@ func (a *Adapter) envelope(resp *vendorhttp.Response) (json.RawMessage, error) {
 		return nil, a.codeError(resp, errorCode(body))
 	}
 	return body["data"], nil
-}
-
-// dataString reads data that Meihua documents as a string ("success").
-func dataString(d json.RawMessage) string {
-	var s string
-	if json.Unmarshal(d, &s) != nil {
-		return ""
-	}
-	return strings.TrimSpace(s)
 }

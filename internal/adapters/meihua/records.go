@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -225,10 +224,4 @@ func (a *Adapter) deleteGroups(ctx context.Context, withContacts bool, ids ...in
 	_, _, err := a.data(ctx, call{method: http.MethodPost, path: "/contact/group/delete", idempotent: true,
 		query: url.Values{"flag": {strconv.FormatBool(withContacts)}}, form: url.Values{"ids": {idList(ids...)}}})
 	return err
-}
-
-// badData is the error for an answer whose data is not what the docs
-// show.
-func badData(resp int, what string) error {
-	return vendorhttp.BadResponse(vendor, resp, fmt.Sprintf("meihua answered %s with data the gateway cannot read", what))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/meihua"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
@@ -520,4 +521,21 @@ func TestWithoutRedirectURI(t *testing.T) {
 	if u, redirect := ad.AuthorizeURL("s"); redirect != "" || strings.Contains(u, "redirect_uri") {
 		t.Errorf("authorize %q %q", u, redirect)
 	}
+}
+
+// A refresh is never sent twice, even to a vendor that fails in a way the
+// client retries: the refresh token may be spent on receipt.
+func TestRefreshSentOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *envConfig) { c.ad.Client.Retry = vendorhttp.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond} })
+	e.sim.InjectFault(vendortest.Fault{PathPrefix: "/access_token", Status: 503, Times: 3})
+	e.wantVendor(e.call(), domain.VendorBadResponse)
+	if n := e.sim.RefreshCalls(); n != 1 {
+		t.Errorf("%d refresh requests, want 1", n)
+	}
+	// The API calls themselves are retried as usual.
+	e.sim.ClearFaults()
+	e.must(e.call())
+	e.sim.InjectFault(vendortest.Fault{PathPrefix: "/contact/tag/all", Status: 503, Times: 1})
+	e.must(e.call())
 }

@@ -594,15 +594,7 @@ func signature(c domain.Contact) string {
 // an id Meihua does not have), and answers the contact as read again. See
 // the package doc for why edit, and what it cannot do.
 func (a *Adapter) UpdateContact(ctx context.Context, id string, p domain.ContactPatch) (domain.Contact, error) {
-	n, err := updatable(id, p)
-	if err != nil {
-		return domain.Contact{}, err
-	}
-	cur, _, err := a.detail(ctx, n)
-	if err != nil {
-		return domain.Contact{}, err
-	}
-	return a.edit(ctx, n, cur, p)
+	return a.update(ctx, id, nil, p)
 }
 
 // UpdateContactIfVersion implements domain.ContactConditionalUpdater. A
@@ -610,6 +602,12 @@ func (a *Adapter) UpdateContact(ctx context.Context, id string, p domain.Contact
 // the adapter compares it on the detail it reads before the edit: a change
 // landing between that read and the edit is not detected.
 func (a *Adapter) UpdateContactIfVersion(ctx context.Context, id, version string, p domain.ContactPatch) (domain.Contact, error) {
+	return a.update(ctx, id, &version, p)
+}
+
+// update reads the contact, checks its version when one is given, and
+// edits it.
+func (a *Adapter) update(ctx context.Context, id string, version *string, p domain.ContactPatch) (domain.Contact, error) {
 	n, err := updatable(id, p)
 	if err != nil {
 		return domain.Contact{}, err
@@ -618,8 +616,8 @@ func (a *Adapter) UpdateContactIfVersion(ctx context.Context, id, version string
 	if err != nil {
 		return domain.Contact{}, err
 	}
-	if cur.Version != version {
-		return domain.Contact{}, &domain.PreconditionError{Vendor: vendor, Want: version, Current: cur.Version}
+	if version != nil && cur.Version != *version {
+		return domain.Contact{}, &domain.PreconditionError{Vendor: vendor, Want: *version, Current: cur.Version}
 	}
 	return a.edit(ctx, n, cur, p)
 }

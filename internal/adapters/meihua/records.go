@@ -88,16 +88,40 @@ func (a *Adapter) contactPage(ctx context.Context, group int64, page, size int) 
 // allContacts reads every contact of a group, page after page.
 func (a *Adapter) allContacts(ctx context.Context, group int64) ([]domain.Contact, error) {
 	var out []domain.Contact
+	err := every(func(page, size int) ([]domain.Contact, error) { return a.contactPage(ctx, group, page, size) },
+		func(c domain.Contact) bool { out = append(out, c); return true })
+	return out, err
+}
+
+// every calls fn with every item of a list Meihua pages by number, page
+// after page (of the largest size), until fn returns false or a short
+// page ends the list.
+func every[T any](fetch func(page, size int) ([]T, error), fn func(T) bool) error {
 	for page := pages.First; ; page++ {
-		got, err := a.contactPage(ctx, group, page, maxPage)
+		got, err := fetch(page, maxPage)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, got...)
+		for _, it := range got {
+			if !fn(it) {
+				return nil
+			}
+		}
 		if len(got) < maxPage {
-			return out, nil
+			return nil
 		}
 	}
+}
+
+// searchPage reads one page of a list of named records (groups, tags)
+// that Meihua searches by key, those whose name holds key when key is not
+// "".
+func searchPage[W, D any](ctx context.Context, a *Adapter, path, member, key string, page, size int, conv func(W, json.RawMessage) D) ([]D, error) {
+	q := pageQuery(page, size)
+	if key != "" {
+		q.Set("key", key)
+	}
+	return records(ctx, a, call{method: http.MethodGet, path: path, query: q}, member, conv)
 }
 
 // detail reads one contact (GET /contact/detail). Meihua answers a
@@ -160,30 +184,13 @@ func (g mhGroup) domain(raw json.RawMessage) domain.Group {
 // groupPage reads one page of groups (GET /contact/group/all), those
 // whose name holds key when key is not "".
 func (a *Adapter) groupPage(ctx context.Context, key string, page, size int) ([]domain.Group, error) {
-	q := pageQuery(page, size)
-	if key != "" {
-		q.Set("key", key)
-	}
-	return records(ctx, a, call{method: http.MethodGet, path: "/contact/group/all", query: q}, "groups", mhGroup.domain)
+	return searchPage(ctx, a, "/contact/group/all", "groups", key, page, size, mhGroup.domain)
 }
 
 // eachGroup calls fn with every group (whose name holds key), page after
 // page, until fn returns false.
 func (a *Adapter) eachGroup(ctx context.Context, key string, fn func(domain.Group) bool) error {
-	for page := pages.First; ; page++ {
-		got, err := a.groupPage(ctx, key, page, maxPage)
-		if err != nil {
-			return err
-		}
-		for _, g := range got {
-			if !fn(g) {
-				return nil
-			}
-		}
-		if len(got) < maxPage {
-			return nil
-		}
-	}
+	return every(func(page, size int) ([]domain.Group, error) { return a.groupPage(ctx, key, page, size) }, fn)
 }
 
 // group finds a group by id. Meihua has no read of one group: the

@@ -29,11 +29,7 @@ func (t mhTag) domain(raw json.RawMessage) domain.Tag {
 // tagPage reads one page of tags (GET /contact/tag/all), those whose
 // name holds key when key is not "".
 func (a *Adapter) tagPage(ctx context.Context, key string, page, size int) ([]domain.Tag, error) {
-	q := pageQuery(page, size)
-	if key != "" {
-		q.Set("key", key)
-	}
-	return records(ctx, a, call{method: http.MethodGet, path: "/contact/tag/all", query: q}, "tags", mhTag.domain)
+	return searchPage(ctx, a, "/contact/tag/all", "tags", key, page, size, mhTag.domain)
 }
 
 // ListTags implements domain.TagLister (GET /contact/tag/all). Meihua has
@@ -50,20 +46,13 @@ func (a *Adapter) ListTags(ctx context.Context, q domain.TagQuery, p domain.Page
 // tagsNamed lists the tags named exactly name (found by key search).
 func (a *Adapter) tagsNamed(ctx context.Context, name string) ([]domain.Tag, error) {
 	var out []domain.Tag
-	for page := pages.First; ; page++ {
-		got, err := a.tagPage(ctx, name, page, maxPage)
-		if err != nil {
-			return nil, err
+	err := every(func(page, size int) ([]domain.Tag, error) { return a.tagPage(ctx, name, page, size) }, func(t domain.Tag) bool {
+		if t.Name == name {
+			out = append(out, t)
 		}
-		for _, t := range got {
-			if t.Name == name {
-				out = append(out, t)
-			}
-		}
-		if len(got) < maxPage {
-			return out, nil
-		}
-	}
+		return true
+	})
+	return out, err
 }
 
 // CreateTag implements domain.TagCreator (POST /contact/tag/add). Meihua

@@ -529,7 +529,10 @@ func TestRefreshSentOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *envConfig) { c.ad.Client.Retry = vendorhttp.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond} })
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: "/access_token", Status: 503, Times: 3})
-	e.wantVendor(e.call(), domain.VendorBadResponse)
+	// An Idempotency-Key makes the caller's writes retryable: not the
+	// refresh they wait for.
+	_, err := e.ad.ListTags(domain.WithRetrySafe(t.Context()), domain.TagQuery{}, domain.PageRequest{Limit: 5})
+	e.wantVendor(err, domain.VendorBadResponse)
 	if n := e.sim.RefreshCalls(); n != 1 {
 		t.Errorf("%d refresh requests, want 1", n)
 	}

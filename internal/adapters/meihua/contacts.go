@@ -323,7 +323,7 @@ func (a *Adapter) dropTempGroup(ctx context.Context, gid int64, name string) {
 	defer cancel()
 	if err := a.deleteGroups(ctx, false, gid); err != nil {
 		a.log.LogAttrs(ctx, slog.LevelWarn, "meihua temporary group not deleted; delete it (keeping its contacts)",
-			slog.String("vendor", string(vendor)), slog.Int64("group_id", gid), slog.String("group", name), slog.String("error", err.Error()))
+			slog.String("vendor", string(vendor)), slog.String("group_id", strconv.FormatInt(gid, 10)), slog.String("group", name), slog.String("error", err.Error()))
 	}
 }
 

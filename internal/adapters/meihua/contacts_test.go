@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/meihua/meihuatest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // cstMillis is the epoch milliseconds of a date's midnight in China
@@ -626,4 +628,75 @@ func TestDeleteContact(t *testing.T) {
 	if n := len(e.requests("/contact/delete")); n != 1 {
 		t.Errorf("%d deletes sent", n)
 	}
+}
+
+// An add whose answer is lost is found out from its temporary group; one
+// whose contacts' ids cannot be read back says the contact was stored.
+func TestCreateContactAnswerLost(t *testing.T) {
+	t.Parallel()
+	t.Run("add answer lost after the vendor stored it", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/add", AfterHandler: true, Drop: true})
+		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "找回", Email: "lost@example.com"}})
+		e.must(err)
+		if n, _ := vendorhttp.PositiveID(c.ID); n == 0 || c.Email != "lost@example.com" {
+			t.Errorf("created %+v", c)
+		}
+		if n := len(e.sim.Contacts()); n != 1 {
+			t.Errorf("%d contacts", n)
+		}
+		if gs := e.sim.Groups(); len(gs) != 0 {
+			t.Errorf("groups left: %+v", gs)
+		}
+	})
+	t.Run("add answer lost before the vendor stored it", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/add", Drop: true})
+		_, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Email: "lost@example.com"}})
+		e.wantVendor(err, domain.VendorUnavailable)
+		if n := len(e.sim.Contacts()); n != 0 {
+			t.Errorf("%d contacts", n)
+		}
+		if gs := e.sim.Groups(); len(gs) != 0 {
+			t.Errorf("groups left: %+v", gs)
+		}
+	})
+	t.Run("ids unreadable", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/all", Status: 502, ContentType: "text/html", Body: "<html>x</html>"})
+		_, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Email: "stored@example.com"}})
+		ve := e.wantVendor(err, domain.VendorUnavailable)
+		if !strings.Contains(ve.Detail, "stored") {
+			t.Errorf("detail %q does not say the contact was stored", ve.Detail)
+		}
+		if n := len(e.sim.Contacts()); n != 1 {
+			t.Errorf("%d contacts", n)
+		}
+	})
+	t.Run("temporary group not deleted", func(t *testing.T) {
+		t.Parallel()
+		var logs vendortest.LogBuffer
+		e := newEnv(t, func(c *envConfig) { c.ad.Client.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/group/delete", Status: 503})
+		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Email: "kept@example.com"}})
+		e.must(err)
+		gs := e.sim.Groups()
+		if len(gs) != 1 || !strings.HasPrefix(gs[0].Name, "cdpgw-tmp-") || c.ID == "" {
+			t.Fatalf("groups %+v", gs)
+		}
+		lines, err := logs.JSONLines()
+		e.must(err)
+		found := false
+		for _, l := range lines {
+			if l["level"] == "WARN" && l["group"] == gs[0].Name && l["group_id"] == idStr(gs[0].ID) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the group left behind is not logged: %s", logs.String())
+		}
+	})
 }

@@ -527,7 +527,9 @@ func TestWithoutRedirectURI(t *testing.T) {
 // client retries: the refresh token may be spent on receipt.
 func TestRefreshSentOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *envConfig) { c.ad.Client.Retry = vendorhttp.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond} })
+	e := newEnv(t, func(c *envConfig) {
+		c.ad.Client.Retry = vendorhttp.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}
+	})
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: "/access_token", Status: 503, Times: 3})
 	// An Idempotency-Key makes the caller's writes retryable: not the
 	// refresh they wait for.

@@ -138,6 +138,10 @@ type call struct {
 	// idempotent marks a write that is safe to repeat, or a read sent as
 	// POST: the client may retry it.
 	idempotent bool
+	// once marks a write sent at most once, even with an Idempotency-Key:
+	// the adapter finds out itself whether one whose answer was lost was
+	// done.
+	once bool
 	// op names the call in telemetry; default: the method and path, which
 	// never hold ids (Meihua passes ids as parameters).
 	op string
@@ -161,7 +165,7 @@ func (a *Adapter) send(ctx context.Context, c call) (*vendorhttp.Response, error
 		body = []byte(c.form.Encode())
 	}
 	return a.client.Call(ctx, vendorhttp.Request{
-		Op: c.name(), Method: c.method, Idempotent: c.idempotent,
+		Op: c.name(), Method: c.method, Idempotent: c.idempotent, Once: c.once,
 		Build: func(ctx context.Context, token string) (*http.Request, error) {
 			q := make(url.Values, len(c.query)+1)
 			for k, vs := range c.query {

@@ -401,11 +401,9 @@ var conflictOpTypes = map[domain.OnConflict]string{
 // members give the contacts' ids: a contact with an email is the member
 // with that email (compared without case, as Meihua matches), the
 // contacts without one (which Meihua always adds) are the members without
-// one, matched by their fields and then in order. Meihua does not say
-// whether a matched contact existed: merge and replace answer upserted
-// (created for a contact without email); skip answers created for the
-// contacts in the group and skipped for the others, which Meihua left as
-// they were (their ids unknown).
+// one, matched by their fields and then in order. A member created since
+// the group was made is new (created); an older one was matched: updated
+// by merge and replace, left as it was by skip (skipped, with its id).
 //
 // Items Meihua cannot store fail alone and are not sent. When the add
 // was done but the ids cannot be read, every item it sent answers

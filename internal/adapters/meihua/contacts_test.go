@@ -650,6 +650,18 @@ func TestCreateContactAnswerLost(t *testing.T) {
 			t.Errorf("groups left: %+v", gs)
 		}
 	})
+	t.Run("vendor failure after the add, with an Idempotency-Key", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, func(c *envConfig) {
+			c.ad.Client.Retry = vendorhttp.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}
+		})
+		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/add", AfterHandler: true, Status: 503, Times: 3})
+		c, err := e.ad.CreateContact(domain.WithRetrySafe(t.Context()), domain.ContactInput{Contact: domain.Contact{Name: "无邮箱"}})
+		e.must(err)
+		if n := len(e.requests("/contact/add")); n != 1 || len(e.sim.Contacts()) != 1 || c.Name != "无邮箱" {
+			t.Errorf("%d adds sent, %d contacts: a contact without email added again?", n, len(e.sim.Contacts()))
+		}
+	})
 	t.Run("add answer lost before the vendor stored it", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)

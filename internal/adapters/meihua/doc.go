@@ -148,16 +148,22 @@
 // merge to 2, replace to 1 and skip to 3, up to 1000 contacts per call
 // (BatchSize).
 //
-// An add answers no contact ids. The adapter sends each add with a new
-// temporary group (groupName cdpgw-tmp-<random>; the answer names its id),
-// reads the group's members (GET /contact/all?groupIds=[id], 50 a page)
-// and deletes the group keeping its contacts (flag false). A contact with
-// an email is the member with that email; those without one are the
-// members without one, matched by their fields and then in id order. A
-// cleanup that fails is logged with the group's id and name, for an
+// An add answers no contact ids. The adapter first makes a temporary
+// group (POST /contact/group/add, named cdpgw-tmp-<random>; its answer
+// gives the group's id and Meihua's time), names it in the add (every
+// contact the add names joins the group of that name), reads the group's
+// members (GET /contact/all?groupIds=[id], 50 a page) and deletes the
+// group keeping its contacts (flag false). A contact with an email is the
+// member with that email; those without one are the members without one,
+// matched by their fields and then in id order. A member created since
+// the group was made is new; one created before existed and was matched.
+// A cleanup that fails is logged with the group's id and name, for an
 // operator to delete; a temporary group may show up in group lists while
-// a write is under way. An add of n contacts thus costs 2 + ceil(n/50)
-// calls. When the add was taken but the ids cannot be read, a batch
+// a write is under way. An add of n contacts thus costs about 3 + n/50
+// calls. The add is sent once, even with an Idempotency-Key (a resend
+// would add the contacts without email twice): when its answer is lost
+// or it fails on the vendor's side, the group's members show whether it
+// was done. When the add was done but the ids cannot be read, a batch
 // answers its items upserted without ids, and a create answers an error
 // saying the contact was stored.
 //
@@ -165,10 +171,9 @@
 // overwritten or merged into silently; a contact whose email Meihua
 // already has answers ALREADY_EXISTS (409) and is left as it was. The
 // created contact is answered as GET /contact/detail reads it. In a batch,
-// Meihua does not say whether a matched contact existed: merge and replace
-// answer upserted (created for contacts without email, which never
-// match), skip answers created for the members of the group and skipped
-// for the others (their ids unknown).
+// each item answers created (a new member), updated (merge and replace of
+// an existing one) or skipped (skip, with the existing contact's id), and
+// upserted without an id when Meihua took it but did not list it.
 //
 // Update (PATCH) uses /contact/edit, not an add with merge: edit writes
 // exactly the columns it is given, so every other field (and a change

@@ -133,8 +133,9 @@ func (a *Adapter) ListContactGroups(ctx context.Context, contactID string, p dom
 // has only male and female.
 func addRecord(c domain.Contact, prefix string) (map[string]any, error) {
 	var verr domain.ValidationError
-	if err := vendorhttp.Unstorable(vendor, prefix, vendorhttp.PresentFields(&c), storable); err != nil {
-		verr.Fields = append(verr.Fields, err.(*domain.ValidationError).Fields...)
+	var unstorable *domain.ValidationError
+	if errors.As(vendorhttp.Unstorable(vendor, prefix, vendorhttp.PresentFields(&c), storable), &unstorable) {
+		verr.Fields = append(verr.Fields, unstorable.Fields...)
 	}
 	if len(c.ExternalIDs) > 0 {
 		verr.Fields = append(verr.Fields, domain.FieldError{Field: prefix + "external_ids", Message: "cannot be stored on meihua: it keeps no external ids"})
@@ -256,7 +257,8 @@ func (r added) isNew(m domain.Contact) bool {
 // time), names it in the add (contacts join the group of that name),
 // reads its members (GET /contact/all?groupIds=[id]) and deletes it,
 // keeping its contacts (POST /contact/group/delete, flag false). When the
-// add's answer is lost, the members show whether it was done.
+// add fails in a way that may come after the write (a lost or unreadable
+// answer, a vendor failure), the members show whether it was done.
 func (a *Adapter) add(ctx context.Context, recs []map[string]any, opType string) (added, error) {
 	payload, err := json.Marshal(recs)
 	if err != nil {
@@ -270,14 +272,15 @@ func (a *Adapter) add(ctx context.Context, recs []map[string]any, opType string)
 	gid := int64(g.ID)
 	defer a.dropTempGroup(ctx, gid, name)
 	res := added{since: int64(g.CreateTime)}
-	d, resp, err := a.data(ctx, call{method: http.MethodPost, path: "/contact/add",
+	// Sent once: a resend would add the contacts without email twice.
+	// Whether an add that failed was done, its group tells.
+	d, resp, err := a.data(ctx, call{method: http.MethodPost, path: "/contact/add", once: true,
 		query: url.Values{"opType": {opType}, "groupName": {name}}, form: url.Values{"contacts": {string(payload)}}})
 	if err != nil {
-		if meihuaAnswered(err) {
+		if !mayHaveAdded(err) {
 			return added{}, err
 		}
-		// The answer was lost: the group's members tell whether the add
-		// was done.
+		// The group's members tell whether the add was done.
 		members, rerr := a.allContacts(ctx, gid)
 		if rerr != nil || len(members) == 0 {
 			return added{}, err
@@ -298,21 +301,19 @@ func (a *Adapter) add(ctx context.Context, recs []map[string]any, opType string)
 	return res, nil
 }
 
-// meihuaAnswered reports whether err is an answer of Meihua's (an error
-// code or status) or a request never sent, after which the add was not
-// done; otherwise the answer was lost or unreadable and it may have been.
-func meihuaAnswered(err error) bool {
+// mayHaveAdded reports whether an add that failed with err may have been
+// done all the same: its answer was lost, unreadable, or a failure of the
+// vendor's, which may come after the write.
+func mayHaveAdded(err error) bool {
 	var ve *domain.VendorError
 	if !errors.As(err, &ve) {
-		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+		return false // never sent, or the caller gone
 	}
 	switch ve.Kind {
-	case domain.VendorTimeout, domain.VendorBadResponse:
-		return false
-	case domain.VendorUnavailable:
-		return ve.Status != 0
+	case domain.VendorTimeout, domain.VendorBadResponse, domain.VendorUnavailable:
+		return true
 	}
-	return true
+	return false
 }
 
 // dropTempGroup deletes a temporary group, keeping its contacts. It runs

@@ -123,7 +123,8 @@
 //     are the same two). gender_des, Meihua's display of it, wins when the
 //     record has it, and a blank one means not set: the docs' list sample
 //     shows gender true with a blank gender_des on contacts that have
-//     nothing but an email. A canonical unknown gender is not sent.
+//     nothing but an email. A canonical unknown gender is not sent by an
+//     add, and clears the gender on an update.
 //   - Birthday: a date D is sent as the epoch milliseconds of D 00:00 in
 //     China Standard Time (UTC+8); the docs' sample 1443628800000 is
 //     2015-10-01 00:00 there. It reads back from birthday_des (yyyy-MM-dd)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -51,7 +52,7 @@ func TestCreateField(t *testing.T) {
 	e.sim.AddProperty("等级", 1, "an older one with the same label")
 	d, err := e.ad.CreateField(t.Context(), domain.FieldInput{Label: "等级", Type: domain.FieldTypeSelect, Description: "会员等级", Options: []string{"金卡", "银卡"}})
 	e.must(err)
-	n, _ := vendorHasID(d.ID)
+	n, _ := vendorhttp.PositiveID(d.ID)
 	var stored bool
 	for _, p := range e.sim.Properties() {
 		if p.ID == n {

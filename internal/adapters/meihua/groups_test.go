@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/meihua/meihuatest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -24,7 +25,7 @@ func TestListGroups(t *testing.T) {
 		all = append(all, idStr(e.sim.AddGroup(name)))
 	}
 	member := e.sim.AddContact(meihuatest.Contact{Email: "m@example.com"})
-	first, _ := vendorHasID(all[0])
+	first, _ := vendorhttp.PositiveID(all[0])
 	e.sim.AddToGroup(first, member)
 
 	got := collect(t, e, []int{7, 50, 200}, groupID, func(p domain.PageRequest) (domain.Page[domain.Group], error) {
@@ -54,12 +55,6 @@ func TestListGroups(t *testing.T) {
 	}
 }
 
-func vendorHasID(s string) (int64, bool) {
-	var n int64
-	_, err := fmt.Sscan(s, &n)
-	return n, err == nil
-}
-
 func TestGetGroup(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -86,7 +81,7 @@ func TestCreateGroup(t *testing.T) {
 	e := newEnv(t)
 	g, err := e.ad.CreateGroup(domain.WithRaw(t.Context()), "双11活动")
 	e.must(err)
-	n, _ := vendorHasID(g.ID)
+	n, _ := vendorhttp.PositiveID(g.ID)
 	stored, ok := e.sim.Group(n)
 	if !ok || stored.Name != "双11活动" || g.Name != "双11活动" || g.Type != domain.GroupStatic || g.CreatedAt.IsZero() || len(g.Raw) == 0 {
 		t.Errorf("created %+v, stored %+v", g, stored)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/meihua/meihuatest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -18,7 +19,7 @@ func TestListTags(t *testing.T) {
 		want = append(want, idStr(e.sim.AddTag(fmt.Sprintf("标签%02d", i))))
 	}
 	c := e.sim.AddContact(meihuatest.Contact{Email: "t@example.com"})
-	tagged, _ := vendorHasID(want[0])
+	tagged, _ := vendorhttp.PositiveID(want[0])
 	e.sim.TagContact(tagged, c)
 	got := collect(t, e, []int{20, 200}, func(t domain.Tag) string { return t.ID }, func(p domain.PageRequest) (domain.Page[domain.Tag], error) {
 		return e.ad.ListTags(t.Context(), domain.TagQuery{}, p)
@@ -45,7 +46,7 @@ func TestCreateTag(t *testing.T) {
 	e.sim.AddTag("高价值客户 旧")
 	tag, err := e.ad.CreateTag(t.Context(), "高价值客户", "")
 	e.must(err)
-	n, _ := vendorHasID(tag.ID)
+	n, _ := vendorhttp.PositiveID(tag.ID)
 	var found bool
 	for _, st := range e.sim.Tags() {
 		if st.ID == n && st.Name == "高价值客户" {

@@ -59,15 +59,16 @@
 // 200, so they never count against the breaker or cause retries; 5xx and
 // 408 do. A 404 is a wrong base_url (Meihua documents none).
 //
-//	code            meaning                            gateway
+//	code            meaning                            gateway (HTTP answer)
 //	E10001          server error                       VendorUnavailable (503)
-//	E10101          token invalid                      dropped, refreshed, sent once more; VendorAuth if it persists
-//	E10102          no permission for the API          VendorAuth
-//	E10103          parameter missing                  VendorRejected
-//	E00001-E00004   plan's contact cap reached         VendorLimit
-//	E00005          more than 1000 contacts per call   VendorRejected (the adapter sends at most 1000)
-//	E10104          hourly call quota spent            VendorRateLimited, Retry-After until the next full hour
-//	other E-code    -                                  VendorUnknown with the code
+//	E10101          token invalid                      dropped, refreshed, sent once more; VendorAuth (502) if it persists
+//	E10102          no permission for the API          VendorAuth (502)
+//	E10103          parameter missing                  VendorRejected (422)
+//	E00001-E00004   plan's contact cap reached         VendorLimit (422)
+//	E00005          more than 1000 contacts per call   VendorRejected (422; the adapter sends at most 1000)
+//	E10104          hourly call quota spent            VendorRateLimited (429), Retry-After until the next full hour
+//	other E-code    -                                  VendorUnknown (502) with the code
+//	no code         -                                  VendorUnknown (502)
 //
 // Meihua counts its quota (2000 calls an hour on the gold plan, 4000 on
 // diamond) per clock hour; the gateway counts calls against the
@@ -203,7 +204,9 @@
 // Groups are static lists: listed with GET /contact/group/all (the name
 // filter is Meihua's key search), read one by listing them until the id
 // shows up (Meihua has no read of one group), created with
-// POST /contact/group/add, deleted with POST /contact/group/delete (flag
+// POST /contact/group/add (a name Meihua already has answers
+// ALREADY_EXISTS: members are added by group name, so names must stay
+// unique), deleted with POST /contact/group/delete (flag
 // false keeps the contacts; DeleteGroupWithContacts sends flag true), each
 // delete after a lookup that answers 404 for an unknown id. Members are
 // GET /contact/all?groupIds=[id]; Meihua answers an empty list for an
@@ -225,7 +228,8 @@
 // (answered whole); key and id are the property id. Type 1 (single value)
 // is text, type 2 (dropdown) select; the list shows no options. Created
 // with POST /contact/property/add (text, or select with its options as
-// subpropertys; Meihua requires a description) and found, like tags, by
+// subpropertys; Meihua requires a description, and has no other types:
+// both are refused with 400 before any call) and found, like tags, by
 // listing before and after. Editing and deleting properties, like EDM,
 // are reachable through passthrough.
 //

@@ -12,6 +12,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // TestSecretsNeverLeak drives successes and every kind of failure through
@@ -76,9 +77,57 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if metrics.Status != http.StatusOK || !strings.Contains(string(metrics.Body), "cdpgw_vendor_calls_total") {
 		t.Fatalf("metrics: %d %.200s", metrics.Status, metrics.Body)
 	}
+	secrets := []string{simAppSecret, simAppKey, keyAll, keyReader, keyWriter, keyOther, keyAdminOnly}
+	tokens := 0
+	for _, r := range e.sim.Requests() {
+		if tok := r.Header.Get("X-OpenApi-Token"); tok != "" {
+			secrets = append(secrets, tok)
+			tokens++
+		}
+	}
+	if tokens == 0 {
+		t.Fatal("no vendor token seen: the test would prove nothing")
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, `"status":502`) || !strings.Contains(logs, `"status":503`) {
+		t.Fatalf("the failures were not logged, so the log check proves nothing:\n%s", logs)
+	}
+	spanText := checkNoSecrets(t, leakRun{secrets: secrets, logs: e.logs.String(), spans: spans, metrics: metrics, answers: answers, redis: func() string {
+		dump()
+		return dumps.String()
+	}})
+	if !strings.Contains(spanText, "linkflow GET /token") {
+		t.Fatalf("no token spans recorded: the span check would prove nothing:\n%.2000s", spanText)
+	}
+	if access, refusals := sealedTokens(dumps.String()); access == 0 || refusals == 0 {
+		t.Fatalf("%d sealed access tokens and %d credential refusals in Redis: the dump check would prove nothing:\n%s",
+			access, refusals, dumps.String())
+	}
+	for _, a := range answers[len(answers)-3 : len(answers)-1] {
+		if a.Status != http.StatusBadGateway {
+			t.Fatalf("refused credentials answered %d", a.Status)
+		}
+	}
+}
+
+// leakRun is what a leak test gathered: the secrets to look for and
+// everywhere they must not be.
+type leakRun struct {
+	secrets []string
+	logs    string
+	spans   *tracetest.InMemoryExporter
+	metrics resp
+	answers []resp
+	redis   func() string // the whole of Redis, dumped last
+}
+
+// checkNoSecrets looks for every secret in the logs, spans, metrics,
+// every answer (body and headers) and Redis, and returns the spans as
+// text for the caller's own checks that they recorded something.
+func checkNoSecrets(t *testing.T, r leakRun) string {
+	t.Helper()
 	var spanText strings.Builder
 	redisSpans := 0
-	for _, s := range spans.GetSpans() {
+	for _, s := range r.spans.GetSpans() {
 		spanText.WriteString(s.Name + "\n")
 		for _, kv := range s.Attributes {
 			spanText.WriteString(string(kv.Key) + "=" + kv.Value.String() + "\n")
@@ -94,36 +143,27 @@ func TestSecretsNeverLeak(t *testing.T) {
 		}
 		spanText.WriteString(s.Status.Description + "\n")
 	}
-	if redisSpans == 0 || !strings.Contains(spanText.String(), "linkflow GET /token") {
-		t.Fatalf("no Redis or token spans recorded: the span check would prove nothing:\n%.2000s", spanText.String())
+	if redisSpans == 0 {
+		t.Fatalf("no Redis spans recorded: the span check would prove nothing:\n%.2000s", spanText.String())
 	}
-
-	secrets := []string{simAppSecret, simAppKey, keyAll, keyReader, keyWriter, keyOther, keyAdminOnly}
-	tokens := 0
-	for _, r := range e.sim.Requests() {
-		if tok := r.Header.Get("X-OpenApi-Token"); tok != "" {
-			secrets = append(secrets, tok)
-			tokens++
-		}
+	if r.metrics.Status != http.StatusOK || !strings.Contains(string(r.metrics.Body), "cdpgw_vendor_calls_total") {
+		t.Fatalf("metrics: %d %.200s", r.metrics.Status, r.metrics.Body)
 	}
-	if tokens == 0 {
-		t.Fatal("no vendor token seen: the test would prove nothing")
-	}
-	logs := e.logs.String()
-	if !strings.Contains(logs, `"status":502`) || !strings.Contains(logs, `"status":503`) {
-		t.Fatalf("the failures were not logged, so the log check proves nothing:\n%s", logs)
-	}
-	for _, s := range secrets {
-		if strings.Contains(logs, s) {
+	dump := r.redis()
+	for _, s := range r.secrets {
+		if strings.Contains(r.logs, s) {
 			t.Errorf("secret %.6s… in logs", s)
 		}
 		if strings.Contains(spanText.String(), s) {
 			t.Errorf("secret %.6s… in spans", s)
 		}
-		if strings.Contains(string(metrics.Body), s) {
+		if strings.Contains(string(r.metrics.Body), s) {
 			t.Errorf("secret %.6s… in metrics", s)
 		}
-		for _, a := range answers {
+		if strings.Contains(dump, s) {
+			t.Errorf("secret %.6s… in Redis", s)
+		}
+		for _, a := range r.answers {
 			if strings.Contains(string(a.Body), s) {
 				t.Errorf("secret %.6s… in a %d response: %s", s, a.Status, a.Body)
 			}
@@ -136,19 +176,91 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 		}
 	}
-	dump()
-	if access, refusals := sealedTokens(dumps.String()); access == 0 || refusals == 0 {
-		t.Fatalf("%d sealed access tokens and %d credential refusals in Redis: the dump check would prove nothing:\n%s",
-			access, refusals, dumps.String())
+	return spanText.String()
+}
+
+// TestMeihuaSecretsNeverLeak does for Meihua what TestSecretsNeverLeak
+// does for Linkflow, through every path its tokens take: the bootstrap
+// refresh, rotation, a connect flow (code exchange), a token the vendor
+// drops, a refused code, a lost refresh answer and the probe after it,
+// a refused refresh token. Its secrets: the app key and secret, every
+// code, access token and refresh token that crossed the wire, and the
+// bootstrap refresh token.
+func TestMeihuaSecretsNeverLeak(t *testing.T) {
+	sb, cfg := newSandbox(t)
+	rs := redistest.Start(t)
+	spans := tracetest.NewInMemoryExporter()
+	tel, err := telemetry.New(context.Background(), telemetry.Options{SpanExporter: spans, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, s := range secrets {
-		if strings.Contains(dumps.String(), s) {
-			t.Errorf("secret %.6s… in Redis", s)
+	stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{Telemetry: tel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stores.Close() })
+	e := serve(t, sb, cfg, app.Options{Stores: stores, Telemetry: tel})
+	sim := meihuaSim(sb, tenantMeihua)
+	var answers []resp
+	call := func(method, path string, body any) {
+		answers = append(answers, e.mh(method, path, body))
+	}
+	var dumps strings.Builder
+	call(http.MethodGet, "/v1/contacts?limit=3", nil)
+	call(http.MethodGet, "/v1/contacts/mh_5?include=raw", nil)
+	call(http.MethodPost, "/v1/contacts", map[string]any{"name": "x", "email": "leak@example.com"})
+	call(http.MethodPost, "/v1/passthrough", map[string]any{"method": "GET", "path": "/contact/tag/all", "query": map[string]any{"page": []string{"1"}, "limit": []string{"1"}}})
+	call(http.MethodPost, "/v1/passthrough", map[string]any{"method": "POST", "path": "/access_token"})
+	dumps.WriteString(redisDump(t, rs.Addr()))
+	// A new authorization, and a code the vendor refuses.
+	q := e.authorize(tenantMeihua)
+	answers = append(answers, e.callback(q, keyAll))
+	q = e.authorize(tenantMeihua)
+	q.Set("code", "sk-not-a-code-"+q.Get("code"))
+	answers = append(answers, e.callback(q, keyAll))
+	// A dropped token, then a lost refresh answer, its probe, and the end.
+	sim.ExpireAccessTokens()
+	call(http.MethodGet, "/v1/tags?limit=1", nil)
+	sim.ExpireAccessTokens()
+	sim.InjectFault(vendortest.Fault{PathPrefix: "/access_token", Times: 1, AfterHandler: true, Drop: true})
+	call(http.MethodGet, "/v1/tags?limit=1", nil)
+	call(http.MethodGet, "/v1/tags?limit=1", nil)
+	call(http.MethodGet, "/admin/v1/tenants/"+tenantMeihua, nil)
+	metrics := e.do(req{method: http.MethodGet, path: "/metrics"})
+
+	secrets := []string{keyAll}
+	for _, c := range cfg.Tenants {
+		for _, conn := range c.Connections {
+			if conn.Vendor == "meihua" {
+				for _, s := range conn.Credentials {
+					secrets = append(secrets, s.Value())
+				}
+			}
 		}
 	}
-	for _, a := range answers[len(answers)-3 : len(answers)-1] {
-		if a.Status != http.StatusBadGateway {
-			t.Fatalf("refused credentials answered %d", a.Status)
+	wire := 0
+	for _, r := range sim.Requests() {
+		for _, p := range []string{"token", "refresh_token", "code", "client_secret"} {
+			if v := r.Query.Get(p); v != "" {
+				secrets = append(secrets, v)
+				wire++
+			}
 		}
+	}
+	if wire == 0 || sim.RefreshCalls() < 3 || sim.CodeExchanges() != 2 {
+		t.Fatalf("%d secrets on the wire, %d refreshes, %d code exchanges: the run did not take every path", wire, sim.RefreshCalls(), sim.CodeExchanges())
+	}
+	if view := string(answers[len(answers)-1].Body); !strings.Contains(view, `"reauthorization_required"`) {
+		t.Fatalf("the run did not end the authorization: %s", view)
+	}
+	spanText := checkNoSecrets(t, leakRun{secrets: secrets, logs: e.logs.String(), spans: spans, metrics: metrics, answers: answers, redis: func() string {
+		dumps.WriteString(redisDump(t, rs.Addr()))
+		return dumps.String()
+	}})
+	if !strings.Contains(spanText, "meihua POST /access_token") {
+		t.Fatalf("no token spans recorded: the span check would prove nothing:\n%.2000s", spanText)
+	}
+	if !strings.Contains(dumps.String(), ":refresh:") || !strings.Contains(e.logs.String(), "vendor authorization ended") {
+		t.Fatalf("no refresh record in Redis or no end of the authorization logged: the run proves less than it says:\n%s", dumps.String())
 	}
 }

@@ -157,6 +157,22 @@ const (
 	VendorReauthorizationRequired
 )
 
+var vendorKindNames = [...]string{
+	VendorUnknown: "unknown", VendorRejected: "rejected", VendorNotFound: "not found", VendorExists: "exists",
+	VendorLimit: "limit", VendorResultWindow: "result window", VendorAuth: "auth", VendorRateLimited: "rate limited",
+	VendorUnavailable: "unavailable", VendorTimeout: "timeout", VendorBadResponse: "bad response",
+	VendorCircuitOpen: "circuit open", VendorEndpointNotFound: "endpoint not found",
+	VendorReauthorizationRequired: "reauthorization required",
+}
+
+// String names the kind, for logs and tests.
+func (k VendorErrorKind) String() string {
+	if int(k) < len(vendorKindNames) && k >= 0 {
+		return vendorKindNames[k]
+	}
+	return "kind(" + itoa(int(k)) + ")"
+}
+
 // VendorError is a failed vendor call. Detail is written by the gateway and
 // safe to show to callers; the vendor's own body is never put in it. Err
 // keeps the underlying cause for logs.

@@ -2,8 +2,6 @@ package linkflow
 
 import (
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
@@ -42,30 +40,8 @@ func (a *Adapter) vendorError(resp *vendorhttp.Response) *domain.VendorError {
 		e.Kind, e.Detail = known.kind, known.detail
 		return e
 	}
-	e.Kind = vendorhttp.StatusKind(resp.Status)
-	switch e.Kind {
-	case domain.VendorAuth:
-		e.Detail = "linkflow refused the gateway's access token"
-	case domain.VendorNotFound:
-		e.Kind = domain.VendorEndpointNotFound
-		e.Detail = "linkflow has no such endpoint (404 without its record-not-found code B00008): check the connection's base URLs"
-	case domain.VendorRateLimited:
-		e.Detail = "linkflow is limiting the call rate"
-	case domain.VendorTimeout:
-		e.Detail = "linkflow timed out"
-	case domain.VendorUnavailable:
-		e.Detail = fmt.Sprintf("linkflow answered %d", resp.Status)
-		if !resp.IsJSON() && len(resp.Body) > 0 {
-			e.Detail += " with a non-JSON page"
-		}
-	default:
-		if code != "" {
-			e.Detail = fmt.Sprintf("linkflow answered %d with error code %s, which the gateway does not know", resp.Status, code)
-		} else {
-			e.Detail = fmt.Sprintf("linkflow answered %d %s", resp.Status, http.StatusText(resp.Status))
-		}
-	}
-	return e
+	// A 404 without B00008 (Linkflow's "no such record") is a wrong base URL.
+	return vendorhttp.StatusError(vendor, resp, code, "base_url or cdp_base_url")
 }
 
 func errorCode(resp *vendorhttp.Response) string {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"regexp"
 	"time"
 
@@ -119,24 +118,5 @@ func (a *Adapter) statusError(resp *vendorhttp.Response) *domain.VendorError {
 	if code := responseCode(resp); code != "" {
 		return a.codeError(resp, code)
 	}
-	e := &domain.VendorError{Vendor: vendor, Status: resp.Status, Kind: vendorhttp.StatusKind(resp.Status), RetryAfter: vendorhttp.RetryAfter(resp.Header)}
-	switch e.Kind {
-	case domain.VendorAuth:
-		e.Detail = "meihua refused the gateway's access"
-	case domain.VendorNotFound:
-		e.Kind = domain.VendorEndpointNotFound
-		e.Detail = "meihua has no such endpoint (404): check the connection's base_url"
-	case domain.VendorRateLimited:
-		e.Detail = "meihua is limiting the call rate"
-	case domain.VendorTimeout:
-		e.Detail = "meihua timed out"
-	case domain.VendorUnavailable:
-		e.Detail = fmt.Sprintf("meihua answered %d", resp.Status)
-		if !resp.IsJSON() && len(resp.Body) > 0 {
-			e.Detail += " with a non-JSON page"
-		}
-	default:
-		e.Detail = fmt.Sprintf("meihua answered %d %s", resp.Status, http.StatusText(resp.Status))
-	}
-	return e
+	return vendorhttp.StatusError(vendor, resp, "", "base_url")
 }

@@ -3,7 +3,6 @@ package meihua_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -216,32 +215,11 @@ func (e *env) must(err error) {
 	}
 }
 
-var kindNames = map[domain.VendorErrorKind]string{
-	domain.VendorUnknown: "unknown", domain.VendorRejected: "rejected", domain.VendorNotFound: "not found",
-	domain.VendorExists: "exists", domain.VendorLimit: "limit", domain.VendorResultWindow: "result window",
-	domain.VendorAuth: "auth", domain.VendorRateLimited: "rate limited", domain.VendorUnavailable: "unavailable",
-	domain.VendorTimeout: "timeout", domain.VendorBadResponse: "bad response", domain.VendorCircuitOpen: "circuit open",
-	domain.VendorEndpointNotFound: "endpoint not found", domain.VendorReauthorizationRequired: "reauthorization required",
-}
-
-// wantVendor asserts err is a Meihua *domain.VendorError of kind.
+// wantVendor asserts err is a *domain.VendorError of this vendor and kind.
 func (e *env) wantVendor(err error, kind domain.VendorErrorKind) *domain.VendorError {
 	e.t.Helper()
 	e.record(err)
-	var ve *domain.VendorError
-	if !errors.As(err, &ve) {
-		e.t.Fatalf("error %v (%T), want a *domain.VendorError of kind %s", err, err, kindNames[kind])
-	}
-	if ve.Kind != kind {
-		e.t.Fatalf("error %v has kind %s, want %s", err, kindNames[ve.Kind], kindNames[kind])
-	}
-	if ve.Vendor != meihua.Driver.Vendor {
-		e.t.Errorf("error %v names vendor %q", err, ve.Vendor)
-	}
-	if ve.Detail == "" {
-		e.t.Errorf("error %v has no detail for the caller", err)
-	}
-	return ve
+	return vendortest.WantVendorError(e.t, err, meihua.Driver.Vendor, kind)
 }
 
 // wantValidation asserts err is a *domain.ValidationError naming exactly
@@ -249,30 +227,13 @@ func (e *env) wantVendor(err error, kind domain.VendorErrorKind) *domain.VendorE
 func (e *env) wantValidation(err error, fields ...string) {
 	e.t.Helper()
 	e.record(err)
-	var ve *domain.ValidationError
-	if !errors.As(err, &ve) {
-		e.t.Fatalf("error %v (%T), want a *domain.ValidationError", err, err)
-	}
-	var got []string
-	for _, f := range ve.Fields {
-		got = append(got, f.Field)
-		if f.Message == "" {
-			e.t.Errorf("field error %s has no message", f.Field)
-		}
-	}
-	slices.Sort(got)
-	want := slices.Sorted(slices.Values(fields))
-	if !slices.Equal(got, want) {
-		e.t.Fatalf("validation fields %v, want %v", got, want)
-	}
+	vendortest.WantValidation(e.t, err, fields...)
 }
 
 func (e *env) wantNotFound(err error) {
 	e.t.Helper()
 	e.record(err)
-	if !errors.Is(err, domain.ErrNotFound) {
-		e.t.Fatalf("error %v (%T), want one matching domain.ErrNotFound", err, err)
-	}
+	vendortest.WantNotFound(e.t, err)
 }
 
 // ---- helpers ----

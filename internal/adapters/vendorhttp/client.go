@@ -159,6 +159,40 @@ func BadResponse(vendor domain.Vendor, status int, detail string, cause ...error
 	return &domain.VendorError{Vendor: vendor, Kind: domain.VendorBadResponse, Status: status, Detail: detail, Err: errors.Join(cause...)}
 }
 
+// StatusError describes an error answer the adapter found no known error
+// code in (code is the vendor's code if it had one the adapter does not
+// know): its kind by the status, and a gateway-written detail. A 404 is
+// VendorEndpointNotFound: adapters whose vendor says "no such record"
+// with a 404 and a code of its own check that code first, so any other 404
+// means the path does not exist there, as a wrong base URL (named by
+// urlSettings, e.g. "base_url") gives.
+func StatusError(vendor domain.Vendor, resp *Response, code, urlSettings string) *domain.VendorError {
+	e := &domain.VendorError{Vendor: vendor, Status: resp.Status, Code: code, Kind: StatusKind(resp.Status), RetryAfter: RetryAfter(resp.Header)}
+	switch e.Kind {
+	case domain.VendorAuth:
+		e.Detail = fmt.Sprintf("%s refused the gateway's access", vendor)
+	case domain.VendorNotFound:
+		e.Kind = domain.VendorEndpointNotFound
+		e.Detail = fmt.Sprintf("%s has no such endpoint (404): check the connection's %s", vendor, urlSettings)
+	case domain.VendorRateLimited:
+		e.Detail = fmt.Sprintf("%s is limiting the call rate", vendor)
+	case domain.VendorTimeout:
+		e.Detail = fmt.Sprintf("%s timed out", vendor)
+	case domain.VendorUnavailable:
+		e.Detail = fmt.Sprintf("%s answered %d", vendor, resp.Status)
+		if !resp.IsJSON() && len(resp.Body) > 0 {
+			e.Detail += " with a non-JSON page"
+		}
+	default:
+		if code != "" {
+			e.Detail = fmt.Sprintf("%s answered %d with error code %s, which the gateway does not know", vendor, resp.Status, code)
+		} else {
+			e.Detail = fmt.Sprintf("%s answered %d %s", vendor, resp.Status, http.StatusText(resp.Status))
+		}
+	}
+	return e
+}
+
 // StatusKind classifies an HTTP status the vendor sent without an error
 // code the adapter knows.
 func StatusKind(status int) domain.VendorErrorKind {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/meihua"
@@ -224,21 +223,7 @@ func TestMeihuaRotationStampede(t *testing.T) {
 	if sim.RefreshCalls() != 0 {
 		t.Fatal("the simulator was warm")
 	}
-	var wg sync.WaitGroup
-	errs := make(chan string, 500)
-	for i := range 500 {
-		wg.Go(func() {
-			r := c.replicas[i%3].do(req{method: http.MethodGet, path: "/v1/tags?limit=1", key: keyAll, tenant: tenantMeihua})
-			if r.Status != http.StatusOK {
-				errs <- r.Header.Get("X-Request-Id") + " " + string(r.Body)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Fatalf("a request failed: %s", e)
-	}
+	c.stampede(t, tenantMeihua, "/v1/tags?limit=1", 500)
 	if n := sim.RefreshCalls(); n != 1 {
 		t.Fatalf("%d refresh calls for 500 requests on 3 cold replicas, want 1", n)
 	}

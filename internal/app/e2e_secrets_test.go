@@ -24,19 +24,7 @@ import (
 // whole of Redis (KEYS * and every value), as anyone with access to it
 // sees it: vendor tokens are kept there sealed, never in the clear.
 func TestSecretsNeverLeak(t *testing.T) {
-	sb, cfg := newSandbox(t)
-	rs := redistest.Start(t)
-	spans := tracetest.NewInMemoryExporter()
-	tel, err := telemetry.New(context.Background(), telemetry.Options{SpanExporter: spans, Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{Telemetry: tel})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stores.Close() })
-	e := serve(t, sb, cfg, app.Options{Stores: stores, Telemetry: tel})
+	e, rs, spans := tracedOnRedis(t)
 	var answers []resp
 	call := func(r req) {
 		if r.key == "" {
@@ -107,6 +95,25 @@ func TestSecretsNeverLeak(t *testing.T) {
 			t.Fatalf("refused credentials answered %d", a.Status)
 		}
 	}
+}
+
+// tracedOnRedis is a sandbox gateway on a private Redis with every span
+// recorded.
+func tracedOnRedis(t *testing.T) (*env, *redistest.Server, *tracetest.InMemoryExporter) {
+	t.Helper()
+	sb, cfg := newSandbox(t)
+	rs := redistest.Start(t)
+	spans := tracetest.NewInMemoryExporter()
+	tel, err := telemetry.New(context.Background(), telemetry.Options{SpanExporter: spans, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{Telemetry: tel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stores.Close() })
+	return serve(t, sb, cfg, app.Options{Stores: stores, Telemetry: tel}), rs, spans
 }
 
 // leakRun is what a leak test gathered: the secrets to look for and
@@ -187,20 +194,8 @@ func checkNoSecrets(t *testing.T, r leakRun) string {
 // code, access token and refresh token that crossed the wire, and the
 // bootstrap refresh token.
 func TestMeihuaSecretsNeverLeak(t *testing.T) {
-	sb, cfg := newSandbox(t)
-	rs := redistest.Start(t)
-	spans := tracetest.NewInMemoryExporter()
-	tel, err := telemetry.New(context.Background(), telemetry.Options{SpanExporter: spans, Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{Telemetry: tel})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stores.Close() })
-	e := serve(t, sb, cfg, app.Options{Stores: stores, Telemetry: tel})
-	sim := meihuaSim(sb, tenantMeihua)
+	e, rs, spans := tracedOnRedis(t)
+	sim := meihuaSim(e.sb, tenantMeihua)
 	var answers []resp
 	call := func(method, path string, body any) {
 		answers = append(answers, e.mh(method, path, body))
@@ -229,7 +224,7 @@ func TestMeihuaSecretsNeverLeak(t *testing.T) {
 	metrics := e.do(req{method: http.MethodGet, path: "/metrics"})
 
 	secrets := []string{keyAll}
-	for _, c := range cfg.Tenants {
+	for _, c := range e.cfg.Tenants {
 		for _, conn := range c.Connections {
 			if conn.Vendor == "meihua" {
 				for _, s := range conn.Credentials {

@@ -42,6 +42,7 @@ type env struct {
 	t    *testing.T
 	url  string
 	sb   *sandbox.Sandbox
+	cfg  *config.Config
 	sim  *linkflowtest.Server // demo-linkflow's simulator
 	logs *vendortest.LogBuffer
 	spec *specCheck
@@ -97,7 +98,7 @@ func serve(t *testing.T, sb *sandbox.Sandbox, cfg *config.Config, opts app.Optio
 	}
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, sb: sb, sim: linkflowSim(sb, tenantLF), logs: logs, spec: newSpecCheck(t, opts.Drivers)}
+	return &env{t: t, url: srv.URL, sb: sb, cfg: cfg, sim: linkflowSim(sb, tenantLF), logs: logs, spec: newSpecCheck(t, opts.Drivers)}
 }
 
 // builtin is the gateway's own driver list.

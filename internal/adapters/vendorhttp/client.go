@@ -173,7 +173,7 @@ func StatusError(vendor domain.Vendor, resp *Response, code, urlSettings string)
 		e.Detail = fmt.Sprintf("%s refused the gateway's access", vendor)
 	case domain.VendorNotFound:
 		e.Kind = domain.VendorEndpointNotFound
-		e.Detail = fmt.Sprintf("%s has no such endpoint (404): check the connection's %s", vendor, urlSettings)
+		e.Detail = fmt.Sprintf("%s has no such endpoint (404): check the connection's base URL (%s)", vendor, urlSettings)
 	case domain.VendorRateLimited:
 		e.Detail = fmt.Sprintf("%s is limiting the call rate", vendor)
 	case domain.VendorTimeout:

@@ -3,8 +3,9 @@ package linkflowtest
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // DemoOptions shape the demo data.
@@ -17,11 +18,6 @@ type DemoOptions struct {
 // Demo data: Chinese and English names, so sorting, search and encoding
 // are exercised with both.
 var (
-	surnames  = []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"}
-	givens    = []string{"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "霞", "平"}
-	pinyin    = map[string]string{"王": "wang", "李": "li", "张": "zhang", "刘": "liu", "陈": "chen", "杨": "yang", "黄": "huang", "赵": "zhao", "吴": "wu", "周": "zhou", "徐": "xu", "孙": "sun", "马": "ma", "朱": "zhu", "胡": "hu", "郭": "guo"}
-	firsts    = []string{"Emma", "Liam", "Olivia", "Noah", "Ava", "Ethan", "Sophia", "Lucas", "Mia", "Mason", "Chloe", "Leo"}
-	lasts     = []string{"Smith", "Johnson", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Thomas", "Walker", "Wright"}
 	cities    = []struct{ country, state, city string }{{"中国", "上海", "上海"}, {"中国", "北京", "北京"}, {"中国", "广东", "广州"}, {"中国", "广东", "深圳"}, {"中国", "浙江", "杭州"}, {"中国", "江苏", "南京"}, {"中国", "四川", "成都"}, {"Singapore", "", "Singapore"}, {"United Kingdom", "England", "London"}}
 	companies = []string{"源犀信息", "梅花信息", "Acme Trading", "华东商贸", "Northwind", "星耀科技", ""}
 	titles    = []string{"经理", "Engineer", "市场总监", "Sales", "产品经理", ""}
@@ -43,15 +39,7 @@ func SeedDemo(sim *Server, o DemoOptions) {
 	for i := 0; i < o.Contacts; i++ {
 		c := Contact{}
 		var local string
-		if r.IntN(3) > 0 {
-			sn, gn := surnames[r.IntN(len(surnames))], givens[r.IntN(len(givens))]
-			c.Name = sn + gn
-			local = fmt.Sprintf("%s.%04d", pinyin[sn], i+1)
-		} else {
-			f, l := firsts[r.IntN(len(firsts))], lasts[r.IntN(len(lasts))]
-			c.Name = f + " " + l
-			local = fmt.Sprintf("%s.%s%d", strings.ToLower(f), strings.ToLower(l), i+1)
-		}
+		c.Name, local, _ = vendortest.DemoPerson(r, i)
 		c.Email = local + "@example.com"
 		c.MobilePhone = fmt.Sprintf("13%d%08d", 5+r.IntN(5), r.IntN(100000000))
 		c.Gender = []string{"male", "female", "unknown"}[r.IntN(3)]

@@ -3,8 +3,9 @@ package meihuatest
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // DemoOptions shape the demo data.
@@ -17,12 +18,7 @@ type DemoOptions struct {
 // Demo data: Chinese and English names, so sorting, search and encoding
 // are exercised with both.
 var (
-	demoSurnames = []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"}
-	demoGivens   = []string{"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "霞", "平"}
-	demoPinyin   = map[string]string{"王": "wang", "李": "li", "张": "zhang", "刘": "liu", "陈": "chen", "杨": "yang", "黄": "huang", "赵": "zhao", "吴": "wu", "周": "zhou", "徐": "xu", "孙": "sun", "马": "ma", "朱": "zhu", "胡": "hu", "郭": "guo"}
-	demoFirsts   = []string{"Emma", "Liam", "Olivia", "Noah", "Ava", "Ethan", "Sophia", "Lucas", "Mia", "Mason", "Chloe", "Leo"}
-	demoLasts    = []string{"Smith", "Johnson", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Thomas", "Walker", "Wright"}
-	demoPlaces   = []struct{ province, city string }{
+	demoPlaces = []struct{ province, city string }{
 		{"上海", "上海"}, {"北京", "北京"}, {"广东", "广州"}, {"广东", "深圳"}, {"浙江", "杭州"},
 		{"江苏", "南京"}, {"四川", "成都"}, {"湖北", "武汉"}, {" ", " "},
 	}
@@ -61,17 +57,10 @@ func SeedDemo(s *Server, o DemoOptions) {
 	emails := make([]string, 0, o.Contacts)
 	for i := range o.Contacts {
 		c := Contact{Website: " ", Fax: " ", QQ: " ", Weibo: " ", Notes: " ", Address: " ", PostCode: " "}
-		var local string
-		if r.IntN(3) > 0 {
-			sn, gn := demoSurnames[r.IntN(len(demoSurnames))], demoGivens[r.IntN(len(demoGivens))]
-			c.FullName = sn + gn
-			local = fmt.Sprintf("%s.%04d", demoPinyin[sn], i+1)
+		name, local, chinese := vendortest.DemoPerson(r, i)
+		c.FullName, c.Country = name, " "
+		if chinese {
 			c.Country = "中国"
-		} else {
-			f, l := demoFirsts[r.IntN(len(demoFirsts))], demoLasts[r.IntN(len(demoLasts))]
-			c.FullName = f + " " + l
-			local = fmt.Sprintf("%s.%s%d", strings.ToLower(f), strings.ToLower(l), i+1)
-			c.Country = " "
 		}
 		c.Email = local + "@example.com"
 		c.MobilePhone = fmt.Sprintf("13%d%08d", 5+r.IntN(5), r.IntN(100000000))

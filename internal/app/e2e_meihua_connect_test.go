@@ -74,7 +74,7 @@ func TestMeihuaConnectFlow(t *testing.T) {
 
 	q := e.authorize(tenantMeihua)
 	got := e.callback(q, keyAll).ok(t, http.StatusOK)
-	if got["tenant"] != tenantMeihua || got["vendor"] != "meihua" || got["authorization"].(map[string]any)["state"] != "authorized" {
+	if a := got["authorization"].(map[string]any); got["tenant"] != tenantMeihua || got["vendor"] != "meihua" || a["state"] != "authorized" || a["since"] == nil {
 		t.Fatalf("callback answered %v", got)
 	}
 	if sim.CodeExchanges() != 1 {

@@ -67,7 +67,9 @@ type refreshRecord struct {
 	Phase  string                    `json:"phase,omitempty"`
 	Token  string                    `json:"token,omitempty"`
 	Reason string                    `json:"reason,omitempty"`
-	Since  time.Time                 `json:"since,omitzero"`
+	// Since is when the state began: the authorization (zero for a
+	// refresh token from the configuration), the lost answer, the end.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // recordMark starts an encoded record; anything else is a bare refresh
@@ -78,7 +80,7 @@ func (r refreshRecord) encode() string {
 	switch {
 	case r.State == domain.AuthorizationNone:
 		return ""
-	case r.State == domain.AuthorizationActive && r.Phase == "":
+	case r.State == domain.AuthorizationActive && r.Phase == "" && r.Since.IsZero():
 		return r.Token
 	}
 	r.Mark = 1
@@ -219,8 +221,6 @@ func (s *TokenSource) refresh(ctx context.Context, a *Auth) (Token, error) {
 		sending.Phase = phaseProbing
 		s.c.log.LogAttrs(ctx, slog.LevelWarn, "sending the refresh token whose last answer was lost once more, to learn whether the vendor rotated it",
 			slog.String("key", s.key))
-	} else {
-		sending.Since = now
 	}
 	swapped, err := s.tokens.store.SwapRefreshToken(ctx, s.key, raw, sending.encode())
 	if err != nil {
@@ -239,7 +239,11 @@ func (s *TokenSource) refresh(ctx context.Context, a *Auth) (Token, error) {
 		if next == "" {
 			next = rec.Token // the vendor keeps the refresh token
 		}
-		if err := s.settle(ctx, sending, refreshRecord{State: domain.AuthorizationActive, Token: next}); errors.Is(err, errSuperseded) {
+		authorized := refreshRecord{State: domain.AuthorizationActive, Token: next, Since: rec.Since} // the same authorization
+		if probe {
+			authorized.Since = now // authorized again
+		}
+		if err := s.settle(ctx, sending, authorized); errors.Is(err, errSuperseded) {
 			s.c.log.LogAttrs(ctx, slog.LevelInfo, "the connection was authorized anew while a refresh was out; using the new authorization", slog.String("key", s.key))
 			return Token{}, errRotatedElsewhere
 		} else if err != nil {
@@ -368,7 +372,7 @@ func (s *TokenSource) Authorize(ctx context.Context, g Grant) error {
 	if g.Refresh == "" || g.Value == "" {
 		return BadResponse(s.c.vendor, 0, fmt.Sprintf("%s granted no refresh token or no access token", s.c.vendor))
 	}
-	next := refreshRecord{State: domain.AuthorizationActive, Token: g.Refresh}.encode()
+	next := refreshRecord{State: domain.AuthorizationActive, Token: g.Refresh, Since: s.tokens.now()}.encode()
 	if err := s.tokens.store.ReplaceRefreshToken(ctx, s.key, next); err != nil {
 		return fmt.Errorf("%s: the authorization could not be stored: %w", s.c.vendor, err)
 	}
@@ -385,9 +389,6 @@ func (s *TokenSource) Authorization(ctx context.Context) (domain.Authorization, 
 	}
 	if rec.State == domain.AuthorizationNone && s.c.Auth != nil && s.c.Auth.Bootstrap != "" {
 		return domain.Authorization{State: domain.AuthorizationActive}, nil // from the configuration
-	}
-	if rec.Phase == phaseSending && rec.State == domain.AuthorizationActive {
-		rec.Since = time.Time{} // a refresh under way: authorized since before it
 	}
 	return domain.Authorization{State: rec.State, Reason: rec.Reason, Since: rec.Since}, nil
 }

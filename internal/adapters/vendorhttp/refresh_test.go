@@ -106,8 +106,17 @@ func TestRefreshAnswerLost(t *testing.T) {
 			if _, _, err := e.other().Token(context.Background()); err != nil {
 				t.Fatalf("another replica after a new authorization: %v", err)
 			}
-			if a := e.authorization(t); a.State != domain.AuthorizationActive {
-				t.Fatalf("after a new authorization: %+v", a)
+			if a := e.authorization(t); a.State != domain.AuthorizationActive || a.Since.IsZero() {
+				t.Fatalf("after a new authorization: %+v, want authorized since it", a)
+			}
+			// Refreshes keep the authorization's time.
+			since := e.authorization(t).Since
+			e.v.revoke()
+			if err := e.call(t); err != nil {
+				t.Fatal(err)
+			}
+			if a := e.authorization(t); !a.Since.Equal(since) {
+				t.Fatalf("after a refresh: %+v, want authorized since %v", a, since)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -285,5 +286,104 @@ func TestMeihuaQuotaAcrossReplicas(t *testing.T) {
 	}
 	if after := sim.APICalls(); after != before || before != n {
 		t.Fatalf("vendor API calls %d, then %d; want %d", before, after, n)
+	}
+}
+
+// TestMeihuaReadsAndConditions: the remaining reads and conditional writes:
+// a group by id, groups by name, contacts by group, a batch in each
+// conflict mode, If-Match on update and delete.
+func TestMeihuaReadsAndConditions(t *testing.T) {
+	e := newEnv(t)
+	sim := meihuaSim(e.sb, tenantMeihua)
+	g := sim.Groups()[0]
+	got := e.mh(http.MethodGet, "/v1/groups/"+mhID(g.ID), nil).ok(t, http.StatusOK)
+	if got["name"] != g.Name || got["id"] != mhID(g.ID) {
+		t.Fatalf("group %v, vendor %+v", got, g)
+	}
+	e.mh(http.MethodGet, "/v1/groups/mh_999999999", nil).problem(t, http.StatusNotFound, "NOT_FOUND")
+	byName := e.mh(http.MethodGet, "/v1/groups?q="+url.QueryEscape(g.Name), nil).ok(t, http.StatusOK)["data"].([]any)
+	if len(byName) != 1 || byName[0].(map[string]any)["id"] != mhID(g.ID) {
+		t.Fatalf("groups named %q: %v", g.Name, byName)
+	}
+	inGroup := map[string]bool{}
+	cursor := ""
+	for {
+		p := "/v1/contacts?limit=100&group_id=" + mhID(g.ID)
+		if cursor != "" {
+			p += "&cursor=" + cursor
+		}
+		page := e.mh(http.MethodGet, p, nil).ok(t, http.StatusOK)
+		for _, c := range page["data"].([]any) {
+			inGroup[c.(map[string]any)["id"].(string)] = true
+		}
+		if cursor, _ = page["next_cursor"].(string); cursor == "" {
+			break
+		}
+	}
+	if len(inGroup) != len(g.ContactIDs) {
+		t.Fatalf("%d contacts listed in group %s, the vendor has %d", len(inGroup), g.Name, len(g.ContactIDs))
+	}
+	for _, id := range g.ContactIDs {
+		if !inGroup[mhID(id)] {
+			t.Fatalf("member %d not listed", id)
+		}
+	}
+
+	// Batch: skip leaves an existing contact alone, replace overwrites it.
+	c := sim.Contacts()[1]
+	for _, tc := range []struct {
+		mode, status, wantTitle string
+	}{
+		{"skip", "skipped", c.JobTitle},
+		{"replace", "updated", "替换"},
+	} {
+		b := e.mh(http.MethodPost, "/v1/contacts/batch", map[string]any{"on_conflict": tc.mode, "items": []any{
+			map[string]any{"name": c.FullName, "email": c.Email, "job_title": "替换"},
+		}}).ok(t, http.StatusOK)
+		r := b["results"].([]any)[0].(map[string]any)
+		if r["status"] != tc.status || r["id"] != mhID(c.ID) {
+			t.Fatalf("%s: %v", tc.mode, r)
+		}
+		if got, _ := sim.Contact(c.ID); got.JobTitle != tc.wantTitle {
+			t.Fatalf("%s: the vendor has job title %q, want %q", tc.mode, got.JobTitle, tc.wantTitle)
+		}
+	}
+
+	// If-Match: the version of a read, refused once the contact changed.
+	id := mhID(sim.Contacts()[2].ID)
+	read := e.mh(http.MethodGet, "/v1/contacts/"+id, nil)
+	read.ok(t, http.StatusOK)
+	etag := read.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag on a Meihua contact")
+	}
+	ifMatch := func(method string, body any, tag string) resp {
+		return e.do(req{method: method, path: "/v1/contacts/" + id, key: keyAll, tenant: tenantMeihua, body: body, headers: map[string]string{"If-Match": tag}})
+	}
+	ifMatch(http.MethodPatch, map[string]any{"note": "first"}, etag).ok(t, http.StatusOK)
+	ifMatch(http.MethodPatch, map[string]any{"note": "second"}, etag).problem(t, http.StatusPreconditionFailed, "PRECONDITION_FAILED")
+	ifMatch(http.MethodDelete, nil, etag).problem(t, http.StatusPreconditionFailed, "PRECONDITION_FAILED")
+	if got, _ := sim.Contact(sim.Contacts()[2].ID); got.Notes != "first" {
+		t.Fatalf("the refused writes changed the contact: %+v", got)
+	}
+}
+
+// TestMeihuaSwitch: demo-switch moved to Meihua is served by it, with
+// Meihua's ids; a Linkflow cursor from before is refused.
+func TestMeihuaSwitch(t *testing.T) {
+	e := newEnv(t)
+	sw := func(method, path string, body any) resp {
+		return e.do(req{method: method, path: path, key: keyAll, tenant: tenantSwitch, body: body})
+	}
+	before := sw(http.MethodGet, "/v1/contacts?limit=2", nil).ok(t, http.StatusOK)
+	e.do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll, body: map[string]any{"vendor": "meihua"}}).ok(t, http.StatusOK)
+	r := sw(http.MethodGet, "/v1/contacts?limit=2", nil)
+	page := r.ok(t, http.StatusOK)
+	if r.Header.Get("X-Vendor") != "meihua" || !strings.HasPrefix(page["data"].([]any)[0].(map[string]any)["id"].(string), "mh_") {
+		t.Fatalf("after the switch: %s %v", r.Header.Get("X-Vendor"), page)
+	}
+	sw(http.MethodGet, "/v1/contacts?limit=2&cursor="+before["next_cursor"].(string), nil).problem(t, http.StatusBadRequest, "INVALID_CURSOR")
+	if sim := meihuaSim(e.sb, tenantSwitch); sim == nil || sim == meihuaSim(e.sb, tenantMeihua) {
+		t.Fatal("demo-switch has no Meihua simulator of its own")
 	}
 }

@@ -28,8 +28,10 @@
 //     reused from an in-process cache in front of the shared TokenStore,
 //     obtained under a cross-replica lock with the adapter's Auth (Fetch
 //     for credential vendors, Refresh for refresh-token vendors, whose
-//     rotated refresh tokens are saved with a compare-and-swap before the
-//     access token is used), and one retry with a new token when the
+//     refresh record in the shared store sends each refresh token once,
+//     saves a rotated one with a compare-and-swap before the access token
+//     is used, probes once after a lost answer and ends the authorization
+//     on a refused one: refresh.go), and one retry with a new token when the
 //     vendor says the token is no longer valid; a vendor's refusal of the
 //     credentials is remembered for RefusalHold across replicas, so calls
 //     fail at once meanwhile; vendors that sign requests instead set no

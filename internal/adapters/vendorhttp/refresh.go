@@ -208,7 +208,7 @@ func (s *TokenSource) refresh(ctx context.Context, a *Auth) (Token, error) {
 		return Token{}, s.needsAuthorization(rec)
 	case rec.Phase == phaseProbing:
 		// The probe's answer never came back either: give up.
-		return Token{}, s.endAuthorization(ctx, raw, rec, domain.ReasonRefreshAnswerLost)
+		return Token{}, s.endAuthorization(ctx, rec, domain.ReasonRefreshAnswerLost)
 	case rec.Phase == phaseSending:
 		// The replica that sent it lost the answer or stopped.
 		s.answerLost(ctx)
@@ -243,7 +243,7 @@ func (s *TokenSource) refresh(ctx context.Context, a *Auth) (Token, error) {
 		if probe {
 			authorized.Since = now // authorized again
 		}
-		if err := s.settle(ctx, sending, authorized); errors.Is(err, errSuperseded) {
+		if err := s.settle(ctx, sending, authorized, true); errors.Is(err, errSuperseded) {
 			s.c.log.LogAttrs(ctx, slog.LevelInfo, "the connection was authorized anew while a refresh was out; using the new authorization", slog.String("key", s.key))
 			return Token{}, errRotatedElsewhere
 		} else if err != nil {
@@ -260,19 +260,19 @@ func (s *TokenSource) refresh(ctx context.Context, a *Auth) (Token, error) {
 		if probe {
 			reason = domain.ReasonRefreshAnswerLost
 		}
-		return Token{}, s.endAuthorization(ctx, sending.encode(), sending, reason)
+		return Token{}, s.endAuthorization(ctx, sending, reason)
 	case refreshLost:
 		if probe {
-			return Token{}, s.endAuthorization(ctx, sending.encode(), sending, domain.ReasonRefreshAnswerLost)
+			return Token{}, s.endAuthorization(ctx, sending, domain.ReasonRefreshAnswerLost)
 		}
 		s.answerLost(ctx)
-		if serr := s.settle(ctx, sending, refreshRecord{State: domain.AuthorizationUnconfirmed, Token: rec.Token, Since: now}); serr != nil {
+		if serr := s.settle(ctx, sending, refreshRecord{State: domain.AuthorizationUnconfirmed, Token: rec.Token, Since: now}, false); serr != nil {
 			s.c.log.LogAttrs(ctx, slog.LevelWarn, "lost refresh answer not recorded; the next refresh finds it out", slog.String("key", s.key), slog.String("error", serr.Error()))
 		}
 		return Token{}, err
 	}
 	// The vendor did not take the token: it stands as it was.
-	if serr := s.settle(ctx, sending, rec); serr != nil {
+	if serr := s.settle(ctx, sending, rec, false); serr != nil {
 		s.c.log.LogAttrs(ctx, slog.LevelWarn, "refresh record not put back; the next refresh probes it", slog.String("key", s.key), slog.String("error", serr.Error()))
 	}
 	return Token{}, err
@@ -283,11 +283,13 @@ func (s *TokenSource) refresh(ctx context.Context, a *Auth) (Token, error) {
 var errSuperseded = errors.New("the connection was authorized anew meanwhile")
 
 // settle moves the record from from to to. Another replica may have moved
-// it meanwhile (its fetch lock ran out while this refresh was out); as long
-// as the record still holds the same refresh token, this refresh's outcome
-// is the truth about it and is written over. A record with another token
-// (a new authorization) is left alone.
-func (s *TokenSource) settle(ctx context.Context, from, to refreshRecord) error {
+// it meanwhile (its fetch lock ran out while this refresh was out, and it
+// began a probe). An authoritative outcome (the vendor granted or refused
+// the token) is the truth about that refresh token: it is written over any
+// record that still holds the same token. Any other outcome is written only
+// over from itself. A record with another token (a new authorization) is
+// always left alone. errSuperseded says the record was not written.
+func (s *TokenSource) settle(ctx context.Context, from, to refreshRecord, authoritative bool) error {
 	cur := from.encode()
 	for range 3 {
 		swapped, err := s.tokens.store.SwapRefreshToken(ctx, s.key, cur, to.encode())
@@ -296,6 +298,9 @@ func (s *TokenSource) settle(ctx context.Context, from, to refreshRecord) error 
 		}
 		if swapped {
 			return nil
+		}
+		if !authoritative {
+			return errSuperseded
 		}
 		raw, rec, err := s.record(ctx)
 		if err != nil {
@@ -309,19 +314,17 @@ func (s *TokenSource) settle(ctx context.Context, from, to refreshRecord) error 
 	return errSuperseded
 }
 
-// endAuthorization records that the connection needs a new authorization
-// (reason), counts and logs it, and returns the error its calls get.
-func (s *TokenSource) endAuthorization(ctx context.Context, raw string, rec refreshRecord, reason string) error {
+// endAuthorization records that the connection, whose record is from,
+// needs a new authorization (reason), counts and logs it, and returns the
+// error its calls get.
+func (s *TokenSource) endAuthorization(ctx context.Context, from refreshRecord, reason string) error {
 	end := refreshRecord{State: domain.AuthorizationRequired, Reason: reason, Since: s.tokens.now()}
-	swapped, err := s.tokens.store.SwapRefreshToken(ctx, s.key, raw, end.encode())
-	if err != nil {
+	switch err := s.settle(ctx, from, end, true); {
+	case errors.Is(err, errSuperseded):
+		return errRotatedElsewhere // authorized anew meanwhile
+	case err != nil:
 		// Left sending or probing, the record ends the same way next time.
 		s.c.log.LogAttrs(ctx, slog.LevelWarn, "end of the authorization not recorded", slog.String("key", s.key), slog.String("error", err.Error()))
-	}
-	if err == nil && !swapped {
-		if _, cur, rerr := s.record(ctx); rerr == nil && cur.Token != rec.Token {
-			return errRotatedElsewhere // authorized anew meanwhile
-		}
 	}
 	s.c.tel.ReauthorizationsRequired.Add(ctx, 1, metric.WithAttributeSet(s.c.attrs), metric.WithAttributes(attribute.String("reason", reason)))
 	s.c.log.LogAttrs(ctx, slog.LevelError, "vendor authorization ended: the tenant must be connected again",

@@ -236,3 +236,44 @@ func TestAuthorizeReplacesAnyRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLateLostAnswerLeavesAProbeAlone: a refresh whose lock ran out while
+// its answer was lost finds another replica already probing the same
+// token; it must not write its own outcome over the probe's record, while
+// a grant, which is the truth about that token, is written over it.
+func TestLateLostAnswerLeavesAProbeAlone(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		lose      bool
+		wantState domain.AuthorizationState
+		wantPhase string
+	}{
+		{"a lost answer leaves the probe", true, domain.AuthorizationUnconfirmed, phaseProbing},
+		{"a grant wins over the probe", false, domain.AuthorizationActive, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newRefreshEnv(t, Options{Timeout: 200 * time.Millisecond})
+			if tc.lose {
+				e.v.stall.Store(true)
+			}
+			probing := refreshRecord{State: domain.AuthorizationUnconfirmed, Phase: phaseProbing, Token: refreshToken(0), Since: time.Now()}
+			e.store.beforeSwap = func(ctx context.Context, old, _ string) {
+				if rec, _ := decodeRecord(old); rec.Phase == phaseSending {
+					e.store.beforeSwap = nil
+					// Another replica took the expired lock and began its probe.
+					if ok, err := e.store.TokenStore.SwapRefreshToken(ctx, "acme/meihua", old, probing.encode()); !ok || err != nil {
+						t.Errorf("probe record: %v %v", ok, err)
+					}
+				}
+			}
+			_ = e.call(t)
+			raw, _, _ := e.store.TokenStore.RefreshToken(context.Background(), "acme/meihua")
+			rec, err := decodeRecord(raw)
+			if err != nil || rec.State != tc.wantState || rec.Phase != tc.wantPhase {
+				t.Fatalf("record %+v (%v), want %s/%s", rec, err, tc.wantState, tc.wantPhase)
+			}
+		})
+	}
+}

@@ -37,9 +37,12 @@ func env(vars map[string]string) config.Env {
 }
 
 var goodEnv = env(map[string]string{
-	"CDP_CURSOR_SECRET":     strings.Repeat("s", 32),
-	"CDP_TOKEN_KEY_K2":      "env-token-key-k2-0123456789abcdef",
-	"ACME_LINKFLOW_APP_KEY": "env-app-key",
+	"CDP_CURSOR_SECRET":         strings.Repeat("s", 32),
+	"CDP_TOKEN_KEY_K2":          "env-token-key-k2-0123456789abcdef",
+	"ACME_LINKFLOW_APP_KEY":     "env-app-key",
+	"ACME_MEIHUA_APP_KEY":       "mh-key",
+	"ACME_MEIHUA_APP_SECRET":    "mh-secret",
+	"ACME_MEIHUA_REFRESH_TOKEN": "mh-refresh",
 })
 
 func TestParseExample(t *testing.T) {
@@ -70,6 +73,12 @@ func TestParseExample(t *testing.T) {
 	}
 	if c.Quota == nil || *c.Quota != (vendorhttp.Quota{Calls: 5000, Per: time.Hour}) {
 		t.Fatalf("connection quota = %v", c.Quota)
+	}
+	mc := cfg.Tenants[0].Connections[1]
+	if mc.Vendor != meihua || mc.URLs["redirect_uri"] != "https://ops.example.com/meihua/callback" || mc.URLs["auth_url"] != "http://auth2.m1world.com" ||
+		mc.Credentials["refresh_token"].Value() != "mh-refresh" || mc.Credentials["app_secret"].Value() != "mh-secret" ||
+		mc.Quota == nil || mc.Quota.Calls != 4000 {
+		t.Fatalf("meihua connection = %+v", mc)
 	}
 	lf := cfg.Vendors[linkflow]
 	want := vendorhttp.Settings{
@@ -275,7 +284,9 @@ tenants:
 func TestLoad(t *testing.T) {
 	t.Setenv("CDP_CURSOR_SECRET", strings.Repeat("z", 32))
 	t.Setenv("CDP_TOKEN_KEY_K2", strings.Repeat("k", 32))
-	t.Setenv("ACME_LINKFLOW_APP_KEY", "k")
+	for _, v := range []string{"ACME_LINKFLOW_APP_KEY", "ACME_MEIHUA_APP_KEY", "ACME_MEIHUA_APP_SECRET", "ACME_MEIHUA_REFRESH_TOKEN"} {
+		t.Setenv(v, "k")
+	}
 	if _, err := config.Load("testdata/tenants.yaml", builtin, config.WithRedis()); err != nil {
 		t.Fatal(err)
 	}

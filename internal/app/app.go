@@ -175,7 +175,14 @@ func connect(d *vendorhttp.Driver, c config.Connection, vo vendorhttp.Options) (
 			urls[u.Name] = c.URLs[u.Name]
 		}
 	}
-	return d.Connect(vendorhttp.Connection{Credentials: creds, URLs: urls, Client: vo})
+	options := make(map[string]string, len(d.Options))
+	for _, o := range d.Options {
+		options[o.Name] = o.Default
+		if v := c.Options[o.Name]; v != "" {
+			options[o.Name] = v
+		}
+	}
+	return d.Connect(vendorhttp.Connection{Credentials: creds, URLs: urls, Options: options, Client: vo})
 }
 
 // NewVendorClient returns the HTTP client for vendor calls: pooled

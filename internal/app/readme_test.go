@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"cmp"
 	"os"
 	"slices"
 	"strings"
@@ -24,6 +25,13 @@ func driverConnection(t *testing.T, d *vendorhttp.Driver) domain.Connection {
 	}
 	for _, u := range d.URLs {
 		c.URLs[u.Name] = u.Default
+		if u.Default == "" {
+			c.URLs[u.Name] = "https://example.invalid/" + u.Name
+		}
+	}
+	c.Options = map[string]string{}
+	for _, o := range d.Options {
+		c.Options[o.Name] = cmp.Or(o.Default, o.Example)
 	}
 	conn, err := d.Connect(c)
 	if err != nil {

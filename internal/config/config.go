@@ -71,7 +71,10 @@ type Connection struct {
 	Vendor domain.Vendor
 	// URLs holds every URL setting the vendor's driver names, its
 	// defaults filled in.
-	URLs        map[string]string
+	URLs map[string]string
+	// Options holds every option the vendor's driver names, its defaults
+	// filled in.
+	Options     map[string]string
 	Timeout     time.Duration     // 0: the vendor's setting
 	Quota       *vendorhttp.Quota // nil: the vendor's setting
 	Credentials map[string]Secret // every credential the driver names, and the optional ones given
@@ -149,8 +152,8 @@ type fileConnection struct {
 	Timeout     string                `yaml:"timeout"`
 	Quota       *fileQuota            `yaml:"quota"`
 	Credentials map[string]*secretRef `yaml:"credentials"`
-	// URLs holds every other key: the URL settings the vendor's driver
-	// names (base_url …), checked against the driver.
+	// URLs holds every other key: the URL settings and options the
+	// vendor's driver names (base_url …), checked against the driver.
 	URLs map[string]string `yaml:",inline"`
 }
 
@@ -391,27 +394,49 @@ func checkConnection(p *problems, path, name string, fc fileConnection, env Env,
 		p.add(path, fmt.Sprintf("this build has no %s adapter yet (supported: %s)", d.Vendor, supported(drivers)))
 		return Connection{}, false
 	}
-	c := Connection{Vendor: d.Vendor, URLs: map[string]string{}, Credentials: map[string]Secret{}}
+	c := Connection{Vendor: d.Vendor, URLs: map[string]string{}, Options: map[string]string{}, Credentials: map[string]Secret{}}
 	before := len(p.list)
-	urls := make([]string, len(d.URLs))
-	for i, u := range d.URLs {
-		urls[i] = u.Name
+	var names []string
+	for _, u := range d.URLs {
+		names = append(names, u.Name)
 		c.URLs[u.Name] = u.Default
 	}
+	options := map[string]vendorhttp.OptionSetting{}
+	for _, o := range d.Options {
+		names = append(names, o.Name)
+		options[o.Name] = o
+		c.Options[o.Name] = o.Default
+	}
 	for _, key := range sortedKeys(fc.URLs) {
-		if !slices.Contains(urls, key) {
-			p.add(path+"."+key, fmt.Sprintf("is not a %s setting (%s)", d.Vendor, strings.Join(append(urls, "timeout", "quota", "credentials"), ", ")))
+		value := fc.URLs[key]
+		if o, ok := options[key]; ok {
+			if o.Check != nil {
+				if err := o.Check(value); err != nil {
+					p.add(path+"."+key, err.Error())
+					continue
+				}
+			}
+			c.Options[key] = value
 			continue
 		}
-		if err := vendorhttp.CheckBaseURL(fc.URLs[key]); err != nil {
+		if !slices.Contains(names, key) {
+			p.add(path+"."+key, fmt.Sprintf("is not a %s setting (%s)", d.Vendor, strings.Join(append(names, "timeout", "quota", "credentials"), ", ")))
+			continue
+		}
+		if err := vendorhttp.CheckBaseURL(value); err != nil {
 			p.add(path+"."+key, err.Error())
 			continue
 		}
-		c.URLs[key] = fc.URLs[key]
+		c.URLs[key] = value
 	}
 	for _, u := range d.URLs {
 		if c.URLs[u.Name] == "" {
 			p.add(path+"."+u.Name, "is required")
+		}
+	}
+	for _, o := range d.Options {
+		if c.Options[o.Name] == "" {
+			p.add(path+"."+o.Name, "is required")
 		}
 	}
 	duration(p, path+".timeout", fc.Timeout, time.Millisecond, 5*time.Minute, &c.Timeout)

@@ -2,8 +2,11 @@ package config_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -375,4 +378,58 @@ tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_k
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// TestConnectionOptions: a driver's plain options are read from the
+// connection, checked, defaulted and required as the driver says.
+func TestConnectionOptions(t *testing.T) {
+	t.Parallel()
+	oneOf := func(vs ...string) func(string) error {
+		return func(v string) error {
+			if !slices.Contains(vs, v) {
+				return fmt.Errorf("must be one of %s", strings.Join(vs, ", "))
+			}
+			return nil
+		}
+	}
+	toy := vendorhttp.Driver{Vendor: "toy", IDPrefix: "ty", Credentials: []string{"secret"},
+		Options: []vendorhttp.OptionSetting{
+			{Name: "account", Example: "7", Check: func(v string) error {
+				if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+					return errors.New("must be an integer")
+				}
+				return nil
+			}},
+			{Name: "algorithm", Default: "md5", Check: oneOf("md5", "sha256")},
+		},
+		Connect: func(vendorhttp.Connection) (domain.Connection, error) { return domain.NewBareConnection("toy"), nil },
+	}
+	drivers, err := vendorhttp.NewDrivers(toy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(conn string) []byte {
+		return []byte(`cursor_secret: {env: S}
+api_keys: [{name: a, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
+tenants: [{id: acme, vendor: toy, connections: {toy: {credentials: {secret: {env: S}}` + conn + `}}}]
+`)
+	}
+	vars := env(map[string]string{"S": strings.Repeat("s", 32)})
+	cfg, err := config.Parse(file(", account: 42"), vars, drivers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := cfg.Tenants[0].Connections[0].Options; o["account"] != "42" || o["algorithm"] != "md5" {
+		t.Fatalf("options %v", o)
+	}
+	for conn, want := range map[string]string{
+		"":                                   "tenants[0].connections.toy.account: is required",
+		", account: x":                       "tenants[0].connections.toy.account: must be an integer",
+		", account: 1, algorithm: sha1":      "tenants[0].connections.toy.algorithm: must be one of md5, sha256",
+		", account: 1, algorithm: sha256, x": "tenants[0].connections.toy.x: is not a toy setting (account, algorithm",
+	} {
+		if _, err := config.Parse(file(conn), vars, drivers); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", conn, err, want)
+		}
+	}
 }

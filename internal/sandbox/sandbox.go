@@ -149,6 +149,7 @@ func (sb *Sandbox) connection(d *vendorhttp.Driver, tenant string, opts Options,
 	}
 	sb.sims[tenant][d.Vendor] = demo.Simulator
 	c.URLs = demo.URLs(base)
+	c.Options = demo.Options
 	c.Timeout = 10 * time.Second
 	c.Credentials = make(map[string]config.Secret, len(demo.Credentials))
 	for name, v := range demo.Credentials {

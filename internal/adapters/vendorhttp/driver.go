@@ -39,6 +39,9 @@ type Driver struct {
 	// URLs are the connection's URL settings with their defaults, e.g.
 	// base_url. The tenants file may override each.
 	URLs []URLSetting
+	// Options are the connection's plain settings that are neither URLs
+	// nor secrets (an account id, a signing algorithm).
+	Options []OptionSetting
 	// Defaults tune calls to the vendor where the tenants file is silent
 	// (DefaultSettings plus the vendor's own, e.g. a plan quota).
 	Defaults Settings
@@ -56,6 +59,17 @@ type Driver struct {
 type URLSetting struct {
 	Name    string // "base_url"
 	Default string // used when the tenants file does not set it
+}
+
+// OptionSetting is a plain setting a connection takes, named as in the
+// tenants file.
+type OptionSetting struct {
+	Name    string
+	Default string // used when the tenants file does not set it; "" makes it required
+	// Example is a value Check takes, for documentation and tests.
+	Example string
+	// Check refuses a value, saying why (nil: any value).
+	Check func(string) error
 }
 
 // Settings tune the calls to one vendor: per vendor in the tenants file,
@@ -87,6 +101,8 @@ type Connection struct {
 	Credentials map[string]string
 	// URLs holds every URL setting the driver names, defaults filled in.
 	URLs map[string]string
+	// Options holds every option the driver names, defaults filled in.
+	Options map[string]string
 	// Client configures the connection's vendor client: tenant, HTTP
 	// client, settings, shared stores, telemetry.
 	Client Options
@@ -114,6 +130,8 @@ type Demo struct {
 	// URLs returns the connection's URL settings for the simulator served
 	// at baseURL (base path included).
 	URLs func(baseURL string) map[string]string
+	// Options are the connection's options for the simulator.
+	Options map[string]string
 }
 
 // Drivers is a checked list of drivers: unique vendors and id prefixes,
@@ -141,6 +159,20 @@ func NewDrivers(ds ...Driver) (*Drivers, error) {
 				errs = append(errs, fmt.Errorf("driver %s: credential name %q is malformed or listed twice", d.Vendor, c))
 			}
 			seen[c] = true
+		}
+		for _, o := range d.Options {
+			if !settingName.MatchString(o.Name) || seen[o.Name] || reservedSetting[o.Name] {
+				errs = append(errs, fmt.Errorf("driver %s: option %q is malformed, reserved or listed twice", d.Vendor, o.Name))
+			}
+			seen[o.Name] = true
+			for _, v := range []string{o.Default, o.Example} {
+				if v == "" || o.Check == nil {
+					continue
+				}
+				if err := o.Check(v); err != nil {
+					errs = append(errs, fmt.Errorf("driver %s: option %s: %q: %w", d.Vendor, o.Name, v, err))
+				}
+			}
 		}
 		for _, u := range d.URLs {
 			if !settingName.MatchString(u.Name) || seen[u.Name] || reservedSetting[u.Name] {

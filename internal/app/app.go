@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
@@ -142,9 +143,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 		keys[i] = gwhttp.APIKey{Name: k.Name, SHA256: k.SHA256, Scopes: scopes, Tenants: k.Tenants}
 	}
+	readiness := st.Readiness
+	if check, ok := clockCheck(tenants); ok {
+		readiness = append(slices.Clip(readiness), check)
+	}
 	h, err := gwhttp.NewHandler(gwhttp.Config{
 		Service: svc, Keys: keys, Idempotency: st.Idempotency, Logger: opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
-		Readiness: st.Readiness, Telemetry: opts.Telemetry,
+		Readiness: readiness, Telemetry: opts.Telemetry,
 	})
 	if err != nil {
 		return nil, err
@@ -204,4 +209,39 @@ func NewVendorClient() *http.Client {
 		// it could send the token to another host.
 		return http.ErrUseLastResponse
 	}}
+}
+
+// MaxClockSkew is the clock offset from a vendor that /readyz reports as
+// "skewed": half of the 60 s NXCloud allows a signed request's timestamp.
+const MaxClockSkew = 30 * time.Second
+
+// clockCheck is a readiness check of the gateway's clock against the
+// vendors that check it (domain.ClockReporter), when any connection does:
+// degraded ("skewed") while one of them measured an offset beyond
+// MaxClockSkew, since its signed calls are then refused or about to be.
+// It never makes the replica unready: other tenants are served.
+func clockCheck(tenants []domain.Tenant) (gwhttp.ReadinessCheck, bool) {
+	type reporter struct {
+		name string
+		r    domain.ClockReporter
+	}
+	var rs []reporter
+	for _, t := range tenants {
+		for v, c := range t.Connections {
+			if r, ok := c.(domain.ClockReporter); ok {
+				rs = append(rs, reporter{t.ID + "/" + string(v), r})
+			}
+		}
+	}
+	if len(rs) == 0 {
+		return gwhttp.ReadinessCheck{}, false
+	}
+	return gwhttp.ReadinessCheck{Name: "vendor_clock", Check: func(context.Context) error {
+		for _, r := range rs {
+			if skew, ok := r.r.ClockSkew(); ok && (skew > MaxClockSkew || skew < -MaxClockSkew) {
+				return &gwhttp.CheckState{State: "skewed", Err: fmt.Errorf("%s: the gateway's clock is %v off the vendor's", r.name, skew.Round(time.Second))}
+			}
+		}
+		return nil
+	}}, true
 }

@@ -13,6 +13,7 @@ import (
 // ContactFilter is a canonical contact list filter (ids with prefixes).
 type ContactFilter struct {
 	Q, Email, Phone, GroupID, TagID string
+	WhatsAppPhone, ViberPhone       string
 	UpdatedSince                    *time.Time
 }
 
@@ -22,7 +23,7 @@ func (s *Service) ListContacts(ctx context.Context, t Target, f ContactFilter, o
 	if err != nil {
 		return List[Contact]{}, err
 	}
-	q := ContactQuery{Q: f.Q, Email: f.Email, Phone: f.Phone, UpdatedSince: f.UpdatedSince}
+	q := ContactQuery{Q: f.Q, Email: f.Email, Phone: f.Phone, WhatsAppPhone: f.WhatsAppPhone, ViberPhone: f.ViberPhone, UpdatedSince: f.UpdatedSince}
 	if q.GroupID, err = s.optionalID("query.group_id", f.GroupID, t); err != nil {
 		return List[Contact]{}, err
 	}
@@ -36,7 +37,7 @@ func (s *Service) ListContacts(ctx context.Context, t Target, f ContactFilter, o
 	if q.UpdatedSince != nil {
 		since = q.UpdatedSince.UTC().Format(time.RFC3339Nano)
 	}
-	filter := filterKey(q.Q, q.Email, q.Phone, q.GroupID, q.TagID, since)
+	filter := filterKey(q.Q, q.Email, q.Phone, q.GroupID, q.TagID, since, q.WhatsAppPhone, q.ViberPhone)
 	return list(s, t, OpListContacts, filter, o, func(p PageRequest) (Page[Contact], error) {
 		return l.ListContacts(ctx, q, p)
 	})

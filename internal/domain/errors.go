@@ -155,6 +155,9 @@ const (
 	// vendor again for the tenant only after an operator connects it anew
 	// (Code names the reason).
 	VendorReauthorizationRequired
+	// VendorClockSkew: the vendor refused a signed request's timestamp:
+	// the gateway's clock is too far off the vendor's.
+	VendorClockSkew
 )
 
 var vendorKindNames = [...]string{
@@ -162,7 +165,7 @@ var vendorKindNames = [...]string{
 	VendorLimit: "limit", VendorResultWindow: "result window", VendorAuth: "auth", VendorRateLimited: "rate limited",
 	VendorUnavailable: "unavailable", VendorTimeout: "timeout", VendorBadResponse: "bad response",
 	VendorCircuitOpen: "circuit open", VendorEndpointNotFound: "endpoint not found",
-	VendorReauthorizationRequired: "reauthorization required",
+	VendorReauthorizationRequired: "reauthorization required", VendorClockSkew: "clock skew",
 }
 
 // String names the kind, for logs and tests.
@@ -177,10 +180,13 @@ func (k VendorErrorKind) String() string {
 // safe to show to callers; the vendor's own body is never put in it. Err
 // keeps the underlying cause for logs.
 type VendorError struct {
-	Vendor     Vendor
-	Kind       VendorErrorKind
-	Status     int    // the vendor's HTTP status, 0 if none
-	Code       string // the vendor's error code, if any
+	Vendor Vendor
+	Kind   VendorErrorKind
+	Status int    // the vendor's HTTP status, 0 if none
+	Code   string // the vendor's error code, if any
+	// TraceID is the vendor's id of the call, when it sends one: safe to
+	// show, and what its support asks for.
+	TraceID    string
 	Detail     string
 	RetryAfter time.Duration
 	Err        error
@@ -227,7 +233,7 @@ func FailsEveryCall(err error) bool {
 	var ve *VendorError
 	if errors.As(err, &ve) {
 		switch ve.Kind {
-		case VendorAuth, VendorReauthorizationRequired, VendorRateLimited, VendorUnavailable, VendorTimeout, VendorEndpointNotFound:
+		case VendorAuth, VendorReauthorizationRequired, VendorClockSkew, VendorRateLimited, VendorUnavailable, VendorTimeout, VendorEndpointNotFound:
 			return true
 		}
 		return false

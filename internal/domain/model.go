@@ -464,12 +464,15 @@ type PassthroughResponse struct {
 
 // ContactQuery filters a contact list. Ids are the vendor's own.
 type ContactQuery struct {
-	Q            string
-	Email        string
-	Phone        string
-	GroupID      string
-	TagID        string
-	UpdatedSince *time.Time
+	Q     string
+	Email string
+	Phone string
+	// WhatsAppPhone and ViberPhone match those numbers exactly.
+	WhatsAppPhone string
+	ViberPhone    string
+	GroupID       string
+	TagID         string
+	UpdatedSince  *time.Time
 }
 
 // Filters names the filters set, sorted and joined with "+", e.g.
@@ -491,6 +494,8 @@ func (q ContactQuery) Filters() string {
 	add(q.Q != "", "q")
 	add(q.TagID != "", "tag_id")
 	add(q.UpdatedSince != nil, "updated_since")
+	add(q.ViberPhone != "", "viber_phone")
+	add(q.WhatsAppPhone != "", "whatsapp_phone")
 	return s
 }
 

@@ -226,6 +226,14 @@ type ConnectionStatus struct {
 	TokenExpires      time.Time     // when the cached token expires
 }
 
+// ClockReporter is implemented by connections to vendors that check the
+// gateway's clock (requests signed with a timestamp, NXCloud): ClockSkew
+// is how far the gateway's clock is ahead of the vendor's (negative:
+// behind), as last measured from the vendor's answers.
+type ClockReporter interface {
+	ClockSkew() (skew time.Duration, measured bool)
+}
+
 // StatusReporter is implemented by connections that can report their
 // status (every adapter does, through its vendor client).
 type StatusReporter interface {

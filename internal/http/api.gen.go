@@ -326,6 +326,7 @@ const (
 	ProblemCodeValidationFailed              ProblemCode = "VALIDATION_FAILED"
 	ProblemCodeVendorAuthFailed              ProblemCode = "VENDOR_AUTH_FAILED"
 	ProblemCodeVendorBadResponse             ProblemCode = "VENDOR_BAD_RESPONSE"
+	ProblemCodeVendorClockSkew               ProblemCode = "VENDOR_CLOCK_SKEW"
 	ProblemCodeVendorEndpointNotFound        ProblemCode = "VENDOR_ENDPOINT_NOT_FOUND"
 	ProblemCodeVendorError                   ProblemCode = "VENDOR_ERROR"
 	ProblemCodeVendorLimitReached            ProblemCode = "VENDOR_LIMIT_REACHED"
@@ -389,6 +390,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeVendorAuthFailed:
 		return true
 	case ProblemCodeVendorBadResponse:
+		return true
+	case ProblemCodeVendorClockSkew:
 		return true
 	case ProblemCodeVendorEndpointNotFound:
 		return true
@@ -1349,6 +1352,9 @@ type Problem struct {
 
 	// VendorCode The vendor's own error code (B00008, E10104, 1003 …).
 	VendorCode *string `json:"vendor_code,omitempty"`
+
+	// VendorTraceID The vendor's id of the failed call, when it sends one (NXCloud traceId): what its support asks for.
+	VendorTraceID *string `json:"vendor_trace_id,omitempty"`
 }
 
 // ProblemCode Stable machine-readable error code.
@@ -1722,6 +1728,12 @@ type ListContactsParams struct {
 
 	// Phone Exact mobile phone number.
 	Phone *string `form:"phone,omitempty" json:"phone,omitempty"`
+
+	// WhatsappPhone Exact WhatsApp number.
+	WhatsappPhone *string `form:"whatsapp_phone,omitempty" json:"whatsapp_phone,omitempty"`
+
+	// ViberPhone Exact Viber number.
+	ViberPhone *string `form:"viber_phone,omitempty" json:"viber_phone,omitempty"`
 
 	// GroupID Only members of this group.
 	GroupID *ID `form:"group_id,omitempty" json:"group_id,omitempty"`
@@ -2926,6 +2938,32 @@ func (siw *ServerInterfaceWrapper) ListContacts(w http.ResponseWriter, r *http.R
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "phone"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "phone", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "whatsapp_phone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "whatsapp_phone", r.URL.Query(), &params.WhatsappPhone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "whatsapp_phone"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "whatsapp_phone", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "viber_phone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "viber_phone", r.URL.Query(), &params.ViberPhone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "viber_phone"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "viber_phone", Err: err})
 		}
 		return
 	}

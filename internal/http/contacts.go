@@ -15,6 +15,7 @@ func (s *Server) ListContacts(ctx context.Context, req ListContactsRequestObject
 	p := req.Params
 	f := domain.ContactFilter{
 		Q: deref(p.Q), Email: deref(p.Email), Phone: deref(p.Phone),
+		WhatsAppPhone: deref(p.WhatsappPhone), ViberPhone: deref(p.ViberPhone),
 		GroupID: deref(p.GroupID), TagID: deref(p.TagID), UpdatedSince: p.UpdatedSince,
 	}
 	l, err := s.svc.ListContacts(withExpand(withInclude(ctx, p.Include), p.Expand), t, f, listOptions(p.Limit, p.Cursor))

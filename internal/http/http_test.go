@@ -166,3 +166,12 @@ func TestFallbackProblem(t *testing.T) {
 		t.Fatalf("fallback problem = %+v", p)
 	}
 }
+
+// TestVendorTraceIDInProblems: a vendor's id of the failed call reaches
+// the problem, for its support.
+func TestVendorTraceIDInProblems(t *testing.T) {
+	p := problemFor(&domain.VendorError{Vendor: "nxcloud", Kind: domain.VendorClockSkew, Code: "1004", TraceID: "44988d9de672422b920182d6960de0a0", Detail: "d"})
+	if p.Code != ProblemCodeVendorClockSkew || p.Status != 502 || p.VendorTraceID != "44988d9de672422b920182d6960de0a0" || p.VendorCode != "1004" {
+		t.Fatalf("problem %+v", p)
+	}
+}

@@ -16,16 +16,17 @@ import (
 
 // problem is an RFC 9457 problem, with the gateway's extension members.
 type problem struct {
-	Type       string        `json:"type"`
-	Title      string        `json:"title"`
-	Status     int           `json:"status"`
-	Detail     string        `json:"detail,omitempty"`
-	Instance   string        `json:"instance,omitempty"`
-	Code       ProblemCode   `json:"code"`
-	Vendor     domain.Vendor `json:"vendor,omitempty"`
-	VendorCode string        `json:"vendor_code,omitempty"`
-	RequestID  string        `json:"request_id"`
-	Errors     []fieldError  `json:"errors,omitempty"`
+	Type          string        `json:"type"`
+	Title         string        `json:"title"`
+	Status        int           `json:"status"`
+	Detail        string        `json:"detail,omitempty"`
+	Instance      string        `json:"instance,omitempty"`
+	Code          ProblemCode   `json:"code"`
+	Vendor        domain.Vendor `json:"vendor,omitempty"`
+	VendorCode    string        `json:"vendor_code,omitempty"`
+	VendorTraceID string        `json:"vendor_trace_id,omitempty"`
+	RequestID     string        `json:"request_id"`
+	Errors        []fieldError  `json:"errors,omitempty"`
 
 	retryAfter time.Duration
 	cause      error // logged, never sent
@@ -74,6 +75,7 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeInvalidOauthState:             {400, "Invalid OAuth state"},
 	ProblemCodeAuthorizationDenied:           {422, "The vendor did not authorize the gateway"},
 	ProblemCodeVendorReauthorizationRequired: {502, "The tenant must be connected to the vendor again"},
+	ProblemCodeVendorClockSkew:               {502, "The vendor refused the gateway's clock"},
 	ProblemCodeVendorBadResponse:             {502, "Vendor sent an unusable answer"},
 	ProblemCodeVendorError:                   {502, "Vendor error"},
 	ProblemCodeVendorUnavailable:             {503, "Vendor unavailable"},
@@ -109,6 +111,7 @@ var vendorKindCode = map[domain.VendorErrorKind]ProblemCode{
 	domain.VendorResultWindow:            ProblemCodeResultWindowExceeded,
 	domain.VendorAuth:                    ProblemCodeVendorAuthFailed,
 	domain.VendorReauthorizationRequired: ProblemCodeVendorReauthorizationRequired,
+	domain.VendorClockSkew:               ProblemCodeVendorClockSkew,
 	domain.VendorRateLimited:             ProblemCodeVendorRateLimited,
 	domain.VendorUnavailable:             ProblemCodeVendorUnavailable,
 	domain.VendorTimeout:                 ProblemCodeVendorTimeout,
@@ -152,7 +155,7 @@ func problemFor(err error) *problem {
 			code = ProblemCodeVendorError
 		}
 		p := newProblem(code, domain.SafeDetail(ve))
-		p.Vendor, p.VendorCode, p.retryAfter, p.cause = ve.Vendor, ve.Code, ve.RetryAfter, err
+		p.Vendor, p.VendorCode, p.VendorTraceID, p.retryAfter, p.cause = ve.Vendor, ve.Code, ve.TraceID, ve.RetryAfter, err
 		if p.retryAfter == 0 {
 			p.retryAfter = defaultRetryAfter[code]
 		}
@@ -229,7 +232,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 		logger(ctx).LogAttrs(ctx, levelFor(p.Status), "request failed",
 			slog.String("code", string(p.Code)), slog.Int("status", p.Status),
 			slog.String("vendor", string(p.Vendor)), slog.String("vendor_code", p.VendorCode),
-			slog.String("error", errorText(p)))
+			slog.String("vendor_trace_id", p.VendorTraceID), slog.String("error", errorText(p)))
 	}
 	sendProblem(w, r, p)
 }

@@ -110,6 +110,9 @@ type Client struct {
 	// Default: a 5xx or 408 status. Adapters of vendors that send business
 	// errors with 5xx statuses narrow it.
 	Failed func(*Response) bool
+	// TraceID reads the vendor's id of a call from its answer, when the
+	// vendor sends one (NXCloud's traceId): it is put on the call's span.
+	TraceID func(*Response) string
 
 	vendor  domain.Vendor
 	tenant  string
@@ -461,6 +464,11 @@ func (c *Client) observe(ctx context.Context, r Request, n int, tokenState strin
 	span.SetAttributes(telemetry.KeyOutcome.String(outcome))
 	if resp != nil {
 		span.SetAttributes(attribute.Int("http.response.status_code", resp.Status))
+		if c.TraceID != nil {
+			if id := c.TraceID(resp); id != "" {
+				span.SetAttributes(attribute.String("vendor.trace_id", id))
+			}
+		}
 	}
 	if outcome != "ok" {
 		c.tel.VendorCallErrors.Add(ctx, 1, metric.WithAttributeSet(c.attrs), attrs)

@@ -1,6 +1,9 @@
 package vendorhttp
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // CST is China Standard Time (UTC+8, no daylight saving): the zone of the
 // timestamps vendors write without one ("2024-03-16 08:30:00"). Reading
@@ -42,4 +45,16 @@ func ParseDate(value string) *time.Time {
 		return nil
 	}
 	return &d
+}
+
+// DateSkew is how far now is ahead of the time in an answer's Date header
+// (negative: behind), and whether the answer had a readable one. The
+// header has whole seconds and the answer took time to arrive, so the
+// figure is good to about a second plus the call's latency.
+func DateSkew(h http.Header, now time.Time) (time.Duration, bool) {
+	sent, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		return 0, false
+	}
+	return now.Sub(sent), true
 }

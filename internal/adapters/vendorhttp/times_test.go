@@ -1,6 +1,7 @@
 package vendorhttp_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -55,6 +56,23 @@ func TestParseDate(t *testing.T) {
 			t.Errorf("ParseDate(%q) = %v, want nil", value, got)
 		case want != "" && (got == nil || got.Format(time.DateOnly) != want || got.Location() != time.UTC || !got.Equal(got.Truncate(24*time.Hour))):
 			t.Errorf("ParseDate(%q) = %v, want %s at midnight UTC", value, got, want)
+		}
+	}
+}
+
+func TestDateSkew(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 29, 8, 0, 30, 0, time.UTC)
+	h := http.Header{"Date": {"Sun, 29 Nov 2026 08:00:00 GMT"}}
+	if d, ok := vendorhttp.DateSkew(h, now); !ok || d != 30*time.Second {
+		t.Fatalf("ahead: %v %v", d, ok)
+	}
+	if d, ok := vendorhttp.DateSkew(h, now.Add(-90*time.Second)); !ok || d != -time.Minute {
+		t.Fatalf("behind: %v %v", d, ok)
+	}
+	for _, v := range []string{"", "yesterday"} {
+		if _, ok := vendorhttp.DateSkew(http.Header{"Date": {v}}, now); ok {
+			t.Fatalf("%q read as a date", v)
 		}
 	}
 }

@@ -48,8 +48,8 @@ type Options struct {
 	// and whatever a handler returns. Nil writes plain text with a status
 	// that fits the kit's errors and 500 for any other.
 	WriteError func(w http.ResponseWriter, r *http.Request, err error)
-	// Now is the clock of recorded requests and of the simulator (default
-	// time.Now).
+	// Now is the clock of recorded requests and of the simulator, and the
+	// Date of every answer (default time.Now).
 	Now func() time.Time
 	// MaxRecorded bounds the request log: the most recent are kept (default
 	// 10000; negative disables recording).
@@ -166,6 +166,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = b
 	}
 	s.record(r, body)
+	// The answer's Date is the simulated vendor's clock, as a real
+	// vendor's is its own: clients that measure their offset from it see
+	// the skew a test sets. (A fault's own Date header wins.)
+	w.Header().Set("Date", s.opts.Now().UTC().Format(http.TimeFormat))
 	f, faulted := s.takeFault(r)
 	if faulted && f.AfterHandler {
 		held := newHeldAnswer()

@@ -273,3 +273,24 @@ func TestNow(t *testing.T) {
 		t.Errorf("the default clock is %v off the real one", d)
 	}
 }
+
+// TestDateFromTheClock: answers carry the simulated vendor's clock in
+// Date, so that a client measuring its offset sees the one a test set.
+func TestDateFromTheClock(t *testing.T) {
+	t.Parallel()
+	clock := vendortest.NewClock(t0.Add(2 * time.Minute))
+	sim := vendortest.New(vendortest.Options{Now: clock.Now})
+	sim.HandlePublic("/x", vendortest.Methods{"GET": func(w http.ResponseWriter, _ *http.Request) error {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}})
+	srv := vendortest.Start(t, "/base", sim)
+	resp, err := http.Get(srv + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if got, err := http.ParseTime(resp.Header.Get("Date")); err != nil || !got.Equal(t0.Add(2*time.Minute).Truncate(time.Second)) {
+		t.Fatalf("Date %q, want the simulator's clock %v", resp.Header.Get("Date"), t0.Add(2*time.Minute))
+	}
+}

@@ -277,18 +277,7 @@ func TestCapabilitiesAndUnsupported(t *testing.T) {
 	if ops["listContacts"] != true || ops["deleteContact"] != false || caps["vendor"] != "linkflow" || len(ops) != 28 {
 		t.Fatalf("capabilities = %v", caps)
 	}
-	for _, tenant := range []string{"demo-nxcloud", "demo-miaokol"} {
-		c := e.do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyAll, tenant: tenant}).ok(t, http.StatusOK)
-		for op, ok := range c["operations"].(map[string]any) {
-			if ok != false {
-				t.Fatalf("%s: %s supported without an adapter", tenant, op)
-			}
-		}
-		p := e.do(req{method: http.MethodGet, path: "/v1/groups", key: keyAll, tenant: tenant}).problem(t, http.StatusNotImplemented, "UNSUPPORTED_OPERATION")
-		if !strings.Contains(p["detail"].(string), strings.TrimPrefix(tenant, "demo-")) || p["vendor"] != strings.TrimPrefix(tenant, "demo-") {
-			t.Fatalf("501 does not name the vendor: %v", p)
-		}
-	}
+	// Every vendor's unsupported operations: TestUnsupportedOperationsAnswer501.
 	e.send(http.MethodPut, "/v1/contacts/"+e.firstContact()+"/tags", map[string]any{"tag_ids": []string{"lf_1"}}).problem(t, http.StatusNotImplemented, "UNSUPPORTED_OPERATION")
 	e.send(http.MethodPost, "/v1/tags", map[string]any{"name": "x"}).problem(t, http.StatusNotImplemented, "UNSUPPORTED_OPERATION")
 	e.send(http.MethodPost, "/v1/fields", map[string]any{"label": "x", "type": "text"}).problem(t, http.StatusNotImplemented, "UNSUPPORTED_OPERATION")

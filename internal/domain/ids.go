@@ -5,9 +5,10 @@ import (
 	"strings"
 )
 
-// nativeID is what a vendor's own id may hold. It keeps ids safe to put
-// into a vendor URL path or query.
-var nativeID = regexp.MustCompile(`^[A-Za-z0-9._~:@+=-]{1,200}$`)
+// nativeID is what a vendor's own id may hold. Integer ids are digits
+// only; text ids may also hold '%', for adapters that percent-encode the
+// parts of a composite id (Miaokol contacts) and decode it before use.
+var nativeID = regexp.MustCompile(`^[A-Za-z0-9._~:@+=%-]{1,200}$`)
 
 // IDKind says how a vendor writes its own ids, so that every record has
 // exactly one canonical id: idempotency fingerprints, logs, audit lines
@@ -15,8 +16,8 @@ var nativeID = regexp.MustCompile(`^[A-Za-z0-9._~:@+=-]{1,200}$`)
 type IDKind uint8
 
 const (
-	// IDText ids are opaque strings, taken exactly as the vendor writes
-	// them (Miaokol's "<rel_wxid>~<contact_wxid>").
+	// IDText ids are strings the adapter reads (Miaokol's contacts,
+	// "<rel_wxid>~<contact_wxid>" with both parts percent-encoded).
 	IDText IDKind = iota
 	// IDInteger ids are positive decimal integers written without sign or
 	// leading zeros (Linkflow, Meihua, NXCloud). They are kept as digit

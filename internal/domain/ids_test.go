@@ -201,3 +201,19 @@ func TestNewVendorsRefusesUnknownIDKind(t *testing.T) {
 		t.Fatalf("NewVendors = %v, want an error about the id kind", err)
 	}
 }
+
+// TestParseIDPercentOnlyInTextIDs: '%' (a Miaokol contact id's escapes)
+// passes in text ids and never in integer ones.
+func TestParseIDPercentOnlyInTextIDs(t *testing.T) {
+	t.Parallel()
+	vs, err := domain.NewVendors(domain.VendorInfo{Name: "miaokol", Prefix: "mk"}, domain.VendorInfo{Name: "nxcloud", Prefix: "nx", IDKind: domain.IDInteger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := vs.ParseID("path.contact_id", "mk_a%7Eb~c", "miaokol"); err != nil || got != "a%7Eb~c" {
+		t.Fatalf("text id: %q %v", got, err)
+	}
+	if _, err := vs.ParseID("path.contact_id", "nx_1%30", "nxcloud"); err == nil {
+		t.Fatal("an integer id with an escape was taken")
+	}
+}

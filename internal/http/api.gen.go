@@ -579,7 +579,17 @@ type AuthorizationStatusState string
 type BatchItemResult struct {
 	Error *ItemError `json:"error,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ID *ID `json:"id,omitempty"`
@@ -757,7 +767,17 @@ type Contact struct {
 	Gender      *Gender       `json:"gender,omitempty"`
 	HomePhone   *string       `json:"home_phone,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -989,7 +1009,17 @@ type ContactPatch = ContactFields
 
 // ContactTags defines model for ContactTags.
 type ContactTags struct {
-	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ContactID ID       `json:"contact_id"`
@@ -1039,7 +1069,17 @@ type CustomFields = JSONObject
 type Event struct {
 	Channel *Channel `json:"channel,omitempty"`
 
-	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ContactID *ID `json:"contact_id,omitempty"`
@@ -1055,7 +1095,17 @@ type Event struct {
 	// ExternalID The contact's id in another system or channel.
 	ExternalID *ExternalID `json:"external_id,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -1078,7 +1128,17 @@ type Event struct {
 
 // EventInput defines model for EventInput.
 type EventInput struct {
-	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ContactID *ID `json:"contact_id,omitempty"`
@@ -1138,7 +1198,17 @@ type ExternalID struct {
 type FieldDef struct {
 	Description *string `json:"description,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -1200,7 +1270,17 @@ type Group struct {
 	// Example: 2024-07-19T09:29:27Z
 	CreatedAt *Timestamp `json:"created_at,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -1252,7 +1332,16 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
-// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+// account that added it and its own WeCom id:
+// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+// in a URL path write its `%` as `%25`. Another spelling is `400
+// VALIDATION_FAILED`.
 //
 // Example: lf_2865
 type ID = string
@@ -1288,7 +1377,17 @@ type MemberChangeResult struct {
 
 // MemberFailure defines model for MemberFailure.
 type MemberFailure struct {
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -1386,12 +1485,32 @@ type Tag struct {
 	// Example: 2024-07-19T09:29:27Z
 	CreatedAt *Timestamp `json:"created_at,omitempty"`
 
-	// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	GroupID *ID `json:"group_id,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ID ID `json:"id"`
@@ -1420,13 +1539,33 @@ type TagGroup struct {
 	// Example: 2024-07-19T09:29:27Z
 	CreatedAt *Timestamp `json:"created_at,omitempty"`
 
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ID   ID     `json:"id"`
 	Name string `json:"name"`
 
-	// ParentID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ParentID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ParentID *ID `json:"parent_id,omitempty"`
@@ -1461,7 +1600,17 @@ type TagGroupList struct {
 
 // TagInput defines model for TagInput.
 type TagInput struct {
-	// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	GroupID *ID    `json:"group_id,omitempty"`
@@ -1483,7 +1632,17 @@ type TagList struct {
 
 // TagRef defines model for TagRef.
 type TagRef struct {
-	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+	// ID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+	// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+	// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+	// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+	// account that added it and its own WeCom id:
+	// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+	// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+	// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+	// in a URL path write its `%` as `%25`. Another spelling is `400
+	// VALIDATION_FAILED`.
+	//
 	//
 	// Example: lf_2865
 	ID   ID     `json:"id"`
@@ -1592,7 +1751,16 @@ type Unwritten struct {
 // Vendor defines model for Vendor.
 type Vendor string
 
-// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+// ContactID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+// account that added it and its own WeCom id:
+// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+// in a URL path write its `%` as `%25`. Another spelling is `400
+// VALIDATION_FAILED`.
 //
 // Example: lf_2865
 type ContactID = ID
@@ -1603,7 +1771,16 @@ type Cursor = string
 // Expand defines model for Expand.
 type Expand = []string
 
-// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+// GroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+// account that added it and its own WeCom id:
+// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+// in a URL path write its `%` as `%25`. Another spelling is `400
+// VALIDATION_FAILED`.
 //
 // Example: lf_2865
 type GroupID = ID
@@ -1617,12 +1794,30 @@ type IfMatch = string
 // Limit defines model for Limit.
 type Limit = int
 
-// TagGroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+// TagGroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+// account that added it and its own WeCom id:
+// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+// in a URL path write its `%` as `%25`. Another spelling is `400
+// VALIDATION_FAILED`.
 //
 // Example: lf_2865
 type TagGroupID = ID
 
-// TagID A canonical id - a two-letter vendor prefix, `_`, and the vendor's own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud) without sign or leading zeros (`lf_4`, never `lf_04` or `lf_+4`), other ids exactly as the vendor writes them. Another spelling is `400 VALIDATION_FAILED`.
+// TagID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
+// own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
+// Miaokol tags and tag groups) without sign or leading zeros (`lf_4`,
+// never `lf_04` or `lf_+4`). A Miaokol contact is named by the WeCom
+// account that added it and its own WeCom id:
+// `mk_<rel_wxid>~<contact_wxid>`, each part percent-encoded (every
+// byte other than `A-Z a-z 0-9 . _ -` as `%XX`, upper-case hex, so
+// `~` only separates), e.g. `mk_1688851873049028~7881302795046315`;
+// in a URL path write its `%` as `%25`. Another spelling is `400
+// VALIDATION_FAILED`.
 //
 // Example: lf_2865
 type TagID = ID

@@ -66,6 +66,7 @@ func SeedDemo(s *Server, o DemoOptions) {
 		groupTags = append(groupTags, ids)
 	}
 	var added []contactKey
+	var numeric []contactKey // those another account may have added too
 	for i := 0; len(added) < o.Contacts; i++ {
 		rel := demoRelWxids[r.IntN(len(demoRelWxids))]
 		var contact string
@@ -74,9 +75,9 @@ func SeedDemo(s *Server, o DemoOptions) {
 			contact = demoTildeWxid
 		case i == 2:
 			contact = demoNonASCIIWxid
-		case i%12 == 5 && len(added) > 0:
+		case i%12 == 5 && len(numeric) > 0:
 			// A customer another of the account's WeCom accounts added too.
-			prev := added[r.IntN(len(added))]
+			prev := numeric[r.IntN(len(numeric))]
 			contact = prev.contact
 			for rel == prev.rel {
 				rel = demoRelWxids[r.IntN(len(demoRelWxids))]
@@ -89,6 +90,9 @@ func SeedDemo(s *Server, o DemoOptions) {
 		key := contactKey{rel, contact}
 		if _, taken := s.contacts[key]; taken {
 			continue // drawn twice: draw again
+		}
+		if contact[0] == '7' {
+			numeric = append(numeric, key)
 		}
 		var tags []int64
 		for gi, g := range demoGroups {

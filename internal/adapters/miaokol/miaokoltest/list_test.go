@@ -164,7 +164,7 @@ func TestListTags(t *testing.T) {
 // New tags go on top of their group, a batch in the order given.
 func TestTagOrder(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, miaokoltest.Config{})
+	e := newEnv(t, miaokoltest.Config{FirstID: 98})
 	g := e.add(params{"name": "g", "type": 2})
 	for _, n := range []string{"one", "two"} {
 		e.add(params{"name": n, "type": 1, "parent_id": g.ID})
@@ -185,6 +185,15 @@ func TestTagOrder(t *testing.T) {
 	}
 	sim := e.sim.Groups()[0].Tags
 	if len(sim) != 6 || sim[0].Name != "three" || sim[0].Sort != 6 || sim[5].Name != "one" {
-		t.Errorf("Groups() tags %+v", sim)
+		t.Fatalf("Groups() tags %+v", sim)
+	}
+	// Ids as decimal strings, from 98 on: the group, one, two, x, y, z, three.
+	for i, tg := range *groups[0].Tags {
+		if want := fmt.Sprint(sim[i].ID); tg.ID != want || tg.ParentID != "98" || groups[0].ID != "98" {
+			t.Errorf("tag %+v, want id %s in group 98", tg, want)
+		}
+	}
+	if (*groups[0].Tags)[0].ID != "104" {
+		t.Errorf("first tag %+v", (*groups[0].Tags)[0])
 	}
 }

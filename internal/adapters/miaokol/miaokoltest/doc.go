@@ -66,16 +66,17 @@
 //     query of a POST, say) is missing.
 //   - The token is checked first, then app_id: missing or not the app's,
 //     with a valid token, is 40013 "invalid appid".
-//   - A POST whose Content-Type is not application/json (any parameters
-//     and case allowed) or whose body is not one JSON object answers
-//     errcode 1 before the token is looked at, since the token is in the
-//     body. A GET's Content-Type and body are ignored.
+//   - A POST (/oauth/token included) whose Content-Type is not
+//     application/json (any parameters and case allowed) or whose body is
+//     not one JSON object answers errcode 1 before the token is looked at,
+//     since the token is in the body. A GET's Content-Type and body are
+//     ignored.
 //   - Every refusal is HTTP 200 {"data": null, "errcode": …, "errmsg": …}
-//     with a Chinese errmsg for errcode 1, and does nothing. An unknown
-//     path (after the token check) answers 404, a wrong method 405 with an
-//     Allow header, a body over 8 MiB 413, all with errcode 1 in that
-//     shape. Successful answers have no errmsg. Content-Type is
-//     application/json; charset=utf-8.
+//     with a Chinese errmsg for errcode 1, and does nothing. Both after
+//     the token check, an unknown path answers 404 and a wrong method 405
+//     with an Allow header; a body over 8 MiB answers 413; all with
+//     errcode 1 in that shape. Successful answers have no errmsg.
+//     Content-Type is application/json; charset=utf-8.
 //   - JSON parameters must have their documented types: an integer is a
 //     JSON number without fraction (never a string of digits), a string a
 //     JSON string; a wrong type is errcode 1, null is absent, unknown

@@ -277,3 +277,24 @@ func seedOne(e *env) {
 	}
 	e.sim.AddContact("rel", "c", a)
 }
+
+// refusal is a call that must be refused with CodeFailure, with an errmsg
+// that mentions what is wrong.
+type refusal struct {
+	name    string
+	p       params
+	mention string // in the errmsg
+}
+
+// refused makes each POST to path, which must be refused, and checks that
+// together they changed nothing.
+func (e *env) refused(path string, calls []refusal) {
+	e.t.Helper()
+	before := stateOf(e.sim)
+	for _, c := range calls {
+		if msg := e.fails(http.MethodPost, path, c.p, miaokoltest.CodeFailure); !strings.Contains(msg, c.mention) {
+			e.t.Errorf("%s: errmsg %q does not mention %s", c.name, msg, c.mention)
+		}
+	}
+	e.unchanged(before)
+}

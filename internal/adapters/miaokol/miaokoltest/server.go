@@ -194,8 +194,9 @@ type answer struct {
 	Errcode int `json:"errcode"`
 }
 
-// ErrorBody is the answer to a refused call: HTTP 200 (404, 405 or 413 for
-// an unknown path, a wrong method or a body over 8 MiB).
+// ErrorBody is the answer to a refused call: HTTP 200 (404, 405, 413 or
+// 400 for an unknown path, a wrong method, a body over 8 MiB or one that
+// could not be read).
 type ErrorBody struct {
 	Data    any    `json:"data"` // always null
 	Errcode int    `json:"errcode"`

@@ -200,6 +200,9 @@ func TestPagingForwardAndBack(t *testing.T) {
 			var lastPage page
 			req := body{"limit": limit}
 			for pages := 0; ; pages++ {
+				if pages > len(all) {
+					t.Fatalf("more than %d pages: %v", len(all), forward)
+				}
 				p := e.query(req)
 				checkPaging(t, p, all[0])
 				if first := p.Paging.Previous == nil; first != (pages == 0) {
@@ -219,6 +222,9 @@ func TestPagingForwardAndBack(t *testing.T) {
 			var back []string
 			p := lastPage
 			for p.Paging.Previous != nil {
+				if len(back) > len(all) {
+					t.Fatalf("read back more than every customer: %v", back)
+				}
 				p = e.query(body{"limit": limit, "before": *p.Paging.Previous})
 				checkPaging(t, p, all[0])
 				back = append(p.ids(), back...)

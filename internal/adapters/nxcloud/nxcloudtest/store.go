@@ -34,7 +34,8 @@ const (
 )
 
 // Customer is a stored customer. Empty strings (and a nil Gender) are
-// answered as null.
+// answered as null; Address and TimeZone are kept (batch_create writes
+// them) but customers/query does not answer them.
 type Customer struct {
 	ID                                  int64
 	FirstName, LastName, FullName       string
@@ -134,8 +135,8 @@ func presetFields() []Field {
 // tag or field that does not exist, or on a field that cannot be, a
 // programming error in the test.
 
-// AddCustomer stores c and returns its id: c.ID, or the next id when it is
-// 0 (a customer with that id is replaced). Zero CreatedAt takes the clock
+// AddCustomer stores c and returns its id: c.ID (replacing a stored
+// customer with that id), or the next id when it is 0. Zero CreatedAt takes the clock
 // and zero UpdatedAt the CreatedAt; both are kept to the second. Every key
 // of c.Custom must be a custom field's name and every tag must exist.
 func (s *Server) AddCustomer(c Customer) int64 {

@@ -189,5 +189,8 @@
 // traffic; [Server.AddCustomer], [Server.AddTag], [Server.AddTagInGroup],
 // [Server.TagCustomer] and [Server.AddField] seed data, [Server.Customer],
 // [Server.Customers], [Server.Tags] and [Server.Fields] read it back;
-// [SeedDemo] fills the sandbox.
+// [SeedDemo] fills the sandbox. The paths ([PathQuery], [PathBatchCreate],
+// [PathFields]), the answer codes ([CodeMissingHeader] and the others), the
+// batch types ([BatchReplace], [BatchMerge], [BatchKeep]) and the field
+// types ([FieldText] and the others) are exported for tests to name.
 package nxcloudtest

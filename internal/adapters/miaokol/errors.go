@@ -20,6 +20,9 @@ const (
 	codeTokenInvalid = 40001
 	codeTokenBad     = 40014
 	codeTokenExpired = 42001
+	// codeBadAppID and codeBadAppSecret refuse the app's credentials.
+	codeBadAppID     = 40013
+	codeBadAppSecret = 40125
 )
 
 // codeText is an errcode as a VendorError's Code.
@@ -69,6 +72,8 @@ func codeError(resp *vendorhttp.Response, code num, write bool) *domain.VendorEr
 	switch {
 	case code == codeTokenInvalid || code == codeTokenBad || code == codeTokenExpired:
 		e.Kind, e.Detail = domain.VendorAuth, "miaokol refused the gateway's access token, also after getting a new one"
+	case code == codeBadAppID || code == codeBadAppSecret:
+		e.Kind, e.Detail = domain.VendorAuth, "miaokol refused the gateway's app id"
 	case code == codeFailure && write:
 		e.Kind, e.Detail = domain.VendorRejected, "miaokol refused the request without giving a reason (an unknown record, or a value it does not take)"
 	case code == codeFailure:

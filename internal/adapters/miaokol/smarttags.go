@@ -203,15 +203,18 @@ func (a *Adapter) add(ctx context.Context, p addParams) (mkRecord, json.RawMessa
 	}
 	var rec mkRecord
 	if len(data) > 0 && string(data) != "null" {
-		if err := json.Unmarshal(data, &rec); err != nil {
+		// An edit's answer is not needed (what was written is known), so
+		// one that is no record is taken as none.
+		if err := json.Unmarshal(data, &rec); err != nil && p.ID == 0 {
 			return mkRecord{}, nil, vendorhttp.BadResponse(vendor, resp.Status, "miaokol answered a tag write with a record the gateway cannot read", err)
+		} else if err != nil {
+			rec = mkRecord{}
 		}
 	}
 	switch {
 	case p.ID == 0 && rec.ID <= 0:
 		return mkRecord{}, nil, vendorhttp.BadResponse(vendor, resp.Status, "miaokol answered the new tag or tag group without its id")
 	case p.ID != 0 && rec.ID <= 0:
-		// An edit's record is not needed: what was written is known.
 		rec = mkRecord{ID: num(p.ID), Name: p.Name, Type: num(p.Type)}
 		data = nil
 	case p.ID != 0 && int64(rec.ID) != p.ID:

@@ -29,7 +29,8 @@
 // invalid or expired token; the adapter reads the WeChat convention
 // Miaokol's token scheme follows: errcode 40001 (and 40014, 42001), or an
 // HTTP 401, drops the token and sends the call once more with a new one.
-// A second refusal is VendorAuth.
+// A second refusal is VendorAuth. So are WeChat's 40013 and 40125 (app
+// id, app secret), on any call.
 //
 // Miaokol accepts calls only from server IPs on its whitelist: the
 // gateway's egress addresses must be fixed and registered with Miaokol.
@@ -43,6 +44,7 @@
 //	answer                         meaning                          gateway (HTTP answer)
 //	errcode 0                      success                          -
 //	errcode 40001, 40014, 42001    token invalid or expired         dropped, fetched anew, sent once more; VendorAuth (502) if it persists
+//	errcode 40013, 40125           the app id or secret refused     VendorAuth (502)
 //	errcode 1 on a write           Miaokol refused the input        VendorRejected (422), code "1"
 //	errcode 1 on a read            Miaokol failed                   VendorUnknown (502), code "1"
 //	any other errcode              -                                VendorUnknown (502) with the code
@@ -132,6 +134,10 @@
 //	tag created_at, updated_at         ctime, utime (create and rename answers)
 //
 // The group list's type and number and the tags' sort are in raw only.
+// A create needs the record's id from the answer (VendorBadResponse
+// without one); a rename answers the id and name it wrote when Miaokol's
+// answer holds no record, and an answer about another record is a
+// VendorBadResponse.
 //
 // # A contact's tags
 //

@@ -18,15 +18,20 @@ var (
 )
 
 func (t listedTag) domain(ctx context.Context) domain.Tag {
-	out := domain.Tag{ID: t.ID.id(), Name: t.Name, GroupID: strconv.FormatInt(t.group, 10)}
-	if t.ContactCnt != nil {
-		n := int(*t.ContactCnt)
-		out.ContactCount = &n
-	}
+	out := domain.Tag{ID: t.ID.id(), Name: t.Name, GroupID: strconv.FormatInt(t.group, 10), ContactCount: t.contactCount()}
 	if domain.WantRaw(ctx) {
 		out.Raw = t.raw
 	}
 	return out
+}
+
+// contactCount is how many contacts carry the tag, when the list says.
+func (t mkTag) contactCount() *int {
+	if t.ContactCnt == nil {
+		return nil
+	}
+	n := int(*t.ContactCnt)
+	return &n
 }
 
 func (r mkRecord) tag(group int64, raw json.RawMessage) domain.Tag {
@@ -194,10 +199,7 @@ func (a *Adapter) RenameTag(ctx context.Context, id, name string) (domain.Tag, e
 		return domain.Tag{}, err
 	}
 	out := rec.tag(t.group, raw)
-	if t.ContactCnt != nil {
-		n := int(*t.ContactCnt)
-		out.ContactCount = &n
-	}
+	out.ContactCount = t.contactCount() // a rename keeps the tag's contacts
 	return out, nil
 }
 

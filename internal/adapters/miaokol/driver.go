@@ -1,23 +1,55 @@
-// Package miaokol is the gateway's driver for Miaokol (云真机).
-//
-// This build has no Miaokol adapter yet: the driver declares the vendor,
-// so that its ids (mk_…) are recognised, tenants can be switched to a
-// Miaokol connection in the sandbox, and every operation answers
-// UNSUPPORTED_OPERATION, as its capabilities say. A tenants file cannot
-// configure a Miaokol connection until the adapter lands.
 package miaokol
 
 import (
+	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol/miaokoltest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
-// Driver is Miaokol to the gateway.
+// Driver is Miaokol to the gateway: a connection is one tenant's app (app
+// id and secret) on the API host.
 var Driver = vendorhttp.Driver{
-	Vendor:   "miaokol",
+	Vendor:   vendor,
 	IDPrefix: "mk",
-	// Contacts are "<rel_wxid>~<contact_wxid>" (WeCom ids are strings):
-	// ids are taken as written.
-	IDKind:   domain.IDText,
-	Defaults: vendorhttp.DefaultSettings(),
+	// Contacts are "<rel_wxid>~<contact_wxid>", escaped (ContactID); tags
+	// and tag groups positive integers, which the adapter checks. Ids are
+	// taken as written.
+	IDKind:      domain.IDText,
+	Credentials: []string{"app_id", "app_secret"},
+	URLs:        []vendorhttp.URLSetting{{Name: "base_url", Default: DefaultBaseURL}},
+	Defaults:    vendorhttp.DefaultSettings(),
+	Connect:     connect,
+	Demo:        demo,
+}
+
+func connect(c vendorhttp.Connection) (domain.Connection, error) {
+	return New(Config{
+		BaseURL: c.URLs["base_url"], AppID: c.Credentials["app_id"], AppSecret: c.Credentials["app_secret"],
+		Client: c.Client,
+	})
+}
+
+// The sandbox's simulator credentials: they open only the in-process
+// simulator.
+const (
+	demoAppID     = "sandbox-miaokol-app-id"
+	demoAppSecret = "sandbox-miaokol-app-secret"
+)
+
+// demo is a simulator seeded with the sandbox's demo data: smart tag
+// groups and tags, and WeCom contacts carrying some of them.
+func demo(o vendorhttp.DemoOptions) (*vendorhttp.Demo, error) {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	sim := miaokoltest.New(miaokoltest.Config{AppID: demoAppID, AppSecret: demoAppSecret, Now: now})
+	miaokoltest.SeedDemo(sim, miaokoltest.DemoOptions{Contacts: o.Contacts, Seed: o.Seed, Now: now()})
+	return &vendorhttp.Demo{
+		Simulator:   sim,
+		Credentials: map[string]string{"app_id": demoAppID, "app_secret": demoAppSecret},
+		URLs:        func(base string) map[string]string { return map[string]string{"base_url": base} },
+	}, nil
 }

@@ -1,0 +1,267 @@
+package miaokol_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol/miaokoltest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
+)
+
+// Credentials distinctive enough that finding them in an error text means
+// they leaked.
+const (
+	appID     = "mk-APPID-5b0c2e19"
+	appSecret = "mk-SECRET-c41f9d83"
+)
+
+// bigID is the first id the simulator hands out: beyond 2^53, so that an
+// id that went through a float64 shows.
+const bigID int64 = 9007199254740993
+
+// env is one simulator served under a base path and an adapter pointed at
+// it, both on one settable clock.
+type env struct {
+	t      *testing.T
+	sim    *miaokoltest.Server
+	base   string
+	clock  *vendortest.Clock
+	tokens *vendorhttp.Tokens // the adapter's token cache, on the clock
+	ad     *miaokol.Adapter
+	cfg    miaokol.Config
+
+	mu     sync.Mutex
+	errs   []error
+	issued map[string]bool // tokens the simulator handed out
+}
+
+type envConfig struct {
+	sim miaokoltest.Config
+	ad  miaokol.Config
+}
+
+// newEnv starts a simulator and an adapter. At cleanup it checks that no
+// error the test saw carries the app secret or a token.
+func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
+	t.Helper()
+	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second)), issued: map[string]bool{}}
+	e.tokens = vendorhttp.NewTokens(nil, nil, vendorhttp.WithTokenClock(e.clock.Now))
+	ec := envConfig{
+		sim: miaokoltest.Config{AppID: appID, AppSecret: appSecret, Now: e.clock.Now, FirstID: bigID},
+		// Retries and the breaker are vendorhttp's and tested there: here
+		// every fault reaches the adapter once.
+		ad: miaokol.Config{AppID: appID, AppSecret: appSecret, Client: vendorhttp.Options{
+			Tenant: "t1", Tokens: e.tokens,
+			Retry: vendorhttp.RetryPolicy{MaxAttempts: 1}, Breaker: vendorhttp.BreakerSettings{Failures: 1 << 20},
+		}},
+	}
+	for _, m := range mods {
+		m(&ec)
+	}
+	e.sim = miaokoltest.New(ec.sim)
+	e.base = vendortest.Start(t, "/vendors/mk", e.tee(e.sim))
+	if ec.ad.BaseURL == "" {
+		ec.ad.BaseURL = e.base
+	}
+	e.cfg = ec.ad
+	e.ad = e.newAdapter(nil)
+	t.Cleanup(e.checkSecrets)
+	return e
+}
+
+// newAdapter returns another adapter on the same simulator (and token
+// cache, unless mod changes it): another replica of the connection.
+func (e *env) newAdapter(mod func(*miaokol.Config)) *miaokol.Adapter {
+	e.t.Helper()
+	cfg := e.cfg
+	if mod != nil {
+		mod(&cfg)
+	}
+	ad, err := miaokol.New(cfg)
+	if err != nil {
+		e.t.Fatalf("miaokol.New: %v", err)
+	}
+	return ad
+}
+
+// tee serves h and notes every token the token endpoint answers.
+func (e *env) tee(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/oauth/token" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		tw := &teeWriter{ResponseWriter: w}
+		h.ServeHTTP(tw, r)
+		var body struct {
+			Data struct {
+				AccessToken string `json:"access_token"`
+			} `json:"data"`
+			AccessToken string `json:"access_token"`
+		}
+		if json.Unmarshal(tw.buf.Bytes(), &body) == nil {
+			e.secret(body.Data.AccessToken, body.AccessToken)
+		}
+	})
+}
+
+type teeWriter struct {
+	http.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (w *teeWriter) Write(b []byte) (int, error) {
+	w.buf.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+// secret notes values no error text may hold.
+func (e *env) secret(vs ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, v := range vs {
+		if v != "" {
+			e.issued[v] = true
+		}
+	}
+}
+
+func (e *env) checkSecrets() {
+	e.t.Helper()
+	e.mu.Lock()
+	secrets := []string{appSecret}
+	for tok := range e.issued {
+		secrets = append(secrets, tok)
+	}
+	errs := slices.Clone(e.errs)
+	e.mu.Unlock()
+	for _, err := range errs {
+		for _, txt := range []string{err.Error(), domain.SafeDetail(err)} {
+			for _, s := range secrets {
+				if strings.Contains(txt, s) {
+					e.t.Errorf("error text %q contains the secret or token %q", txt, s)
+				}
+			}
+		}
+	}
+}
+
+// record keeps err for the secret check at cleanup.
+func (e *env) record(err error) {
+	if err == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errs = append(e.errs, err)
+}
+
+// ---- what the simulator received ----
+
+// requests returns the requests to path (any method), oldest first.
+func (e *env) requests(path string) []miaokoltest.RecordedRequest {
+	var out []miaokoltest.RecordedRequest
+	for _, r := range e.sim.Requests() {
+		if r.Path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// apiCalls counts the requests to the smart-tag API.
+func (e *env) apiCalls() int { return e.sim.Calls("/smart-tag") }
+
+// bodyOf decodes a recorded JSON body into a map (numbers as json.Number).
+func bodyOf(t *testing.T, r miaokoltest.RecordedRequest) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := vendorhttp.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("%s %s: body %q is not a JSON object: %v", r.Method, r.Path, r.Body, err)
+	}
+	return m
+}
+
+// ---- assertions ----
+
+func (e *env) must(err error) {
+	e.t.Helper()
+	e.record(err)
+	if err != nil {
+		e.t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+// wantVendor asserts err is a *domain.VendorError of Miaokol and kind.
+func (e *env) wantVendor(err error, kind domain.VendorErrorKind) *domain.VendorError {
+	e.t.Helper()
+	e.record(err)
+	return vendortest.WantVendorError(e.t, err, miaokol.Driver.Vendor, kind)
+}
+
+// wantValidation asserts err is a *domain.ValidationError naming exactly
+// fields.
+func (e *env) wantValidation(err error, fields ...string) {
+	e.t.Helper()
+	e.record(err)
+	vendortest.WantValidation(e.t, err, fields...)
+}
+
+func (e *env) wantNotFound(err error) {
+	e.t.Helper()
+	e.record(err)
+	vendortest.WantNotFound(e.t, err)
+}
+
+// ---- helpers ----
+
+func idStr(id int64) string { return strconv.FormatInt(id, 10) }
+
+// jsonNum is n as vendorhttp.Unmarshal reads a number.
+func jsonNum(n int64) json.Number { return json.Number(strconv.FormatInt(n, 10)) }
+
+// collect pages through a list with the given limits (the last one
+// repeats) and returns every item's id; it fails on a page that repeats
+// an id or is longer than its limit.
+func collect[T any](t *testing.T, e *env, limits []int, id func(T) string, fetch func(domain.PageRequest) (domain.Page[T], error)) []string {
+	t.Helper()
+	var out []string
+	seen := map[string]bool{}
+	state := ""
+	for i := 0; ; i++ {
+		if i > 1000 {
+			t.Fatal("paging does not end")
+		}
+		limit := limits[min(i, len(limits)-1)]
+		p, err := fetch(domain.PageRequest{Limit: limit, State: state})
+		e.must(err)
+		if len(p.Items) > limit {
+			t.Fatalf("page %d holds %d items, limit %d", i, len(p.Items), limit)
+		}
+		for _, it := range p.Items {
+			k := id(it)
+			if seen[k] {
+				t.Fatalf("page %d repeats %s", i, k)
+			}
+			seen[k] = true
+			out = append(out, k)
+		}
+		if p.Next == "" {
+			return out
+		}
+		state = p.Next
+	}
+}
+
+func tagID(t domain.Tag) string           { return t.ID }
+func tagGroupID(g domain.TagGroup) string { return g.ID }

@@ -248,8 +248,22 @@ func (r resp) ok(t *testing.T, status int) map[string]any {
 	return r.JSON(t)
 }
 
-// collect pages through a list endpoint and returns every item's id.
+// collect pages through a list endpoint of demo-linkflow and returns
+// every item's id.
 func (e *env) collect(path string, limit int) []string {
+	e.t.Helper()
+	return e.listAll(tenantLF, path, limit)
+}
+
+func sep(path string) string {
+	if strings.Contains(path, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+// listAll pages through path on tenant and returns every id in order.
+func (e *env) listAll(tenant, path string, limit int) []string {
 	e.t.Helper()
 	var ids []string
 	cursor := ""
@@ -261,25 +275,16 @@ func (e *env) collect(path string, limit int) []string {
 		if cursor != "" {
 			p += "&cursor=" + cursor
 		}
-		page := e.get(p).ok(e.t, http.StatusOK)
+		page := e.do(req{method: http.MethodGet, path: p, key: keyAll, tenant: tenant}).ok(e.t, http.StatusOK)
 		data := page["data"].([]any)
 		if len(data) > limit {
-			e.t.Fatalf("%s: page of %d items exceeds limit %d", path, len(data), limit)
+			e.t.Fatalf("a page of %d items for limit %d", len(data), limit)
 		}
 		for _, it := range data {
 			ids = append(ids, it.(map[string]any)["id"].(string))
 		}
-		next, _ := page["next_cursor"].(string)
-		if next == "" {
+		if cursor, _ = page["next_cursor"].(string); cursor == "" {
 			return ids
 		}
-		cursor = next
 	}
-}
-
-func sep(path string) string {
-	if strings.Contains(path, "?") {
-		return "&"
-	}
-	return "?"
 }

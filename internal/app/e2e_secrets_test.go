@@ -1,14 +1,18 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol/miaokoltest"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
@@ -257,5 +261,72 @@ func TestMeihuaSecretsNeverLeak(t *testing.T) {
 	}
 	if !strings.Contains(dumps.String(), ":refresh:") || !strings.Contains(e.logs.String(), "vendor authorization ended") {
 		t.Fatalf("no refresh record in Redis or no end of the authorization logged: the run proves less than it says:\n%s", dumps.String())
+	}
+}
+
+// TestMiaokolSecretsNeverLeak: the app secret (sent only to the token
+// endpoint), the app id and every access token Miaokol issued stay out of
+// answers, logs, spans, metrics and Redis, through token issue, reuse,
+// expiry during use, a refused token call and writes.
+func TestMiaokolSecretsNeverLeak(t *testing.T) {
+	e, rs, spans := tracedOnRedis(t)
+	sim := mkSim(e.sb, tenantMK)
+	var answers []resp
+	call := func(method, path string, body any) {
+		answers = append(answers, e.mk(method, path, body))
+	}
+	var dumps strings.Builder
+	call(http.MethodGet, "/v1/tag-groups?limit=3", nil)
+	call(http.MethodGet, "/v1/tags?limit=3&include=raw", nil)
+	call(http.MethodPost, "/v1/tag-groups", map[string]any{"name": "leak"})
+	c := sim.Contacts()[0]
+	call(http.MethodPut, "/v1/contacts/"+url.PathEscape(mkContact(c.RelWxid, c.ContactWxid))+"/tags", map[string]any{"tag_ids": []string{}})
+	call(http.MethodPost, "/v1/passthrough", map[string]any{"method": "GET", "path": "/smart-tag/list"})
+	call(http.MethodPost, "/v1/passthrough", map[string]any{"method": "POST", "path": "/oauth/token"})
+	dumps.WriteString(redisDump(t, rs.Addr()))
+	sim.ExpireTokens()
+	call(http.MethodGet, "/v1/tag-groups", nil)
+	// The vendor refuses the credentials: the refusal repeats the secret.
+	sim.ExpireTokens()
+	sim.InjectFault(vendortest.Fault{PathPrefix: "/oauth/token", Times: 1, Status: 200, ContentType: "application/json",
+		Body: `{"data":null,"errcode":40125,"errmsg":"invalid appsecret ` + miaokoltest.DefaultAppSecret + `"}`})
+	call(http.MethodGet, "/v1/tag-groups", nil)
+	call(http.MethodGet, "/admin/v1/tenants/"+tenantMK, nil)
+	metrics := e.do(req{method: http.MethodGet, path: "/metrics"})
+
+	secrets := []string{keyAll}
+	for _, t := range e.cfg.Tenants {
+		for _, conn := range t.Connections {
+			if conn.Vendor == miaokol.Driver.Vendor {
+				for _, s := range conn.Credentials {
+					secrets = append(secrets, s.Value())
+				}
+			}
+		}
+	}
+	tokens := 0
+	for _, r := range sim.Requests() {
+		if tok := r.Query.Get("access_token"); tok != "" {
+			secrets, tokens = append(secrets, tok), tokens+1
+		}
+		var body struct {
+			AccessToken string `json:"access_token"`
+		}
+		if decodeJSON(bytes.NewReader(r.Body), &body) == nil && body.AccessToken != "" {
+			secrets, tokens = append(secrets, body.AccessToken), tokens+1
+		}
+	}
+	if tokens == 0 || sim.TokenCalls() < 3 {
+		t.Fatalf("%d tokens on the wire, %d token calls: the run did not take every path", tokens, sim.TokenCalls())
+	}
+	if last := answers[len(answers)-2]; last.Status != http.StatusBadGateway {
+		t.Fatalf("the refused token call answered %d", last.Status)
+	}
+	spanText := checkNoSecrets(t, leakRun{secrets: secrets, logs: e.logs.String(), spans: spans, metrics: metrics, answers: answers, redis: func() string {
+		dumps.WriteString(redisDump(t, rs.Addr()))
+		return dumps.String()
+	}})
+	if !strings.Contains(spanText, "miaokol POST /oauth/token") {
+		t.Fatalf("no token spans recorded: the span check would prove nothing:\n%.2000s", spanText)
 	}
 }

@@ -228,10 +228,9 @@ func TestAdminSurface(t *testing.T) {
 	if audit != 1 {
 		t.Fatalf("%d audit lines, want 1", audit)
 	}
-	// The tenant is now served by NXCloud, which has no adapter yet.
-	r := e.do(req{method: http.MethodGet, path: "/v1/contacts", key: keyOther, tenant: tenantSwitch})
-	r.problem(t, http.StatusNotImplemented, "UNSUPPORTED_OPERATION")
-	if r.Header.Get("X-Vendor") != "nxcloud" {
+	// The tenant is now served by NXCloud.
+	r := e.do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyOther, tenant: tenantSwitch})
+	if r.ok(t, http.StatusOK)["vendor"] != "nxcloud" || r.Header.Get("X-Vendor") != "nxcloud" {
 		t.Fatalf("X-Vendor = %q", r.Header.Get("X-Vendor"))
 	}
 }

@@ -125,10 +125,9 @@ func TestSwitchReachesEveryReplica(t *testing.T) {
 		}
 	}
 	switchTo("nxcloud", 2)
-	// NXCloud has no adapter in this build: the replicas answer as NXCloud.
-	p := list(r3, "").problem(t, http.StatusNotImplemented, "UNSUPPORTED_OPERATION")
-	if p["vendor"] != "nxcloud" {
-		t.Fatalf("problem %v", p)
+	// The replicas answer as NXCloud.
+	if c := r3.do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK); c["vendor"] != "nxcloud" {
+		t.Fatalf("capabilities %v", c)
 	}
 	switchTo("linkflow", 3)
 	list(r3, oldCursor).problem(t, http.StatusBadRequest, "INVALID_CURSOR")

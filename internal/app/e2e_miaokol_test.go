@@ -150,3 +150,18 @@ func TestMiaokolTokenExpiresDuringUse(t *testing.T) {
 		t.Fatalf("%d token calls after the expiry, want 1", n-calls)
 	}
 }
+
+// TestMiaokolSwitch: demo-switch moved to Miaokol is served by its own
+// Miaokol simulator.
+func TestMiaokolSwitch(t *testing.T) {
+	e := newEnv(t)
+	e.do(req{method: http.MethodPut, path: "/admin/v1/tenants/" + tenantSwitch + "/vendor", key: keyAll, body: map[string]any{"vendor": "miaokol"}}).ok(t, http.StatusOK)
+	r := e.do(req{method: http.MethodGet, path: "/v1/tag-groups", key: keyAll, tenant: tenantSwitch})
+	groups := r.ok(t, http.StatusOK)["data"].([]any)
+	if r.Header.Get("X-Vendor") != "miaokol" || len(groups) == 0 || !strings.HasPrefix(groups[0].(map[string]any)["id"].(string), "mk_") {
+		t.Fatalf("after the switch: %s %v", r.Header.Get("X-Vendor"), groups)
+	}
+	if mkSim(e.sb, tenantSwitch) == mkSim(e.sb, tenantMK) {
+		t.Fatal("demo-switch shares demo-miaokol's simulator")
+	}
+}

@@ -242,10 +242,13 @@ func result[T any](ctx context.Context, a *Adapter, c call) (T, *vendorhttp.Resp
 func readEnvelope[T any](a *Adapter, resp *vendorhttp.Response, c call) (T, error) {
 	var zero T
 	if resp.Status < 200 || resp.Status > 299 {
-		if env, ok := errorEnvelope(resp); ok {
+		env, ok := errorEnvelope(resp)
+		if ok && documented(env.Code.value) {
 			return zero, a.codeError(resp, env)
 		}
-		e := vendorhttp.StatusError(vendor, resp, "", "base_url")
+		// Not one of NXCloud's codes (a 404 of a wrong base URL, a proxy's
+		// 502): the status says what happened.
+		e := vendorhttp.StatusError(vendor, resp, env.Code.value, "base_url")
 		e.TraceID = traceID(resp.Body)
 		return zero, e
 	}
@@ -291,8 +294,13 @@ func documentedCode(resp *vendorhttp.Response) bool {
 	if !ok {
 		return false
 	}
-	_, known := errorCodes[env.Code.value]
-	return known || env.Code.value == codeClockSkew
+	return documented(env.Code.value)
+}
+
+// documented reports whether code is one NXCloud publishes.
+func documented(code string) bool {
+	_, known := errorCodes[code]
+	return known || code == codeClockSkew
 }
 
 // traceID finds the traceId member of an answer body, "" when it has

@@ -226,14 +226,30 @@ func (a *Adapter) newest(ctx context.Context, q domain.ContactQuery) (domain.Con
 	return got[0], true, nil
 }
 
+// highWater is the id of the newest customer NXCloud has, "" when it has
+// none. The query lists customers newest first (the docs' sample: the
+// page after a cursor holds lower ids), so a customer created after this
+// call has a higher id, and one that existed has this id or a lower one.
+func (a *Adapter) highWater(ctx context.Context) (string, error) {
+	c, ok, err := a.newest(ctx, domain.ContactQuery{})
+	if err != nil || !ok {
+		return "", err
+	}
+	return c.ID, nil
+}
+
+// isNew reports whether the customer id was created after mark, a
+// highWater.
+func isNew(id, mark string) bool { return mark == "" || vendorhttp.LessID(mark, id) }
+
 // CreateContact implements domain.ContactCreator with
 // POST /customers/batch_create in keep mode (type 2), so that a customer
-// NXCloud already has is never overwritten or merged into. The answer is
-// not documented to name the customer: the adapter lists the newest
-// customer with the contact's identity fields (POST /customers/query)
-// before and after the write. A new one is the contact created; the same
-// one as before means NXCloud kept the customer it had, and the create
-// answers VendorExists.
+// NXCloud already has is never overwritten or merged into. NXCloud's ids
+// grow: the adapter reads the newest id first (POST /customers/query,
+// one customer), and the customer the write names (in its answer, or
+// else the newest customer with the contact's identity fields) is the
+// one created when its id is higher. When it is not, NXCloud kept a
+// customer it had and the create answers VendorExists.
 func (a *Adapter) CreateContact(ctx context.Context, in domain.ContactInput) (domain.Contact, error) {
 	rec, err := writeRecord(in.Contact, "body.")
 	if err != nil {
@@ -244,7 +260,7 @@ func (a *Adapter) CreateContact(ctx context.Context, in domain.ContactInput) (do
 		return domain.Contact{}, domain.Invalid("body.email",
 			"nxcloud does not answer a new customer's id, which the gateway finds by email, mobile_phone, whatsapp_phone, viber_phone or first_name: set at least one")
 	}
-	before, had, err := a.newest(ctx, q)
+	mark, err := a.highWater(ctx)
 	if err != nil {
 		return domain.Contact{}, err
 	}
@@ -253,33 +269,33 @@ func (a *Adapter) CreateContact(ctx context.Context, in domain.ContactInput) (do
 		return domain.Contact{}, err
 	}
 	if ids := answeredIDs(data, 1); ids != nil {
-		if had && ids[0] == before.ID {
+		if !isNew(ids[0], mark) {
 			return domain.Contact{}, exists()
 		}
 		if c, err := a.GetContact(ctx, ids[0]); err == nil {
 			return c, nil
 		}
 	}
-	after, found, err := a.newest(ctx, q)
+	c, found, err := a.newest(ctx, q)
 	switch {
 	case err != nil:
 		return domain.Contact{}, storedUnread(err)
 	case !found:
 		return domain.Contact{}, storedUnread(vendorhttp.BadResponse(vendor, 0,
-			"nxcloud took the customer but lists none with its fields: it may have kept a customer it matched by another field"))
-	case had && after.ID == before.ID:
+			"nxcloud took the customer but lists none with its fields"))
+	case !isNew(c.ID, mark):
 		return domain.Contact{}, exists()
 	}
-	return after, nil
+	return c, nil
 }
 
 func exists() error {
 	return &domain.VendorError{Vendor: vendor, Kind: domain.VendorExists,
-		Detail: "nxcloud already has a customer with these fields and kept it as it was (upsert it in a batch with merge or replace to change it)"}
+		Detail: "nxcloud already has this customer (matched by a phone number or the email) and kept it as it was; upsert it in a batch with merge or replace to change it"}
 }
 
 // storedUnread is the error of a create whose customer NXCloud took but
-// the gateway could not find afterwards.
+// the gateway could not read back.
 func storedUnread(cause error) error {
 	e := &domain.VendorError{Vendor: vendor, Kind: domain.VendorBadResponse, Err: cause,
 		Detail: "nxcloud took the customer but the gateway could not read it back; look it up before creating it again"}
@@ -296,12 +312,14 @@ func (a *Adapter) BatchSize() int { return maxBatch }
 
 // BatchUpsertContacts implements domain.ContactBatchUpserter with
 // POST /customers/batch_create, 100 customers a call, type from the mode
-// (replace 0, merge 1, skip 2). NXCloud does not say which customers it
-// created and which it matched, so every item it took answers upserted,
-// with the customer's id: from the answer when it lists one per customer,
-// otherwise the newest customer with the item's identity fields
-// (POST /customers/query, a few at a time); an item without any answers
-// no id.
+// (replace 0, merge 1, skip 2). Each item answers the id of its customer:
+// from the answer when it lists one per customer sent, otherwise the
+// newest customer with the item's identity fields (POST /customers/query,
+// a few at a time). As for CreateContact, the newest id read before each
+// call tells a customer created (a higher id, the first time the call
+// names it) from one NXCloud had: updated by merge and replace, skipped by
+// skip. An item whose customer cannot be found answers upserted without
+// an id.
 //
 // Items NXCloud cannot store fail alone and are not sent.
 func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.ContactInput, mode domain.OnConflict) ([]domain.BatchItemResult, error) {
@@ -331,7 +349,11 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 			failAll(results, chunk, stop)
 			continue
 		}
-		data, err := a.batchCreate(ctx, typ, recs[start:end])
+		mark, err := a.highWater(ctx)
+		var data json.RawMessage
+		if err == nil {
+			data, err = a.batchCreate(ctx, typ, recs[start:end])
+		}
 		switch {
 		case err != nil && domain.FailsEveryCall(err):
 			if start == 0 && len(sent) == len(items) {
@@ -342,7 +364,7 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 		case err != nil:
 			failAll(results, chunk, err)
 		default:
-			a.identify(ctx, items, chunk, data, results)
+			a.identify(ctx, items, chunk, data, mark, mode, results)
 		}
 	}
 	return results, nil
@@ -354,25 +376,45 @@ func failAll(results []domain.BatchItemResult, items []int, err error) {
 	}
 }
 
-// identify answers the items of one batch_create upserted, with the ids
-// of their customers: from the answer when it lists them, otherwise found
-// by their identity fields. A lookup that fails leaves its items without
-// an id (they were written); one that fails in a way every call would
-// stops the others.
-func (a *Adapter) identify(ctx context.Context, items []domain.ContactInput, chunk []int, data json.RawMessage, results []domain.BatchItemResult) {
-	for _, i := range chunk {
-		results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchUpserted}
+// identify answers the items of one batch_create with the ids of their
+// customers, from the answer when it lists them, otherwise found by their
+// identity fields, and their outcome by mark (see BatchUpsertContacts). A
+// lookup that fails leaves its items without an id (they were written);
+// one that fails in a way every call would stops the others.
+func (a *Adapter) identify(ctx context.Context, items []domain.ContactInput, chunk []int, data json.RawMessage, mark string,
+	mode domain.OnConflict, results []domain.BatchItemResult) {
+	ids := answeredIDs(data, len(chunk))
+	if ids == nil {
+		ids = a.lookUp(ctx, items, chunk)
 	}
-	if ids := answeredIDs(data, len(chunk)); ids != nil {
-		for k, i := range chunk {
-			results[i].ID = ids[k]
+	named := map[string]bool{} // ids an earlier item of the call named
+	for k, i := range chunk {
+		r := domain.BatchItemResult{Index: i, ID: ids[k]}
+		switch {
+		case r.ID == "":
+			r.Status = domain.BatchUpserted
+		case isNew(r.ID, mark) && !named[r.ID]:
+			r.Status = domain.BatchCreated
+		case mode == domain.OnConflictSkip:
+			r.Status = domain.BatchSkipped
+		default:
+			r.Status = domain.BatchUpdated
 		}
-		return
+		if r.ID != "" {
+			named[r.ID] = true
+		}
+		results[i] = r
 	}
-	// One lookup per distinct query.
-	byQuery := map[domain.ContactQuery][]int{}
+}
+
+// lookUp finds the customers of the items of chunk by their identity
+// fields (one query per distinct set, a few at a time) and returns their
+// ids in chunk's order, "" where none was found.
+func (a *Adapter) lookUp(ctx context.Context, items []domain.ContactInput, chunk []int) []string {
+	ids := make([]string, len(chunk))
+	byQuery := map[domain.ContactQuery][]int{} // positions in chunk
 	var order []domain.ContactQuery
-	for _, i := range chunk {
+	for k, i := range chunk {
 		q, ok := finder(items[i].Contact)
 		if !ok {
 			continue
@@ -380,32 +422,31 @@ func (a *Adapter) identify(ctx context.Context, items []domain.ContactInput, chu
 		if _, seen := byQuery[q]; !seen {
 			order = append(order, q)
 		}
-		byQuery[q] = append(byQuery[q], i)
+		byQuery[q] = append(byQuery[q], k)
 	}
 	found := make([]string, len(order))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(lookups)
-	var failed error
-	for k, q := range order {
+	for n, q := range order {
 		g.Go(func() error {
 			c, ok, err := a.newest(gctx, q)
 			switch {
 			case err != nil && domain.FailsEveryCall(err):
 				return err
 			case err == nil && ok:
-				found[k] = c.ID
+				found[n] = c.ID
 			}
 			return nil
 		})
 	}
-	failed = g.Wait()
-	for k, q := range order {
-		for _, i := range byQuery[q] {
-			results[i].ID = found[k]
+	if err := g.Wait(); err != nil && ctx.Err() == nil {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "nxcloud stored a batch but the ids of some customers could not be read",
+			slog.String("error", err.Error()))
+	}
+	for n, q := range order {
+		for _, k := range byQuery[q] {
+			ids[k] = found[n]
 		}
 	}
-	if failed != nil && ctx.Err() == nil {
-		a.log.LogAttrs(ctx, slog.LevelWarn, "nxcloud stored a batch but the ids of some customers could not be read",
-			slog.String("error", failed.Error()))
-	}
+	return ids
 }

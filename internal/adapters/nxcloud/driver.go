@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/nxcloud/nxcloudtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
@@ -23,6 +24,7 @@ var Driver = vendorhttp.Driver{
 	},
 	Defaults: vendorhttp.DefaultSettings(),
 	Connect:  connect,
+	Demo:     demo,
 }
 
 // checkTenantID accepts a positive 64-bit integer in its one decimal
@@ -53,4 +55,30 @@ func connect(c vendorhttp.Connection) (domain.Connection, error) {
 		TenantID: tenant, Algorithm: c.Options["algorithm"],
 		Client: c.Client,
 	})
+}
+
+// The sandbox's simulator account: it opens only the in-process
+// simulator.
+const (
+	demoAccessKey    = "sandbox-nxcloud-key"
+	demoAccessSecret = "sandbox-nxcloud-secret"
+	demoAppKey       = "sandbox-nxcloud-app"
+	demoTenantID     = 123
+)
+
+// demo is a simulator seeded with the sandbox's demo data; the connection
+// signs with md5, NXCloud's default.
+func demo(o vendorhttp.DemoOptions) (*vendorhttp.Demo, error) {
+	sim := nxcloudtest.New(nxcloudtest.Config{AccessKey: demoAccessKey, AccessSecret: demoAccessSecret, TenantID: demoTenantID, AppKey: demoAppKey, Now: o.Now})
+	opts := nxcloudtest.DemoOptions{Customers: o.Contacts, Seed: o.Seed}
+	if o.Now != nil {
+		opts.Now = o.Now()
+	}
+	nxcloudtest.SeedDemo(sim, opts)
+	return &vendorhttp.Demo{
+		Simulator:   sim,
+		Credentials: map[string]string{"access_key": demoAccessKey, "access_secret": demoAccessSecret, "app_key": demoAppKey},
+		Options:     map[string]string{"tenant_id": strconv.Itoa(demoTenantID), "algorithm": AlgorithmMD5},
+		URLs:        func(base string) map[string]string { return map[string]string{"base_url": base} },
+	}, nil
 }

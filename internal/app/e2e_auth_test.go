@@ -206,11 +206,11 @@ func TestAdminSurface(t *testing.T) {
 	admin(http.MethodPut, "/admin/v1/tenants/"+tenantSwitch+"/vendor", keyOther, map[string]any{"vendor": "nosuch"}).
 		problem(t, http.StatusBadRequest, "VALIDATION_FAILED")
 
-	sw := admin(http.MethodPut, "/admin/v1/tenants/"+tenantSwitch+"/vendor", keyOther, map[string]any{"vendor": "nxcloud", "reason": "contract moved"}).ok(t, http.StatusOK)
-	if sw["vendor"] != "nxcloud" || sw["binding_version"] != float64(2) {
+	sw := admin(http.MethodPut, "/admin/v1/tenants/"+tenantSwitch+"/vendor", keyOther, map[string]any{"vendor": "miaokol", "reason": "contract moved"}).ok(t, http.StatusOK)
+	if sw["vendor"] != "miaokol" || sw["binding_version"] != float64(2) {
 		t.Fatalf("after switch: %v", sw)
 	}
-	again := admin(http.MethodPut, "/admin/v1/tenants/"+tenantSwitch+"/vendor", keyOther, map[string]any{"vendor": "nxcloud"}).ok(t, http.StatusOK)
+	again := admin(http.MethodPut, "/admin/v1/tenants/"+tenantSwitch+"/vendor", keyOther, map[string]any{"vendor": "miaokol"}).ok(t, http.StatusOK)
 	if again["binding_version"] != float64(2) {
 		t.Fatalf("switching to the current vendor bumped the version: %v", again)
 	}
@@ -218,7 +218,7 @@ func TestAdminSurface(t *testing.T) {
 	for _, line := range strings.Split(e.logs.String(), "\n") {
 		if strings.Contains(line, `"audit":"tenant.switch_vendor"`) {
 			audit++
-			for _, want := range []string{`"actor":"other"`, `"tenant":"demo-switch"`, `"from":"linkflow"`, `"to":"nxcloud"`, `"binding_version":2`, `"reason":"contract moved"`} {
+			for _, want := range []string{`"actor":"other"`, `"tenant":"demo-switch"`, `"from":"linkflow"`, `"to":"miaokol"`, `"binding_version":2`, `"reason":"contract moved"`} {
 				if !strings.Contains(line, want) {
 					t.Errorf("audit line lacks %s: %s", want, line)
 				}
@@ -228,10 +228,10 @@ func TestAdminSurface(t *testing.T) {
 	if audit != 1 {
 		t.Fatalf("%d audit lines, want 1", audit)
 	}
-	// The tenant is now served by NXCloud, which has no adapter yet.
+	// The tenant is now served by Miaokol, which has no adapter yet.
 	r := e.do(req{method: http.MethodGet, path: "/v1/contacts", key: keyOther, tenant: tenantSwitch})
 	r.problem(t, http.StatusNotImplemented, "UNSUPPORTED_OPERATION")
-	if r.Header.Get("X-Vendor") != "nxcloud" {
+	if r.Header.Get("X-Vendor") != "miaokol" {
 		t.Fatalf("X-Vendor = %q", r.Header.Get("X-Vendor"))
 	}
 }

@@ -124,10 +124,10 @@ func TestSwitchReachesEveryReplica(t *testing.T) {
 			}
 		}
 	}
-	switchTo("nxcloud", 2)
-	// NXCloud has no adapter in this build: the replicas answer as NXCloud.
+	switchTo("miaokol", 2)
+	// Miaokol has no adapter in this build: the replicas answer as Miaokol.
 	p := list(r3, "").problem(t, http.StatusNotImplemented, "UNSUPPORTED_OPERATION")
-	if p["vendor"] != "nxcloud" {
+	if p["vendor"] != "miaokol" {
 		t.Fatalf("problem %v", p)
 	}
 	switchTo("linkflow", 3)

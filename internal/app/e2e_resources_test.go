@@ -277,7 +277,7 @@ func TestCapabilitiesAndUnsupported(t *testing.T) {
 	if ops["listContacts"] != true || ops["deleteContact"] != false || caps["vendor"] != "linkflow" || len(ops) != 28 {
 		t.Fatalf("capabilities = %v", caps)
 	}
-	for _, tenant := range []string{"demo-nxcloud", "demo-miaokol"} {
+	for _, tenant := range []string{"demo-miaokol"} {
 		c := e.do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyAll, tenant: tenant}).ok(t, http.StatusOK)
 		for op, ok := range c["operations"].(map[string]any) {
 			if ok != false {

@@ -172,9 +172,8 @@ func (a *Adapter) send(ctx context.Context, c call) (*vendorhttp.Response, error
 			if err != nil {
 				return nil, errors.New("the request could not be built")
 			}
-			h := signedHeaders(a.key, a.secret, a.algorithm, a.now(), c.body)
-			for k, v := range h {
-				req.Header[k] = v // the docs' spelling (accessKey, bizType), not canonicalised
+			for k, v := range signedHeaders(a.key, a.secret, a.algorithm, a.now(), c.body) {
+				req.Header[k] = []string{v} // the docs' spelling (accessKey, bizType), not canonicalised
 			}
 			req.Header.Set("Accept", "application/json")
 			req.Header.Set("Content-Type", "application/json")

@@ -118,7 +118,7 @@ type tamperer struct {
 }
 
 func (tr *tamperer) RoundTrip(r *http.Request) (*http.Response, error) {
-	if _, signed := r.Header["sign"]; !tr.e.tamper.Load() || r.Body == nil || !signed {
+	if !tr.e.tamper.Load() || r.Body == nil || !hasHeader(r.Header, "sign") {
 		return tr.next.RoundTrip(r)
 	}
 	body, err := io.ReadAll(r.Body)
@@ -131,6 +131,17 @@ func (tr *tamperer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	r2.ContentLength = int64(len(body))
 	return tr.next.RoundTrip(r2)
+}
+
+// hasHeader reports whether h has a header name in any spelling (the
+// adapter sends NXCloud's, which are not Go's canonical ones).
+func hasHeader(h http.Header, name string) bool {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *env) checkSecrets() {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,22 +32,22 @@ func checkAlgorithm(s string) error {
 	return nil
 }
 
-// signedHeaders are the headers that authenticate one request: the
-// access key, the time (epoch milliseconds of now), the CDP business type
-// and action, and their signature over body, the request's exact bytes.
-// The algorithm header goes only with sha256: md5 is NXCloud's default,
-// and the query endpoint's own header table lists no algorithm.
-func signedHeaders(accessKey, secret, algorithm string, now time.Time, body []byte) http.Header {
-	ts := strconv.FormatInt(now.UnixMilli(), 10)
-	h := http.Header{
-		"accessKey": {accessKey},
-		"ts":        {ts},
-		"bizType":   {bizTypeCDP},
-		"action":    {actionCDP},
-		"sign":      {sign(algorithm, secret, body, map[string]string{"accessKey": accessKey, "ts": ts, "bizType": bizTypeCDP, "action": actionCDP})},
+// signedHeaders are the headers that authenticate one request, by name
+// as the docs spell them: the access key, the time (epoch milliseconds of
+// now), the CDP business type and action, and their signature over body,
+// the request's exact bytes. The algorithm header goes only with sha256:
+// md5 is NXCloud's default, and the query endpoint's own header table
+// lists no algorithm.
+func signedHeaders(accessKey, secret, algorithm string, now time.Time, body []byte) map[string]string {
+	h := map[string]string{
+		"accessKey": accessKey,
+		"ts":        strconv.FormatInt(now.UnixMilli(), 10),
+		"bizType":   bizTypeCDP,
+		"action":    actionCDP,
 	}
+	h["sign"] = sign(algorithm, secret, body, h)
 	if algorithm == AlgorithmSHA256 {
-		h["algorithm"] = []string{AlgorithmSHA256}
+		h["algorithm"] = AlgorithmSHA256
 	}
 	return h
 }

@@ -1,11 +1,14 @@
 package nxcloud
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -30,22 +33,22 @@ var contactFilters = []string{"email", "phone", "q", "tag_id", "viber_phone", "w
 func (a *Adapter) ContactFilters() []string { return filterCombinations(contactFilters) }
 
 // filterCombinations lists every non-empty combination of names (sorted)
-// as ContactQuery.Filters spells it: in the names' order, joined with "+".
+// as ContactQuery.Filters spells it: in the names' order, joined with "+";
+// the single filters first, then the pairs, and so on.
 func filterCombinations(names []string) []string {
 	out := make([]string, 0, 1<<len(names)-1)
 	for set := 1; set < 1<<len(names); set++ {
-		s := ""
+		var parts []string
 		for i, n := range names {
-			if set&(1<<i) == 0 {
-				continue
+			if set&(1<<i) != 0 {
+				parts = append(parts, n)
 			}
-			if s != "" {
-				s += "+"
-			}
-			s += n
 		}
-		out = append(out, s)
+		out = append(out, strings.Join(parts, "+"))
 	}
+	slices.SortStableFunc(out, func(a, b string) int {
+		return cmp.Or(cmp.Compare(strings.Count(a, "+"), strings.Count(b, "+")), strings.Compare(a, b))
+	})
 	return out
 }
 

@@ -32,7 +32,7 @@ func (a *Adapter) Passthrough(ctx context.Context, req domain.PassthroughRequest
 	if err := domain.CheckPassthroughPath(vendor, req.Path, passthroughPrefixes); err != nil {
 		return domain.PassthroughResponse{}, err
 	}
-	c := call{method: req.Method, path: req.Path, query: url.Values{}, op: "passthrough", idempotent: false}
+	c := call{method: req.Method, path: req.Path, query: url.Values{}, op: "passthrough"}
 	for k, vs := range req.Query {
 		c.query[k] = slices.Clone(vs)
 	}

@@ -261,15 +261,11 @@ func readEnvelope[T any](a *Adapter, resp *vendorhttp.Response, c call) (T, erro
 		if e, ok := errorEnvelope(resp); ok {
 			return zero, a.codeError(resp, e)
 		}
-		bad := vendorhttp.BadResponse(vendor, resp.Status, "nxcloud answered "+c.name()+" with JSON the gateway cannot read", err)
-		bad.TraceID = traceID(resp.Body)
-		return zero, bad
+		return zero, badAnswer(resp, "nxcloud answered "+c.name()+" with JSON the gateway cannot read", err)
 	}
 	switch {
 	case !env.Code.set:
-		bad := vendorhttp.BadResponse(vendor, resp.Status, "nxcloud answered "+c.name()+" without its result code")
-		bad.TraceID = string(env.TraceID)
-		return zero, bad
+		return zero, badAnswer(resp, "nxcloud answered "+c.name()+" without its result code")
 	case env.Code.value != codeOK:
 		return zero, a.codeError(resp, envelope[json.RawMessage]{Code: env.Code, TraceID: env.TraceID})
 	}
@@ -331,6 +327,14 @@ func traceID(body []byte) string {
 		}
 	}
 	return ""
+}
+
+// badAnswer is the VendorBadResponse error of an answer that is not what
+// NXCloud documents, with the answer's traceId when it has one.
+func badAnswer(resp *vendorhttp.Response, detail string, cause ...error) *domain.VendorError {
+	e := vendorhttp.BadResponse(vendor, resp.Status, detail, cause...)
+	e.TraceID = traceID(resp.Body)
+	return e
 }
 
 // jsonBody encodes a request body once; the bytes are signed and sent as

@@ -236,19 +236,20 @@ func TestUnusableAnswers(t *testing.T) {
 		name  string
 		fault vendortest.Fault
 		kind  domain.VendorErrorKind
+		trace string // the trace id the error keeps: what a reader finds before anything goes wrong
 	}{
-		{"html 200", vendortest.Fault{Status: 200, ContentType: "text/html", Body: "<html>maintenance</html>"}, domain.VendorBadResponse},
-		{"truncated json", vendortest.Fault{Status: 200, ContentType: "application/json", Body: `{"code":0,"traceId":"t","data":{"customer_list":[{"id":1`}, domain.VendorBadResponse},
-		{"no content type", vendortest.Fault{Status: 200, Body: `{"code":0,"data":null}`}, domain.VendorBadResponse},
-		{"no code", vendortest.Fault{Status: 200, ContentType: "application/json", Body: `{"traceId":"t","data":{"customer_list":[]}}`}, domain.VendorBadResponse},
-		{"list of another shape", vendortest.Fault{Status: 200, ContentType: "application/json", Body: envelope(0, "t", `{"customer_list":{"id":1}}`)}, domain.VendorBadResponse},
-		{"customer without id", vendortest.Fault{Status: 200, ContentType: "application/json", Body: envelope(0, "t", `{"customer_list":[{"email":"a@b"}]}`)}, domain.VendorBadResponse},
-		{"502 html", vendortest.Fault{Status: 502, ContentType: "text/html", Body: "<html>bad gateway</html>"}, domain.VendorUnavailable},
-		{"503 empty", vendortest.Fault{Status: 503}, domain.VendorUnavailable},
-		{"500 with the simulator's system error", vendortest.Fault{Status: 500, ContentType: "application/json", Body: envelope(500, "t5", "null")}, domain.VendorUnavailable},
-		{"504", vendortest.Fault{Status: 504}, domain.VendorTimeout},
-		{"404 of a wrong base url", vendortest.Fault{Status: 404, ContentType: "text/html", Body: "<html>not found</html>"}, domain.VendorEndpointNotFound},
-		{"dropped", vendortest.Fault{Drop: true, Times: 2}, domain.VendorUnavailable},
+		{"html 200", vendortest.Fault{Status: 200, ContentType: "text/html", Body: "<html>maintenance</html>"}, domain.VendorBadResponse, ""},
+		{"truncated json", vendortest.Fault{Status: 200, ContentType: "application/json", Body: `{"code":0,"traceId":"t","data":{"customer_list":[{"id":1`}, domain.VendorBadResponse, "t"},
+		{"no content type", vendortest.Fault{Status: 200, Body: `{"code":0,"data":null}`}, domain.VendorBadResponse, ""},
+		{"no code", vendortest.Fault{Status: 200, ContentType: "application/json", Body: `{"traceId":"t","data":{"customer_list":[]}}`}, domain.VendorBadResponse, "t"},
+		{"list of another shape", vendortest.Fault{Status: 200, ContentType: "application/json", Body: envelope(0, "t", `{"customer_list":{"id":1}}`)}, domain.VendorBadResponse, "t"},
+		{"customer without id", vendortest.Fault{Status: 200, ContentType: "application/json", Body: envelope(0, "t", `{"customer_list":[{"email":"a@b"}]}`)}, domain.VendorBadResponse, "t"},
+		{"502 html", vendortest.Fault{Status: 502, ContentType: "text/html", Body: "<html>bad gateway</html>"}, domain.VendorUnavailable, ""},
+		{"503 empty", vendortest.Fault{Status: 503}, domain.VendorUnavailable, ""},
+		{"500 with the simulator's system error", vendortest.Fault{Status: 500, ContentType: "application/json", Body: envelope(500, "t5", "null")}, domain.VendorUnavailable, "t5"},
+		{"504", vendortest.Fault{Status: 504}, domain.VendorTimeout, ""},
+		{"404 of a wrong base url", vendortest.Fault{Status: 404, ContentType: "text/html", Body: "<html>not found</html>"}, domain.VendorEndpointNotFound, ""},
+		{"dropped", vendortest.Fault{Drop: true, Times: 2}, domain.VendorUnavailable, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.fault
@@ -258,6 +259,9 @@ func TestUnusableAnswers(t *testing.T) {
 			ve := e.wantVendor(err, tc.kind)
 			if strings.Contains(ve.Detail, "<html>") {
 				t.Fatalf("detail %q carries the vendor's page", ve.Detail)
+			}
+			if ve.TraceID != tc.trace {
+				t.Fatalf("trace id %q, want %q", ve.TraceID, tc.trace)
 			}
 			e.sim.ClearFaults()
 		})

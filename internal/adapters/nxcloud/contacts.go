@@ -158,7 +158,7 @@ func (a *Adapter) query(ctx context.Context, b queryBody) ([]domain.Contact, err
 	for i, raw := range d.CustomerList {
 		var rec nxCustomer
 		if err := vendorhttp.Unmarshal(raw, &rec); err != nil {
-			return nil, vendorhttp.BadResponse(vendor, resp.Status, "nxcloud sent a customer the gateway cannot read", err)
+			return nil, badAnswer(resp, "nxcloud sent a customer the gateway cannot read", err)
 		}
 		if rec.ID <= 0 {
 			return nil, noID(resp)
@@ -169,7 +169,7 @@ func (a *Adapter) query(ctx context.Context, b queryBody) ([]domain.Contact, err
 }
 
 func noID(resp *vendorhttp.Response) error {
-	return vendorhttp.BadResponse(vendor, resp.Status, "nxcloud listed a customer without an id")
+	return badAnswer(resp, "nxcloud listed a customer without an id")
 }
 
 // GetContact implements domain.ContactGetter with POST /customers/query.

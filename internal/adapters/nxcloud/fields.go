@@ -26,7 +26,7 @@ func (a *Adapter) ListFields(ctx context.Context, p domain.PageRequest) (domain.
 	}
 	all, err := readFields(data, domain.WantRaw(ctx))
 	if err != nil {
-		return domain.Page[domain.FieldDef]{}, vendorhttp.BadResponse(vendor, resp.Status, "nxcloud answered a field list the gateway cannot read", err)
+		return domain.Page[domain.FieldDef]{}, badAnswer(resp, "nxcloud answered a field list the gateway cannot read", err)
 	}
 	return vendorhttp.SlicePage(all, p)
 }

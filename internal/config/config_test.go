@@ -163,9 +163,9 @@ tenants:
           app_key: plain-text-key
           extra: {env: X}
   - id: acme
-    vendor: nxcloud
+    vendor: miaokol
     connections:
-      nxcloud:
+      miaokol:
         credentials: {}
       oracle: {}
   - id: acme
@@ -199,7 +199,7 @@ vendors:
 		"tenants[0].connections.linkflow.credentials.app_key: must be a reference",
 		"tenants[0].connections.linkflow.credentials.app_secret: is required",
 		"tenants[0].connections.linkflow.credentials.extra: is not a linkflow credential",
-		"tenants[1].connections.nxcloud: this build has no nxcloud adapter yet",
+		"tenants[1].connections.miaokol: this build has no miaokol adapter yet",
 		"tenants[1].connections.oracle: unknown vendor",
 		"tenants[2].id: tenant acme is listed twice",
 		"tenants[2].connections: must configure at least one",

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol/miaokoltest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/nxcloud"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/nxcloud/nxcloudtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
@@ -328,5 +331,52 @@ func TestMiaokolSecretsNeverLeak(t *testing.T) {
 	}})
 	if !strings.Contains(spanText, "miaokol POST /oauth/token") {
 		t.Fatalf("no token spans recorded: the span check would prove nothing:\n%.2000s", spanText)
+	}
+}
+
+// TestNXCloudSecretsNeverLeak: the access secret never leaves the
+// process, and no credential (access key, app key) shows in answers,
+// logs, spans, metrics or Redis, through reads, writes, a tampered-looking
+// refusal, clock skew and a refusal that repeats the secret.
+func TestNXCloudSecretsNeverLeak(t *testing.T) {
+	e, rs, spans := tracedOnRedis(t)
+	sim := nxSim(e.sb, tenantNX)
+	var answers []resp
+	call := func(method, path string, body any) {
+		answers = append(answers, e.nx(method, path, body))
+	}
+	call(http.MethodGet, "/v1/contacts?limit=3&include=raw", nil)
+	call(http.MethodPost, "/v1/contacts", map[string]any{"name": "leak", "whatsapp_phone": "8613700001111"})
+	call(http.MethodGet, "/v1/fields", nil)
+	call(http.MethodPost, "/v1/passthrough", map[string]any{"method": "GET", "path": "/saas/cdp/openapi/customers/fields"})
+	for _, code := range []string{"1003", "1004", "1005"} {
+		sim.InjectFault(vendortest.Fault{PathPrefix: "/saas/cdp/openapi/customers/query", Times: 1, Status: 200, ContentType: "application/json",
+			Body: `{"code":` + code + `,"message":"bad sign for secret ` + nxcloudtest.DefaultAccessSecret + `","data":null,"traceId":"t"}`})
+		call(http.MethodGet, "/v1/contacts?limit=1", nil)
+	}
+	call(http.MethodGet, "/admin/v1/tenants/"+tenantNX, nil)
+	metrics := e.do(req{method: http.MethodGet, path: "/metrics"})
+	secrets := []string{keyAll}
+	for _, t := range e.cfg.Tenants {
+		for _, conn := range t.Connections {
+			if conn.Vendor == nxcloud.Driver.Vendor {
+				for _, s := range conn.Credentials {
+					secrets = append(secrets, s.Value())
+				}
+			}
+		}
+	}
+	if len(secrets) < 4 {
+		t.Fatalf("secrets %d: want the API key, access key and secret, and app key", len(secrets))
+	}
+	for _, r := range sim.Requests() {
+		if bytes.Contains(r.Body, []byte(nxcloudtest.DefaultAccessSecret)) || strings.Contains(fmt.Sprint(r.Header), nxcloudtest.DefaultAccessSecret) {
+			t.Fatal("the access secret went on the wire")
+		}
+	}
+	spanText := checkNoSecrets(t, leakRun{secrets: secrets, logs: e.logs.String(), spans: spans, metrics: metrics, answers: answers,
+		redis: func() string { return redisDump(t, rs.Addr()) }})
+	if !strings.Contains(spanText, "nxcloud POST") || !strings.Contains(spanText, "vendor.trace_id=") {
+		t.Fatalf("no NXCloud call spans with trace ids: the span check would prove nothing:\n%.2000s", spanText)
 	}
 }

@@ -83,6 +83,13 @@ func TestParseExample(t *testing.T) {
 		mc.Quota == nil || mc.Quota.Calls != 4000 {
 		t.Fatalf("meihua connection = %+v", mc)
 	}
+	if nc := cfg.Tenants[0].Connections[3]; nc.Vendor != "nxcloud" || nc.Options["tenant_id"] != "123" || nc.Options["algorithm"] != "sha256" ||
+		nc.URLs["base_url"] != "https://api-hk.nxlink.ai" || nc.Credentials["access_secret"].Value() != "mh-secret" {
+		t.Fatalf("nxcloud connection = %+v", nc)
+	}
+	if kc := cfg.Tenants[0].Connections[2]; kc.Vendor != "miaokol" || kc.URLs["base_url"] != "https://oapi-yzj.miaokol.com" {
+		t.Fatalf("miaokol connection = %+v", kc)
+	}
 	lf := cfg.Vendors[linkflow]
 	want := vendorhttp.Settings{
 		Timeout: 15 * time.Second,
@@ -199,7 +206,7 @@ vendors:
 		"tenants[0].connections.linkflow.credentials.app_key: must be a reference",
 		"tenants[0].connections.linkflow.credentials.app_secret: is required",
 		"tenants[0].connections.linkflow.credentials.extra: is not a linkflow credential",
-		"tenants[1].connections.miaokol: this build has no miaokol adapter yet",
+		"tenants[1].connections.miaokol.credentials.app_id: is required",
 		"tenants[1].connections.oracle: unknown vendor",
 		"tenants[2].id: tenant acme is listed twice",
 		"tenants[2].connections: must configure at least one",
@@ -431,5 +438,23 @@ tenants: [{id: acme, vendor: toy, connections: {toy: {credentials: {secret: {env
 		if _, err := config.Parse(file(conn), vars, drivers); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", conn, err, want)
 		}
+	}
+}
+
+// TestVendorWithoutAdapter: a vendor whose driver has no adapter in the
+// build cannot be configured, and the problem says so.
+func TestVendorWithoutAdapter(t *testing.T) {
+	t.Parallel()
+	drivers, err := vendorhttp.NewDrivers(vendorhttp.Driver{Vendor: "toy", IDPrefix: "ty"},
+		vendorhttp.Driver{Vendor: "real", IDPrefix: "rl", Connect: func(vendorhttp.Connection) (domain.Connection, error) { return domain.NewBareConnection("real"), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = config.Parse([]byte(`cursor_secret: {env: S}
+api_keys: [{name: a, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
+tenants: [{id: acme, vendor: toy, connections: {toy: {}}}]
+`), env(map[string]string{"S": strings.Repeat("s", 32)}), drivers)
+	if err == nil || !strings.Contains(err.Error(), "tenants[0].connections.toy: this build has no toy adapter yet (supported: real)") {
+		t.Fatalf("err = %v", err)
 	}
 }

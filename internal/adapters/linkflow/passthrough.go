@@ -1,11 +1,11 @@
 package linkflow
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
@@ -47,16 +47,5 @@ func (a *Adapter) Passthrough(ctx context.Context, req domain.PassthroughRequest
 	if err != nil {
 		return domain.PassthroughResponse{}, err
 	}
-	status, body := resp.Status, resp.Body
-	out := domain.PassthroughResponse{Status: status}
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return out, nil
-	}
-	if !json.Valid(trimmed) {
-		return domain.PassthroughResponse{}, &domain.VendorError{Vendor: vendor, Kind: domain.VendorBadResponse, Status: status,
-			Detail: "linkflow answered the passthrough call with something other than JSON"}
-	}
-	out.Body = json.RawMessage(trimmed)
-	return out, nil
+	return vendorhttp.PassthroughAnswer(vendor, resp)
 }

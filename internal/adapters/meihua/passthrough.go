@@ -61,15 +61,5 @@ func (a *Adapter) Passthrough(ctx context.Context, req domain.PassthroughRequest
 	if err != nil {
 		return domain.PassthroughResponse{}, err
 	}
-	out := domain.PassthroughResponse{Status: resp.Status}
-	trimmed := bytes.TrimSpace(resp.Body)
-	if len(trimmed) == 0 {
-		return out, nil
-	}
-	if !json.Valid(trimmed) {
-		return domain.PassthroughResponse{}, &domain.VendorError{Vendor: vendor, Kind: domain.VendorBadResponse, Status: resp.Status,
-			Detail: "meihua answered the passthrough call with something other than JSON"}
-	}
-	out.Body = json.RawMessage(trimmed)
-	return out, nil
+	return vendorhttp.PassthroughAnswer(vendor, resp)
 }

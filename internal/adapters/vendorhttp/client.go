@@ -161,6 +161,23 @@ func BadResponse(vendor domain.Vendor, status int, detail string, cause ...error
 	return &domain.VendorError{Vendor: vendor, Kind: domain.VendorBadResponse, Status: status, Detail: detail, Err: errors.Join(cause...)}
 }
 
+// PassthroughAnswer is a vendor's answer to a passthrough call as the
+// caller gets it: its status and its body, which must be JSON (or empty),
+// kept byte for byte so that every number stays as the vendor wrote it.
+func PassthroughAnswer(vendor domain.Vendor, resp *Response) (domain.PassthroughResponse, error) {
+	out := domain.PassthroughResponse{Status: resp.Status}
+	trimmed := bytes.TrimSpace(resp.Body)
+	if len(trimmed) == 0 {
+		return out, nil
+	}
+	if !json.Valid(trimmed) {
+		return domain.PassthroughResponse{}, BadResponse(vendor, resp.Status,
+			fmt.Sprintf("%s answered the passthrough call with something other than JSON", vendor))
+	}
+	out.Body = json.RawMessage(trimmed)
+	return out, nil
+}
+
 // StatusError describes an error answer the adapter found no known error
 // code in (code is the vendor's code if it had one the adapter does not
 // know): its kind by the status, and a gateway-written detail. A 404 is

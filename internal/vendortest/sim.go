@@ -206,6 +206,22 @@ func (s *Sim) Calls(method, path string) int {
 	return s.calls[method+" "+path]
 }
 
+// CallsUnder is the number of requests received, with any method, whose
+// path (as the simulator sees it) starts with pathPrefix, counted like
+// [Sim.Calls]; "" counts every request.
+func (s *Sim) CallsUnder(pathPrefix string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for key, c := range s.calls {
+		_, path, _ := strings.Cut(key, " ")
+		if strings.HasPrefix(path, pathPrefix) {
+			n += c
+		}
+	}
+	return n
+}
+
 func writePlainError(w http.ResponseWriter, _ *http.Request, err error) {
 	status := http.StatusInternalServerError
 	switch {

@@ -259,6 +259,11 @@ func TestCalls(t *testing.T) {
 			t.Errorf("Calls(%s, %s) = %d, want %d", tt.method, tt.path, got, tt.want)
 		}
 	}
+	for prefix, want := range map[string]int{"": 9, "/token": 3, "/items": 5, "/items/": 3, "/nope": 1, "/x": 0} {
+		if got := f.sim.CallsUnder(prefix); got != want {
+			t.Errorf("CallsUnder(%q) = %d, want %d", prefix, got, want)
+		}
+	}
 }
 
 func TestNow(t *testing.T) {

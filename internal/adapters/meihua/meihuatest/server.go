@@ -155,7 +155,6 @@ type Server struct {
 	denial        *denial
 	refreshCalls  int
 	codeExchanges int
-	pathCalls     map[string]int
 	// API admission
 	window   int64 // start of the current hour, epoch seconds
 	used     int   // calls counted in it
@@ -214,7 +213,6 @@ func New(cfg Config) *Server {
 		codes:     map[string]authCode{},
 		access:    map[string]time.Time{},
 		refresh:   map[string]bool{},
-		pathCalls: map[string]int{},
 		lastID:    cfg.FirstID - 1,
 		contacts:  map[int64]*Contact{},
 		byEmail:   map[string][]int64{},
@@ -286,11 +284,10 @@ func (s *Server) routes() {
 	api("/edm/task/detail", get, s.edmTaskDetail)
 }
 
-// ServeHTTP counts the request, then records it, applies any fault and
-// answers as the vendor would.
+// ServeHTTP counts token grants, then the kit records the request,
+// applies any fault and answers as the vendor would.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	s.pathCalls[r.URL.Path]++
 	if r.Method == http.MethodPost && r.URL.Path == "/access_token" {
 		switch r.URL.Query().Get("grant_type") {
 		case grantRefresh:
@@ -320,17 +317,7 @@ func (s *Server) ResetRequests() { s.kit.ResetRequests() }
 // Calls is the number of requests received, with any method and outcome
 // (refused, failed, faulted), whose path starts with pathPrefix; "" counts
 // every request, the OAuth endpoints included.
-func (s *Server) Calls(pathPrefix string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for p, c := range s.pathCalls {
-		if strings.HasPrefix(p, pathPrefix) {
-			n += c
-		}
-	}
-	return n
-}
+func (s *Server) Calls(pathPrefix string) int { return s.kit.CallsUnder(pathPrefix) }
 
 // APICalls is the number of calls counted against the hourly budget since
 // the simulator started: calls with a valid token to a documented endpoint

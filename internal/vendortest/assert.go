@@ -3,6 +3,8 @@ package vendortest
 import (
 	"errors"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -58,4 +60,70 @@ func WantNotFound(t testing.TB, err error) {
 	if !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("error %v (%T), want one matching domain.ErrNotFound", err, err)
 	}
+}
+
+// SecretWatch collects the errors an adapter returned in a test and, when
+// the test ends, fails it if any error's text (Error and the caller's
+// domain.SafeDetail) holds a secret: a credential, or a token the
+// simulator issued. It is safe for concurrent use.
+type SecretWatch struct {
+	mu      sync.Mutex
+	secrets map[string]bool
+	errs    []error
+}
+
+// WatchSecrets starts a watch over secrets (more can be added with
+// Secret) that checks every recorded error at t's cleanup.
+func WatchSecrets(t testing.TB, secrets ...string) *SecretWatch {
+	w := &SecretWatch{secrets: map[string]bool{}}
+	w.Secret(secrets...)
+	t.Cleanup(func() {
+		t.Helper()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, err := range w.errs {
+			for _, txt := range []string{err.Error(), domain.SafeDetail(err)} {
+				for s := range w.secrets {
+					if strings.Contains(txt, s) {
+						t.Errorf("error text %q contains the secret %.6s…", txt, s)
+					}
+				}
+			}
+		}
+	})
+	return w
+}
+
+// Secret adds values no error text may hold ("" is ignored).
+func (w *SecretWatch) Secret(vs ...string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, v := range vs {
+		if v != "" {
+			w.secrets[v] = true
+		}
+	}
+}
+
+// Record keeps err (nil is ignored) for the check at the test's end.
+func (w *SecretWatch) Record(err error) {
+	if err == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.errs = append(w.errs, err)
+}
+
+// Holds reports whether s contains one of the secrets, for checks of
+// other texts (logs).
+func (w *SecretWatch) Holds(s string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for v := range w.secrets {
+		if strings.Contains(s, v) {
+			return true
+		}
+	}
+	return false
 }

@@ -45,9 +45,8 @@ type env struct {
 
 	mu      sync.Mutex
 	hits    []hit
-	tokens  map[string]bool // issued by /token or sent by the adapter
-	errs    []error
-	garbled map[string]bool // "METHOD path" whose answers are replaced
+	watch   *vendortest.SecretWatch // the credentials and every token issued by /token or sent by the adapter
+	garbled map[string]bool         // "METHOD path" whose answers are replaced
 }
 
 type envConfig struct {
@@ -63,7 +62,8 @@ func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	t.Helper()
 	// The clock starts near the real time because the adapter's token cache
 	// measures expiry with the real clock.
-	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second)), tokens: map[string]bool{}}
+	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second))}
+	e.watch = vendortest.WatchSecrets(t, appKey, appSecret)
 	ec := envConfig{
 		sim: linkflowtest.Config{AppKey: appKey, AppSecret: appSecret, Now: e.clock.Now},
 		// Retries and the breaker are vendorhttp's and tested there and end
@@ -97,7 +97,6 @@ func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	}
 	e.ad = ad
 	t.Cleanup(e.checkHosts)
-	t.Cleanup(e.checkSecrets)
 	return e
 }
 
@@ -107,10 +106,8 @@ func (e *env) mount(host string) http.Handler {
 		e.mu.Lock()
 		tok := r.Header.Get("X-OpenApi-Token")
 		e.hits = append(e.hits, hit{host: host, method: r.Method, path: r.URL.Path, rawQuery: r.URL.RawQuery, token: tok})
-		if tok != "" {
-			e.tokens[tok] = true
-		}
 		e.mu.Unlock()
+		e.watch.Secret(tok)
 		e.mu.Lock()
 		garble := e.garbled[r.Method+" "+r.URL.Path]
 		e.mu.Unlock()
@@ -130,10 +127,8 @@ func (e *env) mount(host string) http.Handler {
 		var body struct {
 			Token string `json:"token"`
 		}
-		if json.Unmarshal(tw.buf.Bytes(), &body) == nil && body.Token != "" {
-			e.mu.Lock()
-			e.tokens[body.Token] = true
-			e.mu.Unlock()
+		if json.Unmarshal(tw.buf.Bytes(), &body) == nil {
+			e.watch.Secret(body.Token)
 		}
 	})
 }
@@ -162,27 +157,6 @@ func (e *env) checkHosts() {
 		}
 		if h.host != want {
 			e.t.Errorf("%s %s went to the %s host, want %s", h.method, h.path, h.host, want)
-		}
-	}
-}
-
-func (e *env) checkSecrets() {
-	e.t.Helper()
-	e.mu.Lock()
-	secrets := []string{appKey, appSecret}
-	for tok := range e.tokens {
-		secrets = append(secrets, tok)
-	}
-	errs := slices.Clone(e.errs)
-	e.mu.Unlock()
-	for _, err := range errs {
-		texts := []string{err.Error(), domain.SafeDetail(err)}
-		for _, txt := range texts {
-			for _, s := range secrets {
-				if strings.Contains(txt, s) {
-					e.t.Errorf("error text %q contains the credential or token %q", txt, s)
-				}
-			}
 		}
 	}
 }
@@ -218,14 +192,7 @@ func (e *env) hitsTo(path string) []hit {
 }
 
 // record keeps err for the secret check at cleanup.
-func (e *env) record(err error) {
-	if err == nil {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.errs = append(e.errs, err)
-}
+func (e *env) record(err error) { e.watch.Record(err) }
 
 // newAdapter returns another adapter for the same simulator, with cfg
 // applied over the env's adapter config.

@@ -464,7 +464,7 @@ func TestTokenExpiryForms(t *testing.T) {
 			// A real access token of the simulator's (valid 24 hours), answered
 			// with the expiry under test.
 			access, refresh := e.sim.Grant()
-			e.secret(access, refresh)
+			e.watch.Secret(access, refresh)
 			body := `{"access_token":"` + access + `","refresh_token":"` + refresh + `","expires_in":` + tt.expiresIn(e.clock.Now()) + `}`
 			e.sim.InjectFault(vendortest.Fault{PathPrefix: "/access_token", Status: 200, ContentType: "application/json", Body: body})
 			e.must(e.call())

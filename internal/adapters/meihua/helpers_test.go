@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,9 +41,8 @@ type env struct {
 	ad     *meihua.Adapter
 	cfg    meihua.Config
 
-	mu     sync.Mutex
-	errs   []error
-	issued map[string]bool // tokens the simulator handed out
+	mu    sync.Mutex
+	watch *vendortest.SecretWatch // the app secret and the tokens the simulator handed out
 }
 
 type envConfig struct {
@@ -61,7 +59,8 @@ type envConfig struct {
 func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	t.Helper()
 	// Near the real time: the clock is the adapter's and the simulator's.
-	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second)), issued: map[string]bool{}}
+	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second))}
+	e.watch = vendortest.WatchSecrets(t, appSecret)
 	e.tokens = vendorhttp.NewTokens(nil, nil, vendorhttp.WithTokenClock(e.clock.Now))
 	ec := envConfig{
 		sim: meihuatest.Config{ClientID: appKey, ClientSecret: appSecret, RedirectURI: redirectURI, FirstID: bigID, Now: e.clock.Now},
@@ -85,12 +84,11 @@ func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	}
 	if !ec.unauthorized && ec.ad.RefreshToken == "" {
 		access, refresh := e.sim.Grant()
-		e.secret(access, refresh)
+		e.watch.Secret(access, refresh)
 		ec.ad.RefreshToken = refresh
 	}
 	e.cfg = ec.ad
 	e.ad = e.newAdapter(nil)
-	t.Cleanup(e.checkSecrets)
 	return e
 }
 
@@ -123,7 +121,7 @@ func (e *env) tee(h http.Handler) http.Handler {
 			Refresh string `json:"refresh_token"`
 		}
 		if json.Unmarshal(tw.buf.Bytes(), &body) == nil {
-			e.secret(body.Access, body.Refresh)
+			e.watch.Secret(body.Access, body.Refresh)
 		}
 	})
 }
@@ -138,46 +136,8 @@ func (w *teeWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// secret notes values no error text may hold.
-func (e *env) secret(vs ...string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, v := range vs {
-		if v != "" {
-			e.issued[v] = true
-		}
-	}
-}
-
-func (e *env) checkSecrets() {
-	e.t.Helper()
-	e.mu.Lock()
-	secrets := []string{appSecret}
-	for tok := range e.issued {
-		secrets = append(secrets, tok)
-	}
-	errs := slices.Clone(e.errs)
-	e.mu.Unlock()
-	for _, err := range errs {
-		for _, txt := range []string{err.Error(), domain.SafeDetail(err)} {
-			for _, s := range secrets {
-				if strings.Contains(txt, s) {
-					e.t.Errorf("error text %q contains the secret or token %q", txt, s)
-				}
-			}
-		}
-	}
-}
-
 // record keeps err for the secret check at cleanup.
-func (e *env) record(err error) {
-	if err == nil {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.errs = append(e.errs, err)
-}
+func (e *env) record(err error) { e.watch.Record(err) }
 
 // ---- what the simulator received ----
 

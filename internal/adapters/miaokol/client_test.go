@@ -250,7 +250,7 @@ func TestTokenAnswers(t *testing.T) {
 				t.Parallel()
 				e := newEnv(t)
 				tok := e.sim.IssueToken()
-				e.secret(tok)
+				e.watch.Secret(tok)
 				e.sim.InjectFault(miaokoltest.Fault{PathPrefix: "/oauth/token", Status: http.StatusOK, ContentType: "application/json", Body: tt.body(tok)})
 				_, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 5})
 				e.must(err)

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,9 +38,8 @@ type env struct {
 	ad     *miaokol.Adapter
 	cfg    miaokol.Config
 
-	mu     sync.Mutex
-	errs   []error
-	issued map[string]bool // tokens the simulator handed out
+	mu    sync.Mutex
+	watch *vendortest.SecretWatch // the app secret and the tokens the simulator handed out
 }
 
 type envConfig struct {
@@ -54,7 +51,8 @@ type envConfig struct {
 // error the test saw carries the app secret or a token.
 func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	t.Helper()
-	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second)), issued: map[string]bool{}}
+	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second))}
+	e.watch = vendortest.WatchSecrets(t, appSecret)
 	e.tokens = vendorhttp.NewTokens(nil, nil, vendorhttp.WithTokenClock(e.clock.Now))
 	ec := envConfig{
 		sim: miaokoltest.Config{AppID: appID, AppSecret: appSecret, Now: e.clock.Now, FirstID: bigID},
@@ -75,7 +73,6 @@ func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	}
 	e.cfg = ec.ad
 	e.ad = e.newAdapter(nil)
-	t.Cleanup(e.checkSecrets)
 	return e
 }
 
@@ -110,7 +107,7 @@ func (e *env) tee(h http.Handler) http.Handler {
 			AccessToken string `json:"access_token"`
 		}
 		if json.Unmarshal(tw.buf.Bytes(), &body) == nil {
-			e.secret(body.Data.AccessToken, body.AccessToken)
+			e.watch.Secret(body.Data.AccessToken, body.AccessToken)
 		}
 	})
 }
@@ -125,46 +122,8 @@ func (w *teeWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// secret notes values no error text may hold.
-func (e *env) secret(vs ...string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, v := range vs {
-		if v != "" {
-			e.issued[v] = true
-		}
-	}
-}
-
-func (e *env) checkSecrets() {
-	e.t.Helper()
-	e.mu.Lock()
-	secrets := []string{appSecret}
-	for tok := range e.issued {
-		secrets = append(secrets, tok)
-	}
-	errs := slices.Clone(e.errs)
-	e.mu.Unlock()
-	for _, err := range errs {
-		for _, txt := range []string{err.Error(), domain.SafeDetail(err)} {
-			for _, s := range secrets {
-				if strings.Contains(txt, s) {
-					e.t.Errorf("error text %q contains the secret or token %q", txt, s)
-				}
-			}
-		}
-	}
-}
-
 // record keeps err for the secret check at cleanup.
-func (e *env) record(err error) {
-	if err == nil {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.errs = append(e.errs, err)
-}
+func (e *env) record(err error) { e.watch.Record(err) }
 
 // ---- what the simulator received ----
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,8 +49,8 @@ type env struct {
 	// signing, on its way to the simulator.
 	tamper atomic.Bool
 
-	mu   sync.Mutex
-	errs []error
+	mu    sync.Mutex
+	watch *vendortest.SecretWatch // the access secret
 }
 
 type envConfig struct {
@@ -63,7 +62,7 @@ type envConfig struct {
 // error the test saw carries the access secret.
 func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	t.Helper()
-	e := &env{t: t, logs: &vendortest.LogBuffer{}}
+	e := &env{t: t, logs: &vendortest.LogBuffer{}, watch: vendortest.WatchSecrets(t, accessSecret)}
 	ec := envConfig{
 		sim: nxcloudtest.Config{AccessKey: accessKey, AccessSecret: accessSecret, TenantID: tenantID, AppKey: appKey, FirstID: bigID},
 		// Retries and the breaker are vendorhttp's and tested there: here
@@ -85,7 +84,11 @@ func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	}
 	e.cfg = ec.ad
 	e.ad = e.newAdapter(nil)
-	t.Cleanup(e.checkSecrets)
+	t.Cleanup(func() {
+		if e.watch.Holds(e.logs.String()) {
+			t.Errorf("the adapter's logs contain the access secret")
+		}
+	})
 	return e
 }
 
@@ -144,32 +147,8 @@ func hasHeader(h http.Header, name string) bool {
 	return false
 }
 
-func (e *env) checkSecrets() {
-	e.t.Helper()
-	e.mu.Lock()
-	errs := slices.Clone(e.errs)
-	e.mu.Unlock()
-	for _, err := range errs {
-		for _, txt := range []string{err.Error(), domain.SafeDetail(err)} {
-			if strings.Contains(txt, accessSecret) {
-				e.t.Errorf("error text %q contains the access secret", txt)
-			}
-		}
-	}
-	if strings.Contains(e.logs.String(), accessSecret) {
-		e.t.Errorf("the adapter's logs contain the access secret")
-	}
-}
-
 // record keeps err for the secret check at cleanup.
-func (e *env) record(err error) {
-	if err == nil {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.errs = append(e.errs, err)
-}
+func (e *env) record(err error) { e.watch.Record(err) }
 
 // ---- what the simulator received ----
 

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +40,6 @@ type env struct {
 	ad     *meihua.Adapter
 	cfg    meihua.Config
 
-	mu    sync.Mutex
 	watch *vendortest.SecretWatch // the app secret and the tokens the simulator handed out
 }
 

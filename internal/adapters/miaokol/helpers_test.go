@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,7 +37,6 @@ type env struct {
 	ad     *miaokol.Adapter
 	cfg    miaokol.Config
 
-	mu    sync.Mutex
 	watch *vendortest.SecretWatch // the app secret and the tokens the simulator handed out
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,7 +48,6 @@ type env struct {
 	// signing, on its way to the simulator.
 	tamper atomic.Bool
 
-	mu    sync.Mutex
 	watch *vendortest.SecretWatch // the access secret
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol/miaokoltest"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 const tenantMK = "demo-miaokol"
@@ -164,4 +165,47 @@ func TestMiaokolSwitch(t *testing.T) {
 	if mkSim(e.sb, tenantSwitch) == mkSim(e.sb, tenantMK) {
 		t.Fatal("demo-switch shares demo-miaokol's simulator")
 	}
+}
+
+// TestMiaokolErrors: every error path of Miaokol's answers.
+func TestMiaokolErrors(t *testing.T) {
+	e := newEnv(t)
+	sim := mkSim(e.sb, tenantMK)
+	e.mk(http.MethodGet, "/v1/tag-groups", nil).ok(t, http.StatusOK)
+	envelope := func(code int) string { return miaokoltest.ErrorJSON(code, "失败") }
+	for _, tc := range []struct {
+		name   string
+		fault  vendortest.Fault
+		method string
+		path   string
+		body   any
+		status int
+		code   string
+		vcode  string
+	}{
+		{"errcode 1 on a read", vendortest.Fault{PathPrefix: "/smart-tag/list", Status: 200, ContentType: "application/json", Body: envelope(1)},
+			http.MethodGet, "/v1/tag-groups", nil, 502, "VENDOR_ERROR", "1"},
+		{"errcode 1 on a write", vendortest.Fault{PathPrefix: "/smart-tag/add", Status: 200, ContentType: "application/json", Body: envelope(1)},
+			http.MethodPost, "/v1/tag-groups", map[string]any{"name": "x"}, 422, "VENDOR_REJECTED", "1"},
+		{"an unknown errcode", vendortest.Fault{PathPrefix: "/smart-tag/list", Status: 200, ContentType: "application/json", Body: envelope(77)},
+			http.MethodGet, "/v1/tag-groups", nil, 502, "VENDOR_ERROR", "77"},
+		{"an HTML page", vendortest.Fault{PathPrefix: "/smart-tag/list", Status: 200, ContentType: "text/html", Body: "<html>白名单</html>"},
+			http.MethodGet, "/v1/tag-groups", nil, 502, "VENDOR_BAD_RESPONSE", ""},
+		{"truncated JSON", vendortest.Fault{PathPrefix: "/smart-tag/list", Status: 200, ContentType: "application/json", Body: `{"data":[{"id":1,`},
+			http.MethodGet, "/v1/tag-groups", nil, 502, "VENDOR_BAD_RESPONSE", ""},
+		{"a 5xx", vendortest.Fault{PathPrefix: "/smart-tag/list", Status: 502, ContentType: "text/html", Body: "bad gateway"},
+			http.MethodGet, "/v1/tag-groups", nil, 503, "VENDOR_UNAVAILABLE", ""},
+	} {
+		tc.fault.Times = 1
+		sim.InjectFault(tc.fault)
+		p := e.mk(tc.method, tc.path, tc.body).problem(t, tc.status, tc.code)
+		if tc.vcode != "" && p["vendor_code"] != tc.vcode {
+			t.Errorf("%s: %v", tc.name, p)
+		}
+	}
+	pt := e.mk(http.MethodPost, "/v1/passthrough", map[string]any{"method": "GET", "path": "/smart-tag/list", "query": map[string]any{"page_size": []string{"1"}}}).ok(t, http.StatusOK)
+	if pt["status"] != float64(200) || pt["body"].(map[string]any)["errcode"] != float64(0) {
+		t.Fatalf("passthrough %v", pt)
+	}
+	e.mk(http.MethodPost, "/v1/passthrough", map[string]any{"method": "POST", "path": "/oauth/token"}).problem(t, http.StatusBadRequest, "VALIDATION_FAILED")
 }

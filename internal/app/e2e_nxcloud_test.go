@@ -227,3 +227,16 @@ func TestNXCloudSwitch(t *testing.T) {
 		t.Fatalf("after the switch: %s %v", r.Header.Get("X-Vendor"), data)
 	}
 }
+
+// TestNXCloudPassthrough: a signed raw call within the CDP family, the
+// connection's account forced; anything else refused.
+func TestNXCloudPassthrough(t *testing.T) {
+	e := newEnv(t)
+	pt := e.nx(http.MethodPost, "/v1/passthrough", map[string]any{"method": "POST", "path": "/saas/cdp/openapi/customers/query",
+		"body": map[string]any{"limit": 1, "tenant_id": 999, "app_key": "someone-else"}}).ok(t, http.StatusOK)
+	body := pt["body"].(map[string]any)
+	if pt["status"] != float64(200) || body["code"] != float64(0) || len(body["data"].(map[string]any)["customer_list"].([]any)) != 1 {
+		t.Fatalf("passthrough %v", pt)
+	}
+	e.nx(http.MethodPost, "/v1/passthrough", map[string]any{"method": "GET", "path": "/saas/other"}).problem(t, http.StatusBadRequest, "VALIDATION_FAILED")
+}

@@ -127,3 +127,40 @@ func (w *SecretWatch) Holds(s string) bool {
 	}
 	return false
 }
+
+// CollectPages pages through an adapter's list with the given limits (the
+// last one repeats) and returns every item's key. It fails the test on an
+// error (recorded in watch first), a page over its limit, a key listed
+// twice, or paging that does not end.
+func CollectPages[T any](t testing.TB, watch *SecretWatch, limits []int, key func(T) string, fetch func(domain.PageRequest) (domain.Page[T], error)) []string {
+	t.Helper()
+	var out []string
+	seen := map[string]bool{}
+	state := ""
+	for i := 0; ; i++ {
+		if i > 1000 {
+			t.Fatal("paging does not end")
+		}
+		limit := limits[min(i, len(limits)-1)]
+		p, err := fetch(domain.PageRequest{Limit: limit, State: state})
+		watch.Record(err)
+		if err != nil {
+			t.Fatalf("page %d: %v", i, err)
+		}
+		if len(p.Items) > limit {
+			t.Fatalf("page %d holds %d items, limit %d", i, len(p.Items), limit)
+		}
+		for _, it := range p.Items {
+			k := key(it)
+			if seen[k] {
+				t.Fatalf("page %d repeats %s", i, k)
+			}
+			seen[k] = true
+			out = append(out, k)
+		}
+		if p.Next == "" {
+			return out
+		}
+		state = p.Next
+	}
+}

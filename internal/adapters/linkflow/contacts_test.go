@@ -16,6 +16,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 func contactID(c domain.Contact) string { return c.ID }
@@ -40,7 +41,7 @@ func TestListContactsPaging(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			want := ids(e.seedContacts(23))
-			got := collect(t, e, tt.limits, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+			got := vendortest.CollectPages(t, e.watch, tt.limits, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
 				return e.ad.ListContacts(t.Context(), domain.ContactQuery{}, p)
 			})
 			if !slices.Equal(got, want) {
@@ -101,7 +102,7 @@ func TestListContactsFilters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := collect(t, e, tt.limits, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+			got := vendortest.CollectPages(t, e.watch, tt.limits, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
 				return e.ad.ListContacts(t.Context(), tt.q, p)
 			})
 			if !slices.Equal(got, ids(tt.want)) {
@@ -194,7 +195,7 @@ func TestListContactsUpdatedSince(t *testing.T) {
 					want = append(want, idStr(id))
 				}
 			}
-			got := collect(t, e, tt.limits, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+			got := vendortest.CollectPages(t, e.watch, tt.limits, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
 				page, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{UpdatedSince: &since}, p)
 				for _, c := range page.Items {
 					if c.UpdatedAt.Before(since.Truncate(time.Second)) {
@@ -255,7 +256,7 @@ func TestListContactsUpdatedSince(t *testing.T) {
 		for range 150 {
 			want = append(want, idStr(e.sim.AddContact(linkflowtest.Contact{LastUpdated: since.Add(time.Minute)})))
 		}
-		got := collect(t, e, []int{200}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+		got := vendortest.CollectPages(t, e.watch, []int{200}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
 			return e.ad.ListContacts(t.Context(), domain.ContactQuery{UpdatedSince: &since}, p)
 		})
 		if !slices.Equal(got, want) {
@@ -295,7 +296,7 @@ func TestChangedContactsEndAtTheVendorWindow(t *testing.T) {
 		e.sim.AddContact(linkflowtest.Contact{Name: "Changed"})
 	}
 	var last domain.Page[domain.Contact]
-	got := collect(t, e, []int{200, 150}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+	got := vendortest.CollectPages(t, e.watch, []int{200, 150}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
 		page, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{UpdatedSince: &since}, p)
 		if page.Truncated != nil && page.Next != "" {
 			t.Errorf("a page with a next state is truncated")

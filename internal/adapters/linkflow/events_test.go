@@ -11,6 +11,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // udeBody returns the JSON body of the last POST /ude the simulator received.
@@ -221,7 +222,7 @@ func TestListContactEvents(t *testing.T) {
 	for _, limits := range [][]int{{1}, {4}, {17}, {200}, {3, 5, 2, 7}} {
 		t.Run(fmt.Sprint("limits ", limits), func(t *testing.T) {
 			t.Parallel()
-			got := collect(t, e, limits, func(ev domain.Event) string { return ev.ID },
+			got := vendortest.CollectPages(t, e.watch, limits, func(ev domain.Event) string { return ev.ID },
 				func(p domain.PageRequest) (domain.Page[domain.Event], error) {
 					return e.ad.ListContactEvents(t.Context(), idStr(cid), p)
 				})

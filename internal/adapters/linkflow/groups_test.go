@@ -10,6 +10,7 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 func groupID(g domain.Group) string { return g.ID }
@@ -46,7 +47,7 @@ func TestListGroups(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := collect(t, e, tt.limits, groupID, func(p domain.PageRequest) (domain.Page[domain.Group], error) {
+			got := vendortest.CollectPages(t, e.watch, tt.limits, groupID, func(p domain.PageRequest) (domain.Page[domain.Group], error) {
 				return e.ad.ListGroups(t.Context(), tt.q, p)
 			})
 			if !slices.Equal(got, ids(tt.want)) {
@@ -177,7 +178,7 @@ func TestListContactGroups(t *testing.T) {
 	for _, limits := range [][]int{{1}, {3}, {2, 4}, {200}} {
 		t.Run(fmt.Sprint("limits ", limits), func(t *testing.T) {
 			t.Parallel()
-			got := collect(t, e, limits, groupID, func(p domain.PageRequest) (domain.Page[domain.Group], error) {
+			got := vendortest.CollectPages(t, e.watch, limits, groupID, func(p domain.PageRequest) (domain.Page[domain.Group], error) {
 				return e.ad.ListContactGroups(t.Context(), idStr(cid), p)
 			})
 			if !slices.Equal(got, ids(want)) {
@@ -241,7 +242,7 @@ func TestListGroupMembers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			pages := 0
-			got := collect(t, e, tt.limits, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+			got := vendortest.CollectPages(t, e.watch, tt.limits, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
 				pages++
 				page, err := e.ad.ListGroupMembers(t.Context(), idStr(tt.group), p)
 				if p.State != "" && !strings.HasPrefix(p.State, "m") {

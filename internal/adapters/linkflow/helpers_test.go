@@ -279,37 +279,6 @@ func ids(s []int64) []string {
 	return out
 }
 
-// collect pages through a list with the given limits (the last one repeats)
-// and returns every item's id; it fails on a page that repeats an id.
-func collect[T any](t *testing.T, e *env, limits []int, id func(T) string, fetch func(domain.PageRequest) (domain.Page[T], error)) []string {
-	t.Helper()
-	var out []string
-	seen := map[string]bool{}
-	state := ""
-	for i := 0; ; i++ {
-		if i > 1000 {
-			t.Fatal("paging does not end")
-		}
-		limit := limits[min(i, len(limits)-1)]
-		p, err := fetch(domain.PageRequest{Limit: limit, State: state})
-		e.must(err)
-		if len(p.Items) > limit {
-			t.Fatalf("page %d holds %d items, limit %d", i, len(p.Items), limit)
-		}
-		for _, it := range p.Items {
-			k := id(it)
-			if seen[k] {
-				t.Fatalf("page %d repeats %s", i, k)
-			}
-			seen[k] = true
-			out = append(out, k)
-		}
-		if p.Next == "" {
-			return out
-		}
-		state = p.Next
-	}
-}
 
 func jsonCT() string { return "application/json;charset=UTF-8" }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // TestUpdateSendsOnlyTheChangedFields: an update sends Linkflow the fields
@@ -238,7 +239,7 @@ func TestListGroupsSaysWhenTheVendorCutIt(t *testing.T) {
 	last := func() domain.Page[domain.Group] {
 		t.Helper()
 		var p domain.Page[domain.Group]
-		got := collect(t, e, []int{200}, groupID, func(r domain.PageRequest) (domain.Page[domain.Group], error) {
+		got := vendortest.CollectPages(t, e.watch, []int{200}, groupID, func(r domain.PageRequest) (domain.Page[domain.Group], error) {
 			page, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, r)
 			if page.Truncated != nil && page.Next != "" {
 				t.Errorf("a page with a next state is truncated")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 func tagID(t domain.Tag) string { return t.ID }
@@ -55,7 +56,7 @@ func TestListTags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := collect(t, e, tt.limits, tagID, func(p domain.PageRequest) (domain.Page[domain.Tag], error) {
+			got := vendortest.CollectPages(t, e.watch, tt.limits, tagID, func(p domain.PageRequest) (domain.Page[domain.Tag], error) {
 				return e.ad.ListTags(t.Context(), tt.q, p)
 			})
 			if !slices.Equal(got, ids(tt.want)) {
@@ -124,7 +125,7 @@ func TestListTagGroups(t *testing.T) {
 	for _, limits := range [][]int{{1}, {3}, {2, 5}, {200}} {
 		t.Run(fmt.Sprint("limits ", limits), func(t *testing.T) {
 			t.Parallel()
-			got := collect(t, e, limits, func(g domain.TagGroup) string { return g.ID },
+			got := vendortest.CollectPages(t, e.watch, limits, func(g domain.TagGroup) string { return g.ID },
 				func(p domain.PageRequest) (domain.Page[domain.TagGroup], error) {
 					return e.ad.ListTagGroups(t.Context(), p)
 				})
@@ -193,7 +194,7 @@ func TestListFields(t *testing.T) {
 	for _, limits := range [][]int{{1}, {2}, {3, 1, 5}} {
 		t.Run(fmt.Sprint("limits ", limits), func(t *testing.T) {
 			t.Parallel()
-			got := collect(t, e, limits, func(f domain.FieldDef) string { return f.Key },
+			got := vendortest.CollectPages(t, e.watch, limits, func(f domain.FieldDef) string { return f.Key },
 				func(p domain.PageRequest) (domain.Page[domain.FieldDef], error) {
 					return e.ad.ListFields(t.Context(), p)
 				})

@@ -145,7 +145,7 @@ func TestListContactsPaging(t *testing.T) {
 		return e.ad.ListContacts(t.Context(), domain.ContactQuery{}, p)
 	}
 	for _, limits := range [][]int{{200}, {50}, {7}, {30, 13, 50, 1, 200}} {
-		got := collect(t, e, limits, contactID, list)
+		got := vendortest.CollectPages(t, e.watch, limits, contactID, list)
 		slices.SortFunc(got, func(a, b string) int { return strings.Compare(a, b) })
 		w := slices.Clone(want)
 		slices.Sort(w)
@@ -184,7 +184,7 @@ func TestListContactsByGroup(t *testing.T) {
 			in = append(in, idStr(id))
 		}
 	}
-	got := collect(t, e, []int{3}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+	got := vendortest.CollectPages(t, e.watch, []int{3}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
 		return e.ad.ListContacts(t.Context(), domain.ContactQuery{GroupID: idStr(gid)}, p)
 	})
 	slices.Sort(got)

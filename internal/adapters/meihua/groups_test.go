@@ -9,6 +9,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/meihua/meihuatest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 func groupID(g domain.Group) string { return g.ID }
@@ -28,7 +29,7 @@ func TestListGroups(t *testing.T) {
 	first, _ := vendorhttp.PositiveID(all[0])
 	e.sim.AddToGroup(first, member)
 
-	got := collect(t, e, []int{7, 50, 200}, groupID, func(p domain.PageRequest) (domain.Page[domain.Group], error) {
+	got := vendortest.CollectPages(t, e.watch, []int{7, 50, 200}, groupID, func(p domain.PageRequest) (domain.Page[domain.Group], error) {
 		return e.ad.ListGroups(t.Context(), domain.GroupQuery{}, p)
 	})
 	slices.Sort(got)
@@ -140,7 +141,7 @@ func TestListGroupMembers(t *testing.T) {
 		want = append(want, idStr(id))
 	}
 	e.sim.AddContact(meihuatest.Contact{Email: "outside@example.com"})
-	got := collect(t, e, []int{200}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+	got := vendortest.CollectPages(t, e.watch, []int{200}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
 		return e.ad.ListGroupMembers(t.Context(), idStr(gid), p)
 	})
 	slices.Sort(got)

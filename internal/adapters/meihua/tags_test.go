@@ -9,6 +9,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/meihua/meihuatest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 func TestListTags(t *testing.T) {
@@ -21,7 +22,7 @@ func TestListTags(t *testing.T) {
 	c := e.sim.AddContact(meihuatest.Contact{Email: "t@example.com"})
 	tagged, _ := vendorhttp.PositiveID(want[0])
 	e.sim.TagContact(tagged, c)
-	got := collect(t, e, []int{20, 200}, func(t domain.Tag) string { return t.ID }, func(p domain.PageRequest) (domain.Page[domain.Tag], error) {
+	got := vendortest.CollectPages(t, e.watch, []int{20, 200}, func(t domain.Tag) string { return t.ID }, func(p domain.PageRequest) (domain.Page[domain.Tag], error) {
 		return e.ad.ListTags(t.Context(), domain.TagQuery{}, p)
 	})
 	slices.Sort(got)

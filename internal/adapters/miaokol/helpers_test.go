@@ -187,38 +187,6 @@ func idStr(id int64) string { return strconv.FormatInt(id, 10) }
 // jsonNum is n as vendorhttp.Unmarshal reads a number.
 func jsonNum(n int64) json.Number { return json.Number(strconv.FormatInt(n, 10)) }
 
-// collect pages through a list with the given limits (the last one
-// repeats) and returns every item's id; it fails on a page that repeats
-// an id or is longer than its limit.
-func collect[T any](t *testing.T, e *env, limits []int, id func(T) string, fetch func(domain.PageRequest) (domain.Page[T], error)) []string {
-	t.Helper()
-	var out []string
-	seen := map[string]bool{}
-	state := ""
-	for i := 0; ; i++ {
-		if i > 1000 {
-			t.Fatal("paging does not end")
-		}
-		limit := limits[min(i, len(limits)-1)]
-		p, err := fetch(domain.PageRequest{Limit: limit, State: state})
-		e.must(err)
-		if len(p.Items) > limit {
-			t.Fatalf("page %d holds %d items, limit %d", i, len(p.Items), limit)
-		}
-		for _, it := range p.Items {
-			k := id(it)
-			if seen[k] {
-				t.Fatalf("page %d repeats %s", i, k)
-			}
-			seen[k] = true
-			out = append(out, k)
-		}
-		if p.Next == "" {
-			return out
-		}
-		state = p.Next
-	}
-}
 
 func tagID(t domain.Tag) string           { return t.ID }
 func tagGroupID(g domain.TagGroup) string { return g.ID }

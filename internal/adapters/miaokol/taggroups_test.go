@@ -9,6 +9,7 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol/miaokoltest"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // Groups are listed in pages of at most 100, whatever the caller's limit,
@@ -24,7 +25,7 @@ func TestListTagGroups(t *testing.T) {
 			e.sim.AddTag(g, "标签")
 		}
 	}
-	got := collect(t, e, []int{30, 200, 7}, tagGroupID, func(p domain.PageRequest) (domain.Page[domain.TagGroup], error) {
+	got := vendortest.CollectPages(t, e.watch, []int{30, 200, 7}, tagGroupID, func(p domain.PageRequest) (domain.Page[domain.TagGroup], error) {
 		return e.ad.ListTagGroups(t.Context(), p)
 	})
 	if !slices.Equal(got, want) {

@@ -11,6 +11,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/miaokol/miaokoltest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 func rawMap(t *testing.T, raw json.RawMessage) map[string]any {
@@ -49,7 +50,7 @@ func TestListTags(t *testing.T) {
 	want, group := simTags(e)
 	for _, limits := range [][]int{{1000}, {7, 200, 3}, {100}, {1}} {
 		e.sim.ResetRequests()
-		got := collect(t, e, limits, tagID, func(p domain.PageRequest) (domain.Page[domain.Tag], error) {
+		got := vendortest.CollectPages(t, e.watch, limits, tagID, func(p domain.PageRequest) (domain.Page[domain.Tag], error) {
 			return e.ad.ListTags(t.Context(), domain.TagQuery{}, p)
 		})
 		if !slices.Equal(got, want) {
@@ -124,7 +125,7 @@ func TestListTagsOfGroup(t *testing.T) {
 	}
 	slices.Reverse(want) // the newest on top, as the simulator sorts
 	e.sim.AddContact("r", "c", mustID(t, want[0]))
-	got := collect(t, e, []int{5}, tagID, func(p domain.PageRequest) (domain.Page[domain.Tag], error) {
+	got := vendortest.CollectPages(t, e.watch, []int{5}, tagID, func(p domain.PageRequest) (domain.Page[domain.Tag], error) {
 		return e.ad.ListTags(t.Context(), domain.TagQuery{GroupID: idStr(g)}, p)
 	})
 	if !slices.Equal(got, want) {

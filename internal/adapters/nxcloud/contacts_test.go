@@ -12,6 +12,7 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/nxcloud/nxcloudtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // seedCustomers adds n customers with distinct phones and emails and
@@ -32,7 +33,7 @@ func TestListContactsPagesEveryCustomerOnce(t *testing.T) {
 	want := seedCustomers(e, 123)
 	for _, limits := range [][]int{{1}, {7}, {49}, {50}, {51}, {200}, {3, 50, 17, 200, 1}} {
 		t.Run(fmt.Sprint(limits), func(t *testing.T) {
-			got := collect(t, e, limits, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+			got := vendortest.CollectPages(t, e.watch, limits, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
 				return e.ad.ListContacts(context.Background(), domain.ContactQuery{}, p)
 			})
 			if !slices.Equal(got, want) {
@@ -121,7 +122,7 @@ func TestListContactsFilters(t *testing.T) {
 			if f := tc.q.Filters(); !slices.Contains(e.ad.ContactFilters(), f) {
 				t.Fatalf("ContactFilters lacks %q", f)
 			}
-			got := collect(t, e, []int{2}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
+			got := vendortest.CollectPages(t, e.watch, []int{2}, contactID, func(p domain.PageRequest) (domain.Page[domain.Contact], error) {
 				return e.ad.ListContacts(context.Background(), tc.q, p)
 			})
 			if !slices.Equal(got, tc.want) {

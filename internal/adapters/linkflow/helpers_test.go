@@ -279,7 +279,6 @@ func ids(s []int64) []string {
 	return out
 }
 
-
 func jsonCT() string { return "application/json;charset=UTF-8" }
 
 // errBody is the simulator's error body shape.

@@ -205,7 +205,6 @@ func date(y int, m time.Month, d int) *time.Time {
 	return &t
 }
 
-
 func contactID(c domain.Contact) string { return c.ID }
 
 func parseForm(body []byte) (url.Values, error) { return url.ParseQuery(string(body)) }

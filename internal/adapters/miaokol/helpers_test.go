@@ -187,6 +187,5 @@ func idStr(id int64) string { return strconv.FormatInt(id, 10) }
 // jsonNum is n as vendorhttp.Unmarshal reads a number.
 func jsonNum(n int64) json.Number { return json.Number(strconv.FormatInt(n, 10)) }
 
-
 func tagID(t domain.Tag) string           { return t.ID }
 func tagGroupID(g domain.TagGroup) string { return g.ID }

@@ -221,7 +221,6 @@ func date(y int, m time.Month, d int) *time.Time {
 	return &t
 }
 
-
 func contactID(c domain.Contact) string { return c.ID }
 
 // customerIDs are the simulator's customer ids, newest first (the order

@@ -3,8 +3,6 @@ package meihua
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,59 +10,23 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
-// num is an integer of a Meihua answer: a JSON number or a string of
-// digits, read exactly; null, "" and "null" read as 0 (the add answer
-// says "groupId": "null" when it made no group).
-type num int64
-
-func (n *num) UnmarshalJSON(b []byte) error {
-	s := string(bytes.TrimSpace(b))
-	if s == "null" {
-		*n = 0
-		return nil
-	}
-	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		if s = strings.TrimSpace(s); s == "" || s == "null" {
-			*n = 0
-			return nil
-		}
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return errors.New("not an integer")
-	}
-	*n = num(v)
-	return nil
-}
-
-func (n num) String() string { return strconv.FormatInt(int64(n), 10) }
+// num is an integer of a Meihua answer, read exactly (the add answer
+// says "groupId": "null" when it made no group: 0).
+type num = vendorhttp.Int
 
 // text is a text field of a Meihua record. Meihua writes a blank (" ")
-// where a field is not set, so whitespace reads as "" (absent); a number
-// or boolean where text is expected is kept as written, and null, an
-// object or an array read as "".
+// where a field is not set, so whitespace reads as "" (absent).
 type text string
 
 func (t *text) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null" || b[0] == '{' || b[0] == '[':
-		*t = ""
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*t = text(s)
-	default:
-		*t = text(b)
+	var v vendorhttp.Text
+	if err := v.UnmarshalJSON(b); err != nil {
+		return err
 	}
-	if strings.TrimSpace(string(*t)) == "" {
-		*t = ""
+	if strings.TrimSpace(string(v)) == "" {
+		v = ""
 	}
+	*t = text(v)
 	return nil
 }
 

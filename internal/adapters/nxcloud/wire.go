@@ -3,8 +3,6 @@ package nxcloud
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,56 +10,12 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
-// id64 is an id of an NXCloud answer (a Long): a JSON number, or a string
-// of digits, read exactly (customer ids are far beyond 2^53); null reads
-// as 0.
-type id64 int64
+// id64 is an id of an NXCloud answer (a Long), read exactly: customer
+// ids are far beyond 2^53.
+type id64 = vendorhttp.Int
 
-func (n *id64) UnmarshalJSON(b []byte) error {
-	s := string(bytes.TrimSpace(b))
-	if s == "null" {
-		*n = 0
-		return nil
-	}
-	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		if s = strings.TrimSpace(s); s == "" {
-			*n = 0
-			return nil
-		}
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return errors.New("not an integer id")
-	}
-	*n = id64(v)
-	return nil
-}
-
-func (n id64) String() string { return strconv.FormatInt(int64(n), 10) }
-
-// text is a text member of an NXCloud record: a string; a number or a
-// boolean is kept as written; null, an object or an array read as "".
-type text string
-
-func (t *text) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null" || b[0] == '{' || b[0] == '[':
-		*t = ""
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*t = text(s)
-	default:
-		*t = text(b)
-	}
-	return nil
-}
+// text is a text member of an NXCloud record.
+type text = vendorhttp.Text
 
 // nxCustomer is a customer as /customers/query answers it (the docs'
 // customers parameters). address and time_zone, which batch_create

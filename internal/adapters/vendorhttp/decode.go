@@ -1,9 +1,13 @@
 package vendorhttp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
@@ -72,4 +76,58 @@ func OtherMembers(b []byte, known map[string]bool) (map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// Int is an integer member of a vendor answer, read exactly: a JSON number
+// or a string of digits (vendors write ids both ways); null, "" and the
+// string "null" read as 0. Ids beyond 2^53 keep every digit.
+type Int int64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *Int) UnmarshalJSON(b []byte) error {
+	s := string(bytes.TrimSpace(b))
+	if s == "null" {
+		*n = 0
+		return nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if s = strings.TrimSpace(s); s == "" || s == "null" {
+			*n = 0
+			return nil
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return errors.New("not an integer")
+	}
+	*n = Int(v)
+	return nil
+}
+
+func (n Int) String() string { return strconv.FormatInt(int64(n), 10) }
+
+// Text is a text member of a vendor answer: a string; a number or a
+// boolean where text is expected is kept as written; null, an object or an
+// array read as "".
+type Text string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (t *Text) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null" || b[0] == '{' || b[0] == '[':
+		*t = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = Text(s)
+	default:
+		*t = Text(b)
+	}
+	return nil
 }

@@ -200,3 +200,22 @@ func TestOtherMembers(t *testing.T) {
 		})
 	}
 }
+
+func TestIntAndText(t *testing.T) {
+	t.Parallel()
+	var v struct {
+		A, B, C, D vendorhttp.Int
+		E, F, G, H vendorhttp.Text
+	}
+	in := `{"A":9007199254740993,"B":"1021110718827683841","C":null,"D":"null","E":"x","F":12.50,"G":null,"H":{"a":1}}`
+	if err := vendorhttp.Unmarshal([]byte(in), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.A.String() != "9007199254740993" || v.B != 1021110718827683841 || v.C != 0 || v.D != 0 || v.E != "x" || v.F != "12.50" || v.G != "" || v.H != "" {
+		t.Fatalf("%+v", v)
+	}
+	var n vendorhttp.Int
+	if err := n.UnmarshalJSON([]byte(`"12x"`)); err == nil {
+		t.Fatal("12x read as an integer")
+	}
+}

@@ -84,13 +84,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	var cfg *config.Config
 	var sb *sandbox.Sandbox
+	var ln net.Listener
 	listen := *addr
 	switch {
 	case *useSandbox:
 		if listen == "" {
 			listen = "127.0.0.1:8080"
 		}
-		if sb, err = sandbox.Start(sandbox.Options{Drivers: drivers, CallbackURL: callbackURL(listen)}); err != nil {
+		// Listening first, the simulators know where to send OAuth
+		// redirects (the port may be chosen by the system).
+		if ln, err = listenOn(listen, &cl); err != nil {
+			return err
+		}
+		if sb, err = sandbox.Start(sandbox.Options{Drivers: drivers, CallbackURL: callbackURL(ln.Addr().String())}); err != nil {
 			return err
 		}
 		cl.add("stop the sandbox simulators", sb.Close)
@@ -135,9 +141,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return err
+	if ln == nil {
+		if ln, err = listenOn(listen, &cl); err != nil {
+			return err
+		}
 	}
 	srv := &http.Server{
 		Handler:           a.Handler,
@@ -195,6 +202,22 @@ func (c closers) close() error {
 		errs = append(errs, f())
 	}
 	return errors.Join(errs...)
+}
+
+// listenOn opens the API listener; cl closes it if the server never
+// takes it over (the server's shutdown closes it otherwise).
+func listenOn(addr string, cl *closers) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	cl.add("close the listener", func() error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	return ln, nil
 }
 
 // callbackURL is the sandbox gateway's OAuth callback as a browser on

@@ -12,26 +12,20 @@ import (
 	"time"
 )
 
-// TestReadmeWalkthrough runs the README's sandbox walk-through, as
-// written, against a sandbox gateway: every command must answer JSON, and
-// the commands annotated with an error code must answer that code.
+// TestReadmeWalkthrough runs the README's sandbox walk-throughs, as
+// written, against one sandbox gateway: the main one and each vendor's.
+// Every command must answer JSON (an empty answer, a 204, counts as {}),
+// and the commands annotated with an error code must answer that code.
 func TestReadmeWalkthrough(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
-	}
-	_, after, ok := strings.Cut(string(readme), "## Sandbox walk-through")
-	_, block, ok2 := strings.Cut(after, "```sh\n")
-	block, _, ok3 := strings.Cut(block, "```")
-	if !ok || !ok2 || !ok3 {
-		t.Fatal("README has no sandbox walk-through block")
 	}
 	for _, tool := range []string{"bash", "curl", "sed"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("the walk-through needs %s: %v", tool, err)
 		}
 	}
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stdout := &lockedBuffer{}
@@ -47,13 +41,33 @@ func TestReadmeWalkthrough(t *testing.T) {
 			t.Fatal("sandbox did not start")
 		}
 	}
+	for _, heading := range []string{"## Sandbox walk-through", "### Meihua in the sandbox", "### NXCloud in the sandbox", "### Miaokol in the sandbox"} {
+		t.Run(heading, func(t *testing.T) {
+			_, after, ok := strings.Cut(string(readme), heading)
+			_, block, ok2 := strings.Cut(after, "```sh\n")
+			block, _, ok3 := strings.Cut(block, "```")
+			if !ok || !ok2 || !ok3 {
+				t.Fatalf("README has no %q block", heading)
+			}
+			runWalkthrough(t, block, base)
+		})
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
 
+// runWalkthrough runs one walk-through block against the gateway at base.
+func runWalkthrough(t *testing.T, block, base string) {
+	t.Helper()
 	script := strings.Replace(block, "GW=http://127.0.0.1:8080", "GW="+base, 1)
 	if script == block {
 		t.Fatal("walk-through does not set GW=http://127.0.0.1:8080")
 	}
-	// One answer per line: curl -s prints no newline of its own.
-	wrapped := "set -eu\ncurl() { command curl --fail-with-body -s \"$@\" || true; echo; }\n" + script
+	// One answer per line: curl -s prints no newline of its own, and an
+	// empty answer (204) reads as {}.
+	wrapped := "set -eu\ncurl() { out=$(command curl --fail-with-body -s \"$@\" || true); if [ -n \"$out\" ]; then printf '%s\\n' \"$out\"; else echo '{}'; fi; }\n" + script
 	out, err := exec.Command("bash", "-c", wrapped).CombinedOutput()
 	if err != nil {
 		t.Fatalf("walk-through failed: %v\n%s", err, out)
@@ -82,13 +96,9 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if strings.Join(codes, ",") != strings.Join(expected, ",") {
 		t.Fatalf("error codes %v, the README promises %v\n%s", codes, expected, out)
 	}
-	// Commands whose output a variable captures (the cursor, the ETag)
+	// Commands whose output a variable captures (a cursor, an ETag, a URL)
 	// answer nothing on their own.
 	if want := strings.Count(script, "curl -s") - strings.Count(script, "$(curl -s"); answers != want {
 		t.Fatalf("%d answers for %d commands\n%s", answers, want, out)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
 	}
 }

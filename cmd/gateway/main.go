@@ -26,11 +26,13 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
+	gwhttp "github.com/cdp-gateway/cdp-gateway/internal/http"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
@@ -50,6 +52,9 @@ const (
 	writeTimeout      = 180 * time.Second
 	idleTimeout       = 120 * time.Second
 	shutdownTimeout   = 30 * time.Second
+	// defaultDrainDelay is how long /readyz fails before the server stops
+	// taking requests: a few readiness probe periods.
+	defaultDrainDelay = 5 * time.Second
 )
 
 // run runs the gateway until ctx ends or a signal arrives. Errors of the
@@ -63,6 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	addr := fs.String("addr", "", "listen address (default: the config's listen, else :8080; sandbox: 127.0.0.1:8080)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis shared by every replica (env REDIS_URL); empty: in-process state, one replica only")
+	drainDelay := fs.Duration("drain-delay", -1, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the server shuts down, so that load balancers stop sending (default 5s; sandbox 0s)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -137,6 +143,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		logger.Warn("no REDIS_URL: tokens, bindings, quotas and idempotency records are in-process; run a single replica only")
 	}
 	cl.add("close the stores", stores.Close)
+	// On SIGTERM readiness fails first: load balancers stop sending while
+	// the replica still serves, then the server drains.
+	var draining atomic.Bool
+	stores.Readiness = append(slices.Clip(stores.Readiness), gwhttp.ReadinessCheck{Name: "shutdown", Critical: true,
+		Check: func(context.Context) error {
+			if draining.Load() {
+				return &gwhttp.CheckState{State: "draining", Err: errors.New("the replica is shutting down")}
+			}
+			return nil
+		}})
+	if *drainDelay < 0 {
+		*drainDelay = defaultDrainDelay
+		if *useSandbox {
+			*drainDelay = 0
+		}
+	}
 	a, err := app.New(ctx, cfg, app.Options{Drivers: drivers, Logger: logger, Telemetry: tel, Stores: stores})
 	if err != nil {
 		return err
@@ -170,7 +192,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
+	draining.Store(true)
+	logger.Info("shutting down", slog.String("drain_delay", drainDelay.String()))
+	if *drainDelay > 0 {
+		time.Sleep(*drainDelay)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

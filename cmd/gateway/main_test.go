@@ -28,12 +28,14 @@ type gateway struct {
 	done           chan error
 }
 
-// startSandbox runs the command as `make run` does and waits for its banner.
-func startSandbox(t *testing.T) *gateway {
+// startSandbox runs the command as `make run` does, with extra flags, and
+// waits for its banner.
+func startSandbox(t *testing.T, flags ...string) *gateway {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &gateway{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
-	go func() { g.done <- run(ctx, []string{"--sandbox", "--addr", "127.0.0.1:0"}, g.stdout, g.stderr) }()
+	args := append([]string{"--sandbox", "--addr", "127.0.0.1:0"}, flags...)
+	go func() { g.done <- run(ctx, args, g.stdout, g.stderr) }()
 	re := regexp.MustCompile(`sandbox on (http://127\.0\.0\.1:\d+)`)
 	for deadline := time.Now().Add(10 * time.Second); g.base == ""; time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(g.stdout.String()); m != nil {
@@ -143,5 +145,48 @@ func TestClosersReportEveryFailure(t *testing.T) {
 	}
 	if (closers{}).close() != nil {
 		t.Fatal("nothing to close is an error")
+	}
+}
+
+// TestDrainOnShutdown: on SIGTERM /readyz answers 503 "draining" at once
+// while requests are still served, and the server stops after the drain
+// delay.
+func TestDrainOnShutdown(t *testing.T) {
+	g := startSandbox(t, "--drain-delay", "1s")
+	get := func(path string) (int, string) {
+		req, _ := http.NewRequest("GET", g.base+path, nil)
+		req.Header.Set("Authorization", "Bearer sk_sandbox_demo")
+		req.Header.Set("X-Tenant-ID", "demo-linkflow")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK {
+		t.Fatalf("before: %d %s", code, body)
+	}
+	g.cancel()
+	deadline := time.Now().Add(900 * time.Millisecond)
+	for {
+		code, body := get("/readyz")
+		if code == http.StatusServiceUnavailable && strings.Contains(body, `"shutdown":"draining"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readiness did not fail during the drain: %d %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, body := get("/v1/tags?limit=1"); code != http.StatusOK {
+		t.Fatalf("a request during the drain: %d %s", code, body)
+	}
+	if err := <-g.done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !strings.Contains(g.stderr.String(), `"msg":"shutting down","drain_delay":"1s"`) {
+		t.Fatalf("logs: %s", g.stderr.String())
 	}
 }

@@ -55,6 +55,9 @@ const (
 	// defaultDrainDelay is how long /readyz fails before the server stops
 	// taking requests: a few readiness probe periods.
 	defaultDrainDelay = 5 * time.Second
+	// defaultOpsAddr is where the operators' routes listen when the
+	// configuration runs the gateway (not the sandbox).
+	defaultOpsAddr = ":9090"
 )
 
 // run runs the gateway until ctx ends or a signal arrives. Errors of the
@@ -68,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	addr := fs.String("addr", "", "listen address (default: the config's listen, else :8080; sandbox: 127.0.0.1:8080)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis shared by every replica (env REDIS_URL); empty: in-process state, one replica only")
+	opsAddr := fs.String("ops-addr", "", "address of the operators' routes (/admin/v1, /metrics, /docs); the API address then serves only /v1 and the probes (default :9090; sandbox: none, everything on --addr)")
 	drainDelay := fs.Duration("drain-delay", -1, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the server shuts down, so that load balancers stop sending (default 5s; sandbox 0s)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -168,18 +172,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
-	srv := &http.Server{
-		Handler:           a.Handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	if *opsAddr == "" && !*useSandbox {
+		*opsAddr = defaultOpsAddr
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("sandbox", *useSandbox),
+	servers := []*server{{ln: ln, handler: a.Handler}}
+	if *opsAddr != "" {
+		// Two addresses: an ingress exposes the API's, and nothing else.
+		opsLn, err := listenOn(*opsAddr, &cl)
+		if err != nil {
+			return fmt.Errorf("--ops-addr: %w", err)
+		}
+		api, err := a.Routes(gwhttp.RoutesAPI)
+		if err != nil {
+			return err
+		}
+		ops, err := a.Routes(gwhttp.RoutesOps)
+		if err != nil {
+			return err
+		}
+		servers = []*server{{ln: ln, handler: api}, {ln: opsLn, handler: ops}}
+	}
+	served := make(chan error, len(servers))
+	for _, sv := range servers {
+		sv.srv = &http.Server{
+			Handler:           sv.handler,
+			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
+		go func() { served <- sv.srv.Serve(sv.ln) }()
+	}
+	opsListening := "(on addr)"
+	if len(servers) == 2 {
+		opsListening = servers[1].ln.Addr().String()
+	}
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("ops_addr", opsListening), slog.Bool("sandbox", *useSandbox),
 		slog.Int("tenants", len(cfg.Tenants)), slog.Bool("redis", *redisURL != ""))
 	if sb != nil {
 		if err := printSandboxHelp(stdout, ln.Addr().String(), sb); err != nil {
@@ -189,7 +219,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 
 	select {
 	case err := <-served:
-		return err
+		return err // one server stopped on its own; the closers stop the rest
 	case <-ctx.Done():
 	}
 	draining.Store(true)
@@ -199,13 +229,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var errs []error
+	for _, sv := range servers {
+		if err := sv.srv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
 	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// server is one listening address and what it serves.
+type server struct {
+	ln      net.Listener
+	handler http.Handler
+	srv     *http.Server
 }
 
 // closers undo what run opened, last first. Their errors are returned

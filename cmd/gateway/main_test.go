@@ -190,3 +190,47 @@ func TestDrainOnShutdown(t *testing.T) {
 		t.Fatalf("logs: %s", g.stderr.String())
 	}
 }
+
+// TestOpsAddress: with --ops-addr the API address serves the tenant API
+// and the probes only, and the operators' routes (admin API, metrics,
+// docs) answer on the ops address only.
+func TestOpsAddress(t *testing.T) {
+	g := startSandbox(t, "--ops-addr", "127.0.0.1:0")
+	defer func() { g.cancel(); <-g.done }()
+	m := regexp.MustCompile(`"ops_addr":"(127\.0\.0\.1:\d+)"`).FindStringSubmatch(g.stderr.String())
+	if m == nil {
+		t.Fatalf("no ops address logged: %s", g.stderr.String())
+	}
+	ops := "http://" + m[1]
+	status := func(base, path string) int {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer sk_sandbox_demo")
+		req.Header.Set("X-Tenant-ID", "demo-linkflow")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, tc := range []struct {
+		path     string
+		api, ops int
+	}{
+		{"/v1/tags?limit=1", 200, 404},
+		{"/admin/v1/tenants", 404, 200},
+		{"/metrics", 404, 200},
+		{"/docs/", 404, 200},
+		{"/openapi.yaml", 200, 200},
+		{"/healthz", 200, 200},
+		{"/readyz", 200, 200},
+	} {
+		if got := status(g.base, tc.path); got != tc.api {
+			t.Errorf("API address %s: %d, want %d", tc.path, got, tc.api)
+		}
+		if got := status(ops, tc.path); got != tc.ops {
+			t.Errorf("ops address %s: %d, want %d", tc.path, got, tc.ops)
+		}
+	}
+}

@@ -43,7 +43,7 @@ tenants: [{id: acme, vendor: linkflow, connections: {linkflow: {credentials: {ap
 	stderr := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--config", file("token_keys: [{id: k1, secret: {env: CDP_TOKEN_KEY_K1}}]\n"), "--addr", "127.0.0.1:0", "--drain-delay", "0s"}, io.Discard, stderr)
+		done <- run(ctx, []string{"--config", file("token_keys: [{id: k1, secret: {env: CDP_TOKEN_KEY_K1}}]\n"), "--addr", "127.0.0.1:0", "--drain-delay", "0s", "--ops-addr", "127.0.0.1:0"}, io.Discard, stderr)
 	}()
 	// Started, then the token values in Redis checked (in the background).
 	for _, line := range []string{`"msg":"listening"`, `"current_token_key":"k1"`} {

@@ -43,8 +43,18 @@ type Options struct {
 
 // App is a wired gateway.
 type App struct {
+	// Handler serves every route on one address (the sandbox, tests).
 	Handler http.Handler
 	Service *domain.Service
+	http    gwhttp.Config
+}
+
+// Routes returns a handler of the same gateway that serves only routes
+// (the API's or the operators'), for one of two listening addresses.
+func (a *App) Routes(routes gwhttp.Routes) (http.Handler, error) {
+	c := a.http
+	c.Routes = routes
+	return gwhttp.NewHandler(c)
 }
 
 // Stores are the gateway's state: in process for one replica
@@ -147,14 +157,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if check, ok := clockCheck(tenants); ok {
 		readiness = append(slices.Clip(readiness), check)
 	}
-	h, err := gwhttp.NewHandler(gwhttp.Config{
+	a := &App{Service: svc, http: gwhttp.Config{
 		Service: svc, Keys: keys, Idempotency: st.Idempotency, Logger: opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
 		Readiness: readiness, Telemetry: opts.Telemetry,
-	})
-	if err != nil {
+	}}
+	if a.Handler, err = gwhttp.NewHandler(a.http); err != nil {
 		return nil, err
 	}
-	return &App{Handler: h, Service: svc}, nil
+	return a, nil
 }
 
 // connect builds the adapter of one vendor connection with its driver. A

@@ -72,6 +72,9 @@ type Config struct {
 	MaxInFlightBodyBytes int64
 	Readiness            []ReadinessCheck
 	Telemetry            *telemetry.Telemetry // nil: none
+	// Routes are the routes this handler serves (default all of them);
+	// the others answer 404.
+	Routes Routes
 }
 
 // Server implements the generated StrictServerInterface.
@@ -122,6 +125,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 
 	r := chi.NewRouter()
 	r.Use(observe(cfg.Logger, cfg.Telemetry))
+	r.Use(cfg.Routes.only)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(ProblemCodeNotFound, "no such endpoint"))
 	})

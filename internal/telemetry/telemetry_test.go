@@ -76,3 +76,21 @@ func TestLogLinesCarryRequestAndTraceIDs(t *testing.T) {
 		t.Fatalf("trace id without a span: %s", buf.String())
 	}
 }
+
+// TestRuntimeAndProcessMetrics: /metrics carries the Go runtime's and the
+// process's metrics next to the gateway's.
+func TestRuntimeAndProcessMetrics(t *testing.T) {
+	ctx := context.Background()
+	tel, err := telemetry.New(ctx, telemetry.Options{Getenv: envOf(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(ctx)
+	rec := httptest.NewRecorder()
+	tel.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_cpu_seconds_total", "process_open_fds"} {
+		if !strings.Contains(rec.Body.String(), name) {
+			t.Errorf("no %s in /metrics", name)
+		}
+	}
+}

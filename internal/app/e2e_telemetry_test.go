@@ -90,3 +90,36 @@ func TestTracesMetricsAndLogsCarryTheCallersTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricLabelsStayBounded: methods a caller invents, and unknown
+// paths, do not grow the metric label sets; an unauthenticated call has
+// no tenant label value.
+func TestMetricLabelsStayBounded(t *testing.T) {
+	sb, cfg := newSandbox(t)
+	tel, err := telemetry.New(context.Background(), telemetry.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := serve(t, sb, cfg, app.Options{Telemetry: tel})
+	for _, m := range []string{"BREW", "PROPFIND", "X-AAAAAAAAAAAAAAAAAAAAAA"} {
+		e.do(req{method: m, path: "/v1/contacts/" + m, key: keyAll, tenant: tenantLF})
+	}
+	e.do(req{method: http.MethodGet, path: "/v1/contacts", tenant: "made-up-tenant"})
+	metrics := string(e.do(req{method: http.MethodGet, path: "/metrics"}).Body)
+	if strings.Contains(metrics, "BREW") || strings.Contains(metrics, "PROPFIND") || !strings.Contains(metrics, `method="other"`) {
+		t.Fatalf("invented methods in the labels:\n%s", grepLines(metrics, "cdpgw_http_requests_total"))
+	}
+	if strings.Contains(metrics, "made-up-tenant") {
+		t.Fatal("an unauthenticated caller's tenant is a label value")
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -150,7 +150,7 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 				if rec.status >= 500 {
 					span.SetStatus(codes.Error, outcome)
 				}
-				attrs := metric.WithAttributes(attribute.String("route", route), attribute.String("method", r.Method),
+				attrs := metric.WithAttributes(attribute.String("route", route), attribute.String("method", methodLabel(r.Method)),
 					attribute.String("tenant", info.tenant), attribute.String("vendor", vendor),
 					attribute.Int("status", rec.status), attribute.String("outcome", outcome))
 				tel.Requests.Add(ctx, 1, attrs)

@@ -32,6 +32,29 @@ var builtin = func() *vendorhttp.Drivers {
 	return d
 }()
 
+// minimalFile is the smallest valid file, with the variables K and LONG
+// (at least 32 bytes), and extra settings after it.
+func minimalFile(extra string) []byte {
+	return []byte(`
+cursor_secret: {env: LONG}
+api_keys: [{name: k, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
+tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_key: {env: K}, app_secret: {env: K}}}}}]
+` + extra)
+}
+
+// wantProblems checks that err reports each of want.
+func wantProblems(t *testing.T, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("accepted; want %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing problem %q in:\n%v", w, err)
+		}
+	}
+}
+
 // parse checks data against the built-in drivers.
 func parse(data []byte, e config.Env) (*config.Config, error) { return config.Parse(data, e, builtin) }
 
@@ -313,13 +336,6 @@ func TestLoad(t *testing.T) {
 // echoed.
 func TestTokenKeys(t *testing.T) {
 	t.Parallel()
-	file := func(keys string) []byte {
-		return []byte(`
-cursor_secret: {env: LONG}
-api_keys: [{name: k, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
-tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_key: {env: K}, app_secret: {env: K}}}}}]
-` + keys)
-	}
 	vars := env(map[string]string{"K": "k", "LONG": strings.Repeat("x", 40),
 		"KEY1": "key-one-0123456789abcdef0123456789", "KEY2": "key-two-0123456789abcdef0123456789",
 		"SHORT": "short-key-0123456789abcdef-31by"})
@@ -356,7 +372,7 @@ tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_k
 			if c.redis {
 				opts = append(opts, config.WithRedis())
 			}
-			cfg, err := config.Parse(file(c.keys), vars, builtin, opts...)
+			cfg, err := config.Parse(minimalFile(c.keys), vars, builtin, opts...)
 			if len(c.want) == 0 {
 				if err != nil {
 					t.Fatal(err)
@@ -366,14 +382,7 @@ tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_k
 				}
 				return
 			}
-			if err == nil {
-				t.Fatalf("accepted; want %q", c.want)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("missing problem %q in:\n%v", w, err)
-				}
-			}
+			wantProblems(t, err, c.want)
 			for _, secret := range []string{"inline-token-key", "key-one-", "key-two-", "short-key-"} {
 				if strings.Contains(err.Error(), secret) {
 					t.Fatalf("a secret was echoed: %v", err)
@@ -467,14 +476,7 @@ tenants: [{id: acme, vendor: toy, connections: {toy: {}}}]
 // naming the setting.
 func TestCORS(t *testing.T) {
 	t.Parallel()
-	file := func(cors string) []byte {
-		return []byte(`
-cursor_secret: {env: LONG}
-api_keys: [{name: k, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
-tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_key: {env: LONG}, app_secret: {env: LONG}}}}}]
-` + cors)
-	}
-	vars := env(map[string]string{"LONG": strings.Repeat("x", 40)})
+	vars := env(map[string]string{"K": "k", "LONG": strings.Repeat("x", 40)})
 	cases := []struct {
 		name string
 		cors string
@@ -513,7 +515,7 @@ tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_k
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, err := config.Parse(file(c.cors), vars, builtin)
+			cfg, err := config.Parse(minimalFile(c.cors), vars, builtin)
 			if len(c.errs) == 0 {
 				if err != nil {
 					t.Fatal(err)
@@ -524,14 +526,7 @@ tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_k
 				}
 				return
 			}
-			if err == nil {
-				t.Fatalf("accepted; want %q", c.errs)
-			}
-			for _, w := range c.errs {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("missing problem %q in:\n%v", w, err)
-				}
-			}
+			wantProblems(t, err, c.errs)
 		})
 	}
 	t.Run("reported with the other problems", func(t *testing.T) {

@@ -157,9 +157,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if check, ok := clockCheck(tenants); ok {
 		readiness = append(slices.Clip(readiness), check)
 	}
+	var cors *gwhttp.CORS
+	if c := cfg.CORS; c != nil {
+		cors = &gwhttp.CORS{AllowedOrigins: c.AllowedOrigins, AllowCredentials: c.AllowCredentials, MaxAge: c.MaxAge}
+	}
 	a := &App{Service: svc, http: gwhttp.Config{
 		Service: svc, Keys: keys, Idempotency: st.Idempotency, Logger: opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
-		Readiness: readiness, Telemetry: opts.Telemetry,
+		Readiness: readiness, Telemetry: opts.Telemetry, CORS: cors,
 	}}
 	if a.Handler, err = gwhttp.NewHandler(a.http); err != nil {
 		return nil, err

@@ -16,9 +16,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,7 +43,24 @@ type Config struct {
 	// Vendors holds the call settings of every vendor the drivers know:
 	// the driver's defaults with the file's settings over them.
 	Vendors map[domain.Vendor]vendorhttp.Settings
+	// CORS lets browser pages of other origins call the API; nil (no
+	// cors in the file) answers no browser cross-origin request.
+	CORS *CORS
 }
+
+// CORS is the browser policy of the cors setting.
+type CORS struct {
+	// AllowedOrigins are exact origins (scheme://host[:port]), or the one
+	// entry "*" for every origin.
+	AllowedOrigins   []string
+	AllowCredentials bool
+	// MaxAge is how long a browser may cache a preflight answer.
+	MaxAge time.Duration
+}
+
+// DefaultCORSMaxAge is how long browsers may cache a preflight answer when
+// the file does not say.
+const DefaultCORSMaxAge = 10 * time.Minute
 
 // TokenKey is one of token_keys: an id written with every value it seals,
 // and its secret.
@@ -108,6 +127,13 @@ type fileConfig struct {
 	APIKeys      []fileKey             `yaml:"api_keys"`
 	Tenants      []fileTenant          `yaml:"tenants"`
 	Vendors      map[string]fileVendor `yaml:"vendors"`
+	CORS         *fileCORS             `yaml:"cors"`
+}
+
+type fileCORS struct {
+	AllowedOrigins   []string `yaml:"allowed_origins"`
+	AllowCredentials bool     `yaml:"allow_credentials"`
+	MaxAge           string   `yaml:"max_age"`
 }
 
 type fileTokenKey struct {
@@ -246,6 +272,7 @@ func Parse(data []byte, env Env, drivers *vendorhttp.Drivers, opts ...Option) (*
 		cfg.CursorSecret = NewSecret(s)
 	}
 	cfg.TokenKeys = checkTokenKeys(p, f.TokenKeys, env, o.redis)
+	cfg.CORS = checkCORS(p, f.CORS)
 
 	cfg.Vendors = map[domain.Vendor]vendorhttp.Settings{}
 	for _, d := range drivers.All() {
@@ -382,6 +409,73 @@ func checkTokenKeys(p *problems, fks []fileTokenKey, env Env, redis bool) []Toke
 		keys = append(keys, TokenKey{ID: fk.ID, Secret: NewSecret(s)})
 	}
 	return keys
+}
+
+// checkCORS checks the cors setting: exact http(s) origins, "*" alone
+// and never with credentials (browsers refuse that pair, and it would let
+// every site act as the signed-in user).
+func checkCORS(p *problems, fc *fileCORS) *CORS {
+	if fc == nil {
+		return nil
+	}
+	c := &CORS{AllowCredentials: fc.AllowCredentials, MaxAge: DefaultCORSMaxAge}
+	if len(fc.AllowedOrigins) == 0 {
+		p.add("cors.allowed_origins", `must list at least one origin, like https://admin.example.com, or "*" (leave cors out to turn CORS off)`)
+	}
+	seen := map[string]string{}
+	for i, o := range fc.AllowedOrigins {
+		path := fmt.Sprintf("cors.allowed_origins[%d]", i)
+		if o == "*" {
+			switch {
+			case fc.AllowCredentials:
+				p.add(path, `"*" cannot be used with allow_credentials: true: list the exact origins that may send credentials`)
+			case len(fc.AllowedOrigins) > 1:
+				p.add(path, `"*" already allows every origin: list it alone`)
+			}
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+			continue
+		}
+		if err := checkOrigin(o); err != nil {
+			p.add(path, fmt.Sprintf("%q %s: an origin is scheme://host[:port], like https://admin.example.com", o, err))
+			continue
+		}
+		o = strings.ToLower(o)
+		if first, dup := seen[o]; dup {
+			p.add(path, fmt.Sprintf("%s is listed twice (also %s)", o, first))
+			continue
+		}
+		seen[o] = path
+		c.AllowedOrigins = append(c.AllowedOrigins, o)
+	}
+	duration(p, "cors.max_age", fc.MaxAge, time.Second, 24*time.Hour, &c.MaxAge)
+	return c
+}
+
+// checkOrigin tells why o is not an absolute http(s) origin.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return errors.New("is not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("must start with http:// or https://")
+	case strings.Contains(u.Host, "*"):
+		return errors.New("has a wildcard: list each origin exactly")
+	case u.User != nil:
+		return errors.New("must not carry a user name")
+	case u.Hostname() == "":
+		return errors.New("has no host")
+	case u.Path != "" || u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || strings.Contains(o, "#"):
+		return errors.New("must have no path, query or fragment (not even a trailing /)")
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return errors.New("has a bad port")
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return errors.New("has an empty port")
+	}
+	return nil
 }
 
 func checkConnection(p *problems, path, name string, fc fileConnection, env Env, drivers *vendorhttp.Drivers) (Connection, bool) {

@@ -32,6 +32,29 @@ var builtin = func() *vendorhttp.Drivers {
 	return d
 }()
 
+// minimalFile is the smallest valid file, with the variables K and LONG
+// (at least 32 bytes), and extra settings after it.
+func minimalFile(extra string) []byte {
+	return []byte(`
+cursor_secret: {env: LONG}
+api_keys: [{name: k, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
+tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_key: {env: K}, app_secret: {env: K}}}}}]
+` + extra)
+}
+
+// wantProblems checks that err reports each of want.
+func wantProblems(t *testing.T, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("accepted; want %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing problem %q in:\n%v", w, err)
+		}
+	}
+}
+
 // parse checks data against the built-in drivers.
 func parse(data []byte, e config.Env) (*config.Config, error) { return config.Parse(data, e, builtin) }
 
@@ -76,6 +99,9 @@ func TestParseExample(t *testing.T) {
 	}
 	if c.Quota == nil || *c.Quota != (vendorhttp.Quota{Calls: 5000, Per: time.Hour}) {
 		t.Fatalf("connection quota = %v", c.Quota)
+	}
+	if cfg.CORS == nil || !slices.Equal(cfg.CORS.AllowedOrigins, []string{"https://admin.example.com"}) || cfg.CORS.MaxAge != 10*time.Minute {
+		t.Fatalf("cors = %+v", cfg.CORS)
 	}
 	mc := cfg.Tenants[0].Connections[1]
 	if mc.Vendor != meihua || mc.URLs["redirect_uri"] != "https://ops.example.com/meihua/callback" || mc.URLs["auth_url"] != "http://auth2.m1world.com" ||
@@ -310,13 +336,6 @@ func TestLoad(t *testing.T) {
 // echoed.
 func TestTokenKeys(t *testing.T) {
 	t.Parallel()
-	file := func(keys string) []byte {
-		return []byte(`
-cursor_secret: {env: LONG}
-api_keys: [{name: k, sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b, scopes: [read], tenants: ["*"]}]
-tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_key: {env: K}, app_secret: {env: K}}}}}]
-` + keys)
-	}
 	vars := env(map[string]string{"K": "k", "LONG": strings.Repeat("x", 40),
 		"KEY1": "key-one-0123456789abcdef0123456789", "KEY2": "key-two-0123456789abcdef0123456789",
 		"SHORT": "short-key-0123456789abcdef-31by"})
@@ -353,7 +372,7 @@ tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_k
 			if c.redis {
 				opts = append(opts, config.WithRedis())
 			}
-			cfg, err := config.Parse(file(c.keys), vars, builtin, opts...)
+			cfg, err := config.Parse(minimalFile(c.keys), vars, builtin, opts...)
 			if len(c.want) == 0 {
 				if err != nil {
 					t.Fatal(err)
@@ -363,14 +382,7 @@ tenants: [{id: t, vendor: linkflow, connections: {linkflow: {credentials: {app_k
 				}
 				return
 			}
-			if err == nil {
-				t.Fatalf("accepted; want %q", c.want)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("missing problem %q in:\n%v", w, err)
-				}
-			}
+			wantProblems(t, err, c.want)
 			for _, secret := range []string{"inline-token-key", "key-one-", "key-two-", "short-key-"} {
 				if strings.Contains(err.Error(), secret) {
 					t.Fatalf("a secret was echoed: %v", err)
@@ -457,4 +469,71 @@ tenants: [{id: acme, vendor: toy, connections: {toy: {}}}]
 	if err == nil || !strings.Contains(err.Error(), "tenants[0].connections.toy: this build has no toy adapter yet (supported: real)") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// TestCORS: the cors setting is off when absent, takes exact http(s)
+// origins, and refuses each kind of bad origin and "*" with credentials,
+// naming the setting.
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	vars := env(map[string]string{"K": "k", "LONG": strings.Repeat("x", 40)})
+	cases := []struct {
+		name string
+		cors string
+		want *config.CORS // when accepted
+		errs []string     // problems; none: accepted
+	}{
+		{"absent: off", "", nil, nil},
+		{"exact origins", "cors: {allowed_origins: [https://admin.example.com, 'http://LOCALHOST:5173'], allow_credentials: true, max_age: 1h}\n",
+			&config.CORS{AllowedOrigins: []string{"https://admin.example.com", "http://localhost:5173"}, AllowCredentials: true, MaxAge: time.Hour}, nil},
+		{"defaults", "cors: {allowed_origins: [https://admin.example.com]}\n",
+			&config.CORS{AllowedOrigins: []string{"https://admin.example.com"}, MaxAge: config.DefaultCORSMaxAge}, nil},
+		{"every origin", "cors: {allowed_origins: ['*']}\n", &config.CORS{AllowedOrigins: []string{"*"}, MaxAge: config.DefaultCORSMaxAge}, nil},
+		{"star with credentials", "cors: {allowed_origins: ['*'], allow_credentials: true}\n", nil,
+			[]string{`cors.allowed_origins[0]: "*" cannot be used with allow_credentials: true`}},
+		{"star among others", "cors: {allowed_origins: [https://a.example.com, '*']}\n", nil,
+			[]string{`cors.allowed_origins[1]: "*" already allows every origin`}},
+		{"no origins", "cors: {allow_credentials: false}\n", nil, []string{"cors.allowed_origins: must list at least one origin"}},
+		{"empty list", "cors: {allowed_origins: []}\n", nil, []string{"cors.allowed_origins: must list at least one origin"}},
+		{"a path", "cors: {allowed_origins: [https://admin.example.com/app]}\n", nil,
+			[]string{`cors.allowed_origins[0]: "https://admin.example.com/app" must have no path`}},
+		{"a trailing slash", "cors: {allowed_origins: [https://admin.example.com/]}\n", nil,
+			[]string{`cors.allowed_origins[0]: "https://admin.example.com/" must have no path`}},
+		{"a query", "cors: {allowed_origins: ['https://admin.example.com?x=1']}\n", nil, []string{"cors.allowed_origins[0]: ", "must have no path, query"}},
+		{"no scheme", "cors: {allowed_origins: [admin.example.com]}\n", nil, []string{"cors.allowed_origins[0]: ", "must start with http:// or https://"}},
+		{"another scheme", "cors: {allowed_origins: ['ftp://admin.example.com']}\n", nil, []string{"must start with http:// or https://"}},
+		{"no host", "cors: {allowed_origins: ['https://']}\n", nil, []string{`cors.allowed_origins[0]: "https://" has no host`}},
+		{"a wildcard", "cors: {allowed_origins: ['https://*.example.com']}\n", nil, []string{"cors.allowed_origins[0]: ", "list each origin exactly"}},
+		{"a user", "cors: {allowed_origins: ['https://me@admin.example.com']}\n", nil, []string{"must not carry a user name"}},
+		{"a bad port", "cors: {allowed_origins: ['https://admin.example.com:99999', 'http://localhost:']}\n", nil,
+			[]string{"cors.allowed_origins[0]: ", "has a bad port", "cors.allowed_origins[1]: ", "has an empty port"}},
+		{"twice", "cors: {allowed_origins: [https://a.example.com, 'https://A.example.com']}\n", nil,
+			[]string{"cors.allowed_origins[1]: https://a.example.com is listed twice (also cors.allowed_origins[0])"}},
+		{"bad max age", "cors: {allowed_origins: [https://a.example.com], max_age: forever}\n", nil, []string{"cors.max_age: must be a duration between 1s and 24h0m0s"}},
+		{"unknown field", "cors: {allowed_origins: [https://a.example.com], allowed_methods: [GET]}\n", nil, []string{"allowed_methods"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := config.Parse(minimalFile(c.cors), vars, builtin)
+			if len(c.errs) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (cfg.CORS == nil) != (c.want == nil) || cfg.CORS != nil && (!slices.Equal(cfg.CORS.AllowedOrigins, c.want.AllowedOrigins) ||
+					cfg.CORS.AllowCredentials != c.want.AllowCredentials || cfg.CORS.MaxAge != c.want.MaxAge) {
+					t.Fatalf("cors = %+v, want %+v", cfg.CORS, c.want)
+				}
+				return
+			}
+			wantProblems(t, err, c.errs)
+		})
+	}
+	t.Run("reported with the other problems", func(t *testing.T) {
+		t.Parallel()
+		_, err := config.Parse([]byte("tenants: []\ncors: {allowed_origins: ['*'], allow_credentials: true}\n"), vars, builtin)
+		if err == nil || !strings.Contains(err.Error(), `cors.allowed_origins[0]: "*" cannot`) || !strings.Contains(err.Error(), "cursor_secret: is required") {
+			t.Fatalf("err = %v", err)
+		}
+	})
 }

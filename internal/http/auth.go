@@ -174,6 +174,8 @@ func (k keyring) authorize(a access) func(http.Handler) http.Handler {
 				writeProblem(w, r, newProblem(ProblemCodeUnauthenticated, askForKey))
 				return
 			}
+			// Named in the request's log line, a refusal below too.
+			infoFrom(r.Context()).caller = p.name
 			scopes, known := a.scopes[rt]
 			if !known {
 				// A route the spec does not list: fail closed.

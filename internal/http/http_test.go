@@ -175,3 +175,17 @@ func TestVendorTraceIDInProblems(t *testing.T) {
 		t.Fatalf("problem %+v", p)
 	}
 }
+
+// TestClip: a clipped user agent stays valid UTF-8 and says it was cut.
+func TestClip(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"curl", "curl"},
+		{"abcdef", "abcd…"},
+		{"ab经理", "ab…"}, // the cut falls inside 经
+		{"", ""},
+	} {
+		if got := clip(c.in, 4); got != c.want {
+			t.Errorf("clip(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
@@ -85,6 +86,7 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // reqInfo is what later middleware learns about a request for its log
 // line, span and metrics.
 type reqInfo struct {
+	caller string // the API key's configured name, once authenticated
 	tenant string // set once the caller was authorised for it
 	code   ProblemCode
 }
@@ -102,7 +104,9 @@ func infoFrom(ctx context.Context) *reqInfo {
 // a sane token), a server span continuing the caller's trace (traceparent),
 // a logger, panic recovery into a 500 problem, metrics and one access log
 // line. The query string is never logged: it can hold email addresses and
-// phone numbers.
+// phone numbers; nor is any header but the user agent (clipped). The
+// remote address is the connection's: X-Forwarded-For is anyone's to
+// write.
 func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -161,14 +165,37 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 					slog.String("route", route),
 					slog.Int("status", rec.status),
 					slog.Int64("bytes", rec.bytes),
+					slog.String("caller", info.caller),
 					slog.String("tenant", info.tenant),
 					slog.String("vendor", vendor),
 					slog.String("outcome", outcome),
-					slog.Duration("duration", elapsed))
+					slog.String("remote_addr", r.RemoteAddr),
+					slog.String("user_agent", clip(r.UserAgent(), maxLoggedUserAgent)),
+					slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
 			}()
 			next.ServeHTTP(rec, r)
 		})
 	}
+}
+
+// maxLoggedUserAgent bounds the user agent in a log line (bytes): a
+// caller could otherwise send 64 KiB of it with every request.
+const maxLoggedUserAgent = 256
+
+// clip cuts s to at most n bytes, on a character boundary, marking the cut
+// with "…".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 {
+		if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size != 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s + "…"
 }
 
 // noStore marks the answers of routes that carry personal data (contacts,

@@ -4,7 +4,8 @@
 // and RFC 9457 problem answers. It knows the domain, never a vendor.
 //
 // A request travels: observe (request id, nosniff, server span, metrics,
-// logs, panic recovery) → noStore (Cache-Control for personal data) →
+// logs, panic recovery) → CORS when configured (preflights answered here,
+// before any auth) → noStore (Cache-Control for personal data) →
 // authorize (from the request line and headers alone, before any body byte
 // is read: the API key, the operation's scopes and the tenant grant; the
 // caller goes into the request context as an immutable principal) → body
@@ -75,6 +76,8 @@ type Config struct {
 	// Routes are the routes this handler serves (default all of them);
 	// the others answer 404.
 	Routes Routes
+	// CORS is the browser policy; nil: no cross-origin requests.
+	CORS *CORS
 }
 
 // Server implements the generated StrictServerInterface.
@@ -125,6 +128,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 
 	r := chi.NewRouter()
 	r.Use(observe(cfg.Logger, cfg.Telemetry))
+	if cfg.CORS != nil {
+		// Before routing and authorize: a preflight is answered here.
+		r.Use(corsPolicy(*cfg.CORS))
+	}
 	r.Use(cfg.Routes.only)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(ProblemCodeNotFound, "no such endpoint"))

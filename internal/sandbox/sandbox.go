@@ -5,7 +5,8 @@
 // with its own simulator, for trying vendor switches. Vendors whose drivers
 // have no adapter yet are configured too, with a bare connection: they
 // answer UNSUPPORTED_OPERATION, as their capabilities say. One documented
-// API key may use every demo tenant with every scope.
+// API key may use every demo tenant with every scope. Browser pages served
+// from localhost or 127.0.0.1, on any port, may call it (CORS).
 //
 // The sandbox names no vendor: it loops over the drivers it is given.
 package sandbox
@@ -61,6 +62,18 @@ type Options struct {
 	CallbackURL string
 }
 
+// CORS is the sandbox's browser policy: a front end on a dev server of
+// this machine (http://localhost:5173, http://127.0.0.1:3000 …, any
+// port) may call the sandbox, without credentials. ":*" stands for the
+// port, a pattern the CORS middleware takes; a tenants file lists exact
+// origins only.
+func CORS() *config.CORS {
+	return &config.CORS{
+		AllowedOrigins: []string{"http://localhost", "http://localhost:*", "http://127.0.0.1", "http://127.0.0.1:*"},
+		MaxAge:         config.DefaultCORSMaxAge,
+	}
+}
+
 // Demo data seeds: a vendor's demo tenant and demo-switch's connection to
 // it hold different data, so a switch back and forth shows which is which.
 const (
@@ -97,6 +110,7 @@ func Start(opts Options) (*Sandbox, error) {
 			Scopes: []string{"read", "write", "admin"}, Tenants: []string{"*"},
 		}},
 		Vendors: map[domain.Vendor]vendorhttp.Settings{},
+		CORS:    CORS(),
 	}
 	drivers := opts.Drivers.All()
 	var switchConns []config.Connection

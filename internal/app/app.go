@@ -39,6 +39,8 @@ type Options struct {
 	// Stores hold the state replicas share (default: in-process, for a
 	// single process).
 	Stores *Stores
+	// Version is answered by /healthz (default: buildinfo.Read's).
+	Version string
 }
 
 // App is a wired gateway.
@@ -159,7 +161,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a := &App{Service: svc, http: gwhttp.Config{
 		Service: svc, Keys: keys, Idempotency: st.Idempotency, Logger: opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
-		Readiness: readiness, Telemetry: opts.Telemetry,
+		Readiness: readiness, Telemetry: opts.Telemetry, Version: opts.Version,
 	}}
 	if a.Handler, err = gwhttp.NewHandler(a.http); err != nil {
 		return nil, err

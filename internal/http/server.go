@@ -28,6 +28,7 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/api"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
+	"github.com/cdp-gateway/cdp-gateway/internal/buildinfo"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
@@ -75,13 +76,16 @@ type Config struct {
 	// Routes are the routes this handler serves (default all of them);
 	// the others answer 404.
 	Routes Routes
+	// Version is answered by /healthz (default: buildinfo.Read's).
+	Version string
 }
 
 // Server implements the generated StrictServerInterface.
 type Server struct {
-	svc   *domain.Service
-	idem  domain.IdempotencyStore
-	ready []ReadinessCheck
+	svc     *domain.Service
+	idem    domain.IdempotencyStore
+	ready   []ReadinessCheck
+	version string
 
 	// readyMu guards lastReady, each check's state at the last probe, so
 	// that a state is logged when it changes, not on every probe (a
@@ -104,6 +108,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Telemetry == nil {
 		cfg.Telemetry = telemetry.Nop()
 	}
+	if cfg.Version == "" {
+		cfg.Version = buildinfo.Read().Version
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -121,7 +128,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if err := spec.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("http: api/openapi.yaml is invalid: %w", err)
 	}
-	s := &Server{svc: cfg.Service, idem: cfg.Idempotency, ready: cfg.Readiness}
+	s := &Server{svc: cfg.Service, idem: cfg.Idempotency, ready: cfg.Readiness, version: cfg.Version}
 
 	r := chi.NewRouter()
 	r.Use(observe(cfg.Logger, cfg.Telemetry))
@@ -208,7 +215,7 @@ func deref[T any](p *T) T {
 
 // Healthz implements StrictServerInterface.
 func (s *Server) Healthz(context.Context, HealthzRequestObject) (HealthzResponseObject, error) {
-	return Healthz200JSONResponse{Body: Health{Status: HealthStatusOk}}, nil
+	return Healthz200JSONResponse{Body: Health{Status: HealthStatusOk, Version: &s.version}}, nil
 }
 
 // readyChanged records check's state and reports whether it differs from

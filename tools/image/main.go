@@ -96,7 +96,7 @@ type options struct {
 }
 
 // build writes the image tarball o.Out.
-func build(ctx context.Context, o options) error {
+func build(ctx context.Context, o options) (err error) {
 	if o.Version == "" {
 		return errors.New("-version is required")
 	}
@@ -112,7 +112,7 @@ func build(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer func() { err = errors.Join(err, os.RemoveAll(work)) }()
 
 	bin := filepath.Join(work, "gateway")
 	gobuild := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags(o), "-o", bin, "./cmd/gateway")

@@ -19,7 +19,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION="" COMMIT="" DATE=""
+ARG VERSION=""
+ARG COMMIT=""
+ARG DATE=""
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
       -ldflags "-s -w \
         -X github.com/cdp-gateway/cdp-gateway/internal/buildinfo.version=${VERSION} \

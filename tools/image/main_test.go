@@ -60,7 +60,12 @@ func TestImage(t *testing.T) {
 
 	// The same tarball, unpacked, is an OCI layout of the same image.
 	dir := filepath.Join(tmp, "layout")
-	untar(t, o.Out, dir)
+	f, err := os.Open(o.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	untar(t, f, dir)
 	var manifest []struct{ RepoTags []string }
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err := errors.Join(err, json.Unmarshal(b, &manifest)); err != nil || len(manifest) != 1 || !slices.Equal(manifest[0].RepoTags, []string{"cdp-gateway:v1.2.0-3-g1a2b3c4"}) {
@@ -85,70 +90,50 @@ func TestImage(t *testing.T) {
 	}
 
 	// The layer: the gateway, executable, and the CA bundle.
-	files := map[string]*tar.Header{}
-	tr := tar.NewReader(mutate.Extract(img))
-	gateway := filepath.Join(tmp, "gateway")
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[h.Name] = h
-		switch h.Name {
-		case "gateway":
-			out, err := os.OpenFile(gateway, os.O_CREATE|os.O_WRONLY, 0o755)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = io.Copy(out, tr)
-			if err := errors.Join(err, out.Close()); err != nil {
-				t.Fatal(err)
-			}
-		case "etc/ssl/certs/ca-certificates.crt":
-			if b, _ := io.ReadAll(tr); string(b) != bundle {
-				t.Fatalf("CA bundle %q", b)
-			}
-		}
-	}
+	root := filepath.Join(tmp, "root")
+	layer := mutate.Extract(img)
+	defer layer.Close()
+	files := untar(t, layer, root)
 	if h := files["gateway"]; h == nil || h.Mode&0o111 == 0 || h.Typeflag != tar.TypeReg {
 		t.Fatalf("gateway in the layer: %+v", h)
 	}
-	if files["etc/ssl/certs/ca-certificates.crt"] == nil || files["etc/passwd"] == nil {
+	if files["etc/passwd"] == nil {
 		t.Fatalf("layer holds %v", files)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "etc/ssl/certs/ca-certificates.crt")); err != nil || string(b) != bundle {
+		t.Fatalf("CA bundle %q (%v)", b, err)
 	}
 
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skipf("the gateway in the image is linux/amd64; this is %s/%s", runtime.GOOS, runtime.GOARCH)
 	}
-	out, err := exec.Command(gateway, "--version").CombinedOutput()
+	out, err := exec.Command(filepath.Join(root, "gateway"), "--version").CombinedOutput()
 	if want := "cdp-gateway v1.2.0-3-g1a2b3c4 (commit 1a2b3c4d5e6f, built 2026-11-29T14:00:00Z)\n"; err != nil || string(out) != want {
 		t.Fatalf("gateway --version: %v %q, want %q", err, out, want)
 	}
 }
 
-// untar unpacks the tar at path into dir.
-func untar(t *testing.T, path, dir string) {
+// untar unpacks the tar r into dir, files with their modes, and returns
+// its headers by name.
+func untar(t *testing.T, r io.Reader, dir string) map[string]*tar.Header {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
+	headers := map[string]*tar.Header{}
+	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return
+			return headers
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
+		headers[h.Name] = h
 		name := filepath.Join(dir, filepath.FromSlash(h.Name))
 		if !strings.HasPrefix(name, dir+string(filepath.Separator)) {
 			t.Fatalf("tar member %q leaves the directory", h.Name)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
 		}
 		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 			t.Fatal(err)
@@ -157,7 +142,7 @@ func untar(t *testing.T, path, dir string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(name, b, 0o644); err != nil {
+		if err := os.WriteFile(name, b, h.FileInfo().Mode().Perm()); err != nil {
 			t.Fatal(err)
 		}
 	}

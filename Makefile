@@ -8,7 +8,17 @@ GOLANGCI  := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2
 SPEC      := api/openapi.yaml
 GENERATED := internal/http/api.gen.go
 
-.PHONY: run test vet fmt-check generate generate-check lint lint-spec lint-go unit bench build redis-server
+# The version the binaries report (gateway --version, /healthz,
+# service.version), set at link time; the Dockerfile and tools/image set
+# the same. Unset parts fall back to the Go toolchain's build information.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+BUILDINFO := github.com/cdp-gateway/cdp-gateway/internal/buildinfo
+LDFLAGS   := -s -w -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(DATE)
+IMAGE     := bin/cdp-gateway-image.tar
+
+.PHONY: run test vet fmt-check generate generate-check lint lint-spec lint-go unit bench build image redis-server
 
 ## run: the gateway in sandbox mode (in-process vendor simulators, no Redis)
 run:
@@ -63,8 +73,15 @@ redis-server:
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server
 
+## build: bin/gateway for this machine, with its version
 build:
-	$(GO) build -o bin/gateway ./cmd/gateway
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/gateway ./cmd/gateway
+
+## image: the container image, without Docker or a registry: a static
+## linux/amd64 gateway and the CA bundle on scratch, as an OCI layout and
+## docker-save tarball in $(IMAGE) (README: Container image)
+image:
+	$(GO) run ./tools/image -version '$(VERSION)' -commit '$(COMMIT)' -date '$(DATE)' -o $(IMAGE)
 
 ## bench: benchmarks (gateway overhead against direct calls)
 bench:

@@ -10,6 +10,8 @@
 // only.
 // OTEL_* variables configure trace and metric export.
 //
+//	gateway --version                 version, commit and build date
+//
 // See README.md for the configuration reference.
 package main
 
@@ -31,6 +33,7 @@ import (
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
+	"github.com/cdp-gateway/cdp-gateway/internal/buildinfo"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	gwhttp "github.com/cdp-gateway/cdp-gateway/internal/http"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
@@ -73,7 +76,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis shared by every replica (env REDIS_URL); empty: in-process state, one replica only")
 	opsAddr := fs.String("ops-addr", "", "address of the operators' routes (/admin/v1, /metrics, /docs); the API address then serves only /v1 and the probes (default :9090; sandbox: none, everything on --addr)")
 	drainDelay := fs.Duration("drain-delay", -1, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the server shuts down, so that load balancers stop sending (default 5s; sandbox 0s)")
+	showVersion := fs.Bool("version", false, "print the version, commit and build date, and exit")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // --help: the usage is printed, which is what was asked
+		}
+		return err
+	}
+	build := buildinfo.Read()
+	if *showVersion {
+		_, err := fmt.Fprintln(stdout, build)
 		return err
 	}
 	var level slog.Level
@@ -129,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		}
 	}
 
-	tel, err := telemetry.New(ctx, telemetry.Options{})
+	tel, err := telemetry.New(ctx, telemetry.Options{Version: build.Version})
 	if err != nil {
 		return err
 	}
@@ -163,7 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			*drainDelay = 0
 		}
 	}
-	a, err := app.New(ctx, cfg, app.Options{Drivers: drivers, Logger: logger, Telemetry: tel, Stores: stores})
+	a, err := app.New(ctx, cfg, app.Options{Drivers: drivers, Logger: logger, Telemetry: tel, Stores: stores, Version: build.Version})
 	if err != nil {
 		return err
 	}
@@ -209,7 +221,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if len(servers) == 2 {
 		opsListening = servers[1].ln.Addr().String()
 	}
-	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("ops_addr", opsListening), slog.Bool("sandbox", *useSandbox),
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("ops_addr", opsListening),
+		slog.String("version", build.Version), slog.String("commit", build.Commit), slog.Bool("sandbox", *useSandbox),
 		slog.Int("tenants", len(cfg.Tenants)), slog.Bool("redis", *redisURL != ""))
 	if sb != nil {
 		if err := printSandboxHelp(stdout, ln.Addr().String(), sb); err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/buildinfo"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
 	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
@@ -84,6 +85,36 @@ func TestSandboxServesAndShutsDown(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `"msg":"shutting down"`) {
 		t.Fatalf("logs: %s", stderr.String())
+	}
+	build := buildinfo.Read()
+	if want := `"msg":"listening","addr":"` + strings.TrimPrefix(base, "http://") + `","ops_addr":"(on addr)","version":"` + build.Version + `","commit":"` + build.Commit + `"`; !strings.Contains(stderr.String(), want) {
+		t.Fatalf("the startup line does not name the build (%s): %s", want, stderr.String())
+	}
+}
+
+// TestVersionAndHelp: --version prints the build and --help the flags,
+// and both succeed (exit 0) without a configuration.
+func TestVersionAndHelp(t *testing.T) {
+	t.Setenv("CDP_GATEWAY_CONFIG", "")
+	var stdout, stderr strings.Builder
+	if err := run(context.Background(), []string{"--version"}, &stdout, &stderr); err != nil {
+		t.Fatalf("--version: %v", err)
+	}
+	build := buildinfo.Read()
+	if want := "cdp-gateway " + build.Version + " (commit " + build.Commit + ", built " + build.Date + ")\n"; stdout.String() != want || stderr.Len() != 0 {
+		t.Fatalf("--version printed %q (stderr %q), want %q", stdout.String(), stderr.String(), want)
+	}
+	stdout.Reset()
+	if err := run(context.Background(), []string{"--help"}, &stdout, &stderr); err != nil {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, flag := range []string{"-sandbox", "-config", "-addr", "-log-level", "-redis-url", "-version"} {
+		if !strings.Contains(stderr.String(), "\n  "+flag) {
+			t.Fatalf("--help does not list %s: %s", flag, stderr.String())
+		}
+	}
+	if err := run(context.Background(), []string{"--no-such-flag"}, io.Discard, io.Discard); err == nil {
+		t.Fatal("an unknown flag is accepted")
 	}
 }
 

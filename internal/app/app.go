@@ -39,6 +39,8 @@ type Options struct {
 	// Stores hold the state replicas share (default: in-process, for a
 	// single process).
 	Stores *Stores
+	// Version is answered by /healthz (default: buildinfo.Read's).
+	Version string
 }
 
 // App is a wired gateway.
@@ -163,7 +165,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a := &App{Service: svc, http: gwhttp.Config{
 		Service: svc, Keys: keys, Idempotency: st.Idempotency, Logger: opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
-		Readiness: readiness, Telemetry: opts.Telemetry, CORS: cors,
+		Readiness: readiness, Telemetry: opts.Telemetry, CORS: cors, Version: opts.Version,
 	}}
 	if a.Handler, err = gwhttp.NewHandler(a.http); err != nil {
 		return nil, err

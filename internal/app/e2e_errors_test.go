@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/app"
+	"github.com/cdp-gateway/cdp-gateway/internal/buildinfo"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 )
 
@@ -329,8 +331,15 @@ func TestRequestIDAndVendorHeaders(t *testing.T) {
 
 func TestProbesSpecAndDocs(t *testing.T) {
 	e := newEnv(t)
-	if r := e.do(req{method: "GET", path: "/healthz"}); r.Status != 200 || !strings.Contains(string(r.Body), `"ok"`) {
-		t.Fatalf("healthz = %d %s", r.Status, r.Body)
+	// Without a version given, the binary's own (buildinfo) is answered.
+	want := `{"status":"ok","version":"` + buildinfo.Read().Version + `"}`
+	if r := e.do(req{method: "GET", path: "/healthz"}); r.Status != 200 || strings.TrimSpace(string(r.Body)) != want {
+		t.Fatalf("healthz = %d %s, want %s", r.Status, r.Body, want)
+	}
+	sb, cfg := newSandbox(t)
+	versioned := serve(t, sb, cfg, app.Options{Version: "v1.2.0-3-g1a2b3c4"})
+	if r := versioned.do(req{method: "GET", path: "/healthz"}); !strings.Contains(string(r.Body), `"version":"v1.2.0-3-g1a2b3c4"`) {
+		t.Fatalf("healthz = %d %s, want the version the gateway was given", r.Status, r.Body)
 	}
 	if r := e.do(req{method: "GET", path: "/readyz"}); r.Status != 200 {
 		t.Fatalf("readyz = %d %s", r.Status, r.Body)

@@ -1327,6 +1327,14 @@ type GroupList struct {
 type Health struct {
 	Checks map[string]string `json:"checks,omitempty"`
 	Status HealthStatus      `json:"status"`
+
+	// Version The running build (`gateway --version`; `git describe` of its
+	// commit, e.g. `v1.2.0` or `v1.2.0-3-g1a2b3c4`). Answered by
+	// `/healthz`.
+	//
+	//
+	// Example: v1.2.0
+	Version *string `json:"version,omitempty"`
 }
 
 // HealthStatus defines model for Health.Status.

@@ -29,6 +29,7 @@ import (
 
 	"github.com/cdp-gateway/cdp-gateway/api"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
+	"github.com/cdp-gateway/cdp-gateway/internal/buildinfo"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
@@ -78,13 +79,16 @@ type Config struct {
 	Routes Routes
 	// CORS is the browser policy; nil: no cross-origin requests.
 	CORS *CORS
+	// Version is answered by /healthz (default: buildinfo.Read's).
+	Version string
 }
 
 // Server implements the generated StrictServerInterface.
 type Server struct {
-	svc   *domain.Service
-	idem  domain.IdempotencyStore
-	ready []ReadinessCheck
+	svc     *domain.Service
+	idem    domain.IdempotencyStore
+	ready   []ReadinessCheck
+	version string
 
 	// readyMu guards lastReady, each check's state at the last probe, so
 	// that a state is logged when it changes, not on every probe (a
@@ -107,6 +111,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Telemetry == nil {
 		cfg.Telemetry = telemetry.Nop()
 	}
+	if cfg.Version == "" {
+		cfg.Version = buildinfo.Read().Version
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -124,7 +131,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if err := spec.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("http: api/openapi.yaml is invalid: %w", err)
 	}
-	s := &Server{svc: cfg.Service, idem: cfg.Idempotency, ready: cfg.Readiness}
+	s := &Server{svc: cfg.Service, idem: cfg.Idempotency, ready: cfg.Readiness, version: cfg.Version}
 
 	r := chi.NewRouter()
 	r.Use(observe(cfg.Logger, cfg.Telemetry))
@@ -215,7 +222,7 @@ func deref[T any](p *T) T {
 
 // Healthz implements StrictServerInterface.
 func (s *Server) Healthz(context.Context, HealthzRequestObject) (HealthzResponseObject, error) {
-	return Healthz200JSONResponse{Body: Health{Status: HealthStatusOk}}, nil
+	return Healthz200JSONResponse{Body: Health{Status: HealthStatusOk, Version: &s.version}}, nil
 }
 
 // readyChanged records check's state and reports whether it differs from

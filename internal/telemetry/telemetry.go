@@ -35,6 +35,8 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/buildinfo"
 )
 
 // Name is the instrumentation scope and default service name.
@@ -42,7 +44,8 @@ const Name = "cdp-gateway"
 
 // Options tune New.
 type Options struct {
-	// Version is reported as service.version.
+	// Version is reported as service.version (default: buildinfo.Read's),
+	// so Prometheus's target_info names the running build.
 	Version string
 	// SpanExporter, when set, receives every span synchronously (tests);
 	// the OTEL_* exporter is still added when configured.
@@ -73,6 +76,9 @@ func New(ctx context.Context, opts Options) (*Telemetry, error) {
 	t := &Telemetry{Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})}
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
 		return Nop(), nil
+	}
+	if opts.Version == "" {
+		opts.Version = buildinfo.Read().Version
 	}
 	res, err := resource.New(ctx,
 		resource.WithAttributes(semconv.ServiceName(Name), semconv.ServiceVersion(opts.Version)),

@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/buildinfo"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
@@ -92,5 +93,34 @@ func TestRuntimeAndProcessMetrics(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), name) {
 			t.Errorf("no %s in /metrics", name)
 		}
+	}
+}
+
+// TestResourceNamesTheVersion: service.version is on the resource, so
+// Prometheus's target_info tells which build a replica runs.
+func TestResourceNamesTheVersion(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ name, given, want string }{
+		{"given", "v1.2.0-3-g1a2b3c4", "v1.2.0-3-g1a2b3c4"},
+		{"default: the binary's own", "", buildinfo.Read().Version},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tel, err := telemetry.New(ctx, telemetry.Options{Version: tc.given, Getenv: envOf(nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tel.Shutdown(ctx)
+			rec := httptest.NewRecorder()
+			tel.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+			var info string
+			for _, line := range strings.Split(rec.Body.String(), "\n") {
+				if strings.HasPrefix(line, "target_info{") {
+					info = line
+				}
+			}
+			if want := `service_version="` + tc.want + `"`; !strings.Contains(info, want) || !strings.Contains(info, `service_name="cdp-gateway"`) {
+				t.Fatalf("target_info = %q, want %s", info, want)
+			}
+		})
 	}
 }

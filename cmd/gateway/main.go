@@ -175,7 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			*drainDelay = 0
 		}
 	}
-	a, err := app.New(ctx, cfg, app.Options{Drivers: drivers, Logger: logger, Telemetry: tel, Stores: stores, Version: build.Version})
+	a, err := app.New(ctx, cfg, app.Options{Drivers: drivers, Logger: logger, Telemetry: tel, Stores: stores, SandboxFaults: *useSandbox, Version: build.Version})
 	if err != nil {
 		return err
 	}

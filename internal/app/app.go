@@ -24,6 +24,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	gwhttp "github.com/cdp-gateway/cdp-gateway/internal/http"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // Options are the run-time dependencies that do not come from the config.
@@ -41,6 +42,10 @@ type Options struct {
 	Stores *Stores
 	// Version is answered by /healthz (default: buildinfo.Read's).
 	Version string
+	// SandboxFaults turns on the sandbox fault switch: a request with
+	// X-Sandbox-Fault has its vendor calls fail that way (the simulators
+	// answer it). Only for a gateway in front of simulators.
+	SandboxFaults bool
 }
 
 // App is a wired gateway.
@@ -94,6 +99,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	opts.Logger = slog.New(telemetry.LogHandler(opts.Logger.Handler()))
 	if opts.VendorClient == nil {
 		opts.VendorClient = NewVendorClient()
+	}
+	if opts.SandboxFaults {
+		c := *opts.VendorClient
+		base := c.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		c.Transport = vendortest.SwitchTransport(base)
+		opts.VendorClient = &c
 	}
 	if opts.Telemetry == nil {
 		opts.Telemetry = telemetry.Nop()
@@ -165,7 +179,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a := &App{Service: svc, http: gwhttp.Config{
 		Service: svc, Keys: keys, Idempotency: st.Idempotency, Logger: opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
-		Readiness: readiness, Telemetry: opts.Telemetry, CORS: cors, Version: opts.Version,
+		Readiness: readiness, Telemetry: opts.Telemetry, CORS: cors, Version: opts.Version, SwitchFaults: opts.SandboxFaults,
 	}}
 	if a.Handler, err = gwhttp.NewHandler(a.http); err != nil {
 		return nil, err

@@ -79,6 +79,9 @@ type Config struct {
 	Routes Routes
 	// CORS is the browser policy; nil: no cross-origin requests.
 	CORS *CORS
+	// SwitchFaults takes the sandbox fault switch (X-Sandbox-Fault);
+	// off, requests carrying it are refused.
+	SwitchFaults bool
 	// Version is answered by /healthz (default: buildinfo.Read's).
 	Version string
 }
@@ -162,6 +165,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		api.Use(
 			private,
 			keys.authorize(rules),
+			switchFaults(cfg.SwitchFaults),
 			limitBody(cfg.MaxBodyBytes, budget),
 			validator(withoutSecurity(spec)),
 			s.resolveTenant,

@@ -171,6 +171,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// the skew a test sets. (A fault's own Date header wins.)
 	w.Header().Set("Date", s.opts.Now().UTC().Format(http.TimeFormat))
 	f, faulted := s.takeFault(r)
+	if sf, ok := SwitchFaults[r.Header.Get(FaultHeader)]; ok {
+		f, faulted = sf, true // the sandbox fault switch
+	}
 	if faulted && f.AfterHandler {
 		held := newHeldAnswer()
 		s.route(held, r, body)

@@ -164,3 +164,42 @@ func CollectPages[T any](t testing.TB, watch *SecretWatch, limits []int, key fun
 		state = p.Next
 	}
 }
+
+// Checks are the assertions of one adapter's tests, each recording the
+// error it looks at for the secret watch. Embed it in the test env.
+type Checks struct {
+	T      testing.TB
+	Vendor domain.Vendor
+	Watch  *SecretWatch
+}
+
+// Must fails the test on err.
+func (c Checks) Must(err error) {
+	c.T.Helper()
+	c.Watch.Record(err)
+	if err != nil {
+		c.T.Fatalf("unexpected error: %v", err)
+	}
+}
+
+// WantVendor asserts err is a *domain.VendorError of the vendor and kind.
+func (c Checks) WantVendor(err error, kind domain.VendorErrorKind) *domain.VendorError {
+	c.T.Helper()
+	c.Watch.Record(err)
+	return WantVendorError(c.T, err, c.Vendor, kind)
+}
+
+// WantValidation asserts err is a *domain.ValidationError naming exactly
+// fields.
+func (c Checks) WantValidation(err error, fields ...string) {
+	c.T.Helper()
+	c.Watch.Record(err)
+	WantValidation(c.T, err, fields...)
+}
+
+// WantNotFound asserts err matches domain.ErrNotFound.
+func (c Checks) WantNotFound(err error) {
+	c.T.Helper()
+	c.Watch.Record(err)
+	WantNotFound(c.T, err)
+}

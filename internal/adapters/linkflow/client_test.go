@@ -181,7 +181,7 @@ func TestHostsPerOperation(t *testing.T) {
 	// Sequential: the operations share one simulator.
 	for _, op := range ops {
 		before := len(e.Hits())
-		e.must(op.run())
+		e.Must(op.run())
 		seen := map[string]string{}
 		for _, h := range e.Hits()[before:] {
 			seen[h.path] = h.host
@@ -222,11 +222,11 @@ func TestTokenReused(t *testing.T) {
 			gid := e.sim.AddGroup("G", "")
 			for range 10 {
 				_, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-				e.must(err)
+				e.Must(err)
 				_, err = e.ad.GetGroup(t.Context(), idStr(gid))
-				e.must(err)
+				e.Must(err)
 				_, err = e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-				e.must(err)
+				e.Must(err)
 			}
 			if n := e.sim.TokenCalls(); n != 1 {
 				t.Errorf("token calls %d, want 1", n)
@@ -278,7 +278,7 @@ func TestTokenExpirationRead(t *testing.T) {
 			e.clock.Set(time.Now().Add(tt.simOffset))
 			for range 3 {
 				_, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-				e.must(err)
+				e.Must(err)
 			}
 			if n := e.sim.TokenCalls(); n != tt.wantCalls {
 				t.Errorf("token calls %d, want %d", n, tt.wantCalls)
@@ -302,10 +302,10 @@ func TestTokenRefreshedAfter401(t *testing.T) {
 			e := newEnv(t)
 			e.sim.AddGroup("G", "")
 			_, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-			e.must(err)
+			e.Must(err)
 			tt.expire(e)
 			page, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-			e.must(err)
+			e.Must(err)
 			if len(page.Items) != 1 {
 				t.Errorf("groups %v", page.Items)
 			}
@@ -318,7 +318,7 @@ func TestTokenRefreshedAfter401(t *testing.T) {
 			}
 			// The new token is kept.
 			_, err = e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-			e.must(err)
+			e.Must(err)
 			if n := e.sim.TokenCalls(); n != 2 {
 				t.Errorf("token calls %d after one more call, want 2", n)
 			}
@@ -330,11 +330,11 @@ func TestSecond401IsNotRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	_, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Times: 3, Status: http.StatusUnauthorized,
 		ContentType: jsonCT(), Body: errBody(401, "UNAUTHORIZED")})
 	_, err = e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-	ve := e.wantVendor(err, domain.VendorAuth)
+	ve := e.WantVendor(err, domain.VendorAuth)
 	if ve.Status != http.StatusUnauthorized {
 		t.Errorf("status %d", ve.Status)
 	}
@@ -361,7 +361,7 @@ func TestTokenRefused(t *testing.T) {
 			e := newEnv(t)
 			ad := e.newAdapter(func(c *linkflow.Config) { c.AppKey, c.AppSecret = tt.key, tt.secret })
 			_, err := ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-			ve := e.wantVendor(err, domain.VendorAuth)
+			ve := e.WantVendor(err, domain.VendorAuth)
 			for _, txt := range []string{err.Error(), domain.SafeDetail(err), ve.Detail} {
 				if strings.Contains(txt, tt.secret) || strings.Contains(txt, tt.key) {
 					t.Errorf("error text %q shows the credentials", txt)
@@ -415,13 +415,13 @@ func TestTokenAnswers(t *testing.T) {
 			e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/token", Status: tt.status, ContentType: tt.contentType, Body: tt.body})
 			_, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
 			if tt.ok {
-				e.must(err)
+				e.Must(err)
 				if n := e.sim.TokenCalls(); n != 2 {
 					t.Errorf("token calls %d, want 2", n)
 				}
 				return
 			}
-			ve := e.wantVendor(err, tt.wantKind)
+			ve := e.WantVendor(err, tt.wantKind)
 			if strings.Contains(err.Error(), "<html") || strings.Contains(domain.SafeDetail(err), "<html") {
 				t.Errorf("error shows the vendor page: %v", err)
 			}
@@ -432,14 +432,14 @@ func TestTokenAnswers(t *testing.T) {
 			// next call fails at once, without a token call.
 			_, err = e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
 			if tt.wantKind == domain.VendorAuth {
-				e.wantVendor(err, domain.VendorAuth)
+				e.WantVendor(err, domain.VendorAuth)
 				if n := e.sim.TokenCalls(); n != 1 {
 					t.Errorf("token calls %d after a refusal, want 1", n)
 				}
 				return
 			}
 			// Another failed fetch is not cached: the next call fetches again.
-			e.must(err)
+			e.Must(err)
 			if n := e.sim.TokenCalls(); n != 2 {
 				t.Errorf("token calls %d, want 2", n)
 			}
@@ -464,7 +464,7 @@ func TestColdCacheConcurrentCalls(t *testing.T) {
 	close(start)
 	wg.Wait()
 	for _, err := range errs {
-		e.must(err)
+		e.Must(err)
 	}
 	if c := e.sim.TokenCalls(); c != 1 {
 		t.Errorf("token calls %d, want 1", c)
@@ -477,7 +477,7 @@ func TestConcurrentCallsAfterRevocation(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	_, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	e.sim.ExpireTokens()
 	const n = 50
 	var wg sync.WaitGroup
@@ -487,7 +487,7 @@ func TestConcurrentCallsAfterRevocation(t *testing.T) {
 	}
 	wg.Wait()
 	for _, err := range errs {
-		e.must(err)
+		e.Must(err)
 	}
 	if c := e.sim.TokenCalls(); c != 2 {
 		t.Errorf("token calls %d, want 2", c)
@@ -503,13 +503,13 @@ func TestSharedTokenCache(t *testing.T) {
 	a3 := e.newAdapter(func(c *linkflow.Config) { c.Client.Tokens, c.Client.Tenant = shared, "tenant-b" })
 	for _, ad := range []*linkflow.Adapter{a1, a2, a1, a2} {
 		_, err := ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 	}
 	if c := e.sim.TokenCalls(); c != 1 {
 		t.Errorf("token calls %d for one key, want 1", c)
 	}
 	_, err := a3.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	if c := e.sim.TokenCalls(); c != 2 {
 		t.Errorf("token calls %d for two keys, want 2", c)
 	}
@@ -561,7 +561,7 @@ func TestErrorMapping(t *testing.T) {
 			e := newEnv(t)
 			e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Status: tt.status, ContentType: tt.contentType, Body: tt.body})
 			_, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-			ve := e.wantVendor(err, tt.kind)
+			ve := e.WantVendor(err, tt.kind)
 			if ve.Code != tt.code {
 				t.Errorf("code %q, want %q", ve.Code, tt.code)
 			}
@@ -593,7 +593,7 @@ func TestErrorBodyEchoingSecrets(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	_, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	tok := e.hitsTo("/v2/contacts/meta/properties")[0].token
 	for _, status := range []int{400, 401, 500} {
 		body := fmt.Sprintf(`{"status":%d,"code":"B00010","message":"token %s key %s secret %s"}`, status, tok, appKey, appSecret)
@@ -612,7 +612,7 @@ func TestRateLimitedRetryAfter(t *testing.T) {
 	e := newEnv(t)
 	e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Status: 429, ContentType: jsonCT(), Header: http.Header{"Retry-After": {"7"}}, Body: errBody(429, "TOO_MANY_REQUESTS")})
 	_, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-	ve := e.wantVendor(err, domain.VendorRateLimited)
+	ve := e.WantVendor(err, domain.VendorRateLimited)
 	if ve.RetryAfter != 7*time.Second {
 		t.Errorf("RetryAfter %v, want 7s", ve.RetryAfter)
 	}
@@ -632,13 +632,13 @@ func TestTransportFailures(t *testing.T) {
 		shared := vendorhttp.NewTokens(nil, nil)
 		warm := e.newAdapter(func(c *linkflow.Config) { c.Client.Tokens, c.Client.Tenant = shared, "k" })
 		_, err := warm.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		hasty := e.newAdapter(func(c *linkflow.Config) {
 			c.Client.Tokens, c.Client.Tenant, c.Client.Timeout = shared, "k", 200*time.Millisecond
 		})
 		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Delay: time.Minute})
 		_, err = hasty.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-		ve := e.wantVendor(err, domain.VendorTimeout)
+		ve := e.WantVendor(err, domain.VendorTimeout)
 		if !ve.Retryable() {
 			t.Error("a timeout should be retryable")
 		}
@@ -652,7 +652,7 @@ func TestTransportFailures(t *testing.T) {
 		e := newEnv(t, func(c *envConfig) { c.ad.Client.Timeout = 200 * time.Millisecond })
 		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/token", Delay: time.Minute})
 		_, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-		e.wantVendor(err, domain.VendorTimeout)
+		e.WantVendor(err, domain.VendorTimeout)
 	})
 
 	t.Run("nothing listening", func(t *testing.T) {
@@ -680,17 +680,17 @@ func TestTransportFailures(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		_, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		e.srv.Close()
 		_, err = e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-		e.wantVendor(err, domain.VendorUnavailable)
+		e.WantVendor(err, domain.VendorUnavailable)
 	})
 
 	t.Run("caller cancelled before the call", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		_, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		_, err = e.ad.ListGroups(ctx, domain.GroupQuery{}, domain.PageRequest{Limit: 5})
@@ -716,7 +716,7 @@ func TestTransportFailures(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		_, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/groups", Delay: time.Minute})
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)

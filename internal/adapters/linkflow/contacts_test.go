@@ -61,7 +61,7 @@ func TestListContactsEmpty(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	p, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{}, domain.PageRequest{Limit: 10})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 0 || p.Next != "" {
 		t.Errorf("page %+v", p)
 	}
@@ -114,12 +114,12 @@ func TestListContactsFilters(t *testing.T) {
 	t.Run("unknown group", func(t *testing.T) {
 		t.Parallel()
 		_, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{GroupID: idStr(ann)}, domain.PageRequest{Limit: 5})
-		e.wantNotFound(err)
+		e.WantNotFound(err)
 	})
 	t.Run("group id that is not a number", func(t *testing.T) {
 		t.Parallel()
 		_, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{GroupID: "vip"}, domain.PageRequest{Limit: 5})
-		e.wantValidation(err, "query.group_id")
+		e.WantValidation(err, "query.group_id")
 	})
 }
 
@@ -226,7 +226,7 @@ func TestListContactsUpdatedSince(t *testing.T) {
 		next := e.sim.AddContact(linkflowtest.Contact{LastUpdated: since.Add(1200 * time.Millisecond)})
 		e.sim.AddContact(linkflowtest.Contact{LastUpdated: since.Add(-time.Second)})
 		p, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{UpdatedSince: &frac}, domain.PageRequest{Limit: 10})
-		e.must(err)
+		e.Must(err)
 		var got []string
 		for _, c := range p.Items {
 			got = append(got, c.ID)
@@ -243,7 +243,7 @@ func TestListContactsUpdatedSince(t *testing.T) {
 		e.sim.AddContact(linkflowtest.Contact{LastUpdated: since.Add(-time.Minute)})
 		utc := since.UTC()
 		p, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{UpdatedSince: &utc}, domain.PageRequest{Limit: 10})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 1 || p.Items[0].ID != idStr(id) {
 			t.Errorf("items %v", p.Items)
 		}
@@ -274,7 +274,7 @@ func TestListContactsUpdatedSince(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		p, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{UpdatedSince: &since}, domain.PageRequest{Limit: 200, State: "o10200"})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 0 || p.Next != "" || p.Truncated == nil {
 			t.Errorf("page %+v", p)
 		}
@@ -370,7 +370,7 @@ func TestContactMapping(t *testing.T) {
 	t.Run("list", func(t *testing.T) {
 		t.Parallel()
 		p, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 1 {
 			t.Fatalf("items %v", p.Items)
 		}
@@ -382,7 +382,7 @@ func TestContactMapping(t *testing.T) {
 	t.Run("lookup", func(t *testing.T) {
 		t.Parallel()
 		p, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{Email: "test@example.com"}, domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 1 {
 			t.Fatalf("items %v", p.Items)
 		}
@@ -391,7 +391,7 @@ func TestContactMapping(t *testing.T) {
 	t.Run("get", func(t *testing.T) {
 		t.Parallel()
 		c, err := e.ad.GetContact(t.Context(), idStr(id))
-		e.must(err)
+		e.Must(err)
 		check(t, c, true)
 		if c.Raw != nil {
 			t.Errorf("raw without asking: %s", c.Raw)
@@ -402,7 +402,7 @@ func TestContactMapping(t *testing.T) {
 		e := newEnv(t)
 		other := e.sim.AddContact(linkflowtest.Contact{Name: "Nobody", Gender: "unknown", DateOfBirthday: "not a date"})
 		c, err := e.ad.GetContact(t.Context(), idStr(other))
-		e.must(err)
+		e.Must(err)
 		if c.Gender != domain.GenderUnknown || c.Birthday != nil || c.Email != "" || c.CustomFields == nil || len(c.CustomFields) != 0 {
 			t.Errorf("contact %+v", c)
 		}
@@ -429,7 +429,7 @@ func TestContactsRaw(t *testing.T) {
 		}
 	}
 	p, err := e.ad.ListContacts(ctx, domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 3 {
 		t.Fatalf("items %d", len(p.Items))
 	}
@@ -437,14 +437,14 @@ func TestContactsRaw(t *testing.T) {
 		checkRaw(t, c)
 	}
 	c, err := e.ad.GetContact(ctx, idStr(seeded[0]))
-	e.must(err)
+	e.Must(err)
 	checkRaw(t, c)
 	created, err := e.ad.CreateContact(ctx, domain.ContactInput{Contact: domain.Contact{Name: "New", Gender: domain.GenderFemale,
 		ExternalIDs: []domain.ExternalID{{Channel: "example.com", ID: "new"}}}})
-	e.must(err)
+	e.Must(err)
 	checkRaw(t, created)
 	updated, err := e.ad.UpdateContact(ctx, idStr(seeded[1]), domain.ContactPatch{Values: domain.Contact{Name: "Renamed"}, Set: map[domain.ContactField]bool{domain.FieldName: true}})
-	e.must(err)
+	e.Must(err)
 	checkRaw(t, updated)
 }
 
@@ -461,7 +461,7 @@ func TestGetContact(t *testing.T) {
 	t.Run("external ids from identities and openIds", func(t *testing.T) {
 		t.Parallel()
 		c, err := e.ad.GetContact(t.Context(), idStr(id))
-		e.must(err)
+		e.Must(err)
 		for _, want := range []domain.ExternalID{
 			{Channel: "example.com", ID: "u-1", Type: "UDC"}, {Channel: "crm", ID: "crm-9", Type: "UDC"},
 			{Channel: "wx5a39a02868a39999", ID: "open-1", Type: "WECHAT"}, {Channel: "wx5a39a02868a39999", ID: "union-1", Type: "WECHAT"},
@@ -485,7 +485,7 @@ func TestGetContact(t *testing.T) {
 	t.Run("no identities", func(t *testing.T) {
 		t.Parallel()
 		c, err := e.ad.GetContact(t.Context(), idStr(bare))
-		e.must(err)
+		e.Must(err)
 		if c.Name != "No identities" || len(c.ExternalIDs) != 0 {
 			t.Errorf("contact %+v", c)
 		}
@@ -494,7 +494,7 @@ func TestGetContact(t *testing.T) {
 		t.Run("not found "+bad, func(t *testing.T) {
 			t.Parallel()
 			_, err := e.ad.GetContact(t.Context(), bad)
-			e.wantNotFound(err)
+			e.WantNotFound(err)
 		})
 	}
 }
@@ -517,7 +517,7 @@ func TestCreateContact(t *testing.T) {
 			ExternalIDs:  []domain.ExternalID{{Channel: "shop.example.com", ID: "u1234567"}},
 		}
 		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: in})
-		e.must(err)
+		e.Must(err)
 		n := mustID(t, c.ID)
 		got, ok := e.sim.Contact(n)
 		if !ok {
@@ -566,7 +566,7 @@ func TestCreateContact(t *testing.T) {
 			ExternalIDs:  []domain.ExternalID{{Channel: "shop.example.com", ID: "lisi"}},
 		}
 		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: in})
-		e.must(err)
+		e.Must(err)
 		got, _ := e.sim.Contact(mustID(t, c.ID))
 		if got.Gender != "female" || got.Nickname != "Sisi" || got.Comments != "VIP since 2020" || got.Avatar != "http://example.com/a.png" ||
 			got.HomePhone != "021-1234" || got.Name != "Li Si" || got.Email != "lisi@example.com" || fmt.Sprint(got.Props["attr1"]) != "已婚" {
@@ -587,9 +587,9 @@ func TestCreateContact(t *testing.T) {
 		t.Parallel()
 		ext := []domain.ExternalID{{Channel: "shop.example.com", ID: "twice"}}
 		first, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "First", Email: "first@example.com", ExternalIDs: ext}})
-		e.must(err)
+		e.Must(err)
 		second, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "Second", ExternalIDs: ext}})
-		e.must(err)
+		e.Must(err)
 		if first.ID != second.ID {
 			t.Fatalf("ids %s and %s", first.ID, second.ID)
 		}
@@ -605,7 +605,7 @@ func TestCreateContact(t *testing.T) {
 	t.Run("no external id", func(t *testing.T) {
 		t.Parallel()
 		_, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "Nobody"}})
-		e.wantValidation(err, "body.external_ids")
+		e.WantValidation(err, "body.external_ids")
 	})
 
 	t.Run("fields linkflow cannot store", func(t *testing.T) {
@@ -615,7 +615,7 @@ func TestCreateContact(t *testing.T) {
 			ViberPhone: "5", Weibo: "6", Line: "7", Messenger: "8", Instagram: "9", TimeZone: "Asia/Shanghai",
 			ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "refused"}},
 		}})
-		e.wantValidation(err, "body.first_name", "body.last_name", "body.wechat", "body.qq", "body.work_phone", "body.fax",
+		e.WantValidation(err, "body.first_name", "body.last_name", "body.wechat", "body.qq", "body.work_phone", "body.fax",
 			"body.whatsapp_phone", "body.viber_phone", "body.weibo", "body.line", "body.messenger", "body.instagram", "body.time_zone")
 		// Sibling subtests create contacts meanwhile, so look for this
 		// create's external id in what reached the vendor, not at counts.
@@ -632,7 +632,7 @@ func TestCreateContact(t *testing.T) {
 			Name: "X", CustomFields: map[string]any{"attr9": "x"},
 			ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "attr9"}},
 		}})
-		ve := e.wantVendor(err, domain.VendorRejected)
+		ve := e.WantVendor(err, domain.VendorRejected)
 		if ve.Code != "B00010" {
 			t.Errorf("code %q", ve.Code)
 		}
@@ -647,7 +647,7 @@ func TestCreateContact(t *testing.T) {
 		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{
 			Name: "Half", Nickname: "H", Note: "n", Email: "half@example.com", ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "half"}},
 		}})
-		e.must(err)
+		e.Must(err)
 		got, ok := e.sim.Contact(mustID(t, c.ID))
 		if !ok || got.Name != "Half" || got.Email != "half@example.com" || got.Nickname != "" {
 			t.Fatalf("vendor contact %+v", got)
@@ -656,7 +656,7 @@ func TestCreateContact(t *testing.T) {
 			!slices.Equal(c.Unwritten.Fields, []string{"nickname", "note"}) {
 			t.Fatalf("answer %+v, unwritten %+v", c, c.Unwritten)
 		}
-		e.wantVendor(c.Unwritten.Err, domain.VendorUnavailable)
+		e.WantVendor(c.Unwritten.Err, domain.VendorUnavailable)
 		if !c.ExternalIDsLoaded || !slices.Contains(c.ExternalIDs, domain.ExternalID{Channel: "shop.example.com", ID: "half", Type: "UDC"}) {
 			t.Errorf("answer external ids %v (loaded %v)", c.ExternalIDs, c.ExternalIDsLoaded)
 		}
@@ -672,7 +672,7 @@ func TestCreateContact(t *testing.T) {
 		c, err := ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{
 			Name: "Again", Nickname: "A", ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "again"}},
 		}})
-		e.must(err)
+		e.Must(err)
 		if c.Unwritten != nil || c.Nickname != "A" {
 			t.Fatalf("answer %+v, unwritten %+v", c, c.Unwritten)
 		}
@@ -694,7 +694,7 @@ func TestCreateContact(t *testing.T) {
 		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{
 			Name: "Garbled", Gender: domain.GenderMale, ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "garbled"}},
 		}})
-		e.must(err)
+		e.Must(err)
 		got, ok := e.sim.Contact(mustID(t, c.ID))
 		if !ok || got.Name != "Garbled" || got.Gender != "male" || c.Gender != domain.GenderMale || c.Unwritten != nil {
 			t.Fatalf("answer %+v, vendor contact %+v", c, got)
@@ -714,7 +714,7 @@ func TestCreateContact(t *testing.T) {
 		_, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{
 			Name: "Nothing", ExternalIDs: []domain.ExternalID{{Channel: "shop.example.com", ID: "nothing"}},
 		}})
-		e.wantVendor(err, domain.VendorBadResponse)
+		e.WantVendor(err, domain.VendorBadResponse)
 		if n := len(e.sim.Contacts()); n != 0 {
 			t.Errorf("%d contacts", n)
 		}
@@ -758,7 +758,7 @@ func TestUpdateContact(t *testing.T) {
 			Values: domain.Contact{Address: domain.Address{City: "Beijing"}, Nickname: "Annie", Name: "ignored because not in Set"},
 			Set:    set(domain.FieldCity, domain.FieldNickname),
 		})
-		e.must(err)
+		e.Must(err)
 		after, _ := e.sim.Contact(id)
 		want := before
 		want.City, want.Nickname = "Beijing", "Annie"
@@ -777,7 +777,7 @@ func TestUpdateContact(t *testing.T) {
 		_, err := e.ad.UpdateContact(t.Context(), idStr(id), domain.ContactPatch{
 			Set: set(domain.FieldCity, domain.FieldNote, domain.FieldBirthday, domain.FieldHomePhone),
 		})
-		e.must(err)
+		e.Must(err)
 		after, _ := e.sim.Contact(id)
 		if after.City != "" || after.Comments != "" || after.DateOfBirthday != "" || after.HomePhone != "" {
 			t.Errorf("not cleared: %+v", after)
@@ -795,7 +795,7 @@ func TestUpdateContact(t *testing.T) {
 			Values: domain.Contact{Gender: domain.GenderMale, Birthday: &bday},
 			Set:    set(domain.FieldGender, domain.FieldBirthday),
 		})
-		e.must(err)
+		e.Must(err)
 		after, _ := e.sim.Contact(id)
 		if after.Gender != "male" || after.DateOfBirthday != "2001-02-03 00:00:00" {
 			t.Errorf("vendor contact %+v", after)
@@ -809,7 +809,7 @@ func TestUpdateContact(t *testing.T) {
 		t.Parallel()
 		id := seed()
 		c, err := e.ad.UpdateContact(t.Context(), idStr(id), domain.ContactPatch{CustomFields: map[string]any{"attr2": 200}})
-		e.must(err)
+		e.Must(err)
 		after, _ := e.sim.Contact(id)
 		if fmt.Sprint(after.Props["attr1"]) != "单身" || fmt.Sprint(after.Props["attr2"]) != "200" {
 			t.Errorf("vendor props %v", after.Props)
@@ -826,7 +826,7 @@ func TestUpdateContact(t *testing.T) {
 		t.Parallel()
 		for _, bad := range []string{"999999", "abc", "0"} {
 			_, err := e.ad.UpdateContact(t.Context(), bad, domain.ContactPatch{Values: domain.Contact{Address: domain.Address{City: "X"}}, Set: set(domain.FieldCity)})
-			e.wantNotFound(err)
+			e.WantNotFound(err)
 		}
 	})
 
@@ -837,7 +837,7 @@ func TestUpdateContact(t *testing.T) {
 			Values: domain.Contact{IDCardNumber: "x", WeChat: "wx", Address: domain.Address{City: "X"}},
 			Set:    set(domain.FieldIDCardNumber, domain.FieldWeChat, domain.FieldCity),
 		})
-		e.wantValidation(err, "body.id_card_number", "body.wechat")
+		e.WantValidation(err, "body.id_card_number", "body.wechat")
 		after, _ := e.sim.Contact(id)
 		if after.City != "Shanghai" {
 			t.Errorf("a refused update changed the contact: %+v", after)
@@ -848,7 +848,7 @@ func TestUpdateContact(t *testing.T) {
 		t.Parallel()
 		id := seed()
 		_, err := e.ad.UpdateContact(t.Context(), idStr(id), domain.ContactPatch{CustomFields: map[string]any{"nope": 1}})
-		e.wantVendor(err, domain.VendorRejected)
+		e.WantVendor(err, domain.VendorRejected)
 	})
 }
 
@@ -871,7 +871,7 @@ func TestBatchUpsertContacts(t *testing.T) {
 			items = append(items, domain.ContactInput{Contact: domain.Contact{Name: fmt.Sprint("N", i), ExternalIDs: ext(fmt.Sprint("n", i))}})
 		}
 		res, err := e.ad.BatchUpsertContacts(t.Context(), items, domain.OnConflictMerge)
-		e.must(err)
+		e.Must(err)
 		if len(res) != len(items) {
 			t.Fatalf("%d results for %d items", len(res), len(items))
 		}
@@ -899,9 +899,9 @@ func TestBatchUpsertContacts(t *testing.T) {
 				t.Errorf("item %d: vendor name %q", i, c.Name)
 			}
 		}
-		e.wantValidation(res[1].Err, "body.external_ids")
-		e.wantValidation(res[3].Err, "body.wechat")
-		e.wantVendor(res[4].Err, domain.VendorRejected)
+		e.WantValidation(res[1].Err, "body.external_ids")
+		e.WantValidation(res[3].Err, "body.wechat")
+		e.WantVendor(res[4].Err, domain.VendorRejected)
 		if res[0].ID != res[5].ID {
 			t.Errorf("same external id, ids %s and %s", res[0].ID, res[5].ID)
 		}
@@ -919,7 +919,7 @@ func TestBatchUpsertContacts(t *testing.T) {
 		for _, mode := range []domain.OnConflict{domain.OnConflictReplace, domain.OnConflictSkip} {
 			_, err := e.ad.BatchUpsertContacts(t.Context(), []domain.ContactInput{{Contact: domain.Contact{Name: "A",
 				ExternalIDs: []domain.ExternalID{{Channel: "c", ID: "a"}}}}}, mode)
-			e.wantValidation(err, "body.on_conflict")
+			e.WantValidation(err, "body.on_conflict")
 		}
 		if n := len(e.Hits()); n != 0 {
 			t.Errorf("%d vendor calls for a refused batch", n)
@@ -935,7 +935,7 @@ func TestBatchUpsertContacts(t *testing.T) {
 			items = append(items, domain.ContactInput{Contact: domain.Contact{Name: "A", ExternalIDs: []domain.ExternalID{{Channel: "c", ID: fmt.Sprint(i)}}}})
 		}
 		res, err := e.ad.BatchUpsertContacts(t.Context(), items, domain.OnConflictMerge)
-		e.wantVendor(err, domain.VendorUnavailable)
+		e.WantVendor(err, domain.VendorUnavailable)
 		if res != nil {
 			t.Errorf("results %v with a whole-call error", res)
 		}
@@ -946,10 +946,10 @@ func TestBatchUpsertContacts(t *testing.T) {
 		e := newEnv(t)
 		// Warm the token so the first identify is the one let through.
 		_, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 1})
-		e.must(err)
+		e.Must(err)
 		items := []domain.ContactInput{{Contact: domain.Contact{Name: "A", ExternalIDs: []domain.ExternalID{{Channel: "c", ID: "a"}}}}}
 		res, err := e.ad.BatchUpsertContacts(t.Context(), items, domain.OnConflictMerge)
-		e.must(err)
+		e.Must(err)
 		if len(res) != 1 || res[0].Status != domain.BatchUpserted {
 			t.Fatalf("results %+v", res)
 		}
@@ -959,7 +959,7 @@ func TestBatchUpsertContacts(t *testing.T) {
 			items = append(items, domain.ContactInput{Contact: domain.Contact{Name: "B", ExternalIDs: []domain.ExternalID{{Channel: "c", ID: fmt.Sprint("b", i)}}}})
 		}
 		res, err = e.ad.BatchUpsertContacts(t.Context(), items, domain.OnConflictMerge)
-		e.must(err)
+		e.Must(err)
 		var ok, failed int
 		for _, r := range res {
 			e.record(r.Err)
@@ -968,7 +968,7 @@ func TestBatchUpsertContacts(t *testing.T) {
 				ok++
 			case domain.BatchFailed:
 				failed++
-				e.wantVendor(r.Err, domain.VendorUnavailable)
+				e.WantVendor(r.Err, domain.VendorUnavailable)
 			}
 		}
 		if ok != 3 || failed != 3 {
@@ -999,12 +999,12 @@ func TestBigNumbersKeepEveryDigit(t *testing.T) {
 	e.sim.AddProperty(linkflowtest.Property{Label: "Text", Alias: "attr2", DataType: "text"})
 	id := e.sim.AddContact(linkflowtest.Contact{Name: "Ann", Props: map[string]any{"attr1": json.Number("1021110718827683841")}})
 	c, err := e.ad.GetContact(t.Context(), idStr(id))
-	e.must(err)
+	e.Must(err)
 	if c.CustomFields["attr1"] != json.Number("1021110718827683841") {
 		t.Fatalf("read %v", c.CustomFields["attr1"])
 	}
 	_, err = e.ad.UpdateContact(t.Context(), idStr(id), domain.ContactPatch{CustomFields: map[string]any{"attr2": "x"}})
-	e.must(err)
+	e.Must(err)
 	after, _ := e.sim.Contact(id)
 	if fmt.Sprint(after.Props["attr1"]) != "1021110718827683841" {
 		t.Fatalf("update wrote back %v", after.Props["attr1"])
@@ -1031,7 +1031,7 @@ func TestCreateContactExternalIDRules(t *testing.T) {
 		t.Fatalf("%d contacts written by refused creates", n)
 	}
 	c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "x", ExternalIDs: []domain.ExternalID{{Channel: "a", ID: "1", Type: "UDC"}}}})
-	e.must(err)
+	e.Must(err)
 	if !slices.Contains(c.ExternalIDs, domain.ExternalID{Channel: "a", ID: "1", Type: "UDC"}) {
 		t.Fatalf("external ids %v", c.ExternalIDs)
 	}
@@ -1044,7 +1044,7 @@ func TestUpdateAnswerCarriesExternalIDs(t *testing.T) {
 	id := e.sim.AddContact(linkflowtest.Contact{Name: "Ann"})
 	e.sim.AddIdentity(id, "shop", "UDC", "u-1")
 	c, err := e.ad.UpdateContact(t.Context(), idStr(id), domain.ContactPatch{Values: domain.Contact{Name: "Bo"}, Set: map[domain.ContactField]bool{domain.FieldName: true}})
-	e.must(err)
+	e.Must(err)
 	if !slices.Contains(c.ExternalIDs, domain.ExternalID{Channel: "shop", ID: "u-1", Type: "UDC"}) || c.Name != "Bo" {
 		t.Fatalf("answer %+v", c)
 	}
@@ -1070,7 +1070,7 @@ func TestBatchCountsWritesBeforeAFailedFollowUp(t *testing.T) {
 		if r.Status != domain.BatchUpserted || r.Err != nil || r.Unwritten == nil || !slices.Equal(r.Unwritten.Fields, want[i]) {
 			t.Fatalf("result %+v (unwritten %+v)", r, r.Unwritten)
 		}
-		e.wantVendor(r.Unwritten.Err, domain.VendorUnavailable)
+		e.WantVendor(r.Unwritten.Err, domain.VendorUnavailable)
 		if _, ok := e.sim.Contact(mustID(t, r.ID)); !ok {
 			t.Errorf("item %d: contact %s not at the vendor", i, r.ID)
 		}
@@ -1161,7 +1161,7 @@ func TestCustomFieldNumbersKeepEveryDigit(t *testing.T) {
 					ctx = domain.WithRaw(ctx)
 				}
 				c, err := read(ctx, e.ad, id)
-				e.must(err)
+				e.Must(err)
 				wantBigNumbers(t, c.CustomFields, c.Raw, raw)
 				for _, stored := range e.sim.Contacts() {
 					for k, want := range bigNumbers {

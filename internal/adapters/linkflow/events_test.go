@@ -49,7 +49,7 @@ func TestRecordEvent(t *testing.T) {
 			OccurredAt: occurred, Properties: map[string]string{"attr1": "DD1232", "attr20": "200.00"},
 			UTM: domain.UTM{Source: "newsletter", Campaign: "spring", Medium: "email", Content: "hero", Term: "shoes"},
 		})
-		e.must(err)
+		e.Must(err)
 		body := udeBody(t, e)
 		want := map[string]any{
 			"event": "UDE_1MG2I6HGJ", "channelId": "example.com", "externalId": "abc123",
@@ -81,7 +81,7 @@ func TestRecordEvent(t *testing.T) {
 		e.sim.AddWeChatIdentity(cid, "wx1f7fbd28ac009cd0", "Official", "union-1", "open-1")
 		e.sim.AddIdentity(cid, "udc_15PycxODaN", "UDC", "crm-1")
 		ev, err := e.ad.RecordEvent(t.Context(), domain.EventInput{Event: "UDE_BUY", ContactID: idStr(cid), OccurredAt: occurred})
-		e.must(err)
+		e.Must(err)
 		body := udeBody(t, e)
 		if body["channelId"] != "udc_15PycxODaN" || body["externalId"] != "crm-1" {
 			t.Errorf("ude body %v: want the UDC identity", body)
@@ -107,7 +107,7 @@ func TestRecordEvent(t *testing.T) {
 		cid := e.sim.AddContact(linkflowtest.Contact{Name: "Ann"})
 		e.sim.AddWeChatIdentity(cid, "wx1f7fbd28ac009cd0", "Official", "union-1", "open-1")
 		_, err := e.ad.RecordEvent(t.Context(), domain.EventInput{Event: "UDE_BUY", ContactID: idStr(cid), OccurredAt: occurred})
-		e.must(err)
+		e.Must(err)
 		body := udeBody(t, e)
 		if body["channelId"] != "wx1f7fbd28ac009cd0" || body["externalId"] != "union-1" || body["channelType"] != "WECHAT" {
 			t.Errorf("ude body %v", body)
@@ -125,7 +125,7 @@ func TestRecordEvent(t *testing.T) {
 		e := newEnv(t)
 		cid := e.sim.AddContact(linkflowtest.Contact{Name: "Ann"})
 		_, err := e.ad.RecordEvent(t.Context(), domain.EventInput{Event: "UDE_BUY", ContactID: idStr(cid)})
-		e.wantValidation(err, "body.contact_id")
+		e.WantValidation(err, "body.contact_id")
 		if n := len(e.hitsTo("/ude")); n != 0 {
 			t.Errorf("%d /ude calls", n)
 		}
@@ -136,7 +136,7 @@ func TestRecordEvent(t *testing.T) {
 		e := newEnv(t)
 		for _, bad := range []string{"999999", "abc", ""} {
 			_, err := e.ad.RecordEvent(t.Context(), domain.EventInput{Event: "UDE_BUY", ContactID: bad})
-			e.wantNotFound(err)
+			e.WantNotFound(err)
 		}
 	})
 
@@ -147,7 +147,7 @@ func TestRecordEvent(t *testing.T) {
 			Event: "UDE_BUY", ExternalID: &domain.ExternalID{Channel: "c", ID: "x"},
 			Properties: map[string]string{"attr1": "ok", "attr0": "x", "attr21": "x", "price": "1", "Attr2": "x", "attr01": "x"},
 		})
-		e.wantValidation(err, "body.properties.attr0", "body.properties.attr21", "body.properties.price",
+		e.WantValidation(err, "body.properties.attr0", "body.properties.attr21", "body.properties.price",
 			"body.properties.Attr2", "body.properties.attr01")
 		if n := len(e.Hits()); n != 0 {
 			t.Errorf("%d vendor calls for a refused event", n)
@@ -160,7 +160,7 @@ func TestRecordEvent(t *testing.T) {
 		e := newEnv(t)
 		ad := e.newAdapter(func(c *linkflow.Config) { c.Now = func() time.Time { return now } })
 		ev, err := ad.RecordEvent(t.Context(), domain.EventInput{Event: "UDE_NOW", ExternalID: &domain.ExternalID{Channel: "c", ID: "x"}})
-		e.must(err)
+		e.Must(err)
 		if body := udeBody(t, e); body["eventDate"] != json.Number(fmt.Sprint(now.UnixMilli())) {
 			t.Errorf("eventDate %v", body["eventDate"])
 		}
@@ -174,7 +174,7 @@ func TestRecordEvent(t *testing.T) {
 		e := newEnv(t)
 		at := time.Date(2024, 3, 16, 0, 30, 0, 0, cst)
 		_, err := e.ad.RecordEvent(t.Context(), domain.EventInput{Event: "UDE_Z", ExternalID: &domain.ExternalID{Channel: "c", ID: "x"}, OccurredAt: at})
-		e.must(err)
+		e.Must(err)
 		if body := udeBody(t, e); body["eventDate"] != json.Number(fmt.Sprint(at.UnixMilli())) {
 			t.Errorf("eventDate %v, want %d", body["eventDate"], at.UnixMilli())
 		}
@@ -184,14 +184,14 @@ func TestRecordEvent(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, func(c *envConfig) { c.sim.RejectUnknownEventIdentity = true })
 		_, err := e.ad.RecordEvent(t.Context(), domain.EventInput{Event: "UDE_BUY", ExternalID: &domain.ExternalID{Channel: "c", ID: "nobody"}})
-		e.wantNotFound(err)
+		e.WantNotFound(err)
 	})
 
 	t.Run("raw", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		ev, err := e.ad.RecordEvent(domain.WithRaw(t.Context()), domain.EventInput{Event: "UDE_R", ExternalID: &domain.ExternalID{Channel: "c", ID: "x"}})
-		e.must(err)
+		e.Must(err)
 		var m map[string]any
 		if json.Unmarshal(ev.Raw, &m) != nil || m["event"] != "UDE_R" {
 			t.Errorf("raw %s", ev.Raw)
@@ -235,7 +235,7 @@ func TestListContactEvents(t *testing.T) {
 	t.Run("mapping", func(t *testing.T) {
 		t.Parallel()
 		p, err := e.ad.ListContactEvents(t.Context(), idStr(cid), domain.PageRequest{Limit: 1})
-		e.must(err)
+		e.Must(err)
 		ev := p.Items[0]
 		if ev.ID != idStr(want[0]) || ev.ContactID != idStr(cid) || ev.Event != "WEBSITE__PAGE_VIEW" ||
 			!ev.OccurredAt.Equal(base.Add(16*time.Hour)) || ev.OccurredAt.Location() != time.UTC {
@@ -259,7 +259,7 @@ func TestListContactEvents(t *testing.T) {
 			t.Errorf("raw without asking")
 		}
 		p, err = e.ad.ListContactEvents(domain.WithRaw(t.Context()), idStr(cid), domain.PageRequest{Limit: 1})
-		e.must(err)
+		e.Must(err)
 		var m map[string]any
 		if json.Unmarshal(p.Items[0].Raw, &m) != nil || m["attr1"] != "page 16" {
 			t.Errorf("raw %s", p.Items[0].Raw)
@@ -269,7 +269,7 @@ func TestListContactEvents(t *testing.T) {
 	t.Run("no events", func(t *testing.T) {
 		t.Parallel()
 		p, err := e.ad.ListContactEvents(t.Context(), idStr(bare), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 0 || p.Next != "" {
 			t.Errorf("page %+v", p)
 		}
@@ -278,7 +278,7 @@ func TestListContactEvents(t *testing.T) {
 		t.Run("unknown contact "+bad, func(t *testing.T) {
 			t.Parallel()
 			_, err := e.ad.ListContactEvents(t.Context(), bad, domain.PageRequest{Limit: 5})
-			e.wantNotFound(err)
+			e.WantNotFound(err)
 		})
 	}
 	t.Run("bad state", func(t *testing.T) {
@@ -297,7 +297,7 @@ func TestRecordEventKeepsTheChannelType(t *testing.T) {
 	id := e.sim.AddContact(linkflowtest.Contact{Name: "Ann"})
 	e.sim.AddIdentity(id, "wx5a39a02868a39999", "WECHAT", "union-1")
 	c, err := e.ad.GetContact(t.Context(), idStr(id))
-	e.must(err)
+	e.Must(err)
 	var ext *domain.ExternalID
 	for i := range c.ExternalIDs {
 		if c.ExternalIDs[i].ID == "union-1" {
@@ -309,7 +309,7 @@ func TestRecordEventKeepsTheChannelType(t *testing.T) {
 	}
 	before := len(e.sim.Contacts())
 	_, err = e.ad.RecordEvent(t.Context(), domain.EventInput{Event: "UDE_X", ExternalID: ext})
-	e.must(err)
+	e.Must(err)
 	if got := e.sim.Events(id); len(got) != 1 {
 		t.Fatalf("events of the contact: %+v", got)
 	}
@@ -347,7 +347,7 @@ func TestEventPropertyNumbersKeepEveryDigit(t *testing.T) {
 				ctx = domain.WithRaw(ctx)
 			}
 			p, err := e.ad.ListContactEvents(ctx, idStr(cid), domain.PageRequest{Limit: 5})
-			e.must(err)
+			e.Must(err)
 			if len(p.Items) != 1 {
 				t.Fatalf("events %+v", p.Items)
 			}
@@ -363,7 +363,7 @@ func TestEventPropertyNumbersKeepEveryDigit(t *testing.T) {
 				ctx = domain.WithRaw(ctx)
 			}
 			ev, err := e.ad.RecordEvent(ctx, domain.EventInput{Event: "UDE_BIG", ExternalID: &domain.ExternalID{Channel: "c", ID: "x"}})
-			e.must(err)
+			e.Must(err)
 			check(t, ev, raw)
 		})
 	}

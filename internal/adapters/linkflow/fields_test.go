@@ -32,7 +32,7 @@ func TestListFieldsTypes(t *testing.T) {
 		e.sim.AddProperty(linkflowtest.Property{Label: dt, Alias: a, DataType: dt})
 	}
 	page, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 200})
-	e.must(err)
+	e.Must(err)
 	if len(page.Items) != len(want) {
 		t.Fatalf("%d definitions, want %d", len(page.Items), len(want))
 	}

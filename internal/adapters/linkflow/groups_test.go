@@ -59,7 +59,7 @@ func TestListGroups(t *testing.T) {
 	t.Run("mapping", func(t *testing.T) {
 		t.Parallel()
 		p, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{Q: "former"}, domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 1 {
 			t.Fatalf("items %v", p.Items)
 		}
@@ -70,7 +70,7 @@ func TestListGroups(t *testing.T) {
 			t.Errorf("group %+v", g)
 		}
 		p, err = e.ad.ListGroups(domain.WithRaw(t.Context()), domain.GroupQuery{Q: "former"}, domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 1 || !strings.Contains(string(p.Items[0].Raw), `"groupType":"dynamic"`) {
 			t.Errorf("raw %s", p.Items[0].Raw)
 		}
@@ -93,7 +93,7 @@ func TestGetGroup(t *testing.T) {
 	cid := e.sim.AddContact(linkflowtest.Contact{Name: "not a group"})
 
 	g, err := e.ad.GetGroup(t.Context(), idStr(gid))
-	e.must(err)
+	e.Must(err)
 	if g.ID != idStr(gid) || g.Name != "VIP" || g.Type != domain.GroupStatic {
 		t.Errorf("group %+v", g)
 	}
@@ -101,7 +101,7 @@ func TestGetGroup(t *testing.T) {
 		t.Run("not found "+bad, func(t *testing.T) {
 			t.Parallel()
 			_, err := e.ad.GetGroup(t.Context(), bad)
-			e.wantNotFound(err)
+			e.WantNotFound(err)
 		})
 	}
 }
@@ -113,7 +113,7 @@ func TestCreateGroup(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		g, err := e.ad.CreateGroup(t.Context(), "双11vip客户")
-		e.must(err)
+		e.Must(err)
 		n := mustID(t, g.ID)
 		stored, ok := e.sim.Group(n)
 		if !ok || stored.Name != "双11vip客户" || stored.GroupType != "static" {
@@ -123,7 +123,7 @@ func TestCreateGroup(t *testing.T) {
 			t.Errorf("answer %+v", g)
 		}
 		got, err := e.ad.GetGroup(t.Context(), g.ID)
-		e.must(err)
+		e.Must(err)
 		if got.Name != g.Name {
 			t.Errorf("read back %+v", got)
 		}
@@ -134,7 +134,7 @@ func TestCreateGroup(t *testing.T) {
 		e := newEnv(t)
 		e.sim.AddGroup("VIP", "")
 		_, err := e.ad.CreateGroup(t.Context(), "VIP")
-		ve := e.wantVendor(err, domain.VendorExists)
+		ve := e.WantVendor(err, domain.VendorExists)
 		if ve.Code != "B00001" || ve.Status != 400 || !errors.Is(err, domain.ErrAlreadyExists) {
 			t.Errorf("error %+v", ve)
 		}
@@ -144,11 +144,11 @@ func TestCreateGroup(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, func(c *envConfig) { c.sim.MaxGroups = 2 })
 		_, err := e.ad.CreateGroup(t.Context(), "one")
-		e.must(err)
+		e.Must(err)
 		_, err = e.ad.CreateGroup(t.Context(), "two")
-		e.must(err)
+		e.Must(err)
 		_, err = e.ad.CreateGroup(t.Context(), "three")
-		ve := e.wantVendor(err, domain.VendorLimit)
+		ve := e.WantVendor(err, domain.VendorLimit)
 		if ve.Code != "B00157" || ve.Status != 412 {
 			t.Errorf("error %+v", ve)
 		}
@@ -158,7 +158,7 @@ func TestCreateGroup(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		_, err := e.ad.CreateGroup(t.Context(), "")
-		e.wantVendor(err, domain.VendorRejected)
+		e.WantVendor(err, domain.VendorRejected)
 	})
 }
 
@@ -189,7 +189,7 @@ func TestListContactGroups(t *testing.T) {
 	t.Run("no groups", func(t *testing.T) {
 		t.Parallel()
 		p, err := e.ad.ListContactGroups(t.Context(), idStr(lonely), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 0 || p.Next != "" {
 			t.Errorf("page %+v", p)
 		}
@@ -198,7 +198,7 @@ func TestListContactGroups(t *testing.T) {
 		t.Run("unknown contact "+bad, func(t *testing.T) {
 			t.Parallel()
 			_, err := e.ad.ListContactGroups(t.Context(), bad, domain.PageRequest{Limit: 5})
-			e.wantNotFound(err)
+			e.WantNotFound(err)
 		})
 	}
 	t.Run("bad state", func(t *testing.T) {
@@ -273,12 +273,12 @@ func TestListGroupMembers(t *testing.T) {
 		t.Parallel()
 		// Members are the contacts' own records, read in bulk.
 		p, err := e.ad.ListGroupMembers(domain.WithRaw(t.Context()), idStr(big), domain.PageRequest{Limit: 2})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 2 || !strings.Contains(string(p.Items[0].Raw), `"lastUpdated"`) || !strings.Contains(string(p.Items[0].Raw), `"name":"M00"`) {
 			t.Errorf("items %+v", p.Items)
 		}
 		p, err = e.ad.ListGroupMembers(t.Context(), idStr(big), domain.PageRequest{Limit: 2})
-		e.must(err)
+		e.Must(err)
 		if p.Items[0].Raw != nil {
 			t.Errorf("raw without asking: %s", p.Items[0].Raw)
 		}
@@ -287,7 +287,7 @@ func TestListGroupMembers(t *testing.T) {
 	t.Run("page size within the vendor maximum", func(t *testing.T) {
 		t.Parallel()
 		_, err := e.ad.ListGroupMembers(t.Context(), idStr(big), domain.PageRequest{Limit: domain.MaxLimit})
-		e.must(err)
+		e.Must(err)
 		for _, h := range e.hitsTo(fmt.Sprintf("/open/groups/%d/contacts", big)) {
 			var size int
 			for _, kv := range strings.Split(h.rawQuery, "&") {
@@ -310,7 +310,7 @@ func TestListGroupMembers(t *testing.T) {
 		t.Run("unknown group "+bad, func(t *testing.T) {
 			t.Parallel()
 			_, err := e.ad.ListGroupMembers(t.Context(), bad, domain.PageRequest{Limit: 5})
-			e.wantNotFound(err)
+			e.WantNotFound(err)
 		})
 	}
 }
@@ -328,7 +328,7 @@ func TestChangeGroupMembers(t *testing.T) {
 		other := e.sim.AddGroup("not a contact", "")
 
 		res, err := e.ad.AddGroupMembers(t.Context(), idStr(gid), []string{idStr(a), "999999", idStr(b), "abc", idStr(other), idStr(a)})
-		e.must(err)
+		e.Must(err)
 		if !sameSet(res.Succeeded, []string{idStr(a), idStr(b)}) {
 			t.Errorf("succeeded %v", res.Succeeded)
 		}
@@ -347,13 +347,13 @@ func TestChangeGroupMembers(t *testing.T) {
 		}
 
 		res, err = e.ad.AddGroupMembers(t.Context(), idStr(gid), []string{idStr(c)})
-		e.must(err)
+		e.Must(err)
 		if !slices.Equal(res.Succeeded, []string{idStr(c)}) || len(res.Failed) != 0 {
 			t.Errorf("add %+v", res)
 		}
 
 		res, err = e.ad.RemoveGroupMembers(t.Context(), idStr(gid), []string{idStr(a), "999999", "x"})
-		e.must(err)
+		e.Must(err)
 		if !slices.Equal(res.Succeeded, []string{idStr(a)}) || len(res.Failed) != 2 {
 			t.Errorf("remove %+v", res)
 		}
@@ -367,7 +367,7 @@ func TestChangeGroupMembers(t *testing.T) {
 		e := newEnv(t)
 		gid := e.sim.AddGroup("G", "")
 		res, err := e.ad.AddGroupMembers(t.Context(), idStr(gid), []string{"abc", "-1"})
-		e.must(err)
+		e.Must(err)
 		if len(res.Succeeded) != 0 || len(res.Failed) != 2 {
 			t.Errorf("result %+v", res)
 		}
@@ -384,7 +384,7 @@ func TestChangeGroupMembers(t *testing.T) {
 		e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/v2/groups/", Status: 200, ContentType: jsonCT(),
 			Body: fmt.Sprintf(`{"success":[],"failure":[],"group":{"id":%d}}`, gid)})
 		res, err := e.ad.AddGroupMembers(t.Context(), idStr(gid), []string{idStr(a)})
-		e.must(err)
+		e.Must(err)
 		if len(res.Succeeded) != 0 || len(res.Failed) != 1 || res.Failed[0].ID != idStr(a) {
 			t.Errorf("result %+v", res)
 		}
@@ -402,7 +402,7 @@ func TestChangeGroupMembers(t *testing.T) {
 				} else {
 					_, err = e.ad.RemoveGroupMembers(t.Context(), g, []string{idStr(a)})
 				}
-				e.wantNotFound(err)
+				e.WantNotFound(err)
 			}
 		})
 	}
@@ -413,7 +413,7 @@ func TestChangeGroupMembers(t *testing.T) {
 		gid := e.sim.AddGroup("D", "dynamic")
 		a := e.sim.AddContact(linkflowtest.Contact{Name: "A"})
 		_, err := e.ad.AddGroupMembers(t.Context(), idStr(gid), []string{idStr(a)})
-		e.wantVendor(err, domain.VendorRejected)
+		e.WantVendor(err, domain.VendorRejected)
 	})
 
 	t.Run("too many for one call", func(t *testing.T) {
@@ -421,7 +421,7 @@ func TestChangeGroupMembers(t *testing.T) {
 		e := newEnv(t, func(c *envConfig) { c.sim.MaxMembersPerCall = 2 })
 		gid := e.sim.AddGroup("G", "")
 		_, err := e.ad.AddGroupMembers(t.Context(), idStr(gid), []string{"1", "2", "3"})
-		ve := e.wantVendor(err, domain.VendorRejected)
+		ve := e.WantVendor(err, domain.VendorRejected)
 		if ve.Code != "B00031" {
 			t.Errorf("code %q", ve.Code)
 		}

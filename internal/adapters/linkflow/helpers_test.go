@@ -36,12 +36,13 @@ type hit struct {
 // env is one simulator behind one httptest server, mounted under two
 // prefixes (one per Linkflow API family), and an adapter pointed at both.
 type env struct {
-	t     *testing.T
-	sim   *linkflowtest.Server
-	srv   *httptest.Server
-	clock *vendortest.Clock // the simulator's and the adapter's
-	ad    *linkflow.Adapter
-	cfg   linkflow.Config
+	vendortest.Checks // must, wantVendor, wantValidation, wantNotFound
+	t                 *testing.T
+	sim               *linkflowtest.Server
+	srv               *httptest.Server
+	clock             *vendortest.Clock // the simulator's and the adapter's
+	ad                *linkflow.Adapter
+	cfg               linkflow.Config
 
 	mu      sync.Mutex
 	hits    []hit
@@ -64,6 +65,7 @@ func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	// measures expiry with the real clock.
 	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second))}
 	e.watch = vendortest.WatchSecrets(t, appKey, appSecret)
+	e.Checks = vendortest.Checks{T: t, Vendor: linkflow.Driver.Vendor, Watch: e.watch}
 	ec := envConfig{
 		sim: linkflowtest.Config{AppKey: appKey, AppSecret: appSecret, Now: e.clock.Now},
 		// Retries and the breaker are vendorhttp's and tested there and end
@@ -208,35 +210,6 @@ func (e *env) newAdapter(mod func(*linkflow.Config)) *linkflow.Adapter {
 }
 
 // ---- assertions ----
-
-func (e *env) must(err error) {
-	e.t.Helper()
-	e.record(err)
-	if err != nil {
-		e.t.Fatalf("unexpected error: %v", err)
-	}
-}
-
-// wantVendor asserts err is a *domain.VendorError of this vendor and kind.
-func (e *env) wantVendor(err error, kind domain.VendorErrorKind) *domain.VendorError {
-	e.t.Helper()
-	e.record(err)
-	return vendortest.WantVendorError(e.t, err, linkflow.Driver.Vendor, kind)
-}
-
-// wantValidation asserts err is a *domain.ValidationError naming exactly
-// fields.
-func (e *env) wantValidation(err error, fields ...string) {
-	e.t.Helper()
-	e.record(err)
-	vendortest.WantValidation(e.t, err, fields...)
-}
-
-func (e *env) wantNotFound(err error) {
-	e.t.Helper()
-	e.record(err)
-	vendortest.WantNotFound(e.t, err)
-}
 
 func (e *env) wantCursor(err error) {
 	e.t.Helper()

@@ -23,7 +23,7 @@ func TestPassthrough(t *testing.T) {
 		}
 		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders",
 			Query: url.Values{"lastMaxId": {"0"}}})
-		e.must(err)
+		e.Must(err)
 		if resp.Status != http.StatusOK {
 			t.Errorf("status %d", resp.Status)
 		}
@@ -45,7 +45,7 @@ func TestPassthrough(t *testing.T) {
 		e := newEnv(t)
 		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/open/shorturl",
 			Body: json.RawMessage(`{"url":"http://www.example.com","utm":{"source":"s"}}`)})
-		e.must(err)
+		e.Must(err)
 		var out map[string]string
 		if resp.Status != 200 || json.Unmarshal(resp.Body, &out) != nil || !strings.HasPrefix(out["shorturl"], "http://") {
 			t.Errorf("answer %d %s", resp.Status, resp.Body)
@@ -64,7 +64,7 @@ func TestPassthrough(t *testing.T) {
 		e.sim.AddWeChatIdentity(cid, "wx1f7fbd28ac009cd0", "A", "ogtgm1A_UD5C8MJ3YR", "o0ZYI1ZKkYGLfdq")
 		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/v1/wx/wx1f7fbd28ac009cd0/user",
 			Query: url.Values{"unionId": {"ogtgm1A_UD5C8MJ3YR"}}})
-		e.must(err)
+		e.Must(err)
 		var out map[string]any
 		if resp.Status != 200 || json.Unmarshal(resp.Body, &out) != nil || out["openId"] != "o0ZYI1ZKkYGLfdq" {
 			t.Errorf("answer %d %s", resp.Status, resp.Body)
@@ -76,7 +76,7 @@ func TestPassthrough(t *testing.T) {
 		e := newEnv(t)
 		for _, path := range []string{"/open/no-such-endpoint", "/v2/contacts/999999/groups", "/contacts/999999/identities"} {
 			resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: path})
-			e.must(err)
+			e.Must(err)
 			var body map[string]any
 			if resp.Status != http.StatusNotFound || json.Unmarshal(resp.Body, &body) != nil || body["code"] == nil {
 				t.Errorf("%s: answer %d %s", path, resp.Status, resp.Body)
@@ -89,7 +89,7 @@ func TestPassthrough(t *testing.T) {
 		e := newEnv(t)
 		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders",
 			Query: url.Values{"page": {"101"}}})
-		e.must(err)
+		e.Must(err)
 		if resp.Status != 500 || !strings.Contains(string(resp.Body), "B00093") {
 			t.Errorf("answer %d %s", resp.Status, resp.Body)
 		}
@@ -100,7 +100,7 @@ func TestPassthrough(t *testing.T) {
 		e := newEnv(t)
 		e.sim.AddTag(linkflowtest.Tag{TagKey: "tag_878", TagName: "活跃度"})
 		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/v1/tags/tagkeys/tag_878/calculate"})
-		e.must(err)
+		e.Must(err)
 		if resp.Status != 200 || resp.Body != nil {
 			t.Errorf("answer %d %q", resp.Status, resp.Body)
 		}
@@ -114,7 +114,7 @@ func TestPassthrough(t *testing.T) {
 			"/OPEN/orders", "/v1/other", "/v1", "/contacts_bulk", "/"} {
 			for _, m := range []string{http.MethodGet, http.MethodPost} {
 				_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: m, Path: path})
-				e.wantValidation(err, "body.path")
+				e.WantValidation(err, "body.path")
 			}
 		}
 		if hits := e.Hits(); len(hits) != 0 {
@@ -171,7 +171,7 @@ func TestPassthrough(t *testing.T) {
 		for _, status := range []int{200, 502} {
 			e.sim.InjectFault(linkflowtest.Fault{PathPrefix: "/open/orders", Status: status, ContentType: "text/html", Body: "<html>nginx-MARKER</html>"})
 			_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders"})
-			ve := e.wantVendor(err, domain.VendorBadResponse)
+			ve := e.WantVendor(err, domain.VendorBadResponse)
 			if ve.Status != status {
 				t.Errorf("status %d, want %d", ve.Status, status)
 			}
@@ -185,10 +185,10 @@ func TestPassthrough(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders"})
-		e.must(err)
+		e.Must(err)
 		e.sim.ExpireTokens()
 		resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders"})
-		e.must(err)
+		e.Must(err)
 		if resp.Status != 200 || e.sim.TokenCalls() != 2 {
 			t.Errorf("status %d, token calls %d", resp.Status, e.sim.TokenCalls())
 		}
@@ -198,9 +198,9 @@ func TestPassthrough(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders"})
-		e.must(err)
+		e.Must(err)
 		e.srv.Close()
 		_, err = e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/open/orders"})
-		e.wantVendor(err, domain.VendorUnavailable)
+		e.WantVendor(err, domain.VendorUnavailable)
 	})
 }

@@ -31,7 +31,7 @@ func TestUpdateSendsOnlyTheChangedFields(t *testing.T) {
 	c, err := e.ad.UpdateContact(t.Context(), idStr(id), domain.ContactPatch{
 		Values: domain.Contact{JobTitle: "CTO", Name: "not in Set"}, Set: set, CustomFields: map[string]any{"attr2": json.Number("9007199254740993")},
 	})
-	e.must(err)
+	e.Must(err)
 	bodies := e.sim.Updates(id)
 	if len(bodies) != 1 {
 		t.Fatalf("%d updates", len(bodies))
@@ -65,12 +65,12 @@ func TestUpdateContactIfVersion(t *testing.T) {
 	}
 	id := e.sim.AddContact(linkflowtest.Contact{Name: "Ann", Ver: 6})
 	got, err := e.ad.GetContact(t.Context(), idStr(id))
-	e.must(err)
+	e.Must(err)
 	if got.Version != "6" {
 		t.Fatalf("GetContact version %q, want 6", got.Version)
 	}
 	c, err := e.ad.UpdateContactIfVersion(t.Context(), idStr(id), "6", name("Bo"))
-	e.must(err)
+	e.Must(err)
 	if c.Name != "Bo" || c.Version != "7" {
 		t.Fatalf("answer %+v", c)
 	}
@@ -97,10 +97,10 @@ func TestUpdateContactIfVersion(t *testing.T) {
 	}
 
 	_, err = e.ad.UpdateContactIfVersion(t.Context(), "999999", "1", name("x"))
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 	before := len(e.Hits())
 	_, err = e.ad.UpdateContactIfVersion(t.Context(), idStr(id), "7", domain.ContactPatch{Values: domain.Contact{WeChat: "wx"}, Set: map[domain.ContactField]bool{domain.FieldWeChat: true}})
-	e.wantValidation(err, "body.wechat")
+	e.WantValidation(err, "body.wechat")
 	if n := len(e.Hits()) - before; n != 0 {
 		t.Errorf("%d vendor calls for a refused update", n)
 	}
@@ -121,7 +121,7 @@ func TestListsLoadExternalIDsWhenAsked(t *testing.T) {
 	gid := e.sim.AddGroup("G", "")
 	e.sim.AddGroupMembers(gid, id, bare)
 	want, err := e.ad.GetContact(t.Context(), idStr(id))
-	e.must(err)
+	e.Must(err)
 	if len(want.ExternalIDs) != 3 || !want.ExternalIDsLoaded {
 		t.Fatalf("GetContact external ids %v", want.ExternalIDs)
 	}
@@ -147,7 +147,7 @@ func TestListsLoadExternalIDsWhenAsked(t *testing.T) {
 	for name, list := range lists {
 		before := identityCalls(e)
 		p, err := list(false)
-		e.must(err)
+		e.Must(err)
 		if n := identityCalls(e) - before; n != 0 {
 			t.Errorf("%s: %d identities calls without expand", name, n)
 		}
@@ -158,7 +158,7 @@ func TestListsLoadExternalIDsWhenAsked(t *testing.T) {
 		}
 		before = identityCalls(e)
 		p, err = list(true)
-		e.must(err)
+		e.Must(err)
 		if n := identityCalls(e) - before; n != len(p.Items) {
 			t.Errorf("%s: %d identities calls for %d contacts", name, n, len(p.Items))
 		}
@@ -212,7 +212,7 @@ func TestGroupMembersAreWholeContacts(t *testing.T) {
 	}
 	e.sim.AddGroupMembers(gid, members...)
 	p, err := e.ad.ListGroupMembers(t.Context(), idStr(gid), domain.PageRequest{Limit: 150})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 150 {
 		t.Fatalf("%d members", len(p.Items))
 	}
@@ -262,7 +262,7 @@ func TestListGroupsSaysWhenTheVendorCutIt(t *testing.T) {
 	}
 	// A name filter that matches fewer is complete.
 	p, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{Q: "G2001"}, domain.PageRequest{Limit: 10})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 1 || p.Truncated != nil {
 		t.Fatalf("filtered page %+v", p)
 	}

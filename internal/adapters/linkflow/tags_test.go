@@ -68,7 +68,7 @@ func TestListTags(t *testing.T) {
 	t.Run("mapping", func(t *testing.T) {
 		t.Parallel()
 		p, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 2})
-		e.must(err)
+		e.Must(err)
 		tag := p.Items[1]
 		stored, _ := e.sim.Tag(fmt.Sprint("tag_", all[1]))
 		if tag.ID != idStr(all[1]) || tag.Name != "Tag 01" || tag.Key != stored.TagKey || tag.Type != "RULE_LAYER" ||
@@ -79,7 +79,7 @@ func TestListTags(t *testing.T) {
 			t.Errorf("a tag outside folders has group %q", p.Items[0].GroupID)
 		}
 		p, err = e.ad.ListTags(domain.WithRaw(t.Context()), domain.TagQuery{}, domain.PageRequest{Limit: 1})
-		e.must(err)
+		e.Must(err)
 		if !strings.Contains(string(p.Items[0].Raw), `"tagKey"`) {
 			t.Errorf("raw %s", p.Items[0].Raw)
 		}
@@ -88,7 +88,7 @@ func TestListTags(t *testing.T) {
 	t.Run("vendor page size", func(t *testing.T) {
 		t.Parallel()
 		_, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: domain.MaxLimit})
-		e.must(err)
+		e.Must(err)
 		for _, h := range e.hitsTo("/v1/tags") {
 			var page, size int
 			for _, kv := range strings.Split(h.rawQuery, "&") {
@@ -137,7 +137,7 @@ func TestListTagGroups(t *testing.T) {
 	t.Run("mapping", func(t *testing.T) {
 		t.Parallel()
 		p, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 2})
-		e.must(err)
+		e.Must(err)
 		if p.Items[0].Name != "Root" || p.Items[0].ParentID != "" || p.Items[1].ParentID != idStr(root) || p.Items[1].Name != "Child 0" {
 			t.Errorf("tag groups %+v", p.Items)
 		}
@@ -173,7 +173,7 @@ func TestListFields(t *testing.T) {
 	t.Run("mapping", func(t *testing.T) {
 		t.Parallel()
 		p, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 200})
-		e.must(err)
+		e.Must(err)
 		if p.Next != "" || len(p.Items) != len(want) {
 			t.Fatalf("page %+v", p)
 		}
@@ -186,7 +186,7 @@ func TestListFields(t *testing.T) {
 	t.Run("raw", func(t *testing.T) {
 		t.Parallel()
 		p, err := e.ad.ListFields(domain.WithRaw(t.Context()), domain.PageRequest{Limit: 1})
-		e.must(err)
+		e.Must(err)
 		if !strings.Contains(string(p.Items[0].Raw), `"alias":"attr1"`) {
 			t.Errorf("raw %s", p.Items[0].Raw)
 		}
@@ -212,7 +212,7 @@ func TestListFields(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		p, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 0 || p.Next != "" {
 			t.Errorf("page %+v", p)
 		}

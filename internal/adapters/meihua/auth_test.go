@@ -54,7 +54,7 @@ func (e *env) refreshTokensSent() []string {
 func (e *env) authorization() domain.Authorization {
 	e.t.Helper()
 	a, err := e.ad.Authorization(e.t.Context())
-	e.must(err)
+	e.Must(err)
 	return a
 }
 
@@ -103,7 +103,7 @@ func TestCompleteAuthorization(t *testing.T) {
 		t.Fatalf("before: %+v", a)
 	}
 	err := e.call()
-	if ve := e.wantVendor(err, domain.VendorReauthorizationRequired); ve.Code != "not_authorized" {
+	if ve := e.WantVendor(err, domain.VendorReauthorizationRequired); ve.Code != "not_authorized" {
 		t.Errorf("unauthorized call code %q", ve.Code)
 	}
 	if e.sim.RefreshCalls() != 0 {
@@ -114,11 +114,11 @@ func TestCompleteAuthorization(t *testing.T) {
 	if code == "" || state != "abc" {
 		t.Fatalf("callback code %q state %q", code, state)
 	}
-	e.must(e.ad.CompleteAuthorization(t.Context(), code))
+	e.Must(e.ad.CompleteAuthorization(t.Context(), code))
 	if a := e.authorization(); a.State != domain.AuthorizationActive {
 		t.Errorf("after: %+v", a)
 	}
-	e.must(e.call())
+	e.Must(e.call())
 	if e.sim.CodeExchanges() != 1 || e.sim.RefreshCalls() != 0 {
 		t.Errorf("%d code exchanges, %d refreshes; want 1, 0", e.sim.CodeExchanges(), e.sim.RefreshCalls())
 	}
@@ -144,7 +144,7 @@ func TestCompleteAuthorizationRefused(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, func(c *envConfig) { c.unauthorized = true })
 		err := e.ad.CompleteAuthorization(t.Context(), "not-a-code")
-		if ve := e.wantVendor(err, domain.VendorRejected); ve.Code != "invalid_grant" {
+		if ve := e.WantVendor(err, domain.VendorRejected); ve.Code != "invalid_grant" {
 			t.Errorf("code %q", ve.Code)
 		}
 		if a := e.authorization(); a.State != domain.AuthorizationNone {
@@ -154,7 +154,7 @@ func TestCompleteAuthorizationRefused(t *testing.T) {
 	t.Run("empty code", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, func(c *envConfig) { c.unauthorized = true })
-		e.wantVendor(e.ad.CompleteAuthorization(t.Context(), " "), domain.VendorRejected)
+		e.WantVendor(e.ad.CompleteAuthorization(t.Context(), " "), domain.VendorRejected)
 		if e.sim.CodeExchanges() != 0 {
 			t.Error("an empty code was sent")
 		}
@@ -163,15 +163,15 @@ func TestCompleteAuthorizationRefused(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, func(c *envConfig) { c.unauthorized = true })
 		code, _ := e.authorize("")
-		e.must(e.ad.CompleteAuthorization(t.Context(), code))
-		e.must(e.call())
+		e.Must(e.ad.CompleteAuthorization(t.Context(), code))
+		e.Must(e.call())
 		err := e.ad.CompleteAuthorization(t.Context(), code)
-		if ve := e.wantVendor(err, domain.VendorRejected); ve.Code != "invalid_grant" {
+		if ve := e.WantVendor(err, domain.VendorRejected); ve.Code != "invalid_grant" {
 			t.Errorf("code %q", ve.Code)
 		}
 		// The first authorization stands: its refresh token still works.
 		e.sim.ExpireAccessTokens()
-		e.must(e.call())
+		e.Must(e.call())
 		if e.sim.RefreshCalls() != 1 {
 			t.Errorf("%d refreshes", e.sim.RefreshCalls())
 		}
@@ -181,14 +181,14 @@ func TestCompleteAuthorizationRefused(t *testing.T) {
 		e := newEnv(t, func(c *envConfig) { c.unauthorized = true; c.sim.CodeTTL = time.Minute })
 		code, _ := e.authorize("")
 		e.clock.Advance(2 * time.Minute)
-		e.wantVendor(e.ad.CompleteAuthorization(t.Context(), code), domain.VendorRejected)
+		e.WantVendor(e.ad.CompleteAuthorization(t.Context(), code), domain.VendorRejected)
 	})
 	t.Run("another redirect uri", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, func(c *envConfig) { c.unauthorized = true })
 		code, _ := e.authorize("")
 		ad := e.newAdapter(func(c *meihua.Config) { c.RedirectURI = "https://elsewhere.example.test/cb" })
-		e.wantVendor(ad.CompleteAuthorization(t.Context(), code), domain.VendorRejected)
+		e.WantVendor(ad.CompleteAuthorization(t.Context(), code), domain.VendorRejected)
 	})
 	t.Run("wrong app secret", func(t *testing.T) {
 		t.Parallel()
@@ -196,7 +196,7 @@ func TestCompleteAuthorizationRefused(t *testing.T) {
 		code, _ := e.authorize("")
 		ad := e.newAdapter(func(c *meihua.Config) { c.AppSecret = "mh-WRONG-SECRET-1" })
 		err := ad.CompleteAuthorization(t.Context(), code)
-		if ve := e.wantVendor(err, domain.VendorAuth); ve.Code != "invalid_client" {
+		if ve := e.WantVendor(err, domain.VendorAuth); ve.Code != "invalid_client" {
 			t.Errorf("code %q", ve.Code)
 		}
 		if strings.Contains(err.Error(), "mh-WRONG-SECRET-1") {
@@ -212,10 +212,10 @@ func TestRefreshRotation(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	for range 3 {
-		e.must(e.call())
+		e.Must(e.call())
 		e.sim.ExpireAccessTokens()
 	}
-	e.must(e.call())
+	e.Must(e.call())
 	sent := e.refreshTokensSent()
 	if len(sent) != 4 {
 		t.Fatalf("%d refreshes, want 4 (a first token, then one after each expiry)", len(sent))
@@ -244,9 +244,9 @@ func TestRefreshRotation(t *testing.T) {
 func TestRefreshKept(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *envConfig) { c.sim.KeepRefreshTokens = true })
-	e.must(e.call())
+	e.Must(e.call())
 	e.sim.ExpireAccessTokens()
-	e.must(e.call())
+	e.Must(e.call())
 	sent := e.refreshTokensSent()
 	if len(sent) != 2 || sent[0] != sent[1] {
 		t.Errorf("refresh tokens sent %v, want the same one twice", sent)
@@ -258,13 +258,13 @@ func TestRefreshKept(t *testing.T) {
 func TestAccessTokenExpiry(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *envConfig) { c.sim.AccessTokenTTL = time.Hour })
-	e.must(e.call())
-	e.must(e.call())
+	e.Must(e.call())
+	e.Must(e.call())
 	if n := e.sim.RefreshCalls(); n != 1 {
 		t.Fatalf("%d refreshes for two calls, want 1", n)
 	}
 	e.clock.Advance(time.Hour)
-	e.must(e.call())
+	e.Must(e.call())
 	if n := e.sim.RefreshCalls(); n != 2 {
 		t.Errorf("%d refreshes after the token expired, want 2", n)
 	}
@@ -278,9 +278,9 @@ func TestAccessTokenExpiry(t *testing.T) {
 func TestTokenRejected(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.must(e.call())
+	e.Must(e.call())
 	e.sim.ExpireAccessTokens()
-	e.must(e.call())
+	e.Must(e.call())
 	reqs := e.requests("/contact/tag/all")
 	if len(reqs) != 3 || e.sim.RefreshCalls() != 2 {
 		t.Fatalf("%d API requests, %d refreshes; want 3 and 2", len(reqs), e.sim.RefreshCalls())
@@ -293,7 +293,7 @@ func TestTokenRejected(t *testing.T) {
 	body := `{"success":false,"code":"E10101","msg":"无效的Token"}`
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: "/contact/tag/all", Status: 200, ContentType: "application/json", Body: body, Times: 2})
 	err := e.call()
-	if ve := e.wantVendor(err, domain.VendorAuth); ve.Code != "E10101" {
+	if ve := e.WantVendor(err, domain.VendorAuth); ve.Code != "E10101" {
 		t.Errorf("code %q", ve.Code)
 	}
 	if n := e.sim.RefreshCalls(); n != 3 {
@@ -306,12 +306,12 @@ func TestTokenRejected(t *testing.T) {
 func TestRefreshRejected(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.must(e.call())
+	e.Must(e.call())
 	e.sim.RevokeRefreshTokens()
 	e.sim.ExpireAccessTokens()
 	for range 3 {
 		err := e.call()
-		if ve := e.wantVendor(err, domain.VendorReauthorizationRequired); ve.Code != domain.ReasonRefreshRejected {
+		if ve := e.WantVendor(err, domain.VendorReauthorizationRequired); ve.Code != domain.ReasonRefreshRejected {
 			t.Errorf("code %q", ve.Code)
 		}
 	}
@@ -324,8 +324,8 @@ func TestRefreshRejected(t *testing.T) {
 
 	// A new authorization brings the connection back.
 	code, _ := e.authorize("")
-	e.must(e.ad.CompleteAuthorization(t.Context(), code))
-	e.must(e.call())
+	e.Must(e.ad.CompleteAuthorization(t.Context(), code))
+	e.Must(e.call())
 }
 
 // A refresh whose answer is lost after Meihua rotated the token: the next
@@ -338,15 +338,15 @@ func TestRefreshAnswerLost(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		e.sim.InjectFault(vendortest.Fault{PathPrefix: "/access_token", AfterHandler: true, Drop: true})
-		e.wantVendor(e.call(), domain.VendorUnavailable)
+		e.WantVendor(e.call(), domain.VendorUnavailable)
 		if a := e.authorization(); a.State != domain.AuthorizationUnconfirmed {
 			t.Errorf("after the lost answer: %+v", a)
 		}
 		err := e.call()
-		if ve := e.wantVendor(err, domain.VendorReauthorizationRequired); ve.Code != domain.ReasonRefreshAnswerLost {
+		if ve := e.WantVendor(err, domain.VendorReauthorizationRequired); ve.Code != domain.ReasonRefreshAnswerLost {
 			t.Errorf("code %q", ve.Code)
 		}
-		e.wantVendor(e.call(), domain.VendorReauthorizationRequired)
+		e.WantVendor(e.call(), domain.VendorReauthorizationRequired)
 		sent := e.refreshTokensSent()
 		if len(sent) != 2 || sent[0] != sent[1] {
 			t.Errorf("refresh tokens sent %v, want the same one twice (the refresh and its probe)", sent)
@@ -359,8 +359,8 @@ func TestRefreshAnswerLost(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		e.sim.InjectFault(vendortest.Fault{PathPrefix: "/access_token", Drop: true})
-		e.wantVendor(e.call(), domain.VendorUnavailable)
-		e.must(e.call())
+		e.WantVendor(e.call(), domain.VendorUnavailable)
+		e.Must(e.call())
 		if a := e.authorization(); a.State != domain.AuthorizationActive {
 			t.Errorf("after the probe: %+v", a)
 		}
@@ -372,7 +372,7 @@ func TestRefreshAnswerLost(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		e.sim.InjectFault(vendortest.Fault{PathPrefix: "/access_token", AfterHandler: true, Status: 200, ContentType: "text/html", Body: "<html>ok</html>"})
-		ve := e.wantVendor(e.call(), domain.VendorBadResponse)
+		ve := e.WantVendor(e.call(), domain.VendorBadResponse)
 		if ve.Status != 200 {
 			t.Errorf("status %d", ve.Status)
 		}
@@ -405,7 +405,7 @@ func TestRefreshNotTaken(t *testing.T) {
 			f := tt.fault
 			f.PathPrefix = "/access_token"
 			e.sim.InjectFault(f)
-			ve := e.wantVendor(e.call(), tt.kind)
+			ve := e.WantVendor(e.call(), tt.kind)
 			if ve.Code != tt.code || ve.Status != f.Status {
 				t.Errorf("code %q status %d, want %q %d", ve.Code, ve.Status, tt.code, f.Status)
 			}
@@ -415,7 +415,7 @@ func TestRefreshNotTaken(t *testing.T) {
 			if a := e.authorization(); a.State != domain.AuthorizationActive {
 				t.Errorf("after: %+v", a)
 			}
-			e.must(e.call())
+			e.Must(e.call())
 		})
 	}
 }
@@ -428,7 +428,7 @@ func TestRefreshWrongSecret(t *testing.T) {
 	ad := e.newAdapter(func(c *meihua.Config) { c.AppSecret = "mh-WRONG-SECRET-2" })
 	for range 2 {
 		_, err := ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 5})
-		if ve := e.wantVendor(err, domain.VendorAuth); ve.Code != "invalid_client" {
+		if ve := e.WantVendor(err, domain.VendorAuth); ve.Code != "invalid_client" {
 			t.Errorf("code %q", ve.Code)
 		}
 		if strings.Contains(err.Error(), "mh-WRONG-SECRET-2") {
@@ -467,14 +467,14 @@ func TestTokenExpiryForms(t *testing.T) {
 			e.watch.Secret(access, refresh)
 			body := `{"access_token":"` + access + `","refresh_token":"` + refresh + `","expires_in":` + tt.expiresIn(e.clock.Now()) + `}`
 			e.sim.InjectFault(vendortest.Fault{PathPrefix: "/access_token", Status: 200, ContentType: "application/json", Body: body})
-			e.must(e.call())
+			e.Must(e.call())
 			e.clock.Advance(tt.valid)
-			e.must(e.call())
+			e.Must(e.call())
 			if n := e.sim.RefreshCalls(); n != 1 {
 				t.Errorf("%d refreshes within the token's life, want 1", n)
 			}
 			e.clock.Advance(tt.stale - tt.valid)
-			e.must(e.call())
+			e.Must(e.call())
 			if n := e.sim.RefreshCalls(); n != 2 {
 				t.Errorf("%d refreshes once the token is stale, want 2", n)
 			}
@@ -498,7 +498,7 @@ func TestRefreshOnceAcrossReplicas(t *testing.T) {
 		}()
 	}
 	for range 2 {
-		e.must(<-done)
+		e.Must(<-done)
 	}
 	if n := e.sim.RefreshCalls(); n != 1 {
 		t.Errorf("%d refreshes for two replicas, want 1", n)
@@ -512,7 +512,7 @@ func TestWithoutRedirectURI(t *testing.T) {
 	e := newEnv(t)
 	ad := e.newAdapter(func(c *meihua.Config) { c.RedirectURI = "" })
 	_, err := ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	err = ad.CompleteAuthorization(t.Context(), "code")
 	e.record(err)
 	if err == nil || e.sim.CodeExchanges() != 0 {
@@ -534,13 +534,13 @@ func TestRefreshSentOnce(t *testing.T) {
 	// An Idempotency-Key makes the caller's writes retryable: not the
 	// refresh they wait for.
 	_, err := e.ad.ListTags(domain.WithRetrySafe(t.Context()), domain.TagQuery{}, domain.PageRequest{Limit: 5})
-	e.wantVendor(err, domain.VendorBadResponse)
+	e.WantVendor(err, domain.VendorBadResponse)
 	if n := e.sim.RefreshCalls(); n != 1 {
 		t.Errorf("%d refresh requests, want 1", n)
 	}
 	// The API calls themselves are retried as usual.
 	e.sim.ClearFaults()
-	e.must(e.call())
+	e.Must(e.call())
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: "/contact/tag/all", Status: 503, Times: 1})
-	e.must(e.call())
+	e.Must(e.call())
 }

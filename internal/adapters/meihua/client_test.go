@@ -103,7 +103,7 @@ func TestTokenInQuery(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	_, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	reqs := e.requests("/contact/tag/all")
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests to /contact/tag/all", len(reqs))
@@ -146,7 +146,7 @@ func TestErrorCodes(t *testing.T) {
 			e.clock.Set(time.Date(2025, 6, 1, 9, 59, 30, 0, time.UTC))
 			e.sim.FailNext(tt.code)
 			_, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 5})
-			ve := e.wantVendor(err, tt.kind)
+			ve := e.WantVendor(err, tt.kind)
 			if ve.Code != tt.code {
 				t.Errorf("code %q, want %q", ve.Code, tt.code)
 			}
@@ -167,16 +167,16 @@ func TestHourlyBudgetSpent(t *testing.T) {
 	e.clock.Set(time.Date(2025, 6, 1, 9, 15, 0, 0, time.UTC))
 	for range 2 {
 		_, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 	}
 	_, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-	ve := e.wantVendor(err, domain.VendorRateLimited)
+	ve := e.WantVendor(err, domain.VendorRateLimited)
 	if ve.Code != meihuatest.CodeRateLimited || ve.RetryAfter != 45*time.Minute {
 		t.Errorf("code %s, Retry-After %v; want E10104, 45m", ve.Code, ve.RetryAfter)
 	}
 	e.clock.Advance(45 * time.Minute) // the next hour: a new budget
 	_, err = e.ad.ListGroups(t.Context(), domain.GroupQuery{}, domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 }
 
 // Answers that are not the documented envelope.
@@ -212,7 +212,7 @@ func TestUnusableAnswers(t *testing.T) {
 			f.PathPrefix = "/contact/tag/all"
 			e.sim.InjectFault(f)
 			_, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 5})
-			ve := e.wantVendor(err, tt.kind)
+			ve := e.WantVendor(err, tt.kind)
 			if ve.Code != tt.code || ve.Status != tt.status {
 				t.Errorf("code %q status %d, want %q %d", ve.Code, ve.Status, tt.code, tt.status)
 			}
@@ -233,7 +233,7 @@ func TestWrongBaseURL(t *testing.T) {
 	e := newEnv(t)
 	ad := e.newAdapter(func(c *meihua.Config) { c.BaseURL = e.base + "/v9" })
 	_, err := ad.GetContact(t.Context(), "1")
-	e.wantVendor(err, domain.VendorEndpointNotFound)
+	e.WantVendor(err, domain.VendorEndpointNotFound)
 }
 
 // A transport failure names no URL: URLs carry the token.
@@ -242,7 +242,7 @@ func TestUnreachable(t *testing.T) {
 	e := newEnv(t)
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: "/contact/", Drop: true, Times: 2})
 	_, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-	e.wantVendor(err, domain.VendorUnavailable)
+	e.WantVendor(err, domain.VendorUnavailable)
 	if strings.Contains(err.Error(), "token=") || strings.Contains(err.Error(), e.base) {
 		t.Errorf("error %q shows the URL", err)
 	}

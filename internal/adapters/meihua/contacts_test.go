@@ -48,7 +48,7 @@ func TestGetContact(t *testing.T) {
 	}
 
 	c, err := e.ad.GetContact(domain.WithRaw(t.Context()), idStr(id))
-	e.must(err)
+	e.Must(err)
 	want := domain.Contact{
 		ID: idStr(id), Name: "李玫", Gender: domain.GenderFemale, Birthday: date(1990, 5, 10),
 		Email: "limei@example.com", MobilePhone: "13800000012", WorkPhone: "021-5555", Fax: "021-6666",
@@ -67,13 +67,13 @@ func TestGetContact(t *testing.T) {
 	}
 
 	c, err = e.ad.GetContact(t.Context(), idStr(id))
-	e.must(err)
+	e.Must(err)
 	if c.Raw != nil {
 		t.Error("raw kept without include=raw")
 	}
 
 	groups, err := e.ad.ListContactGroups(t.Context(), idStr(id), domain.PageRequest{Limit: 10})
-	e.must(err)
+	e.Must(err)
 	if len(groups.Items) != 1 || groups.Items[0].ID != idStr(gid) || groups.Items[0].Name != "VIP客户" {
 		t.Errorf("contact groups %+v", groups.Items)
 	}
@@ -110,10 +110,10 @@ func TestBlankValuesReadAsAbsent(t *testing.T) {
 	e := newEnv(t)
 	id := e.sim.AddContact(meihuatest.Contact{FullName: " ", Email: "blank@example.com", CompanyName: " ", MobilePhone: "", ProvinceZh: " ", Notes: "  "})
 	c, err := e.ad.GetContact(t.Context(), idStr(id))
-	e.must(err)
+	e.Must(err)
 	checkContact(t, c, domain.Contact{ID: idStr(id), Email: "blank@example.com", CustomFields: map[string]any{}, Tags: []domain.TagRef{}, TagsLoaded: true, ExternalIDsLoaded: true})
 	page, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	if len(page.Items) != 1 {
 		t.Fatalf("%d contacts", len(page.Items))
 	}
@@ -126,7 +126,7 @@ func TestGetContactNotFound(t *testing.T) {
 	e.sim.AddContact(meihuatest.Contact{Email: "a@example.com"})
 	for _, id := range []string{idStr(bigID + 100), "0", "-1", "abc", "99999999999999999999"} {
 		_, err := e.ad.GetContact(t.Context(), id)
-		e.wantNotFound(err)
+		e.WantNotFound(err)
 	}
 	if n := len(e.requests("/contact/detail")); n != 1 {
 		t.Errorf("%d detail requests, want 1 (ids that cannot be meihua's are not sent)", n)
@@ -163,7 +163,7 @@ func TestListContactsPaging(t *testing.T) {
 	}
 	e.sim.ResetRequests()
 	p, err := list(domain.PageRequest{Limit: 200})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 120 || p.Next != "" {
 		t.Errorf("one page of 200: %d items, next %q", len(p.Items), p.Next)
 	}
@@ -196,7 +196,7 @@ func TestListContactsByGroup(t *testing.T) {
 		t.Errorf("groupIds %q", q)
 	}
 	_, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{GroupID: "x"}, domain.PageRequest{Limit: 3})
-	e.wantValidation(err, "query.group_id")
+	e.WantValidation(err, "query.group_id")
 }
 
 // A create is an add in add-new mode through a temporary group, which is
@@ -213,7 +213,7 @@ func TestCreateContact(t *testing.T) {
 		CustomFields: map[string]any{idStr(pid): "金卡"},
 	}
 	c, err := e.ad.CreateContact(domain.WithRaw(t.Context()), domain.ContactInput{Contact: in})
-	e.must(err)
+	e.Must(err)
 	want := in
 	want.ID = c.ID
 	want.Tags, want.TagsLoaded, want.ExternalIDsLoaded = []domain.TagRef{}, true, true
@@ -253,7 +253,7 @@ func TestCreateContact(t *testing.T) {
 	// group is one it had.)
 	e.clock.Advance(time.Second)
 	_, err = e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "另一个", Email: "wang.wei@example.COM"}})
-	e.wantVendor(err, domain.VendorExists)
+	e.WantVendor(err, domain.VendorExists)
 	if !errors.Is(err, domain.ErrAlreadyExists) {
 		t.Error("not ErrAlreadyExists")
 	}
@@ -266,9 +266,9 @@ func TestCreateContact(t *testing.T) {
 
 	// Without email, every create is a new contact.
 	a, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "无邮箱"}})
-	e.must(err)
+	e.Must(err)
 	b, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "无邮箱"}})
-	e.must(err)
+	e.Must(err)
 	if a.ID == b.ID || a.Name != "无邮箱" || b.Name != "无邮箱" {
 		t.Errorf("creates without email: %s %s", a.ID, b.ID)
 	}
@@ -284,7 +284,7 @@ func TestCreateContactUnstorable(t *testing.T) {
 		CustomFields: map[string]any{"attr1": "x", "12": []any{"a"}},
 	}
 	_, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: in})
-	e.wantValidation(err, "body.nickname", "body.home_phone", "body.department", "body.time_zone", "body.external_ids",
+	e.WantValidation(err, "body.nickname", "body.home_phone", "body.department", "body.time_zone", "body.external_ids",
 		"body.custom_fields.attr1", "body.custom_fields.12")
 	if n := len(e.requests("/contact/add")); n != 0 {
 		t.Errorf("%d adds sent", n)
@@ -300,14 +300,14 @@ func TestBirthdayRoundTrip(t *testing.T) {
 	byID := map[string]*time.Time{}
 	for i, d := range dates {
 		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Email: fmt.Sprintf("b%d@example.com", i), Birthday: d}})
-		e.must(err)
+		e.Must(err)
 		if c.Birthday == nil || !c.Birthday.Equal(*d) {
 			t.Errorf("%s: created with birthday %v", d.Format(time.DateOnly), c.Birthday)
 		}
 		byID[c.ID] = d
 	}
 	page, err := e.ad.ListContacts(t.Context(), domain.ContactQuery{}, domain.PageRequest{Limit: 50})
-	e.must(err)
+	e.Must(err)
 	for _, c := range page.Items {
 		if want := byID[c.ID]; c.Birthday == nil || !c.Birthday.Equal(*want) {
 			t.Errorf("listed %s with birthday %v, want %s", c.ID, c.Birthday, want.Format(time.DateOnly))
@@ -339,7 +339,7 @@ func TestBatchUpsertModes(t *testing.T) {
 				{Contact: domain.Contact{Name: "坏的", Nickname: "x"}},
 			}
 			res, err := e.ad.BatchUpsertContacts(t.Context(), items, tt.mode)
-			e.must(err)
+			e.Must(err)
 			if len(res) != 4 {
 				t.Fatalf("%d results", len(res))
 			}
@@ -360,7 +360,7 @@ func TestBatchUpsertModes(t *testing.T) {
 			if r := res[3]; r.Status != domain.BatchFailed || r.Err == nil {
 				t.Errorf("unstorable: %+v", r)
 			} else {
-				e.wantValidation(r.Err, "body.nickname")
+				e.WantValidation(r.Err, "body.nickname")
 			}
 			stored, _ := e.sim.Contact(old)
 			if stored.FullName != tt.wantName || strings.TrimSpace(stored.MobilePhone) != tt.wantPhone {
@@ -394,7 +394,7 @@ func TestBatchIDsWithoutEmail(t *testing.T) {
 	}
 	items = append(items, items[3]) // the same fields twice: two contacts
 	res, err := e.ad.BatchUpsertContacts(t.Context(), items, domain.OnConflictMerge)
-	e.must(err)
+	e.Must(err)
 	seen := map[string]bool{}
 	for i, r := range res {
 		n, _ := vendorhttp.PositiveID(r.ID)
@@ -415,7 +415,7 @@ func TestBatchChunking(t *testing.T) {
 		items[i] = domain.ContactInput{Contact: domain.Contact{Name: fmt.Sprintf("批量%04d", i), Email: fmt.Sprintf("bulk%04d@example.com", i)}}
 	}
 	res, err := e.ad.BatchUpsertContacts(t.Context(), items, domain.OnConflictMerge)
-	e.must(err)
+	e.Must(err)
 	adds := e.requests("/contact/add")
 	if len(adds) != 2 {
 		t.Fatalf("%d adds for 1001 contacts, want 2", len(adds))
@@ -450,23 +450,23 @@ func TestBatchFailures(t *testing.T) {
 	t.Run("quota spent", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		e.must(e.call())
+		e.Must(e.call())
 		e.sim.FailNext(meihuatest.CodeRateLimited)
 		_, err := e.ad.BatchUpsertContacts(t.Context(), []domain.ContactInput{{Contact: domain.Contact{Email: "a@example.com"}}}, domain.OnConflictMerge)
-		e.wantVendor(err, domain.VendorRateLimited)
+		e.WantVendor(err, domain.VendorRateLimited)
 	})
 	t.Run("contact cap", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, func(c *envConfig) { c.sim.ContactCap = 1; c.sim.Plan = meihuatest.PlanFree })
 		e.sim.AddContact(meihuatest.Contact{Email: "first@example.com"})
 		res, err := e.ad.BatchUpsertContacts(t.Context(), []domain.ContactInput{{Contact: domain.Contact{Email: "a@example.com"}}}, domain.OnConflictMerge)
-		e.must(err)
+		e.Must(err)
 		if res[0].Status != domain.BatchFailed {
 			t.Fatalf("result %+v", res[0])
 		}
-		e.wantVendor(res[0].Err, domain.VendorLimit)
+		e.WantVendor(res[0].Err, domain.VendorLimit)
 		_, err = e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Email: "b@example.com"}})
-		if ve := e.wantVendor(err, domain.VendorLimit); ve.Code != meihuatest.CodeFreeCap {
+		if ve := e.WantVendor(err, domain.VendorLimit); ve.Code != meihuatest.CodeFreeCap {
 			t.Errorf("code %s", ve.Code)
 		}
 	})
@@ -475,7 +475,7 @@ func TestBatchFailures(t *testing.T) {
 		e := newEnv(t)
 		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/all", Status: 502, Times: 1})
 		res, err := e.ad.BatchUpsertContacts(t.Context(), []domain.ContactInput{{Contact: domain.Contact{Email: "a@example.com"}}}, domain.OnConflictMerge)
-		e.must(err)
+		e.Must(err)
 		if res[0].Status != domain.BatchUpserted || res[0].ID != "" {
 			t.Errorf("result %+v, want upserted without id", res[0])
 		}
@@ -483,7 +483,7 @@ func TestBatchFailures(t *testing.T) {
 			t.Errorf("groups left: %+v", gs)
 		}
 		_, err = e.ad.BatchUpsertContacts(t.Context(), nil, "other")
-		e.wantValidation(err, "body.on_conflict")
+		e.WantValidation(err, "body.on_conflict")
 	})
 }
 
@@ -503,7 +503,7 @@ func TestUpdateContact(t *testing.T) {
 		CustomFields: map[string]any{idStr(pid): "银卡", idStr(pid2): nil},
 	}
 	c, err := e.ad.UpdateContact(t.Context(), idStr(id), p)
-	e.must(err)
+	e.Must(err)
 	want := domain.Contact{
 		ID: idStr(id), Name: "李梅", Gender: domain.GenderMale, Birthday: date(1991, 6, 1),
 		Email: "limei@example.com", WorkPhone: "021-5555", Fax: "021-6666",
@@ -515,7 +515,7 @@ func TestUpdateContact(t *testing.T) {
 	}
 	checkContact(t, c, want)
 	got, err := e.ad.GetContact(t.Context(), idStr(id))
-	e.must(err)
+	e.Must(err)
 	checkContact(t, got, want)
 
 	edits := e.requests("/contact/edit")
@@ -551,21 +551,21 @@ func TestUpdateContactRefusals(t *testing.T) {
 	name := domain.ContactPatch{Values: domain.Contact{Name: "x"}, Set: map[domain.ContactField]bool{domain.FieldName: true}}
 
 	_, err := e.ad.UpdateContact(t.Context(), idStr(noEmail), name)
-	e.wantVendor(err, domain.VendorRejected)
+	e.WantVendor(err, domain.VendorRejected)
 
 	_, err = e.ad.UpdateContact(t.Context(), idStr(withEmail), domain.ContactPatch{Values: domain.Contact{Email: "new@example.com"}, Set: map[domain.ContactField]bool{domain.FieldEmail: true}})
-	e.wantValidation(err, "body.email")
+	e.WantValidation(err, "body.email")
 	_, err = e.ad.UpdateContact(t.Context(), idStr(withEmail), domain.ContactPatch{Set: map[domain.ContactField]bool{domain.FieldEmail: true}})
-	e.wantValidation(err, "body.email")
+	e.WantValidation(err, "body.email")
 
 	_, err = e.ad.UpdateContact(t.Context(), idStr(withEmail), domain.ContactPatch{Values: domain.Contact{Nickname: "n"}, Set: map[domain.ContactField]bool{domain.FieldNickname: true}})
-	e.wantValidation(err, "body.nickname")
+	e.WantValidation(err, "body.nickname")
 
 	_, err = e.ad.UpdateContact(t.Context(), idStr(bigID+1000), name)
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 
 	_, err = e.ad.UpdateContact(t.Context(), idStr(withEmail), domain.ContactPatch{CustomFields: map[string]any{idStr(bigID + 999): "x"}})
-	e.wantValidation(err, "body.custom_fields."+idStr(bigID+999))
+	e.WantValidation(err, "body.custom_fields."+idStr(bigID+999))
 
 	if n := len(e.requests("/contact/edit")); n != 0 {
 		t.Errorf("%d edits sent", n)
@@ -581,14 +581,14 @@ func TestConditionalWrites(t *testing.T) {
 	e := newEnv(t)
 	id := e.sim.AddContact(meihuatest.Contact{FullName: "a", Email: "a@example.com"})
 	c, err := e.ad.GetContact(t.Context(), idStr(id))
-	e.must(err)
+	e.Must(err)
 	v1 := c.Version
 	e.clock.Advance(time.Second)
 	name := func(n string) domain.ContactPatch {
 		return domain.ContactPatch{Values: domain.Contact{Name: n}, Set: map[domain.ContactField]bool{domain.FieldName: true}}
 	}
 	c, err = e.ad.UpdateContactIfVersion(t.Context(), idStr(id), v1, name("b"))
-	e.must(err)
+	e.Must(err)
 	if c.Name != "b" || c.Version == v1 || c.Version == "" {
 		t.Fatalf("updated %q at version %q (was %q)", c.Name, c.Version, v1)
 	}
@@ -602,7 +602,7 @@ func TestConditionalWrites(t *testing.T) {
 	if !errors.As(err, &pe) {
 		t.Fatalf("stale delete: %v", err)
 	}
-	e.must(e.ad.DeleteContactIfVersion(t.Context(), idStr(id), c.Version))
+	e.Must(e.ad.DeleteContactIfVersion(t.Context(), idStr(id), c.Version))
 	if _, ok := e.sim.Contact(id); ok {
 		t.Error("not deleted")
 	}
@@ -613,7 +613,7 @@ func TestDeleteContact(t *testing.T) {
 	e := newEnv(t)
 	keep := e.sim.AddContact(meihuatest.Contact{Email: "keep@example.com"})
 	gone := e.sim.AddContact(meihuatest.Contact{Email: "gone@example.com"})
-	e.must(e.ad.DeleteContact(t.Context(), idStr(gone)))
+	e.Must(e.ad.DeleteContact(t.Context(), idStr(gone)))
 	if _, ok := e.sim.Contact(gone); ok {
 		t.Error("not deleted")
 	}
@@ -623,8 +623,8 @@ func TestDeleteContact(t *testing.T) {
 	if d := e.requests("/contact/delete"); len(d) != 1 || param(d[0], "ids") != "["+idStr(gone)+"]" {
 		t.Errorf("delete requests %+v", d)
 	}
-	e.wantNotFound(e.ad.DeleteContact(t.Context(), idStr(gone)))
-	e.wantNotFound(e.ad.DeleteContact(t.Context(), "x"))
+	e.WantNotFound(e.ad.DeleteContact(t.Context(), idStr(gone)))
+	e.WantNotFound(e.ad.DeleteContact(t.Context(), "x"))
 	if n := len(e.requests("/contact/delete")); n != 1 {
 		t.Errorf("%d deletes sent", n)
 	}
@@ -639,7 +639,7 @@ func TestCreateContactAnswerLost(t *testing.T) {
 		e := newEnv(t)
 		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/add", AfterHandler: true, Drop: true})
 		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Name: "找回", Email: "lost@example.com"}})
-		e.must(err)
+		e.Must(err)
 		if n, _ := vendorhttp.PositiveID(c.ID); n == 0 || c.Email != "lost@example.com" {
 			t.Errorf("created %+v", c)
 		}
@@ -657,7 +657,7 @@ func TestCreateContactAnswerLost(t *testing.T) {
 		})
 		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/add", AfterHandler: true, Status: 503, Times: 3})
 		c, err := e.ad.CreateContact(domain.WithRetrySafe(t.Context()), domain.ContactInput{Contact: domain.Contact{Name: "无邮箱"}})
-		e.must(err)
+		e.Must(err)
 		if n := len(e.requests("/contact/add")); n != 1 || len(e.sim.Contacts()) != 1 || c.Name != "无邮箱" {
 			t.Errorf("%d adds sent, %d contacts: a contact without email added again?", n, len(e.sim.Contacts()))
 		}
@@ -667,7 +667,7 @@ func TestCreateContactAnswerLost(t *testing.T) {
 		e := newEnv(t)
 		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/add", Drop: true})
 		_, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Email: "lost@example.com"}})
-		e.wantVendor(err, domain.VendorUnavailable)
+		e.WantVendor(err, domain.VendorUnavailable)
 		if n := len(e.sim.Contacts()); n != 0 {
 			t.Errorf("%d contacts", n)
 		}
@@ -680,7 +680,7 @@ func TestCreateContactAnswerLost(t *testing.T) {
 		e := newEnv(t)
 		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/all", Status: 502, ContentType: "text/html", Body: "<html>x</html>"})
 		_, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Email: "stored@example.com"}})
-		ve := e.wantVendor(err, domain.VendorUnavailable)
+		ve := e.WantVendor(err, domain.VendorUnavailable)
 		if !strings.Contains(ve.Detail, "stored") {
 			t.Errorf("detail %q does not say the contact was stored", ve.Detail)
 		}
@@ -694,13 +694,13 @@ func TestCreateContactAnswerLost(t *testing.T) {
 		e := newEnv(t, func(c *envConfig) { c.ad.Client.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 		e.sim.InjectFault(meihuatest.Fault{PathPrefix: "/contact/group/delete", Status: 503})
 		c, err := e.ad.CreateContact(t.Context(), domain.ContactInput{Contact: domain.Contact{Email: "kept@example.com"}})
-		e.must(err)
+		e.Must(err)
 		gs := e.sim.Groups()
 		if len(gs) != 1 || !strings.HasPrefix(gs[0].Name, "cdpgw-tmp-") || c.ID == "" {
 			t.Fatalf("groups %+v", gs)
 		}
 		lines, err := logs.JSONLines()
-		e.must(err)
+		e.Must(err)
 		found := false
 		for _, l := range lines {
 			if l["level"] == "WARN" && l["group"] == gs[0].Name && l["group_id"] == idStr(gs[0].ID) {

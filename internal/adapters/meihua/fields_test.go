@@ -16,12 +16,12 @@ func TestListFields(t *testing.T) {
 	text := e.sim.AddProperty("注册来源", 1, "where from")
 	drop := e.sim.AddProperty("会员等级", 2, "level", "金卡", "银卡")
 	p, err := e.ad.ListFields(domain.WithRaw(t.Context()), domain.PageRequest{Limit: 1})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 1 || p.Next == "" {
 		t.Fatalf("first page %+v", p)
 	}
 	p2, err := e.ad.ListFields(t.Context(), domain.PageRequest{Limit: 10, State: p.Next})
-	e.must(err)
+	e.Must(err)
 	all := append(p.Items, p2.Items...)
 	if len(all) != 2 {
 		t.Fatalf("%d fields", len(all))
@@ -51,7 +51,7 @@ func TestCreateField(t *testing.T) {
 	e := newEnv(t)
 	e.sim.AddProperty("等级", 1, "an older one with the same label")
 	d, err := e.ad.CreateField(t.Context(), domain.FieldInput{Label: "等级", Type: domain.FieldTypeSelect, Description: "会员等级", Options: []string{"金卡", "银卡"}})
-	e.must(err)
+	e.Must(err)
 	n, _ := vendorhttp.PositiveID(d.ID)
 	var stored bool
 	for _, p := range e.sim.Properties() {
@@ -69,13 +69,13 @@ func TestCreateField(t *testing.T) {
 	}
 
 	d, err = e.ad.CreateField(t.Context(), domain.FieldInput{Label: "备注2", Type: domain.FieldTypeText, Description: "d"})
-	e.must(err)
+	e.Must(err)
 	if d.Type != domain.FieldTypeText {
 		t.Errorf("text field %+v", d)
 	}
 
 	_, err = e.ad.CreateField(t.Context(), domain.FieldInput{Label: "x", Type: domain.FieldTypeNumber})
-	e.wantValidation(err, "body.type", "body.description")
+	e.WantValidation(err, "body.type", "body.description")
 	if n := len(e.requests("/contact/property/add")); n != 2 {
 		t.Errorf("%d property adds", n)
 	}

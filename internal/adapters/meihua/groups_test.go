@@ -39,7 +39,7 @@ func TestListGroups(t *testing.T) {
 		t.Errorf("%d groups listed, want %d", len(got), len(want))
 	}
 	p, err := e.ad.ListGroups(t.Context(), domain.GroupQuery{Q: "vip"}, domain.PageRequest{Limit: 50})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 6 {
 		t.Errorf("%d groups named like vip, want 6", len(p.Items))
 	}
@@ -67,28 +67,28 @@ func TestGetGroup(t *testing.T) {
 		}
 	}
 	g, err := e.ad.GetGroup(t.Context(), idStr(want))
-	e.must(err)
+	e.Must(err)
 	if g.ID != idStr(want) || g.Name != "G3" {
 		t.Errorf("group %+v", g)
 	}
 	_, err = e.ad.GetGroup(t.Context(), idStr(bigID+5000))
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 	_, err = e.ad.GetGroup(t.Context(), "nope")
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 }
 
 func TestCreateGroup(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	g, err := e.ad.CreateGroup(domain.WithRaw(t.Context()), "双11活动")
-	e.must(err)
+	e.Must(err)
 	n, _ := vendorhttp.PositiveID(g.ID)
 	stored, ok := e.sim.Group(n)
 	if !ok || stored.Name != "双11活动" || g.Name != "双11活动" || g.Type != domain.GroupStatic || g.CreatedAt.IsZero() || len(g.Raw) == 0 {
 		t.Errorf("created %+v, stored %+v", g, stored)
 	}
 	_, err = e.ad.CreateGroup(t.Context(), "双11活动")
-	e.wantVendor(err, domain.VendorExists)
+	e.WantVendor(err, domain.VendorExists)
 	if gs := e.sim.Groups(); len(gs) != 1 {
 		t.Errorf("%d groups", len(gs))
 	}
@@ -104,14 +104,14 @@ func TestDeleteGroup(t *testing.T) {
 	e.sim.AddToGroup(keep, a)
 	e.sim.AddToGroup(drop, b)
 
-	e.must(e.ad.DeleteGroup(t.Context(), idStr(keep)))
+	e.Must(e.ad.DeleteGroup(t.Context(), idStr(keep)))
 	if _, ok := e.sim.Group(keep); ok {
 		t.Error("group not deleted")
 	}
 	if _, ok := e.sim.Contact(a); !ok {
 		t.Error("DeleteGroup deleted its contact")
 	}
-	e.must(e.ad.DeleteGroupWithContacts(t.Context(), idStr(drop)))
+	e.Must(e.ad.DeleteGroupWithContacts(t.Context(), idStr(drop)))
 	if _, ok := e.sim.Contact(b); ok {
 		t.Error("DeleteGroupWithContacts kept its contact")
 	}
@@ -122,8 +122,8 @@ func TestDeleteGroup(t *testing.T) {
 	if !slices.Equal(flags, []string{"false", "true"}) {
 		t.Errorf("flags %v", flags)
 	}
-	e.wantNotFound(e.ad.DeleteGroup(t.Context(), idStr(keep)))
-	e.wantNotFound(e.ad.DeleteGroupWithContacts(t.Context(), idStr(a)))
+	e.WantNotFound(e.ad.DeleteGroup(t.Context(), idStr(keep)))
+	e.WantNotFound(e.ad.DeleteGroupWithContacts(t.Context(), idStr(a)))
 	if n := len(e.requests("/contact/group/delete")); n != 2 {
 		t.Errorf("%d deletes sent", n)
 	}
@@ -149,12 +149,12 @@ func TestListGroupMembers(t *testing.T) {
 		t.Errorf("members %d, want %d", len(got), len(want))
 	}
 	p, err := e.ad.ListGroupMembers(t.Context(), idStr(empty), domain.PageRequest{Limit: 10})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 0 || p.Next != "" {
 		t.Errorf("empty group page %+v", p)
 	}
 	_, err = e.ad.ListGroupMembers(t.Context(), idStr(bigID+999), domain.PageRequest{Limit: 10})
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 }
 
 func TestAddGroupMembers(t *testing.T) {
@@ -168,7 +168,7 @@ func TestAddGroupMembers(t *testing.T) {
 	before, _ := e.sim.Contact(withEmail)
 
 	ch, err := e.ad.AddGroupMembers(t.Context(), idStr(gid), []string{idStr(withEmail), idStr(noEmail), idStr(bigID + 777), "x"})
-	e.must(err)
+	e.Must(err)
 	if !slices.Equal(ch.Succeeded, []string{idStr(withEmail)}) || len(ch.Failed) != 3 {
 		t.Fatalf("change %+v", ch)
 	}
@@ -195,9 +195,9 @@ func TestAddGroupMembers(t *testing.T) {
 	// A group whose name another group has cannot be named in an add.
 	e.sim.AddGroup("VIP")
 	_, err = e.ad.AddGroupMembers(t.Context(), idStr(gid), []string{idStr(withEmail)})
-	e.wantVendor(err, domain.VendorRejected)
+	e.WantVendor(err, domain.VendorRejected)
 	_, err = e.ad.AddGroupMembers(t.Context(), idStr(bigID+5555), []string{idStr(withEmail)})
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 	if n := len(e.requests("/contact/add")); n != 1 {
 		t.Errorf("%d adds", n)
 	}

@@ -32,13 +32,14 @@ const bigID int64 = 9007199254740993
 // env is one simulator served under a base path, and an adapter pointed at
 // it (API and OAuth2 on the one server), both on one settable clock.
 type env struct {
-	t      *testing.T
-	sim    *meihuatest.Server
-	base   string
-	clock  *vendortest.Clock
-	tokens *vendorhttp.Tokens // the adapter's token cache, on the clock
-	ad     *meihua.Adapter
-	cfg    meihua.Config
+	vendortest.Checks // must, wantVendor, wantValidation, wantNotFound
+	t                 *testing.T
+	sim               *meihuatest.Server
+	base              string
+	clock             *vendortest.Clock
+	tokens            *vendorhttp.Tokens // the adapter's token cache, on the clock
+	ad                *meihua.Adapter
+	cfg               meihua.Config
 
 	watch *vendortest.SecretWatch // the app secret and the tokens the simulator handed out
 }
@@ -59,6 +60,7 @@ func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	// Near the real time: the clock is the adapter's and the simulator's.
 	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second))}
 	e.watch = vendortest.WatchSecrets(t, appSecret)
+	e.Checks = vendortest.Checks{T: t, Vendor: meihua.Driver.Vendor, Watch: e.watch}
 	e.tokens = vendorhttp.NewTokens(nil, nil, vendorhttp.WithTokenClock(e.clock.Now))
 	ec := envConfig{
 		sim: meihuatest.Config{ClientID: appKey, ClientSecret: appSecret, RedirectURI: redirectURI, FirstID: bigID, Now: e.clock.Now},
@@ -161,37 +163,6 @@ func param(r meihuatest.RecordedRequest, name string) string {
 		}
 	}
 	return ""
-}
-
-// ---- assertions ----
-
-func (e *env) must(err error) {
-	e.t.Helper()
-	e.record(err)
-	if err != nil {
-		e.t.Fatalf("unexpected error: %v", err)
-	}
-}
-
-// wantVendor asserts err is a *domain.VendorError of this vendor and kind.
-func (e *env) wantVendor(err error, kind domain.VendorErrorKind) *domain.VendorError {
-	e.t.Helper()
-	e.record(err)
-	return vendortest.WantVendorError(e.t, err, meihua.Driver.Vendor, kind)
-}
-
-// wantValidation asserts err is a *domain.ValidationError naming exactly
-// fields.
-func (e *env) wantValidation(err error, fields ...string) {
-	e.t.Helper()
-	e.record(err)
-	vendortest.WantValidation(e.t, err, fields...)
-}
-
-func (e *env) wantNotFound(err error) {
-	e.t.Helper()
-	e.record(err)
-	vendortest.WantNotFound(e.t, err)
 }
 
 // ---- helpers ----

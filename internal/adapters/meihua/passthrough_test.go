@@ -19,7 +19,7 @@ func TestPassthrough(t *testing.T) {
 	// A read, with the caller's query; a token of the caller's is replaced.
 	res, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/edm/tasks",
 		Query: map[string][]string{"start": {"0"}, "end": {"99999999999999"}, "token": {"caller-token"}}})
-	e.must(err)
+	e.Must(err)
 	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"success":true`) {
 		t.Errorf("answer %d %s", res.Status, res.Body)
 	}
@@ -32,7 +32,7 @@ func TestPassthrough(t *testing.T) {
 	body, _ := json.Marshal(map[string]any{"id": pid, "label": "会员等级", "fieldType": "2", "description": "new",
 		"subpropertys": []map[string]string{{"label": "金卡"}}})
 	res, err = e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/contact/property/edit", Body: body})
-	e.must(err)
+	e.Must(err)
 	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"success":true`) {
 		t.Errorf("answer %d %s", res.Status, res.Body)
 	}
@@ -45,7 +45,7 @@ func TestPassthrough(t *testing.T) {
 	// Meihua's error answers come back as they are.
 	e.sim.FailNext(meihuatest.CodeMissingParameter)
 	res, err = e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/contact/setting"})
-	e.must(err)
+	e.Must(err)
 	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), "E10103") {
 		t.Errorf("answer %d %s", res.Status, res.Body)
 	}
@@ -53,7 +53,7 @@ func TestPassthrough(t *testing.T) {
 	// An expired token is refreshed for a passthrough call too.
 	e.sim.ExpireAccessTokens()
 	res, err = e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/contact/setting"})
-	e.must(err)
+	e.Must(err)
 	if !strings.Contains(string(res.Body), `"success":true`) {
 		t.Errorf("answer after a refresh %s", res.Body)
 	}
@@ -64,15 +64,15 @@ func TestPassthroughRefused(t *testing.T) {
 	e := newEnv(t)
 	for _, path := range []string{"/access_token", "/authorize", "/contacts", "/contact/../access_token", "/contact;x", "/edm/", "/"} {
 		_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: path})
-		e.wantValidation(err, "body.path")
+		e.WantValidation(err, "body.path")
 	}
 	_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/contact/add", Body: []byte(`[1,2]`)})
-	e.wantValidation(err, "body.body")
+	e.WantValidation(err, "body.body")
 	if n := len(e.sim.Requests()); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
 
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: "/contact/setting", Status: 200, ContentType: "text/html", Body: "<html>x</html>"})
 	_, err = e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/contact/setting"})
-	e.wantVendor(err, domain.VendorBadResponse)
+	e.WantVendor(err, domain.VendorBadResponse)
 }

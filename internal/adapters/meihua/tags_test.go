@@ -31,14 +31,14 @@ func TestListTags(t *testing.T) {
 		t.Errorf("%d tags, want %d", len(got), len(want))
 	}
 	p, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 200})
-	e.must(err)
+	e.Must(err)
 	for _, tag := range p.Items {
 		if tag.ContactCount == nil || (tag.ID == want[0]) != (*tag.ContactCount == 1) || !strings.HasPrefix(tag.Name, "标签") {
 			t.Errorf("tag %+v", tag)
 		}
 	}
 	_, err = e.ad.ListTags(t.Context(), domain.TagQuery{GroupID: "1"}, domain.PageRequest{Limit: 5})
-	e.wantValidation(err, "query.group_id")
+	e.WantValidation(err, "query.group_id")
 }
 
 func TestCreateTag(t *testing.T) {
@@ -46,7 +46,7 @@ func TestCreateTag(t *testing.T) {
 	e := newEnv(t)
 	e.sim.AddTag("高价值客户 旧")
 	tag, err := e.ad.CreateTag(t.Context(), "高价值客户", "")
-	e.must(err)
+	e.Must(err)
 	n, _ := vendorhttp.PositiveID(tag.ID)
 	var found bool
 	for _, st := range e.sim.Tags() {
@@ -60,9 +60,9 @@ func TestCreateTag(t *testing.T) {
 	// Meihua keeps one tag per name: a second add answers success and adds
 	// nothing, which the gateway answers ALREADY_EXISTS.
 	_, err = e.ad.CreateTag(t.Context(), "高价值客户", "")
-	e.wantVendor(err, domain.VendorExists)
+	e.WantVendor(err, domain.VendorExists)
 	_, err = e.ad.CreateTag(t.Context(), "x", "5")
-	e.wantValidation(err, "body.group_id")
+	e.WantValidation(err, "body.group_id")
 	if n := len(e.requests("/contact/tag/add")); n != 2 {
 		t.Errorf("%d tag adds", n)
 	}

@@ -86,10 +86,10 @@ func TestTokenIssuedOnceAndReused(t *testing.T) {
 	e := newEnv(t)
 	for range 3 {
 		_, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 	}
 	_, err := e.newAdapter(nil).ListTagGroups(t.Context(), domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	if n := e.sim.TokenCalls(); n != 1 {
 		t.Fatalf("%d token calls, want 1", n)
 	}
@@ -121,7 +121,7 @@ func TestTokenRefreshedEarly(t *testing.T) {
 	list := func() {
 		t.Helper()
 		_, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 	}
 	list()
 	e.clock.Advance(miaokoltest.DefaultTokenTTL - vendorhttp.TokenMargin - time.Second)
@@ -143,10 +143,10 @@ func TestTokenExpiredDuringUse(t *testing.T) {
 	e := newEnv(t)
 	g := e.sim.AddGroup("分组")
 	_, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	e.sim.ExpireTokens()
 	got, err := e.ad.CreateTag(t.Context(), "新标签", idStr(g))
-	e.must(err)
+	e.Must(err)
 	if got.Name != "新标签" || got.GroupID != idStr(g) {
 		t.Errorf("tag %+v", got)
 	}
@@ -169,10 +169,10 @@ func TestTokenRefusedOnWrite(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	_, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	e.sim.ExpireTokens()
 	g, err := e.ad.CreateTagGroup(t.Context(), "客户分层")
-	e.must(err)
+	e.Must(err)
 	if adds := e.requests("/smart-tag/add"); len(adds) != 2 || len(e.sim.Groups()) != 1 || e.sim.Groups()[0].ID != mustID(t, g.ID) {
 		t.Errorf("%d add requests, groups %+v; want one refused and one done", len(adds), e.sim.Groups())
 	}
@@ -186,7 +186,7 @@ func TestTokenRefusedTwice(t *testing.T) {
 	e.sim.InjectFault(miaokoltest.Fault{PathPrefix: "/smart-tag/list", Times: 2, Status: http.StatusOK,
 		ContentType: "application/json", Body: miaokoltest.ErrorJSON(miaokoltest.CodeInvalidToken, miaokoltest.MsgInvalidToken)})
 	_, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 5})
-	ve := e.wantVendor(err, domain.VendorAuth)
+	ve := e.WantVendor(err, domain.VendorAuth)
 	if ve.Code != "40001" {
 		t.Errorf("code %q, want 40001", ve.Code)
 	}
@@ -202,12 +202,12 @@ func TestWrongSecret(t *testing.T) {
 	e := newEnv(t)
 	ad := e.newAdapter(func(c *miaokol.Config) { c.AppSecret = "mk-WRONG-77aa01" })
 	_, err := ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 5})
-	ve := e.wantVendor(err, domain.VendorAuth)
+	ve := e.WantVendor(err, domain.VendorAuth)
 	if ve.Code != "40125" {
 		t.Errorf("code %q, want 40125", ve.Code)
 	}
 	_, err = ad.CreateTagGroup(t.Context(), "x")
-	e.wantVendor(err, domain.VendorAuth)
+	e.WantVendor(err, domain.VendorAuth)
 	if n := e.sim.TokenCalls(); n != 1 {
 		t.Errorf("%d token calls, want 1 (the refusal remembered)", n)
 	}
@@ -253,7 +253,7 @@ func TestTokenAnswers(t *testing.T) {
 				e.watch.Secret(tok)
 				e.sim.InjectFault(miaokoltest.Fault{PathPrefix: "/oauth/token", Status: http.StatusOK, ContentType: "application/json", Body: tt.body(tok)})
 				_, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 5})
-				e.must(err)
+				e.Must(err)
 				if got := e.requests("/smart-tag/list")[0].Query.Get("access_token"); got != tok {
 					t.Errorf("token sent %q, want the answered one", got)
 				}
@@ -290,7 +290,7 @@ func TestTokenAnswers(t *testing.T) {
 				f.PathPrefix, f.Times = "/oauth/token", 2 // a failed token call may be tried twice
 				e.sim.InjectFault(f)
 				_, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 5})
-				if ve := e.wantVendor(err, tt.kind); ve.Code != tt.code {
+				if ve := e.WantVendor(err, tt.kind); ve.Code != tt.code {
 					t.Errorf("code %q, want %q", ve.Code, tt.code)
 				}
 				if n := e.apiCalls(); n != 0 {
@@ -308,9 +308,9 @@ func TestParameterPlacement(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	_, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 7})
-	e.must(err)
+	e.Must(err)
 	g, err := e.ad.CreateTagGroup(t.Context(), "api分组")
-	e.must(err)
+	e.Must(err)
 
 	list := e.requests("/smart-tag/list")[0]
 	q := list.Query
@@ -389,7 +389,7 @@ func TestErrors(t *testing.T) {
 			g := e.sim.AddGroup("分组")
 			check := func(err error, kind domain.VendorErrorKind) {
 				t.Helper()
-				ve := e.wantVendor(err, kind)
+				ve := e.WantVendor(err, kind)
 				if ve.Code != tt.code {
 					t.Errorf("code %q, want %q", ve.Code, tt.code)
 				}

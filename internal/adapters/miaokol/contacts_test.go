@@ -22,7 +22,7 @@ func TestSetContactTags(t *testing.T) {
 	}
 
 	refs, err := e.ad.SetContactTags(t.Context(), id, []string{idStr(add), idStr(del), idStr(add)})
-	e.must(err)
+	e.Must(err)
 	want := []domain.TagRef{{ID: idStr(add), Name: "增"}, {ID: idStr(del), Name: "删"}}
 	if !slices.Equal(refs, want) {
 		t.Errorf("refs %v, want %v", refs, want)
@@ -45,7 +45,7 @@ func TestSetContactTags(t *testing.T) {
 	// [] clears, without a lookup, and sends an empty array (not null).
 	e.sim.ResetRequests()
 	refs, err = e.ad.SetContactTags(t.Context(), id, nil)
-	e.must(err)
+	e.Must(err)
 	if refs == nil || len(refs) != 0 {
 		t.Errorf("refs %#v, want an empty list", refs)
 	}
@@ -76,7 +76,7 @@ func TestSetContactTagsEscapedIDs(t *testing.T) {
 		e.sim.AddContact(c.rel, c.contact)
 		id := miaokol.ContactID(c.rel, c.contact)
 		_, err := e.ad.SetContactTags(t.Context(), id, []string{idStr(tag)})
-		e.must(err)
+		e.Must(err)
 		if got, ok := e.sim.Contact(c.rel, c.contact); !ok || !slices.Equal(got.TagIDs, []int64{tag}) {
 			t.Errorf("%q/%q (id %q): simulator contact %+v, %v", c.rel, c.contact, id, got, ok)
 		}
@@ -89,10 +89,10 @@ func TestSetContactTagsRefusesInput(t *testing.T) {
 	e := newEnv(t)
 	for _, id := range []string{"1688851873049028", "a~b~c", "~b", "a~", "a%7e~b", "a%41~b", "a b~c", "a%2~b", "张~b", "a%C3~b"} {
 		_, err := e.ad.SetContactTags(t.Context(), id, []string{"1"})
-		e.wantValidation(err, "path.contact_id")
+		e.WantValidation(err, "path.contact_id")
 	}
 	_, err := e.ad.SetContactTags(t.Context(), "r~c", []string{"1", "x", "01", "-2", "+3", "", "4"})
-	e.wantValidation(err, "body.tag_ids[1]", "body.tag_ids[2]", "body.tag_ids[3]", "body.tag_ids[4]", "body.tag_ids[5]")
+	e.WantValidation(err, "body.tag_ids[1]", "body.tag_ids[2]", "body.tag_ids[3]", "body.tag_ids[4]", "body.tag_ids[5]")
 	if n, m := e.apiCalls(), e.sim.TokenCalls(); n != 0 || m != 0 {
 		t.Errorf("%d smart-tag and %d token calls for refused input", n, m)
 	}
@@ -107,7 +107,7 @@ func TestSetContactTagsUnknownTags(t *testing.T) {
 	tag := e.sim.AddTag(g, "t")
 	e.sim.AddContact("r", "c", tag)
 	_, err := e.ad.SetContactTags(t.Context(), "r~c", []string{idStr(tag), idStr(g), idStr(tag + 100)})
-	e.wantValidation(err, "body.tag_ids[1]", "body.tag_ids[2]")
+	e.WantValidation(err, "body.tag_ids[1]", "body.tag_ids[2]")
 	if n := len(e.requests("/smart-tag/updateContact")); n != 0 {
 		t.Errorf("%d writes", n)
 	}
@@ -122,9 +122,9 @@ func TestSetContactTagsUnknownContact(t *testing.T) {
 	e := newEnv(t)
 	tag := e.sim.AddTag(e.sim.AddGroup("g"), "t")
 	_, err := e.ad.SetContactTags(t.Context(), "nobody~none", []string{idStr(tag)})
-	if ve := e.wantVendor(err, domain.VendorRejected); ve.Code != "1" {
+	if ve := e.WantVendor(err, domain.VendorRejected); ve.Code != "1" {
 		t.Errorf("code %q", ve.Code)
 	}
 	_, err = e.ad.SetContactTags(t.Context(), "nobody~none", []string{})
-	e.wantVendor(err, domain.VendorRejected)
+	e.WantVendor(err, domain.VendorRejected)
 }

@@ -29,13 +29,14 @@ const bigID int64 = 9007199254740993
 // env is one simulator served under a base path and an adapter pointed at
 // it, both on one settable clock.
 type env struct {
-	t      *testing.T
-	sim    *miaokoltest.Server
-	base   string
-	clock  *vendortest.Clock
-	tokens *vendorhttp.Tokens // the adapter's token cache, on the clock
-	ad     *miaokol.Adapter
-	cfg    miaokol.Config
+	vendortest.Checks // must, wantVendor, wantValidation, wantNotFound
+	t                 *testing.T
+	sim               *miaokoltest.Server
+	base              string
+	clock             *vendortest.Clock
+	tokens            *vendorhttp.Tokens // the adapter's token cache, on the clock
+	ad                *miaokol.Adapter
+	cfg               miaokol.Config
 
 	watch *vendortest.SecretWatch // the app secret and the tokens the simulator handed out
 }
@@ -51,6 +52,7 @@ func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	t.Helper()
 	e := &env{t: t, clock: vendortest.NewClock(time.Now().Truncate(time.Second))}
 	e.watch = vendortest.WatchSecrets(t, appSecret)
+	e.Checks = vendortest.Checks{T: t, Vendor: miaokol.Driver.Vendor, Watch: e.watch}
 	e.tokens = vendorhttp.NewTokens(nil, nil, vendorhttp.WithTokenClock(e.clock.Now))
 	ec := envConfig{
 		sim: miaokoltest.Config{AppID: appID, AppSecret: appSecret, Now: e.clock.Now, FirstID: bigID},
@@ -147,37 +149,6 @@ func bodyOf(t *testing.T, r miaokoltest.RecordedRequest) map[string]any {
 		t.Fatalf("%s %s: body %q is not a JSON object: %v", r.Method, r.Path, r.Body, err)
 	}
 	return m
-}
-
-// ---- assertions ----
-
-func (e *env) must(err error) {
-	e.t.Helper()
-	e.record(err)
-	if err != nil {
-		e.t.Fatalf("unexpected error: %v", err)
-	}
-}
-
-// wantVendor asserts err is a *domain.VendorError of Miaokol and kind.
-func (e *env) wantVendor(err error, kind domain.VendorErrorKind) *domain.VendorError {
-	e.t.Helper()
-	e.record(err)
-	return vendortest.WantVendorError(e.t, err, miaokol.Driver.Vendor, kind)
-}
-
-// wantValidation asserts err is a *domain.ValidationError naming exactly
-// fields.
-func (e *env) wantValidation(err error, fields ...string) {
-	e.t.Helper()
-	e.record(err)
-	vendortest.WantValidation(e.t, err, fields...)
-}
-
-func (e *env) wantNotFound(err error) {
-	e.t.Helper()
-	e.record(err)
-	vendortest.WantNotFound(e.t, err)
 }
 
 // ---- helpers ----

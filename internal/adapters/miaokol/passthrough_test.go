@@ -23,7 +23,7 @@ func TestPassthrough(t *testing.T) {
 	// own credentials replaced by the gateway's.
 	resp, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/smart-tag/batchAddTag",
 		Body: json.RawMessage(`{"group_id":` + idStr(g) + `,"tag_names":["增","删"],"access_token":"mine","app_id":"theirs"}`)})
-	e.must(err)
+	e.Must(err)
 	if resp.Status != 200 || string(resp.Body) != `{"data":null,"errcode":0}` {
 		t.Errorf("answer %d %s", resp.Status, resp.Body)
 	}
@@ -37,7 +37,7 @@ func TestPassthrough(t *testing.T) {
 
 	resp, err = e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/smart-tag/list",
 		Query: url.Values{"with_tags": {"1"}, "access_token": {"mine"}}})
-	e.must(err)
+	e.Must(err)
 	var list struct {
 		Data []struct {
 			Tags []json.RawMessage `json:"tags"`
@@ -53,7 +53,7 @@ func TestPassthrough(t *testing.T) {
 
 	// Miaokol's refusals come back as they are.
 	resp, err = e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/smart-tag/delete", Body: json.RawMessage(`{"id":1}`)})
-	e.must(err)
+	e.Must(err)
 	var refusal struct {
 		Errcode int `json:"errcode"`
 	}
@@ -62,7 +62,7 @@ func TestPassthrough(t *testing.T) {
 	}
 	// An empty body is the credentials alone.
 	_, err = e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/smart-tag/delete"})
-	e.must(err)
+	e.Must(err)
 	if b := bodyOf(t, e.requests("/smart-tag/delete")[1]); len(b) != 2 || b["app_id"] != appID {
 		t.Errorf("body %v", b)
 	}
@@ -73,16 +73,16 @@ func TestPassthroughRefuses(t *testing.T) {
 	e := newEnv(t)
 	for _, path := range []string{"/oauth/token", "/smart-tagx", "/smart-tag/../oauth/token", "/smart-tag/", "smart-tag/list", "/smart-tag/%6Cist", "//evil.example/smart-tag"} {
 		_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: path})
-		e.wantValidation(err, "body.path")
+		e.WantValidation(err, "body.path")
 	}
 	for _, body := range []string{`[1]`, `"x"`, `3`} {
 		_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/smart-tag/add", Body: json.RawMessage(body)})
-		e.wantValidation(err, "body.body")
+		e.WantValidation(err, "body.body")
 	}
 	if n := e.sim.Calls(""); n != 0 {
 		t.Errorf("%d calls for refused passthroughs", n)
 	}
 	e.sim.InjectFault(miaokoltest.Fault{PathPrefix: "/smart-tag/list", Status: 502, ContentType: "text/html", Body: "<html>nginx</html>"})
 	_, err := e.ad.Passthrough(t.Context(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/smart-tag/list"})
-	e.wantVendor(err, domain.VendorBadResponse)
+	e.WantVendor(err, domain.VendorBadResponse)
 }

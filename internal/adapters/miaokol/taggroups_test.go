@@ -40,7 +40,7 @@ func TestListTagGroups(t *testing.T) {
 		}
 	}
 	p, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 200})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 200 || p.Items[0].Name != "分组000" || p.Items[0].ID != idStr(bigID) || p.Items[0].Raw != nil {
 		t.Errorf("first page: %d groups, first %+v", len(p.Items), p.Items[0])
 	}
@@ -58,7 +58,7 @@ func TestListTagGroupsRaw(t *testing.T) {
 	e := newEnv(t)
 	e.sim.AddGroup("api分组")
 	p, err := e.ad.ListTagGroups(domain.WithRaw(t.Context()), domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 1 || p.Next != "" {
 		t.Fatalf("page %+v", p)
 	}
@@ -72,7 +72,7 @@ func TestCreateTagGroup(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	g, err := e.ad.CreateTagGroup(domain.WithRaw(t.Context()), "客户等级")
-	e.must(err)
+	e.Must(err)
 	if g.ID != idStr(bigID) || g.Name != "客户等级" || !g.CreatedAt.Equal(e.clock.Now()) || !g.UpdatedAt.Equal(e.clock.Now()) || g.Raw == nil {
 		t.Errorf("group %+v", g)
 	}
@@ -81,11 +81,11 @@ func TestCreateTagGroup(t *testing.T) {
 	}
 	// Miaokol refuses a name it has; the gateway cannot tell why.
 	_, err = e.ad.CreateTagGroup(t.Context(), "客户等级")
-	if ve := e.wantVendor(err, domain.VendorRejected); ve.Code != "1" {
+	if ve := e.WantVendor(err, domain.VendorRejected); ve.Code != "1" {
 		t.Errorf("code %q", ve.Code)
 	}
 	_, err = e.ad.CreateTagGroup(t.Context(), "")
-	e.wantValidation(err, "body.name")
+	e.WantValidation(err, "body.name")
 }
 
 func TestRenameTagGroup(t *testing.T) {
@@ -94,7 +94,7 @@ func TestRenameTagGroup(t *testing.T) {
 	g := e.sim.AddGroup("旧名")
 	tag := e.sim.AddTag(g, "标签")
 	got, err := e.ad.RenameTagGroup(t.Context(), idStr(g), "新名")
-	e.must(err)
+	e.Must(err)
 	if got.ID != idStr(g) || got.Name != "新名" {
 		t.Errorf("group %+v", got)
 	}
@@ -113,7 +113,7 @@ func TestRenameTagGroup(t *testing.T) {
 	before := e.apiCalls()
 	for _, id := range []string{"abc", "0", "-1", "+5", "0" + idStr(g), "1.5", "99999999999999999999"} {
 		_, err := e.ad.RenameTagGroup(t.Context(), id, "x")
-		e.wantValidation(err, "path.tag_group_id")
+		e.WantValidation(err, "path.tag_group_id")
 	}
 	if n := e.apiCalls() - before; n != 0 {
 		t.Errorf("%d calls for malformed ids", n)
@@ -121,7 +121,7 @@ func TestRenameTagGroup(t *testing.T) {
 	// A tag's id is no group's: renaming it as one would turn it into a group.
 	for _, id := range []int64{tag, g + 100} {
 		_, err := e.ad.RenameTagGroup(t.Context(), idStr(id), "x")
-		e.wantNotFound(err)
+		e.WantNotFound(err)
 	}
 	if len(e.requests("/smart-tag/add")) != 1 {
 		t.Error("a rename of no group was sent")
@@ -135,7 +135,7 @@ func TestDeleteTagGroup(t *testing.T) {
 	g := e.sim.AddGroup("删")
 	tag := e.sim.AddTag(g, "标签")
 	e.sim.AddContact("r1", "c1", tag)
-	e.must(e.ad.DeleteTagGroup(t.Context(), idStr(g)))
+	e.Must(e.ad.DeleteTagGroup(t.Context(), idStr(g)))
 	if gs := e.sim.Groups(); len(gs) != 1 || gs[0].ID != keep {
 		t.Errorf("simulator groups %+v", gs)
 	}
@@ -146,10 +146,10 @@ func TestDeleteTagGroup(t *testing.T) {
 	if body["id"] != jsonNum(g) || body["app_id"] != appID || len(body) != 3 {
 		t.Errorf("delete body %v", body)
 	}
-	e.wantNotFound(e.ad.DeleteTagGroup(t.Context(), idStr(g)))
+	e.WantNotFound(e.ad.DeleteTagGroup(t.Context(), idStr(g)))
 	other := e.sim.AddTag(keep, "别删")
-	e.wantNotFound(e.ad.DeleteTagGroup(t.Context(), idStr(other)))
-	e.wantValidation(e.ad.DeleteTagGroup(t.Context(), "x"+idStr(keep)), "path.tag_group_id")
+	e.WantNotFound(e.ad.DeleteTagGroup(t.Context(), idStr(other)))
+	e.WantValidation(e.ad.DeleteTagGroup(t.Context(), "x"+idStr(keep)), "path.tag_group_id")
 	if n := len(e.requests("/smart-tag/delete")); n != 1 {
 		t.Errorf("%d deletes sent, want 1", n)
 	}
@@ -164,7 +164,7 @@ func TestGroupLookupFails(t *testing.T) {
 	e := newEnv(t)
 	g := e.sim.AddGroup("分组")
 	e.sim.InjectFault(miaokoltest.Fault{PathPrefix: "/smart-tag/list", Status: http.StatusBadGateway, ContentType: "text/html", Body: "<html></html>"})
-	e.wantVendor(e.ad.DeleteTagGroup(t.Context(), idStr(g)), domain.VendorUnavailable)
+	e.WantVendor(e.ad.DeleteTagGroup(t.Context(), idStr(g)), domain.VendorUnavailable)
 	if n := len(e.requests("/smart-tag/delete")); n != 0 {
 		t.Errorf("%d deletes sent", n)
 	}

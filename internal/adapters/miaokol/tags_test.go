@@ -64,7 +64,7 @@ func TestListTags(t *testing.T) {
 	}
 	e.sim.ResetRequests()
 	p, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 1000})
-	e.must(err)
+	e.Must(err)
 	for _, tag := range p.Items {
 		if tag.GroupID != group[tag.ID] || !strings.HasPrefix(tag.Name, "标签") || tag.ContactCount == nil || *tag.ContactCount != 0 || tag.Raw != nil {
 			t.Fatalf("tag %+v", tag)
@@ -85,12 +85,12 @@ func TestListTagsEndsOnFullGroupPage(t *testing.T) {
 		e.sim.AddTag(e.sim.AddGroup(fmt.Sprintf("g%d", i)), "t")
 	}
 	p, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 100})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 100 || p.Next == "" {
 		t.Fatalf("%d tags, next %q", len(p.Items), p.Next)
 	}
 	p, err = e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 100, State: p.Next})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 0 || p.Next != "" {
 		t.Fatalf("after the last tag: %d tags, next %q", len(p.Items), p.Next)
 	}
@@ -137,7 +137,7 @@ func TestListTagsOfGroup(t *testing.T) {
 		}
 	}
 	p, err := e.ad.ListTags(domain.WithRaw(t.Context()), domain.TagQuery{GroupID: idStr(g)}, domain.PageRequest{Limit: 1})
-	e.must(err)
+	e.Must(err)
 	tag := p.Items[0]
 	if tag.ID != want[0] || tag.GroupID != idStr(g) || tag.ContactCount == nil || *tag.ContactCount != 1 {
 		t.Errorf("tag %+v", tag)
@@ -147,12 +147,12 @@ func TestListTagsOfGroup(t *testing.T) {
 	}
 
 	_, err = e.ad.ListTags(t.Context(), domain.TagQuery{GroupID: idStr(g + 1000)}, domain.PageRequest{Limit: 5})
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 	_, err = e.ad.ListTags(t.Context(), domain.TagQuery{GroupID: want[0]}, domain.PageRequest{Limit: 5})
-	e.wantNotFound(err) // a tag's id is no group's
+	e.WantNotFound(err) // a tag's id is no group's
 	before := e.apiCalls()
 	_, err = e.ad.ListTags(t.Context(), domain.TagQuery{GroupID: "007"}, domain.PageRequest{Limit: 5})
-	e.wantValidation(err, "query.group_id")
+	e.WantValidation(err, "query.group_id")
 	if e.apiCalls() != before {
 		t.Error("a malformed group id was sent")
 	}
@@ -170,13 +170,13 @@ func TestTagIDsAsStringsAndNumbers(t *testing.T) {
 		`"pager":{"page":1,"perPage":100,"numRecords":2,"numPages":1,"firstRecord":0,"lastRecord":1},"errcode":0}`
 	e.sim.InjectFault(miaokoltest.Fault{PathPrefix: "/smart-tag/list", Times: 2, Status: 200, ContentType: "application/json", Body: body})
 	p, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 10})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 2 || p.Items[0].ID != "9007199254740995" || p.Items[1].ID != "9007199254740997" ||
 		p.Items[0].GroupID != "9007199254740993" || *p.Items[0].ContactCount != 3 || *p.Items[1].ContactCount != 4 {
 		t.Errorf("tags %+v", p.Items)
 	}
 	g, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 10})
-	e.must(err)
+	e.Must(err)
 	if len(g.Items) != 2 || g.Items[1].ID != "9007199254740999" {
 		t.Errorf("groups %+v", g.Items)
 	}
@@ -198,7 +198,7 @@ func TestListUnreadableRecords(t *testing.T) {
 			e.sim.InjectFault(miaokoltest.Fault{PathPrefix: "/smart-tag/list", Status: 200, ContentType: "application/json",
 				Body: `{"data":` + data + `,"errcode":0}`})
 			_, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 10})
-			e.wantVendor(err, domain.VendorBadResponse)
+			e.WantVendor(err, domain.VendorBadResponse)
 		})
 	}
 	t.Run("data null is an empty list", func(t *testing.T) {
@@ -206,7 +206,7 @@ func TestListUnreadableRecords(t *testing.T) {
 		e := newEnv(t)
 		e.sim.InjectFault(miaokoltest.Fault{PathPrefix: "/smart-tag/list", Status: 200, ContentType: "application/json", Body: `{"data":null,"errcode":0}`})
 		p, err := e.ad.ListTagGroups(t.Context(), domain.PageRequest{Limit: 10})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 0 || p.Next != "" {
 			t.Errorf("page %+v", p)
 		}
@@ -225,7 +225,7 @@ func TestListTagsVendorRepeatsPage(t *testing.T) {
 	body := `{"data":[` + strings.Join(groups, ",") + `],"errcode":0}`
 	e.sim.InjectFault(miaokoltest.Fault{PathPrefix: "/smart-tag/list", Times: 5, Status: 200, ContentType: "application/json", Body: body})
 	p, err := e.ad.ListTags(t.Context(), domain.TagQuery{}, domain.PageRequest{Limit: 1000})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 100 || p.Next != "" {
 		t.Errorf("%d tags, next %q", len(p.Items), p.Next)
 	}
@@ -239,7 +239,7 @@ func TestCreateTag(t *testing.T) {
 	e := newEnv(t)
 	g := e.sim.AddGroup("api分组")
 	tag, err := e.ad.CreateTag(domain.WithRaw(t.Context()), "增", idStr(g))
-	e.must(err)
+	e.Must(err)
 	if tag.ID != idStr(g+1) || tag.Name != "增" || tag.GroupID != idStr(g) || !tag.CreatedAt.Equal(e.clock.Now()) || tag.Raw == nil {
 		t.Errorf("tag %+v", tag)
 	}
@@ -258,22 +258,22 @@ func TestCreateTag(t *testing.T) {
 	}
 
 	_, err = e.ad.CreateTag(t.Context(), "增", idStr(g))
-	e.wantVendor(err, domain.VendorRejected) // Miaokol has this name in the group
+	e.WantVendor(err, domain.VendorRejected) // Miaokol has this name in the group
 
 	before := e.apiCalls()
 	_, err = e.ad.CreateTag(t.Context(), "无组", "")
-	e.wantValidation(err, "body.group_id")
+	e.WantValidation(err, "body.group_id")
 	_, err = e.ad.CreateTag(t.Context(), "x", "g1")
-	e.wantValidation(err, "body.group_id")
+	e.WantValidation(err, "body.group_id")
 	_, err = e.ad.CreateTag(t.Context(), "", idStr(g))
-	e.wantValidation(err, "body.name")
+	e.WantValidation(err, "body.name")
 	if e.apiCalls() != before {
 		t.Error("refused input was sent")
 	}
 	_, err = e.ad.CreateTag(t.Context(), "x", idStr(g+1000))
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 	_, err = e.ad.CreateTag(t.Context(), "x", tag.ID) // a tag is no group
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 	if n := len(e.requests("/smart-tag/add")); n != 2 {
 		t.Errorf("%d adds, want 2", n)
 	}
@@ -289,7 +289,7 @@ func TestRenameTag(t *testing.T) {
 	tag := e.sim.AddTag(g, "删")
 	e.sim.AddContact("r", "c", tag)
 	got, err := e.ad.RenameTag(t.Context(), idStr(tag), "删除")
-	e.must(err)
+	e.Must(err)
 	if got.ID != idStr(tag) || got.Name != "删除" || got.GroupID != idStr(g) || got.ContactCount == nil || *got.ContactCount != 1 {
 		t.Errorf("tag %+v", got)
 	}
@@ -301,14 +301,14 @@ func TestRenameTag(t *testing.T) {
 		t.Errorf("simulator %+v", gs[150])
 	}
 	_, err = e.ad.RenameTag(t.Context(), idStr(g), "x") // a group is no tag
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 	_, err = e.ad.RenameTag(t.Context(), idStr(tag+1000), "x")
-	e.wantNotFound(err)
+	e.WantNotFound(err)
 	before := e.apiCalls()
 	_, err = e.ad.RenameTag(t.Context(), "mk_1", "x")
-	e.wantValidation(err, "path.tag_id")
+	e.WantValidation(err, "path.tag_id")
 	_, err = e.ad.RenameTag(t.Context(), idStr(tag), "")
-	e.wantValidation(err, "body.name")
+	e.WantValidation(err, "body.name")
 	if e.apiCalls() != before {
 		t.Error("refused input was sent")
 	}
@@ -323,7 +323,7 @@ func TestDeleteTag(t *testing.T) {
 	g := e.sim.AddGroup("api分组")
 	a, b := e.sim.AddTag(g, "增"), e.sim.AddTag(g, "删")
 	e.sim.AddContact("r", "c", a, b)
-	e.must(e.ad.DeleteTag(t.Context(), idStr(a)))
+	e.Must(e.ad.DeleteTag(t.Context(), idStr(a)))
 	if gs := e.sim.Groups(); len(gs) != 1 || len(gs[0].Tags) != 1 || gs[0].Tags[0].ID != b {
 		t.Errorf("simulator %+v", gs)
 	}
@@ -333,9 +333,9 @@ func TestDeleteTag(t *testing.T) {
 	if body := bodyOf(t, e.requests("/smart-tag/delete")[0]); body["id"] != jsonNum(a) {
 		t.Errorf("delete body %v", body)
 	}
-	e.wantNotFound(e.ad.DeleteTag(t.Context(), idStr(a)))
-	e.wantNotFound(e.ad.DeleteTag(t.Context(), idStr(g))) // never the group and its tags
-	e.wantValidation(e.ad.DeleteTag(t.Context(), ""), "path.tag_id")
+	e.WantNotFound(e.ad.DeleteTag(t.Context(), idStr(a)))
+	e.WantNotFound(e.ad.DeleteTag(t.Context(), idStr(g))) // never the group and its tags
+	e.WantValidation(e.ad.DeleteTag(t.Context(), ""), "path.tag_id")
 	if n := len(e.requests("/smart-tag/delete")); n != 1 {
 		t.Errorf("%d deletes, want 1", n)
 	}
@@ -356,14 +356,14 @@ func TestAddAnswers(t *testing.T) {
 		e := newEnv(t)
 		e.sim.InjectFault(ok(`null`))
 		_, err := e.ad.CreateTagGroup(t.Context(), "x")
-		e.wantVendor(err, domain.VendorBadResponse)
+		e.WantVendor(err, domain.VendorBadResponse)
 	})
 	t.Run("create with id as a string", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		e.sim.InjectFault(ok(`{"id":"9007199254740993","name":"x","type":"2","ctime":"1655969708"}`))
 		g, err := e.ad.CreateTagGroup(t.Context(), "x")
-		e.must(err)
+		e.Must(err)
 		if g.ID != "9007199254740993" || g.CreatedAt.Unix() != 1655969708 {
 			t.Errorf("group %+v", g)
 		}
@@ -374,7 +374,7 @@ func TestAddAnswers(t *testing.T) {
 		g := e.sim.AddGroup("a")
 		e.sim.InjectFault(ok(`true`))
 		got, err := e.ad.RenameTagGroup(t.Context(), idStr(g), "b")
-		e.must(err)
+		e.Must(err)
 		if got.ID != idStr(g) || got.Name != "b" {
 			t.Errorf("group %+v", got)
 		}
@@ -385,7 +385,7 @@ func TestAddAnswers(t *testing.T) {
 		g := e.sim.AddGroup("a")
 		e.sim.InjectFault(ok(`{"id":5,"name":"b"}`))
 		_, err := e.ad.RenameTagGroup(t.Context(), idStr(g), "b")
-		e.wantVendor(err, domain.VendorBadResponse)
+		e.WantVendor(err, domain.VendorBadResponse)
 	})
 }
 

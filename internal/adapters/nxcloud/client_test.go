@@ -28,9 +28,9 @@ func TestRequestsAreSigned(t *testing.T) {
 			seedCustomers(e, 2)
 			before := time.Now()
 			_, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{Q: "王"}, domain.PageRequest{Limit: 5})
-			e.must(err)
+			e.Must(err)
 			_, err = e.ad.ListFields(context.Background(), domain.PageRequest{Limit: 5})
-			e.must(err)
+			e.Must(err)
 			if n := e.sim.SignatureFailures(); n != 0 {
 				t.Fatalf("%d signatures refused", n)
 			}
@@ -79,7 +79,7 @@ func TestTamperedBodyIsRefused(t *testing.T) {
 	e := newEnv(t)
 	e.tamper.Store(true)
 	_, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-	ve := e.wantVendor(err, domain.VendorAuth)
+	ve := e.WantVendor(err, domain.VendorAuth)
 	if ve.Code != "1003" || ve.TraceID == "" || !strings.Contains(ve.Detail, "access_secret") {
 		t.Fatalf("error %+v", ve)
 	}
@@ -88,7 +88,7 @@ func TestTamperedBodyIsRefused(t *testing.T) {
 	}
 	e.tamper.Store(false)
 	_, err = e.ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 }
 
 func TestWrongSecretIsAnAuthFailure(t *testing.T) {
@@ -96,18 +96,18 @@ func TestWrongSecretIsAnAuthFailure(t *testing.T) {
 	e := newEnv(t)
 	ad := e.newAdapter(func(c *nxcloud.Config) { c.AccessSecret = "nx-SECRET-wrong-0000" })
 	_, err := ad.ListFields(context.Background(), domain.PageRequest{Limit: 5})
-	ve := e.wantVendor(err, domain.VendorAuth)
+	ve := e.WantVendor(err, domain.VendorAuth)
 	if ve.Code != "1003" || strings.Contains(err.Error(), "nx-SECRET-wrong-0000") {
 		t.Fatalf("error %v", err)
 	}
 	ad = e.newAdapter(func(c *nxcloud.Config) { c.AccessKey = "someone-else" })
 	_, err = ad.ListFields(context.Background(), domain.PageRequest{Limit: 5})
-	if ve := e.wantVendor(err, domain.VendorAuth); ve.Code != "1005" {
+	if ve := e.WantVendor(err, domain.VendorAuth); ve.Code != "1005" {
 		t.Fatalf("error %+v", ve)
 	}
 	ad = e.newAdapter(func(c *nxcloud.Config) { c.TenantID = 777 })
 	_, err = ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-	if ve := e.wantVendor(err, domain.VendorAuth); ve.Code != "1005" {
+	if ve := e.WantVendor(err, domain.VendorAuth); ve.Code != "1005" {
 		t.Fatalf("error %+v", ve)
 	}
 }
@@ -130,7 +130,7 @@ func TestClockSkew(t *testing.T) {
 			}
 			e.setClockOffset(tc.offset)
 			_, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-			ve := e.wantVendor(err, domain.VendorClockSkew)
+			ve := e.WantVendor(err, domain.VendorClockSkew)
 			if ve.Code != "1004" || ve.TraceID == "" || ve.Status != http.StatusOK {
 				t.Fatalf("error %+v", ve)
 			}
@@ -150,7 +150,7 @@ func TestClockSkew(t *testing.T) {
 			// More refusals log no more than the first did.
 			for range 3 {
 				_, err := e.ad.ListFields(context.Background(), domain.PageRequest{Limit: 5})
-				e.wantVendor(err, domain.VendorClockSkew)
+				e.WantVendor(err, domain.VendorClockSkew)
 			}
 			lines, err := e.logs.JSONLines()
 			if err != nil {
@@ -168,7 +168,7 @@ func TestClockSkew(t *testing.T) {
 			// Fixed: calls go through, the offset measured is small again.
 			e.setClockOffset(0)
 			_, err = e.ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-			e.must(err)
+			e.Must(err)
 			if skew, ok := e.ad.ClockSkew(); !ok || skew.Abs() > 5*time.Second {
 				t.Fatalf("ClockSkew %v after the fix", skew)
 			}
@@ -183,7 +183,7 @@ func TestClockMeasuredOnEveryAnswer(t *testing.T) {
 	e.setClockOffset(40 * time.Second) // inside NXCloud's 60 s, beyond the gateway's 30 s warning
 	for range 3 {
 		_, err := e.ad.ListFields(context.Background(), domain.PageRequest{Limit: 5})
-		e.must(err)
+		e.Must(err)
 	}
 	skew, ok := e.ad.ClockSkew()
 	if !ok || (skew-40*time.Second).Abs() > 5*time.Second {
@@ -212,7 +212,7 @@ func TestErrorCodes(t *testing.T) {
 		e.sim.InjectFault(vendortest.Fault{PathPrefix: nxcloudtest.PathQuery, Status: http.StatusOK, ContentType: "application/json;charset=UTF-8",
 			Body: envelope(tc.code, trace, "null")})
 		_, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-		ve := e.wantVendor(err, tc.kind)
+		ve := e.WantVendor(err, tc.kind)
 		if ve.Code != strconv.Itoa(tc.code) || ve.TraceID != trace || ve.Status != http.StatusOK {
 			t.Errorf("code %d: error %+v", tc.code, ve)
 		}
@@ -224,7 +224,7 @@ func TestErrorCodes(t *testing.T) {
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: nxcloudtest.PathQuery, Status: http.StatusOK, ContentType: "application/json",
 		Body: `{"code":"1002","message":"bad","traceId":"t-s","data":"oops"}`})
 	_, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-	if ve := e.wantVendor(err, domain.VendorRejected); ve.Code != "1002" || ve.TraceID != "t-s" {
+	if ve := e.WantVendor(err, domain.VendorRejected); ve.Code != "1002" || ve.TraceID != "t-s" {
 		t.Fatalf("error %+v", ve)
 	}
 }
@@ -256,7 +256,7 @@ func TestUnusableAnswers(t *testing.T) {
 			f.PathPrefix = nxcloudtest.PathQuery
 			e.sim.InjectFault(f)
 			_, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-			ve := e.wantVendor(err, tc.kind)
+			ve := e.WantVendor(err, tc.kind)
 			if strings.Contains(ve.Detail, "<html>") {
 				t.Fatalf("detail %q carries the vendor's page", ve.Detail)
 			}
@@ -270,13 +270,13 @@ func TestUnusableAnswers(t *testing.T) {
 	// count as a vendor failure.
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: nxcloudtest.PathQuery, Status: 500, ContentType: "application/json", Body: envelope(1002, "t-5", "null")})
 	_, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-	if ve := e.wantVendor(err, domain.VendorRejected); ve.Code != "1002" || ve.Status != 500 || ve.TraceID != "t-5" {
+	if ve := e.WantVendor(err, domain.VendorRejected); ve.Code != "1002" || ve.Status != 500 || ve.TraceID != "t-5" {
 		t.Fatalf("error %+v", ve)
 	}
 	// The simulator's own 404 for a path it does not serve, through
 	// passthrough, which answers the vendor's status as it is.
 	res, err := e.ad.Passthrough(context.Background(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/saas/cdp/openapi/nothing"})
-	e.must(err)
+	e.Must(err)
 	if res.Status != http.StatusNotFound {
 		t.Fatalf("passthrough to an unknown path: %d", res.Status)
 	}
@@ -296,7 +296,7 @@ func TestRetrySignsAgain(t *testing.T) {
 	e.cfg.Now = func() time.Time { return time.Now().Add(time.Duration(tick.Add(1)) * time.Millisecond) }
 	ad := e.newAdapter(nil)
 	p, err := ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 3 {
 		t.Fatalf("%d contacts", len(p.Items))
 	}
@@ -321,7 +321,7 @@ func TestListFields(t *testing.T) {
 	e.sim.AddField(nxcloudtest.Field{Name: "customize_4_104", Label: "兴趣", Type: nxcloudtest.FieldMultiSelect, Options: []string{"美妆", "数码"}})
 	e.sim.AddField(nxcloudtest.Field{Name: "customize_5_105", Label: "等级", Type: nxcloudtest.FieldSelect, Options: []string{"A", "B"}})
 	p, err := e.ad.ListFields(context.Background(), domain.PageRequest{Limit: 200})
-	e.must(err)
+	e.Must(err)
 	want := []domain.FieldDef{
 		{ID: "customize_1_101", Key: "customize_1_101", Label: "会员号", Type: domain.FieldTypeText},
 		{ID: "customize_2_102", Key: "customize_2_102", Label: "积分", Type: domain.FieldTypeNumber},
@@ -346,7 +346,7 @@ func TestListFields(t *testing.T) {
 	}
 	// Paged out of the whole list, and raw on request.
 	p, err = e.ad.ListFields(domain.WithRaw(context.Background()), domain.PageRequest{Limit: 2})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 2 || p.Next == "" || !strings.Contains(string(p.Items[0].Raw), "customize_1_101") {
 		t.Fatalf("page %+v", p)
 	}
@@ -358,7 +358,7 @@ func TestPassthrough(t *testing.T) {
 	ids := seedCustomers(e, 3)
 	res, err := e.ad.Passthrough(context.Background(), domain.PassthroughRequest{Method: http.MethodPost, Path: "/saas/cdp/openapi/customers/query",
 		Body: json.RawMessage(`{"limit": 2, "tenant_id": 1, "after": ` + ids[0] + `}`)})
-	e.must(err)
+	e.Must(err)
 	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"id":`+ids[1]) || !strings.Contains(string(res.Body), `"code":0`) {
 		t.Fatalf("passthrough answer %d %s", res.Status, res.Body)
 	}
@@ -368,17 +368,17 @@ func TestPassthrough(t *testing.T) {
 	}
 	res, err = e.ad.Passthrough(context.Background(), domain.PassthroughRequest{Method: http.MethodGet, Path: "/saas/cdp/openapi/customers/fields",
 		Query: map[string][]string{"is_preset": {"1"}, "app_key": {"other"}}})
-	e.must(err)
+	e.Must(err)
 	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), "first_name") {
 		t.Fatalf("passthrough answer %d %s", res.Status, res.Body)
 	}
 	for _, path := range []string{"/saas/cdp/openapiX", "/sms/send", "/saas/cdp/openapi/../x", "https://evil.example/saas/cdp/openapi"} {
 		_, err := e.ad.Passthrough(context.Background(), domain.PassthroughRequest{Method: http.MethodGet, Path: path})
-		e.wantValidation(err, "body.path")
+		e.WantValidation(err, "body.path")
 	}
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: nxcloudtest.PathQuery, Status: 200, ContentType: "text/html", Body: "<html></html>"})
 	_, err = e.ad.Passthrough(context.Background(), domain.PassthroughRequest{Method: http.MethodPost, Path: nxcloudtest.PathQuery, Body: json.RawMessage(`{}`)})
-	e.wantVendor(err, domain.VendorBadResponse)
+	e.WantVendor(err, domain.VendorBadResponse)
 	if n := e.sim.SignatureFailures(); n != 0 {
 		t.Fatalf("%d passthrough calls badly signed", n)
 	}

@@ -62,7 +62,7 @@ func TestListContactsLastPageNeedsNoExtraCall(t *testing.T) {
 	e := newEnv(t)
 	seedCustomers(e, 5)
 	p, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 10})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 5 || p.Next != "" {
 		t.Fatalf("page of %d, next %q; want 5 and no next", len(p.Items), p.Next)
 	}
@@ -138,7 +138,7 @@ func TestListContactsFilters(t *testing.T) {
 	}
 	// The tag filter is the tag's id, as a JSON integer.
 	_, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{TagID: idStr(vip)}, domain.PageRequest{Limit: 5})
-	e.must(err)
+	e.Must(err)
 	body := e.lastBody(nxcloudtest.PathQuery)
 	if tags, _ := json.Marshal(body["tags"]); string(tags) != fmt.Sprintf(`[{"id":%d}]`, vip) {
 		t.Fatalf("tags member %s", tags)
@@ -182,7 +182,7 @@ func TestListContactsRefusesWhatNXCloudCannotFilter(t *testing.T) {
 		}
 	}
 	_, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{TagID: "x1"}, domain.PageRequest{Limit: 5})
-	e.wantValidation(err, "query.tag_id")
+	e.WantValidation(err, "query.tag_id")
 	if n := e.sim.Calls(""); n != 0 {
 		t.Fatalf("%d calls reached nxcloud", n)
 	}
@@ -218,7 +218,7 @@ func TestContactMapping(t *testing.T) {
 	})
 	e.sim.TagCustomer(tag, id)
 	c, err := e.ad.GetContact(context.Background(), idStr(id))
-	e.must(err)
+	e.Must(err)
 	want := domain.Contact{
 		ID: idStr(id), Name: "Simon Kang", FirstName: "Simon", LastName: "Kang", Gender: domain.GenderMale,
 		Birthday: date(1990, 5, 10), Email: "simon@example.test", MobilePhone: "8618593271111",
@@ -256,13 +256,13 @@ func TestContactMapping(t *testing.T) {
 	// is a loaded empty set, gender null is no gender.
 	bare := e.sim.AddCustomer(nxcloudtest.Customer{Email: "bare@example.test", Gender: ptr(0)})
 	b, err := e.ad.GetContact(context.Background(), idStr(bare))
-	e.must(err)
+	e.Must(err)
 	if b.Name != "" || b.MobilePhone != "" || b.Birthday != nil || b.Gender != domain.GenderFemale || !b.TagsLoaded || len(b.Tags) != 0 || len(b.CustomFields) != 0 {
 		t.Fatalf("bare contact %+v", b)
 	}
 	none := e.sim.AddCustomer(nxcloudtest.Customer{Email: "none@example.test"})
 	n, err := e.ad.GetContact(context.Background(), idStr(none))
-	e.must(err)
+	e.Must(err)
 	if n.Gender != "" {
 		t.Fatalf("gender %q for a customer without one", n.Gender)
 	}
@@ -278,7 +278,7 @@ func TestRawRecordsKeepTheVendorsBytes(t *testing.T) {
 	}
 	ctx := domain.WithRaw(context.Background())
 	p, err := e.ad.ListContacts(ctx, domain.ContactQuery{}, domain.PageRequest{Limit: 10})
-	e.must(err)
+	e.Must(err)
 	if len(p.Items) != 2 {
 		t.Fatalf("%d contacts", len(p.Items))
 	}
@@ -292,7 +292,7 @@ func TestRawRecordsKeepTheVendorsBytes(t *testing.T) {
 		}
 	}
 	g, err := e.ad.GetContact(ctx, idStr(first))
-	e.must(err)
+	e.Must(err)
 	if !strings.Contains(string(g.Raw), fmt.Sprintf(`"id":%d,`, first)) {
 		t.Fatalf("raw record %s", g.Raw)
 	}
@@ -307,7 +307,7 @@ func TestCursorsKeepIDsExact(t *testing.T) {
 	state := ""
 	for i, want := range ids {
 		p, err := e.ad.ListContacts(context.Background(), domain.ContactQuery{}, domain.PageRequest{Limit: 1, State: state})
-		e.must(err)
+		e.Must(err)
 		if len(p.Items) != 1 || p.Items[0].ID != want {
 			t.Fatalf("page %d: %+v, want %s", i, p.Items, want)
 		}
@@ -332,19 +332,19 @@ func TestGetContact(t *testing.T) {
 	ids := seedCustomers(e, 3)
 	for _, id := range ids {
 		c, err := e.ad.GetContact(context.Background(), id)
-		e.must(err)
+		e.Must(err)
 		if c.ID != id {
 			t.Fatalf("GetContact(%s) answered %s", id, c.ID)
 		}
 	}
 	for _, id := range []string{idStr(bigID - 1), idStr(bigID + 1000), "9223372036854775807", "0", "-5", "abc", "1021110718827683840.0"} {
 		_, err := e.ad.GetContact(context.Background(), id)
-		e.wantNotFound(err)
+		e.WantNotFound(err)
 	}
 	// Reading one customer is one query of one customer after id+1.
 	e.sim.ResetRequests()
 	_, err := e.ad.GetContact(context.Background(), ids[1])
-	e.must(err)
+	e.Must(err)
 	b := e.lastBody(nxcloudtest.PathQuery)
 	if b["limit"] != json.Number("1") || b["after"] != json.Number(idStr(bigID+2)) {
 		t.Fatalf("lookup body %v, want limit 1 after %d", b, bigID+2)

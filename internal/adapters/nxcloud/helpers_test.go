@@ -37,13 +37,14 @@ const bigID int64 = 1021110718827683840
 // its Date header); the adapter's clock is the real time plus an offset a
 // test may set.
 type env struct {
-	t      *testing.T
-	sim    *nxcloudtest.Server
-	base   string
-	ad     *nxcloud.Adapter
-	cfg    nxcloud.Config
-	logs   *vendortest.LogBuffer
-	offset atomic.Int64 // the adapter clock's offset from the real time, ns
+	vendortest.Checks // must, wantVendor, wantValidation, wantNotFound
+	t                 *testing.T
+	sim               *nxcloudtest.Server
+	base              string
+	ad                *nxcloud.Adapter
+	cfg               nxcloud.Config
+	logs              *vendortest.LogBuffer
+	offset            atomic.Int64 // the adapter clock's offset from the real time, ns
 	// tamper, while set, changes a byte of every signed body after
 	// signing, on its way to the simulator.
 	tamper atomic.Bool
@@ -61,6 +62,7 @@ type envConfig struct {
 func newEnv(t *testing.T, mods ...func(*envConfig)) *env {
 	t.Helper()
 	e := &env{t: t, logs: &vendortest.LogBuffer{}, watch: vendortest.WatchSecrets(t, accessSecret)}
+	e.Checks = vendortest.Checks{T: t, Vendor: nxcloud.Driver.Vendor, Watch: e.watch}
 	ec := envConfig{
 		sim: nxcloudtest.Config{AccessKey: accessKey, AccessSecret: accessSecret, TenantID: tenantID, AppKey: appKey, FirstID: bigID},
 		// Retries and the breaker are vendorhttp's and tested there: here
@@ -179,35 +181,6 @@ func decodeBody(t *testing.T, b []byte) map[string]any {
 		t.Fatalf("request body %s: %v", b, err)
 	}
 	return m
-}
-
-// ---- assertions ----
-
-func (e *env) must(err error) {
-	e.t.Helper()
-	e.record(err)
-	if err != nil {
-		e.t.Fatalf("unexpected error: %v", err)
-	}
-}
-
-// wantVendor asserts err is a *domain.VendorError of this vendor and kind.
-func (e *env) wantVendor(err error, kind domain.VendorErrorKind) *domain.VendorError {
-	e.t.Helper()
-	e.record(err)
-	return vendortest.WantVendorError(e.t, err, nxcloud.Driver.Vendor, kind)
-}
-
-func (e *env) wantValidation(err error, fields ...string) {
-	e.t.Helper()
-	e.record(err)
-	vendortest.WantValidation(e.t, err, fields...)
-}
-
-func (e *env) wantNotFound(err error) {
-	e.t.Helper()
-	e.record(err)
-	vendortest.WantNotFound(e.t, err)
 }
 
 // ---- helpers ----

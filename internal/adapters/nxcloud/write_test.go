@@ -26,7 +26,7 @@ func TestCreateContact(t *testing.T) {
 		CustomFields: map[string]any{"customize_2_7": json.Number("9007199254740993"), "customize_4_52": []any{"2"}, "customize_9_9": nil},
 	}}
 	c, err := e.ad.CreateContact(context.Background(), in)
-	e.must(err)
+	e.Must(err)
 	if c.ID != idStr(bigID+1) || c.Name != "王伟" || c.FirstName != "伟" || c.Gender != domain.GenderFemale || c.Email != "wang.wei@example.test" ||
 		c.MobilePhone != "8613800000009" || c.WhatsAppPhone != "8613900000009" || c.ViberPhone != "6590000009" || c.Note != "展会线索" ||
 		c.Address.Country != "CN" || c.Birthday == nil || !c.Birthday.Equal(*date(1991, 11, 11)) {
@@ -61,7 +61,7 @@ func TestCreateContact(t *testing.T) {
 	again := in
 	again.Email, again.Name = "", "someone else"
 	_, err = e.ad.CreateContact(context.Background(), again)
-	e.wantVendor(err, domain.VendorExists)
+	e.WantVendor(err, domain.VendorExists)
 	if stored, _ := e.sim.Customer(bigID + 1); stored.FullName != "王伟" {
 		t.Fatalf("create changed the existing customer: %+v", stored)
 	}
@@ -85,7 +85,7 @@ func TestCreateContactRefusesWhatNXCloudCannotStore(t *testing.T) {
 		{"nothing to find it by", domain.Contact{Name: "Anonymous", LastName: "Doe"}, []string{"body.email"}},
 	} {
 		_, err := e.ad.CreateContact(context.Background(), domain.ContactInput{Contact: tc.c})
-		e.wantValidation(err, tc.fields...)
+		e.WantValidation(err, tc.fields...)
 	}
 	if n := e.sim.Calls(""); n != 0 {
 		t.Fatalf("%d calls reached nxcloud", n)
@@ -116,7 +116,7 @@ func TestBatchUpsertModes(t *testing.T) {
 				{Contact: domain.Contact{Name: "Fresh again", WhatsAppPhone: "8613900000001"}},
 			}
 			res, err := e.ad.BatchUpsertContacts(context.Background(), items, tc.mode)
-			e.must(err)
+			e.Must(err)
 			fresh := idStr(old + 1)
 			want := []domain.BatchItemResult{
 				{Index: 0, Status: tc.existing, ID: idStr(old)},
@@ -130,7 +130,7 @@ func TestBatchUpsertModes(t *testing.T) {
 					t.Errorf("item %d: %+v, want %+v", i, r, w)
 				}
 			}
-			e.wantValidation(res[2].Err, "body.company")
+			e.WantValidation(res[2].Err, "body.company")
 			if b := e.lastBody(nxcloudtest.PathBatchCreate); b["type"] != json.Number(tc.typ) || len(b["customers"].([]any)) != 3 {
 				t.Fatalf("batch_create body type %v with %d customers; want type %s and the 3 storable items", b["type"], len(b["customers"].([]any)), tc.typ)
 			}
@@ -152,7 +152,7 @@ func TestBatchUpsertChunksOf100(t *testing.T) {
 		t.Fatalf("BatchSize %d, want 100", e.ad.BatchSize())
 	}
 	res, err := e.ad.BatchUpsertContacts(context.Background(), items, domain.OnConflictMerge)
-	e.must(err)
+	e.Must(err)
 	calls := e.requests(nxcloudtest.PathBatchCreate)
 	if len(calls) != 2 {
 		t.Fatalf("%d batch_create calls for 101 customers, want 2", len(calls))
@@ -198,7 +198,7 @@ func TestBatchUpsertFindsCustomersWhenTheAnswerNamesNone(t *testing.T) {
 		{Contact: domain.Contact{WhatsAppPhone: "8613900000002", Name: "New"}},
 	}
 	res, err := e.ad.BatchUpsertContacts(context.Background(), items, domain.OnConflictMerge)
-	e.must(err)
+	e.Must(err)
 	if res[0].Status != domain.BatchUpdated || res[0].ID != idStr(old) || res[1].Status != domain.BatchCreated || res[1].ID != idStr(old+1) {
 		t.Fatalf("results %+v", res)
 	}
@@ -210,7 +210,7 @@ func TestBatchUpsertFindsCustomersWhenTheAnswerNamesNone(t *testing.T) {
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: nxcloudtest.PathBatchCreate, AfterHandler: true, Status: http.StatusOK,
 		ContentType: "application/json", Body: envelope(0, "t-create", `{"total":1}`)})
 	c, err := e.ad.CreateContact(context.Background(), domain.ContactInput{Contact: domain.Contact{Email: "third@example.test", Name: "Third"}})
-	e.must(err)
+	e.Must(err)
 	if c.ID != idStr(old+2) || c.Name != "Third" {
 		t.Fatalf("created %+v", c)
 	}
@@ -225,24 +225,24 @@ func TestBatchUpsertFailures(t *testing.T) {
 	e.sim.InjectFault(vendortest.Fault{PathPrefix: nxcloudtest.PathBatchCreate, Status: http.StatusOK, ContentType: "application/json",
 		Body: envelope(1005, "t-auth", "null")})
 	_, err := e.ad.BatchUpsertContacts(context.Background(), items, domain.OnConflictMerge)
-	e.wantVendor(err, domain.VendorAuth)
+	e.WantVendor(err, domain.VendorAuth)
 
 	// The simulator refuses a customer without a phone or email (1002):
 	// the call's items fail with it.
 	items = append(items, domain.ContactInput{Contact: domain.Contact{Name: "Only a name", FirstName: "Only"}})
 	res, err := e.ad.BatchUpsertContacts(context.Background(), items, domain.OnConflictMerge)
-	e.must(err)
+	e.Must(err)
 	for i, r := range res {
 		if r.Status != domain.BatchFailed {
 			t.Fatalf("item %d: %+v", i, r)
 		}
-		ve := e.wantVendor(r.Err, domain.VendorRejected)
+		ve := e.WantVendor(r.Err, domain.VendorRejected)
 		if ve.Code != "1002" || ve.TraceID == "" {
 			t.Fatalf("item %d error %+v", i, ve)
 		}
 	}
 	_, err = e.ad.BatchUpsertContacts(context.Background(), items, "overwrite")
-	e.wantValidation(err, "body.on_conflict")
+	e.WantValidation(err, "body.on_conflict")
 	if strings.Contains(fmt.Sprint(res), accessSecret) {
 		t.Fatal("secret in results")
 	}

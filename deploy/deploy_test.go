@@ -42,7 +42,7 @@ func runTests(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	gobin := filepath.Join(dir, "bin")
 	install := exec.Command("go", "install", helmModule)
-	install.Env = append(os.Environ(), "GOBIN="+gobin, "GOFLAGS=-buildvcs=false")
+	install.Env = append(os.Environ(), "GOBIN="+gobin)
 	if out, err := install.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go install %s: %v\n%s", helmModule, err, out)
 		return 1

@@ -331,7 +331,7 @@ func mapsEqual[K, V comparable](a, b map[K]V) bool {
 }
 
 func TestLint(t *testing.T) {
-	for _, args := range [][]string{nil, {"-f", productionFile}} {
+	for _, args := range [][]string{nil, {"-f", productionFile}, {"-f", productionFile, "--set", "redis.existingSecret.name=", "--set", "redis.bundled.enabled=true"}} {
 		if out, err := helm(append([]string{"lint", "--strict", chartDir}, args...)...); err != nil {
 			t.Errorf("%v\n%s", err, out)
 		}
@@ -427,7 +427,7 @@ func TestProductionValues(t *testing.T) {
 		t.Errorf("HPA %+v", hpa.Spec)
 	}
 	ms.one(t, "PodDisruptionBudget")
-	ms.one(t, "ServiceMonitor")
+	checkServiceMonitor(t, ms)
 	if n := len(ms.ofKind("NetworkPolicy")); n != 1 {
 		t.Errorf("%d NetworkPolicies, want the gateway's", n)
 	}
@@ -456,6 +456,39 @@ func TestProductionValues(t *testing.T) {
 	}
 	if dash.Data["cdp-gateway.json"] != string(want) {
 		t.Error("the dashboard ConfigMap does not carry files/dashboard.json")
+	}
+}
+
+// checkServiceMonitor: it scrapes /metrics on the ops port of the ops
+// Service, and of no other Service.
+func checkServiceMonitor(t *testing.T, ms manifests) {
+	t.Helper()
+	var sm struct {
+		Spec struct {
+			Selector  struct{ MatchLabels map[string]string }
+			Endpoints []struct{ Port, Path string }
+		}
+	}
+	ms.one(t, "ServiceMonitor").into(t, &sm)
+	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != "ops" || sm.Spec.Endpoints[0].Path != "/metrics" {
+		t.Errorf("ServiceMonitor endpoints %+v, want /metrics on port ops", sm.Spec.Endpoints)
+	}
+	var selected []string
+	for _, o := range ms.ofKind("Service") {
+		var svc struct {
+			Metadata struct{ Labels map[string]string }
+		}
+		o.into(t, &svc)
+		matches := len(sm.Spec.Selector.MatchLabels) > 0
+		for k, v := range sm.Spec.Selector.MatchLabels {
+			matches = matches && svc.Metadata.Labels[k] == v
+		}
+		if matches {
+			selected = append(selected, o.Name)
+		}
+	}
+	if !slices.Equal(selected, []string{"gw-cdp-gateway-ops"}) {
+		t.Errorf("ServiceMonitor selects Services %v, want the ops Service only", selected)
 	}
 }
 

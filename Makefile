@@ -20,9 +20,12 @@ IMAGE     := bin/cdp-gateway-image.tar
 
 .PHONY: run test vet fmt-check generate generate-check lint lint-spec lint-go unit bench build image redis-server
 
-## run: the gateway in sandbox mode (in-process vendor simulators, no Redis)
-run:
-	$(GO) run ./cmd/gateway --sandbox
+## run: the gateway in sandbox mode (in-process vendor simulators, no Redis).
+## Built, then exec'd: the gateway is make's own child, so stopping make
+## (Ctrl-C, or SIGTERM, which make passes on) stops it; `go run` would
+## leave it running on a SIGTERM.
+run: build
+	exec bin/gateway --sandbox
 
 ## test: vet, gofmt, generated code in sync with the spec, linters, race tests
 test: vet fmt-check generate-check lint unit

@@ -1,5 +1,5 @@
 // A thin typed client for cdp-gateway: openapi-fetch over the types that
-// openapi-typescript generates from api/openapi.yaml (src/schema.d.ts).
+// openapi-typescript generates from api/openapi.yaml (src/schema.ts).
 // It adds what every caller would otherwise write: the API key and tenant
 // set once, following next_cursor, problem+json answers as a typed error,
 // and Idempotency-Key helpers. Everything else is openapi-fetch as is.

@@ -12,6 +12,7 @@ import {
   must,
   newIdempotencyKey,
   replayed,
+  UnexpectedResponse,
   type GatewayClient,
 } from "../src/index.js";
 
@@ -172,4 +173,28 @@ test("the tenant is set once, and a call may name another", async () => {
 test("a bad API key is UNAUTHENTICATED", async () => {
   const gw = createGatewayClient({ baseUrl, apiKey: "sk_wrong", tenant: "demo-linkflow" });
   await rejectsWith(must(gw.api.GET("/v1/tags")), 401, "UNAUTHENTICATED");
+});
+
+test("every request carries the key and tenant; an answer that is not a problem is UnexpectedResponse", async () => {
+  const seen: Request[] = [];
+  const gw = createGatewayClient({
+    baseUrl: "http://gateway.invalid",
+    apiKey: "sk_test",
+    tenant: "demo-linkflow",
+    fetch: async (req) => {
+      seen.push(req);
+      return new Response("<html>bad gateway</html>", { status: 502, headers: { "Content-Type": "text/html" } });
+    },
+  });
+  await assert.rejects(must(gw.api.GET("/v1/tags")), (err) => {
+    assert.ok(err instanceof UnexpectedResponse, `want an UnexpectedResponse, got ${String(err)}`);
+    assert.equal(err.status, 502);
+    assert.equal(err.body, "<html>bad gateway</html>");
+    return true;
+  });
+  const req = seen[0];
+  assert.ok(req);
+  assert.equal(req.url, "http://gateway.invalid/v1/tags");
+  assert.equal(req.headers.get("Authorization"), "Bearer sk_test");
+  assert.equal(req.headers.get("X-Tenant-ID"), "demo-linkflow");
 });

@@ -4,6 +4,9 @@ go 1.26.8
 
 tool github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
 
+// npm's packages for the TypeScript client, never Go packages of the module.
+ignore ./clients/typescript/node_modules
+
 require (
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/go-chi/chi/v5 v5.5.0

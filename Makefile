@@ -7,6 +7,10 @@ REDOCLY   := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --yes
 GOLANGCI  := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 SPEC      := api/openapi.yaml
 GENERATED := internal/http/api.gen.go
+# The TypeScript client (README: TypeScript client): its types are
+# generated from the spec by the openapi-typescript its package-lock pins.
+TS_CLIENT := clients/typescript
+TS_SCHEMA := $(TS_CLIENT)/src/schema.ts
 
 # The version the binaries report (gateway --version, /healthz,
 # service.version), set at link time; the Dockerfile and tools/image set
@@ -18,13 +22,17 @@ BUILDINFO := github.com/cdp-gateway/cdp-gateway/internal/buildinfo
 LDFLAGS   := -s -w -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(DATE)
 IMAGE     := bin/cdp-gateway-image.tar
 
-.PHONY: run test vet fmt-check generate generate-check lint lint-spec lint-go unit bench build image redis-server
+.PHONY: run test vet fmt-check generate generate-check ts-deps lint lint-spec lint-go unit bench build image redis-server
 
-## run: the gateway in sandbox mode (in-process vendor simulators, no Redis)
-run:
-	$(GO) run ./cmd/gateway --sandbox
+## run: the gateway in sandbox mode (in-process vendor simulators, no Redis).
+## Built, then exec'd: the gateway is make's own child, so stopping make
+## (Ctrl-C, or SIGTERM, which make passes on) stops it; `go run` would
+## leave it running on a SIGTERM.
+run: build
+	exec bin/gateway --sandbox
 
-## test: vet, gofmt, generated code in sync with the spec, linters, race tests
+## test: vet, gofmt, generated code in sync with the spec, linters, race
+## tests (the TypeScript client's included: clients/typescript/client_test.go)
 test: vet fmt-check generate-check lint unit
 
 vet:
@@ -34,18 +42,30 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## generate: regenerate the HTTP server from the spec
-generate:
+## generate: regenerate the HTTP server and the TypeScript client's types from the spec
+generate: ts-deps
 	$(GO) generate ./...
+	cd $(TS_CLIENT) && npm run --silent generate
 
 ## generate-check: fail when the committed generated code differs from the spec's
-generate-check:
+generate-check: ts-deps
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	sed "s|^output:.*|output: $$tmp/api.gen.go|" internal/http/cfg.yaml > "$$tmp/cfg.yaml" && \
 	$(GO) tool oapi-codegen --config="$$tmp/cfg.yaml" $(SPEC) && \
 	if ! diff -q "$$tmp/api.gen.go" $(GENERATED) >/dev/null; then \
 		echo "$(GENERATED) is out of date with $(SPEC): run 'make generate'"; \
 		diff -u $(GENERATED) "$$tmp/api.gen.go" | head -40; exit 1; \
+	fi
+	@cd $(TS_CLIENT) && if ! npm run --silent generate -- --check; then \
+		echo "$(TS_SCHEMA) is out of date with $(SPEC): run 'make generate'"; exit 1; \
+	fi
+
+## ts-deps: the TypeScript client's npm packages, as package-lock.json pins
+## them (npm ci), unless node_modules was installed from this lock file
+## (the stamp clients/typescript/client_test.go keeps too)
+ts-deps:
+	@cd $(TS_CLIENT) && if ! cmp -s package-lock.json node_modules/.cdp-gateway-lock.json; then \
+		npm ci --no-audit --no-fund && cp package-lock.json node_modules/.cdp-gateway-lock.json; \
 	fi
 
 ## lint: the spec and the Go code

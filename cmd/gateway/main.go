@@ -61,6 +61,9 @@ const (
 	// defaultOpsAddr is where the operators' routes listen when the
 	// configuration runs the gateway (not the sandbox).
 	defaultOpsAddr = ":9090"
+	// configPoll re-reads the configuration's files in case their file
+	// system reports no change (the watch reports them at once).
+	configPoll = 30 * time.Second
 )
 
 // run runs the gateway until ctx ends or a signal arrives. Errors of the
@@ -76,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis shared by every replica (env REDIS_URL); empty: in-process state, one replica only")
 	opsAddr := fs.String("ops-addr", "", "address of the operators' routes (/admin/v1, /metrics, /docs); the API address then serves only /v1 and the probes (default :9090; sandbox: none, everything on --addr)")
 	drainDelay := fs.Duration("drain-delay", -1, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the server shuts down, so that load balancers stop sending (default 5s; sandbox 0s)")
+	configWatch := fs.Bool("config-watch", true, "reload the tenants file when it or a secret file it names changes (SIGHUP reloads it either way)")
 	showVersion := fs.Bool("version", false, "print the version, commit and build date, and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -105,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	var cfg *config.Config
+	var cfgOpts []config.Option
 	var sb *sandbox.Sandbox
 	var ln net.Listener
 	listen := *addr
@@ -126,11 +131,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	case *configPath == "":
 		return errors.New("no configuration: pass --config tenants.yaml (or CDP_GATEWAY_CONFIG), or --sandbox to try the gateway with simulated vendors")
 	default:
-		var opts []config.Option
 		if *redisURL != "" {
-			opts = append(opts, config.WithRedis()) // token_keys are required
+			cfgOpts = append(cfgOpts, config.WithRedis()) // token_keys are required
 		}
-		if cfg, err = config.Load(*configPath, drivers, opts...); err != nil {
+		if cfg, err = config.Load(*configPath, drivers, cfgOpts...); err != nil {
 			return err
 		}
 		if listen == "" {
@@ -178,6 +182,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	a, err := app.New(ctx, cfg, app.Options{Drivers: drivers, Logger: logger, Telemetry: tel, Stores: stores, SandboxFaults: *useSandbox, Version: build.Version})
 	if err != nil {
 		return err
+	}
+	cl.add("unregister the gateway's metrics", a.Close)
+	if !*useSandbox {
+		// Hot reload: the files' changes (Kubernetes updates mounted
+		// ConfigMaps and Secrets in place) and SIGHUP.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		wctx, stopWatch := context.WithCancel(ctx)
+		watched := make(chan error, 1)
+		go func() {
+			watched <- a.Watch(wctx, app.WatchOptions{Path: *configPath, Config: cfgOpts, Files: *configWatch, Poll: configPoll, Signals: hup})
+		}()
+		cl.add("stop watching the configuration", func() error { stopWatch(); return <-watched })
 	}
 	if ln == nil {
 		if ln, err = listenOn(listen, &cl); err != nil {

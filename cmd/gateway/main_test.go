@@ -108,7 +108,7 @@ func TestVersionAndHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"--help"}, &stdout, &stderr); err != nil {
 		t.Fatalf("--help: %v", err)
 	}
-	for _, flag := range []string{"-sandbox", "-config", "-addr", "-log-level", "-redis-url", "-version"} {
+	for _, flag := range []string{"-sandbox", "-config", "-config-watch", "-addr", "-log-level", "-redis-url", "-version"} {
 		if !strings.Contains(stderr.String(), "\n  "+flag) {
 			t.Fatalf("--help does not list %s: %s", flag, stderr.String())
 		}

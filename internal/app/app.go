@@ -11,11 +11,16 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
@@ -25,6 +30,8 @@ import (
 	gwhttp "github.com/cdp-gateway/cdp-gateway/internal/http"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Options are the run-time dependencies that do not come from the config.
@@ -48,20 +55,71 @@ type Options struct {
 	SandboxFaults bool
 }
 
-// App is a wired gateway.
+// App is a wired gateway. Its configuration can be replaced while it
+// serves (Reload): each configuration builds a generation (the domain
+// service, the API keys, the HTTP handlers), and a request is served
+// from start to end by the generation current when it arrived.
 type App struct {
 	// Handler serves every route on one address (the sandbox, tests).
 	Handler http.Handler
-	Service *domain.Service
-	http    gwhttp.Config
+	opts    Options
+	tokens  *vendorhttp.Tokens
+	// mu serialises Reload; gen is read without it.
+	mu      sync.Mutex
+	gen     atomic.Pointer[generation]
+	routes  map[gwhttp.Routes]bool // the route sets handed out by Routes
+	metrics metric.Registration
+}
+
+// generation is what one configuration builds.
+type generation struct {
+	cfg      *config.Config
+	service  *domain.Service
+	conns    map[connKey]builtConn
+	handlers map[gwhttp.Routes]http.Handler
+}
+
+// connKey names a tenant's connection to one vendor.
+type connKey struct {
+	tenant string
+	vendor domain.Vendor
+}
+
+// builtConn is a connection's adapter and the digest of the settings it
+// was built with: a reload keeps an adapter (its breaker, cached token,
+// measured clock) while its settings are the same.
+type builtConn struct {
+	conn   domain.Connection
+	digest [sha256.Size]byte
 }
 
 // Routes returns a handler of the same gateway that serves only routes
 // (the API's or the operators'), for one of two listening addresses.
+// It follows reloads like Handler.
 func (a *App) Routes(routes gwhttp.Routes) (http.Handler, error) {
-	c := a.http
-	c.Routes = routes
-	return gwhttp.NewHandler(c)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	g := a.gen.Load()
+	if _, ok := g.handlers[routes]; !ok {
+		h, err := gwhttp.NewHandler(g.httpConfig(a, routes))
+		if err != nil {
+			return nil, err
+		}
+		// A copy: requests being served read g's handlers unlocked.
+		n := *g
+		n.handlers = maps.Clone(g.handlers)
+		n.handlers[routes] = h
+		a.gen.Store(&n)
+	}
+	a.routes[routes] = true
+	return a.serve(routes), nil
+}
+
+// serve dispatches each request to the current generation's handler.
+func (a *App) serve(routes gwhttp.Routes) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.gen.Load().handlers[routes].ServeHTTP(w, r)
+	})
 }
 
 // Stores are the gateway's state: in process for one replica
@@ -72,7 +130,10 @@ type Stores struct {
 	Tokens      domain.TokenStore
 	Quota       domain.QuotaStore
 	Readiness   []gwhttp.ReadinessCheck
-	close       func() error
+	// shared: the stores are another process's (Redis), where a tenant's
+	// binding can be missing; readiness then checks every tenant's.
+	shared bool
+	close  func() error
 }
 
 // MemoryStores returns in-process stores.
@@ -122,15 +183,80 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 		opts.Drivers = d
 	}
-	st := opts.Stores
-	tokens := vendorhttp.NewTokens(st.Tokens, opts.Logger)
+	a := &App{opts: opts, tokens: vendorhttp.NewTokens(opts.Stores.Tokens, opts.Logger), routes: map[gwhttp.Routes]bool{gwhttp.RoutesAll: true}}
+	g, _, err := a.build(ctx, cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.gen.Store(g)
+	a.Handler = a.serve(gwhttp.RoutesAll)
+	if a.metrics, err = a.observeBreakers(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close stops what the gateway registered beyond its stores (metric
+// callbacks).
+func (a *App) Close() error { return a.metrics.Unregister() }
+
+// Reload replaces the gateway's configuration: cfg is built in full
+// (connections, service, handlers) and then put in place at once, or not
+// at all when anything fails, the current one serving on. Requests that
+// arrived before finish with the configuration they started with.
+// Connections whose settings did not change are kept as they are (their
+// breaker, cached token and quota); the listen address and token_keys
+// take effect at the next start only.
+func (a *App) Reload(ctx context.Context, cfg *config.Config) (Reloaded, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	old := a.gen.Load()
+	g, r, err := a.build(ctx, cfg, old)
+	if err != nil {
+		return Reloaded{}, err
+	}
+	for k, c := range old.conns {
+		if n, ok := g.conns[k]; ok && n.digest != c.digest {
+			// New credentials deserve a try: forget the token and any
+			// refusal of the old ones.
+			a.tokens.CredentialsChanged(ctx, k.tenant, k.vendor)
+		}
+	}
+	if cfg.Listen != old.cfg.Listen {
+		r.RestartRequired = append(r.RestartRequired, "listen")
+	}
+	if !slices.EqualFunc(cfg.TokenKeys, old.cfg.TokenKeys, func(x, y config.TokenKey) bool {
+		return x.ID == y.ID && x.Secret.Value() == y.Secret.Value()
+	}) {
+		r.RestartRequired = append(r.RestartRequired, "token_keys")
+	}
+	a.gen.Store(g)
+	return r, nil
+}
+
+// Reloaded says what a reload changed.
+type Reloaded struct {
+	Tenants, APIKeys int
+	// Connections counts the connections built anew (new, or with changed
+	// settings); Kept those carried over; Removed those dropped.
+	Connections, Kept, Removed int
+	// RestartRequired names the changed settings that take effect only at
+	// the next start.
+	RestartRequired []string
+}
+
+// build makes the generation of cfg, reusing old's unchanged connections.
+func (a *App) build(ctx context.Context, cfg *config.Config, old *generation) (*generation, Reloaded, error) {
+	opts, st := a.opts, a.opts.Stores
+	g := &generation{cfg: cfg, conns: map[connKey]builtConn{}, handlers: map[gwhttp.Routes]http.Handler{}}
+	r := Reloaded{Tenants: len(cfg.Tenants), APIKeys: len(cfg.APIKeys)}
 	var tenants []domain.Tenant
 	for _, t := range cfg.Tenants {
 		dt := domain.Tenant{ID: t.ID, Initial: t.Vendor, Connections: map[domain.Vendor]domain.Connection{}}
 		for _, c := range t.Connections {
 			d, ok := opts.Drivers.Get(c.Vendor)
 			if !ok {
-				return nil, fmt.Errorf("tenant %s: no driver for vendor %q", t.ID, c.Vendor)
+				return nil, r, fmt.Errorf("tenant %s: no driver for vendor %q", t.ID, c.Vendor)
 			}
 			s, ok := cfg.Vendors[c.Vendor]
 			if !ok {
@@ -142,25 +268,55 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			if c.Quota != nil {
 				s.Quota = *c.Quota
 			}
+			key, digest := connKey{t.ID, c.Vendor}, connDigest(c, s)
+			if old != nil {
+				if b, ok := old.conns[key]; ok && b.digest == digest {
+					g.conns[key] = b
+					dt.Connections[c.Vendor] = b.conn
+					r.Kept++
+					continue
+				}
+			}
 			conn, err := connect(d, c, vendorhttp.Options{
 				Tenant: t.ID, HTTP: opts.VendorClient,
 				Timeout: s.Timeout, Retry: s.Retry, Breaker: s.Breaker, Quota: s.Quota,
-				QuotaStore: st.Quota, Tokens: tokens, Telemetry: opts.Telemetry, Logger: opts.Logger,
+				QuotaStore: st.Quota, Tokens: a.tokens, Telemetry: opts.Telemetry, Logger: opts.Logger,
 			})
 			if err != nil {
-				return nil, fmt.Errorf("tenant %s: %s connection: %w", t.ID, c.Vendor, err)
+				return nil, r, fmt.Errorf("tenant %s: %s connection: %w", t.ID, c.Vendor, err)
 			}
+			g.conns[key] = builtConn{conn: conn, digest: digest}
 			dt.Connections[c.Vendor] = conn
+			r.Connections++
 		}
 		tenants = append(tenants, dt)
+	}
+	if old != nil {
+		for k := range old.conns {
+			if _, ok := g.conns[k]; !ok {
+				r.Removed++
+			}
+		}
 	}
 	svc, err := domain.NewService(ctx, domain.ServiceConfig{
 		Vendors: opts.Drivers.Vendors(), Tenants: tenants, Bindings: st.Bindings,
 		CursorSecret: []byte(cfg.CursorSecret.Value()), Idempotency: st.Idempotency, Logger: opts.Logger,
 	})
 	if err != nil {
-		return nil, err
+		return nil, r, err
 	}
+	g.service = svc
+	for routes := range a.routes {
+		if g.handlers[routes], err = gwhttp.NewHandler(g.httpConfig(a, routes)); err != nil {
+			return nil, r, err
+		}
+	}
+	return g, r, nil
+}
+
+// httpConfig is the HTTP configuration of the generation, serving routes.
+func (g *generation) httpConfig(a *App, routes gwhttp.Routes) gwhttp.Config {
+	cfg, st := g.cfg, a.opts.Stores
 	keys := make([]gwhttp.APIKey, len(cfg.APIKeys))
 	for i, k := range cfg.APIKeys {
 		scopes := make([]gwhttp.Scope, len(k.Scopes))
@@ -169,22 +325,75 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 		keys[i] = gwhttp.APIKey{Name: k.Name, SHA256: k.SHA256, Scopes: scopes, Tenants: k.Tenants}
 	}
-	readiness := st.Readiness
-	if check, ok := clockCheck(tenants); ok {
-		readiness = append(slices.Clip(readiness), check)
+	readiness := slices.Clip(st.Readiness)
+	if st.shared {
+		readiness = append(readiness, bindingsCheck(st.Bindings, cfg.Tenants))
+	}
+	if check, ok := clockCheck(g.conns); ok {
+		readiness = append(readiness, check)
 	}
 	var cors *gwhttp.CORS
 	if c := cfg.CORS; c != nil {
 		cors = &gwhttp.CORS{AllowedOrigins: c.AllowedOrigins, AllowCredentials: c.AllowCredentials, MaxAge: c.MaxAge}
 	}
-	a := &App{Service: svc, http: gwhttp.Config{
-		Service: svc, Keys: keys, Idempotency: st.Idempotency, Logger: opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
-		Readiness: readiness, Telemetry: opts.Telemetry, CORS: cors, Version: opts.Version, SwitchFaults: opts.SandboxFaults,
-	}}
-	if a.Handler, err = gwhttp.NewHandler(a.http); err != nil {
-		return nil, err
+	return gwhttp.Config{
+		Service: g.service, Keys: keys, Idempotency: st.Idempotency, Logger: a.opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
+		Readiness: readiness, Telemetry: a.opts.Telemetry, CORS: cors, Version: a.opts.Version,
+		SwitchFaults: a.opts.SandboxFaults, Routes: routes,
 	}
-	return a, nil
+}
+
+// bindingsCheck makes the replica unready while some tenant's binding is
+// unknown to it (shared stores only: in process every tenant is seeded).
+func bindingsCheck(bindings domain.BindingStore, tenants []config.Tenant) gwhttp.ReadinessCheck {
+	return gwhttp.ReadinessCheck{Name: "bindings", Critical: true, Check: func(ctx context.Context) error {
+		for _, t := range tenants {
+			if _, err := bindings.Binding(ctx, t.ID); err != nil {
+				return fmt.Errorf("tenant %s: %w", t.ID, err)
+			}
+		}
+		return nil
+	}}
+}
+
+// connDigest digests everything a connection is built from, credentials
+// included (the digest stays in memory).
+func connDigest(c config.Connection, s vendorhttp.Settings) [sha256.Size]byte {
+	h := sha256.New()
+	field := func(k, v string) { _, _ = fmt.Fprintf(h, "%q=%q;", k, v) } // a hash never fails a write
+	field("vendor", string(c.Vendor))
+	field("settings", fmt.Sprintf("%+v", s))
+	for _, k := range slices.Sorted(maps.Keys(c.Credentials)) {
+		field("credential."+k, c.Credentials[k].Value())
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.URLs)) {
+		field("url."+k, c.URLs[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Options)) {
+		field("option."+k, c.Options[k])
+	}
+	return [sha256.Size]byte(h.Sum(nil))
+}
+
+// observeBreakers reports cdpgw_breaker_state per connection of the
+// current configuration: 0 closed, 1 half-open, 2 open.
+func (a *App) observeBreakers() (metric.Registration, error) {
+	m := a.opts.Telemetry.MeterProvider.Meter(telemetry.Name)
+	gauge, err := m.Int64ObservableGauge("cdpgw.breaker.state",
+		metric.WithDescription("Circuit breaker state per connection: 0 closed, 1 half-open, 2 open"))
+	if err != nil {
+		return nil, fmt.Errorf("breaker metric: %w", err)
+	}
+	states := map[string]int64{"closed": 0, "half_open": 1, "open": 2}
+	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for k, c := range a.gen.Load().conns {
+			if s, ok := c.conn.(domain.StatusReporter); ok {
+				o.ObserveInt64(gauge, states[s.Status().Breaker],
+					metric.WithAttributes(attribute.String("vendor", string(k.vendor)), attribute.String("tenant", k.tenant)))
+			}
+		}
+		return nil
+	}, gauge)
 }
 
 // connect builds the adapter of one vendor connection with its driver. A
@@ -250,19 +459,18 @@ const MaxClockSkew = 30 * time.Second
 // degraded ("skewed") while one of them measured an offset beyond
 // MaxClockSkew, since its signed calls are then refused or about to be.
 // It never makes the replica unready: other tenants are served.
-func clockCheck(tenants []domain.Tenant) (gwhttp.ReadinessCheck, bool) {
+func clockCheck(conns map[connKey]builtConn) (gwhttp.ReadinessCheck, bool) {
 	type reporter struct {
 		name string
 		r    domain.ClockReporter
 	}
 	var rs []reporter
-	for _, t := range tenants {
-		for v, c := range t.Connections {
-			if r, ok := c.(domain.ClockReporter); ok {
-				rs = append(rs, reporter{t.ID + "/" + string(v), r})
-			}
+	for k, c := range conns {
+		if r, ok := c.conn.(domain.ClockReporter); ok {
+			rs = append(rs, reporter{k.tenant + "/" + string(k.vendor), r})
 		}
 	}
+	slices.SortFunc(rs, func(x, y reporter) int { return strings.Compare(x.name, y.name) })
 	if len(rs) == 0 {
 		return gwhttp.ReadinessCheck{}, false
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
+	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
@@ -291,6 +293,44 @@ func TestRedisKilledMidRun(t *testing.T) {
 	waitFor(t, func() bool {
 		return c.replicas[1].do(req{method: http.MethodGet, path: "/v1/capabilities", key: keyAll, tenant: tenantSwitch}).Header.Get("X-Vendor") == "meihua"
 	})
+}
+
+// TestRedisUpMetric: cdpgw_redis_up follows Redis going away and coming
+// back, and goes with the stores.
+func TestRedisUpMetric(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	_, cfg := newSandbox(t)
+	tel, err := telemetry.New(context.Background(), telemetry.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores, err := app.RedisStores(context.Background(), rs.URL(), cfg, app.RedisOptions{Prefix: "test-redis-up:", Telemetry: tel, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := func() string {
+		rec := httptest.NewRecorder()
+		tel.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		return sample(rec.Body.String(), "cdpgw_redis_up")
+	}
+	if got := up(); got != "1" {
+		t.Fatalf("cdpgw_redis_up = %q with Redis up", got)
+	}
+	rs.Stop()
+	if got := up(); got != "0" {
+		t.Fatalf("cdpgw_redis_up = %q with Redis down", got)
+	}
+	if err := rs.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return up() == "1" })
+	if err := stores.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := up(); got != "" {
+		t.Fatalf("cdpgw_redis_up = %q after the stores closed", got)
+	}
 }
 
 // TestBindingsNeverGoBackAfterRedisLosesData: Redis is killed and comes

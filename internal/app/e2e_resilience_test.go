@@ -49,9 +49,17 @@ func (e *env) connection(tenant string, v domain.Vendor) map[string]any {
 }
 
 func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
-	e := newEnv(t, withLinkflow(func(s *vendorhttp.Settings) {
+	tel, err := telemetry.New(context.Background(), telemetry.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, cfg := newSandbox(t, withLinkflow(func(s *vendorhttp.Settings) {
 		s.Breaker = vendorhttp.BreakerSettings{Failures: 3, OpenFor: time.Second, HalfOpenProbes: 1}
 	}))
+	e := serve(t, sb, cfg, app.Options{Telemetry: tel})
+	breakerState := func() string {
+		return sample(string(e.do(req{method: http.MethodGet, path: "/metrics"}).Body), `cdpgw_breaker_state{tenant="`+tenantLF+`",vendor="linkflow"}`)
+	}
 	e.get("/v1/groups").ok(t, http.StatusOK) // warm the token
 	if b := e.connection(tenantLF, domain.Vendor("linkflow"))["breaker"].(map[string]any); b["state"] != "closed" {
 		t.Fatalf("breaker %v", b)
@@ -76,6 +84,9 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	if b["state"] != "open" || b["retry_after_seconds"] == nil {
 		t.Fatalf("admin shows breaker %v, want open with retry_after_seconds", b)
 	}
+	if got := breakerState(); got != "2" {
+		t.Fatalf("cdpgw_breaker_state = %q while open, want 2", got)
+	}
 	// Other tenants' connections have their own breakers.
 	e.do(req{method: http.MethodGet, path: "/v1/tags", key: keyAll, tenant: tenantSwitch}).ok(t, http.StatusOK)
 
@@ -94,6 +105,9 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	}
 	if b := e.connection(tenantLF, domain.Vendor("linkflow"))["breaker"].(map[string]any); b["state"] != "closed" {
 		t.Fatalf("breaker %v after a good probe, want closed", b)
+	}
+	if got := breakerState(); got != "0" {
+		t.Fatalf("cdpgw_breaker_state = %q once closed, want 0", got)
 	}
 	if !strings.Contains(e.logs.String(), `"msg":"circuit breaker state changed"`) {
 		t.Fatal("breaker changes not logged")

@@ -288,3 +288,14 @@ func (e *env) listAll(tenant, path string, limit int) []string {
 		}
 	}
 }
+
+// sample returns the value of the Prometheus sample whose series (name
+// and labels, as written) is series, or "" when metrics has none.
+func sample(metrics, series string) string {
+	for line := range strings.Lines(metrics) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+			return v
+		}
+	}
+	return ""
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	goredis "github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/redis"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
@@ -81,9 +82,10 @@ func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOpt
 		return nil, errors.Join(err, bindings.Close())
 	}
 	resealed := reseal(tokens, o.Logger)
-	tenants := make([]string, len(cfg.Tenants))
-	for i, t := range cfg.Tenants {
-		tenants[i] = t.ID
+	up, err := observeRedis(o.Telemetry, client)
+	if err != nil {
+		_ = client.Close()
+		return nil, errors.Join(err, bindings.Close())
 	}
 	return &Stores{
 		Bindings:    bindings,
@@ -95,18 +97,34 @@ func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOpt
 			{Name: "redis", Check: func(ctx context.Context) error { return redis.Ping(ctx, client) }},
 			// Redis without AOF: degraded, its next restart loses state.
 			{Name: "redis_persistence", Check: func(ctx context.Context) error { return persistence(ctx, client) }},
-			// Not ready only if some tenant's binding is unknown here.
-			{Name: "bindings", Critical: true, Check: func(ctx context.Context) error {
-				for _, t := range tenants {
-					if _, err := bindings.Binding(ctx, t); err != nil {
-						return fmt.Errorf("tenant %s: %w", t, err)
-					}
-				}
-				return nil
-			}},
 		},
-		close: func() error { resealed(); return errors.Join(bindings.Close(), client.Close()) },
+		shared: true,
+		close: func() error {
+			resealed()
+			return errors.Join(up.Unregister(), bindings.Close(), client.Close())
+		},
 	}, nil
+}
+
+// observeRedis reports cdpgw_redis_up: 1 while Redis answers a PING
+// (within a second, asked at each collection), else 0, so that an alert
+// does not have to read /readyz.
+func observeRedis(tel *telemetry.Telemetry, client goredis.UniversalClient) (metric.Registration, error) {
+	m := tel.MeterProvider.Meter(telemetry.Name)
+	g, err := m.Int64ObservableGauge("cdpgw.redis.up", metric.WithDescription("1 while Redis answers, else 0"))
+	if err != nil {
+		return nil, fmt.Errorf("redis metric: %w", err)
+	}
+	return m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		v := int64(1)
+		if redis.Ping(ctx, client) != nil {
+			v = 0
+		}
+		o.ObserveInt64(g, v)
+		return nil
+	}, g)
 }
 
 // tokenKeyring is the keyring of the configuration's token_keys.

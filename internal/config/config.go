@@ -13,6 +13,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -46,6 +47,12 @@ type Config struct {
 	// CORS lets browser pages of other origins call the API; nil (no
 	// cors in the file) answers no browser cross-origin request.
 	CORS *CORS
+	// Files are the files the configuration was read from: the tenants
+	// file (Load) and every secret file it names. A change to any of them
+	// is a change of the configuration (hot reload watches them).
+	Files []string
+	// Digest is DigestFiles(Files) when Load read them.
+	Digest [sha256.Size]byte
 }
 
 // CORS is the browser policy of the cors setting.
@@ -226,9 +233,35 @@ func WithRedis() Option { return func(o *options) { o.redis = true } }
 func Load(path string, drivers *vendorhttp.Drivers, opts ...Option) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, &Error{Problems: []string{err.Error()}, Files: []string{path}}
 	}
-	return Parse(data, os.LookupEnv, drivers, opts...)
+	cfg, err := Parse(data, os.LookupEnv, drivers, opts...)
+	var ce *Error
+	switch {
+	case err == nil:
+		cfg.Files = append([]string{path}, cfg.Files...)
+		cfg.Digest = DigestFiles(cfg.Files)
+	case errors.As(err, &ce):
+		ce.Files = append([]string{path}, ce.Files...)
+	default:
+		err = &Error{Problems: []string{err.Error()}, Files: []string{path}}
+	}
+	return cfg, err
+}
+
+// DigestFiles digests the content of files, following links (Kubernetes
+// mounts files through them); an unreadable file counts as its error.
+func DigestFiles(files []string) [sha256.Size]byte {
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			b = []byte("error: " + err.Error())
+		}
+		_, _ = fmt.Fprintf(h, "%q %d\n", f, len(b)) // a hash never fails a write
+		h.Write(b)
+	}
+	return [sha256.Size]byte(h.Sum(nil))
 }
 
 var (
@@ -367,6 +400,7 @@ func Parse(data []byte, env Env, drivers *vendorhttp.Drivers, opts ...Option) (*
 	if err := p.err(); err != nil {
 		return nil, err
 	}
+	cfg.Files = p.files
 	return cfg, nil
 }
 
@@ -647,6 +681,7 @@ func resolve(p *problems, path string, r *secretRef, env Env) (string, bool) {
 		}
 		return v, true
 	default:
+		p.files = append(p.files, r.File)
 		b, err := os.ReadFile(r.File)
 		if err != nil {
 			p.add(path, fmt.Sprintf("cannot read secret file %s: %v", r.File, errors.Unwrap(err)))
@@ -681,8 +716,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// problems collects configuration problems.
-type problems struct{ list []string }
+// problems collects configuration problems, and the secret files named
+// (read or not), which a problem in one of them may concern.
+type problems struct{ list, files []string }
 
 func (p *problems) add(path, msg string) { p.list = append(p.list, path+": "+msg) }
 
@@ -690,11 +726,16 @@ func (p *problems) err() error {
 	if len(p.list) == 0 {
 		return nil
 	}
-	return &Error{Problems: p.list}
+	return &Error{Problems: p.list, Files: p.files}
 }
 
 // Error lists every problem found in a configuration.
-type Error struct{ Problems []string }
+type Error struct {
+	Problems []string
+	// Files are the files the configuration named, as Config.Files: a
+	// watcher waits for one of them to change before trying again.
+	Files []string
+}
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("config: %d problem(s):\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))

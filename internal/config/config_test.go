@@ -1,10 +1,12 @@
 package config_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -323,11 +325,33 @@ func TestLoad(t *testing.T) {
 	for _, v := range []string{"ACME_LINKFLOW_APP_KEY", "ACME_MEIHUA_APP_KEY", "ACME_MEIHUA_APP_SECRET", "ACME_MEIHUA_REFRESH_TOKEN"} {
 		t.Setenv(v, "k")
 	}
-	if _, err := config.Load("testdata/tenants.yaml", builtin, config.WithRedis()); err != nil {
+	cfg, err := config.Load("testdata/tenants.yaml", builtin, config.WithRedis())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := config.Load("testdata/missing.yaml", builtin); err == nil {
-		t.Fatal("missing file accepted")
+	// Hot reload watches the file and the secret files it names.
+	want := []string{"testdata/tenants.yaml", "testdata/token_key_k1", "testdata/acme_linkflow_app_secret"}
+	if !slices.Equal(cfg.Files, want) {
+		t.Fatalf("Files = %q, want %q", cfg.Files, want)
+	}
+	if cfg.Digest != config.DigestFiles(want) {
+		t.Fatal("Digest is not the files' digest")
+	}
+	_, err = config.Load("testdata/missing.yaml", builtin)
+	var ce *config.Error
+	if !errors.As(err, &ce) || !slices.Equal(ce.Files, []string{"testdata/missing.yaml"}) {
+		t.Fatalf("missing file: %v", err)
+	}
+	// A secret file that cannot be read is named, so that a watcher
+	// waits for it.
+	bad := filepath.Join(t.TempDir(), "tenants.yaml")
+	data, _ := os.ReadFile("testdata/tenants.yaml")
+	if err := os.WriteFile(bad, bytes.ReplaceAll(data, []byte("testdata/acme_linkflow_app_secret"), []byte("/nonexistent/secret")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = config.Load(bad, builtin, config.WithRedis())
+	if !errors.As(err, &ce) || !slices.Contains(ce.Files, "/nonexistent/secret") || !strings.Contains(err.Error(), "cannot read secret file /nonexistent/secret") {
+		t.Fatalf("unreadable secret file: %v", err)
 	}
 }
 

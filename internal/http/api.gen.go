@@ -613,11 +613,11 @@ type BatchItemResultStatus string
 type BatchUpsertRequest struct {
 	Items []ContactInput `json:"items"`
 
-	// OnConflict What happens to a contact that already exists.
+	// OnConflict What happens to a contact that already exists; absent: `merge`.
 	OnConflict *BatchUpsertRequestOnConflict `json:"on_conflict,omitempty"`
 }
 
-// BatchUpsertRequestOnConflict What happens to a contact that already exists.
+// BatchUpsertRequestOnConflict What happens to a contact that already exists; absent: `merge`.
 type BatchUpsertRequestOnConflict string
 
 // BatchUpsertResponse defines model for BatchUpsertResponse.

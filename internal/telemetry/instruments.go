@@ -39,6 +39,12 @@ type Instruments struct {
 	// RefreshAnswersLost counts refresh calls whose answer never arrived
 	// after the vendor may have acted on them: vendor, tenant.
 	RefreshAnswersLost metric.Int64Counter
+	// ConfigReloads counts configuration reloads: outcome (ok, error).
+	ConfigReloads metric.Int64Counter
+	// ConfigLastReloadSuccessful is 1 while the running configuration is
+	// the files' (the last reload, or the start, succeeded), 0 after a
+	// reload failed and the previous configuration is kept.
+	ConfigLastReloadSuccessful metric.Int64Gauge
 }
 
 func newInstruments(m metric.Meter) (*Instruments, error) {
@@ -68,6 +74,11 @@ func newInstruments(m metric.Meter) (*Instruments, error) {
 		ReauthorizationsRequired: counter("cdpgw.vendor.reauthorizations.required",
 			"Connections that need an operator to connect them again: the vendor ended their authorization"),
 		RefreshAnswersLost: counter("cdpgw.vendor.refresh.answers.lost", "Refresh calls whose answer was lost after the vendor may have acted on them"),
+		ConfigReloads:      counter("cdpgw.config.reloads", "Configuration reloads"),
 	}
+	g, err := m.Int64Gauge("cdpgw.config.last_reload_successful",
+		metric.WithDescription("1 while the running configuration is the files', 0 after a failed reload kept the previous one"))
+	errs = append(errs, err)
+	ins.ConfigLastReloadSuccessful = g
 	return ins, errors.Join(errs...)
 }

@@ -192,7 +192,7 @@ func NewClient(vendor domain.Vendor, o Options) *Client {
 		o.Tokens = NewTokens(nil, o.Logger)
 	}
 	c := &Client{
-		vendor: vendor, tenant: o.Tenant, key: o.Tenant + "/" + string(vendor),
+		vendor: vendor, tenant: o.Tenant, key: connectionKey(o.Tenant, vendor),
 		http: o.HTTP, timeout: o.Timeout, retry: o.Retry, quota: o.Quota, quotas: o.QuotaStore,
 		tel: o.Telemetry, log: o.Logger, openFor: o.Breaker.OpenFor,
 		attrs: attribute.NewSet(attribute.String("vendor", string(vendor)), attribute.String("tenant", o.Tenant)),

@@ -562,3 +562,33 @@ func (s *TokenSource) expiry(tok Token) Token {
 	tok.ExpiresIn = 0
 	return tok
 }
+
+// CredentialsChanged forgets what the tenant's connection to vendor
+// learnt with its previous credentials (a configuration reload changed
+// them): its access token and a remembered credential refusal, in process
+// and in the shared store, so that the next call fetches a token with the
+// new credentials and a wrong new secret shows at once, not when the old
+// token expires. An authorization the vendor ended stands: new app
+// credentials do not revive a refused refresh token.
+func (t *Tokens) CredentialsChanged(ctx context.Context, tenant string, vendor domain.Vendor) {
+	key := connectionKey(tenant, vendor)
+	t.mu.Lock()
+	delete(t.m, key)
+	if r, ok := t.refused[key]; ok && r.kind == domain.VendorAuth {
+		delete(t.refused, key)
+	}
+	t.mu.Unlock()
+	drop := []string{key}
+	if st, ok, err := t.store.Token(ctx, refusalKey(key)); err == nil && ok && refusalFrom(st).kind == domain.VendorAuth {
+		drop = append(drop, refusalKey(key))
+	}
+	for _, k := range drop {
+		if err := t.store.PutToken(ctx, k, domain.StoredToken{}, 0); err != nil {
+			t.log.LogAttrs(ctx, slog.LevelWarn, "token of replaced credentials not dropped: store unavailable", slog.String("key", key), slog.String("error", err.Error()))
+			return
+		}
+	}
+}
+
+// connectionKey is the key of a tenant's connection to vendor in Tokens.
+func connectionKey(tenant string, vendor domain.Vendor) string { return tenant + "/" + string(vendor) }

@@ -727,6 +727,16 @@ func sub(v map[string]any, key string) map[string]any { return v[key].(map[strin
 func TestSchemaRefusesBadValues(t *testing.T) {
 	prod := func(args ...string) []string { return append([]string{"-f", productionFile}, args...) }
 	noTokenKeys := editedProduction(t, func(v map[string]any) { delete(sub(sub(v, "config"), "tenants"), "token_keys") })
+	// An NXCloud account id past 2^53: helm would round it (…993 to …992).
+	nxTenantID := func(id any) string {
+		return editedProduction(t, func(v map[string]any) {
+			for _, tn := range sub(sub(v, "config"), "tenants")["tenants"].([]any) {
+				if nx, ok := sub(tn.(map[string]any), "connections")["nxcloud"]; ok {
+					nx.(map[string]any)["tenant_id"] = id
+				}
+			}
+		})
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -750,6 +760,7 @@ func TestSchemaRefusesBadValues(t *testing.T) {
 		{"Redis without token_keys", []string{"-f", noTokenKeys}, "missing property 'token_keys'"},
 		{"ingress without hosts", []string{"-f", editedProduction(t, func(v map[string]any) { sub(v, "ingress")["hosts"] = []any{} })}, "at '/ingress/hosts': minItems"},
 		{"OTEL passthrough of another variable", prod("--set", "otel.REDIS_URL=redis://x"), "invalid propertyName 'REDIS_URL'"},
+		{"a number helm would round", []string{"-f", nxTenantID(9007199254740993)}, "connections/nxcloud/tenant_id': maximum"},
 		{"ops port open to everyone", []string{"-f", editedProduction(t, func(v map[string]any) { sub(v, "networkPolicy")["opsFrom"] = []any{} })}, "at '/networkPolicy/opsFrom': minItems"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -768,6 +779,7 @@ func TestSchemaRefusesBadValues(t *testing.T) {
 		{"--set", "sandbox=false", "--set", "config.existingConfigMap=tenants"},
 		prod("--set", "redis.existingSecret.name=", "--set", "autoscaling.enabled=false", "--set", "replicaCount=1"),
 		{"-f", noTokenKeys, "--set", "redis.existingSecret.name=", "--set", "autoscaling.enabled=false", "--set", "replicaCount=1"},
+		{"-f", nxTenantID("9007199254740993")},
 	} {
 		if _, err := helm(append([]string{"template", "gw", chartDir}, args...)...); err != nil {
 			t.Errorf("refused: %v", err)

@@ -265,6 +265,9 @@ func (a *App) build(ctx context.Context, cfg *config.Config, old *generation) (*
 			if c.Timeout > 0 {
 				s.Timeout = c.Timeout
 			}
+			if c.Concurrency > 0 {
+				s.Concurrency = c.Concurrency
+			}
 			if c.Quota != nil {
 				s.Quota = *c.Quota
 			}
@@ -279,7 +282,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config, old *generation) (*
 			}
 			conn, err := connect(d, c, vendorhttp.Options{
 				Tenant: t.ID, HTTP: opts.VendorClient,
-				Timeout: s.Timeout, Retry: s.Retry, Breaker: s.Breaker, Quota: s.Quota,
+				Timeout: s.Timeout, Retry: s.Retry, Breaker: s.Breaker, Quota: s.Quota, Concurrency: s.Concurrency,
 				QuotaStore: st.Quota, Tokens: a.tokens, Telemetry: opts.Telemetry, Logger: opts.Logger,
 			})
 			if err != nil {

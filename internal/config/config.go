@@ -103,6 +103,7 @@ type Connection struct {
 	Options     map[string]string
 	Timeout     time.Duration     // 0: the vendor's setting
 	Quota       *vendorhttp.Quota // nil: the vendor's setting
+	Concurrency int               // 0: the vendor's setting
 	Credentials map[string]Secret // every credential the driver names, and the optional ones given
 }
 
@@ -160,7 +161,8 @@ type fileVendor struct {
 		OpenFor        string `yaml:"open_for"`
 		HalfOpenProbes *int   `yaml:"half_open_probes"`
 	} `yaml:"breaker"`
-	Quota *fileQuota `yaml:"quota"`
+	Quota       *fileQuota `yaml:"quota"`
+	Concurrency *int       `yaml:"concurrency"`
 }
 
 type fileQuota struct {
@@ -183,6 +185,7 @@ type fileTenant struct {
 
 type fileConnection struct {
 	Timeout     string                `yaml:"timeout"`
+	Concurrency *int                  `yaml:"concurrency"`
 	Quota       *fileQuota            `yaml:"quota"`
 	Credentials map[string]*secretRef `yaml:"credentials"`
 	// URLs holds every other key: the URL settings and options the
@@ -568,6 +571,7 @@ func checkConnection(p *problems, path, name string, fc fileConnection, env Env,
 		}
 	}
 	duration(p, path+".timeout", fc.Timeout, time.Millisecond, 5*time.Minute, &c.Timeout)
+	count(p, path+".concurrency", fc.Concurrency, 1, maxConcurrency, &c.Concurrency)
 	if fc.Quota != nil {
 		q := checkQuota(p, path+".quota", fc.Quota, vendorhttp.Quota{Per: time.Hour})
 		c.Quota = &q
@@ -621,8 +625,14 @@ func checkVendor(p *problems, path string, fv fileVendor, s vendorhttp.Settings)
 	if fv.Quota != nil {
 		s.Quota = checkQuota(p, path+".quota", fv.Quota, s.Quota)
 	}
+	count(p, path+".concurrency", fv.Concurrency, 1, maxConcurrency, &s.Concurrency)
 	return s
 }
+
+// maxConcurrency bounds a vendor's concurrency setting: more calls in
+// flight per request than this is a load test on the vendor, not a
+// setting.
+const maxConcurrency = 64
 
 func checkQuota(p *problems, path string, fq *fileQuota, q vendorhttp.Quota) vendorhttp.Quota {
 	if q.Per == 0 {

@@ -108,7 +108,7 @@ func TestParseExample(t *testing.T) {
 	mc := cfg.Tenants[0].Connections[1]
 	if mc.Vendor != meihua || mc.URLs["redirect_uri"] != "https://ops.example.com/meihua/callback" || mc.URLs["auth_url"] != "http://auth2.m1world.com" ||
 		mc.Credentials["refresh_token"].Value() != "mh-refresh" || mc.Credentials["app_secret"].Value() != "mh-secret" ||
-		mc.Quota == nil || mc.Quota.Calls != 4000 {
+		mc.Quota == nil || mc.Quota.Calls != 4000 || mc.Concurrency != 4 {
 		t.Fatalf("meihua connection = %+v", mc)
 	}
 	if nc := cfg.Tenants[0].Connections[3]; nc.Vendor != "nxcloud" || nc.Options["tenant_id"] != "123" || nc.Options["algorithm"] != "sha256" ||
@@ -124,6 +124,8 @@ func TestParseExample(t *testing.T) {
 		Retry:   vendorhttp.RetryPolicy{MaxAttempts: 3, BaseDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second},
 		Breaker: vendorhttp.BreakerSettings{Failures: 5, OpenFor: 30 * time.Second, HalfOpenProbes: 1},
 		Quota:   vendorhttp.Quota{Calls: 0, Per: time.Hour},
+		// A request's fan-out: a batch's items, a page's per-contact reads.
+		Concurrency: 24,
 	}
 	if lf != want {
 		t.Fatalf("linkflow settings = %+v, want %+v", lf, want)
@@ -202,6 +204,7 @@ tenants:
     connections:
       miaokol:
         credentials: {}
+        concurrency: 0
       oracle: {}
   - id: acme
     vendor: nosuch
@@ -212,6 +215,7 @@ vendors:
     retry: {max_attempts: 0, base_delay: 2s, max_delay: 1s}
     breaker: {failures: 0, open_for: 100ms, half_open_probes: 1000}
     quota: {calls: -1, per: 2d}
+    concurrency: 65
   oracle: {}
 `
 	_, err := parse([]byte(bad), env(nil))
@@ -235,6 +239,7 @@ vendors:
 		"tenants[0].connections.linkflow.credentials.app_secret: is required",
 		"tenants[0].connections.linkflow.credentials.extra: is not a linkflow credential",
 		"tenants[1].connections.miaokol.credentials.app_id: is required",
+		"tenants[1].connections.miaokol.concurrency: must be between 1 and 64",
 		"tenants[1].connections.oracle: unknown vendor",
 		"tenants[2].id: tenant acme is listed twice",
 		"tenants[2].connections: must configure at least one",
@@ -247,6 +252,7 @@ vendors:
 		"vendors.linkflow.breaker.half_open_probes: must be between 1 and 100",
 		"vendors.linkflow.quota.calls: must not be negative",
 		"vendors.linkflow.quota.per: must be a duration",
+		"vendors.linkflow.concurrency: must be between 1 and 64",
 		"vendors.oracle: unknown vendor",
 	}
 	msg := err.Error()

@@ -155,26 +155,44 @@ func (a *Adapter) bulk(ctx context.Context, ids []int64, openIDs bool) (map[int6
 // GetContact implements domain.ContactGetter.
 //
 // Vendor endpoints: GET /open/contacts_bulk?ids=…&needOpenId=1 and
-// GET /contacts/{id}/identities for the contact's external ids. The
-// contact's ver is its version (ETag).
+// GET /contacts/{id}/identities for the contact's external ids, both at
+// once (neither needs the other's answer), so a read takes one vendor
+// round trip. The contact's ver is its version (ETag).
 func (a *Adapter) GetContact(ctx context.Context, id string) (domain.Contact, error) {
 	n, ok := vendorhttp.PositiveID(id)
 	if !ok {
 		return domain.Contact{}, vendorhttp.NotFound(vendor, "contact")
 	}
-	found, err := a.bulk(ctx, []int64{n}, true)
-	if err != nil {
+	var found map[int64]domain.Contact
+	var idents []lfIdentity
+	var identsErr error
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		found, err = a.bulk(gctx, []int64{n}, true)
+		return err
+	})
+	g.Go(func() error {
+		// Its failure counts only if the contact exists: a missing
+		// contact is answered 404 whatever its identities read says.
+		idents, identsErr = a.identities(gctx, n)
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return domain.Contact{}, err
 	}
 	c, ok := found[n]
-	if !ok {
+	switch {
+	case !ok:
 		return domain.Contact{}, vendorhttp.NotFound(vendor, "contact")
+	case errors.Is(identsErr, domain.ErrNotFound):
+		// Removed between the two reads: its identities are unknown.
+	case identsErr != nil:
+		return domain.Contact{}, identsErr
+	default:
+		c.ExternalIDs = mergeExternalIDs(c.ExternalIDs, idents)
+		c.ExternalIDsLoaded = true
 	}
-	cs := []domain.Contact{c}
-	if err := a.loadExternalIDs(ctx, cs); err != nil {
-		return domain.Contact{}, err
-	}
-	return cs[0], nil
+	return c, nil
 }
 
 // lfIdentity is a contact's account in one channel. A WeChat account's
@@ -220,16 +238,14 @@ func mergeExternalIDs(have []domain.ExternalID, idents []lfIdentity) []domain.Ex
 	return out
 }
 
-// identityConcurrency is how many identity reads one page runs at once.
-const identityConcurrency = 8
-
 // loadExternalIDs reads each contact's channel identities
-// (GET /contacts/{id}/identities, one call per contact, a few at a time)
+// (GET /contacts/{id}/identities, one call per contact, as many at a time
+// as the connection's concurrency setting lets)
 // and marks its external ids loaded. A contact Linkflow no longer has
 // (removed since the page was read) is left unloaded.
 func (a *Adapter) loadExternalIDs(ctx context.Context, cs []domain.Contact) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(identityConcurrency)
+	g.SetLimit(a.client.Concurrency())
 	for i := range cs {
 		g.Go(func() error {
 			n, _ := strconv.ParseInt(cs[i].ID, 10, 64)
@@ -496,12 +512,9 @@ func (a *Adapter) update(ctx context.Context, id int64, p domain.ContactPatch, i
 	return rec.domain(raw), nil
 }
 
-// batchSize is how many identify calls one batch chunk holds, and
-// batchConcurrency how many run at once.
-const (
-	batchSize        = 100
-	batchConcurrency = 4
-)
+// batchSize is how many identify calls one batch chunk holds; the
+// connection's concurrency setting says how many run at once.
+const batchSize = 100
 
 // BatchSize implements domain.ContactBatchUpserter.
 func (a *Adapter) BatchSize() int { return batchSize }
@@ -509,7 +522,8 @@ func (a *Adapter) BatchSize() int { return batchSize }
 // BatchUpsertContacts implements domain.ContactBatchUpserter. Linkflow has
 // no batch endpoint: each item is created as CreateContact creates it
 // (POST /identifiers, and PUT /v2/contacts/{id} for fields identify does
-// not take), a few at a time, without reading identities: results carry
+// not take), as many at a time as the connection's concurrency setting
+// lets (vendorhttp.Settings.Concurrency), without reading identities: results carry
 // ids only. Identify merges into an existing contact, so merge is the only
 // mode.
 func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.ContactInput, mode domain.OnConflict) ([]domain.BatchItemResult, error) {
@@ -518,7 +532,7 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 	}
 	results := make([]domain.BatchItemResult, len(items))
 	written := make([]bool, len(items))
-	sem := make(chan struct{}, batchConcurrency)
+	sem := make(chan struct{}, a.client.Concurrency())
 	var wg sync.WaitGroup
 	for i := range items {
 		wg.Add(1)

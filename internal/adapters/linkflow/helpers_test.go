@@ -48,6 +48,7 @@ type env struct {
 	hits    []hit
 	watch   *vendortest.SecretWatch // the credentials and every token issued by /token or sent by the adapter
 	garbled map[string]bool         // "METHOD path" whose answers are replaced
+	gate    *vendortest.Gate        // when set, holds every call but /token
 }
 
 type envConfig struct {
@@ -112,7 +113,11 @@ func (e *env) mount(host string) http.Handler {
 		e.watch.Secret(tok)
 		e.mu.Lock()
 		garble := e.garbled[r.Method+" "+r.URL.Path]
+		gate := e.gate
 		e.mu.Unlock()
+		if gate != nil && r.URL.Path != "/token" {
+			defer gate.Enter(r.Context())()
+		}
 		if garble {
 			// The simulator handles the request; its answer is lost.
 			e.sim.ServeHTTP(httptest.NewRecorder(), r)

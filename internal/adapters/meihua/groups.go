@@ -125,10 +125,6 @@ func (a *Adapter) ListGroupMembers(ctx context.Context, groupID string, p domain
 // call takes at most 1000 contacts.
 func (a *Adapter) MemberBatchSize() int { return maxAdd }
 
-// detailConcurrency is how many contact details one member change reads
-// at once.
-const detailConcurrency = 8
-
 // AddGroupMembers implements domain.GroupMemberAdder. Meihua has no
 // member call: contacts join a group when an add names it. The adapter
 // looks the group up (GET /contact/group/all: its name, which must be
@@ -171,7 +167,7 @@ func (a *Adapter) AddGroupMembers(ctx context.Context, groupID string, contactID
 	emails := make([]string, len(contactIDs))
 	reasons := make([]string, len(contactIDs))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(detailConcurrency)
+	g.SetLimit(a.client.Concurrency()) // contact details read at once
 	for i, id := range contactIDs {
 		n, ok := vendorhttp.PositiveID(id)
 		if !ok {

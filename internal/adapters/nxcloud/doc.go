@@ -146,7 +146,8 @@
 // ids, customer_list, customers or list); failing that, it finds each
 // customer as the newest one listed with all of its identity fields
 // (email, sms_phone, whatsApp_phone and viber_phone, whichever it sets;
-// else first_name), a query per distinct set, eight at a time. A customer
+// else first_name), a query per distinct set, as many at a time as the
+// connection's concurrency setting lets. A customer
 // with none of them then answers no id.
 //
 // Whether a write created a customer or met one NXCloud had is told by

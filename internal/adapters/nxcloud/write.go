@@ -45,10 +45,6 @@ var storable = vendorhttp.Fields(
 // customKey is the shape of NXCloud's custom field names.
 var customKey = regexp.MustCompile(`^customize_[0-9]+_[0-9]+$`)
 
-// lookups bounds the queries one batch runs at once to find the
-// customers it wrote.
-const lookups = 8
-
 // nxWrite is a customer as batch_create takes it (its spelling:
 // whats_app_phone, not the answers' whatsApp_phone). Empty members are
 // not sent; gender is sent when set, 0 being female.
@@ -426,7 +422,7 @@ func (a *Adapter) lookUp(ctx context.Context, items []domain.ContactInput, chunk
 	}
 	found := make([]string, len(order))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(lookups)
+	g.SetLimit(a.client.Concurrency()) // lookups at once
 	for n, q := range order {
 		g.Go(func() error {
 			c, ok, err := a.newest(gctx, q)

@@ -46,16 +46,19 @@ type Quota struct {
 
 // Options configure the client of one tenant connection.
 type Options struct {
-	Tenant     string // with the vendor, names the connection (metrics, token and quota keys)
-	HTTP       *http.Client
-	Timeout    time.Duration // per attempt; default DefaultTimeout
-	Retry      RetryPolicy
-	Breaker    BreakerSettings
-	Quota      Quota
-	QuotaStore domain.QuotaStore // default: in-process
-	Tokens     *Tokens           // default: a private in-process cache
-	Telemetry  *telemetry.Telemetry
-	Logger     *slog.Logger
+	Tenant  string // with the vendor, names the connection (metrics, token and quota keys)
+	HTTP    *http.Client
+	Timeout time.Duration // per attempt; default DefaultTimeout
+	Retry   RetryPolicy
+	Breaker BreakerSettings
+	Quota   Quota
+	// Concurrency bounds a request's fan-out (Settings.Concurrency);
+	// default DefaultConcurrency.
+	Concurrency int
+	QuotaStore  domain.QuotaStore // default: in-process
+	Tokens      *Tokens           // default: a private in-process cache
+	Telemetry   *telemetry.Telemetry
+	Logger      *slog.Logger
 }
 
 // Auth is how a vendor hands out access tokens; adapters of vendors with
@@ -127,10 +130,12 @@ type Client struct {
 	log     *slog.Logger
 	attrs   attribute.Set // metric labels vendor and tenant
 
-	breaker  *gobreaker.CircuitBreaker[*Response]
-	openFor  time.Duration
-	mu       sync.Mutex
-	openedAt time.Time
+	breaker *gobreaker.CircuitBreaker[*Response]
+	openFor time.Duration
+	// concurrency bounds a request's fan-out (Concurrency).
+	concurrency int
+	mu          sync.Mutex
+	openedAt    time.Time
 
 	// now and sleep are the clock retries are timed by: time.Now and a
 	// timer, or a test's.
@@ -146,6 +151,7 @@ const (
 	DefaultFailures       = 5
 	DefaultOpenFor        = 30 * time.Second
 	DefaultHalfOpenProbes = 1
+	DefaultConcurrency    = 16
 	// TokenAttempts bounds the attempts of a token call (a Public
 	// request), whatever RetryPolicy.MaxAttempts says: the call that waits
 	// for the token fails with it, so a request to a vendor that is down
@@ -179,6 +185,9 @@ func NewClient(vendor domain.Vendor, o Options) *Client {
 	if o.Breaker.HalfOpenProbes == 0 {
 		o.Breaker.HalfOpenProbes = DefaultHalfOpenProbes
 	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
 	if o.QuotaStore == nil {
 		o.QuotaStore = memory.NewQuota(memory.QuotaOptions{})
 	}
@@ -194,7 +203,7 @@ func NewClient(vendor domain.Vendor, o Options) *Client {
 	c := &Client{
 		vendor: vendor, tenant: o.Tenant, key: connectionKey(o.Tenant, vendor),
 		http: o.HTTP, timeout: o.Timeout, retry: o.Retry, quota: o.Quota, quotas: o.QuotaStore,
-		tel: o.Telemetry, log: o.Logger, openFor: o.Breaker.OpenFor,
+		tel: o.Telemetry, log: o.Logger, openFor: o.Breaker.OpenFor, concurrency: o.Concurrency,
 		attrs: attribute.NewSet(attribute.String("vendor", string(vendor)), attribute.String("tenant", o.Tenant)),
 		now:   time.Now, sleep: sleep,
 	}
@@ -216,6 +225,11 @@ func NewClient(vendor domain.Vendor, o Options) *Client {
 
 // Vendor is the client's vendor.
 func (c *Client) Vendor() domain.Vendor { return c.vendor }
+
+// Concurrency is how many calls one request may have in flight on the
+// connection when it fans out (Settings.Concurrency): adapters bound
+// their batches and per-item reads by it.
+func (c *Client) Concurrency() int { return c.concurrency }
 
 // TokenSource is the connection's token source: Call takes its tokens from
 // it, and an adapter of a refresh-token vendor seeds and rotates the

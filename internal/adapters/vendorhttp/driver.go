@@ -79,17 +79,23 @@ type Settings struct {
 	Retry   RetryPolicy
 	Breaker BreakerSettings
 	Quota   Quota // per tenant connection; Calls 0: none
+	// Concurrency is how many vendor calls one request may have in
+	// flight on the connection when it fans out (a batch's items, a
+	// page's per-contact reads). Each call still passes the quota and the
+	// breaker: a spent quota or an open breaker fails the rest fast.
+	Concurrency int
 }
 
 // DefaultSettings are the call settings of a vendor whose driver and
 // tenants file say nothing: 15 s per attempt, 3 attempts with backoff from
 // 100 ms to 2 s, a breaker opening after 5 consecutive failures for 30 s
-// with 1 probe, no quota.
+// with 1 probe, no quota, 16 calls at once per request.
 func DefaultSettings() Settings {
 	return Settings{
-		Timeout: DefaultTimeout,
-		Retry:   RetryPolicy{MaxAttempts: DefaultMaxAttempts, BaseDelay: DefaultBaseDelay, MaxDelay: DefaultMaxDelay},
-		Breaker: BreakerSettings{Failures: DefaultFailures, OpenFor: DefaultOpenFor, HalfOpenProbes: DefaultHalfOpenProbes},
+		Concurrency: DefaultConcurrency,
+		Timeout:     DefaultTimeout,
+		Retry:       RetryPolicy{MaxAttempts: DefaultMaxAttempts, BaseDelay: DefaultBaseDelay, MaxDelay: DefaultMaxDelay},
+		Breaker:     BreakerSettings{Failures: DefaultFailures, OpenFor: DefaultOpenFor, HalfOpenProbes: DefaultHalfOpenProbes},
 	}
 }
 

@@ -5,14 +5,18 @@ package loadkit
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -187,3 +191,21 @@ func Millis(d time.Duration) float64 { return float64(d) / float64(time.Millisec
 
 // MiB is b in mebibytes, rounded to the nearest.
 func MiB(b uint64) uint64 { return (b + 1<<19) >> 20 }
+
+// Serve serves srv on ln until SIGINT or SIGTERM, then shuts it down,
+// giving running requests a second: how the harness's helper processes
+// run.
+func Serve(srv *http.Server, ln net.Listener) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

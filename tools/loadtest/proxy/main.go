@@ -1,25 +1,30 @@
 // Command proxy is a bare httputil.ReverseProxy in front of one simulator,
 // the floor the load harness (tools/loadtest) compares the gateway with:
 // it forwards each request unchanged, over a client with the gateway's
-// vendor transport settings (app.NewVendorClient).
+// vendor transport settings (app.NewVendorClient). It reads a request's
+// body whole before forwarding it, as the gateway does: streamed, a
+// request body races with the answer in net/http (the server closes the
+// inbound body when the answer's headers are written, the transport's
+// last read of it then fails and cuts the upstream connection), and some
+// answers arrive cut ("unexpected EOF"; golang/go#40747).
 //
 //	proxy -addr 127.0.0.1:7101 -target http://127.0.0.1:7001
 package main
 
 import (
-	"context"
-	"errors"
+	"bytes"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
+	"github.com/cdp-gateway/cdp-gateway/tools/loadtest/loadkit"
 )
 
 func main() {
@@ -41,17 +46,24 @@ func run() error {
 		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(u) },
 		Transport: app.NewVendorClient().Transport,
 	}
-	srv := &http.Server{Addr: *addr, Handler: rp, ReadHeaderTimeout: 5 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
 		return err
 	}
-	return nil
+	return loadkit.Serve(&http.Server{Handler: wholeBody(rp), ReadHeaderTimeout: 5 * time.Second}, ln)
+}
+
+// wholeBody reads a request's body into memory before h sees it.
+func wholeBody(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, "request body: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -217,10 +217,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if err := report(os.Stdout, cfg, jobs, skipped, res, walls, mixed, h.lifetimePeaks(sims)); err != nil {
+	failed, err := report(os.Stdout, cfg, jobs, skipped, res, walls, mixed, h.lifetimePeaks(sims))
+	if err != nil {
 		return err
 	}
 	fmt.Printf("loadtest: done in %s\n", time.Since(began).Round(100*time.Millisecond))
+	if failed {
+		// The processes' logs say why.
+		fmt.Printf("loadtest: requests failed (ERRORS lines): the processes' logs are kept in %s\n", dir)
+		return nil
+	}
 	return os.RemoveAll(dir)
 }
 
@@ -296,11 +302,11 @@ func (h *harness) walls(ctx context.Context, sims []*sim, jobs []*job) ([]wall, 
 		if err := j.record(); err != nil {
 			return nil, err
 		}
-		gw, err := h.timed(ctx, j.gateway, h.cfg.wallReps*4)
+		gw, err := h.timed(ctx, []vegeta.Target{j.gateway}, h.cfg.wallReps*4)
 		if err != nil {
 			return nil, err
 		}
-		direct, err := h.timed(ctx, j.direct()[0], h.cfg.wallReps*4)
+		direct, err := h.timed(ctx, j.direct(), h.cfg.wallReps*4)
 		if err != nil {
 			return nil, err
 		}
@@ -324,7 +330,7 @@ func (h *harness) walls(ctx context.Context, sims []*sim, jobs []*job) ([]wall, 
 			return nil, err
 		}
 		calls = len(recorded)
-		d, err := h.timed(ctx, t, h.cfg.wallReps)
+		d, err := h.timed(ctx, []vegeta.Target{t}, h.cfg.wallReps)
 		if err != nil {
 			return nil, err
 		}
@@ -333,21 +339,23 @@ func (h *harness) walls(ctx context.Context, sims []*sim, jobs []*job) ([]wall, 
 	return out, nil
 }
 
-// timed sends t n times, one after the other, and returns the median wall
-// time; every answer must be a 200.
-func (h *harness) timed(ctx context.Context, t vegeta.Target, n int) (time.Duration, error) {
+// timed sends ts in turn, n times over, one call at a time, and returns
+// the median wall time of a turn; every answer must be a 200.
+func (h *harness) timed(ctx context.Context, ts []vegeta.Target, n int) (time.Duration, error) {
 	var ms []float64
 	for range n {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
 		began := time.Now()
-		status, b, err := do(h.client, t)
-		if err != nil {
-			return 0, err
-		}
-		if status != http.StatusOK {
-			return 0, fmt.Errorf("%s %s: %d %.300s", t.Method, t.URL, status, b)
+		for _, t := range ts {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+			status, b, err := do(h.client, t)
+			if err != nil {
+				return 0, err
+			}
+			if status != http.StatusOK {
+				return 0, fmt.Errorf("%s %s: %d %.300s", t.Method, t.URL, status, b)
+			}
 		}
 		ms = append(ms, loadkit.Millis(time.Since(began)))
 	}

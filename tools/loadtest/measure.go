@@ -73,9 +73,10 @@ func (j *job) direct() []vegeta.Target { return j.at(j.sim.control) }
 type sample struct {
 	requests  float64 // gateway requests' worth: baseline hits / vendor calls per request
 	errors    uint64
-	cpuPerReq time.Duration // of the serving process (direct: the simulator's)
-	simPerReq time.Duration // the simulator's
-	p50, p99  time.Duration // per gateway request's worth (see measure)
+	failures  map[string]int // by status or transport error
+	cpuPerReq time.Duration  // of the serving process (direct: the simulator's)
+	simPerReq time.Duration  // the simulator's
+	p50, p99  time.Duration  // per gateway request's worth (see measure)
 	rps       float64
 	peak      uint64 // VmHWM during the run, bytes
 	rate      int    // gateway requests' worth per second (fixed rate)
@@ -164,20 +165,20 @@ func (h *harness) measure(j *job, via, shape string, rate int) (sample, error) {
 	if err := loadkit.ResetPeakRSS(p.pid()); err != nil {
 		return sample{}, fmt.Errorf("reset peak RSS of %s: %w", p.name, err)
 	}
-	cpu0, err := loadkit.ProcStat(p.pid(), h.cfg.ticks)
+	// CPU time of the serving process and of the simulator.
+	cpu := func() (serving, simulator time.Duration, err error) {
+		if serving, err = loadkit.ProcStat(p.pid(), h.cfg.ticks); err != nil {
+			return 0, 0, err
+		}
+		simulator, err = loadkit.ProcStat(j.sim.p.pid(), h.cfg.ticks)
+		return serving, simulator, err
+	}
+	cpu0, sim0, err := cpu()
 	if err != nil {
 		return sample{}, err
 	}
-	sim0, err := loadkit.ProcStat(j.sim.p.pid(), h.cfg.ticks)
-	if err != nil {
-		return sample{}, err
-	}
-	lat, errs, elapsed := h.attack(targets, shape, rate*calls)
-	cpu1, err := loadkit.ProcStat(p.pid(), h.cfg.ticks)
-	if err != nil {
-		return sample{}, err
-	}
-	sim1, err := loadkit.ProcStat(j.sim.p.pid(), h.cfg.ticks)
+	lat, failures, elapsed := h.attack(targets, shape, rate*calls)
+	cpu1, sim1, err := cpu()
 	if err != nil {
 		return sample{}, err
 	}
@@ -191,7 +192,8 @@ func (h *harness) measure(j *job, via, shape string, rate int) (sample, error) {
 	reqs := float64(len(lat)) / float64(calls)
 	return sample{
 		requests:  reqs,
-		errors:    errs,
+		errors:    count(failures),
+		failures:  failures,
 		cpuPerReq: time.Duration(float64(cpu1-cpu0) / reqs),
 		simPerReq: time.Duration(float64(sim1-sim0) / reqs),
 		p50:       quantile(lat, 0.50) * time.Duration(calls),
@@ -205,8 +207,9 @@ func (h *harness) measure(j *job, via, shape string, rate int) (sample, error) {
 // attack sends targets in turn for the run's duration: at rate hits per
 // second, or closed-loop with the configured workers each sending
 // as soon as its last answer came. It returns every latency, the count of
-// failures (transport errors and non-2xx answers) and the time taken.
-func (h *harness) attack(targets []vegeta.Target, shape string, rate int) ([]time.Duration, uint64, time.Duration) {
+// failures (transport errors and non-2xx answers, by kind) and the time
+// taken.
+func (h *harness) attack(targets []vegeta.Target, shape string, rate int) ([]time.Duration, map[string]int, time.Duration) {
 	opts := []func(*vegeta.Attacker){vegeta.KeepAlive(true), vegeta.Timeout(time.Minute), vegeta.Connections(1024), vegeta.MaxBody(0)}
 	pacer := vegeta.Rate{Freq: rate, Per: time.Second}
 	if shape == closedLoop {
@@ -217,14 +220,33 @@ func (h *harness) attack(targets []vegeta.Target, shape string, rate int) ([]tim
 	atk := vegeta.NewAttacker(opts...)
 	began := time.Now()
 	var lat []time.Duration
-	var errs uint64
+	failures := map[string]int{}
 	for r := range atk.Attack(vegeta.NewStaticTargeter(targets...), pacer, h.cfg.duration, "") {
 		lat = append(lat, r.Latency)
-		if r.Error != "" || r.Code < 200 || r.Code > 299 {
-			errs++
+		if f := failure(r); f != "" {
+			failures[f]++
 		}
 	}
-	return lat, errs, time.Since(began)
+	return lat, failures, time.Since(began)
+}
+
+// failure names what went wrong with r ("" when it is a 2xx answer).
+func failure(r *vegeta.Result) string {
+	switch {
+	case r.Error != "":
+		return r.Error
+	case r.Code < 200 || r.Code > 299:
+		return fmt.Sprintf("status %d", r.Code)
+	}
+	return ""
+}
+
+func count(failures map[string]int) uint64 {
+	var n uint64
+	for _, c := range failures {
+		n += uint64(c)
+	}
+	return n
 }
 
 // quantile is the q-quantile of ds (nearest rank); ds is sorted in place.
@@ -241,7 +263,7 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 type wall struct {
 	vendor, path string
 	gateway      time.Duration
-	direct       time.Duration // the recorded vendor call straight to the simulator (0: not measured)
+	direct       time.Duration // the recorded vendor calls, one after the other, straight to the simulator (0: not measured)
 	calls        int           // vendor calls per gateway call
 }
 
@@ -284,7 +306,7 @@ func (h *harness) mixed(ctx context.Context, jobs []*job) (mixedRun, error) {
 	began := time.Now()
 	for r := range atk.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: h.cfg.mixedRate, Per: time.Second}, d, "") {
 		m.requests++
-		if r.Error != "" || r.Code < 200 || r.Code > 299 {
+		if failure(r) != "" {
 			m.errors++
 		}
 	}

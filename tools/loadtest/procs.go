@@ -174,31 +174,29 @@ func (s *sim) stop() {
 
 // setLatency sets the simulator's injected latency.
 func (s *sim) setLatency(d time.Duration) error {
-	req, _ := http.NewRequest(http.MethodPut, s.control+"/_loadtest/latency?d="+d.String(), nil)
+	return s.command(http.MethodPut, "/_loadtest/latency?d="+d.String())
+}
+
+// command sends one of the simulator's control requests, which answer 204.
+func (s *sim) command(method, uri string) error {
+	req, err := http.NewRequest(method, s.control+uri, nil)
+	if err != nil {
+		return err
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	_ = res.Body.Close()
 	if res.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("%s: set latency: %s", s.vendor, res.Status)
+		return fmt.Errorf("%s: %s %s: %s", s.vendor, method, uri, res.Status)
 	}
 	return nil
 }
 
 // record returns the vendor calls the simulator receives while do runs.
 func (s *sim) record(do func() error) ([]loadkit.Call, error) {
-	set := func(n int) error {
-		res, err := http.Post(s.control+"/_loadtest/record?n="+strconv.Itoa(n), "", nil)
-		if err != nil {
-			return err
-		}
-		_ = res.Body.Close()
-		if res.StatusCode != http.StatusNoContent {
-			return fmt.Errorf("%s: record: %s", s.vendor, res.Status)
-		}
-		return nil
-	}
+	set := func(n int) error { return s.command(http.MethodPost, "/_loadtest/record?n="+strconv.Itoa(n)) }
 	if err := set(100_000); err != nil {
 		return nil, err
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -78,8 +80,9 @@ func summarize(j *job, byShape map[string]map[string][]sample) summary {
 	return s
 }
 
-// report prints the table, then the lines.
-func report(out io.Writer, cfg config, jobs []*job, skipped []string, res results, walls []wall, mixed mixedRun, peaks []peak) error {
+// report prints the table, then the lines, and says whether any request
+// failed.
+func report(out io.Writer, cfg config, jobs []*job, skipped []string, res results, walls []wall, mixed mixedRun, peaks []peak) (failed bool, err error) {
 	w := &strings.Builder{}
 	sums := make([]summary, len(jobs))
 	for i, j := range jobs {
@@ -133,13 +136,32 @@ func report(out io.Writer, cfg config, jobs []*job, skipped []string, res result
 			fmt.Fprintf(w, "WARN vendor=%s path=%s errors=%d: more than 1%% of requests failed; its figures are not to be trusted\n", s.vendor, s.path, s.errors)
 		}
 	}
+	for _, j := range jobs {
+		for _, shape := range []string{closedLoop, fixedRate} {
+			for _, via := range []string{viaGateway, viaProxy, viaNginx, viaDirect} {
+				failures := map[string]int{}
+				for _, r := range res[key(j)][shape][via] {
+					for f, n := range r.failures {
+						failures[f] += n
+					}
+				}
+				failed = failed || len(failures) > 0
+				for _, f := range slices.Sorted(maps.Keys(failures)) {
+					fmt.Fprintf(w, "ERRORS vendor=%s path=%s via=%s shape=%s count=%d failure=%q\n", j.vendor, j.path, via, shape, failures[f], f)
+				}
+			}
+		}
+	}
 	for _, sk := range skipped {
 		v, rest, _ := strings.Cut(sk, " ")
 		p, reason, _ := strings.Cut(rest, ": ")
 		fmt.Fprintf(w, "SKIP vendor=%s path=%s reason=%q\n", v, p, reason)
 	}
-	_, err := io.WriteString(out, w.String())
-	return err
+	if mixed.errors > 0 {
+		failed = true
+	}
+	_, err = io.WriteString(out, w.String())
+	return failed, err
 }
 
 // num formats m[k] with prec decimals, "-" when there is none.

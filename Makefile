@@ -22,7 +22,7 @@ BUILDINFO := github.com/cdp-gateway/cdp-gateway/internal/buildinfo
 LDFLAGS   := -s -w -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(DATE)
 IMAGE     := bin/cdp-gateway-image.tar
 
-.PHONY: run test vet fmt-check generate generate-check ts-deps lint lint-spec lint-go unit bench build image redis-server
+.PHONY: run test vet fmt-check generate generate-check ts-deps lint lint-spec lint-go unit bench build image redis-server loadtest nginx
 
 ## run: the gateway in sandbox mode (in-process vendor simulators, no Redis).
 ## Built, then exec'd: the gateway is make's own child, so stopping make
@@ -106,3 +106,28 @@ image:
 ## bench: benchmarks (gateway overhead against direct calls)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## loadtest: the load harness, a benchmark and never part of `make test`:
+## the built gateway, a standalone simulator per vendor, a bare
+## httputil.ReverseProxy and nginx, each a process of its own, driven
+## with vegeta; prints a table and RATIO/CPU/THROUGHPUT/WALL/RSS lines.
+## LOADTEST_QUICK=1 is a smoke run under 60 s; the other knobs are in the
+## README (Performance).
+loadtest: build nginx
+	$(GO) build -o bin/loadtest ./tools/loadtest
+	$(GO) build -o bin/loadtest-simulator ./tools/loadtest/simulator
+	$(GO) build -o bin/loadtest-proxy ./tools/loadtest/proxy
+	bin/loadtest
+
+## nginx: make sure nginx exists for the load harness ($LOADTEST_NGINX, or
+## nginx on PATH or in /usr/sbin); install Debian's package where it is
+## missing. LOADTEST_NGINX=none runs the harness without nginx.
+nginx:
+	@if [ "$$LOADTEST_NGINX" = none ]; then exit 0; fi; \
+	if [ -n "$$LOADTEST_NGINX" ] && [ -x "$$LOADTEST_NGINX" ]; then exit 0; fi; \
+	if [ -n "$$LOADTEST_NGINX" ]; then echo "LOADTEST_NGINX=$$LOADTEST_NGINX is not an executable" >&2; exit 1; fi; \
+	if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	echo "nginx not found: installing Debian's nginx package"; \
+	sudo=; if [ "$$(id -u)" != 0 ]; then sudo=sudo; fi; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx

@@ -234,16 +234,7 @@ func TestOpsAddress(t *testing.T) {
 	}
 	ops := "http://" + m[1]
 	status := func(base, path string) int {
-		req, _ := http.NewRequest("GET", base+path, nil)
-		req.Header.Set("Authorization", "Bearer sk_sandbox_demo")
-		req.Header.Set("X-Tenant-ID", "demo-linkflow")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		return res.StatusCode
+		return getStatus(t, base+path, "sk_sandbox_demo", "demo-linkflow")
 	}
 	for _, tc := range []struct {
 		path     string
@@ -264,4 +255,22 @@ func TestOpsAddress(t *testing.T) {
 			t.Errorf("ops address %s: %d, want %d", tc.path, got, tc.ops)
 		}
 	}
+}
+
+// getStatus GETs url with an API key (and a tenant, when given) and
+// returns the answer's status.
+func getStatus(t *testing.T, url, key, tenant string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if tenant != "" {
+		req.Header.Set("X-Tenant-ID", tenant)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
 }

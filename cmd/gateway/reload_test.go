@@ -78,15 +78,7 @@ func TestConfigReload(t *testing.T) {
 	}
 	status := func(ops, key string) int {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, ops+"/admin/v1/tenants", nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		return res.StatusCode
+		return getStatus(t, ops+"/admin/v1/tenants", key, "")
 	}
 	eventually := func(ops, key string, want int) {
 		t.Helper()

@@ -414,18 +414,7 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 	if !ok {
 		return nil, domain.Invalid("body.on_conflict", "must be merge, replace or skip")
 	}
-	results := make([]domain.BatchItemResult, len(items))
-	recs := make([]map[string]any, 0, len(items))
-	sent := make([]int, 0, len(items))
-	for i, in := range items {
-		rec, err := addRecord(in.Contact, "body.")
-		if err != nil {
-			results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchFailed, Err: err}
-			continue
-		}
-		recs = append(recs, rec)
-		sent = append(sent, i)
-	}
+	results, recs, sent := vendorhttp.BatchRecords(items, addRecord)
 	// The gateway passes at most BatchSize items; more are sent in adds of
 	// 1000 all the same.
 	var stop error // a failure of every call, after something was written
@@ -433,7 +422,7 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 		end := min(start+maxAdd, len(recs))
 		chunk := sent[start:end]
 		if stop != nil {
-			failAll(results, chunk, stop)
+			vendorhttp.FailItems(results, chunk, stop)
 			continue
 		}
 		res, err := a.add(ctx, recs[start:end], opType)
@@ -448,10 +437,10 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 			if start == 0 && len(sent) == len(items) {
 				return nil, err // nothing written, and every item would fail alike
 			}
-			failAll(results, chunk, err)
+			vendorhttp.FailItems(results, chunk, err)
 			stop = err
 		case err != nil:
-			failAll(results, chunk, err)
+			vendorhttp.FailItems(results, chunk, err)
 		default:
 			matchBatch(items, chunk, res, mode, results)
 		}
@@ -459,11 +448,6 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 	return results, nil
 }
 
-func failAll(results []domain.BatchItemResult, items []int, err error) {
-	for _, i := range items {
-		results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchFailed, Err: err}
-	}
-}
 
 // matchBatch fills the results of the items sent from the members of the
 // add's temporary group.

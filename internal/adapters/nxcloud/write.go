@@ -323,18 +323,7 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 	if !ok {
 		return nil, domain.Invalid("body.on_conflict", "must be merge, replace or skip")
 	}
-	results := make([]domain.BatchItemResult, len(items))
-	recs := make([]nxWrite, 0, len(items))
-	sent := make([]int, 0, len(items))
-	for i, in := range items {
-		rec, err := writeRecord(in.Contact, "body.")
-		if err != nil {
-			results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchFailed, Err: err}
-			continue
-		}
-		recs = append(recs, rec)
-		sent = append(sent, i)
-	}
+	results, recs, sent := vendorhttp.BatchRecords(items, writeRecord)
 	// The gateway passes at most BatchSize items; more are sent in calls
 	// of 100 all the same.
 	var stop error // a failure of every call, after something was written
@@ -342,7 +331,7 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 		end := min(start+maxBatch, len(recs))
 		chunk := sent[start:end]
 		if stop != nil {
-			failAll(results, chunk, stop)
+			vendorhttp.FailItems(results, chunk, stop)
 			continue
 		}
 		mark, err := a.highWater(ctx)
@@ -355,10 +344,10 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 			if start == 0 && len(sent) == len(items) {
 				return nil, err // nothing written, and every item would fail alike
 			}
-			failAll(results, chunk, err)
+			vendorhttp.FailItems(results, chunk, err)
 			stop = err
 		case err != nil:
-			failAll(results, chunk, err)
+			vendorhttp.FailItems(results, chunk, err)
 		default:
 			a.identify(ctx, items, chunk, data, mark, mode, results)
 		}
@@ -366,11 +355,6 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 	return results, nil
 }
 
-func failAll(results []domain.BatchItemResult, items []int, err error) {
-	for _, i := range items {
-		results[i] = domain.BatchItemResult{Index: i, Status: domain.BatchFailed, Err: err}
-	}
-}
 
 // identify answers the items of one batch_create with the ids of their
 // customers, from the answer when it lists them, otherwise found by their

@@ -448,7 +448,6 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 	return results, nil
 }
 
-
 // matchBatch fills the results of the items sent from the members of the
 // add's temporary group.
 func matchBatch(items []domain.ContactInput, sent []int, res added, mode domain.OnConflict, results []domain.BatchItemResult) {

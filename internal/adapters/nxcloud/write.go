@@ -355,7 +355,6 @@ func (a *Adapter) BatchUpsertContacts(ctx context.Context, items []domain.Contac
 	return results, nil
 }
 
-
 // identify answers the items of one batch_create with the ids of their
 // customers, from the answer when it lists them, otherwise found by their
 // identity fields, and their outcome by mark (see BatchUpsertContacts). A

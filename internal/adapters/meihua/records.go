@@ -42,21 +42,9 @@ func records[W, D any](ctx context.Context, a *Adapter, c call, member string, c
 	if t := bytes.TrimSpace(list); len(t) == 0 || string(t) == "null" {
 		return []D{}, nil // an empty page may come without its list
 	}
-	var raws []json.RawMessage
-	if err := vendorhttp.Unmarshal(list, &raws); err != nil {
+	out, err := vendorhttp.Records(ctx, list, conv)
+	if err != nil {
 		return nil, bad(err)
-	}
-	keep := domain.WantRaw(ctx)
-	out := make([]D, len(raws))
-	for i, raw := range raws {
-		var rec W
-		if err := vendorhttp.Unmarshal(raw, &rec); err != nil {
-			return nil, bad(err)
-		}
-		if !keep {
-			raw = nil
-		}
-		out[i] = conv(rec, raw)
 	}
 	return out, nil
 }

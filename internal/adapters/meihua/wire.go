@@ -222,28 +222,33 @@ func readTags(raw json.RawMessage) ([]domain.TagRef, bool) {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return nil, false
 	}
-	var items []map[string]json.RawMessage
+	var items []struct {
+		TagID   json.RawMessage `json:"tagId"`
+		ID      json.RawMessage `json:"id"`
+		TagName json.RawMessage `json:"tagName"`
+		Name    json.RawMessage `json:"name"`
+	}
 	if vendorhttp.Unmarshal(raw, &items) != nil {
 		return nil, false
 	}
 	out := make([]domain.TagRef, 0, len(items))
 	for _, it := range items {
 		var id num
-		if err := json.Unmarshal(first(it, "tagId", "id"), &id); err != nil || id <= 0 {
+		if err := id.UnmarshalJSON(first(it.TagID, it.ID)); err != nil || id <= 0 {
 			return nil, false
 		}
 		var name text
-		_ = json.Unmarshal(first(it, "tagName", "name"), &name)
+		_ = name.UnmarshalJSON(first(it.TagName, it.Name))
 		out = append(out, domain.TagRef{ID: id.String(), Name: string(name)})
 	}
 	return out, true
 }
 
-// first returns the first of keys that m holds with a non-null, non-zero
-// value.
-func first(m map[string]json.RawMessage, keys ...string) json.RawMessage {
-	for _, k := range keys {
-		if v, ok := m[k]; ok && string(v) != "null" && string(v) != "0" {
+// first returns the first of values that is there, not null and not
+// zero.
+func first(values ...json.RawMessage) json.RawMessage {
+	for _, v := range values {
+		if len(v) != 0 && string(v) != "null" && string(v) != "0" {
 			return v
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
@@ -22,9 +23,23 @@ import (
 // gets each record's bytes as the vendor sent them; otherwise nil, and the
 // answer is decoded in one pass.
 func DecodeList[W, D any](ctx context.Context, vendor domain.Vendor, resp *Response, conv func(W, json.RawMessage) D) ([]D, error) {
+	if err := resp.mustBeJSON(vendor); err != nil {
+		return nil, err
+	}
+	out, err := Records(ctx, resp.Body, conv)
+	if err != nil {
+		return nil, BadResponse(vendor, resp.Status, fmt.Sprintf("%s answered %d with a list the gateway cannot read", vendor, resp.Status), err)
+	}
+	return out, nil
+}
+
+// Records decodes the JSON array list and converts each record with conv,
+// as DecodeList does: in one pass, unless the caller asked for raw
+// payloads.
+func Records[W, D any](ctx context.Context, list []byte, conv func(W, json.RawMessage) D) ([]D, error) {
 	if !domain.WantRaw(ctx) {
 		var recs []W
-		if err := resp.Decode(vendor, &recs); err != nil {
+		if err := Unmarshal(list, &recs); err != nil {
 			return nil, err
 		}
 		out := make([]D, len(recs))
@@ -34,14 +49,14 @@ func DecodeList[W, D any](ctx context.Context, vendor domain.Vendor, resp *Respo
 		return out, nil
 	}
 	var raws []json.RawMessage
-	if err := resp.Decode(vendor, &raws); err != nil {
+	if err := Unmarshal(list, &raws); err != nil {
 		return nil, err
 	}
 	out := make([]D, len(raws))
 	for i, raw := range raws {
 		var rec W
 		if err := Unmarshal(raw, &rec); err != nil {
-			return nil, BadResponse(vendor, resp.Status, fmt.Sprintf("%s sent a record the gateway cannot read", vendor), err)
+			return nil, fmt.Errorf("record %d: %w", i, err)
 		}
 		out[i] = conv(rec, raw)
 	}
@@ -91,7 +106,8 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
+		var err error
+		if s, err = jsonString([]byte(s)); err != nil {
 			return err
 		}
 		if s = strings.TrimSpace(s); s == "" || s == "null" {
@@ -121,8 +137,8 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 	case len(b) == 0 || string(b) == "null" || b[0] == '{' || b[0] == '[':
 		*t = ""
 	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := jsonString(b)
+		if err != nil {
 			return err
 		}
 		*t = Text(s)
@@ -130,4 +146,27 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 		*t = Text(b)
 	}
 	return nil
+}
+
+// jsonString decodes the JSON string b (quotes included). Most vendor
+// strings hold no escape, control character or invalid UTF-8, and are
+// taken as they are; the others go through encoding/json, which unescapes
+// them and replaces invalid UTF-8 as it always does.
+func jsonString(b []byte) (string, error) {
+	if len(b) >= 2 && b[len(b)-1] == '"' {
+		in := b[1 : len(b)-1]
+		plain := true
+		for _, c := range in {
+			if c == '\\' || c == '"' || c < 0x20 {
+				plain = false
+				break
+			}
+		}
+		if plain && utf8.Valid(in) {
+			return string(in), nil
+		}
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
 }

@@ -218,4 +218,30 @@ func TestIntAndText(t *testing.T) {
 	if err := n.UnmarshalJSON([]byte(`"12x"`)); err == nil {
 		t.Fatal("12x read as an integer")
 	}
+	if err := n.UnmarshalJSON([]byte(`" 42 "`)); err != nil || n != 42 {
+		t.Fatalf(`" 42 " read as %d, %v`, n, err)
+	}
+}
+
+// Text takes a plain string as it is and leaves every other string to
+// encoding/json, so that escapes and invalid UTF-8 read as they always did.
+func TestTextReadsEveryStringAsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`""`, `"郭强"`, `"a b"`, `"\u90ed\u5f3a"`, `"line\nbreak"`, `"quote\"d"`, `"back\\slash"`,
+		`"\ud83d\ude00"`, "\"bad \xff utf8\"", "\"\xe9\xab\"", `"tab\tx"`, `"/\/"`,
+	} {
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		var got vendorhttp.Text
+		if err := got.UnmarshalJSON([]byte(in)); err != nil || string(got) != want {
+			t.Fatalf("%q read as %q (%v), want %q", in, got, err, want)
+		}
+	}
+	var got vendorhttp.Text
+	if err := got.UnmarshalJSON([]byte("\"raw\ncontrol\"")); err == nil {
+		t.Fatalf("a string with a raw control character read as %q", got)
+	}
 }

@@ -219,6 +219,28 @@ func TestUnmarshalKeepsBigNumbersAndRefusesTrailingData(t *testing.T) {
 	if err := Unmarshal([]byte(`{"id": 1021110718827683840}`), &v); err != nil || v["id"] != json.Number("1021110718827683840") {
 		t.Fatalf("big id: %v %v", v, err)
 	}
+	// Numbers in interface values at any depth, and in a struct's.
+	var nested struct {
+		Any  any              `json:"any"`
+		List []any            `json:"list"`
+		Map  map[string]any   `json:"map"`
+		Raw  json.RawMessage  `json:"raw"`
+		Num  json.Number      `json:"num"`
+		Objs []map[string]any `json:"objs"`
+		Deep map[string][]any `json:"deep"`
+	}
+	in := `{"any":9007199254740993,"list":[9007199254740993,1.50],"map":{"v":-9007199254740993},"raw":9007199254740993,` +
+		`"num":9007199254740993,"objs":[{"v":1e400}],"deep":{"k":[{"v":9007199254740993}]}} ` + "\n"
+	if err := Unmarshal([]byte(in), &nested); err != nil {
+		t.Fatal(err)
+	}
+	if nested.Any != json.Number("9007199254740993") || nested.List[0] != json.Number("9007199254740993") ||
+		nested.List[1] != json.Number("1.50") || nested.Map["v"] != json.Number("-9007199254740993") ||
+		string(nested.Raw) != "9007199254740993" || nested.Num != "9007199254740993" ||
+		nested.Objs[0]["v"] != json.Number("1e400") ||
+		nested.Deep["k"][0].(map[string]any)["v"] != json.Number("9007199254740993") {
+		t.Fatalf("numbers not kept exact: %+v", nested)
+	}
 	for _, bad := range []string{`{"a":1} {"b":2}`, `{"a":1}x`, `{"a":`} {
 		if err := Unmarshal([]byte(bad), &v); err == nil {
 			t.Fatalf("%q accepted", bad)

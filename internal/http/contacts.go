@@ -22,7 +22,7 @@ func (s *Server) ListContacts(ctx context.Context, req ListContactsRequestObject
 	if err != nil {
 		return nil, err
 	}
-	return ListContacts200JSONResponse{Body: ContactList{Data: toContacts(l.Items), NextCursor: nextCursor(l.NextCursor), Truncated: toTruncation(l.Truncated)}}, nil
+	return contactListAnswer{Body: ContactList{Data: toContacts(l.Items), NextCursor: nextCursor(l.NextCursor), Truncated: toTruncation(l.Truncated)}}, nil
 }
 
 // GetContact implements StrictServerInterface.
@@ -35,7 +35,7 @@ func (s *Server) GetContact(ctx context.Context, req GetContactRequestObject) (G
 	if err != nil {
 		return nil, err
 	}
-	return GetContact200JSONResponse{Body: toContact(c), Headers: GetContact200ResponseHeaders{ETag: etag(c.Version)}}, nil
+	return contactAnswer{Body: toContact(c), Headers: GetContact200ResponseHeaders{ETag: etag(c.Version)}}, nil
 }
 
 // CreateContact implements StrictServerInterface.

@@ -1,9 +1,11 @@
 package vendorhttp_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -244,4 +246,64 @@ func TestTextReadsEveryStringAsEncodingJSON(t *testing.T) {
 	if err := got.UnmarshalJSON([]byte("\"raw\ncontrol\"")); err == nil {
 		t.Fatalf("a string with a raw control character read as %q", got)
 	}
+}
+
+// BenchmarkUnmarshal decodes a page of 50 vendor records (Chinese text,
+// ids as numbers and as strings, nested lists) into a typed struct the way
+// the adapters do (Unmarshal), and with encoding/json's Decoder and
+// UseNumber, which Unmarshal replaced.
+func BenchmarkUnmarshal(b *testing.B) {
+	type rec struct {
+		ID       vendorhttp.Int  `json:"id"`
+		Name     vendorhttp.Text `json:"fullName"`
+		Company  vendorhttp.Text `json:"companyName"`
+		Email    vendorhttp.Text `json:"email"`
+		Phone    vendorhttp.Text `json:"mobilePhone"`
+		City     vendorhttp.Text `json:"city"`
+		Created  vendorhttp.Int  `json:"createTime"`
+		Accounts vendorhttp.Int  `json:"accountId"`
+		Props    []struct {
+			ID    vendorhttp.Int  `json:"propertyId"`
+			Label vendorhttp.Text `json:"label"`
+		} `json:"propertys"`
+		Extra map[string]any `json:"extra"`
+	}
+	var page struct {
+		Data struct {
+			List []rec `json:"list"`
+		} `json:"data"`
+	}
+	var sb strings.Builder
+	sb.WriteString(`{"success":true,"data":{"total":1200,"list":[`)
+	for i := range 50 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"id":%d,"fullName":"郭强%d","gender":false,"companyName":"华东商贸有限公司","jobTitle":"市场总监",`+
+			`"email":"guo.%04d@example.com","mobilePhone":"1352843%04d","city":"南京","notes":" ","createTime":1763833106396,`+
+			`"accountId":"9007199254740993","propertys":[{"propertyId":1,"label":"银卡"},{"propertyId":3,"label":"C100000"}],`+
+			`"extra":{"score":9007199254740993,"tags":["新客","母婴"]}}`, 9007199254740000+i, i, i, i)
+	}
+	sb.WriteString(`]}}`)
+	data := []byte(sb.String())
+	b.Run("go-json", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := vendorhttp.Unmarshal(data, &page); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.UseNumber()
+			if err := dec.Decode(&page); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

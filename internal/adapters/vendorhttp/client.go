@@ -99,7 +99,7 @@ func (c *Client) send(req *http.Request) (*Response, error) {
 	// The whole answer is read before the body is closed, so a close error
 	// says nothing about it.
 	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	body, err := readBody(resp, MaxResponseBytes+1)
 	if err != nil {
 		return nil, c.transportError(parent, err)
 	}
@@ -144,6 +144,21 @@ func (r *Response) Decode(vendor domain.Vendor, v any) error {
 		return BadResponse(vendor, r.Status, fmt.Sprintf("%s answered %d with JSON the gateway cannot read", vendor, r.Status), err)
 	}
 	return nil
+}
+
+// readBody reads at most limit bytes of resp's body: into a buffer of the
+// announced length when there is one (net/http holds the body to it; an
+// answer of 60 KB read by io.ReadAll is copied through a dozen growing
+// buffers), else as io.ReadAll does.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n < limit {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
 // mustBeJSON is the error for an answer whose content type is not JSON.

@@ -14,14 +14,17 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
-// cannedVendor answers every passthrough call with one fixed body, so that
-// a benchmark measures the gateway's own work around a vendor call.
-type cannedVendor struct{ body json.RawMessage }
+// cannedVendor answers every passthrough call with one fixed answer, so
+// that a benchmark measures the gateway's own work around a vendor call.
+type cannedVendor struct {
+	status int
+	body   json.RawMessage
+}
 
 func (cannedVendor) Vendor() domain.Vendor         { return "meihua" }
 func (cannedVendor) PassthroughPrefixes() []string { return []string{"/contact"} }
 func (c cannedVendor) Passthrough(context.Context, domain.PassthroughRequest) (domain.PassthroughResponse, error) {
-	return domain.PassthroughResponse{Status: http.StatusOK, Body: c.body}, nil
+	return domain.PassthroughResponse{Status: c.status, Body: c.body}, nil
 }
 
 // cannedSetting is a vendor answer of the size of Meihua's
@@ -37,6 +40,32 @@ func cannedSetting() json.RawMessage {
 	}
 	b.WriteString(`]}}`)
 	return json.RawMessage(b.String())
+}
+
+// newCannedHandler builds the whole handler over one tenant "acme" on
+// vendor v, with the key "key-w" (read and write on acme).
+func newCannedHandler(tb testing.TB, v cannedVendor, edit ...func(*Config)) http.Handler {
+	tb.Helper()
+	vs, err := domain.NewVendors(domain.VendorInfo{Name: "meihua", Prefix: "mh"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc, err := domain.NewService(context.Background(), domain.ServiceConfig{
+		Vendors: vs, CursorSecret: []byte("0123456789abcdef"), Bindings: memory.NewBindings(memory.BindingsOptions{}),
+		Tenants: []domain.Tenant{{ID: "acme", Initial: "meihua", Connections: map[domain.Vendor]domain.Connection{"meihua": v}}},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := Config{Service: svc, Keys: []APIKey{{Name: "lt", SHA256: HashKey("key-w"), Scopes: []Scope{ScopeRead, ScopeWrite}, Tenants: []string{"acme"}}}}
+	for _, f := range edit {
+		f(&cfg)
+	}
+	h, err := NewHandler(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
 }
 
 // discardWriter is a ResponseWriter that keeps nothing but the status, so
@@ -67,32 +96,15 @@ func (w *discardWriter) Write(p []byte) (int, error) {
 // production telemetry (tracing and metrics on, no exporter) and a logger
 // at warn, as the gateway runs. allocs/op is the gateway's per request.
 func BenchmarkPassthroughChain(b *testing.B) {
-	ctx := context.Background()
-	vs, err := domain.NewVendors(domain.VendorInfo{Name: "meihua", Prefix: "mh"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc, err := domain.NewService(ctx, domain.ServiceConfig{
-		Vendors: vs, CursorSecret: []byte("0123456789abcdef"), Bindings: memory.NewBindings(memory.BindingsOptions{}),
-		Tenants: []domain.Tenant{{ID: "acme", Initial: "meihua", Connections: map[domain.Vendor]domain.Connection{
-			"meihua": cannedVendor{body: cannedSetting()}}}},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	tel, err := telemetry.New(ctx, telemetry.Options{Getenv: func(string) string { return "" }})
+	tel, err := telemetry.New(context.Background(), telemetry.Options{Getenv: func(string) string { return "" }})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	h, err := NewHandler(Config{
-		Service: svc, Telemetry: tel,
-		Logger: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Keys:   []APIKey{{Name: "lt", SHA256: HashKey("key-w"), Scopes: []Scope{ScopeRead, ScopeWrite}, Tenants: []string{"acme"}}},
+	h := newCannedHandler(b, cannedVendor{status: http.StatusOK, body: cannedSetting()}, func(c *Config) {
+		c.Telemetry = tel
+		c.Logger = slog.New(slog.NewJSONHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
 	body := []byte(`{"method":"GET","path":"/contact/setting"}`)
 	req, _ := http.NewRequest(http.MethodPost, "http://gw/v1/passthrough", nil)
 	req.Header.Set("Authorization", "Bearer key-w")

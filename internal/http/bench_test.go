@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
@@ -46,26 +45,8 @@ func cannedSetting() json.RawMessage {
 // vendor v, with the key "key-w" (read and write on acme).
 func newCannedHandler(tb testing.TB, v cannedVendor, edit ...func(*Config)) http.Handler {
 	tb.Helper()
-	vs, err := domain.NewVendors(domain.VendorInfo{Name: "meihua", Prefix: "mh"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	svc, err := domain.NewService(context.Background(), domain.ServiceConfig{
-		Vendors: vs, CursorSecret: []byte("0123456789abcdef"), Bindings: memory.NewBindings(memory.BindingsOptions{}),
-		Tenants: []domain.Tenant{{ID: "acme", Initial: "meihua", Connections: map[domain.Vendor]domain.Connection{"meihua": v}}},
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg := Config{Service: svc, Keys: []APIKey{{Name: "lt", SHA256: HashKey("key-w"), Scopes: []Scope{ScopeRead, ScopeWrite}, Tenants: []string{"acme"}}}}
-	for _, f := range edit {
-		f(&cfg)
-	}
-	h, err := NewHandler(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return h
+	return handlerOver(tb, v, "mh", Config{Keys: []APIKey{
+		{Name: "lt", SHA256: HashKey("key-w"), Scopes: []Scope{ScopeRead, ScopeWrite}, Tenants: []string{"acme"}}}}, edit...)
 }
 
 // discardWriter is a ResponseWriter that keeps nothing but the status, so

@@ -25,29 +25,34 @@ import (
 // budget.
 func newTestHandler(t *testing.T, edit ...func(*Config)) http.Handler {
 	t.Helper()
-	ctx := context.Background()
-	vs, err := domain.NewVendors(domain.VendorInfo{Name: "linkflow", Prefix: "lf"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := domain.NewService(ctx, domain.ServiceConfig{
-		Vendors: vs, CursorSecret: []byte("0123456789abcdef"), Bindings: memory.NewBindings(memory.BindingsOptions{}),
-		Tenants: []domain.Tenant{{ID: "acme", Initial: "linkflow", Connections: map[domain.Vendor]domain.Connection{
-			"linkflow": domain.NewBareConnection("linkflow")}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Service: svc, MaxBodyBytes: 64, Keys: []APIKey{
+	return handlerOver(t, domain.NewBareConnection("linkflow"), "lf", Config{MaxBodyBytes: 64, Keys: []APIKey{
 		{Name: "writer", SHA256: HashKey("key-w"), Scopes: []Scope{ScopeRead, ScopeWrite}, Tenants: []string{"acme"}},
 		{Name: "reader", SHA256: HashKey("key-r"), Scopes: []Scope{ScopeRead}, Tenants: []string{"acme"}},
-	}}
+	}}, edit...)
+}
+
+// handlerOver builds the whole handler from cfg over one tenant "acme" on
+// conn's vendor (its ids prefixed prefix), then edited by edit.
+func handlerOver(tb testing.TB, conn domain.Connection, prefix string, cfg Config, edit ...func(*Config)) http.Handler {
+	tb.Helper()
+	v := conn.Vendor()
+	vs, err := domain.NewVendors(domain.VendorInfo{Name: v, Prefix: prefix})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Service, err = domain.NewService(context.Background(), domain.ServiceConfig{
+		Vendors: vs, CursorSecret: []byte("0123456789abcdef"), Bindings: memory.NewBindings(memory.BindingsOptions{}),
+		Tenants: []domain.Tenant{{ID: "acme", Initial: v, Connections: map[domain.Vendor]domain.Connection{v: conn}}},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	for _, f := range edit {
 		f(&cfg)
 	}
 	h, err := NewHandler(cfg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return h
 }

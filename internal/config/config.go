@@ -39,8 +39,11 @@ type Config struct {
 	// every one opens. Required with Redis (WithRedis), unused without.
 	TokenKeys    []TokenKey
 	MaxBodyBytes int64
-	APIKeys      []APIKey
-	Tenants      []Tenant
+	// MaxInFlight bounds the API requests a replica serves at once
+	// (max_in_flight_requests); 0: the gateway's default.
+	MaxInFlight int
+	APIKeys     []APIKey
+	Tenants     []Tenant
 	// Vendors holds the call settings of every vendor the drivers know:
 	// the driver's defaults with the file's settings over them.
 	Vendors map[domain.Vendor]vendorhttp.Settings
@@ -132,6 +135,7 @@ type fileConfig struct {
 	CursorSecret *secretRef            `yaml:"cursor_secret"`
 	TokenKeys    []fileTokenKey        `yaml:"token_keys"`
 	MaxBodyBytes int64                 `yaml:"max_body_bytes"`
+	MaxInFlight  *int                  `yaml:"max_in_flight_requests"`
 	APIKeys      []fileKey             `yaml:"api_keys"`
 	Tenants      []fileTenant          `yaml:"tenants"`
 	Vendors      map[string]fileVendor `yaml:"vendors"`
@@ -298,6 +302,13 @@ func Parse(data []byte, env Env, drivers *vendorhttp.Drivers, opts ...Option) (*
 
 	if f.MaxBodyBytes < 0 {
 		p.add("max_body_bytes", "must not be negative")
+	}
+	if n := f.MaxInFlight; n != nil {
+		if *n < 1 {
+			p.add("max_in_flight_requests", "must be at least 1 (leave it out for the gateway's default)")
+		} else {
+			cfg.MaxInFlight = *n
+		}
 	}
 	if f.CursorSecret == nil {
 		p.add("cursor_secret", "is required (a reference to at least 32 random bytes shared by every replica)")

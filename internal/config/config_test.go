@@ -567,3 +567,35 @@ func TestCORS(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxInFlightRequests: absent is the gateway's default (0 here); a
+// bound must be at least 1, never 0 (that would refuse every request).
+func TestMaxInFlightRequests(t *testing.T) {
+	t.Parallel()
+	vars := env(map[string]string{"K": "k", "LONG": strings.Repeat("x", 40)})
+	for _, c := range []struct {
+		name, file string
+		want       int
+		err        string
+	}{
+		{"absent: the default", "", 0, ""},
+		{"set", "max_in_flight_requests: 64\n", 64, ""},
+		{"zero", "max_in_flight_requests: 0\n", 0, "max_in_flight_requests: must be at least 1"},
+		{"negative", "max_in_flight_requests: -5\n", 0, "max_in_flight_requests: must be at least 1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := config.Parse(minimalFile(c.file), vars, builtin)
+			if c.err != "" {
+				wantProblems(t, err, []string{c.err})
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.MaxInFlight != c.want {
+				t.Fatalf("MaxInFlight = %d, want %d", cfg.MaxInFlight, c.want)
+			}
+		})
+	}
+}

@@ -313,6 +313,7 @@ const (
 	ProblemCodeInvalidOauthState             ProblemCode = "INVALID_OAUTH_STATE"
 	ProblemCodeMethodNotAllowed              ProblemCode = "METHOD_NOT_ALLOWED"
 	ProblemCodeNotFound                      ProblemCode = "NOT_FOUND"
+	ProblemCodeOverloaded                    ProblemCode = "OVERLOADED"
 	ProblemCodePayloadTooLarge               ProblemCode = "PAYLOAD_TOO_LARGE"
 	ProblemCodePreconditionFailed            ProblemCode = "PRECONDITION_FAILED"
 	ProblemCodeResultWindowExceeded          ProblemCode = "RESULT_WINDOW_EXCEEDED"
@@ -364,6 +365,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeMethodNotAllowed:
 		return true
 	case ProblemCodeNotFound:
+		return true
+	case ProblemCodeOverloaded:
 		return true
 	case ProblemCodePayloadTooLarge:
 		return true
@@ -7228,6 +7231,37 @@ func (response GetCapabilities500ApplicationProblemPlusJSONResponse) VisitGetCap
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCapabilities503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCapabilities503ApplicationProblemPlusJSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }

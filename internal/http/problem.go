@@ -83,6 +83,7 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeVendorTimeout:                 {504, "Vendor timed out"},
 	ProblemCodeStateUnavailable:              {503, "The gateway's shared state is unavailable"},
 	ProblemCodeServerBusy:                    {503, "The gateway is handling too many request bodies"},
+	ProblemCodeOverloaded:                    {503, "The gateway is serving too many requests"},
 
 	// A wrong base URL in the tenant's connection, not a missing record.
 	ProblemCodeVendorEndpointNotFound: {502, "The vendor has no such endpoint: the connection is misconfigured"},

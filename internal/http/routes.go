@@ -26,7 +26,7 @@ func (rs Routes) serves(path string) bool {
 	case rs == RoutesAll, path == "/healthz", path == "/readyz", path == "/openapi.yaml":
 		return true
 	case rs == RoutesAPI:
-		return path == "/v1" || strings.HasPrefix(path, "/v1/")
+		return apiPath(path)
 	}
 	return strings.HasPrefix(path, "/admin/") || path == "/metrics" || path == "/docs" || strings.HasPrefix(path, "/docs/")
 }

@@ -5,8 +5,9 @@
 //
 // A request travels: observe (request id, nosniff, server span, metrics,
 // logs, panic recovery) → CORS when configured (preflights answered here,
-// before any auth) → noStore (Cache-Control for personal data) →
-// authorize (from the request line and headers alone, before any body byte
+// before any auth) → shed (an API request beyond the in-flight bound is
+// answered 503 OVERLOADED at once: Shedder) → noStore (Cache-Control for
+// personal data) → authorize (from the request line and headers alone, before any body byte
 // is read: the API key, the operation's scopes and the tenant grant; the
 // caller goes into the request context as an immutable principal) → body
 // limit (per request, and the server's in-flight body budget) → validator
@@ -84,6 +85,10 @@ type Config struct {
 	SwitchFaults bool
 	// Version is answered by /healthz (default: buildinfo.Read's).
 	Version string
+	// Shedder bounds the API requests served at once, shared by every
+	// handler of the process; nil: one of the handler's own, with
+	// DefaultMaxInFlight.
+	Shedder *Shedder
 }
 
 // Server implements the generated StrictServerInterface.
@@ -124,6 +129,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		cfg.MaxInFlightBodyBytes = DefaultInFlightBodies * cfg.MaxBodyBytes
 	}
 	cfg.MaxInFlightBodyBytes = max(cfg.MaxInFlightBodyBytes, cfg.MaxBodyBytes)
+	if cfg.Shedder == nil {
+		sh, err := newShedder(DefaultMaxInFlight, cfg.Telemetry)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Shedder = sh
+	}
 	if cfg.Idempotency == nil {
 		cfg.Idempotency = memory.NewIdempotency(memory.IdempotencyOptions{})
 	}
@@ -143,6 +155,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		r.Use(corsPolicy(*cfg.CORS))
 	}
 	r.Use(cfg.Routes.only)
+	r.Use(cfg.Shedder.middleware)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(ProblemCodeNotFound, "no such endpoint"))
 	})

@@ -17,6 +17,7 @@
 //	LOADTEST_LATENCY=0s        vendor latency injected during the fixed-rate and closed-loop runs
 //	LOADTEST_WALL_LATENCY=20ms vendor latency injected during the wall-time runs (get one, batch of 1000)
 //	LOADTEST_MIXED_RATE=2000   rate of the mixed-traffic peak RSS run
+//	LOADTEST_MIXED_DURATION=   its length (default: twice LOADTEST_DURATION, at least 2s; quick: twice)
 //	LOADTEST_VENDORS=          vendors to drive, comma-separated (default: every simulator)
 //	LOADTEST_LOG_LEVEL=warn    the gateway's --log-level
 //	LOADTEST_BIN=bin           where gateway, loadtest-simulator and loadtest-proxy are
@@ -60,6 +61,7 @@ type config struct {
 	wallLatency time.Duration
 	wallReps    int
 	mixedRate   int
+	mixedFor    time.Duration
 	vendors     []string
 	logLevel    string
 	bin         string
@@ -104,6 +106,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	dur("LOADTEST_WALL_LATENCY", &c.wallLatency)
 	if c.duration == 0 {
 		errs = append(errs, errors.New("LOADTEST_DURATION must be above 0"))
+	}
+	c.mixedFor = max(c.duration*2, 2*time.Second)
+	if c.quick {
+		c.mixedFor = c.duration * 2
+	}
+	dur("LOADTEST_MIXED_DURATION", &c.mixedFor)
+	if c.mixedFor == 0 {
+		errs = append(errs, errors.New("LOADTEST_MIXED_DURATION must be above 0"))
 	}
 	c.logLevel = cmp(getenv("LOADTEST_LOG_LEVEL"), "warn")
 	c.bin = cmp(getenv("LOADTEST_BIN"), "bin")

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
 	"github.com/cdp-gateway/cdp-gateway/tools/loadtest/loadkit"
 )
 
@@ -23,6 +25,12 @@ func TestLoadConfig(t *testing.T) {
 	}
 	if full.quick || full.rate != 1000 || full.rounds != 5 || full.duration != 5*time.Second || full.wallLatency != 20*time.Millisecond || full.mixedRate != 2000 || full.nginx != "" {
 		t.Fatalf("defaults: %+v", full)
+	}
+	if full.mixedFor != 10*time.Second {
+		t.Fatalf("mixed duration %v, want twice the duration", full.mixedFor)
+	}
+	if mixed, err := loadConfig(env("LOADTEST_QUICK", "1", "LOADTEST_MIXED_DURATION", "6s", "LOADTEST_NGINX", "none")); err != nil || mixed.mixedFor != 6*time.Second {
+		t.Fatalf("LOADTEST_MIXED_DURATION=6s: %v %v", mixed.mixedFor, err)
 	}
 	if strings.Join(full.vendors, ",") != "linkflow,meihua,nxcloud,miaokol" {
 		t.Fatalf("vendors: %v", full.vendors)
@@ -103,5 +111,24 @@ func TestSummarize(t *testing.T) {
 	}
 	if s.rate != 500 || s.rps[viaProxy] != 300 || s.closedRatio != 2 || s.cpu[viaGateway] != 3 {
 		t.Fatalf("summary %+v", s)
+	}
+}
+
+// TestOverloaded: the mixed run counts the gateway's 503 OVERLOADED apart
+// from failures, by the problem type its body starts with.
+func TestOverloaded(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		code uint16
+		body string
+		want bool
+	}{
+		{503, `{"type":"urn:cdp-gateway:problem:overloaded","title":"The gat`, true},
+		{503, `{"type":"urn:cdp-gateway:problem:vendor-unavailable","title"`, false},
+		{200, `{"type":"urn:cdp-gateway:problem:overloaded"`, false},
+	} {
+		if got := overloaded(&vegeta.Result{Code: c.code, Body: []byte(c.body)}); got != c.want {
+			t.Errorf("%d %s: %v, want %v", c.code, c.body, got, c.want)
+		}
 	}
 }

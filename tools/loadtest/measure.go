@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -241,6 +242,11 @@ func failure(r *vegeta.Result) string {
 	return ""
 }
 
+// overloaded reports whether r is the gateway's 503 OVERLOADED answer.
+func overloaded(r *vegeta.Result) bool {
+	return r.Code == http.StatusServiceUnavailable && bytes.Contains(r.Body, []byte(`"type":"urn:cdp-gateway:problem:overloaded"`))
+}
+
 func count(failures map[string]int) uint64 {
 	var n uint64
 	for _, c := range failures {
@@ -272,8 +278,11 @@ type mixedRun struct {
 	rate     int
 	requests int
 	errors   uint64
-	peak     uint64
-	achieved float64 // answered without error per second, until the last answer
+	// overloaded counts the gateway's 503 OVERLOADED answers: requests it
+	// shed at once, past its bound of requests in flight, not failures.
+	overloaded uint64
+	peak       uint64
+	achieved   float64 // answered without error per second, until the last answer
 }
 
 // mixed sends the gateway calls of every vendor's passthrough, get one,
@@ -297,20 +306,20 @@ func (h *harness) mixed(ctx context.Context, jobs []*job) (mixedRun, error) {
 	if err := loadkit.ResetPeakRSS(pid); err != nil {
 		return mixedRun{}, err
 	}
-	atk := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(time.Minute), vegeta.Connections(1024), vegeta.MaxBody(0))
-	d := max(h.cfg.duration*2, 2*time.Second)
-	if h.cfg.quick {
-		d = h.cfg.duration * 2
-	}
+	// The body's first bytes tell an OVERLOADED answer (its type comes first).
+	atk := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(time.Minute), vegeta.Connections(1024), vegeta.MaxBody(64))
 	m := mixedRun{rate: h.cfg.mixedRate}
 	began := time.Now()
-	for r := range atk.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: h.cfg.mixedRate, Per: time.Second}, d, "") {
+	for r := range atk.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: h.cfg.mixedRate, Per: time.Second}, h.cfg.mixedFor, "") {
 		m.requests++
-		if failure(r) != "" {
+		switch {
+		case overloaded(r):
+			m.overloaded++
+		case failure(r) != "":
 			m.errors++
 		}
 	}
-	m.achieved = float64(m.requests-int(m.errors)) / time.Since(began).Seconds()
+	m.achieved = float64(uint64(m.requests)-m.errors-m.overloaded) / time.Since(began).Seconds()
 	pk, err := loadkit.PeakRSS(pid)
 	if err != nil {
 		return m, err

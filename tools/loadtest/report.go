@@ -125,8 +125,8 @@ func report(out io.Writer, cfg config, jobs []*job, skipped []string, res result
 			wl.vendor, wl.path, loadkit.Millis(wl.gateway), direct, loadkit.Millis(cfg.wallLatency), wl.calls)
 	}
 	if mixed.requests > 0 {
-		fmt.Fprintf(w, "RSS path=mixed rate=%d peak_rss_mib=%d achieved_rps=%.0f requests=%d errors=%d\n",
-			mixed.rate, loadkit.MiB(mixed.peak), mixed.achieved, mixed.requests, mixed.errors)
+		fmt.Fprintf(w, "RSS path=mixed rate=%d peak_rss_mib=%d achieved_rps=%.0f requests=%d errors=%d overloaded=%d\n",
+			mixed.rate, loadkit.MiB(mixed.peak), mixed.achieved, mixed.requests, mixed.errors, mixed.overloaded)
 	}
 	for _, p := range peaks {
 		fmt.Fprintf(w, "PEAK process=%s lifetime_peak_rss_mib=%d\n", p.name, loadkit.MiB(p.bytes))

@@ -1329,7 +1329,7 @@ export interface components {
          * @description Stable machine-readable error code.
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "INVALID_CURSOR" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TENANT_FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "ID_VENDOR_MISMATCH" | "ALREADY_EXISTS" | "IDEMPOTENCY_IN_FLIGHT" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "INVALID_OAUTH_STATE" | "AUTHORIZATION_DENIED" | "PAYLOAD_TOO_LARGE" | "SERVER_BUSY" | "UNSUPPORTED_MEDIA_TYPE" | "VENDOR_REJECTED" | "VENDOR_LIMIT_REACHED" | "VENDOR_NOT_CONFIGURED" | "RESULT_WINDOW_EXCEEDED" | "VENDOR_RATE_LIMITED" | "INTERNAL" | "UNSUPPORTED_OPERATION" | "UNSUPPORTED_FILTER" | "VENDOR_AUTH_FAILED" | "VENDOR_REAUTHORIZATION_REQUIRED" | "VENDOR_CLOCK_SKEW" | "VENDOR_BAD_RESPONSE" | "VENDOR_ERROR" | "VENDOR_ENDPOINT_NOT_FOUND" | "VENDOR_UNAVAILABLE" | "CIRCUIT_OPEN" | "VENDOR_TIMEOUT" | "STATE_UNAVAILABLE";
+        ProblemCode: "VALIDATION_FAILED" | "INVALID_CURSOR" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TENANT_FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "ID_VENDOR_MISMATCH" | "ALREADY_EXISTS" | "IDEMPOTENCY_IN_FLIGHT" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "INVALID_OAUTH_STATE" | "AUTHORIZATION_DENIED" | "PAYLOAD_TOO_LARGE" | "SERVER_BUSY" | "OVERLOADED" | "UNSUPPORTED_MEDIA_TYPE" | "VENDOR_REJECTED" | "VENDOR_LIMIT_REACHED" | "VENDOR_NOT_CONFIGURED" | "RESULT_WINDOW_EXCEEDED" | "VENDOR_RATE_LIMITED" | "INTERNAL" | "UNSUPPORTED_OPERATION" | "UNSUPPORTED_FILTER" | "VENDOR_AUTH_FAILED" | "VENDOR_REAUTHORIZATION_REQUIRED" | "VENDOR_CLOCK_SKEW" | "VENDOR_BAD_RESPONSE" | "VENDOR_ERROR" | "VENDOR_ENDPOINT_NOT_FOUND" | "VENDOR_UNAVAILABLE" | "CIRCUIT_OPEN" | "VENDOR_TIMEOUT" | "STATE_UNAVAILABLE";
         /** @description RFC 9457 problem details. */
         Problem: {
             /** @description A URN naming the problem type: urn:cdp-gateway:problem:<code in kebab case>. */
@@ -1731,7 +1731,11 @@ export interface components {
          *     `STATE_UNAVAILABLE` (Redis is unreachable and the call needs it: an
          *     Idempotency-Key or a vendor switch); `SERVER_BUSY` (this replica
          *     holds as many request body bytes as it allows at once: 16 times the
-         *     body limit by default; the body was not read).
+         *     body limit by default; the body was not read); `OVERLOADED` (this
+         *     replica is serving as many API requests as it takes at once,
+         *     `max_in_flight_requests`: the request was refused before it was
+         *     authenticated or its body read, nothing was done; retry after
+         *     Retry-After, 1 second).
          */
         ServiceUnavailable: {
             headers: {
@@ -3703,6 +3707,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     passthrough: {

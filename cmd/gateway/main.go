@@ -41,6 +41,7 @@ import (
 )
 
 func main() {
+	tuneGC(os.Getenv, os.ReadFile)
 	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
 		os.Exit(1)

@@ -142,5 +142,10 @@ func (s *Shedder) refuse(w http.ResponseWriter, r *http.Request) {
 	p := newProblem(ProblemCodeOverloaded, "the gateway is serving as many requests as it takes at once; try again shortly")
 	p.retryAfter = overloadRetryAfter
 	infoFrom(ctx).code = p.Code
+	// The connection is closed after the answer: a caller whose requests
+	// wait on a busy replica opens ever more connections, each a goroutine
+	// with its buffers here, and it is those, not the requests, that
+	// fill the memory of an overloaded replica (README: Performance).
+	w.Header().Set("Connection", "close")
 	sendProblem(w, r, p)
 }

@@ -63,9 +63,9 @@ func TestShedding(t *testing.T) {
 			t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
 		}
 		if rec.Code != http.StatusServiceUnavailable || p.Code != ProblemCodeOverloaded || p.Status != http.StatusServiceUnavailable ||
-			rec.Header().Get("Retry-After") != "1" || rec.Header().Get("Content-Type") != "application/problem+json" ||
+			rec.Header().Get("Retry-After") != "1" || rec.Header().Get("Connection") != "close" || rec.Header().Get("Content-Type") != "application/problem+json" ||
 			p.RequestID == "" || p.RequestID != rec.Header().Get("X-Request-Id") || p.Instance != r.URL.Path {
-			t.Fatalf("%d %v %s, want 503 OVERLOADED, Retry-After: 1, a problem with the request id", rec.Code, rec.Header(), rec.Body)
+			t.Fatalf("%d %v %s, want 503 OVERLOADED, Retry-After: 1, Connection: close, a problem with the request id", rec.Code, rec.Header(), rec.Body)
 		}
 	}
 	served := func(t *testing.T, r *http.Request, want int) {

@@ -301,5 +301,6 @@ func Unmarshal(data []byte, v any) error {
 // its Decoder, which reads its input 512 bytes at a time and decodes a
 // page of contacts a third slower; the flag is its decoder's
 // UseNumberOption (1<<3) in the version go.mod pins.
-// TestUnmarshalKeepsNumbersExact fails if an upgrade moves it.
+// TestUnmarshalKeepsBigNumbersAndRefusesTrailingData fails if an upgrade
+// moves it.
 func useNumber(o *gojson.DecodeOption) { o.Flags |= 1 << 3 }

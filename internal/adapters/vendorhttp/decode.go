@@ -63,6 +63,22 @@ func Records[W, D any](ctx context.Context, list []byte, conv func(W, json.RawMe
 	return out, nil
 }
 
+// FastRecords is Records for a record type written once as a generic
+// struct and instantiated twice: F with plain strings and integers, which
+// go-json reads natively (no method call and no copy per member), and T
+// with Text and Int, which also take what a vendor sometimes writes in
+// their place (a number for a string, "12" or null for an integer, an
+// object for a string). The list is read as []F; only a list that does not
+// fit F is read again, as []T. go-json reads a string into a string
+// exactly as Text reads it (TestFastRecordsReadAsTolerant), so both give
+// the same records wherever F fits.
+func FastRecords[F, T, D any](ctx context.Context, list []byte, fast func(F, json.RawMessage) D, tolerant func(T, json.RawMessage) D) ([]D, error) {
+	if out, err := Records(ctx, list, fast); err == nil {
+		return out, nil
+	}
+	return Records(ctx, list, tolerant)
+}
+
 // DecodeOne decodes a JSON answer holding one record. raw is the answer's
 // bytes when the caller asked for raw payloads, otherwise nil.
 func DecodeOne[W any](ctx context.Context, vendor domain.Vendor, resp *Response) (rec W, raw json.RawMessage, err error) {

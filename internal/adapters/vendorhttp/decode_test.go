@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -306,4 +307,78 @@ func BenchmarkUnmarshal(b *testing.B) {
 			}
 		}
 	})
+}
+
+// recordOf is a vendor record as the adapters write theirs for
+// FastRecords: one struct, read with plain types first.
+type recordOf[S ~string, N ~int64] struct {
+	ID    N `json:"id"`
+	Name  S `json:"name"`
+	Props []struct {
+		ID    N `json:"propertyId"`
+		Label S `json:"label"`
+	} `json:"props"`
+}
+
+type readRecord struct {
+	id, name, props string
+	fast            bool
+}
+
+func readRecordOf[S ~string, N ~int64](fast bool) func(recordOf[S, N], json.RawMessage) readRecord {
+	return func(r recordOf[S, N], raw json.RawMessage) readRecord {
+		out := readRecord{id: strconv.FormatInt(int64(r.ID), 10), name: string(r.Name), fast: fast}
+		for _, p := range r.Props {
+			out.props += strconv.FormatInt(int64(p.ID), 10) + "=" + string(p.Label) + ";"
+		}
+		return out
+	}
+}
+
+// TestFastRecordsReadAsTolerant: a list that fits plain strings and
+// integers is read by the fast pass, with the very values Text and Int
+// would give, escapes, invalid UTF-8 and numbers past 2^53 included; a
+// list that does not fit is read again by the tolerant pass; a list that
+// is not JSON is refused by both.
+func TestFastRecordsReadAsTolerant(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fast, tolerant := readRecordOf[string, int64](true), readRecordOf[vendorhttp.Text, vendorhttp.Int](false)
+	read := func(list string) ([]readRecord, error) {
+		return vendorhttp.FastRecords(ctx, []byte(list), fast, tolerant)
+	}
+	for _, name := range []string{
+		`""`, `"郭强"`, `"\u90ed\u5f3a"`, `"line\nbreak"`, `"quote\"d"`, `"\ud83d\ude00"`, "\"bad \xff utf8\"", "\"\xe9\xab\"", `"\ud800x"`, `null`,
+	} {
+		list := `[{"id":9007199254740993,"name":` + name + `,"props":[{"propertyId":1,"label":` + name + `}]}]`
+		got, err := read(list)
+		if err != nil || len(got) != 1 || !got[0].fast {
+			t.Fatalf("%s: %+v, %v; want one record read by the fast pass", list, got, err)
+		}
+		want, err := vendorhttp.Records(ctx, []byte(list), tolerant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[0].fast = false
+		if got[0] != want[0] || got[0].id != "9007199254740993" {
+			t.Fatalf("%s: fast pass read %+v, Text and Int read %+v", list, got[0], want[0])
+		}
+	}
+	for _, list := range []string{
+		`[{"id":"9007199254740993","name":"a"}]`, `[{"id":1,"name":12.50}]`, `[{"id":null,"name":{"a":1}}]`,
+		`[{"id":1,"name":"a"},{"id":2,"props":[{"propertyId":"3","label":4}]}]`,
+	} {
+		got, err := read(list)
+		if err != nil || len(got) == 0 || got[0].fast {
+			t.Fatalf("%s: %+v, %v; want the tolerant pass", list, got, err)
+		}
+		if want, _ := vendorhttp.Records(ctx, []byte(list), tolerant); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: %+v, want %+v", list, got, want)
+		}
+	}
+	for _, list := range []string{`[{"id":1,"name":"a"}`, `<html>`, `[{"id":1.5}]`, `[{"id":"x"}]`} {
+		if got, err := read(list); err == nil {
+			t.Fatalf("%s read as %+v", list, got)
+		}
+	}
 }

@@ -3,6 +3,8 @@ package http
 import (
 	"bytes"
 	"net/http"
+	"strconv"
+	"sync"
 
 	gojson "github.com/goccy/go-json"
 )
@@ -44,20 +46,41 @@ type header struct {
 }
 
 // writeJSON answers status with body as JSON and the headers set, as the
-// generated Visit methods do: encoded whole before anything is written,
-// so that an encoding error still gets its problem answer.
+// generated Visit methods do, plus its Content-Length: encoded whole
+// before anything is written, so that an encoding error still gets its
+// problem answer, and sent in one write rather than in chunks. The buffer
+// is reused (answerBuffers).
 func writeJSON(w http.ResponseWriter, status int, body any, headers []header) error {
-	var buf bytes.Buffer
-	if err := gojson.NewEncoder(&buf).Encode(body); err != nil {
+	buf := answerBuffers.Get().(*bytes.Buffer)
+	defer putAnswerBuffer(buf)
+	if err := gojson.NewEncoder(buf).Encode(body); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	for _, h := range headers {
-		if h.value != nil {
-			w.Header().Set(h.name, *h.value)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	for _, x := range headers {
+		if x.value != nil {
+			h.Set(x.name, *x.value)
 		}
 	}
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	_, err := buf.WriteTo(w)
+	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// answerBuffers hold the encoded answers: a page of contacts is tens of
+// kilobytes, which a new buffer would reach by doubling, a copy at each
+// step. A buffer grown past maxPooledAnswer (a rare page of large
+// records) is left to the collector rather than kept.
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledAnswer = 1 << 20
+
+func putAnswerBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledAnswer {
+		return
+	}
+	b.Reset()
+	answerBuffers.Put(b)
 }

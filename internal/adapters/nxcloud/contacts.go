@@ -128,16 +128,26 @@ func (a *Adapter) ListContacts(ctx context.Context, q domain.ContactQuery, p dom
 }
 
 // query sends one POST /customers/query (a read: safe to retry) and
-// converts its customers. Each keeps its own bytes when the caller asked
-// for raw records.
+// converts its customers.
 func (a *Adapter) query(ctx context.Context, b queryBody) ([]domain.Contact, error) {
 	payload, err := jsonBody(b)
 	if err != nil {
 		return nil, err
 	}
 	c := call{method: http.MethodPost, path: pathQuery, body: payload, idempotent: true}
+	resp, err := a.send(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return a.readCustomers(ctx, resp, c)
+}
+
+// readCustomers reads the answer of the query c and converts its
+// customers. Each keeps its own bytes when the caller asked for raw
+// records.
+func (a *Adapter) readCustomers(ctx context.Context, resp *vendorhttp.Response, c call) ([]domain.Contact, error) {
 	if !domain.WantRaw(ctx) {
-		d, resp, err := result[queryData[nxCustomer]](ctx, a, c)
+		d, err := readEnvelope[queryData[nxCustomer]](a, resp, c)
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +160,7 @@ func (a *Adapter) query(ctx context.Context, b queryBody) ([]domain.Contact, err
 		}
 		return out, nil
 	}
-	d, resp, err := result[queryData[json.RawMessage]](ctx, a, c)
+	d, err := readEnvelope[queryData[json.RawMessage]](a, resp, c)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package nxcloud
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,33 +18,43 @@ type id64 = vendorhttp.Int
 // text is a text member of an NXCloud record.
 type text = vendorhttp.Text
 
-// nxCustomer is a customer as /customers/query answers it (the docs'
+// nxCustomerOf is a customer as /customers/query answers it (the docs'
 // customers parameters). address and time_zone, which batch_create
-// takes, are read when an answer carries them.
-type nxCustomer struct {
-	ID            id64            `json:"id"`
-	FirstName     text            `json:"first_name"`
-	LastName      text            `json:"last_name"`
-	FullName      text            `json:"full_name"`
-	SMSPhone      text            `json:"sms_phone"`
-	WhatsAppPhone text            `json:"whatsApp_phone"`
-	WhatsAppWrite text            `json:"whats_app_phone"` // batch_create's spelling, should an answer use it
-	ViberPhone    text            `json:"viber_phone"`
-	Line          text            `json:"line"`
-	Messenger     text            `json:"messenger"`
-	Instagram     text            `json:"instagram"`
-	Email         text            `json:"email"`
-	Country       text            `json:"country"`
-	Address       text            `json:"address"`
-	TimeZone      text            `json:"time_zone"`
-	Birthday      text            `json:"birthday"`
-	Remark        text            `json:"remark"`
+// takes, are read when an answer carries them. It is written once for two
+// readings (see vendorhttp.FastRecords): nxCustomerFast, with plain
+// strings and integers, which go-json reads natively, and nxCustomer,
+// with text and id64, which also take what NXCloud sometimes writes in
+// their place.
+type nxCustomerOf[S ~string, N ~int64] struct {
+	ID            N               `json:"id"`
+	FirstName     S               `json:"first_name"`
+	LastName      S               `json:"last_name"`
+	FullName      S               `json:"full_name"`
+	SMSPhone      S               `json:"sms_phone"`
+	WhatsAppPhone S               `json:"whatsApp_phone"`
+	WhatsAppWrite S               `json:"whats_app_phone"` // batch_create's spelling, should an answer use it
+	ViberPhone    S               `json:"viber_phone"`
+	Line          S               `json:"line"`
+	Messenger     S               `json:"messenger"`
+	Instagram     S               `json:"instagram"`
+	Email         S               `json:"email"`
+	Country       S               `json:"country"`
+	Address       S               `json:"address"`
+	TimeZone      S               `json:"time_zone"`
+	Birthday      S               `json:"birthday"`
+	Remark        S               `json:"remark"`
 	Gender        json.RawMessage `json:"gender"`
-	CreatedAt     text            `json:"created_at"`
-	UpdatedAt     text            `json:"updated_at"`
+	CreatedAt     S               `json:"created_at"`
+	UpdatedAt     S               `json:"updated_at"`
 	Tags          json.RawMessage `json:"tags"`
-	CustomizeData text            `json:"customize_field"`
+	CustomizeData S               `json:"customize_field"`
 }
+
+// The two readings of a customer.
+type (
+	nxCustomerFast = nxCustomerOf[string, int64]
+	nxCustomer     = nxCustomerOf[text, id64]
+)
 
 // nxTag is a tag on a customer. The answer carries more (owner, group,
 // note, times); the contact keeps its id and name.
@@ -58,13 +69,13 @@ const (
 	genderMale   = 1
 )
 
-func (c nxCustomer) domain(raw json.RawMessage) domain.Contact {
+func (c nxCustomerOf[S, N]) domain(raw json.RawMessage) domain.Contact {
 	whatsApp := c.WhatsAppPhone
 	if whatsApp == "" {
 		whatsApp = c.WhatsAppWrite
 	}
 	out := domain.Contact{
-		ID:            c.ID.String(),
+		ID:            strconv.FormatInt(int64(c.ID), 10),
 		Name:          string(c.FullName),
 		FirstName:     string(c.FirstName),
 		LastName:      string(c.LastName),

@@ -201,7 +201,7 @@ func fastCustomers(resp *vendorhttp.Response) ([]domain.Contact, bool) {
 }
 
 // contactsOf converts a page of customers; false when one has no id.
-func contactsOf[S ~string, N ~int64](list []nxCustomerOf[S, N]) ([]domain.Contact, bool) {
+func contactsOf[S ~string, N ~int64, G genderMember, L tagsMember](list []nxCustomerOf[S, N, G, L]) ([]domain.Contact, bool) {
 	out := make([]domain.Contact, len(list))
 	for i, rec := range list {
 		if rec.ID <= 0 {

@@ -121,13 +121,15 @@ func TestFastCustomersReadAsTolerant(t *testing.T) {
 		{"custom values not json", `{"id":7,"customize_field":"{oops"}`, true},
 		{"custom values blank", `{"id":8,"customize_field":"  "}`, true},
 		{"custom values null", `{"id":9,"customize_field":"null"}`, true},
-		{"genders", `{"id":10,"gender":0},{"id":11,"gender":2},{"id":12,"gender":"1"},{"id":13,"gender":""},{"id":14,"gender":1.5},{"id":15,"gender":"null"}`, true},
-		{"tags of every shape", `{"id":16,"tags":[]},{"id":17,"tags":[{"id":0,"tag_name":"x"}]},{"id":18,"tags":"junk"},{"id":19,"tags":{"id":1}},{"id":20,"tags":[{"id":"21","tag_name":22}]}`, true},
+		{"genders", `{"id":10,"gender":0},{"id":11,"gender":1},{"id":12,"gender":2},{"id":13,"gender":-1},{"id":14,"gender":null},{"id":15}`, true},
+		{"tags", `{"id":16,"tags":[]},{"id":17,"tags":[{"id":0,"tag_name":"x"}]},{"id":18,"tags":[null]},{"id":19,"tags":[{"id":5,"tag_name":"\u9ad8"},{"id":9007199254740993,"tag_name":null}]}`, true},
 		{"times", `{"id":23,"created_at":"junk","updated_at":"2024-13-40T00:00:00"}`, true},
 		{"a string id", `{"id":"9007199254740993","full_name":"a"}`, false},
 		{"a number for text", `{"id":24,"first_name":12.50}`, false},
 		{"a boolean for text", `{"id":25,"email":true}`, false},
 		{"an object for text", `{"id":26,"remark":{"a":1}}`, false},
+		{"genders not integers", `{"id":40,"gender":"1"},{"id":41,"gender":""},{"id":42,"gender":1.5},{"id":43,"gender":"null"},{"id":44,"gender":1.0},{"id":45,"gender":99999999999999999999},{"id":46,"gender":true}`, false},
+		{"tags of another shape", `{"id":47,"tags":"junk"},{"id":48,"tags":{"id":1}},{"id":49,"tags":[{"id":"21","tag_name":22}]},{"id":50,"tags":[1]},{"id":51,"tags":[{"id":1.5}]}`, false},
 		{"one record that does not fit", `{"id":27,"full_name":"a"},{"id":28,"birthday":["x"]}`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,6 +137,14 @@ func TestFastCustomersReadAsTolerant(t *testing.T) {
 			same(t, answer(tc.customer), tc.fast)
 		})
 	}
+	t.Run("what only the tolerant reading takes", func(t *testing.T) {
+		t.Parallel()
+		got := same(t, answer(`{"id":"9007199254740993","first_name":12.50,"gender":"1","tags":[{"id":"21","tag_name":22}]}`), false)
+		want := domain.Contact{ID: "9007199254740993", FirstName: "12.50", Gender: domain.GenderMale, Tags: []domain.TagRef{{ID: "21", Name: "22"}}, TagsLoaded: true}
+		if c := got[0]; c.ID != want.ID || c.FirstName != want.FirstName || c.Gender != want.Gender || !reflect.DeepEqual(c.Tags, want.Tags) || !c.TagsLoaded {
+			t.Fatalf("read as %+v", c)
+		}
+	})
 	t.Run("exact values", func(t *testing.T) {
 		t.Parallel()
 		got := same(t, answer(`{"id":9007199254740993,"customize_field":"{\"big\":9007199254740993,\"dec\":12.50,\"list\":[9007199254740993]}"}`), true)

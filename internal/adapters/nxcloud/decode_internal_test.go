@@ -216,3 +216,25 @@ func TestRawCustomersKeepTheirBytes(t *testing.T) {
 		t.Fatal("the contacts read with include=raw differ from those read without")
 	}
 }
+
+// TestReadCustomFields: customize_field reads as a map that is never nil
+// (a contact always answers its custom fields, if none), without nulls,
+// with numbers exact.
+func TestReadCustomFields(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]map[string]any{
+		"":                             {},
+		"  ":                           {},
+		"null":                         {},
+		"[1]":                          {},
+		"{oops":                        {},
+		`{"a":null}`:                   {},
+		`{"a":null,"b":1,"c":"x"}`:     {"b": json.Number("1"), "c": "x"},
+		`{"n":9007199254740993}`:       {"n": json.Number("9007199254740993")},
+		`{"l":["1",null],"o":{"k":2}}`: {"l": []any{"1", nil}, "o": map[string]any{"k": json.Number("2")}},
+	} {
+		if got := readCustomFields(in); got == nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q read as %#v, want %#v", in, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package nxcloud
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -167,22 +168,15 @@ func readTime(s string) time.Time {
 
 // readCustomFields reads customize_field, a JSON object in a string
 // ({"customize_4_52": ["1"]}), keeping every value exactly (numbers stay
-// json.Number). An empty or unreadable string reads as no values.
+// json.Number). Null values are left out of the decoded map itself, not
+// copied to another. An empty or unreadable string reads as no values.
 func readCustomFields(s string) map[string]any {
-	out := map[string]any{}
-	if strings.TrimSpace(s) == "" {
-		return out
-	}
 	var values map[string]any
-	if vendorhttp.Unmarshal([]byte(s), &values) != nil {
-		return out
+	if strings.TrimSpace(s) == "" || vendorhttp.Unmarshal([]byte(s), &values) != nil || values == nil {
+		return map[string]any{}
 	}
-	for k, v := range values {
-		if v != nil {
-			out[k] = v
-		}
-	}
-	return out
+	maps.DeleteFunc(values, func(_ string, v any) bool { return v == nil })
+	return values
 }
 
 // tagList is the tags of a plain reading: an array is the customer's

@@ -59,14 +59,13 @@ type (
 	nxCustomer     = nxCustomerOf[text, id64, rawGender, rawTags]
 )
 
-// genderMember and tagsMember are a customer's gender and tags as a
-// reading of it holds them.
-type (
-	genderMember interface{ gender() domain.Gender }
-	tagsMember   interface {
-		tags() ([]domain.TagRef, bool)
-	}
-)
+// genderMember is a customer's gender as a reading of it holds it.
+type genderMember interface{ gender() domain.Gender }
+
+// tagsMember is a customer's tags as a reading of it holds them.
+type tagsMember interface {
+	tags() ([]domain.TagRef, bool)
+}
 
 // nxTagOf is a tag on a customer. The answer carries more (owner, group,
 // note, times); the contact keeps its id and name.
@@ -134,7 +133,8 @@ func (g *genderCode) gender() domain.Gender {
 
 // rawGender is gender as written, read on conversion: as genderCode,
 // but an integer may be a string of digits; "" is not set, and anything
-// else unreadable is a gender the canonical model does not name.
+// else unreadable is a gender the canonical model does not name. The
+// embedded json.RawMessage's UnmarshalJSON keeps the member's bytes.
 type rawGender struct{ json.RawMessage }
 
 func (g rawGender) gender() domain.Gender {
@@ -192,7 +192,8 @@ func (t *tagList) tags() ([]domain.TagRef, bool) {
 
 // rawTags is tags as written, read on conversion: an array is the
 // customer's whole set; null, an absent member or anything unreadable
-// leaves the tags unloaded rather than answered as none.
+// leaves the tags unloaded rather than answered as none. The embedded
+// json.RawMessage's UnmarshalJSON keeps the member's bytes.
 type rawTags struct{ json.RawMessage }
 
 func (t rawTags) tags() ([]domain.TagRef, bool) {

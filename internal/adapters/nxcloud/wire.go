@@ -3,6 +3,8 @@ package nxcloud
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,39 +19,59 @@ type id64 = vendorhttp.Int
 // text is a text member of an NXCloud record.
 type text = vendorhttp.Text
 
-// nxCustomer is a customer as /customers/query answers it (the docs'
+// nxCustomerOf is a customer as /customers/query answers it (the docs'
 // customers parameters). address and time_zone, which batch_create
-// takes, are read when an answer carries them.
-type nxCustomer struct {
-	ID            id64            `json:"id"`
-	FirstName     text            `json:"first_name"`
-	LastName      text            `json:"last_name"`
-	FullName      text            `json:"full_name"`
-	SMSPhone      text            `json:"sms_phone"`
-	WhatsAppPhone text            `json:"whatsApp_phone"`
-	WhatsAppWrite text            `json:"whats_app_phone"` // batch_create's spelling, should an answer use it
-	ViberPhone    text            `json:"viber_phone"`
-	Line          text            `json:"line"`
-	Messenger     text            `json:"messenger"`
-	Instagram     text            `json:"instagram"`
-	Email         text            `json:"email"`
-	Country       text            `json:"country"`
-	Address       text            `json:"address"`
-	TimeZone      text            `json:"time_zone"`
-	Birthday      text            `json:"birthday"`
-	Remark        text            `json:"remark"`
-	Gender        json.RawMessage `json:"gender"`
-	CreatedAt     text            `json:"created_at"`
-	UpdatedAt     text            `json:"updated_at"`
-	Tags          json.RawMessage `json:"tags"`
-	CustomizeData text            `json:"customize_field"`
+// takes, are read when an answer carries them. It is written once for two
+// readings (see vendorhttp.FastRecords): nxCustomerFast, with plain
+// strings and integers, which go-json reads natively, and gender and tags
+// read in the same pass; and nxCustomer, with text and id64, which also
+// take what NXCloud sometimes writes in their place, and gender and tags
+// kept as written and read on conversion, where an odd value leaves that
+// one member unset rather than the customer unread.
+type nxCustomerOf[S ~string, N ~int64, G genderMember, L tagsMember] struct {
+	ID            N `json:"id"`
+	FirstName     S `json:"first_name"`
+	LastName      S `json:"last_name"`
+	FullName      S `json:"full_name"`
+	SMSPhone      S `json:"sms_phone"`
+	WhatsAppPhone S `json:"whatsApp_phone"`
+	WhatsAppWrite S `json:"whats_app_phone"` // batch_create's spelling, should an answer use it
+	ViberPhone    S `json:"viber_phone"`
+	Line          S `json:"line"`
+	Messenger     S `json:"messenger"`
+	Instagram     S `json:"instagram"`
+	Email         S `json:"email"`
+	Country       S `json:"country"`
+	Address       S `json:"address"`
+	TimeZone      S `json:"time_zone"`
+	Birthday      S `json:"birthday"`
+	Remark        S `json:"remark"`
+	Gender        G `json:"gender"`
+	CreatedAt     S `json:"created_at"`
+	UpdatedAt     S `json:"updated_at"`
+	Tags          L `json:"tags"`
+	CustomizeData S `json:"customize_field"`
 }
 
-// nxTag is a tag on a customer. The answer carries more (owner, group,
+// The two readings of a customer.
+type (
+	nxCustomerFast = nxCustomerOf[string, int64, *genderCode, *tagList]
+	nxCustomer     = nxCustomerOf[text, id64, rawGender, rawTags]
+)
+
+// genderMember is a customer's gender as a reading of it holds it.
+type genderMember interface{ gender() domain.Gender }
+
+// tagsMember is a customer's tags as a reading of it holds them.
+type tagsMember interface {
+	tags() ([]domain.TagRef, bool)
+}
+
+// nxTagOf is a tag on a customer. The answer carries more (owner, group,
 // note, times); the contact keeps its id and name.
-type nxTag struct {
-	ID      id64 `json:"id"`
-	TagName text `json:"tag_name"`
+type nxTagOf[S ~string, N ~int64] struct {
+	ID      N `json:"id"`
+	TagName S `json:"tag_name"`
 }
 
 // Gender codes: 0 female, 1 male.
@@ -58,17 +80,17 @@ const (
 	genderMale   = 1
 )
 
-func (c nxCustomer) domain(raw json.RawMessage) domain.Contact {
+func (c nxCustomerOf[S, N, G, L]) domain(raw json.RawMessage) domain.Contact {
 	whatsApp := c.WhatsAppPhone
 	if whatsApp == "" {
 		whatsApp = c.WhatsAppWrite
 	}
 	out := domain.Contact{
-		ID:            c.ID.String(),
+		ID:            strconv.FormatInt(int64(c.ID), 10),
 		Name:          string(c.FullName),
 		FirstName:     string(c.FirstName),
 		LastName:      string(c.LastName),
-		Gender:        readGender(c.Gender),
+		Gender:        c.Gender.gender(),
 		Birthday:      vendorhttp.ParseDate(string(c.Birthday)),
 		Email:         string(c.Email),
 		MobilePhone:   string(c.SMSPhone),
@@ -88,25 +110,43 @@ func (c nxCustomer) domain(raw json.RawMessage) domain.Contact {
 		ExternalIDsLoaded: true,
 		Raw:               raw,
 	}
-	out.Tags, out.TagsLoaded = readTags(c.Tags)
+	out.Tags, out.TagsLoaded = c.Tags.tags()
 	return out
 }
 
-// readGender reads gender: 0 female, 1 male, null (or absent) not set;
-// any other value is a gender the canonical model does not name.
-func readGender(raw json.RawMessage) domain.Gender {
-	var g id64
-	switch s := string(bytes.TrimSpace(raw)); {
-	case s == "" || s == "null" || s == `""`:
+// genderCode is the gender of a plain reading, a JSON integer: 0
+// female, 1 male, any other value a gender the canonical model does not
+// name; nil (null or absent) not set.
+type genderCode int64
+
+func (g *genderCode) gender() domain.Gender {
+	switch {
+	case g == nil:
 		return ""
-	case g.UnmarshalJSON(raw) != nil:
-		return domain.GenderUnknown
-	case g == genderFemale:
+	case *g == genderFemale:
 		return domain.GenderFemale
-	case g == genderMale:
+	case *g == genderMale:
 		return domain.GenderMale
 	}
 	return domain.GenderUnknown
+}
+
+// rawGender is gender as written, read on conversion: as genderCode,
+// but an integer may be a string of digits; "" is not set, and anything
+// else unreadable is a gender the canonical model does not name. The
+// embedded json.RawMessage's UnmarshalJSON keeps the member's bytes.
+type rawGender struct{ json.RawMessage }
+
+func (g rawGender) gender() domain.Gender {
+	var n id64
+	switch s := string(bytes.TrimSpace(g.RawMessage)); {
+	case s == "" || s == "null" || s == `""`:
+		return ""
+	case n.UnmarshalJSON(g.RawMessage) != nil:
+		return domain.GenderUnknown
+	}
+	code := genderCode(n)
+	return code.gender()
 }
 
 // Layouts of NXCloud's zone-less times (China Standard Time): the answers
@@ -128,41 +168,54 @@ func readTime(s string) time.Time {
 
 // readCustomFields reads customize_field, a JSON object in a string
 // ({"customize_4_52": ["1"]}), keeping every value exactly (numbers stay
-// json.Number). An empty or unreadable string reads as no values.
+// json.Number). Null values are left out of the decoded map itself, not
+// copied to another. An empty or unreadable string reads as no values.
 func readCustomFields(s string) map[string]any {
-	out := map[string]any{}
-	if strings.TrimSpace(s) == "" {
-		return out
-	}
 	var values map[string]any
-	if vendorhttp.Unmarshal([]byte(s), &values) != nil {
-		return out
+	if strings.TrimSpace(s) == "" || vendorhttp.Unmarshal([]byte(s), &values) != nil || values == nil {
+		return map[string]any{}
 	}
-	for k, v := range values {
-		if v != nil {
-			out[k] = v
-		}
-	}
-	return out
+	maps.DeleteFunc(values, func(_ string, v any) bool { return v == nil })
+	return values
 }
 
-// readTags reads a customer's tags: an array is the customer's whole set;
-// null, an absent member or anything unreadable leaves the tags unloaded
-// rather than answered as none.
-func readTags(raw json.RawMessage) ([]domain.TagRef, bool) {
-	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
+// tagList is the tags of a plain reading: an array is the customer's
+// whole set; nil (null or absent) leaves the tags unloaded.
+type tagList []nxTagOf[string, int64]
+
+func (t *tagList) tags() ([]domain.TagRef, bool) {
+	if t == nil {
 		return nil, false
 	}
-	var tags []nxTag
-	if vendorhttp.Unmarshal(raw, &tags) != nil {
+	return tagRefs(*t)
+}
+
+// rawTags is tags as written, read on conversion: an array is the
+// customer's whole set; null, an absent member or anything unreadable
+// leaves the tags unloaded rather than answered as none. The embedded
+// json.RawMessage's UnmarshalJSON keeps the member's bytes.
+type rawTags struct{ json.RawMessage }
+
+func (t rawTags) tags() ([]domain.TagRef, bool) {
+	if b := bytes.TrimSpace(t.RawMessage); len(b) == 0 || string(b) == "null" {
 		return nil, false
 	}
+	var tags []nxTagOf[text, id64]
+	if vendorhttp.Unmarshal(t.RawMessage, &tags) != nil {
+		return nil, false
+	}
+	return tagRefs(tags)
+}
+
+// tagRefs converts a customer's tags; a tag without an id leaves them
+// unloaded.
+func tagRefs[S ~string, N ~int64](tags []nxTagOf[S, N]) ([]domain.TagRef, bool) {
 	out := make([]domain.TagRef, 0, len(tags))
 	for _, t := range tags {
 		if t.ID <= 0 {
 			return nil, false
 		}
-		out = append(out, domain.TagRef{ID: t.ID.String(), Name: string(t.TagName)})
+		out = append(out, domain.TagRef{ID: strconv.FormatInt(int64(t.ID), 10), Name: string(t.TagName)})
 	}
 	return out, true
 }

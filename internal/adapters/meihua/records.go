@@ -24,12 +24,22 @@ var pages = vendorhttp.PageNumbers{First: 1, MaxSize: maxPage}
 // Every number is exact, and each record keeps its own bytes when the
 // caller asked for raw payloads.
 func records[W, D any](ctx context.Context, a *Adapter, c call, member string, conv func(W, json.RawMessage) D) ([]D, error) {
-	d, resp, err := a.data(ctx, c)
+	resp, err := a.send(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return readRecords(ctx, a, resp, c.name(), member, conv)
+}
+
+// readRecords reads the answer resp to the list call named op, as records
+// does.
+func readRecords[W, D any](ctx context.Context, a *Adapter, resp *vendorhttp.Response, op, member string, conv func(W, json.RawMessage) D) ([]D, error) {
+	d, err := a.envelope(resp)
 	if err != nil {
 		return nil, err
 	}
 	bad := func(err error) error {
-		return vendorhttp.BadResponse(vendor, resp.Status, "meihua answered "+c.name()+" with a list the gateway cannot read", err)
+		return vendorhttp.BadResponse(vendor, resp.Status, "meihua answered "+op+" with a list the gateway cannot read", err)
 	}
 	list := d
 	if member != "" {
@@ -70,7 +80,18 @@ func (a *Adapter) contactPage(ctx context.Context, group int64, page, size int) 
 	if group != 0 {
 		q.Set("groupIds", idList(group))
 	}
-	return records(ctx, a, call{method: http.MethodGet, path: "/contact/all", query: q}, "list", mhContact.domain)
+	c := call{method: http.MethodGet, path: "/contact/all", query: q}
+	resp, err := a.send(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return a.contacts(ctx, resp, c.name())
+}
+
+// contacts reads resp, an answer of GET /contact/all sent as the call
+// named op.
+func (a *Adapter) contacts(ctx context.Context, resp *vendorhttp.Response, op string) ([]domain.Contact, error) {
+	return readRecords(ctx, a, resp, op, "list", mhContact.domain)
 }
 
 // allContacts reads every contact of a group, page after page.

@@ -89,8 +89,27 @@ func (a *Adapter) contactPage(ctx context.Context, group int64, page, size int) 
 }
 
 // contacts reads resp, an answer of GET /contact/all sent as the call
-// named op.
+// named op. A plain success is decoded once, straight into fastContact
+// records (a page of 50 is some 56 KB, and reading it in the three steps
+// of readRecords costs a third of the gateway's CPU on the call); any
+// other answer, and a request for raw payloads, goes through
+// readRecords, which classifies every error.
 func (a *Adapter) contacts(ctx context.Context, resp *vendorhttp.Response, op string) ([]domain.Contact, error) {
+	if !domain.WantRaw(ctx) && resp.Status >= 200 && resp.Status <= 299 && resp.IsJSON() {
+		var body struct {
+			Success bool `json:"success"`
+			Data    struct {
+				List []fastContact `json:"list"`
+			} `json:"data"`
+		}
+		if vendorhttp.Unmarshal(resp.Body, &body) == nil && body.Success && body.Data.List != nil && plainEnvelope(resp.Body, "list") {
+			out := make([]domain.Contact, len(body.Data.List))
+			for i, c := range body.Data.List {
+				out[i] = c.domain(nil)
+			}
+			return out, nil
+		}
+	}
 	return readRecords(ctx, a, resp, op, "list", fastContact.domain, mhContact.domain)
 }
 

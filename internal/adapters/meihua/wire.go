@@ -37,24 +37,27 @@ func (t *text) UnmarshalJSON(b []byte) error {
 // natively, and mhContact, with text and num, which also take what Meihua
 // may write in their place. domain gives the same contact from both.
 type mhContactOf[S ~string, N ~int64] struct {
-	ID          N                      `json:"id"`
-	FullName    S                      `json:"fullName"`
-	Gender      json.RawMessage        `json:"gender"`
-	GenderDes   *S                     `json:"gender_des"`
-	Birthday    *N                     `json:"birthday"`
-	BirthdayDes S                      `json:"birthday_des"`
-	CompanyName S                      `json:"companyName"`
-	JobTitle    S                      `json:"jobTitle"`
-	Email       S                      `json:"email"`
-	WorkPhone   S                      `json:"workPhone"`
-	MobilePhone S                      `json:"mobilePhone"`
-	Website     S                      `json:"website"`
-	Fax         S                      `json:"fax"`
-	Country     S                      `json:"country"`
-	Province    S                      `json:"province"` // a region code (0) in the docs' samples
+	ID          N               `json:"id"`
+	FullName    S               `json:"fullName"`
+	Gender      json.RawMessage `json:"gender"`
+	GenderDes   *S              `json:"gender_des"`
+	Birthday    *N              `json:"birthday"`
+	BirthdayDes S               `json:"birthday_des"`
+	CompanyName S               `json:"companyName"`
+	JobTitle    S               `json:"jobTitle"`
+	Email       S               `json:"email"`
+	WorkPhone   S               `json:"workPhone"`
+	MobilePhone S               `json:"mobilePhone"`
+	Website     S               `json:"website"`
+	Fax         S               `json:"fax"`
+	Country     S               `json:"country"`
+	// Province and City are region codes, numbers (0) in the docs'
+	// samples and in the simulator's answers, or names: text in both
+	// readings.
+	Province    text                   `json:"province"`
 	ProvinceZh  S                      `json:"province_zh"`
 	ProvinceDes S                      `json:"province_des"`
-	City        S                      `json:"city"` // likewise
+	City        text                   `json:"city"`
 	CityZh      S                      `json:"city_zh"`
 	CityDes     S                      `json:"city_des"`
 	Address     S                      `json:"address"`

@@ -35,8 +35,8 @@ type scanner struct {
 // members walks the object at the scanner: for a member whose name is one
 // of names it calls value, which must read the member's value, and skips
 // the others. It reports false, and stops, when value does, when a name
-// is not plain ASCII, or when a name folds to one of names but is not
-// exactly it, or is there twice.
+// holds an escape, or when a name folds to one of names (as Unicode
+// folds case: ſ is s) but is not exactly it, or is there twice.
 func (s *scanner) members(names []string, value func(name string) bool) bool {
 	seen := make([]bool, len(names))
 	if s.ws(); s.i >= len(s.b) || s.b[s.i] != '{' {
@@ -57,7 +57,7 @@ func (s *scanner) members(names []string, value func(name string) bool) bool {
 		s.ws()
 		s.i++ // the colon
 		s.ws()
-		if bytes.IndexByte(raw, '\\') >= 0 || !ascii(raw) {
+		if bytes.IndexByte(raw, '\\') >= 0 {
 			return false
 		}
 		known := -1
@@ -75,17 +75,6 @@ func (s *scanner) members(names []string, value func(name string) bool) bool {
 			return false
 		}
 	}
-}
-
-// ascii reports whether b holds only ASCII bytes: names of other bytes
-// may fold to an ASCII name (ſ to s).
-func ascii(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // ws skips white space.

@@ -100,8 +100,12 @@ func TestContactsReadAsReadRecords(t *testing.T) {
 	html := &vendorhttp.Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/html"}}, Body: []byte("<html>" + page(rec) + "</html>")}
 	status := answer(`{"success":false,"code":"E10001"}`)
 	status.Status = http.StatusBadGateway
+	failed := answer(page(rec)) // a success body with an error status
+	failed.Status = http.StatusInternalServerError
+	text := answer(page(rec)) // a success body, not labelled JSON
+	text.Header.Set("Content-Type", "text/plain")
 	for _, resp := range []*vendorhttp.Response{
-		answer(page(rec)), answer(page()), answer(`{"success":true,"data":{"list":[]}}`), html, status,
+		answer(page(rec)), answer(page()), answer(`{"success":true,"data":{"list":[]}}`), html, status, failed, text,
 		answer(`{"success":false,"code":"E10103","msg":"missing"}`), answer(`{"success":false,"msg":"E00005 too many"}`),
 		answer(`{"data":{"list":[` + rec + `]}}`), answer(`{"success":"true","data":{"list":[` + rec + `]}}`),
 		answer(`{"success":true,"data":null}`), answer(`{"success":true}`), answer(`{"success":true,"data":{"list":null}}`),
@@ -115,6 +119,7 @@ func TestContactsReadAsReadRecords(t *testing.T) {
 		answer(`{"success":true,"data":{"list":[` + rec + `]},"d\u0061ta":null}`),
 		answer("{\"success\":true,\"data\":{\"list\":[" + rec + "]},\"\u017fuccess\":false}"),
 		answer(`{"success":true,"data":{"total":1,"list":[` + rec + `],"x":"}\"{"},"msg":"ok"}`),
+		answer(`{"success":true,"data":{"list":[` + rec + `]},"x":"\\","data":null}`),
 		answer(`{"success":true,"data":{"list":[{"id":1.5}]}}`), answer(`{"success":true,"data":{"list":[{"id":"x"}]}}`),
 	} {
 		got, gerr := a.contacts(t.Context(), resp, "GET /contact/all")

@@ -17,21 +17,22 @@ const (
 	propertyDropdown = 2 // one of the property's options
 )
 
-// mhProperty is a custom property as /contact/property/all answers it.
-// The docs show no options in the answer; subpropertys, the member the
-// add takes them in, is read when it is there.
-type mhProperty struct {
-	ID           num  `json:"id"`
-	Label        text `json:"label"`
-	Type         num  `json:"type"`
-	Description  text `json:"description"`
+// mhPropertyOf is a custom property as /contact/property/all answers
+// it, read two ways as mhContactOf is. The docs show no options in the
+// answer; subpropertys, the member the add takes them in, is read when it
+// is there.
+type mhPropertyOf[S ~string, N ~int64] struct {
+	ID           N `json:"id"`
+	Label        S `json:"label"`
+	Type         N `json:"type"`
+	Description  S `json:"description"`
 	Subpropertys []struct {
-		Label text `json:"label"`
+		Label S `json:"label"`
 	} `json:"subpropertys"`
 }
 
-func (p mhProperty) domain(raw json.RawMessage) domain.FieldDef {
-	d := domain.FieldDef{ID: p.ID.String(), Key: p.ID.String(), Label: string(p.Label), Description: string(p.Description), Raw: raw}
+func (p mhPropertyOf[S, N]) domain(raw json.RawMessage) domain.FieldDef {
+	d := domain.FieldDef{ID: decimal(p.ID), Key: decimal(p.ID), Label: value(p.Label), Description: value(p.Description), Raw: raw}
 	switch p.Type {
 	case propertyText:
 		d.Type = domain.FieldTypeText
@@ -41,8 +42,8 @@ func (p mhProperty) domain(raw json.RawMessage) domain.FieldDef {
 		d.Type = domain.FieldTypeUnknown
 	}
 	for _, s := range p.Subpropertys {
-		if s.Label != "" {
-			d.Options = append(d.Options, string(s.Label))
+		if label := value(s.Label); label != "" {
+			d.Options = append(d.Options, label)
 		}
 	}
 	return d
@@ -63,7 +64,8 @@ func propertyType(t domain.FieldType) int64 {
 // properties lists every custom property (POST /contact/property/all, a
 // read sent as POST).
 func (a *Adapter) properties(ctx context.Context) ([]domain.FieldDef, error) {
-	return records(ctx, a, call{method: http.MethodPost, path: "/contact/property/all", idempotent: true}, "", mhProperty.domain)
+	return records(ctx, a, call{method: http.MethodPost, path: "/contact/property/all", idempotent: true}, "",
+		mhPropertyOf[string, int64].domain, mhPropertyOf[text, num].domain)
 }
 
 // ListFields implements domain.FieldLister (POST /contact/property/all,

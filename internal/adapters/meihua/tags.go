@@ -10,15 +10,16 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
 
-// mhTag is a tag as /contact/tag/all answers it.
-type mhTag struct {
-	ID          num  `json:"id"`
-	TagName     text `json:"tagName"`
-	ContactSize *num `json:"contactSize"`
+// mhTagOf is a tag as /contact/tag/all answers it, read two ways as
+// mhContactOf is.
+type mhTagOf[S ~string, N ~int64] struct {
+	ID          N  `json:"id"`
+	TagName     S  `json:"tagName"`
+	ContactSize *N `json:"contactSize"`
 }
 
-func (t mhTag) domain(raw json.RawMessage) domain.Tag {
-	out := domain.Tag{ID: t.ID.String(), Name: string(t.TagName), Raw: raw}
+func (t mhTagOf[S, N]) domain(raw json.RawMessage) domain.Tag {
+	out := domain.Tag{ID: decimal(t.ID), Name: value(t.TagName), Raw: raw}
 	if t.ContactSize != nil {
 		n := int(*t.ContactSize)
 		out.ContactCount = &n
@@ -29,7 +30,7 @@ func (t mhTag) domain(raw json.RawMessage) domain.Tag {
 // tagPage reads one page of tags (GET /contact/tag/all), those whose
 // name holds key when key is not "".
 func (a *Adapter) tagPage(ctx context.Context, key string, page, size int) ([]domain.Tag, error) {
-	return searchPage(ctx, a, "/contact/tag/all", "tags", key, page, size, mhTag.domain)
+	return searchPage(ctx, a, "/contact/tag/all", "tags", key, page, size, mhTagOf[string, int64].domain, mhTagOf[text, num].domain)
 }
 
 // ListTags implements domain.TagLister (GET /contact/tag/all). Meihua has

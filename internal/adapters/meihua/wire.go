@@ -3,6 +3,7 @@ package meihua
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,78 +31,92 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// mhContact is a contact as /contact/all and /contact/detail answer it.
-type mhContact struct {
-	ID          num             `json:"id"`
-	FullName    text            `json:"fullName"`
+// mhContactOf is a contact as /contact/all and /contact/detail answer it,
+// written once for the two ways vendorhttp.FastRecords reads a list:
+// fastContact, with plain strings and integers that the JSON decoder reads
+// natively, and mhContact, with text and num, which also take what Meihua
+// may write in their place. domain gives the same contact from both.
+type mhContactOf[S ~string, N ~int64] struct {
+	ID          N               `json:"id"`
+	FullName    S               `json:"fullName"`
 	Gender      json.RawMessage `json:"gender"`
-	GenderDes   *text           `json:"gender_des"`
-	Birthday    *num            `json:"birthday"`
-	BirthdayDes text            `json:"birthday_des"`
-	CompanyName text            `json:"companyName"`
-	JobTitle    text            `json:"jobTitle"`
-	Email       text            `json:"email"`
-	WorkPhone   text            `json:"workPhone"`
-	MobilePhone text            `json:"mobilePhone"`
-	Website     text            `json:"website"`
-	Fax         text            `json:"fax"`
-	Country     text            `json:"country"`
-	Province    text            `json:"province"` // a region code (0) in the docs' samples
-	ProvinceZh  text            `json:"province_zh"`
-	ProvinceDes text            `json:"province_des"`
-	City        text            `json:"city"` // likewise
-	CityZh      text            `json:"city_zh"`
-	CityDes     text            `json:"city_des"`
-	Address     text            `json:"address"`
-	PostCode    text            `json:"postCode"`
-	QQ          text            `json:"qQ"`
-	Weibo       text            `json:"weibo"`
-	Weixin      text            `json:"weixin"`
-	Notes       text            `json:"notes"`
-	CreateTime  num             `json:"createTime"`
-	UpdateTime  num             `json:"updateTime"`
-	Propertys   []mhValue       `json:"propertys"`
-	Groups      []mhMembership  `json:"groups"`
-	Tags        json.RawMessage `json:"tags"`
+	GenderDes   *S              `json:"gender_des"`
+	Birthday    *N              `json:"birthday"`
+	BirthdayDes S               `json:"birthday_des"`
+	CompanyName S               `json:"companyName"`
+	JobTitle    S               `json:"jobTitle"`
+	Email       S               `json:"email"`
+	WorkPhone   S               `json:"workPhone"`
+	MobilePhone S               `json:"mobilePhone"`
+	Website     S               `json:"website"`
+	Fax         S               `json:"fax"`
+	Country     S               `json:"country"`
+	// Province and City are region codes, numbers (0) in the docs'
+	// samples and in the simulator's answers, or names: text in both
+	// readings.
+	Province    text                   `json:"province"`
+	ProvinceZh  S                      `json:"province_zh"`
+	ProvinceDes S                      `json:"province_des"`
+	City        text                   `json:"city"`
+	CityZh      S                      `json:"city_zh"`
+	CityDes     S                      `json:"city_des"`
+	Address     S                      `json:"address"`
+	PostCode    S                      `json:"postCode"`
+	QQ          S                      `json:"qQ"`
+	Weibo       S                      `json:"weibo"`
+	Weixin      S                      `json:"weixin"`
+	Notes       S                      `json:"notes"`
+	CreateTime  N                      `json:"createTime"`
+	UpdateTime  N                      `json:"updateTime"`
+	Propertys   []mhValueOf[S, N]      `json:"propertys"`
+	Groups      []mhMembershipOf[S, N] `json:"groups"`
+	Tags        json.RawMessage        `json:"tags"`
 }
 
-// mhValue is a contact's value of a custom property. The docs call the
+// The two readings of a contact (see mhContactOf).
+type (
+	mhContact    = mhContactOf[text, num]
+	fastContact  = mhContactOf[string, int64]
+	mhMembership = mhMembershipOf[text, num]
+)
+
+// mhValueOf is a contact's value of a custom property. The docs call the
 // value label, in answers and in writes.
-type mhValue struct {
-	PropertyID num  `json:"propertyId"`
-	Label      text `json:"label"`
+type mhValueOf[S ~string, N ~int64] struct {
+	PropertyID N `json:"propertyId"`
+	Label      S `json:"label"`
 }
 
-// mhMembership is a group a contact is in.
-type mhMembership struct {
-	GroupID   num  `json:"groupId"`
-	GroupName text `json:"groupName"`
+// mhMembershipOf is a group a contact is in.
+type mhMembershipOf[S ~string, N ~int64] struct {
+	GroupID   N `json:"groupId"`
+	GroupName S `json:"groupName"`
 }
 
-func (c mhContact) domain(raw json.RawMessage) domain.Contact {
+func (c mhContactOf[S, N]) domain(raw json.RawMessage) domain.Contact {
 	out := domain.Contact{
-		ID:          c.ID.String(),
-		Name:        string(c.FullName),
+		ID:          decimal(c.ID),
+		Name:        value(c.FullName),
 		Gender:      readGender(c.Gender, c.GenderDes),
-		Birthday:    readBirthday(c.Birthday, c.BirthdayDes),
-		Email:       string(c.Email),
-		MobilePhone: string(c.MobilePhone),
-		WorkPhone:   string(c.WorkPhone),
-		Fax:         string(c.Fax),
-		WeChat:      string(c.Weixin),
-		QQ:          string(c.QQ),
-		Weibo:       string(c.Weibo),
-		Company:     string(c.CompanyName),
-		JobTitle:    string(c.JobTitle),
-		Website:     string(c.Website),
+		Birthday:    readBirthday(c.Birthday, value(c.BirthdayDes)),
+		Email:       value(c.Email),
+		MobilePhone: value(c.MobilePhone),
+		WorkPhone:   value(c.WorkPhone),
+		Fax:         value(c.Fax),
+		WeChat:      value(c.Weixin),
+		QQ:          value(c.QQ),
+		Weibo:       value(c.Weibo),
+		Company:     value(c.CompanyName),
+		JobTitle:    value(c.JobTitle),
+		Website:     value(c.Website),
 		Address: domain.Address{
-			Country:    string(c.Country),
-			Province:   placeName(c.ProvinceZh, c.ProvinceDes, c.Province),
-			City:       placeName(c.CityZh, c.CityDes, c.City),
-			Street:     string(c.Address),
-			PostalCode: string(c.PostCode),
+			Country:    value(c.Country),
+			Province:   placeName(value(c.ProvinceZh), value(c.ProvinceDes), value(c.Province)),
+			City:       placeName(value(c.CityZh), value(c.CityDes), value(c.City)),
+			Street:     value(c.Address),
+			PostalCode: value(c.PostCode),
 		},
-		Note:         string(c.Notes),
+		Note:         value(c.Notes),
 		CustomFields: map[string]any{},
 		CreatedAt:    vendorhttp.FromMillis(int64(c.CreateTime)),
 		UpdatedAt:    vendorhttp.FromMillis(int64(c.UpdateTime)),
@@ -110,28 +125,40 @@ func (c mhContact) domain(raw json.RawMessage) domain.Contact {
 		Raw:               raw,
 	}
 	for _, p := range c.Propertys {
-		if p.PropertyID > 0 && p.Label != "" {
-			out.CustomFields[p.PropertyID.String()] = string(p.Label)
+		if label := value(p.Label); p.PropertyID > 0 && label != "" {
+			out.CustomFields[decimal(p.PropertyID)] = label
 		}
 	}
 	if c.UpdateTime > 0 {
-		out.Version = c.UpdateTime.String()
+		out.Version = decimal(c.UpdateTime)
 	}
 	out.Tags, out.TagsLoaded = readTags(c.Tags)
 	return out
 }
 
+// value is a text field as the gateway keeps it: "" for Meihua's blank,
+// as text reads it, so that a plain string gives what text gives.
+func value[S ~string](s S) string {
+	if strings.TrimSpace(string(s)) == "" {
+		return ""
+	}
+	return string(s)
+}
+
+// decimal writes an integer of an answer, an id say, in decimal.
+func decimal[N ~int64](n N) string { return strconv.FormatInt(int64(n), 10) }
+
 // placeName is a province's or city's name: the Chinese name, else the
 // display name, else the field itself when it is a name rather than
 // Meihua's region code.
-func placeName(zh, des, field text) string {
+func placeName(zh, des, field string) string {
 	switch {
 	case zh != "":
-		return string(zh)
+		return zh
 	case des != "":
-		return string(des)
-	case strings.Trim(string(field), "0123456789") != "":
-		return string(field)
+		return des
+	case strings.Trim(field, "0123456789") != "":
+		return field
 	}
 	return ""
 }
@@ -148,7 +175,7 @@ const (
 // docs' own list sample shows gender true with a blank gender_des, so the
 // boolean alone does not say a gender was given). Without gender_des, the
 // boolean says it: true male, false female.
-func readGender(b json.RawMessage, des *text) domain.Gender {
+func readGender[S ~string](b json.RawMessage, des *S) domain.Gender {
 	if des != nil {
 		return genderWord(string(*des))
 	}
@@ -185,8 +212,8 @@ func genderWord(s string) domain.Gender {
 // birthday timestamp (epoch milliseconds) as a date in China Standard Time.
 // The docs' list sample shows the two agree that way (1451024631 ms is
 // 1970-01-18 in China). 0 is none.
-func readBirthday(ms *num, des text) *time.Time {
-	if d := vendorhttp.ParseDate(string(des)); d != nil {
+func readBirthday[N ~int64](ms *N, des string) *time.Time {
+	if d := vendorhttp.ParseDate(des); d != nil {
 		return d
 	}
 	if ms == nil || *ms == 0 {

@@ -102,7 +102,7 @@ func (a *Adapter) contacts(ctx context.Context, resp *vendorhttp.Response, op st
 				List []fastContact `json:"list"`
 			} `json:"data"`
 		}
-		if vendorhttp.Unmarshal(resp.Body, &body) == nil && body.Success && body.Data.List != nil && plainEnvelope(resp.Body, "list") {
+		if vendorhttp.UnmarshalPage(resp.Body, &body) == nil && body.Success && body.Data.List != nil && plainEnvelope(resp.Body, "list") {
 			out := make([]domain.Contact, len(body.Data.List))
 			for i, c := range body.Data.List {
 				out[i] = c.domain(nil)

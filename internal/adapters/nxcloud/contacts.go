@@ -194,7 +194,7 @@ func fastCustomers(resp *vendorhttp.Response) ([]domain.Contact, bool) {
 		return nil, false
 	}
 	var env envelope[queryData[nxCustomerFast]]
-	if vendorhttp.Unmarshal(resp.Body, &env) != nil || !env.Code.set || env.Code.value != codeOK {
+	if vendorhttp.UnmarshalPage(resp.Body, &env) != nil || !env.Code.set || env.Code.value != codeOK {
 		return nil, false
 	}
 	return contactsOf(env.Data.CustomerList)

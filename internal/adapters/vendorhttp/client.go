@@ -297,6 +297,17 @@ func Unmarshal(data []byte, v any) error {
 	return gojson.UnmarshalWithOption(data, v, useNumber)
 }
 
+// UnmarshalPage is Unmarshal for a page of records read once and
+// dropped with the request that reads it: its strings and numbers are not
+// copied but point into data (go-json's DecodeNoCopyString), so a page of
+// contacts costs a few allocations rather than one per member. data must
+// not change afterwards (a vendor answer's body never does) and stays in
+// memory while any value read from it does: nothing kept past the request
+// (a cache, a token, a field definition) may be read this way.
+func UnmarshalPage(data []byte, v any) error {
+	return gojson.UnmarshalWithOption(data, v, useNumber, gojson.DecodeNoCopyString())
+}
+
 // useNumber is go-json's UseNumber for Unmarshal. go-json sets it only on
 // its Decoder, which reads its input 512 bytes at a time and decodes a
 // page of contacts a third slower; the flag is its decoder's

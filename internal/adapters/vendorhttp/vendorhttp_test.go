@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -215,8 +216,22 @@ func TestRetryAfterBothForms(t *testing.T) {
 }
 
 func TestUnmarshalKeepsBigNumbersAndRefusesTrailingData(t *testing.T) {
+	for _, d := range []struct {
+		name      string
+		unmarshal func([]byte, any) error
+		copies    bool // the values own their bytes
+	}{{"Unmarshal", Unmarshal, true}, {"UnmarshalPage", UnmarshalPage, false}} {
+		t.Run(d.name, func(t *testing.T) { testExactDecoding(t, d.unmarshal, d.copies) })
+	}
+}
+
+// testExactDecoding: numbers kept exact at any depth, strings read as
+// encoding/json reads them, trailing data refused; when unmarshal copies,
+// the values stay as they were read when the input is overwritten
+// afterwards.
+func testExactDecoding(t *testing.T, unmarshal func([]byte, any) error, copies bool) {
 	var v map[string]any
-	if err := Unmarshal([]byte(`{"id": 1021110718827683840}`), &v); err != nil || v["id"] != json.Number("1021110718827683840") {
+	if err := unmarshal([]byte(`{"id": 1021110718827683840}`), &v); err != nil || v["id"] != json.Number("1021110718827683840") {
 		t.Fatalf("big id: %v %v", v, err)
 	}
 	// Numbers in interface values at any depth, and in a struct's.
@@ -228,21 +243,32 @@ func TestUnmarshalKeepsBigNumbersAndRefusesTrailingData(t *testing.T) {
 		Num  json.Number      `json:"num"`
 		Objs []map[string]any `json:"objs"`
 		Deep map[string][]any `json:"deep"`
+		ID   int64            `json:"id"`
+		Text []string         `json:"text"`
 	}
-	in := `{"any":9007199254740993,"list":[9007199254740993,1.50],"map":{"v":-9007199254740993},"raw":9007199254740993,` +
-		`"num":9007199254740993,"objs":[{"v":1e400}],"deep":{"k":[{"v":9007199254740993}]}} ` + "\n"
-	if err := Unmarshal([]byte(in), &nested); err != nil {
+	in := []byte(`{"any":9007199254740993,"list":[9007199254740993,1.50],"map":{"v":-9007199254740993},"raw":9007199254740993,` +
+		`"num":9007199254740993,"objs":[{"v":1e400}],"deep":{"k":[{"v":9007199254740993}]},"id":9007199254740993,` +
+		`"text":["郭强","\u90ed\u5f3a","a\"b","bad ` + "\xff" + `"]} ` + "\n")
+	if err := unmarshal(in, &nested); err != nil {
 		t.Fatal(err)
+	}
+	if copies {
+		for i := range in {
+			in[i] = 'x'
+		}
 	}
 	if nested.Any != json.Number("9007199254740993") || nested.List[0] != json.Number("9007199254740993") ||
 		nested.List[1] != json.Number("1.50") || nested.Map["v"] != json.Number("-9007199254740993") ||
 		string(nested.Raw) != "9007199254740993" || nested.Num != "9007199254740993" ||
 		nested.Objs[0]["v"] != json.Number("1e400") ||
-		nested.Deep["k"][0].(map[string]any)["v"] != json.Number("9007199254740993") {
+		nested.Deep["k"][0].(map[string]any)["v"] != json.Number("9007199254740993") || nested.ID != 9007199254740993 {
 		t.Fatalf("numbers not kept exact: %+v", nested)
 	}
+	if want := []string{"郭强", "郭强", `a"b`, "bad \uFFFD"}; !reflect.DeepEqual(nested.Text, want) {
+		t.Fatalf("strings %q, want %q", nested.Text, want)
+	}
 	for _, bad := range []string{`{"a":1} {"b":2}`, `{"a":1}x`, `{"a":`} {
-		if err := Unmarshal([]byte(bad), &v); err == nil {
+		if err := unmarshal([]byte(bad), &v); err == nil {
 			t.Fatalf("%q accepted", bad)
 		}
 	}

@@ -38,6 +38,19 @@ func TestContactReadingsAgree(t *testing.T) {
 		"{\"id\":3,\"fullName\":\"bad \xff utf8\",\"companyName\":\"\\ud800x\",\"gender\":\"男\",\"weixin\":null,\"birthday\":null,\"tags\":null}",
 		`{"id":4,"fullName":"Ann","gender":null,"groups":[{"groupId":9007199254740993,"groupName":"VIP"}],"tags":[{"id":5,"name":"x"}]}`,
 	}
+	// Every tag shape the plain reading takes: readTags' choices of id and
+	// name (tagId before id, 0 and null as absent, a later null over an
+	// earlier value, names in another case), and tags left unloaded.
+	for i, tags := range []string{
+		`[{"id":0,"tagId":223,"tagName":"Customer","contactId":0,"createTime":0}]`, `[{"tagId":0,"id":7,"name":" "}]`,
+		`[{"tagId":null,"id":7,"tagName":null,"name":"n"}]`, `[{"tagId":5,"tagId":null,"id":6,"tagName":"a","tagName":null}]`,
+		`[{"TAGID":5,"TagName":"c"},{"tagId":6,"tagName":"a","name":"b"}]`, `[{"tagId":9223372036854775807,"tagName":"\u9ad8"}]`,
+		`[]`, `null`, ` [ ] `, `[null]`, `[{"tagName":"no id"}]`, `[{"tagId":0,"id":0}]`, `[{"tagId":1},{"tagId":0}]`,
+		`[{"tagId":9223372036854775808}]`, `[{"tagId":18446744073709551615}]`,
+	} {
+		recs = append(recs, fmt.Sprintf(`{"id":%d,"tags":%s}`, 10+i, tags))
+	}
+	recs = append(recs, `{"id":30}`)
 	lists := []string{"[" + strings.Join(recs, ",") + "]"}
 	var demo struct {
 		Data struct{ List json.RawMessage } `json:"data"`
@@ -61,6 +74,9 @@ func TestContactReadingsAgree(t *testing.T) {
 		if i == 0 && (fast[0].ID != "9007199254740993" || fast[0].Name != "" || fast[0].CustomFields["3"] != "  金卡 " || fast[1].Name != "郭强") {
 			t.Errorf("read %+v", fast[:2])
 		}
+		if i == 0 && !reflect.DeepEqual(fast[7].Tags, []domain.TagRef{{ID: "6", Name: ""}}) {
+			t.Errorf("tags %+v, want the later null's", fast[7].Tags)
+		}
 	}
 }
 
@@ -73,6 +89,13 @@ func TestContactsTolerantWhenPlainDoesNotFit(t *testing.T) {
 	for _, rec := range []string{
 		`{"id":"9007199254740993","fullName":"a"}`, `{"id":1,"fullName":12.50}`, `{"id":1,"email":{"a":1}}`,
 		`{"id":1,"createTime":"12"}`, `{"id":1,"propertys":[{"propertyId":"3","label":4}]}`, `{"id":1,"gender_des":true}`,
+		// Tags readTags reads but the plain reading does not take: ids
+		// written as strings, -0 (readTags' id, so no tag), names that
+		// are not strings, and tags that are not a list of objects.
+		`{"id":1,"tags":[{"tagId":"5","tagName":"a"}]}`, `{"id":1,"tags":[{"tagId":-0,"id":5}]}`, `{"id":1,"tags":[{"tagId":-5}]}`,
+		`{"id":1,"tags":[{"tagId":5,"tagName":0,"name":"x"}]}`, `{"id":1,"tags":[{"tagId":5,"tagName":7}]}`,
+		`{"id":1,"tags":[{"tagId":5,"tagName":{"a":1}}]}`, `{"id":1,"tags":[{"tagId":1.0}]}`, `{"id":1,"tags":[{"tagId":18446744073709551616}]}`,
+		`{"id":1,"tags":{}}`, `{"id":1,"tags":"x"}`, `{"id":1,"tags":1}`, `{"id":1,"tags":[1]}`,
 	} {
 		list := "[" + rec + "]"
 		if _, err := vendorhttp.Records(context.Background(), []byte(list), fastContact.domain); err == nil {

@@ -3,6 +3,7 @@ package meihua
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -34,9 +35,12 @@ func (t *text) UnmarshalJSON(b []byte) error {
 // mhContactOf is a contact as /contact/all and /contact/detail answer it,
 // written once for the two ways vendorhttp.FastRecords reads a list:
 // fastContact, with plain strings and integers that the JSON decoder reads
-// natively, and mhContact, with text and num, which also take what Meihua
-// may write in their place. domain gives the same contact from both.
-type mhContactOf[S ~string, N ~int64] struct {
+// natively, and tags read in the same pass; and mhContact, with text and
+// num, which also take what Meihua may write in their place, and tags
+// kept as written and read on conversion, where an odd value leaves them
+// unloaded rather than the contact unread. domain gives the same contact
+// from both.
+type mhContactOf[S ~string, N ~int64, L tagsMember] struct {
 	ID          N               `json:"id"`
 	FullName    S               `json:"fullName"`
 	Gender      json.RawMessage `json:"gender"`
@@ -70,13 +74,13 @@ type mhContactOf[S ~string, N ~int64] struct {
 	UpdateTime  N                      `json:"updateTime"`
 	Propertys   []mhValueOf[S, N]      `json:"propertys"`
 	Groups      []mhMembershipOf[S, N] `json:"groups"`
-	Tags        json.RawMessage        `json:"tags"`
+	Tags        L                      `json:"tags"`
 }
 
 // The two readings of a contact (see mhContactOf).
 type (
-	mhContact    = mhContactOf[text, num]
-	fastContact  = mhContactOf[string, int64]
+	mhContact    = mhContactOf[text, num, rawTags]
+	fastContact  = mhContactOf[string, int64, tagList]
 	mhMembership = mhMembershipOf[text, num]
 )
 
@@ -93,7 +97,7 @@ type mhMembershipOf[S ~string, N ~int64] struct {
 	GroupName S `json:"groupName"`
 }
 
-func (c mhContactOf[S, N]) domain(raw json.RawMessage) domain.Contact {
+func (c mhContactOf[S, N, L]) domain(raw json.RawMessage) domain.Contact {
 	out := domain.Contact{
 		ID:          decimal(c.ID),
 		Name:        value(c.FullName),
@@ -132,7 +136,7 @@ func (c mhContactOf[S, N]) domain(raw json.RawMessage) domain.Contact {
 	if c.UpdateTime > 0 {
 		out.Version = decimal(c.UpdateTime)
 	}
-	out.Tags, out.TagsLoaded = readTags(c.Tags)
+	out.Tags, out.TagsLoaded = c.Tags.tags()
 	return out
 }
 
@@ -280,4 +284,61 @@ func first(values ...json.RawMessage) json.RawMessage {
 		}
 	}
 	return []byte("null")
+}
+
+// tagsMember is a contact's tags as a reading of it holds them.
+type tagsMember interface {
+	tags() ([]domain.TagRef, bool)
+}
+
+// rawTags is the tags of the tolerant reading: the member as written,
+// read on conversion by readTags. The embedded json.RawMessage's
+// UnmarshalJSON keeps the member's bytes.
+type rawTags struct{ json.RawMessage }
+
+func (t rawTags) tags() ([]domain.TagRef, bool) { return readTags(t.RawMessage) }
+
+// tagList is the tags of the plain reading, read with the record: it
+// reads as readTags reads the same member wherever it fits (an array of
+// objects, or nulls, whose ids are non-negative integers and names
+// strings, or null); anything else fails the plain reading and so takes
+// the tolerant one. nil is null or absent: the tags unloaded.
+type tagList []plainTag
+
+// plainTag is a tag of the plain reading. Its members are pointers so
+// that null reads as absent even after a value of the same member, as
+// readTags reads it, and ids are unsigned so that -0, which readTags
+// takes as the id (0, no tag), does not fit.
+type plainTag struct {
+	TagID   *uint64 `json:"tagId"`
+	ID      *uint64 `json:"id"`
+	TagName *string `json:"tagName"`
+	Name    *string `json:"name"`
+}
+
+func (t tagList) tags() ([]domain.TagRef, bool) {
+	if t == nil {
+		return nil, false
+	}
+	out := make([]domain.TagRef, 0, len(t))
+	for _, tag := range t {
+		// As first: the first id there and not 0; the first name there.
+		id := tag.TagID
+		if id == nil || *id == 0 {
+			id = tag.ID
+		}
+		if id == nil || *id == 0 || *id > math.MaxInt64 {
+			return nil, false // num reads no id above int64: none
+		}
+		name := tag.TagName
+		if name == nil {
+			name = tag.Name
+		}
+		ref := domain.TagRef{ID: strconv.FormatUint(*id, 10)}
+		if name != nil {
+			ref.Name = value(*name)
+		}
+		out = append(out, ref)
+	}
+	return out, true
 }

@@ -95,7 +95,7 @@ func TestSummarize(t *testing.T) {
 			{cpuPerReq: 2 * ms, p50: 4 * ms, p99: 8 * ms, peak: 50 << 20, rate: 500},
 			{cpuPerReq: 9 * ms, p50: 6 * ms, p99: 30 * ms, peak: 45 << 20, rate: 400},
 		},
-		viaProxy: {{cpuPerReq: 1 * ms}, {cpuPerReq: 1 * ms}, {cpuPerReq: 3 * ms}},
+		viaProxy: {{cpuPerReq: 1 * ms, p50: 2 * ms, p99: 3 * ms}, {cpuPerReq: 1 * ms, p50: 1 * ms, p99: 4 * ms}, {cpuPerReq: 3 * ms, p50: 5 * ms, p99: 11 * ms}},
 		viaDirect: {
 			{p50: 1 * ms, p99: 2 * ms},
 			{p50: 1 * ms, p99: 2 * ms},
@@ -109,7 +109,8 @@ func TestSummarize(t *testing.T) {
 	if got := s.ratio.String(); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
-	if s.rate != 500 || s.rps[viaProxy] != 300 || s.closedRatio != 2 || s.cpu[viaGateway] != 3 {
+	// The proxy's own added p50 per round 1, 0, 1; p99 1, 2, 1.
+	if s.rate != 500 || s.rps[viaProxy] != 300 || s.closedRatio != 2 || s.cpu[viaGateway] != 3 || s.proxyAdded50 != 1 || s.proxyAdded99 != 1 {
 		t.Fatalf("summary %+v", s)
 	}
 }

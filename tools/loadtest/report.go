@@ -23,8 +23,13 @@ type summary struct {
 	rps          map[string]float64 // closed loop, by via
 	ratio        loadkit.Ratio
 	closedRatio  float64 // gateway/proxy CPU per request, closed loop
-	errors       uint64
-	requests     float64
+	// proxyAdded50 and proxyAdded99 are the bare ReverseProxy's own added
+	// p50 and p99 over the simulator straight (ms, paired per round): what
+	// the machine adds to any proxy in front of the simulator, the
+	// yardstick of the gateway's added latency.
+	proxyAdded50, proxyAdded99 float64
+	errors                     uint64
+	requests                   float64
 }
 
 // summarize takes the medians of a job's rounds. Ratios and differences
@@ -59,15 +64,10 @@ func summarize(j *job, byShape map[string]map[string][]sample) summary {
 		}
 	}
 	paired := func(runs map[string][]sample, f func(gw, other sample) float64, other string) float64 {
-		gw, o := runs[viaGateway], runs[other]
-		var xs []float64
-		for i := range min(len(gw), len(o)) {
-			if x := f(gw[i], o[i]); !math.IsNaN(x) && !math.IsInf(x, 0) {
-				xs = append(xs, x)
-			}
-		}
-		return loadkit.Median(xs)
+		return pairedVia(runs, f, viaGateway, other)
 	}
+	s.proxyAdded50 = pairedVia(fixed, func(p, d sample) float64 { return loadkit.Millis(p.p50 - d.p50) }, viaProxy, viaDirect)
+	s.proxyAdded99 = pairedVia(fixed, func(p, d sample) float64 { return loadkit.Millis(p.p99 - d.p99) }, viaProxy, viaDirect)
 	cpuRatio := func(gw, o sample) float64 { return float64(gw.cpuPerReq) / float64(o.cpuPerReq) }
 	s.ratio = loadkit.Ratio{
 		Vendor: j.vendor, Path: j.path,
@@ -78,6 +78,19 @@ func summarize(j *job, byShape map[string]map[string][]sample) summary {
 	}
 	s.closedRatio = paired(closed, cpuRatio, viaProxy)
 	return s
+}
+
+// pairedVia is the median over the rounds of f(a's run, b's run), the
+// runs of one round side by side; NaN and infinite values are left out.
+func pairedVia(runs map[string][]sample, f func(a, b sample) float64, a, b string) float64 {
+	as, bs := runs[a], runs[b]
+	var xs []float64
+	for i := range min(len(as), len(bs)) {
+		if x := f(as[i], bs[i]); !math.IsNaN(x) && !math.IsInf(x, 0) {
+			xs = append(xs, x)
+		}
+	}
+	return loadkit.Median(xs)
 }
 
 // report prints the table, then the lines, and says whether any request
@@ -111,6 +124,10 @@ func report(out io.Writer, cfg config, jobs []*job, skipped []string, res result
 	for _, s := range sums {
 		fmt.Fprintf(w, "CPU vendor=%s path=%s rate=%.0f gateway_ms_per_req=%s reverseproxy_ms_per_req=%s nginx_ms_per_req=%s simulator_ms_per_req=%s vendor_calls=%d\n",
 			s.vendor, s.path, s.rate, num(s.cpu, viaGateway, 3), num(s.cpu, viaProxy, 3), num(s.cpu, viaNginx, 3), num(s.cpu, viaDirect, 3), s.calls)
+	}
+	for _, s := range sums {
+		fmt.Fprintf(w, "LATENCY vendor=%s path=%s rate=%.0f gateway_p99_ms=%s reverseproxy_p99_ms=%s direct_p99_ms=%s reverseproxy_added_p50_ms=%.2f reverseproxy_added_p99_ms=%.2f\n",
+			s.vendor, s.path, s.rate, num(s.p99, viaGateway, 2), num(s.p99, viaProxy, 2), num(s.p99, viaDirect, 2), s.proxyAdded50, s.proxyAdded99)
 	}
 	for _, s := range sums {
 		fmt.Fprintf(w, "THROUGHPUT vendor=%s path=%s workers=%d gateway_rps=%s reverseproxy_rps=%s nginx_rps=%s direct_rps=%s cpu_per_req_vs_reverseproxy=%.2f\n",

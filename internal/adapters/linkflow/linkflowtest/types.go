@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,8 +91,124 @@ func decodeTime(b []byte) (time.Time, error) {
 }
 
 // nullifyEmpty rewrites the top-level "" string values of a JSON object as
-// null, which is how the vendor answers absent values.
+// null, which is how the vendor answers absent values, its members in key
+// order (as encoding/json writes a map). b is what json.Marshal wrote
+// (compact); anything else takes the slow way, decoding and encoding again.
 func nullifyEmpty(b []byte) ([]byte, error) {
+	if members, ok := topMembers(b); ok {
+		out := make([]byte, 0, len(b)+16)
+		out = append(out, '{')
+		for i, m := range members {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, b[m.key-1:m.value]...) // "key":
+			if v := b[m.value:m.end]; string(v) == `""` {
+				out = append(out, "null"...)
+			} else {
+				out = append(out, v...)
+			}
+		}
+		return append(out, '}'), nil
+	}
+	return nullifyEmptySlow(b)
+}
+
+// objMember is where one member of a JSON object is: its key (without
+// quotes) at [key, keyEnd), its value at [value, end).
+type objMember struct{ key, keyEnd, value, end int }
+
+// topMembers is the members of a compact JSON object in the order of
+// their keys. ok is false unless b is such an object whose keys are plain
+// (no escapes) and all distinct, so that sorting the raw keys sorts them
+// as json.Marshal sorts a map's.
+func topMembers(b []byte) (members []objMember, ok bool) {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, false
+	}
+	if len(b) == 2 {
+		return nil, true
+	}
+	members = make([]objMember, 0, 64)
+	for i := 1; ; {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		n := bytes.IndexByte(b[i+1:], '"')
+		if n < 0 || bytes.IndexByte(b[i+1:i+1+n], '\\') >= 0 {
+			return nil, false
+		}
+		m := objMember{key: i + 1, keyEnd: i + 1 + n, value: i + n + 3}
+		if m.value > len(b) || b[m.value-1] != ':' {
+			return nil, false
+		}
+		vn := valueLen(b[m.value:])
+		if vn == 0 {
+			return nil, false
+		}
+		m.end = m.value + vn
+		members = append(members, m)
+		switch i = m.end; {
+		case i == len(b)-1:
+			key := func(m objMember) []byte { return b[m.key:m.keyEnd] }
+			slices.SortFunc(members, func(x, y objMember) int { return bytes.Compare(key(x), key(y)) })
+			for j := 1; j < len(members); j++ {
+				if bytes.Equal(key(members[j-1]), key(members[j])) {
+					return nil, false
+				}
+			}
+			return members, true
+		case i < len(b) && b[i] == ',':
+			i++
+		default:
+			return nil, false
+		}
+	}
+}
+
+// valueLen is the length of the compact JSON value b starts with, 0 when
+// it cannot tell.
+func valueLen(b []byte) int {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			j := i + 1
+			for j < len(b) && b[j] != '"' {
+				if b[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(b) {
+				return 0
+			}
+			i = j
+		case '{', '[':
+			depth++
+			continue
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of the enclosing object
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return i
+			}
+			continue
+		default:
+			continue
+		}
+		if depth == 0 {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// nullifyEmptySlow is nullifyEmpty by decoding and encoding again.
+func nullifyEmptySlow(b []byte) ([]byte, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@
 //	LOADTEST_QUICK=1           a smoke run, under 60 s, printing the same lines
 //	LOADTEST_RATE=1000         fixed rate, requests per second
 //	LOADTEST_DURATION=5s       length of each measured run
+//	LOADTEST_SLICE=500ms       fixed rate: the ways of serving a path take turns in slices this long (0: one run each)
 //	LOADTEST_ROUNDS=5          rounds; medians are reported
 //	LOADTEST_WORKERS=8         closed-loop workers
 //	LOADTEST_LATENCY=0s        vendor latency injected during the fixed-rate and closed-loop runs
@@ -55,6 +56,7 @@ type config struct {
 	quick       bool
 	rate        int
 	duration    time.Duration
+	slice       time.Duration
 	rounds      int
 	workers     int
 	latency     time.Duration
@@ -102,6 +104,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	num("LOADTEST_WORKERS", &c.workers)
 	num("LOADTEST_MIXED_RATE", &c.mixedRate)
 	dur("LOADTEST_DURATION", &c.duration)
+	c.slice = 500 * time.Millisecond
+	dur("LOADTEST_SLICE", &c.slice)
 	dur("LOADTEST_LATENCY", &c.latency)
 	dur("LOADTEST_WALL_LATENCY", &c.wallLatency)
 	if c.duration == 0 {
@@ -210,7 +214,7 @@ func run() error {
 		fmt.Println("loadtest: no nginx (LOADTEST_NGINX, or install Debian's nginx: make loadtest does): nginx rows are skipped")
 	}
 
-	h := &harness{cfg: cfg, gw: gw, nginx: nginx, client: &http.Client{Timeout: 3 * time.Minute}}
+	h := &harness{cfg: cfg, gw: gw, nginx: nginx, client: &http.Client{Timeout: 3 * time.Minute}, load: loadClient()}
 	jobs, skipped, err := h.prepare(sims)
 	if err != nil {
 		return err
@@ -246,6 +250,7 @@ type harness struct {
 	gw     *gateway
 	nginx  *proc
 	client *http.Client
+	load   *http.Client // the measured runs' (loadClient)
 }
 
 // prepare finds, for every vendor and path, the gateway call, or why the

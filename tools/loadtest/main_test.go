@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -91,15 +92,15 @@ func TestSummarize(t *testing.T) {
 	ms := time.Millisecond
 	fixed := map[string][]sample{
 		viaGateway: {
-			{cpuPerReq: 3 * ms, p50: 5 * ms, p99: 9 * ms, peak: 40 << 20, rate: 500},
-			{cpuPerReq: 2 * ms, p50: 4 * ms, p99: 8 * ms, peak: 50 << 20, rate: 500},
-			{cpuPerReq: 9 * ms, p50: 6 * ms, p99: 30 * ms, peak: 45 << 20, rate: 400},
+			{cpuPerReq: 3 * ms, p50: 5 * ms, p99: 9 * ms, peak: 40 << 20, rate: 500, pressure: 0.5},
+			{cpuPerReq: 2 * ms, p50: 4 * ms, p99: 8 * ms, peak: 50 << 20, rate: 500, pressure: 0.02},
+			{cpuPerReq: 9 * ms, p50: 6 * ms, p99: 30 * ms, peak: 45 << 20, rate: 400, pressure: 0.9},
 		},
-		viaProxy: {{cpuPerReq: 1 * ms, p50: 2 * ms, p99: 3 * ms}, {cpuPerReq: 1 * ms, p50: 1 * ms, p99: 4 * ms}, {cpuPerReq: 3 * ms, p50: 5 * ms, p99: 11 * ms}},
+		viaProxy: {{cpuPerReq: 1 * ms, p50: 2 * ms, p99: 3 * ms, pressure: 0.3}, {cpuPerReq: 1 * ms, p50: 1 * ms, p99: 4 * ms, pressure: 0.3}, {cpuPerReq: 3 * ms, p50: 5 * ms, p99: 11 * ms, pressure: 0.3}},
 		viaDirect: {
-			{p50: 1 * ms, p99: 2 * ms},
-			{p50: 1 * ms, p99: 2 * ms},
-			{p50: 4 * ms, p99: 10 * ms},
+			{p50: 1 * ms, p99: 2 * ms, pressure: 0.04},
+			{p50: 1 * ms, p99: 2 * ms, pressure: 0.04},
+			{p50: 4 * ms, p99: 10 * ms, pressure: 0.04},
 		},
 	}
 	closed := map[string][]sample{viaGateway: {{rps: 100, cpuPerReq: 2 * ms}}, viaProxy: {{rps: 300, cpuPerReq: ms}}}
@@ -112,6 +113,52 @@ func TestSummarize(t *testing.T) {
 	// The proxy's own added p50 per round 1, 0, 1; p99 1, 2, 1.
 	if s.rate != 500 || s.rps[viaProxy] != 300 || s.closedRatio != 2 || s.cpu[viaGateway] != 3 || s.proxyAdded50 != 1 || s.proxyAdded99 != 1 {
 		t.Fatalf("summary %+v", s)
+	}
+	// CPU pressure: the median over every fixed-rate run (gateway 0.5,
+	// 0.02, 0.9; proxy 0.3 thrice; direct 0.04 thrice).
+	if s.pressure != 0.3 {
+		t.Fatalf("pressure %v, want 0.3", s.pressure)
+	}
+}
+
+// The fixed-rate runs take turns in slices, the order turned each time.
+func TestSlicePlan(t *testing.T) {
+	t.Parallel()
+	order := []string{viaProxy, viaDirect, viaGateway}
+	plan := slicePlan(4*time.Second, 2*time.Second, order)
+	want := [][]string{{viaProxy, viaDirect, viaGateway}, {viaDirect, viaGateway, viaProxy}}
+	if !reflect.DeepEqual(plan, want) {
+		t.Fatalf("plan %v, want %v", plan, want)
+	}
+	if n := len(slicePlan(5*time.Second, 500*time.Millisecond, order)); n != 10 {
+		t.Errorf("5s in 500ms slices: %d", n)
+	}
+	for _, slice := range []time.Duration{0, 10 * time.Second} {
+		if plan := slicePlan(5*time.Second, slice, order); !reflect.DeepEqual(plan, [][]string{order}) {
+			t.Errorf("slice %v: %v, want one run each", slice, plan)
+		}
+	}
+}
+
+// A tally's sample counts a baseline's calls hits as one request and
+// takes its latencies the calls one after the other.
+func TestTallySample(t *testing.T) {
+	t.Parallel()
+	ms := time.Millisecond
+	tl := &tally{failures: map[string]int{"status 500": 2}, cpu: 40 * ms, sim: 20 * ms, elapsed: 2 * time.Second, stall: 500 * ms, peak: 7}
+	for i := 1; i <= 100; i++ {
+		tl.lat = append(tl.lat, time.Duration(i)*ms)
+	}
+	s, err := tl.sample(2, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.requests != 50 || s.errors != 2 || s.cpuPerReq != 800*time.Microsecond || s.simPerReq != 400*time.Microsecond ||
+		s.p50 != 100*ms || s.p99 != 198*ms || s.rps != 25 || s.peak != 7 || s.rate != 25 || s.pressure != 0.25 {
+		t.Fatalf("sample %+v", s)
+	}
+	if _, err := (&tally{}).sample(1, 1); err == nil {
+		t.Error("no answers: no error")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -81,6 +82,10 @@ type sample struct {
 	rps       float64
 	peak      uint64 // VmHWM during the run, bytes
 	rate      int    // gateway requests' worth per second (fixed rate)
+	// pressure is the share of the run's wall time during which a runnable
+	// task on the machine waited for a CPU (/proc/pressure/cpu): the queue
+	// any latency percentile of the run also measures.
+	pressure float64
 }
 
 // fixedRateFor is the fixed rate of a path: the configured rate, or half
@@ -124,15 +129,19 @@ func (h *harness) rounds(ctx context.Context, jobs []*job) (results, error) {
 				}
 				turn++
 				order := append(slices.Clone(vias[turn%len(vias):]), vias[:turn%len(vias)]...)
+				// Closed loop: each way for the whole duration in turn.
+				// Fixed rate: the ways take turns in slices (see slicePlan),
+				// so that each sees the same moments of the machine.
+				plan := [][]string{order}
+				if shape == fixedRate {
+					plan = slicePlan(h.cfg.duration, h.cfg.slice, order)
+				}
+				runs, err := h.measure(ctx, j, plan, shape, rate)
+				if err != nil {
+					return nil, fmt.Errorf("round %d %s %s: %w", r+1, key(j), shape, err)
+				}
 				for _, via := range order {
-					if err := ctx.Err(); err != nil {
-						return nil, err
-					}
-					ru, err := h.measure(j, via, shape, rate)
-					if err != nil {
-						return nil, fmt.Errorf("round %d %s %s %s: %w", r+1, key(j), via, shape, err)
-					}
-					res[key(j)][shape][via] = append(res[key(j)][shape][via], ru)
+					res[key(j)][shape][via] = append(res[key(j)][shape][via], runs[via])
 				}
 			}
 		}
@@ -141,18 +150,100 @@ func (h *harness) rounds(ctx context.Context, jobs []*job) (results, error) {
 	return res, nil
 }
 
-// measure drives one way of serving j's path for the run's duration and
-// reads the serving process's CPU time and peak RSS around it.
+// slicePlan splits a fixed-rate run of d into slices of about slice each
+// (at least one): in each slice every way runs once, for d over the count
+// of slices, the order turned by one from slice to slice.
+func slicePlan(d, slice time.Duration, order []string) [][]string {
+	n := 1
+	if slice > 0 {
+		n = max(1, int((d+slice/2)/slice))
+	}
+	plan := make([][]string, n)
+	for i := range plan {
+		k := i % len(order)
+		plan[i] = append(slices.Clone(order[k:]), order[:k]...)
+	}
+	return plan
+}
+
+// tally is one way's share of a run, added up over its slices.
+type tally struct {
+	lat      []time.Duration
+	failures map[string]int
+	cpu, sim time.Duration // of the serving process, of the simulator
+	elapsed  time.Duration
+	stall    time.Duration // CPU pressure stall time (loadkit.CPUPressure)
+	peak     uint64
+}
+
+// sample is the tally's figures per gateway request's worth: a baseline
+// that sends calls vendor calls per gateway request counts calls hits as
+// one request, its latencies the calls one after the other.
+func (t *tally) sample(calls, rate int) (sample, error) {
+	if len(t.lat) == 0 {
+		return sample{}, fmt.Errorf("no answers")
+	}
+	reqs := float64(len(t.lat)) / float64(calls)
+	return sample{
+		requests:  reqs,
+		errors:    count(t.failures),
+		failures:  t.failures,
+		cpuPerReq: time.Duration(float64(t.cpu) / reqs),
+		simPerReq: time.Duration(float64(t.sim) / reqs),
+		p50:       quantile(t.lat, 0.50) * time.Duration(calls),
+		p99:       quantile(t.lat, 0.99) * time.Duration(calls),
+		rps:       reqs / t.elapsed.Seconds(),
+		peak:      t.peak,
+		rate:      rate,
+		pressure:  float64(t.stall) / float64(t.elapsed),
+	}, nil
+}
+
+// measure drives j's path the ways plan says, slice after slice, each
+// slice's ways in its order for the run's duration over the slices, and
+// reads around each the serving process's CPU time and peak RSS, the
+// simulator's CPU time and the machine's CPU pressure.
 //
 // A baseline (proxy, nginx, direct) sends the vendor calls one gateway
 // request makes, in turn; when that is more than one, it sends that many
 // times the gateway's rate, and its figures are per gateway request's
-// worth: CPU over hits divided by the calls, latency quantiles times the
-// calls (the calls one after the other).
-func (h *harness) measure(j *job, via, shape string, rate int) (sample, error) {
+// worth (see tally.sample).
+func (h *harness) measure(ctx context.Context, j *job, plan [][]string, shape string, rate int) (map[string]sample, error) {
+	tallies := map[string]*tally{}
+	callsOf := map[string]int{}
+	d := h.cfg.duration / time.Duration(len(plan))
+	for _, order := range plan {
+		for _, via := range order {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if tallies[via] == nil {
+				tallies[via] = &tally{failures: map[string]int{}}
+			}
+			calls, err := h.slice(j, via, shape, rate, d, tallies[via])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", via, err)
+			}
+			callsOf[via] = calls
+		}
+	}
+	out := map[string]sample{}
+	for via, t := range tallies {
+		s, err := t.sample(callsOf[via], rate)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", via, err)
+		}
+		out[via] = s
+	}
+	return out, nil
+}
+
+// slice drives one way of serving j's path for d and adds what it
+// measured to t. It returns the vendor calls one of its hits stands for.
+func (h *harness) slice(j *job, via, shape string, rate int, d time.Duration, t *tally) (calls int, err error) {
 	var p *proc
 	targets := []vegeta.Target{j.gateway}
-	calls := 1
+	calls = 1
 	switch via {
 	case viaGateway:
 		p = h.gw.p
@@ -164,54 +255,53 @@ func (h *harness) measure(j *job, via, shape string, rate int) (sample, error) {
 		p, targets, calls = j.sim.p, j.direct(), len(j.calls)
 	}
 	if err := loadkit.ResetPeakRSS(p.pid()); err != nil {
-		return sample{}, fmt.Errorf("reset peak RSS of %s: %w", p.name, err)
+		return 0, fmt.Errorf("reset peak RSS of %s: %w", p.name, err)
 	}
-	// CPU time of the serving process and of the simulator.
-	cpu := func() (serving, simulator time.Duration, err error) {
+	// CPU time of the serving process and of the simulator, and the
+	// machine's CPU pressure stall time.
+	read := func() (serving, simulator, stall time.Duration, err error) {
 		if serving, err = loadkit.ProcStat(p.pid(), h.cfg.ticks); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
-		simulator, err = loadkit.ProcStat(j.sim.p.pid(), h.cfg.ticks)
-		return serving, simulator, err
+		if simulator, err = loadkit.ProcStat(j.sim.p.pid(), h.cfg.ticks); err != nil {
+			return 0, 0, 0, err
+		}
+		stall, _ = loadkit.CPUPressure() // 0 where the kernel has no PSI
+		return serving, simulator, stall, nil
 	}
-	cpu0, sim0, err := cpu()
+	cpu0, sim0, stall0, err := read()
 	if err != nil {
-		return sample{}, err
+		return 0, err
 	}
-	lat, failures, elapsed := h.attack(targets, shape, rate*calls)
-	cpu1, sim1, err := cpu()
+	lat, failures, elapsed := h.attack(targets, shape, rate*calls, d)
+	cpu1, sim1, stall1, err := read()
 	if err != nil {
-		return sample{}, err
+		return 0, err
 	}
 	pk, err := loadkit.PeakRSS(p.pid())
 	if err != nil {
-		return sample{}, err
+		return 0, err
 	}
-	if len(lat) == 0 {
-		return sample{}, fmt.Errorf("no answers")
+	t.lat = append(t.lat, lat...)
+	for f, n := range failures {
+		t.failures[f] += n
 	}
-	reqs := float64(len(lat)) / float64(calls)
-	return sample{
-		requests:  reqs,
-		errors:    count(failures),
-		failures:  failures,
-		cpuPerReq: time.Duration(float64(cpu1-cpu0) / reqs),
-		simPerReq: time.Duration(float64(sim1-sim0) / reqs),
-		p50:       quantile(lat, 0.50) * time.Duration(calls),
-		p99:       quantile(lat, 0.99) * time.Duration(calls),
-		rps:       reqs / elapsed.Seconds(),
-		peak:      pk,
-		rate:      rate,
-	}, nil
+	t.cpu += cpu1 - cpu0
+	t.sim += sim1 - sim0
+	t.stall += stall1 - stall0
+	t.elapsed += elapsed
+	t.peak = max(t.peak, pk)
+	return calls, nil
 }
 
-// attack sends targets in turn for the run's duration: at rate hits per
-// second, or closed-loop with the configured workers each sending
-// as soon as its last answer came. It returns every latency, the count of
-// failures (transport errors and non-2xx answers, by kind) and the time
-// taken.
-func (h *harness) attack(targets []vegeta.Target, shape string, rate int) ([]time.Duration, map[string]int, time.Duration) {
-	opts := []func(*vegeta.Attacker){vegeta.KeepAlive(true), vegeta.Timeout(time.Minute), vegeta.Connections(1024), vegeta.MaxBody(0)}
+// attack sends targets in turn for d: at rate hits per second, or
+// closed-loop with the configured workers each sending as soon as its
+// last answer came. It goes through the harness's one client, whose
+// connections stay open from run to run (a run does not pay for
+// connecting). It returns every latency, the count of failures
+// (transport errors and non-2xx answers, by kind) and the time taken.
+func (h *harness) attack(targets []vegeta.Target, shape string, rate int, d time.Duration) ([]time.Duration, map[string]int, time.Duration) {
+	opts := []func(*vegeta.Attacker){vegeta.Client(h.load), vegeta.MaxBody(0)}
 	pacer := vegeta.Rate{Freq: rate, Per: time.Second}
 	if shape == closedLoop {
 		w := uint64(h.cfg.workers)
@@ -222,13 +312,26 @@ func (h *harness) attack(targets []vegeta.Target, shape string, rate int) ([]tim
 	began := time.Now()
 	var lat []time.Duration
 	failures := map[string]int{}
-	for r := range atk.Attack(vegeta.NewStaticTargeter(targets...), pacer, h.cfg.duration, "") {
+	for r := range atk.Attack(vegeta.NewStaticTargeter(targets...), pacer, d, "") {
 		lat = append(lat, r.Latency)
 		if f := failure(r); f != "" {
 			failures[f]++
 		}
 	}
 	return lat, failures, time.Since(began)
+}
+
+// loadClient is the client every measured run sends through: kept-alive
+// connections, up to 1024 idle per host (vegeta's Connections(1024)), a
+// minute's timeout.
+func loadClient() *http.Client {
+	return &http.Client{
+		Timeout: time.Minute,
+		Transport: &http.Transport{
+			DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: 1024,
+		},
+	}
 }
 
 // failure names what went wrong with r ("" when it is a 2xx answer).

@@ -28,8 +28,11 @@ type summary struct {
 	// the machine adds to any proxy in front of the simulator, the
 	// yardstick of the gateway's added latency.
 	proxyAdded50, proxyAdded99 float64
-	errors                     uint64
-	requests                   float64
+	// pressure is the median share of the fixed-rate runs' time during
+	// which a runnable task waited for a CPU (sample.pressure).
+	pressure float64
+	errors   uint64
+	requests float64
 }
 
 // summarize takes the medians of a job's rounds. Ratios and differences
@@ -47,6 +50,13 @@ func summarize(j *job, byShape map[string]map[string][]sample) summary {
 		return loadkit.Median(xs)
 	}
 	s.rate = med(fixed[viaGateway], func(r sample) float64 { return float64(r.rate) })
+	var pressures []float64
+	for _, runs := range fixed {
+		for _, r := range runs {
+			pressures = append(pressures, r.pressure)
+		}
+	}
+	s.pressure = loadkit.Median(pressures)
 	for via, runs := range fixed {
 		s.cpu[via] = med(runs, func(r sample) float64 { return loadkit.Millis(r.cpuPerReq) })
 		s.p50[via] = med(runs, func(r sample) float64 { return loadkit.Millis(r.p50) })
@@ -126,8 +136,8 @@ func report(out io.Writer, cfg config, jobs []*job, skipped []string, res result
 			s.vendor, s.path, s.rate, num(s.cpu, viaGateway, 3), num(s.cpu, viaProxy, 3), num(s.cpu, viaNginx, 3), num(s.cpu, viaDirect, 3), s.calls)
 	}
 	for _, s := range sums {
-		fmt.Fprintf(w, "LATENCY vendor=%s path=%s rate=%.0f gateway_p99_ms=%s reverseproxy_p99_ms=%s direct_p99_ms=%s reverseproxy_added_p50_ms=%.2f reverseproxy_added_p99_ms=%.2f\n",
-			s.vendor, s.path, s.rate, num(s.p99, viaGateway, 2), num(s.p99, viaProxy, 2), num(s.p99, viaDirect, 2), s.proxyAdded50, s.proxyAdded99)
+		fmt.Fprintf(w, "LATENCY vendor=%s path=%s rate=%.0f gateway_p99_ms=%s reverseproxy_p99_ms=%s direct_p99_ms=%s reverseproxy_added_p50_ms=%.2f reverseproxy_added_p99_ms=%.2f cpu_pressure_pct=%.0f\n",
+			s.vendor, s.path, s.rate, num(s.p99, viaGateway, 2), num(s.p99, viaProxy, 2), num(s.p99, viaDirect, 2), s.proxyAdded50, s.proxyAdded99, 100*s.pressure)
 	}
 	for _, s := range sums {
 		fmt.Fprintf(w, "THROUGHPUT vendor=%s path=%s workers=%d gateway_rps=%s reverseproxy_rps=%s nginx_rps=%s direct_rps=%s cpu_per_req_vs_reverseproxy=%.2f\n",
@@ -147,6 +157,11 @@ func report(out io.Writer, cfg config, jobs []*job, skipped []string, res result
 	}
 	for _, p := range peaks {
 		fmt.Fprintf(w, "PEAK process=%s lifetime_peak_rss_mib=%d\n", p.name, loadkit.MiB(p.bytes))
+	}
+	for _, s := range sums {
+		if s.pressure > maxQuietPressure {
+			fmt.Fprintf(w, "WARN vendor=%s path=%s cpu_pressure_pct=%.0f: a runnable task waited for a CPU that share of the fixed-rate runs' time; their p99 figures measure that queue, not the path\n", s.vendor, s.path, 100*s.pressure)
+		}
 	}
 	for _, s := range sums {
 		if s.requests > 0 && float64(s.errors) > 0.01*s.requests {
@@ -180,6 +195,10 @@ func report(out io.Writer, cfg config, jobs []*job, skipped []string, res result
 	_, err = io.WriteString(out, w.String())
 	return failed, err
 }
+
+// maxQuietPressure is the CPU pressure (sample.pressure) above which a
+// run's p99 is reported as the machine's rather than the path's.
+const maxQuietPressure = 0.10
 
 // num formats m[k] with prec decimals, "-" when there is none.
 func num(m map[string]float64, k string, prec int) string {

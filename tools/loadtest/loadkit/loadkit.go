@@ -209,3 +209,37 @@ func Serve(srv *http.Server, ln net.Listener) error {
 	}
 	return nil
 }
+
+// CPUPressure is the machine's CPU pressure stall time so far: how long,
+// added up, at least one runnable task waited for a CPU (the "some" line
+// of /proc/pressure/cpu). Over a run, its growth divided by the run's
+// wall time is the share of the time a request could have been queued
+// behind another process; latency percentiles then measure that queue.
+func CPUPressure() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/pressure/cpu")
+	if err != nil {
+		return 0, err
+	}
+	return ParsePressure(b)
+}
+
+// ParsePressure reads the "some" line's total (microseconds) from the
+// contents of /proc/pressure/cpu.
+func ParsePressure(b []byte) (time.Duration, error) {
+	for line := range bytes.Lines(b) {
+		rest, ok := bytes.CutPrefix(line, []byte("some "))
+		if !ok {
+			continue
+		}
+		for f := range bytes.FieldsSeq(rest) {
+			if v, ok := bytes.CutPrefix(f, []byte("total=")); ok {
+				us, err := strconv.ParseUint(string(v), 10, 63)
+				if err != nil {
+					return 0, fmt.Errorf("pressure total %q: %w", v, err)
+				}
+				return time.Duration(us) * time.Microsecond, nil
+			}
+		}
+	}
+	return 0, errors.New("no some total in /proc/pressure/cpu")
+}

@@ -134,3 +134,21 @@ func TestRatioLine(t *testing.T) {
 		t.Fatalf("MiB rounds %d, want 39", got)
 	}
 }
+
+func TestParsePressure(t *testing.T) {
+	t.Parallel()
+	in := "some avg10=89.26 avg60=75.56 avg300=52.48 total=303195103\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=7\n"
+	if got, err := ParsePressure([]byte(in)); err != nil || got != 303195103*time.Microsecond {
+		t.Fatalf("ParsePressure = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "full avg10=0.00 total=7\n", "some avg10=1.00 total=x\n"} {
+		if _, err := ParsePressure([]byte(bad)); err == nil {
+			t.Errorf("ParsePressure(%q): no error", bad)
+		}
+	}
+	if _, err := os.Stat("/proc/pressure/cpu"); err == nil {
+		if _, err := CPUPressure(); err != nil {
+			t.Errorf("CPUPressure: %v", err)
+		}
+	}
+}

@@ -12,7 +12,7 @@
 //	LOADTEST_QUICK=1           a smoke run, under 60 s, printing the same lines
 //	LOADTEST_RATE=1000         fixed rate, requests per second
 //	LOADTEST_DURATION=5s       length of each measured run
-//	LOADTEST_SLICE=500ms       fixed rate: the ways of serving a path take turns in slices this long (0: one run each)
+//	LOADTEST_SLICE=0s          fixed rate: the ways of serving a path take turns in slices this long (0: one run each)
 //	LOADTEST_ROUNDS=5          rounds; medians are reported
 //	LOADTEST_WORKERS=8         closed-loop workers
 //	LOADTEST_LATENCY=0s        vendor latency injected during the fixed-rate and closed-loop runs
@@ -104,7 +104,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 	num("LOADTEST_WORKERS", &c.workers)
 	num("LOADTEST_MIXED_RATE", &c.mixedRate)
 	dur("LOADTEST_DURATION", &c.duration)
-	c.slice = 500 * time.Millisecond
 	dur("LOADTEST_SLICE", &c.slice)
 	dur("LOADTEST_LATENCY", &c.latency)
 	dur("LOADTEST_WALL_LATENCY", &c.wallLatency)

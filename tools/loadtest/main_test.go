@@ -24,7 +24,7 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if full.quick || full.rate != 1000 || full.rounds != 5 || full.duration != 5*time.Second || full.wallLatency != 20*time.Millisecond || full.mixedRate != 2000 || full.nginx != "" {
+	if full.quick || full.rate != 1000 || full.rounds != 5 || full.duration != 5*time.Second || full.wallLatency != 20*time.Millisecond || full.mixedRate != 2000 || full.nginx != "" || full.slice != 0 {
 		t.Fatalf("defaults: %+v", full)
 	}
 	if full.mixedFor != 10*time.Second {
@@ -36,11 +36,11 @@ func TestLoadConfig(t *testing.T) {
 	if strings.Join(full.vendors, ",") != "linkflow,meihua,nxcloud,miaokol" {
 		t.Fatalf("vendors: %v", full.vendors)
 	}
-	quick, err := loadConfig(env("LOADTEST_QUICK", "1", "LOADTEST_RATE", "50", "LOADTEST_VENDORS", "nxcloud, linkflow", "LOADTEST_NGINX", "none"))
+	quick, err := loadConfig(env("LOADTEST_QUICK", "1", "LOADTEST_SLICE", "500ms", "LOADTEST_RATE", "50", "LOADTEST_VENDORS", "nxcloud, linkflow", "LOADTEST_NGINX", "none"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !quick.quick || quick.rate != 50 || quick.rounds != 1 || quick.duration >= time.Second || strings.Join(quick.vendors, ",") != "nxcloud,linkflow" {
+	if !quick.quick || quick.rate != 50 || quick.slice != 500*time.Millisecond || quick.rounds != 1 || quick.duration >= time.Second || strings.Join(quick.vendors, ",") != "nxcloud,linkflow" {
 		t.Fatalf("quick: %+v", quick)
 	}
 	_, err = loadConfig(env("LOADTEST_RATE", "-1", "LOADTEST_DURATION", "soon", "LOADTEST_VENDORS", "acme", "LOADTEST_NGINX", "none"))

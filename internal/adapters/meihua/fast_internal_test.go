@@ -262,3 +262,13 @@ func TestContactsKeepNothingOfEarlierPages(t *testing.T) {
 		}
 	}
 }
+
+// blank finds white space as strings.TrimSpace does.
+func TestBlank(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", " ", "\t\n\v\f\r ", "\u0085", "\u00a0", "\u3000", "\u3000x", " x", "x ", "x", "郭", "\xff", "\x00", "\x1f", "\u2028 ", "\u200b"} {
+		if got, want := blank(s), strings.TrimSpace(s) == ""; got != want {
+			t.Errorf("blank(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -143,10 +145,28 @@ func (c mhContactOf[S, N, L]) domain(raw json.RawMessage) domain.Contact {
 // value is a text field as the gateway keeps it: "" for Meihua's blank,
 // as text reads it, so that a plain string gives what text gives.
 func value[S ~string](s S) string {
-	if strings.TrimSpace(string(s)) == "" {
+	if blank(string(s)) {
 		return ""
 	}
 	return string(s)
+}
+
+// blank reports whether s is white space only, as strings.TrimSpace
+// finds it, at once for the common string that starts with a letter
+// (TrimSpace takes the slow way through a string that is not ASCII,
+// most of a Chinese contact's).
+func blank(s string) bool {
+	if s == "" {
+		return true
+	}
+	if c := s[0]; c < utf8.RuneSelf {
+		if c > ' ' {
+			return false
+		}
+	} else if r, _ := utf8.DecodeRuneInString(s); !unicode.IsSpace(r) {
+		return false
+	}
+	return strings.TrimSpace(s) == ""
 }
 
 // decimal writes an integer of an answer, an id say, in decimal.

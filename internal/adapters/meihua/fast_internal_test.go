@@ -272,3 +272,36 @@ func TestBlank(t *testing.T) {
 		}
 	}
 }
+
+// A contact's gender member without gender_des, read by both readings.
+func TestGenderMember(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		member string
+		want   domain.Gender
+	}{
+		{`"gender":true`, domain.GenderMale}, {`"gender":false`, domain.GenderFemale}, {`"gender":"男"`, domain.GenderMale},
+		{`"gender":" F "`, domain.GenderFemale}, {`"gender":" "`, ""}, {`"gender":"x"`, domain.GenderUnknown},
+		{`"gender":"\u5973"`, domain.GenderFemale}, {"\"gender\":\"\xff\"", domain.GenderUnknown}, {`"gender":1`, ""},
+		{`"gender":9007199254740993`, ""}, {`"gender":null`, ""}, {`"gender":{"a":true}`, ""}, {`"gender":[true]`, ""},
+		{`"x":1`, ""}, {`"gender":"男","gender":false`, domain.GenderFemale}, {`"gender":true,"gender":null`, ""},
+		{`"gender":true,"gender_des":"女"`, domain.GenderFemale},
+	} {
+		list := []byte(`[{"id":1,` + c.member + `}]`)
+		for _, got := range [][]domain.Contact{
+			must(vendorhttp.Records(t.Context(), list, fastContact.domain)),
+			must(vendorhttp.Records(t.Context(), list, mhContact.domain)),
+		} {
+			if got[0].Gender != c.want {
+				t.Errorf("%s: %q, want %q", c.member, got[0].Gender, c.want)
+			}
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

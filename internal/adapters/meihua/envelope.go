@@ -11,8 +11,8 @@ import (
 // once, exactly so. It returns the array's bytes, which the caller must
 // decode as one JSON value: the rest of body is checked here, except
 // where list is the last member of data and data the last of body (the
-// simulator's order, and the common one), where the array is taken to
-// end at the last ']' of body. A decoding that fails there, as one of
+// simulator's order), where the array is taken to end at the last ']' of
+// body, so that the list is walked only once, by its decoding. A decoding that fails there, as one of
 // `"list":[1],"x":[2]}}` does, leaves the answer to readRecords.
 //
 // readRecords decodes the envelope into maps, which take each name as

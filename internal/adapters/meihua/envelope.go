@@ -2,84 +2,177 @@ package meihua
 
 import (
 	"bytes"
-	"strings"
+	"encoding/json"
 )
 
-// plainEnvelope reports whether body, a JSON object, names its members
-// success and data, and data's member list, plainly: each once, spelled
-// exactly so, and beside no other member whose name a decoder could take
-// for one of them (in another case, or with an escape).
+// successList finds the list of a plain success answer: body a JSON
+// object whose member success is true and whose member data is an object
+// with an array as its member list (or another name, member), each named
+// once, exactly so. It returns the array's bytes, which the caller must
+// decode as one JSON value: the rest of body is checked here, except
+// where list is the last member of data and data the last of body (the
+// simulator's order), where the array is taken to end at the last ']' of
+// body, so that the list is walked only once, by its decoding. A decoding that fails there, as one of
+// `"list":[1],"x":[2]}}` does, leaves the answer to readRecords.
 //
-// A struct decoder matches member names without regard to case and
-// merges a repeated object into the first one; readRecords decodes the
-// envelope into maps, which take the exact name and the last value. On a
-// plain envelope the two read the same; another one is left to
-// readRecords. body must be valid JSON: the scan does not check it.
-func plainEnvelope(body []byte, list string) bool {
+// readRecords decodes the envelope into maps, which take each name as
+// written, unescaped, and its last value; plain means they read the same
+// success and list as found here: names are read as written, and an
+// answer with an escape in a name around its list, or a repeated
+// success, data or list, is not plain.
+func successList(body []byte, member string) ([]byte, bool) {
 	s := scanner{b: body}
-	return s.members([]string{"success", "data"}, func(name string) bool {
-		if name != "data" {
-			s.skip()
-			return true
+	var success bool
+	var list []byte
+	found := s.members(func(name string) bool {
+		switch name {
+		case "success":
+			if success {
+				return false
+			}
+			success = s.literal("true")
+			return success
+		case "data":
+			if list != nil {
+				return false
+			}
+			return s.members(func(name string) bool {
+				if name != member {
+					return s.skipValid()
+				}
+				if list != nil || s.at() != '[' {
+					return false
+				}
+				start := s.i
+				if end := s.closingTail(); end > start {
+					list, s.i, s.done = body[start:end], len(body), true
+					return true
+				}
+				s.skip()
+				list = body[start:s.i]
+				return true
+			}) && list != nil
 		}
-		return s.members([]string{list}, func(string) bool { s.skip(); return true })
+		return s.skipValid()
 	})
+	s.ws()
+	return list, found && success && list != nil && s.i == len(body)
 }
 
-// scanner walks valid JSON.
+// scanner walks JSON.
 type scanner struct {
 	b []byte
 	i int
+	// done is set by a value that ends the walk: the objects around it
+	// end with it.
+	done bool
 }
 
-// members walks the object at the scanner: for a member whose name is one
-// of names it calls value, which must read the member's value, and skips
-// the others. It reports false, and stops, when value does, when a name
-// holds an escape, or when a name folds to one of names (as Unicode
-// folds case: ſ is s) but is not exactly it, or is there twice.
-func (s *scanner) members(names []string, value func(name string) bool) bool {
-	seen := make([]bool, len(names))
-	if s.ws(); s.i >= len(s.b) || s.b[s.i] != '{' {
+// members reads the object at the scanner, calling value with the name of
+// each member, as written, with the scanner at its value, which value
+// must read. It reports false when value does, when a name holds an
+// escape or a control character, or when the object is not well formed
+// around its values. A value that sets done ends the object there.
+func (s *scanner) members(value func(name string) bool) bool {
+	if s.at() != '{' {
 		return false
 	}
 	s.i++
+	if s.at() == '}' {
+		s.i++
+		return true
+	}
 	for {
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] == '}' {
-			s.i++
-			return true
-		}
-		if s.b[s.i] == ',' {
-			s.i++
-			continue
-		}
-		raw := s.str()
-		s.ws()
-		s.i++ // the colon
-		s.ws()
-		if bytes.IndexByte(raw, '\\') >= 0 {
+		name, ok := s.name()
+		if !ok || s.at() != ':' {
 			return false
 		}
-		known := -1
-		for k, n := range names {
-			if strings.EqualFold(string(raw), n) {
-				if string(raw) != n || seen[k] {
-					return false
-				}
-				seen[k], known = true, k
-			}
+		s.i++
+		s.ws()
+		if !value(name) {
+			return false
 		}
-		if known < 0 {
-			s.skip()
-		} else if !value(names[known]) {
+		if s.done {
+			return true
+		}
+		switch s.at() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return true
+		default:
 			return false
 		}
 	}
 }
 
+// at skips white space and returns the byte at the scanner, 0 at the end.
+func (s *scanner) at() byte {
+	s.ws()
+	if s.i >= len(s.b) {
+		return 0
+	}
+	return s.b[s.i]
+}
+
+// name reads a member name at the scanner: a string without escapes
+// (or control characters, which JSON does not allow).
+func (s *scanner) name() (string, bool) {
+	if s.at() != '"' {
+		return "", false
+	}
+	for j := s.i + 1; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			name := string(s.b[s.i+1 : j])
+			s.i = j + 1
+			return name, true
+		case c < 0x20 || c == '\\':
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// literal reads the value at the scanner, which must be lit.
+func (s *scanner) literal(lit string) bool {
+	start := s.i
+	s.skip()
+	return string(bytes.TrimSpace(s.b[start:s.i])) == lit
+}
+
+// skipValid skips the value at the scanner and reports whether it is
+// one valid JSON value.
+func (s *scanner) skipValid() bool {
+	start := s.i
+	s.skip()
+	return json.Valid(s.b[start:s.i])
+}
+
+// closingTail returns the end of the array at the scanner when the
+// array may close the object holding it and that object's own holder,
+// body's last: that is, when body ends with ']', '}' and '}' (and white
+// space); 0 otherwise.
+func (s *scanner) closingTail() int {
+	end := len(s.b)
+	for _, c := range []byte("}}]") {
+		for end > s.i && isSpace(s.b[end-1]) {
+			end--
+		}
+		if end == s.i || s.b[end-1] != c {
+			return 0
+		}
+		end--
+	}
+	return end + 1
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // ws skips white space.
 func (s *scanner) ws() {
-	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+	for s.i < len(s.b) && isSpace(s.b[s.i]) {
 		s.i++
 	}
 }
@@ -107,7 +200,8 @@ func (s *scanner) str() []byte {
 	}
 }
 
-// skip skips the value at the scanner.
+// skip skips the value at the scanner, which must be valid JSON for the
+// scanner to end after it.
 func (s *scanner) skip() {
 	depth := 0
 	for s.i < len(s.b) {

@@ -144,6 +144,24 @@ func TestContactsReadAsReadRecords(t *testing.T) {
 		answer(`{"success":true,"data":{"total":1,"list":[` + rec + `],"x":"}\"{"},"msg":"ok"}`),
 		answer(`{"success":true,"data":{"list":[` + rec + `]},"x":"\\","data":null}`),
 		answer(`{"success":true,"data":{"list":[{"id":1.5}]}}`), answer(`{"success":true,"data":{"list":[{"id":"x"}]}}`),
+		// Orders, white space and shapes successList reads or leaves.
+		answer(`{"success":true,"data":{"list":[` + rec + `],"total":1}}`), answer(`{"data":{"list":[` + rec + `]},"success":true}`),
+		answer(`{"code":"","data":{"list":[` + rec + `],"total":1},"msg":"ok","success":true}`),
+		answer(" {\n\t\"success\" : true ,\r\n\"data\" : { \"total\" : 1 , \"list\" : [ " + rec + " ] } } \n"),
+		answer(`{"success":true,"data":{"list":[` + rec + `],"x":[1]}}`), answer(`{"success":true,"data":{"list":[` + rec + `]},"x":[1]}`),
+		answer(`{"success":true,"data":{"list":[` + rec + `]}`), answer(`{"success":true,"data":{"list":[` + rec + `]`),
+		answer(`{"success":true,"data":{"list":[` + rec + `]}}}`), answer(`{"success":true,"data":{"list":[` + rec + `]}},{}`),
+		answer(`{"success":true,"data":{"list":[` + rec + `],"total":1}} x`), answer(`{"success":true,"data":{"list":[` + rec + `],"total":1}`),
+		answer(`{"success":true,"data":{"total":tru,"list":[` + rec + `]}}`), answer(`{"success":true,"data":{"total":1 2,"list":[` + rec + `]}}`),
+		answer(`{"success":true,"success":true,"data":{"list":[` + rec + `]}}`), answer(`{"success":true,"data":{"list":[],"list":[` + rec + `]}}`),
+		answer(`{"success":true,"data":{"list":[` + rec + `]},"data":{"list":[` + rec + `]}}`), answer(`{"success":true,"data":{"list":[` + rec + `]}"data":{}}`),
+		answer(`{"success":true,"data":{"list":[` + rec + `] "total":1}}`), answer(`{"success":true "data":{"list":[` + rec + `]}}`),
+		answer(`{"success":truex,"data":{"list":[` + rec + `]}}`), answer(`{"success":true,"data":{"list":[` + rec + `]]}}`),
+		answer(`{"success":true,"data":{"list":[` + rec + `],}}`), answer(`{"success":true,"data":{"list":[` + rec + `],"total":1},}`),
+		answer(`{"success":true,"m\u0073g":1,"data":{"list":[` + rec + `]}}`), answer(`{"success":true,"名":1,"data":{"list":[` + rec + `]}}`),
+		answer("{\"success\":true,\"a\tb\":1,\"data\":{\"list\":[" + rec + "]}}"), answer(`{"success":true,"data":{"list":[` + rec + `]` + "\x00}}"),
+		answer(`{"success":true,"data":{"list":[` + rec + `,]}}`), answer(`{"success":true,"data":{"list":[` + rec + `],"total":1,"list":[]}}`),
+		answer(`{"success":true,"data":{"list":[{"id":1,"x":"]}}"}]}}`), answer(`{"success":true,"data":{"list":[{"id":1,"x":"]}}"}],"total":"]}}"}}`),
 	} {
 		got, gerr := a.contacts(t.Context(), resp, "GET /contact/all")
 		want, werr := readRecords(t.Context(), a, resp, "GET /contact/all", "list", fastContact.domain, mhContact.domain)
@@ -194,4 +212,96 @@ func isCode(err error, code string) bool {
 func isKind(err error, kind domain.VendorErrorKind) bool {
 	var ve *domain.VendorError
 	return errors.As(err, &ve) && ve.Kind == kind
+}
+
+// successList finds the list of a plain success answer, read in one pass
+// or after a walk of the envelope, and leaves any other answer.
+func TestSuccessList(t *testing.T) {
+	t.Parallel()
+	const list = `[{"id":1,"x":"]}}\""},{"id":2}]`
+	for _, body := range []string{
+		`{"success":true,"data":{"total":2,"list":` + list + `}}`, ` { "success" : true , "data" : { "list" : ` + list + ` } } ` + "\n",
+		`{"code":"","data":{"list":` + list + `,"total":2},"msg":"ok","success":true}`, `{"data":{"list":` + list + `},"success":true}`,
+		`{"success":true,"SUCCESS":false,"ſuccess":false,"data":{"LIST":[],"list":` + list + `},"Data":null}`,
+	} {
+		if got, ok := successList([]byte(body), "list"); !ok || string(got) != list {
+			t.Errorf("%s: %s, %v", body, got, ok)
+		}
+	}
+	for _, body := range []string{
+		`{"success":false,"data":{"list":` + list + `}}`, `{"success":"true","data":{"list":` + list + `}}`, `{"data":{"list":` + list + `}}`,
+		`{"success":true,"data":{"list":null}}`, `{"success":true,"data":{"list":{}}}`, `{"success":true,"data":null}`, `{"success":true}`,
+		`{"success":true,"data":{"list":` + list + `},"success":true}`, `{"success":true,"data":{"list":` + list + `,"list":[]}}`,
+		`{"success":true,"data":{"list":` + list + `,"total":1}`, `{"success":true,"data":{"list":` + list + `,"total":1}}}`,
+		`{"success":true,"data":{"list":` + list + `,"total":1}} {}`, `{"s\u0075ccess":true,"data":{"list":` + list + `}}`,
+		`{"success":true,"data":{"list":[],"list":` + list + `,"total":2}}`, "{\"success\":true,\"\x01\":1,\"data\":{\"list\":" + list + "}}",
+		`{"success":true,"x":nul,"data":{"list":` + list + `}}`, `[{"success":true,"data":{"list":` + list + `}}]`, ``, `{}`,
+		// A list at the end is taken up to the last ']' of the answer
+		// unchecked: its decoding finds it is not one array.
+		`{"success":true,"data":{"list":[1],"x":[2]}}`, `{"success":true,"data":{"list":[1]},"x":[2]}}`,
+	} {
+		if got, ok := successList([]byte(body), "list"); ok && json.Valid(got) {
+			t.Errorf("%s: read %s", body, got)
+		}
+	}
+}
+
+// A page's records are decoded into the records of earlier pages, cleared:
+// nothing of an earlier page shows in a later one.
+func TestContactsKeepNothingOfEarlierPages(t *testing.T) {
+	a := testAdapter(t)
+	full := `{"id":1,"fullName":"a","gender_des":"男","birthday":572371200000,"propertys":[{"propertyId":3,"label":"x"}],"groups":[{"groupId":2,"groupName":"g"}],"tags":[{"tagId":5,"tagName":"t"}]}`
+	for range 20 {
+		if _, err := a.contacts(t.Context(), answer(page(full, full)), "GET /contact/all"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := a.contacts(t.Context(), answer(page(`{"id":2}`)), "GET /contact/all")
+		want, _ := vendorhttp.Records(t.Context(), []byte(`[{"id":2}]`), mhContact.domain)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%+v, %v; want %+v", got, err, want)
+		}
+	}
+}
+
+// blank finds white space as strings.TrimSpace does.
+func TestBlank(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", " ", "\t\n\v\f\r ", "\u0085", "\u00a0", "\u3000", "\u3000x", " x", "x ", "x", "郭", "\xff", "\x00", "\x1f", "\u2028 ", "\u200b"} {
+		if got, want := blank(s), strings.TrimSpace(s) == ""; got != want {
+			t.Errorf("blank(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// A contact's gender member without gender_des, read by both readings.
+func TestGenderMember(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		member string
+		want   domain.Gender
+	}{
+		{`"gender":true`, domain.GenderMale}, {`"gender":false`, domain.GenderFemale}, {`"gender":"男"`, domain.GenderMale},
+		{`"gender":" F "`, domain.GenderFemale}, {`"gender":" "`, ""}, {`"gender":"x"`, domain.GenderUnknown},
+		{`"gender":"\u5973"`, domain.GenderFemale}, {"\"gender\":\"\xff\"", domain.GenderUnknown}, {`"gender":1`, ""},
+		{`"gender":9007199254740993`, ""}, {`"gender":null`, ""}, {`"gender":{"a":true}`, ""}, {`"gender":[true]`, ""},
+		{`"x":1`, ""}, {`"gender":"男","gender":false`, domain.GenderFemale}, {`"gender":true,"gender":null`, ""},
+		{`"gender":true,"gender_des":"女"`, domain.GenderFemale},
+	} {
+		list := []byte(`[{"id":1,` + c.member + `}]`)
+		for _, got := range [][]domain.Contact{
+			must(vendorhttp.Records(t.Context(), list, fastContact.domain)),
+			must(vendorhttp.Records(t.Context(), list, mhContact.domain)),
+		} {
+			if got[0].Gender != c.want {
+				t.Errorf("%s: %q, want %q", c.member, got[0].Gender, c.want)
+			}
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

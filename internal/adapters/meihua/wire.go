@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -41,20 +43,20 @@ func (t *text) UnmarshalJSON(b []byte) error {
 // unloaded rather than the contact unread. domain gives the same contact
 // from both.
 type mhContactOf[S ~string, N ~int64, L tagsMember] struct {
-	ID          N               `json:"id"`
-	FullName    S               `json:"fullName"`
-	Gender      json.RawMessage `json:"gender"`
-	GenderDes   *S              `json:"gender_des"`
-	Birthday    *N              `json:"birthday"`
-	BirthdayDes S               `json:"birthday_des"`
-	CompanyName S               `json:"companyName"`
-	JobTitle    S               `json:"jobTitle"`
-	Email       S               `json:"email"`
-	WorkPhone   S               `json:"workPhone"`
-	MobilePhone S               `json:"mobilePhone"`
-	Website     S               `json:"website"`
-	Fax         S               `json:"fax"`
-	Country     S               `json:"country"`
+	ID          N   `json:"id"`
+	FullName    S   `json:"fullName"`
+	Gender      any `json:"gender"`
+	GenderDes   *S  `json:"gender_des"`
+	Birthday    *N  `json:"birthday"`
+	BirthdayDes S   `json:"birthday_des"`
+	CompanyName S   `json:"companyName"`
+	JobTitle    S   `json:"jobTitle"`
+	Email       S   `json:"email"`
+	WorkPhone   S   `json:"workPhone"`
+	MobilePhone S   `json:"mobilePhone"`
+	Website     S   `json:"website"`
+	Fax         S   `json:"fax"`
+	Country     S   `json:"country"`
 	// Province and City are region codes, numbers (0) in the docs'
 	// samples and in the simulator's answers, or names: text in both
 	// readings.
@@ -143,10 +145,28 @@ func (c mhContactOf[S, N, L]) domain(raw json.RawMessage) domain.Contact {
 // value is a text field as the gateway keeps it: "" for Meihua's blank,
 // as text reads it, so that a plain string gives what text gives.
 func value[S ~string](s S) string {
-	if strings.TrimSpace(string(s)) == "" {
+	if blank(string(s)) {
 		return ""
 	}
 	return string(s)
+}
+
+// blank reports whether s is white space only, as strings.TrimSpace
+// finds it, at once for the common string that starts with a letter
+// (TrimSpace takes the slow way through a string that is not ASCII,
+// most of a Chinese contact's).
+func blank(s string) bool {
+	if s == "" {
+		return true
+	}
+	if c := s[0]; c < utf8.RuneSelf {
+		if c > ' ' {
+			return false
+		}
+	} else if r, _ := utf8.DecodeRuneInString(s); !unicode.IsSpace(r) {
+		return false
+	}
+	return strings.TrimSpace(s) == ""
 }
 
 // decimal writes an integer of an answer, an id say, in decimal.
@@ -178,14 +198,12 @@ const (
 // it, wins when the record has it: 男 male, 女 female, blank not set (the
 // docs' own list sample shows gender true with a blank gender_des, so the
 // boolean alone does not say a gender was given). Without gender_des, the
-// boolean says it: true male, false female.
-func readGender[S ~string](b json.RawMessage, des *S) domain.Gender {
+// boolean says it: true male, false female; v is the member as decoded
+// into an interface (a boolean costs no allocation there, where its bytes
+// would cost two).
+func readGender[S ~string](v any, des *S) domain.Gender {
 	if des != nil {
 		return genderWord(string(*des))
-	}
-	var v any
-	if json.Unmarshal(b, &v) != nil {
-		return ""
 	}
 	switch g := v.(type) {
 	case bool:

@@ -18,8 +18,8 @@ import (
 // The hot answers — a page of contacts, one contact — are encoded by hand
 // (see appendContact), or where that cannot with github.com/goccy/go-json,
 // rather than with the generated code's encoding/json: the same bytes
-// (TestFastAnswersEncodeAsGenerated, FuzzHandEncoding) at a fraction of
-// the CPU (BenchmarkAnswerEncoding). Each type is its generated answer
+// (TestFastAnswersEncodeAsGenerated, FuzzHandEncoding) for less CPU
+// (BenchmarkAnswerEncoding). Each type is its generated answer
 // with the generated Visit method's work done by writeJSON.
 
 // contactListAnswer is ListContacts200JSONResponse, encoded by writeJSON.
@@ -117,14 +117,15 @@ func putAnswerBuffer(b *[]byte) {
 // as encoding/json omits them, strings escaped as it escapes them (HTML
 // characters, U+2028 and U+2029, invalid UTF-8 as \ufffd), custom field
 // maps with their keys sorted, numbers as written, a raw record as
-// encoding/json writes it. A page of 50 contacts
-// takes a third of go-json's time (BenchmarkAnswerEncoding). What they do
-// not know, or cannot encode exactly as encoding/json would (a raw
-// unwritten fields, a truncation, a custom value of another type,
-// an invalid json.Number, a time out of RFC 3339's range), makes them
-// report false, and the answer is encoded whole by go-json instead, which
-// also gives encoding/json's errors. TestHandEncodingFollowsTheSpec fails
-// when the generated types get a member these do not write.
+// encoding/json writes it. A page of 50 contacts costs a third less CPU
+// than with go-json, and 4 allocations instead of 151
+// (BenchmarkAnswerEncoding). What they do not know or cannot encode
+// exactly as encoding/json would (unwritten fields, a truncation, a
+// custom value of another type, an invalid json.Number, a time out of
+// RFC 3339's range or not in UTC) makes them report false, and the
+// answer is encoded whole by go-json instead, which also gives
+// encoding/json's errors. TestHandEncodingFollowsTheSpec fails when the
+// generated types get a member these do not write.
 
 // appendContactList appends l as encoding/json encodes it; false if it
 // cannot.

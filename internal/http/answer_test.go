@@ -1,12 +1,18 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 )
@@ -90,24 +96,37 @@ func TestFastAnswersEncodeAsGenerated(t *testing.T) {
 }
 
 // BenchmarkAnswerEncoding encodes a page of 50 contacts as the gateway
-// answers it (fast) and as the generated code would (generated).
+// answers it (fast) and as the generated code would (generated), without
+// and with their raw records (include=raw), into a writer that keeps
+// nothing.
 func BenchmarkAnswerEncoding(b *testing.B) {
-	list := ContactList{Data: toContacts(sampleContacts(49))}
-	for _, c := range []struct {
-		name  string
-		visit func(http.ResponseWriter) error
-	}{
-		{"fast", contactListAnswer{Body: list}.VisitListContactsResponse},
-		{"generated", ListContacts200JSONResponse{Body: list}.VisitListContactsResponse},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := c.visit(httptest.NewRecorder()); err != nil {
-					b.Fatal(err)
+	withRaw := toContacts(sampleContacts(49))
+	plain := slices.Clone(withRaw)
+	for i := range plain {
+		plain[i].Raw = nil
+	}
+	for _, page := range []struct {
+		name string
+		list ContactList
+	}{{"page", ContactList{Data: plain}}, {"page with raw", ContactList{Data: withRaw}}} {
+		for _, c := range []struct {
+			name  string
+			visit func(http.ResponseWriter) error
+		}{
+			{"fast", contactListAnswer{Body: page.list}.VisitListContactsResponse},
+			{"generated", ListContacts200JSONResponse{Body: page.list}.VisitListContactsResponse},
+		} {
+			b.Run(page.name+"/"+c.name, func(b *testing.B) {
+				w := &discardWriter{h: http.Header{}}
+				b.ReportAllocs()
+				for b.Loop() {
+					clear(w.h)
+					if err := c.visit(w); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -117,5 +136,187 @@ func BenchmarkToContacts(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = toContacts(cs)
+	}
+}
+
+// answerFiller sets the members of an answer by reflection, each pointer
+// set or left nil as rnd decides (every one with all), strings and custom
+// values taken from its lists. It fails on a type it does not know: a
+// member the spec adds to Contact or ContactList is filled, and so
+// encoded by the generated code, or fails the test, until
+// appendContact writes it too.
+type answerFiller struct {
+	t      *testing.T
+	rnd    *rand.Rand
+	all    bool
+	strs   []string
+	values []any
+	raws   []string
+}
+
+func (f *answerFiller) pick() bool { return f.all || f.rnd.IntN(3) > 0 }
+
+func (f *answerFiller) str() string { return f.strs[f.rnd.IntN(len(f.strs))] }
+
+func (f *answerFiller) custom(depth int) any {
+	switch n := f.rnd.IntN(8); {
+	case n < 5 || depth > 1:
+		return f.values[f.rnd.IntN(len(f.values))]
+	case n == 5:
+		return []any{f.custom(depth + 1), f.str(), f.custom(depth + 1)}
+	case n == 6:
+		return []string{f.str(), f.str()}
+	}
+	return map[string]any{f.str(): f.custom(depth + 1), f.str(): f.custom(depth + 1)}
+}
+
+func (f *answerFiller) fill(v reflect.Value) {
+	switch v.Type() {
+	case reflect.TypeFor[time.Time]():
+		at := time.Date(1990+f.rnd.IntN(60), time.Month(1+f.rnd.IntN(12)), 1+f.rnd.IntN(28), f.rnd.IntN(24), 0, f.rnd.IntN(60), f.rnd.IntN(3)*123456789, time.UTC)
+		v.Set(reflect.ValueOf(at))
+		return
+	case reflect.TypeFor[openapi_types.Date]():
+		v.Set(reflect.ValueOf(openapi_types.Date{Time: time.Date(1950+f.rnd.IntN(60), 2, 21, 0, 0, 0, 0, time.UTC)}))
+		return
+	case reflect.TypeFor[Raw]():
+		v.Set(reflect.ValueOf(Raw(f.raws[f.rnd.IntN(len(f.raws))])))
+		return
+	case reflect.TypeFor[CustomFields]():
+		m := CustomFields{}
+		for range f.rnd.IntN(6) {
+			m[f.str()] = f.custom(0)
+		}
+		v.Set(reflect.ValueOf(m))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(f.str())
+	case reflect.Int:
+		v.SetInt(int64(f.rnd.IntN(5000)))
+	case reflect.Pointer:
+		if f.pick() {
+			v.Set(reflect.New(v.Type().Elem()))
+			f.fill(v.Elem())
+		}
+	case reflect.Slice:
+		if !f.all && f.rnd.IntN(5) == 0 {
+			return // nil, which encodes as null
+		}
+		n := f.rnd.IntN(4)
+		if f.all {
+			n = 2
+		}
+		v.Set(reflect.MakeSlice(v.Type(), n, n))
+		for i := range n {
+			f.fill(v.Index(i))
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f.fill(v.Field(i))
+		}
+	default:
+		f.t.Fatalf("answerFiller does not know %s (a new member in the spec?): teach it and appendContact", v.Type())
+	}
+}
+
+// sameAsGenerated checks that encodeAnswer encodes body as the generated
+// code's encoding/json does, or fails when it does.
+func sameAsGenerated(t *testing.T, body any) {
+	t.Helper()
+	var want bytes.Buffer
+	wantErr := json.NewEncoder(&want).Encode(body)
+	got, err := encodeAnswer(nil, body)
+	if (err != nil) != (wantErr != nil) || (err == nil && !bytes.Equal(got, want.Bytes())) {
+		t.Fatalf("encoded as\n%s (%v)\nencoding/json encodes\n%s (%v)", got, err, want.Bytes(), wantErr)
+	}
+}
+
+var (
+	answerStrings = []string{"", "a", "郭强", "<b>&amp;</b>", "line\nbreak\ttab\r\b\f\x00\x1f\x7f", `"quoted" \ back\slash`,
+		"\u2028\u2029", "bad \xff utf8 \xe2\x80", "\xe2\x80\xa8x\xed\xa0\x80", "emoji 😀", "9007199254740993", "mk_1688851873049028~7881302795046315"}
+	answerValues = []any{nil, "银卡", "<tag>", true, false, json.Number("9007199254740993"), json.Number("-9007199254740993"),
+		json.Number("12.50"), json.Number("1e400"), json.Number("-0"), json.Number("0.5E-3"), json.Number("")}
+	answerRaws = []string{`{"id":9007199254740993,"name":"\u90ed"}`, "{ \"a\" : [ 1 , \"<&>\u2028\" ] ,\n \"b\": {} }", `{}`}
+)
+
+// TestHandEncodingFollowsTheSpec: a contact with every member the
+// generated types have, filled by reflection, is encoded by hand (not
+// handed to go-json) into what encoding/json encodes; with unwritten
+// fields, which only write answers carry, and a truncated list, go-json
+// encodes them instead.
+func TestHandEncodingFollowsTheSpec(t *testing.T) {
+	t.Parallel()
+	for seed := range uint64(20) {
+		f := &answerFiller{t: t, rnd: rand.New(rand.NewPCG(seed, 1)), all: true, strs: answerStrings, values: answerValues, raws: answerRaws}
+		var list ContactList
+		f.fill(reflect.ValueOf(&list).Elem())
+		sameAsGenerated(t, list)
+		if _, ok := appendContactList(nil, &list); ok {
+			t.Fatal("a truncated list encoded by hand")
+		}
+		for i := range list.Data {
+			sameAsGenerated(t, list.Data[i])
+			if _, ok := appendContact(nil, &list.Data[i]); ok {
+				t.Fatal("a contact with unwritten fields encoded by hand")
+			}
+			list.Data[i].Unwritten = nil
+			sameAsGenerated(t, list.Data[i])
+			if _, ok := appendContact(nil, &list.Data[i]); !ok {
+				t.Fatalf("contact %+v not encoded by hand", list.Data[i])
+			}
+		}
+		list.Truncated = nil
+		sameAsGenerated(t, list)
+		if _, ok := appendContactList(nil, &list); !ok {
+			t.Fatal("a page not encoded by hand")
+		}
+	}
+}
+
+// FuzzHandEncoding: pages of contacts, their members set or not, with
+// any text, are encoded as encoding/json encodes them.
+func FuzzHandEncoding(f *testing.F) {
+	f.Add(uint64(1), "郭强 <b>&</b>", "bad \xff", "{\"x\": [1, 2] }")
+	f.Add(uint64(2), "\u2028", "\x00\x1f\"\\", "not json")
+	f.Add(uint64(3), "", "9007199254740993", "[1]")
+	f.Fuzz(func(t *testing.T, seed uint64, s1, s2, raw string) {
+		fl := &answerFiller{t: t, rnd: rand.New(rand.NewPCG(seed, 2)), strs: append([]string{s1, s2, s1 + s2}, answerStrings...),
+			values: append([]any{s1, json.Number(s2)}, answerValues...), raws: append([]string{raw}, answerRaws...)}
+		var list ContactList
+		fl.fill(reflect.ValueOf(&list).Elem())
+		for i := range list.Data {
+			if fl.rnd.IntN(2) == 0 {
+				list.Data[i].Unwritten = nil
+			}
+			sameAsGenerated(t, list.Data[i])
+		}
+		if fl.rnd.IntN(2) == 0 {
+			list.Truncated = nil
+		}
+		sameAsGenerated(t, list)
+	})
+}
+
+// TestHandEncodingOfOddValues: what encoding/json refuses (an invalid
+// json.Number, a time past year 9999, a raw record that is not JSON) is
+// refused, and what the hand encoding leaves to go-json (a time not in
+// UTC, a custom value of another type) encoded as encoding/json does.
+func TestHandEncodingOfOddValues(t *testing.T) {
+	t.Parallel()
+	late, early := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)
+	zoned := time.Date(2026, 11, 29, 9, 30, 15, 0, time.FixedZone("CST", 8*3600))
+	bad := Raw(`{"a":`)
+	contacts := []Contact{
+		{ID: "a", CreatedAt: &late}, {ID: "b", UpdatedAt: &early}, {ID: "c", CreatedAt: &zoned}, {ID: "d", Raw: &bad},
+		{ID: "e", CustomFields: CustomFields{"f": 1.5, "i": 7, "o": CustomFields{"<": "&"}, "s": []int{1}, "n": map[string]string{"b": "a", "a": "b"}}},
+	}
+	for _, n := range []string{"1.", "01", "+1", "1e", "1e+", "x", "--1", ".5", "-", "1.5e3", "0", "-0.0e-0", "1E+2"} {
+		contacts = append(contacts, Contact{ID: n, CustomFields: CustomFields{"n": json.Number(n), "l": []any{json.Number(n)}}})
+	}
+	for _, c := range contacts {
+		sameAsGenerated(t, c)
+		sameAsGenerated(t, ContactList{Data: []Contact{{ID: "x"}, c}})
 	}
 }

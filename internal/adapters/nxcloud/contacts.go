@@ -165,7 +165,7 @@ func (a *Adapter) readCustomers(ctx context.Context, resp *vendorhttp.Response, 
 		if rec.ID <= 0 {
 			return nil, noID(resp)
 		}
-		out[i] = rec.domain(raw)
+		rec.readInto(&out[i], raw)
 	}
 	return out, nil
 }
@@ -207,7 +207,7 @@ func contactsOf[S ~string, N ~int64, G genderMember, L tagsMember](list []nxCust
 		if rec.ID <= 0 {
 			return nil, false
 		}
-		out[i] = rec.domain(nil)
+		rec.readInto(&out[i], nil)
 	}
 	return out, true
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/nxcloud/nxcloudtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
@@ -233,8 +236,63 @@ func TestReadCustomFields(t *testing.T) {
 		`{"n":9007199254740993}`:       {"n": json.Number("9007199254740993")},
 		`{"l":["1",null],"o":{"k":2}}`: {"l": []any{"1", nil}, "o": map[string]any{"k": json.Number("2")}},
 	} {
-		if got := readCustomFields(in); got == nil || !reflect.DeepEqual(got, want) {
+		got := map[string]any{"left": "over"}
+		readCustomFields(in, &got)
+		if got == nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("%q read as %#v, want %#v", in, got, want)
 		}
 	}
+}
+
+// TestCustomFieldsReferToTheirString: the keys and the plain string
+// values are not copies but parts of customize_field's string (an escaped
+// one is unescaped into a string of its own), which is what makes a page
+// of customers cheap.
+func TestCustomFieldsReferToTheirString(t *testing.T) {
+	t.Parallel()
+	s := `{"customize_1_101":"M101199","customize_2_102":3318,"customize_4_104":["运动"],"esc\u0061ped":"\u00e9"}`
+	var got map[string]any
+	readCustomFields(s, &got)
+	within := func(x string) bool {
+		p, base := uintptr(unsafe.Pointer(unsafe.StringData(x))), uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return base <= p && p+uintptr(len(x)) <= base+uintptr(len(s))
+	}
+	for k, v := range got {
+		if k != "escaped" && !within(k) {
+			t.Errorf("key %q is a copy", k)
+		}
+		if v, ok := v.(string); ok && k != "escaped" && !within(v) {
+			t.Errorf("value %q of %q is a copy", v, k)
+		}
+	}
+	if got["escaped"] != "é" || got["customize_1_101"] != "M101199" || len(got) != 4 {
+		t.Fatalf("read as %#v", got)
+	}
+}
+
+// FuzzReadCustomFields: customize_field reads as encoding/json reads the
+// object (numbers as json.Number), without its nulls; anything else as no
+// values.
+func FuzzReadCustomFields(f *testing.F) {
+	for _, s := range []string{"", " ", "null", "[1]", "{oops", `{"a":null,"b":1,"c":"x"}`, `{"n":9007199254740993,"d":12.50,"e":-1e400}`,
+		`{"l":["1",null],"o":{"k":2,"n":null}}`, `{"s":"\u00e9\n\ud800","k\"":true,"a":1,"a":2}`, "{\"bad\":\"\xff\"}", `{} `, `{}x`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := map[string]any{}
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		var m map[string]any
+		if dec.Decode(&m) == nil && !dec.More() && m != nil {
+			if _, err := dec.Token(); err == io.EOF {
+				want = m
+			}
+		}
+		maps.DeleteFunc(want, func(_ string, v any) bool { return v == nil })
+		var got map[string]any
+		readCustomFields(s, &got)
+		if got == nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q read as %#v, want %#v", s, got, want)
+		}
+	})
 }

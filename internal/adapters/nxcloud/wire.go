@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -80,12 +81,15 @@ const (
 	genderMale   = 1
 )
 
-func (c nxCustomerOf[S, N, G, L]) domain(raw json.RawMessage) domain.Contact {
+// readInto converts the customer into *out, which it overwrites; out is
+// an element of the page's contacts, so that the custom values are
+// decoded into their place there rather than into a map of their own.
+func (c nxCustomerOf[S, N, G, L]) readInto(out *domain.Contact, raw json.RawMessage) {
 	whatsApp := c.WhatsAppPhone
 	if whatsApp == "" {
 		whatsApp = c.WhatsAppWrite
 	}
-	out := domain.Contact{
+	*out = domain.Contact{
 		ID:            strconv.FormatInt(int64(c.ID), 10),
 		Name:          string(c.FullName),
 		FirstName:     string(c.FirstName),
@@ -102,7 +106,6 @@ func (c nxCustomerOf[S, N, G, L]) domain(raw json.RawMessage) domain.Contact {
 		Address:       domain.Address{Country: string(c.Country), Street: string(c.Address)},
 		TimeZone:      string(c.TimeZone),
 		Note:          string(c.Remark),
-		CustomFields:  readCustomFields(string(c.CustomizeData)),
 		CreatedAt:     readTime(string(c.CreatedAt)),
 		UpdatedAt:     readTime(string(c.UpdatedAt)),
 		// NXCloud keeps the messaging handles as fields of their own and
@@ -110,8 +113,8 @@ func (c nxCustomerOf[S, N, G, L]) domain(raw json.RawMessage) domain.Contact {
 		ExternalIDsLoaded: true,
 		Raw:               raw,
 	}
+	readCustomFields(string(c.CustomizeData), &out.CustomFields)
 	out.Tags, out.TagsLoaded = c.Tags.tags()
-	return out
 }
 
 // genderCode is the gender of a plain reading, a JSON integer: 0
@@ -167,16 +170,25 @@ func readTime(s string) time.Time {
 }
 
 // readCustomFields reads customize_field, a JSON object in a string
-// ({"customize_4_52": ["1"]}), keeping every value exactly (numbers stay
-// json.Number). Null values are left out of the decoded map itself, not
-// copied to another. An empty or unreadable string reads as no values.
-func readCustomFields(s string) map[string]any {
-	var values map[string]any
-	if strings.TrimSpace(s) == "" || vendorhttp.Unmarshal([]byte(s), &values) != nil || values == nil {
-		return map[string]any{}
+// ({"customize_4_52": ["1"]}), into *values, keeping every value exactly
+// (numbers stay json.Number). Null values are left out of the decoded map
+// itself, not copied to another. An empty or unreadable string reads as
+// no values: an empty map, never nil.
+//
+// The keys and string values are not copied out of s but refer to it
+// (vendorhttp.UnmarshalPage, over a view of s's bytes: go-json only reads
+// its input): s is a string, never changed, and either a few hundred
+// bytes of its own (the member is escaped, so it was unescaped into a new
+// string) or a part of the vendor answer, which the contact's other
+// members refer to already. With values in the contact, a page of 50
+// customers costs some 370 allocations fewer (BenchmarkCustomerPage).
+func readCustomFields(s string, values *map[string]any) {
+	*values = nil
+	if strings.TrimSpace(s) == "" || vendorhttp.UnmarshalPage(unsafe.Slice(unsafe.StringData(s), len(s)), values) != nil || *values == nil {
+		*values = map[string]any{}
+		return
 	}
-	maps.DeleteFunc(values, func(_ string, v any) bool { return v == nil })
-	return values
+	maps.DeleteFunc(*values, func(_ string, v any) bool { return v == nil })
 }
 
 // tagList is the tags of a plain reading: an array is the customer's

@@ -31,3 +31,8 @@ func TestBindingsContract(t *testing.T) {
 	t.Parallel()
 	storetest.Bindings(t, func(*testing.T) domain.BindingStore { return memory.NewBindings(memory.BindingsOptions{}) })
 }
+
+func TestJobsContract(t *testing.T) {
+	t.Parallel()
+	storetest.Jobs(t, func(*testing.T) domain.JobStore { return memory.NewJobs(memory.JobsOptions{}) })
+}

@@ -36,3 +36,10 @@ func TestBindingsContract(t *testing.T) {
 		return newBindings(t, shared, BindingsOptions{Prefix: prefix(t)})
 	})
 }
+
+func TestJobsContract(t *testing.T) {
+	t.Parallel()
+	storetest.Jobs(t, func(t *testing.T) domain.JobStore {
+		return NewJobs(shared, JobsOptions{Prefix: prefix(t)})
+	})
+}

@@ -36,3 +36,8 @@ func TestJobsContract(t *testing.T) {
 	t.Parallel()
 	storetest.Jobs(t, func(*testing.T) domain.JobStore { return memory.NewJobs(memory.JobsOptions{}) })
 }
+
+func TestIDMapContract(t *testing.T) {
+	t.Parallel()
+	storetest.IDMap(t, func(*testing.T) domain.IDMapStore { return memory.NewIDMap() })
+}

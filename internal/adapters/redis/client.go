@@ -1,6 +1,7 @@
 // Package redis implements the domain's state ports on Redis, so that
 // every replica of the gateway shares tenant bindings, vendor tokens and
-// their fetch locks, call quotas, idempotency records and jobs.
+// their fetch locks, call quotas, idempotency records, jobs and the ids
+// migrations carried.
 //
 // Every store takes a key prefix (DefaultPrefix unless set) and only ever
 // touches keys under it; keep braces out of the prefix, or they become the
@@ -29,6 +30,8 @@
 //	P{jobs}:runnable              sorted set of <tenant>/<id>, scored by when a
 //	                              runner may claim the job (Unix ms)
 //	P{jobs}:tenant:<tenant>       sorted set of the tenant's job ids by creation
+//	Pidmap:<tenant>               hash of carried ids, old canonical id -> new;
+//	                              no expiry
 //
 // # Tokens at rest
 //

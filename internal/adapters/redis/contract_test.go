@@ -43,3 +43,10 @@ func TestJobsContract(t *testing.T) {
 		return NewJobs(shared, JobsOptions{Prefix: prefix(t)})
 	})
 }
+
+func TestIDMapContract(t *testing.T) {
+	t.Parallel()
+	storetest.IDMap(t, func(t *testing.T) domain.IDMapStore {
+		return NewIDMap(shared, IDMapOptions{Prefix: prefix(t)})
+	})
+}

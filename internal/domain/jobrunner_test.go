@@ -76,8 +76,13 @@ func newJob(t *testing.T, s domain.JobStore, id string) {
 // startRunner runs a runner until the test ends or stop is called.
 func startRunner(t *testing.T, s domain.JobStore, owner string, h domain.JobHandler, log *slog.Logger) (stop func()) {
 	t.Helper()
+	return startRunnerLease(t, s, owner, h, log, time.Second)
+}
+
+func startRunnerLease(t *testing.T, s domain.JobStore, owner string, h domain.JobHandler, log *slog.Logger, lease time.Duration) (stop func()) {
+	t.Helper()
 	r, err := domain.NewJobRunner(domain.JobRunnerConfig{Store: s, Owner: owner, Handlers: map[string]domain.JobHandler{"chunks": h},
-		Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond, Logger: log})
+		Lease: lease, Poll: 10 * time.Millisecond, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,10 +154,10 @@ func TestJobTakenOverFromADeadRunner(t *testing.T) {
 		return nil
 	}
 	r1 := &deadAfter{JobStore: s, owner: "r1", dead: dead}
-	startRunner(t, r1, "r1", withOwner("r1", h), nil)
+	startRunnerLease(t, r1, "r1", withOwner("r1", h), nil, 300*time.Millisecond)
 	newJob(t, s, "j1")
 	<-dead
-	startRunner(t, s, "r2", withOwner("r2", h), nil)
+	startRunnerLease(t, s, "r2", withOwner("r2", h), nil, 300*time.Millisecond)
 	j := waitState(t, s, "j1", domain.JobSucceeded)
 	h.exactlyOnce(t)
 	if j.Runs != 2 || j.Progress[0].Done != 6 {
@@ -282,9 +287,10 @@ func TestJobHandedOverWhenTheReplicaStops(t *testing.T) {
 	s := memory.NewJobs(memory.JobsOptions{})
 	h := &chunkJob{n: 4, carried: map[int]int{}}
 	reached := make(chan struct{})
+	var once sync.Once
 	h.before = func(ctx context.Context, i int) error {
 		if i == 2 && ctx.Value(ownerKey{}) == "r1" {
-			close(reached)
+			once.Do(func() { close(reached) })
 			<-ctx.Done()
 			return ctx.Err()
 		}
@@ -318,22 +324,24 @@ func TestJobOfAnUnknownKindFails(t *testing.T) {
 
 // TestJobKeepsItsLeaseBetweenCheckpoints: a step longer than the lease
 // does not let a second runner take the job over while the first works.
+// The lease is long enough that only a heartbeat missing for 600 ms lets
+// it run out, so a loaded machine does not fail the test.
 func TestJobKeepsItsLeaseBetweenCheckpoints(t *testing.T) {
 	t.Parallel()
 	s := memory.NewJobs(memory.JobsOptions{})
 	h := &chunkJob{n: 2, carried: map[int]int{}}
 	h.before = func(ctx context.Context, i int) error {
 		if i == 1 {
-			select { // three leases long
-			case <-time.After(900 * time.Millisecond):
+			select { // two and a half leases long
+			case <-time.After(2500 * time.Millisecond):
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
 		return nil
 	}
-	startRunner(t, s, "r1", h, nil)
-	startRunner(t, s, "r2", h, nil)
+	startRunnerLease(t, s, "r1", h, nil, time.Second)
+	startRunnerLease(t, s, "r2", h, nil, time.Second)
 	newJob(t, s, "j1")
 	j := waitState(t, s, "j1", domain.JobSucceeded)
 	h.exactlyOnce(t)

@@ -1,0 +1,386 @@
+package domain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// A migration carries a tenant's records from the vendor it is on to
+// another of its connections, as a job: it plans from both connections'
+// ports, copies resource by resource through them (reading the source a
+// page at a time, writing the target in the largest chunks it takes and
+// upserting, so that a re-run or a takeover never duplicates), records
+// every carried record's old id -> new id, and checkpoints after every
+// page.
+
+// JobKindMigration is the job kind of migrations.
+const JobKindMigration = "migration"
+
+// MigrationResource names a kind of record a migration carries.
+type MigrationResource string
+
+// What a migration carries, in the order it carries them.
+const (
+	MigrateContacts MigrationResource = "contacts"
+)
+
+// MigrationResources lists every resource in the order a migration
+// carries them.
+var MigrationResources = []MigrationResource{MigrateContacts}
+
+// MigrationSpec is what an operator asks of a migration (the job's Input).
+type MigrationSpec struct {
+	From      Vendor              `json:"from"`
+	To        Vendor              `json:"to"`
+	Switch    bool                `json:"switch"`
+	DryRun    bool                `json:"dry_run"`
+	Resources []MigrationResource `json:"resources"`
+}
+
+// PlanAction says whether a resource will be carried.
+type PlanAction string
+
+// Plan actions.
+const (
+	PlanCarry  PlanAction = "carry"
+	PlanCannot PlanAction = "cannot"
+	PlanSkip   PlanAction = "skip" // not asked for
+)
+
+// PlanStep is the plan for one resource. Detail says why a resource cannot
+// be carried; Dropped names what of a carried resource the target cannot
+// hold (contact fields, custom fields).
+type PlanStep struct {
+	Resource MigrationResource `json:"resource"`
+	Action   PlanAction        `json:"action"`
+	Detail   string            `json:"detail,omitempty"`
+	Dropped  []string          `json:"dropped,omitempty"`
+}
+
+// MigrationPlan is what a migration will do, made before it writes
+// anything.
+type MigrationPlan struct {
+	From  Vendor     `json:"from"`
+	To    Vendor     `json:"to"`
+	Steps []PlanStep `json:"steps"`
+}
+
+// Step returns the plan's step for r.
+func (p MigrationPlan) Step(r MigrationResource) (PlanStep, bool) {
+	for _, s := range p.Steps {
+		if s.Resource == r {
+			return s, true
+		}
+	}
+	return PlanStep{}, false
+}
+
+// ContactFieldStorer is implemented by adapters that say which canonical
+// contact fields their contact writes store. A migration leaves the other
+// fields out of what it writes and lists them in its plan; without it, a
+// migration writes every field and the target refuses what it cannot
+// store, item by item.
+type ContactFieldStorer interface {
+	StorableContactFields() []ContactField
+}
+
+// migrationConns resolves both ends of a tenant's migration.
+func (s *Service) migrationConns(tenant string, spec MigrationSpec) (from, to Connection, err error) {
+	t, ok := s.tenants[tenant]
+	if !ok {
+		return nil, nil, ErrTenantUnknown
+	}
+	if spec.From == spec.To {
+		return nil, nil, Invalid("body.to", "is the vendor the tenant is on")
+	}
+	if from, ok = t.Connections[spec.From]; !ok {
+		return nil, nil, &VendorNotConfiguredError{Tenant: tenant, Vendor: spec.From}
+	}
+	if to, ok = t.Connections[spec.To]; !ok {
+		return nil, nil, &VendorNotConfiguredError{Tenant: tenant, Vendor: spec.To}
+	}
+	return from, to, nil
+}
+
+// CheckMigrationResources checks the resources a caller asked for (field
+// names the body member in errors); none means all.
+func CheckMigrationResources(field string, rs []MigrationResource) ([]MigrationResource, error) {
+	if len(rs) == 0 {
+		return MigrationResources, nil
+	}
+	seen := map[MigrationResource]bool{}
+	for i, r := range rs {
+		if !slices.Contains(MigrationResources, r) {
+			return nil, Invalid(fmt.Sprintf("%s.%d", field, i), "is not a resource a migration carries ("+joinResources(MigrationResources)+")")
+		}
+		if seen[r] {
+			return nil, Invalid(fmt.Sprintf("%s.%d", field, i), "is named twice")
+		}
+		seen[r] = true
+	}
+	return rs, nil
+}
+
+func joinResources(rs []MigrationResource) string {
+	ss := make([]string, len(rs))
+	for i, r := range rs {
+		ss[i] = string(r)
+	}
+	return strings.Join(ss, ", ")
+}
+
+// PlanMigration says what migrating tenant as spec asks would carry, from
+// the two connections' ports; it writes nothing.
+func (s *Service) PlanMigration(tenant string, spec MigrationSpec) (MigrationPlan, error) {
+	from, to, err := s.migrationConns(tenant, spec)
+	if err != nil {
+		return MigrationPlan{}, err
+	}
+	asked, err := CheckMigrationResources("body.resources", spec.Resources)
+	if err != nil {
+		return MigrationPlan{}, err
+	}
+	p := MigrationPlan{From: spec.From, To: spec.To}
+	for _, r := range MigrationResources {
+		step := PlanStep{Resource: r, Action: PlanCarry}
+		if !slices.Contains(asked, r) {
+			step.Action = PlanSkip
+		} else {
+			planContacts(&step, from, to)
+		}
+		p.Steps = append(p.Steps, step)
+	}
+	return p, nil
+}
+
+func planContacts(step *PlanStep, from, to Connection) {
+	_, reads := from.(ContactLister)
+	_, batch := to.(ContactBatchUpserter)
+	switch {
+	case !reads:
+		step.Action, step.Detail = PlanCannot, fmt.Sprintf("%s holds no contacts the gateway can list", from.Vendor())
+	case !batch:
+		step.Action, step.Detail = PlanCannot, fmt.Sprintf("%s cannot upsert contacts", to.Vendor())
+	default:
+		step.Dropped = droppedFields(from, to)
+	}
+}
+
+// droppedFields are the contact fields the source may hold and the target
+// cannot store, as the canonical body names them.
+func droppedFields(from, to Connection) []string {
+	tf, ok := to.(ContactFieldStorer)
+	if !ok {
+		return nil
+	}
+	have := ContactFields
+	if ff, ok := from.(ContactFieldStorer); ok {
+		have = ff.StorableContactFields()
+	}
+	keep := tf.StorableContactFields()
+	var out []string
+	for _, f := range ContactFields {
+		if slices.Contains(have, f) && !slices.Contains(keep, f) {
+			out = append(out, string(f))
+		}
+	}
+	return out
+}
+
+// migrationCheckpoint is where a migration is: the resource it works on
+// and the source's page state within it.
+type migrationCheckpoint struct {
+	Resource MigrationResource `json:"resource"`
+	Page     string            `json:"page"`
+}
+
+// MigrationPageSize is how many source records a migration reads a page.
+const MigrationPageSize = MaxLimit
+
+// MigrationHandler runs migrations, recording carried ids in ids.
+func (s *Service) MigrationHandler(ids IDMapStore) JobHandler {
+	return JobHandlerFunc(func(ctx context.Context, run *JobRun) error {
+		j := run.Job()
+		var spec MigrationSpec
+		if err := json.Unmarshal(j.Input, &spec); err != nil {
+			return fmt.Errorf("migration input: %w", err)
+		}
+		from, to, err := s.migrationConns(j.Tenant, spec)
+		if err != nil {
+			return err
+		}
+		plan, err := s.PlanMigration(j.Tenant, spec)
+		if err != nil {
+			return err
+		}
+		if spec.DryRun {
+			out, err := json.Marshal(map[string]any{"plan": plan})
+			if err != nil {
+				return err
+			}
+			run.SetOutput(out)
+			return nil
+		}
+		var cp migrationCheckpoint
+		if len(j.Checkpoint) > 0 {
+			if err := json.Unmarshal(j.Checkpoint, &cp); err != nil {
+				return fmt.Errorf("migration checkpoint: %w", err)
+			}
+		}
+		m := &migration{s: s, run: run, ids: ids, tenant: j.Tenant, from: from, to: to, plan: plan}
+		for _, r := range MigrationResources {
+			if cp.Resource != "" && cp.Resource != r {
+				continue // done before the checkpoint
+			}
+			page := cp.Page
+			cp = migrationCheckpoint{}
+			if step, _ := plan.Step(r); step.Action != PlanCarry {
+				continue
+			}
+			if err := m.contacts(ctx, page); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// migration is one run of a migration job.
+type migration struct {
+	s        *Service
+	run      *JobRun
+	ids      IDMapStore
+	tenant   string
+	from, to Connection
+	plan     MigrationPlan
+}
+
+func (m *migration) checkpoint(r MigrationResource, page string) error {
+	b, err := json.Marshal(migrationCheckpoint{Resource: r, Page: page})
+	if err != nil {
+		return err
+	}
+	return m.run.Checkpoint(b)
+}
+
+// sourceID and targetID give a record's canonical id at either end.
+func (m *migration) sourceID(native string) string { return m.s.vendors.FormatID(m.from.Vendor(), native) }
+func (m *migration) targetID(native string) string { return m.s.vendors.FormatID(m.to.Vendor(), native) }
+
+// contacts carries every contact, page by page from page on. A contact
+// already in the id map was carried by an earlier run and is skipped.
+func (m *migration) contacts(ctx context.Context, page string) error {
+	src := m.from.(ContactLister)
+	dst := m.to.(ContactBatchUpserter)
+	storable := ContactFields
+	if st, ok := m.to.(ContactFieldStorer); ok {
+		storable = st.StorableContactFields()
+	}
+	ctx = WithExternalIDs(ctx)
+	for {
+		p, err := src.ListContacts(ctx, ContactQuery{}, PageRequest{Limit: MigrationPageSize, State: page})
+		if err != nil {
+			return err
+		}
+		if err := m.carryContacts(ctx, dst, p.Items, storable); err != nil {
+			return err
+		}
+		if p.Next == "" {
+			return m.checkpoint(MigrateContacts, "")
+		}
+		page = p.Next
+		if err := m.checkpoint(MigrateContacts, page); err != nil {
+			return err
+		}
+	}
+}
+
+func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter, cs []Contact, storable []ContactField) error {
+	from := make([]string, len(cs))
+	for i, c := range cs {
+		from[i] = m.sourceID(c.ID)
+	}
+	carried, err := m.ids.LookupIDs(ctx, m.tenant, from)
+	if err != nil {
+		return err
+	}
+	var todo []int // indexes into cs
+	for i := range cs {
+		if _, ok := carried[from[i]]; ok {
+			m.run.Progress(string(MigrateContacts), func(p *JobProgress) { p.Skipped++ })
+			continue
+		}
+		todo = append(todo, i)
+	}
+	for chunk := range slices.Chunk(todo, max(dst.BatchSize(), 1)) {
+		items := make([]ContactInput, len(chunk))
+		for k, i := range chunk {
+			items[k] = contactInput(cs[i], storable)
+		}
+		res, err := dst.BatchUpsertContacts(ctx, items, OnConflictMerge)
+		if err != nil {
+			return err
+		}
+		pairs := map[string]string{}
+		for _, r := range res {
+			if r.Index < 0 || r.Index >= len(chunk) {
+				return fmt.Errorf("%s answered a batch result for item %d of %d", m.to.Vendor(), r.Index, len(chunk))
+			}
+			src := from[chunk[r.Index]]
+			if r.Status == BatchFailed || r.ID == "" {
+				m.run.Progress(string(MigrateContacts), func(p *JobProgress) { p.Failed++ })
+				m.run.ItemError(itemError(MigrateContacts, src, cmpErr(r.Err)))
+				continue
+			}
+			pairs[src] = m.targetID(r.ID)
+			m.run.Progress(string(MigrateContacts), func(p *JobProgress) { p.Done++ })
+		}
+		if err := m.ids.PutIDs(ctx, m.tenant, pairs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// itemError records why item of resource was not carried: the vendor's
+// error code when it gave one, and the gateway's words.
+func itemError(r MigrationResource, item string, err error) JobItemError {
+	e := JobItemError{Resource: string(r), Item: item, Message: SafeDetail(err)}
+	var ve *VendorError
+	if errors.As(err, &ve) {
+		e.Code = ve.Code
+	}
+	return e
+}
+
+// cmpErr is err, or an error saying none was given.
+func cmpErr(err error) error {
+	if err == nil {
+		return errors.New("the vendor answered no id")
+	}
+	return err
+}
+
+// contactInput is what a migration writes of c: its fields the target
+// stores, its external ids when they were read, and its custom fields.
+func contactInput(c Contact, storable []ContactField) ContactInput {
+	in := Contact{CustomFields: c.CustomFields}
+	if c.ExternalIDsLoaded {
+		in.ExternalIDs = c.ExternalIDs
+	}
+	for _, f := range storable {
+		switch f {
+		case FieldGender:
+			in.Gender = c.Gender
+		case FieldBirthday:
+			in.Birthday = c.Birthday
+		default:
+			*in.StringField(f) = *c.StringField(f)
+		}
+	}
+	return ContactInput{Contact: in}
+}

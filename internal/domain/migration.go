@@ -268,8 +268,12 @@ func (m *migration) checkpoint(r MigrationResource, page string) error {
 }
 
 // sourceID and targetID give a record's canonical id at either end.
-func (m *migration) sourceID(native string) string { return m.s.vendors.FormatID(m.from.Vendor(), native) }
-func (m *migration) targetID(native string) string { return m.s.vendors.FormatID(m.to.Vendor(), native) }
+func (m *migration) sourceID(native string) string {
+	return m.s.vendors.FormatID(m.from.Vendor(), native)
+}
+func (m *migration) targetID(native string) string {
+	return m.s.vendors.FormatID(m.to.Vendor(), native)
+}
 
 // contacts carries every contact, page by page from page on. A contact
 // already in the id map was carried by an earlier run and is skipped.

@@ -2,9 +2,11 @@ package domain
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 )
@@ -86,6 +88,107 @@ func (p MigrationPlan) Step(r MigrationResource) (PlanStep, bool) {
 // store, item by item.
 type ContactFieldStorer interface {
 	StorableContactFields() []ContactField
+}
+
+// MigrationRequest is an operator's request to move a tenant to another
+// vendor; the tenant's current vendor is where it moves from.
+type MigrationRequest struct {
+	To        Vendor
+	Switch    bool
+	DryRun    bool
+	Resources []MigrationResource
+}
+
+// ErrMigrationRunning: the tenant has a migration that has not ended.
+var ErrMigrationRunning = errors.New("the tenant has a migration that has not ended; cancel it or wait for it")
+
+// errNoJobs: the service was built without job stores.
+var errNoJobs = errors.New("this gateway keeps no jobs")
+
+// StartMigration plans a migration of tenant from its current vendor as
+// req asks and queues it as a job. The plan is made first, so a request
+// the two connections cannot serve (an unknown resource, a vendor
+// without a connection) is refused before anything is stored. actor is
+// named in the audit line.
+func (s *Service) StartMigration(ctx context.Context, tenant string, req MigrationRequest, actor string) (Job, MigrationPlan, error) {
+	if s.jobs == nil || s.ids == nil {
+		return Job{}, MigrationPlan{}, errNoJobs
+	}
+	b, err := s.bindings.Binding(ctx, tenant)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	spec := MigrationSpec{From: b.Vendor, To: req.To, Switch: req.Switch, DryRun: req.DryRun, Resources: req.Resources}
+	plan, err := s.PlanMigration(tenant, spec)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	active, err := s.jobs.Jobs(ctx, tenant, JobKindMigration, 20)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	for _, j := range active {
+		if !j.State.Final() {
+			return Job{}, MigrationPlan{}, ErrMigrationRunning
+		}
+	}
+	in, err := json.Marshal(spec)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	now := s.now().UTC()
+	j := Job{ID: "mig_" + strings.ToLower(rand.Text()), Kind: JobKindMigration, Tenant: tenant, State: JobQueued, Input: in, CreatedAt: now, UpdatedAt: now}
+	if err := s.jobs.Create(ctx, j); err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "tenant migration started",
+		slog.String("audit", "tenant.migration_start"), slog.String("actor", actor), slog.String("tenant", tenant),
+		slog.String("job", j.ID), slog.String("from", string(spec.From)), slog.String("to", string(spec.To)),
+		slog.Bool("switch", spec.Switch), slog.Bool("dry_run", spec.DryRun))
+	return j, plan, nil
+}
+
+// Migration returns the tenant's migration id and its plan.
+func (s *Service) Migration(ctx context.Context, tenant, id string) (Job, MigrationPlan, error) {
+	if s.jobs == nil {
+		return Job{}, MigrationPlan{}, errNoJobs
+	}
+	j, err := s.jobs.Job(ctx, tenant, id)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	if j.Kind != JobKindMigration {
+		return Job{}, MigrationPlan{}, ErrJobNotFound
+	}
+	return j, s.planOf(tenant, j), nil
+}
+
+// CancelMigration cancels the tenant's migration id (at once while it
+// waits, at its next step while it runs).
+func (s *Service) CancelMigration(ctx context.Context, tenant, id, actor string) (Job, MigrationPlan, error) {
+	if _, _, err := s.Migration(ctx, tenant, id); err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	j, err := s.jobs.Cancel(ctx, tenant, id, "cancelled by "+actor)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "tenant migration cancelled",
+		slog.String("audit", "tenant.migration_cancel"), slog.String("actor", actor), slog.String("tenant", tenant), slog.String("job", j.ID))
+	return j, s.planOf(tenant, j), nil
+}
+
+// planOf is the plan of migration job j as the connections stand now.
+func (s *Service) planOf(tenant string, j Job) MigrationPlan {
+	var spec MigrationSpec
+	if json.Unmarshal(j.Input, &spec) != nil {
+		return MigrationPlan{}
+	}
+	p, err := s.PlanMigration(tenant, spec)
+	if err != nil {
+		return MigrationPlan{From: spec.From, To: spec.To}
+	}
+	return p
 }
 
 // migrationConns resolves both ends of a tenant's migration.
@@ -201,8 +304,9 @@ type migrationCheckpoint struct {
 // MigrationPageSize is how many source records a migration reads a page.
 const MigrationPageSize = MaxLimit
 
-// MigrationHandler runs migrations, recording carried ids in ids.
-func (s *Service) MigrationHandler(ids IDMapStore) JobHandler {
+// MigrationHandler runs migrations, recording carried ids in the
+// service's id map.
+func (s *Service) MigrationHandler() JobHandler {
 	return JobHandlerFunc(func(ctx context.Context, run *JobRun) error {
 		j := run.Job()
 		var spec MigrationSpec
@@ -231,7 +335,10 @@ func (s *Service) MigrationHandler(ids IDMapStore) JobHandler {
 				return fmt.Errorf("migration checkpoint: %w", err)
 			}
 		}
-		m := &migration{s: s, run: run, ids: ids, tenant: j.Tenant, from: from, to: to, plan: plan}
+		if s.ids == nil {
+			return errNoJobs
+		}
+		m := &migration{s: s, run: run, ids: s.ids, tenant: j.Tenant, from: from, to: to, plan: plan}
 		for _, r := range MigrationResources {
 			if cp.Resource != "" && cp.Resource != r {
 				continue // done before the checkpoint

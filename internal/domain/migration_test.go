@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -113,10 +114,18 @@ func sourceContacts(n int) []domain.Contact {
 
 func migrationService(t *testing.T, src *sourceVendor, dst *targetVendor) *domain.Service {
 	t.Helper()
-	return newService(t, domain.ServiceConfig{Vendors: testVendors, Tenants: []domain.Tenant{{
+	svc, _, _ := migrationServiceStores(t, src, dst)
+	return svc
+}
+
+// migrationServiceStores is migrationService with its job and id stores.
+func migrationServiceStores(t *testing.T, src *sourceVendor, dst *targetVendor) (*domain.Service, *memory.Jobs, *memory.IDMap) {
+	t.Helper()
+	jobs, ids := memory.NewJobs(memory.JobsOptions{}), memory.NewIDMap()
+	return newService(t, domain.ServiceConfig{Vendors: testVendors, Jobs: jobs, IDMap: ids, Tenants: []domain.Tenant{{
 		ID: "acme", Initial: src.vendor,
 		Connections: map[domain.Vendor]domain.Connection{src.vendor: src, dst.vendor: dst},
-	}}})
+	}}}), jobs, ids
 }
 
 func newMigration(t *testing.T, s domain.JobStore, id string, spec domain.MigrationSpec) {
@@ -131,10 +140,10 @@ func newMigration(t *testing.T, s domain.JobStore, id string, spec domain.Migrat
 	}
 }
 
-func runMigrations(t *testing.T, svc *domain.Service, jobs domain.JobStore, ids domain.IDMapStore) {
+func runMigrations(t *testing.T, svc *domain.Service, jobs domain.JobStore) {
 	t.Helper()
 	r, err := domain.NewJobRunner(domain.JobRunnerConfig{Store: jobs, Owner: "r1", Poll: 10 * time.Millisecond, Lease: time.Second,
-		Handlers: map[string]domain.JobHandler{domain.JobKindMigration: svc.MigrationHandler(ids)}})
+		Handlers: map[string]domain.JobHandler{domain.JobKindMigration: svc.MigrationHandler()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +157,8 @@ func TestMigrationCarriesEveryContactOnce(t *testing.T) {
 	t.Parallel()
 	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(11), pageSize: 4}
 	dst := newTargetVendor("meihua")
-	svc := migrationService(t, src, dst)
-	jobs, ids := memory.NewJobs(memory.JobsOptions{}), memory.NewIDMap()
-	runMigrations(t, svc, jobs, ids)
+	svc, jobs, ids := migrationServiceStores(t, src, dst)
+	runMigrations(t, svc, jobs)
 	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua"})
 	j := waitState(t, jobs, "m1", domain.JobSucceeded)
 	if p := j.Progress; len(p) != 1 || p[0].Done != 11 || p[0].Failed != 0 || p[0].Skipped != 0 {
@@ -203,9 +211,8 @@ func TestMigrationPausesAndResumesFromItsCheckpoint(t *testing.T) {
 		return err
 	}}
 	dst := newTargetVendor("meihua")
-	svc := migrationService(t, src, dst)
-	jobs, ids := memory.NewJobs(memory.JobsOptions{}), memory.NewIDMap()
-	runMigrations(t, svc, jobs, ids)
+	svc, jobs, _ := migrationServiceStores(t, src, dst)
+	runMigrations(t, svc, jobs)
 	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua"})
 	p := waitState(t, jobs, "m1", domain.JobPaused)
 	if p.Progress[0].Done != 8 || p.Reason == "" {
@@ -232,9 +239,8 @@ func TestMigrationRecordsRefusedContacts(t *testing.T) {
 	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(5), pageSize: 10}
 	dst := newTargetVendor("meihua")
 	dst.refuse = func(email string) bool { return email == "c3@example.com" }
-	svc := migrationService(t, src, dst)
-	jobs, ids := memory.NewJobs(memory.JobsOptions{}), memory.NewIDMap()
-	runMigrations(t, svc, jobs, ids)
+	svc, jobs, ids := migrationServiceStores(t, src, dst)
+	runMigrations(t, svc, jobs)
 	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua"})
 	j := waitState(t, jobs, "m1", domain.JobSucceeded)
 	if j.Progress[0].Done != 4 || j.Progress[0].Failed != 1 {
@@ -292,9 +298,8 @@ func TestMigrationDryRunWritesNothing(t *testing.T) {
 	t.Parallel()
 	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(3), pageSize: 10}
 	dst := newTargetVendor("meihua")
-	svc := migrationService(t, src, dst)
-	jobs, ids := memory.NewJobs(memory.JobsOptions{}), memory.NewIDMap()
-	runMigrations(t, svc, jobs, ids)
+	svc, jobs, _ := migrationServiceStores(t, src, dst)
+	runMigrations(t, svc, jobs)
 	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua", DryRun: true})
 	j := waitState(t, jobs, "m1", domain.JobSucceeded)
 	var out struct{ Plan domain.MigrationPlan }
@@ -303,5 +308,45 @@ func TestMigrationDryRunWritesNothing(t *testing.T) {
 	}
 	if len(dst.writes) != 0 {
 		t.Fatalf("a dry run wrote %v", dst.writes)
+	}
+}
+
+func TestStartMigration(t *testing.T) {
+	t.Parallel()
+	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(2), pageSize: 10}
+	dst := newTargetVendor("meihua")
+	svc, jobs, _ := migrationServiceStores(t, src, dst)
+	ctx := t.Context()
+	j, plan, err := svc.StartMigration(ctx, "acme", domain.MigrationRequest{To: "meihua", Switch: true}, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != domain.JobQueued || j.Kind != domain.JobKindMigration || !strings.HasPrefix(j.ID, "mig_") || plan.From != "linkflow" || plan.To != "meihua" {
+		t.Fatalf("started %+v with plan %+v", j, plan)
+	}
+	var spec domain.MigrationSpec
+	if err := json.Unmarshal(j.Input, &spec); err != nil || !reflect.DeepEqual(spec, domain.MigrationSpec{From: "linkflow", To: "meihua", Switch: true}) {
+		t.Fatalf("input %s: %v", j.Input, err)
+	}
+	if _, _, err := svc.StartMigration(ctx, "acme", domain.MigrationRequest{To: "meihua"}, "ops"); !errors.Is(err, domain.ErrMigrationRunning) {
+		t.Fatalf("a second migration while one waits: %v, want ErrMigrationRunning", err)
+	}
+	if got, _, err := svc.Migration(ctx, "acme", j.ID); err != nil || got.ID != j.ID {
+		t.Fatalf("Migration = %+v, %v", got, err)
+	}
+	if _, _, err := svc.Migration(ctx, "other", j.ID); !errors.Is(err, domain.ErrJobNotFound) {
+		t.Fatalf("another tenant's migration: %v, want ErrJobNotFound", err)
+	}
+	got, _, err := svc.CancelMigration(ctx, "acme", j.ID, "ops")
+	if err != nil || got.State != domain.JobCancelled {
+		t.Fatalf("CancelMigration = %s, %v", got.State, err)
+	}
+	if _, _, err := svc.StartMigration(ctx, "acme", domain.MigrationRequest{To: "meihua"}, "ops"); err != nil {
+		t.Fatalf("a migration after the last one ended: %v", err)
+	}
+	_, _, err = svc.StartMigration(ctx, "acme", domain.MigrationRequest{To: "linkflow"}, "ops")
+	wantFieldError(t, err, "body.to") // checked before the running one
+	if js, _ := jobs.Jobs(ctx, "acme", "", 10); len(js) != 2 {
+		t.Fatalf("%d jobs stored, want 2 (refused requests store nothing)", len(js))
 	}
 }

@@ -30,7 +30,11 @@ type ServiceConfig struct {
 	// Idempotency keeps the outcomes of writes by key; the Service also
 	// uses it to make OAuth states single-use across replicas.
 	Idempotency IdempotencyStore
-	Logger      *slog.Logger
+	// Jobs keeps migrations (and other jobs); IDMap the ids migrations
+	// carried. Without them, migrations cannot be started.
+	Jobs   JobStore
+	IDMap  IDMapStore
+	Logger *slog.Logger
 	// Now is the clock cursors expire by; time.Now when nil.
 	Now func() time.Time
 }
@@ -51,6 +55,8 @@ type Service struct {
 	// stateKey signs OAuth states; oneTime spends them (connect.go).
 	stateKey []byte
 	oneTime  IdempotencyStore
+	jobs     JobStore
+	ids      IDMapStore
 	now      func() time.Time
 }
 
@@ -73,6 +79,8 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 		log:      cfg.Logger,
 		stateKey: stateKey(cfg.CursorSecret),
 		oneTime:  cfg.Idempotency,
+		jobs:     cfg.Jobs,
+		ids:      cfg.IDMap,
 		now:      cfg.Now,
 	}
 	if s.now == nil {

@@ -1,0 +1,12 @@
+package linkflow
+
+import (
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+var _ domain.ContactFieldStorer = (*Adapter)(nil)
+
+// StorableContactFields implements domain.ContactFieldStorer: the fields
+// contact writes store, as they check them.
+func (a *Adapter) StorableContactFields() []domain.ContactField { return vendorhttp.Listed(identifyFields, updateFields) }

@@ -9,4 +9,6 @@ var _ domain.ContactFieldStorer = (*Adapter)(nil)
 
 // StorableContactFields implements domain.ContactFieldStorer: the fields
 // contact writes store, as they check them.
-func (a *Adapter) StorableContactFields() []domain.ContactField { return vendorhttp.Listed(identifyFields, updateFields) }
+func (a *Adapter) StorableContactFields() []domain.ContactField {
+	return vendorhttp.Listed(identifyFields, updateFields)
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -41,6 +42,8 @@ type MigrationSpec struct {
 	Switch    bool                `json:"switch"`
 	DryRun    bool                `json:"dry_run"`
 	Resources []MigrationResource `json:"resources"`
+	// Plan is the plan made when the migration was started.
+	Plan *MigrationPlan `json:"plan,omitempty"`
 }
 
 // PlanAction says whether a resource will be carried.
@@ -82,12 +85,13 @@ func (p MigrationPlan) Step(r MigrationResource) (PlanStep, bool) {
 }
 
 // ContactFieldStorer is implemented by adapters that say which canonical
-// contact fields their contact writes store. A migration leaves the other
-// fields out of what it writes and lists them in its plan; without it, a
-// migration writes every field and the target refuses what it cannot
-// store, item by item.
+// contact fields their contact writes store, and whether they store
+// external ids. A migration leaves the rest out of what it writes and
+// lists it in its plan; without it, a migration writes everything and the
+// target refuses what it cannot store, item by item.
 type ContactFieldStorer interface {
 	StorableContactFields() []ContactField
+	StoresExternalIDs() bool
 }
 
 // MigrationRequest is an operator's request to move a tenant to another
@@ -119,7 +123,7 @@ func (s *Service) StartMigration(ctx context.Context, tenant string, req Migrati
 		return Job{}, MigrationPlan{}, err
 	}
 	spec := MigrationSpec{From: b.Vendor, To: req.To, Switch: req.Switch, DryRun: req.DryRun, Resources: req.Resources}
-	plan, err := s.PlanMigration(tenant, spec)
+	plan, err := s.PlanMigration(ctx, tenant, spec)
 	if err != nil {
 		return Job{}, MigrationPlan{}, err
 	}
@@ -132,6 +136,7 @@ func (s *Service) StartMigration(ctx context.Context, tenant string, req Migrati
 			return Job{}, MigrationPlan{}, ErrMigrationRunning
 		}
 	}
+	spec.Plan = &plan
 	in, err := json.Marshal(spec)
 	if err != nil {
 		return Job{}, MigrationPlan{}, err
@@ -160,7 +165,7 @@ func (s *Service) Migration(ctx context.Context, tenant, id string) (Job, Migrat
 	if j.Kind != JobKindMigration {
 		return Job{}, MigrationPlan{}, ErrJobNotFound
 	}
-	return j, s.planOf(tenant, j), nil
+	return j, planOf(j), nil
 }
 
 // CancelMigration cancels the tenant's migration id (at once while it
@@ -175,20 +180,26 @@ func (s *Service) CancelMigration(ctx context.Context, tenant, id, actor string)
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "tenant migration cancelled",
 		slog.String("audit", "tenant.migration_cancel"), slog.String("actor", actor), slog.String("tenant", tenant), slog.String("job", j.ID))
-	return j, s.planOf(tenant, j), nil
+	return j, planOf(j), nil
 }
 
-// planOf is the plan of migration job j as the connections stand now.
-func (s *Service) planOf(tenant string, j Job) MigrationPlan {
+// migrationOutput is what a migration run reports in its job's Output.
+type migrationOutput struct {
+	Plan MigrationPlan `json:"plan"`
+}
+
+// planOf is the plan of migration job j: its last run's, or the one made
+// when it was started.
+func planOf(j Job) MigrationPlan {
+	var out migrationOutput
+	if json.Unmarshal(j.Output, &out) == nil && len(out.Plan.Steps) > 0 {
+		return out.Plan
+	}
 	var spec MigrationSpec
-	if json.Unmarshal(j.Input, &spec) != nil {
-		return MigrationPlan{}
+	if json.Unmarshal(j.Input, &spec) == nil && spec.Plan != nil {
+		return *spec.Plan
 	}
-	p, err := s.PlanMigration(tenant, spec)
-	if err != nil {
-		return MigrationPlan{From: spec.From, To: spec.To}
-	}
-	return p
+	return MigrationPlan{}
 }
 
 // migrationConns resolves both ends of a tenant's migration.
@@ -238,7 +249,7 @@ func joinResources(rs []MigrationResource) string {
 
 // PlanMigration says what migrating tenant as spec asks would carry, from
 // the two connections' ports; it writes nothing.
-func (s *Service) PlanMigration(tenant string, spec MigrationSpec) (MigrationPlan, error) {
+func (s *Service) PlanMigration(ctx context.Context, tenant string, spec MigrationSpec) (MigrationPlan, error) {
 	from, to, err := s.migrationConns(tenant, spec)
 	if err != nil {
 		return MigrationPlan{}, err
@@ -252,15 +263,15 @@ func (s *Service) PlanMigration(tenant string, spec MigrationSpec) (MigrationPla
 		step := PlanStep{Resource: r, Action: PlanCarry}
 		if !slices.Contains(asked, r) {
 			step.Action = PlanSkip
-		} else {
-			planContacts(&step, from, to)
+		} else if err := planContacts(ctx, &step, from, to); err != nil {
+			return MigrationPlan{}, err
 		}
 		p.Steps = append(p.Steps, step)
 	}
 	return p, nil
 }
 
-func planContacts(step *PlanStep, from, to Connection) {
+func planContacts(ctx context.Context, step *PlanStep, from, to Connection) error {
 	_, reads := from.(ContactLister)
 	_, batch := to.(ContactBatchUpserter)
 	switch {
@@ -270,19 +281,57 @@ func planContacts(step *PlanStep, from, to Connection) {
 		step.Action, step.Detail = PlanCannot, fmt.Sprintf("%s cannot upsert contacts", to.Vendor())
 	default:
 		step.Dropped = droppedFields(from, to)
+		keep, known, err := fieldKeys(ctx, to)
+		if err != nil || !known {
+			return err
+		}
+		have, known, err := fieldKeys(ctx, from)
+		if err != nil || !known {
+			return err
+		}
+		for _, k := range slices.Sorted(maps.Keys(have)) {
+			if !keep[k] {
+				step.Dropped = append(step.Dropped, "custom_fields."+k)
+			}
+		}
 	}
+	return nil
 }
 
-// droppedFields are the contact fields the source may hold and the target
-// cannot store, as the canonical body names them.
+// fieldKeys are the keys of conn's custom field definitions; known is
+// false when conn cannot list them.
+func fieldKeys(ctx context.Context, conn Connection) (keys map[string]bool, known bool, err error) {
+	fl, ok := conn.(FieldLister)
+	if !ok {
+		return nil, false, nil
+	}
+	keys = map[string]bool{}
+	state := ""
+	for range 1000 {
+		p, err := fl.ListFields(ctx, PageRequest{Limit: MaxLimit, State: state})
+		if err != nil {
+			return nil, false, err
+		}
+		for _, f := range p.Items {
+			keys[f.Key] = true
+		}
+		if state = p.Next; state == "" {
+			break
+		}
+	}
+	return keys, true, nil
+}
+
+// droppedFields are the contact fields (and external ids) the source may
+// hold and the target cannot store, as the canonical body names them.
 func droppedFields(from, to Connection) []string {
 	tf, ok := to.(ContactFieldStorer)
 	if !ok {
 		return nil
 	}
-	have := ContactFields
+	have, haveExt := ContactFields, true
 	if ff, ok := from.(ContactFieldStorer); ok {
-		have = ff.StorableContactFields()
+		have, haveExt = ff.StorableContactFields(), ff.StoresExternalIDs()
 	}
 	keep := tf.StorableContactFields()
 	var out []string
@@ -290,6 +339,9 @@ func droppedFields(from, to Connection) []string {
 		if slices.Contains(have, f) && !slices.Contains(keep, f) {
 			out = append(out, string(f))
 		}
+	}
+	if haveExt && !tf.StoresExternalIDs() {
+		out = append(out, "external_ids")
 	}
 	return out
 }
@@ -317,16 +369,16 @@ func (s *Service) MigrationHandler() JobHandler {
 		if err != nil {
 			return err
 		}
-		plan, err := s.PlanMigration(j.Tenant, spec)
+		plan, err := s.PlanMigration(ctx, j.Tenant, spec)
 		if err != nil {
 			return err
 		}
+		out, err := json.Marshal(migrationOutput{Plan: plan})
+		if err != nil {
+			return err
+		}
+		run.SetOutput(out)
 		if spec.DryRun {
-			out, err := json.Marshal(map[string]any{"plan": plan})
-			if err != nil {
-				return err
-			}
-			run.SetOutput(out)
 			return nil
 		}
 		var cp migrationCheckpoint
@@ -387,9 +439,13 @@ func (m *migration) targetID(native string) string {
 func (m *migration) contacts(ctx context.Context, page string) error {
 	src := m.from.(ContactLister)
 	dst := m.to.(ContactBatchUpserter)
-	storable := ContactFields
+	w := contactWriter{storable: ContactFields, externalIDs: true}
 	if st, ok := m.to.(ContactFieldStorer); ok {
-		storable = st.StorableContactFields()
+		w.storable, w.externalIDs = st.StorableContactFields(), st.StoresExternalIDs()
+	}
+	var err error
+	if w.customKeys, _, err = fieldKeys(ctx, m.to); err != nil {
+		return err
 	}
 	ctx = WithExternalIDs(ctx)
 	for {
@@ -397,7 +453,7 @@ func (m *migration) contacts(ctx context.Context, page string) error {
 		if err != nil {
 			return err
 		}
-		if err := m.carryContacts(ctx, dst, p.Items, storable); err != nil {
+		if err := m.carryContacts(ctx, dst, p.Items, w); err != nil {
 			return err
 		}
 		if p.Next == "" {
@@ -410,7 +466,7 @@ func (m *migration) contacts(ctx context.Context, page string) error {
 	}
 }
 
-func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter, cs []Contact, storable []ContactField) error {
+func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter, cs []Contact, w contactWriter) error {
 	from := make([]string, len(cs))
 	for i, c := range cs {
 		from[i] = m.sourceID(c.ID)
@@ -430,7 +486,7 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 	for chunk := range slices.Chunk(todo, max(dst.BatchSize(), 1)) {
 		items := make([]ContactInput, len(chunk))
 		for k, i := range chunk {
-			items[k] = contactInput(cs[i], storable)
+			items[k] = w.input(cs[i])
 		}
 		res, err := dst.BatchUpsertContacts(ctx, items, OnConflictMerge)
 		if err != nil {
@@ -462,8 +518,16 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 func itemError(r MigrationResource, item string, err error) JobItemError {
 	e := JobItemError{Resource: string(r), Item: item, Message: SafeDetail(err)}
 	var ve *VendorError
-	if errors.As(err, &ve) {
+	var val *ValidationError
+	switch {
+	case errors.As(err, &ve):
 		e.Code = ve.Code
+	case errors.As(err, &val):
+		msgs := make([]string, len(val.Fields))
+		for i, f := range val.Fields {
+			msgs[i] = f.Field + " " + f.Message
+		}
+		e.Message = "the target refused " + strings.Join(msgs, "; ")
 	}
 	return e
 }
@@ -476,14 +540,31 @@ func cmpErr(err error) error {
 	return err
 }
 
-// contactInput is what a migration writes of c: its fields the target
-// stores, its external ids when they were read, and its custom fields.
-func contactInput(c Contact, storable []ContactField) ContactInput {
-	in := Contact{CustomFields: c.CustomFields}
-	if c.ExternalIDsLoaded {
+// contactWriter is what a migration's target stores of a contact: its
+// storable fields, whether external ids, and its custom field keys (nil:
+// unknown, every key is written).
+type contactWriter struct {
+	storable    []ContactField
+	externalIDs bool
+	customKeys  map[string]bool
+}
+
+// input is what a migration writes of c: the fields, external ids (when
+// they were read) and custom fields the target stores.
+func (w contactWriter) input(c Contact) ContactInput {
+	in := Contact{}
+	if c.ExternalIDsLoaded && w.externalIDs {
 		in.ExternalIDs = c.ExternalIDs
 	}
-	for _, f := range storable {
+	for k, v := range c.CustomFields {
+		if w.customKeys == nil || w.customKeys[k] {
+			if in.CustomFields == nil {
+				in.CustomFields = map[string]any{}
+			}
+			in.CustomFields[k] = v
+		}
+	}
+	for _, f := range w.storable {
 		switch f {
 		case FieldGender:
 			in.Gender = c.Gender
@@ -494,4 +575,20 @@ func contactInput(c Contact, storable []ContactField) ContactInput {
 		}
 	}
 	return ContactInput{Contact: in}
+}
+
+// Migrations lists the tenant's migrations, newest first, at most 20.
+func (s *Service) Migrations(ctx context.Context, tenant string) ([]Job, []MigrationPlan, error) {
+	if s.jobs == nil {
+		return nil, nil, errNoJobs
+	}
+	js, err := s.jobs.Jobs(ctx, tenant, JobKindMigration, 20)
+	if err != nil {
+		return nil, nil, err
+	}
+	plans := make([]MigrationPlan, len(js))
+	for i, j := range js {
+		plans[i] = planOf(j)
+	}
+	return js, plans, nil
 }

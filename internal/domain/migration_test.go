@@ -69,6 +69,7 @@ func newTargetVendor(v domain.Vendor) *targetVendor {
 func (t *targetVendor) Vendor() domain.Vendor                        { return t.vendor }
 func (t *targetVendor) BatchSize() int                               { return t.batchSize }
 func (t *targetVendor) StorableContactFields() []domain.ContactField { return t.storable }
+func (t *targetVendor) StoresExternalIDs() bool                      { return true }
 func (t *targetVendor) BatchUpsertContacts(_ context.Context, items []domain.ContactInput, mode domain.OnConflict) ([]domain.BatchItemResult, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -260,7 +261,7 @@ func TestMigrationPlan(t *testing.T) {
 	src := &sourceVendor{vendor: "linkflow"}
 	dst := newTargetVendor("meihua")
 	svc := migrationService(t, src, dst)
-	p, err := svc.PlanMigration("acme", domain.MigrationSpec{From: "linkflow", To: "meihua"})
+	p, err := svc.PlanMigration(t.Context(), "acme", domain.MigrationSpec{From: "linkflow", To: "meihua"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +271,7 @@ func TestMigrationPlan(t *testing.T) {
 	}
 
 	// A source the gateway cannot list contacts of (as Miaokol) cannot carry them.
-	back, err := svc.PlanMigration("acme", domain.MigrationSpec{From: "meihua", To: "linkflow"})
+	back, err := svc.PlanMigration(t.Context(), "acme", domain.MigrationSpec{From: "meihua", To: "linkflow"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,10 +287,10 @@ func TestMigrationPlan(t *testing.T) {
 		{domain.MigrationSpec{From: "linkflow", To: "meihua", Resources: []domain.MigrationResource{"contacts", "planets"}}, "body.resources.1"},
 		{domain.MigrationSpec{From: "linkflow", To: "meihua", Resources: []domain.MigrationResource{"contacts", "contacts"}}, "body.resources.1"},
 	} {
-		_, err := svc.PlanMigration("acme", tc.spec)
+		_, err := svc.PlanMigration(t.Context(), "acme", tc.spec)
 		wantFieldError(t, err, tc.want)
 	}
-	if _, err := svc.PlanMigration("acme", domain.MigrationSpec{From: "linkflow", To: "nxcloud"}); asError[*domain.VendorNotConfiguredError](t, err).Vendor != "nxcloud" {
+	if _, err := svc.PlanMigration(t.Context(), "acme", domain.MigrationSpec{From: "linkflow", To: "nxcloud"}); asError[*domain.VendorNotConfiguredError](t, err).Vendor != "nxcloud" {
 		t.Fatal("a vendor without a connection was planned")
 	}
 }
@@ -325,7 +326,7 @@ func TestStartMigration(t *testing.T) {
 		t.Fatalf("started %+v with plan %+v", j, plan)
 	}
 	var spec domain.MigrationSpec
-	if err := json.Unmarshal(j.Input, &spec); err != nil || !reflect.DeepEqual(spec, domain.MigrationSpec{From: "linkflow", To: "meihua", Switch: true}) {
+	if err := json.Unmarshal(j.Input, &spec); err != nil || !reflect.DeepEqual(spec, domain.MigrationSpec{From: "linkflow", To: "meihua", Switch: true, Plan: &plan}) {
 		t.Fatalf("input %s: %v", j.Input, err)
 	}
 	if _, _, err := svc.StartMigration(ctx, "acme", domain.MigrationRequest{To: "meihua"}, "ops"); !errors.Is(err, domain.ErrMigrationRunning) {

@@ -272,6 +272,72 @@ func (e Include) Valid() bool {
 	}
 }
 
+// Defines values for MigrationState.
+const (
+	MigrationStateCancelled MigrationState = "cancelled"
+	MigrationStateFailed    MigrationState = "failed"
+	MigrationStatePaused    MigrationState = "paused"
+	MigrationStateQueued    MigrationState = "queued"
+	MigrationStateRunning   MigrationState = "running"
+	MigrationStateSucceeded MigrationState = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the MigrationState enum.
+func (e MigrationState) Valid() bool {
+	switch e {
+	case MigrationStateCancelled:
+		return true
+	case MigrationStateFailed:
+		return true
+	case MigrationStatePaused:
+		return true
+	case MigrationStateQueued:
+		return true
+	case MigrationStateRunning:
+		return true
+	case MigrationStateSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MigrationPlanStepAction.
+const (
+	MigrationPlanStepActionCannot MigrationPlanStepAction = "cannot"
+	MigrationPlanStepActionCarry  MigrationPlanStepAction = "carry"
+	MigrationPlanStepActionSkip   MigrationPlanStepAction = "skip"
+)
+
+// Valid indicates whether the value is a known member of the MigrationPlanStepAction enum.
+func (e MigrationPlanStepAction) Valid() bool {
+	switch e {
+	case MigrationPlanStepActionCannot:
+		return true
+	case MigrationPlanStepActionCarry:
+		return true
+	case MigrationPlanStepActionSkip:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MigrationResource.
+const (
+	MigrationResourceContacts MigrationResource = "contacts"
+)
+
+// Valid indicates whether the value is a known member of the MigrationResource enum.
+func (e MigrationResource) Valid() bool {
+	switch e {
+	case MigrationResourceContacts:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PassthroughRequestMethod.
 const (
 	PassthroughRequestMethodDELETE PassthroughRequestMethod = "DELETE"
@@ -312,6 +378,7 @@ const (
 	ProblemCodeInvalidCursor                 ProblemCode = "INVALID_CURSOR"
 	ProblemCodeInvalidOauthState             ProblemCode = "INVALID_OAUTH_STATE"
 	ProblemCodeMethodNotAllowed              ProblemCode = "METHOD_NOT_ALLOWED"
+	ProblemCodeMigrationRunning              ProblemCode = "MIGRATION_RUNNING"
 	ProblemCodeNotFound                      ProblemCode = "NOT_FOUND"
 	ProblemCodeOverloaded                    ProblemCode = "OVERLOADED"
 	ProblemCodePayloadTooLarge               ProblemCode = "PAYLOAD_TOO_LARGE"
@@ -363,6 +430,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInvalidOauthState:
 		return true
 	case ProblemCodeMethodNotAllowed:
+		return true
+	case ProblemCodeMigrationRunning:
 		return true
 	case ProblemCodeNotFound:
 		return true
@@ -1375,6 +1444,36 @@ type ItemError struct {
 // OpenAPI 3.0 has no type for it). Numbers keep every digit.
 type JSONValue = any
 
+// JobItemError defines model for JobItemError.
+type JobItemError struct {
+	// Code The vendor's error code, when it gave one.
+	Code *string `json:"code,omitempty"`
+
+	// Item The item's id at the source.
+	Item     string `json:"item"`
+	Message  string `json:"message"`
+	Resource string `json:"resource"`
+}
+
+// JobProgress defines model for JobProgress.
+type JobProgress struct {
+	Done int64 `json:"done"`
+
+	// EtaSeconds Seconds left at that rate, when the total is known.
+	EtaSeconds *int  `json:"eta_seconds,omitempty"`
+	Failed     int64 `json:"failed"`
+
+	// RatePerSecond Items handled per second of running, while running.
+	RatePerSecond *float64 `json:"rate_per_second,omitempty"`
+	Resource      string   `json:"resource"`
+
+	// Skipped Items an earlier run carried already.
+	Skipped int64 `json:"skipped"`
+
+	// Total The number of items, when known.
+	Total *int64 `json:"total,omitempty"`
+}
+
 // MemberChangeInput defines model for MemberChangeInput.
 type MemberChangeInput struct {
 	ContactIds []ID `json:"contact_ids"`
@@ -1406,6 +1505,104 @@ type MemberFailure struct {
 	// Reason Why the vendor did not change this contact.
 	Reason *string `json:"reason,omitempty"`
 }
+
+// Migration defines model for Migration.
+type Migration struct {
+	// CancelRequested A cancel waits for the running job's next step.
+	CancelRequested *bool `json:"cancel_requested,omitempty"`
+
+	// CreatedAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	CreatedAt Timestamp      `json:"created_at"`
+	DryRun    bool           `json:"dry_run"`
+	Errors    []JobItemError `json:"errors"`
+
+	// ErrorsDropped Item errors beyond the 100 kept.
+	ErrorsDropped int64 `json:"errors_dropped"`
+
+	// FinishedAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	FinishedAt *Timestamp    `json:"finished_at,omitempty"`
+	From       Vendor        `json:"from"`
+	ID         string        `json:"id"`
+	Plan       MigrationPlan `json:"plan"`
+	Progress   []JobProgress `json:"progress"`
+
+	// Reason Why it is paused, failed or cancelled.
+	Reason *string `json:"reason,omitempty"`
+
+	// ResumeAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	ResumeAt *Timestamp `json:"resume_at,omitempty"`
+
+	// Runs Times a replica took the job up: above 1 it was resumed or taken over.
+	Runs int `json:"runs"`
+
+	// StartedAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	StartedAt *Timestamp     `json:"started_at,omitempty"`
+	State     MigrationState `json:"state"`
+	Switch    bool           `json:"switch"`
+
+	// Tenant Example: demo-linkflow
+	Tenant TenantName `json:"tenant"`
+	To     Vendor     `json:"to"`
+
+	// UpdatedAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// MigrationState defines model for Migration.State.
+type MigrationState string
+
+// MigrationInput defines model for MigrationInput.
+type MigrationInput struct {
+	// DryRun Only plan; write nothing.
+	DryRun *bool `json:"dry_run,omitempty"`
+
+	// Resources What to carry; all when absent or empty.
+	Resources []MigrationResource `json:"resources,omitempty"`
+
+	// Switch Switch the tenant to `to` once everything is carried.
+	Switch *bool  `json:"switch,omitempty"`
+	To     Vendor `json:"to"`
+}
+
+// MigrationList defines model for MigrationList.
+type MigrationList struct {
+	Data []Migration `json:"data"`
+}
+
+// MigrationPlan defines model for MigrationPlan.
+type MigrationPlan struct {
+	Steps []MigrationPlanStep `json:"steps"`
+}
+
+// MigrationPlanStep defines model for MigrationPlanStep.
+type MigrationPlanStep struct {
+	Action MigrationPlanStepAction `json:"action"`
+
+	// Detail With `cannot`: why.
+	Detail *string `json:"detail,omitempty"`
+
+	// Dropped Contact fields the source holds and the target cannot store; they are left out.
+	Dropped []string `json:"dropped,omitempty"`
+
+	// Resource A kind of record a migration carries.
+	Resource MigrationResource `json:"resource"`
+}
+
+// MigrationPlanStepAction defines model for MigrationPlanStep.Action.
+type MigrationPlanStepAction string
+
+// MigrationResource A kind of record a migration carries.
+type MigrationResource string
 
 // NextCursor Pass as `cursor` to get the next page; null on the last page.
 type NextCursor = string
@@ -1804,6 +2001,9 @@ type IfMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// MigrationPath defines model for MigrationPath.
+type MigrationPath = string
 
 // TagGroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
 // own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
@@ -2278,6 +2478,9 @@ type RenameTagParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// StartMigrationJSONRequestBody defines body for StartMigration for application/json ContentType.
+type StartMigrationJSONRequestBody = MigrationInput
+
 // SwitchTenantVendorJSONRequestBody defines body for SwitchTenantVendor for application/json ContentType.
 type SwitchTenantVendorJSONRequestBody = SwitchVendorInput
 
@@ -2451,6 +2654,18 @@ type ServerInterface interface {
 	// StartAuthorization Start connecting a tenant to an OAuth vendor
 	// (POST /admin/v1/tenants/{tenant}/connections/{vendor}/authorization)
 	StartAuthorization(w http.ResponseWriter, r *http.Request, tenant TenantPath, vendor Vendor)
+	// ListMigrations List a tenant's migrations
+	// (GET /admin/v1/tenants/{tenant}/migrations)
+	ListMigrations(w http.ResponseWriter, r *http.Request, tenant TenantPath)
+	// StartMigration Move a tenant's records to another vendor
+	// (POST /admin/v1/tenants/{tenant}/migrations)
+	StartMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath)
+	// CancelMigration Cancel a migration
+	// (DELETE /admin/v1/tenants/{tenant}/migrations/{migration})
+	CancelMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath)
+	// GetMigration Show a migration
+	// (GET /admin/v1/tenants/{tenant}/migrations/{migration})
+	GetMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath)
 	// SwitchTenantVendor Switch a tenant to another vendor
 	// (PUT /admin/v1/tenants/{tenant}/vendor)
 	SwitchTenantVendor(w http.ResponseWriter, r *http.Request, tenant TenantPath, params SwitchTenantVendorParams)
@@ -2574,6 +2789,30 @@ func (_ Unimplemented) GetTenant(w http.ResponseWriter, r *http.Request, tenant 
 // StartAuthorization Start connecting a tenant to an OAuth vendor
 // (POST /admin/v1/tenants/{tenant}/connections/{vendor}/authorization)
 func (_ Unimplemented) StartAuthorization(w http.ResponseWriter, r *http.Request, tenant TenantPath, vendor Vendor) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListMigrations List a tenant's migrations
+// (GET /admin/v1/tenants/{tenant}/migrations)
+func (_ Unimplemented) ListMigrations(w http.ResponseWriter, r *http.Request, tenant TenantPath) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// StartMigration Move a tenant's records to another vendor
+// (POST /admin/v1/tenants/{tenant}/migrations)
+func (_ Unimplemented) StartMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CancelMigration Cancel a migration
+// (DELETE /admin/v1/tenants/{tenant}/migrations/{migration})
+func (_ Unimplemented) CancelMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetMigration Show a migration
+// (GET /admin/v1/tenants/{tenant}/migrations/{migration})
+func (_ Unimplemented) GetMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2916,6 +3155,128 @@ func (siw *ServerInterfaceWrapper) StartAuthorization(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.StartAuthorization(w, r, tenant, vendor)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListMigrations operation middleware
+func (siw *ServerInterfaceWrapper) ListMigrations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", chi.URLParam(r, "tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tenant", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListMigrations(w, r, tenant)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StartMigration operation middleware
+func (siw *ServerInterfaceWrapper) StartMigration(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", chi.URLParam(r, "tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tenant", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartMigration(w, r, tenant)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CancelMigration operation middleware
+func (siw *ServerInterfaceWrapper) CancelMigration(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", chi.URLParam(r, "tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tenant", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "migration" -------------
+	var migration MigrationPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration", chi.URLParam(r, "migration"), &migration, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "migration", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CancelMigration(w, r, tenant, migration)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetMigration operation middleware
+func (siw *ServerInterfaceWrapper) GetMigration(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", chi.URLParam(r, "tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tenant", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "migration" -------------
+	var migration MigrationPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration", chi.URLParam(r, "migration"), &migration, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "migration", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetMigration(w, r, tenant, migration)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5569,6 +5930,18 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/admin/v1/tenants/{tenant}/connections/{vendor}/authorization", wrapper.StartAuthorization)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/admin/v1/tenants/{tenant}/migrations", wrapper.ListMigrations)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/admin/v1/tenants/{tenant}/migrations", wrapper.StartMigration)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/admin/v1/tenants/{tenant}/migrations/{migration}", wrapper.CancelMigration)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/admin/v1/tenants/{tenant}/migrations/{migration}", wrapper.GetMigration)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/admin/v1/oauth/callback", wrapper.CompleteAuthorization)
 	})
 	r.Group(func(r chi.Router) {
@@ -6645,6 +7018,940 @@ type StartAuthorization503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response StartAuthorization503ApplicationProblemPlusJSONResponse) VisitStartAuthorizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrationsRequestObject struct {
+	Tenant TenantPath `json:"tenant"`
+}
+
+type ListMigrationsResponseObject interface {
+	VisitListMigrationsResponse(w http.ResponseWriter) error
+}
+
+type ListMigrations200ResponseHeaders struct {
+	CacheControl        *string
+	XContentTypeOptions *string
+	XRequestID          *string
+}
+
+type ListMigrations200JSONResponse struct {
+	Body    MigrationList
+	Headers ListMigrations200ResponseHeaders
+}
+
+func (response ListMigrations200JSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListMigrations400ApplicationProblemPlusJSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMigrations401ApplicationProblemPlusJSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListMigrations403ApplicationProblemPlusJSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrations500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMigrations500ApplicationProblemPlusJSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrations503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMigrations503ApplicationProblemPlusJSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigrationRequestObject struct {
+	Tenant TenantPath `json:"tenant"`
+	Body   *StartMigrationJSONRequestBody
+}
+
+type StartMigrationResponseObject interface {
+	VisitStartMigrationResponse(w http.ResponseWriter) error
+}
+
+type StartMigration202ResponseHeaders struct {
+	CacheControl        *string
+	Location            *string
+	XContentTypeOptions *string
+	XRequestID          *string
+}
+
+type StartMigration202JSONResponse struct {
+	Body    Migration
+	Headers StartMigration202ResponseHeaders
+}
+
+func (response StartMigration202JSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration400ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration401ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration403ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration409ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration413ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration415ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration422ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration500ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration503ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigrationRequestObject struct {
+	Tenant    TenantPath    `json:"tenant"`
+	Migration MigrationPath `json:"migration"`
+}
+
+type CancelMigrationResponseObject interface {
+	VisitCancelMigrationResponse(w http.ResponseWriter) error
+}
+
+type CancelMigration200ResponseHeaders struct {
+	CacheControl        *string
+	XContentTypeOptions *string
+	XRequestID          *string
+}
+
+type CancelMigration200JSONResponse struct {
+	Body    Migration
+	Headers CancelMigration200ResponseHeaders
+}
+
+func (response CancelMigration200JSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration400ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration401ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration403ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration404ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration500ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration503ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigrationRequestObject struct {
+	Tenant    TenantPath    `json:"tenant"`
+	Migration MigrationPath `json:"migration"`
+}
+
+type GetMigrationResponseObject interface {
+	VisitGetMigrationResponse(w http.ResponseWriter) error
+}
+
+type GetMigration200ResponseHeaders struct {
+	CacheControl        *string
+	XContentTypeOptions *string
+	XRequestID          *string
+}
+
+type GetMigration200JSONResponse struct {
+	Body    Migration
+	Headers GetMigration200ResponseHeaders
+}
+
+func (response GetMigration200JSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration400ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration401ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration403ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration404ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration500ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration503ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -19285,6 +20592,18 @@ type StrictServerInterface interface {
 	// StartAuthorization Start connecting a tenant to an OAuth vendor
 	// (POST /admin/v1/tenants/{tenant}/connections/{vendor}/authorization)
 	StartAuthorization(ctx context.Context, request StartAuthorizationRequestObject) (StartAuthorizationResponseObject, error)
+	// ListMigrations List a tenant's migrations
+	// (GET /admin/v1/tenants/{tenant}/migrations)
+	ListMigrations(ctx context.Context, request ListMigrationsRequestObject) (ListMigrationsResponseObject, error)
+	// StartMigration Move a tenant's records to another vendor
+	// (POST /admin/v1/tenants/{tenant}/migrations)
+	StartMigration(ctx context.Context, request StartMigrationRequestObject) (StartMigrationResponseObject, error)
+	// CancelMigration Cancel a migration
+	// (DELETE /admin/v1/tenants/{tenant}/migrations/{migration})
+	CancelMigration(ctx context.Context, request CancelMigrationRequestObject) (CancelMigrationResponseObject, error)
+	// GetMigration Show a migration
+	// (GET /admin/v1/tenants/{tenant}/migrations/{migration})
+	GetMigration(ctx context.Context, request GetMigrationRequestObject) (GetMigrationResponseObject, error)
 	// SwitchTenantVendor Switch a tenant to another vendor
 	// (PUT /admin/v1/tenants/{tenant}/vendor)
 	SwitchTenantVendor(ctx context.Context, request SwitchTenantVendorRequestObject) (SwitchTenantVendorResponseObject, error)
@@ -19518,6 +20837,119 @@ func (sh *strictHandler) StartAuthorization(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(StartAuthorizationResponseObject); ok {
 		if err := validResponse.VisitStartAuthorizationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListMigrations operation middleware
+func (sh *strictHandler) ListMigrations(w http.ResponseWriter, r *http.Request, tenant TenantPath) {
+	var request ListMigrationsRequestObject
+
+	request.Tenant = tenant
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMigrations(ctx, request.(ListMigrationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMigrations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListMigrationsResponseObject); ok {
+		if err := validResponse.VisitListMigrationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartMigration operation middleware
+func (sh *strictHandler) StartMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath) {
+	var request StartMigrationRequestObject
+
+	request.Tenant = tenant
+
+	var body StartMigrationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartMigration(ctx, request.(StartMigrationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartMigration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartMigrationResponseObject); ok {
+		if err := validResponse.VisitStartMigrationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CancelMigration operation middleware
+func (sh *strictHandler) CancelMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath) {
+	var request CancelMigrationRequestObject
+
+	request.Tenant = tenant
+	request.Migration = migration
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelMigration(ctx, request.(CancelMigrationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelMigration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CancelMigrationResponseObject); ok {
+		if err := validResponse.VisitCancelMigrationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetMigration operation middleware
+func (sh *strictHandler) GetMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath) {
+	var request GetMigrationRequestObject
+
+	request.Tenant = tenant
+	request.Migration = migration
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMigration(ctx, request.(GetMigrationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMigration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetMigrationResponseObject); ok {
+		if err := validResponse.VisitGetMigrationResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -66,6 +66,7 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeVendorRejected:                {422, "The vendor refused the input"},
 	ProblemCodeVendorLimitReached:            {422, "Vendor limit reached"},
 	ProblemCodeVendorNotConfigured:           {422, "Vendor not configured for this tenant"},
+	ProblemCodeMigrationRunning:              {409, "The tenant has a migration that has not ended"},
 	ProblemCodeResultWindowExceeded:          {422, "The vendor cannot page this deep"},
 	ProblemCodeVendorRateLimited:             {429, "Vendor rate limit reached"},
 	ProblemCodeInternal:                      {500, "Internal error"},
@@ -196,6 +197,8 @@ func problemFor(err error) *problem {
 	case errors.Is(err, domain.ErrIdempotencyInFlight):
 		p := newProblem(ProblemCodeIdempotencyInFlight, err.Error())
 		return p
+	case errors.Is(err, domain.ErrMigrationRunning):
+		return newProblem(ProblemCodeMigrationRunning, err.Error())
 	case errors.Is(err, domain.ErrIdempotencyMismatch):
 		return newProblem(ProblemCodeIdempotencyKeyReused, err.Error())
 	case errors.Is(err, domain.ErrStoreUnavailable):

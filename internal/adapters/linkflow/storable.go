@@ -12,3 +12,6 @@ var _ domain.ContactFieldStorer = (*Adapter)(nil)
 func (a *Adapter) StorableContactFields() []domain.ContactField {
 	return vendorhttp.Listed(identifyFields, updateFields)
 }
+
+// StoresExternalIDs implements domain.ContactFieldStorer: Linkflow keeps a contact's channel identities.
+func (a *Adapter) StoresExternalIDs() bool { return true }

@@ -10,3 +10,6 @@ var _ domain.ContactFieldStorer = (*Adapter)(nil)
 // StorableContactFields implements domain.ContactFieldStorer: the fields
 // contact writes store, as they check them.
 func (a *Adapter) StorableContactFields() []domain.ContactField { return vendorhttp.Listed(storable) }
+
+// StoresExternalIDs implements domain.ContactFieldStorer: Meihua keeps no external ids.
+func (a *Adapter) StoresExternalIDs() bool { return false }

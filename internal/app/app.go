@@ -150,6 +150,7 @@ type Stores struct {
 	Quota       domain.QuotaStore
 	Jobs        domain.JobStore
 	IDMap       domain.IDMapStore
+	Freezes     domain.FreezeStore
 	Readiness   []gwhttp.ReadinessCheck
 	// shared: the stores are another process's (Redis), where a tenant's
 	// binding can be missing; readiness then checks every tenant's.
@@ -162,7 +163,7 @@ func MemoryStores() *Stores {
 	return &Stores{
 		Bindings: memory.NewBindings(memory.BindingsOptions{}), Idempotency: memory.NewIdempotency(memory.IdempotencyOptions{}),
 		Tokens: memory.NewTokens(memory.TokensOptions{}), Quota: memory.NewQuota(memory.QuotaOptions{}),
-		Jobs: memory.NewJobs(memory.JobsOptions{}), IDMap: memory.NewIDMap(),
+		Jobs: memory.NewJobs(memory.JobsOptions{}), IDMap: memory.NewIDMap(), Freezes: memory.NewFreezes(nil),
 	}
 }
 
@@ -366,7 +367,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config, old *generation) (*
 	svc, err := domain.NewService(ctx, domain.ServiceConfig{
 		Vendors: opts.Drivers.Vendors(), Tenants: tenants, Bindings: st.Bindings,
 		CursorSecret: []byte(cfg.CursorSecret.Value()), Idempotency: st.Idempotency, Logger: opts.Logger,
-		Jobs: st.Jobs, IDMap: st.IDMap,
+		Jobs: st.Jobs, IDMap: st.IDMap, Freezes: st.Freezes,
 	})
 	if err != nil {
 		return nil, r, err

@@ -2,9 +2,12 @@ package app_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/app"
 )
 
 // admin is a call as keyOther (admin on demo-switch) without X-Tenant-ID.
@@ -120,4 +123,61 @@ func TestMigrationRequests(t *testing.T) {
 	if c["state"] != "cancelled" && c["cancel_requested"] != true && c["state"] != "succeeded" {
 		t.Fatalf("cancel: %v", c)
 	}
+}
+
+// TestMigrationSwitchesAndTranslatesOldIDs: a migration with switch moves
+// demo-switch to Meihua at its end; old Linkflow ids of carried contacts
+// are then served through the id map, others still answer 409.
+func TestMigrationSwitchesAndTranslatesOldIDs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	lf := linkflowSim(e.sb, tenantSwitch)
+	r := e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua", "switch": true})
+	r.ok(t, http.StatusAccepted)
+	done := e.waitMigration(r.Header.Get("Location"), "succeeded")
+	if ten := e.admin(http.MethodGet, "/admin/v1/tenants/"+tenantSwitch, nil).ok(t, http.StatusOK); ten["vendor"] != "meihua" {
+		t.Fatalf("after the migration the tenant is on %v (%v)", ten["vendor"], done)
+	}
+	if !strings.Contains(e.logs.String(), `"audit":"tenant.switch_vendor"`) || !strings.Contains(e.logs.String(), "tenant writes frozen") {
+		t.Fatal("no audit line of the switch, or no log line of the freeze")
+	}
+
+	old := "lf_" + strconv.FormatInt(lf.Contacts()[0].ID, 10)
+	got := e.do(req{method: http.MethodGet, path: "/v1/contacts/" + old, key: keyOther, tenant: tenantSwitch})
+	c := got.ok(t, http.StatusOK)
+	id, _ := c["id"].(string)
+	if !strings.HasPrefix(id, "mh_") || got.Header.Get("X-Id-Translated") != old+"="+id || got.Header.Get("X-Vendor") != "meihua" {
+		t.Fatalf("GET %s = %s, X-Id-Translated %q", old, id, got.Header.Get("X-Id-Translated"))
+	}
+	e.do(req{method: http.MethodGet, path: "/v1/contacts/lf_999999", key: keyOther, tenant: tenantSwitch}).problem(t, http.StatusConflict, "ID_VENDOR_MISMATCH")
+	if plain := e.do(req{method: http.MethodGet, path: "/v1/contacts/" + id, key: keyOther, tenant: tenantSwitch}); plain.Header.Get("X-Id-Translated") != "" {
+		t.Fatal("an id of the current vendor was reported translated")
+	}
+}
+
+// TestFrozenTenantRefusesWrites: while a cut-over freezes a tenant's
+// writes, writes answer 503 TENANT_MIGRATING with Retry-After, before
+// their body is read, and reads are served.
+func TestFrozenTenantRefusesWrites(t *testing.T) {
+	t.Parallel()
+	sb, cfg := newSandbox(t)
+	stores := app.MemoryStores()
+	e := serve(t, sb, cfg, app.Options{Stores: stores})
+	if err := stores.Freezes.Freeze(t.Context(), tenantSwitch, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	w := e.do(req{method: http.MethodPost, path: "/v1/contacts", key: keyOther, tenant: tenantSwitch, body: "{not json"})
+	w.problem(t, http.StatusServiceUnavailable, "TENANT_MIGRATING")
+	if ra, _ := strconv.Atoi(w.Header.Get("Retry-After")); ra < 50 || ra > 60 {
+		t.Fatalf("Retry-After %q, want the freeze's end", w.Header.Get("Retry-After"))
+	}
+	e.do(req{method: http.MethodGet, path: "/v1/contacts?limit=1", key: keyOther, tenant: tenantSwitch}).ok(t, http.StatusOK)
+	e.do(req{method: http.MethodPost, path: "/v1/passthrough", key: keyOther, tenant: tenantSwitch,
+		body: map[string]any{"method": "POST", "path": "/open/x", "body": map[string]any{}}}).problem(t, http.StatusServiceUnavailable, "TENANT_MIGRATING")
+	// Another tenant writes on.
+	e.send(http.MethodPost, "/v1/contacts", map[string]any{"name": "x", "external_ids": []map[string]any{{"channel": "udc", "id": "frozen-1"}}}).ok(t, http.StatusCreated)
+	if err := stores.Freezes.Unfreeze(t.Context(), tenantSwitch); err != nil {
+		t.Fatal(err)
+	}
+	e.do(req{method: http.MethodPost, path: "/v1/contacts", key: keyOther, tenant: tenantSwitch, body: "{not json"}).problem(t, http.StatusBadRequest, "VALIDATION_FAILED")
 }

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // A migration carries a tenant's records from the vendor it is on to
@@ -391,21 +392,91 @@ func (s *Service) MigrationHandler() JobHandler {
 			return errNoJobs
 		}
 		m := &migration{s: s, run: run, ids: s.ids, tenant: j.Tenant, from: from, to: to, plan: plan}
-		for _, r := range MigrationResources {
-			if cp.Resource != "" && cp.Resource != r {
-				continue // done before the checkpoint
+		todo := slices.Clone(MigrationResources)
+		if cp.Resource != "" {
+			at := slices.Index(todo, cp.Resource)
+			if at < 0 {
+				at = len(todo) // past the resources: the cut-over
 			}
-			page := cp.Page
-			cp = migrationCheckpoint{}
-			if step, _ := plan.Step(r); step.Action != PlanCarry {
-				continue
+			todo = todo[at:]
+		}
+		for i, r := range todo {
+			page := ""
+			if i == 0 {
+				page = cp.Page
 			}
-			if err := m.contacts(ctx, page); err != nil {
+			if step, _ := plan.Step(r); step.Action == PlanCarry {
+				if err := m.contacts(ctx, page, false, nil); err != nil {
+					return err
+				}
+			}
+			next := phaseCutover
+			if i+1 < len(todo) {
+				next = todo[i+1]
+			}
+			if err := m.checkpoint(next, ""); err != nil {
 				return err
 			}
 		}
-		return nil
+		if !spec.Switch {
+			return nil
+		}
+		return m.cutover(ctx, j)
 	})
+}
+
+// progressChanged is the progress of the cut-over's pass over contacts
+// changed while the copy ran.
+const progressChanged = "contacts_changed"
+
+// phaseCutover is the checkpoint of a migration past its copy passes.
+const phaseCutover MigrationResource = "cutover"
+
+// CutoverFreeze bounds a cut-over's write freeze: it ends then even if
+// the job's replica died in the middle.
+const CutoverFreeze = 2 * time.Minute
+
+// cutoverSettle is how long a cut-over waits after freezing writes for
+// writes already running to finish, before it reads the last changes.
+var cutoverSettle = 2 * time.Second
+
+// cutover freezes the tenant's writes, carries what changed since the
+// job started (contacts updated since then, where the source can list
+// them so; otherwise contacts not carried yet), switches the tenant to
+// the target and lifts the freeze. Reads are served throughout.
+func (m *migration) cutover(ctx context.Context, j Job) error {
+	if m.s.freezes == nil {
+		return errNoJobs
+	}
+	if err := m.s.freezes.Freeze(ctx, m.tenant, m.s.now().Add(CutoverFreeze)); err != nil {
+		return err
+	}
+	defer func() {
+		if err := m.s.freezes.Unfreeze(context.WithoutCancel(ctx), m.tenant); err != nil {
+			m.s.log.LogAttrs(ctx, slog.LevelWarn, "tenant writes stay frozen until the freeze ends", slog.String("tenant", m.tenant), slog.String("job", j.ID), slog.String("error", err.Error()))
+		}
+	}()
+	m.s.log.LogAttrs(ctx, slog.LevelInfo, "tenant writes frozen for a migration's cut-over", slog.String("tenant", m.tenant), slog.String("job", j.ID))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(cutoverSettle):
+	}
+	if step, _ := m.plan.Step(MigrateContacts); step.Action == PlanCarry {
+		since := j.StartedAt.Add(-time.Minute) // vendors stamp updates with their own clocks
+		var q *ContactQuery
+		if l := m.from.(ContactLister); slices.Contains(l.ContactFilters(), "updated_since") {
+			q = &ContactQuery{UpdatedSince: &since}
+		}
+		if err := m.contacts(ctx, "", q != nil, q); err != nil {
+			return err
+		}
+	}
+	actor := "migration " + j.ID
+	if _, err := m.s.SwitchVendor(ctx, m.tenant, m.to.Vendor(), actor, actor+" cut-over"); err != nil {
+		return err
+	}
+	return m.checkpoint(phaseCutover, "switched")
 }
 
 // migration is one run of a migration job.
@@ -434,9 +505,11 @@ func (m *migration) targetID(native string) string {
 	return m.s.vendors.FormatID(m.to.Vendor(), native)
 }
 
-// contacts carries every contact, page by page from page on. A contact
-// already in the id map was carried by an earlier run and is skipped.
-func (m *migration) contacts(ctx context.Context, page string) error {
+// contacts carries every contact (those q matches, when given), page by
+// page from page on. A contact already in the id map was carried by an
+// earlier run and is skipped, unless again is set (the cut-over's pass
+// over contacts changed since: they are written again).
+func (m *migration) contacts(ctx context.Context, page string, again bool, q *ContactQuery) error {
 	src := m.from.(ContactLister)
 	dst := m.to.(ContactBatchUpserter)
 	w := contactWriter{storable: ContactFields, externalIDs: true}
@@ -447,26 +520,32 @@ func (m *migration) contacts(ctx context.Context, page string) error {
 	if w.customKeys, _, err = fieldKeys(ctx, m.to); err != nil {
 		return err
 	}
+	if q == nil {
+		q = &ContactQuery{}
+	}
 	ctx = WithExternalIDs(ctx)
 	for {
-		p, err := src.ListContacts(ctx, ContactQuery{}, PageRequest{Limit: MigrationPageSize, State: page})
+		p, err := src.ListContacts(ctx, *q, PageRequest{Limit: MigrationPageSize, State: page})
 		if err != nil {
 			return err
 		}
-		if err := m.carryContacts(ctx, dst, p.Items, w); err != nil {
+		if err := m.carryContacts(ctx, dst, p.Items, w, again); err != nil {
 			return err
 		}
 		if p.Next == "" {
-			return m.checkpoint(MigrateContacts, "")
+			return nil
 		}
 		page = p.Next
+		if again {
+			continue // the cut-over is not checkpointed page by page: it runs again whole
+		}
 		if err := m.checkpoint(MigrateContacts, page); err != nil {
 			return err
 		}
 	}
 }
 
-func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter, cs []Contact, w contactWriter) error {
+func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter, cs []Contact, w contactWriter, again bool) error {
 	from := make([]string, len(cs))
 	for i, c := range cs {
 		from[i] = m.sourceID(c.ID)
@@ -475,10 +554,14 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 	if err != nil {
 		return err
 	}
+	progress := string(MigrateContacts)
+	if again {
+		progress = progressChanged
+	}
 	var todo []int // indexes into cs
 	for i := range cs {
-		if _, ok := carried[from[i]]; ok {
-			m.run.Progress(string(MigrateContacts), func(p *JobProgress) { p.Skipped++ })
+		if _, ok := carried[from[i]]; ok && !again {
+			m.run.Progress(progress, func(p *JobProgress) { p.Skipped++ })
 			continue
 		}
 		todo = append(todo, i)
@@ -499,12 +582,12 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 			}
 			src := from[chunk[r.Index]]
 			if r.Status == BatchFailed || r.ID == "" {
-				m.run.Progress(string(MigrateContacts), func(p *JobProgress) { p.Failed++ })
-				m.run.ItemError(itemError(MigrateContacts, src, cmpErr(r.Err)))
+				m.run.Progress(progress, func(p *JobProgress) { p.Failed++ })
+				m.run.ItemError(itemError(MigrationResource(progress), src, cmpErr(r.Err)))
 				continue
 			}
 			pairs[src] = m.targetID(r.ID)
-			m.run.Progress(string(MigrateContacts), func(p *JobProgress) { p.Done++ })
+			m.run.Progress(progress, func(p *JobProgress) { p.Done++ })
 		}
 		if err := m.ids.PutIDs(ctx, m.tenant, pairs); err != nil {
 			return err

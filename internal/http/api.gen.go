@@ -387,6 +387,7 @@ const (
 	ProblemCodeServerBusy                    ProblemCode = "SERVER_BUSY"
 	ProblemCodeStateUnavailable              ProblemCode = "STATE_UNAVAILABLE"
 	ProblemCodeTenantForbidden               ProblemCode = "TENANT_FORBIDDEN"
+	ProblemCodeTenantMigrating               ProblemCode = "TENANT_MIGRATING"
 	ProblemCodeUnauthenticated               ProblemCode = "UNAUTHENTICATED"
 	ProblemCodeUnsupportedFilter             ProblemCode = "UNSUPPORTED_FILTER"
 	ProblemCodeUnsupportedMediaType          ProblemCode = "UNSUPPORTED_MEDIA_TYPE"
@@ -448,6 +449,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeStateUnavailable:
 		return true
 	case ProblemCodeTenantForbidden:
+		return true
+	case ProblemCodeTenantMigrating:
 		return true
 	case ProblemCodeUnauthenticated:
 		return true
@@ -5958,6 +5961,7 @@ type BadGatewayResponseHeaders struct {
 	CacheControl        *string
 	RetryAfter          *int
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5971,6 +5975,7 @@ type BadRequestResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5983,6 +5988,7 @@ type BadRequestApplicationProblemPlusJSONResponse struct {
 type ConflictResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5996,6 +6002,7 @@ type ForbiddenResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -6008,6 +6015,7 @@ type ForbiddenApplicationProblemPlusJSONResponse struct {
 type GatewayTimeoutResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -6020,6 +6028,7 @@ type GatewayTimeoutApplicationProblemPlusJSONResponse struct {
 type InternalErrorResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -6033,6 +6042,7 @@ type NotFoundResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -6045,6 +6055,7 @@ type NotFoundApplicationProblemPlusJSONResponse struct {
 type NotImplementedResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -6068,6 +6079,7 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
 type PreconditionFailedResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -6081,6 +6093,7 @@ type ServiceUnavailableResponseHeaders struct {
 	CacheControl        *string
 	RetryAfter          *int
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -6094,6 +6107,7 @@ type TooManyRequestsResponseHeaders struct {
 	CacheControl        *string
 	RetryAfter          *int
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -6119,6 +6133,7 @@ type UnprocessableEntityResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -6199,6 +6214,9 @@ func (response CompleteAuthorization400ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6258,6 +6276,9 @@ func (response CompleteAuthorization403ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6288,6 +6309,9 @@ func (response CompleteAuthorization422ApplicationProblemPlusJSONResponse) Visit
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6320,6 +6344,9 @@ func (response CompleteAuthorization429ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6347,6 +6374,9 @@ func (response CompleteAuthorization500ApplicationProblemPlusJSONResponse) Visit
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6379,6 +6409,9 @@ func (response CompleteAuthorization502ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6410,6 +6443,9 @@ func (response CompleteAuthorization503ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6437,6 +6473,9 @@ func (response CompleteAuthorization504ApplicationProblemPlusJSONResponse) Visit
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6536,6 +6575,9 @@ func (response ListTenants403ApplicationProblemPlusJSONResponse) VisitListTenant
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6563,6 +6605,9 @@ func (response ListTenants500ApplicationProblemPlusJSONResponse) VisitListTenant
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6594,6 +6639,9 @@ func (response ListTenants503ApplicationProblemPlusJSONResponse) VisitListTenant
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6666,6 +6714,9 @@ func (response GetTenant400ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6725,6 +6776,9 @@ func (response GetTenant403ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6752,6 +6806,9 @@ func (response GetTenant500ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6783,6 +6840,9 @@ func (response GetTenant503ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6856,6 +6916,9 @@ func (response StartAuthorization400ApplicationProblemPlusJSONResponse) VisitSta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6915,6 +6978,9 @@ func (response StartAuthorization403ApplicationProblemPlusJSONResponse) VisitSta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6946,6 +7012,9 @@ func (response StartAuthorization422ApplicationProblemPlusJSONResponse) VisitSta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6974,6 +7043,9 @@ func (response StartAuthorization500ApplicationProblemPlusJSONResponse) VisitSta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7001,6 +7073,9 @@ func (response StartAuthorization501ApplicationProblemPlusJSONResponse) VisitSta
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7032,6 +7107,9 @@ func (response StartAuthorization503ApplicationProblemPlusJSONResponse) VisitSta
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7104,6 +7182,9 @@ func (response ListMigrations400ApplicationProblemPlusJSONResponse) VisitListMig
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7163,6 +7244,9 @@ func (response ListMigrations403ApplicationProblemPlusJSONResponse) VisitListMig
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7190,6 +7274,9 @@ func (response ListMigrations500ApplicationProblemPlusJSONResponse) VisitListMig
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7221,6 +7308,9 @@ func (response ListMigrations503ApplicationProblemPlusJSONResponse) VisitListMig
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7298,6 +7388,9 @@ func (response StartMigration400ApplicationProblemPlusJSONResponse) VisitStartMi
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7357,6 +7450,9 @@ func (response StartMigration403ApplicationProblemPlusJSONResponse) VisitStartMi
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7384,6 +7480,9 @@ func (response StartMigration409ApplicationProblemPlusJSONResponse) VisitStartMi
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7466,6 +7565,9 @@ func (response StartMigration422ApplicationProblemPlusJSONResponse) VisitStartMi
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7493,6 +7595,9 @@ func (response StartMigration500ApplicationProblemPlusJSONResponse) VisitStartMi
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7524,6 +7629,9 @@ func (response StartMigration503ApplicationProblemPlusJSONResponse) VisitStartMi
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7597,6 +7705,9 @@ func (response CancelMigration400ApplicationProblemPlusJSONResponse) VisitCancel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7656,6 +7767,9 @@ func (response CancelMigration403ApplicationProblemPlusJSONResponse) VisitCancel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7687,6 +7801,9 @@ func (response CancelMigration404ApplicationProblemPlusJSONResponse) VisitCancel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7714,6 +7831,9 @@ func (response CancelMigration500ApplicationProblemPlusJSONResponse) VisitCancel
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7745,6 +7865,9 @@ func (response CancelMigration503ApplicationProblemPlusJSONResponse) VisitCancel
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7818,6 +7941,9 @@ func (response GetMigration400ApplicationProblemPlusJSONResponse) VisitGetMigrat
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7877,6 +8003,9 @@ func (response GetMigration403ApplicationProblemPlusJSONResponse) VisitGetMigrat
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7908,6 +8037,9 @@ func (response GetMigration404ApplicationProblemPlusJSONResponse) VisitGetMigrat
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7935,6 +8067,9 @@ func (response GetMigration500ApplicationProblemPlusJSONResponse) VisitGetMigrat
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7966,6 +8101,9 @@ func (response GetMigration503ApplicationProblemPlusJSONResponse) VisitGetMigrat
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8044,6 +8182,9 @@ func (response SwitchTenantVendor400ApplicationProblemPlusJSONResponse) VisitSwi
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8103,6 +8244,9 @@ func (response SwitchTenantVendor403ApplicationProblemPlusJSONResponse) VisitSwi
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8130,6 +8274,9 @@ func (response SwitchTenantVendor409ApplicationProblemPlusJSONResponse) VisitSwi
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8212,6 +8359,9 @@ func (response SwitchTenantVendor422ApplicationProblemPlusJSONResponse) VisitSwi
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8239,6 +8389,9 @@ func (response SwitchTenantVendor500ApplicationProblemPlusJSONResponse) VisitSwi
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8270,6 +8423,9 @@ func (response SwitchTenantVendor503ApplicationProblemPlusJSONResponse) VisitSwi
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8394,6 +8550,7 @@ type GetCapabilitiesResponseObject interface {
 
 type GetCapabilities200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -8412,6 +8569,9 @@ func (response GetCapabilities200JSONResponse) VisitGetCapabilitiesResponse(w ht
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8443,6 +8603,9 @@ func (response GetCapabilities400ApplicationProblemPlusJSONResponse) VisitGetCap
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8503,6 +8666,9 @@ func (response GetCapabilities403ApplicationProblemPlusJSONResponse) VisitGetCap
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8530,6 +8696,9 @@ func (response GetCapabilities500ApplicationProblemPlusJSONResponse) VisitGetCap
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8562,6 +8731,9 @@ func (response GetCapabilities503ApplicationProblemPlusJSONResponse) VisitGetCap
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8584,6 +8756,7 @@ type ListContactsResponseObject interface {
 type ListContacts200ResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -8605,6 +8778,9 @@ func (response ListContacts200JSONResponse) VisitListContactsResponse(w http.Res
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8636,6 +8812,9 @@ func (response ListContacts400ApplicationProblemPlusJSONResponse) VisitListConta
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8696,6 +8875,9 @@ func (response ListContacts403ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8727,6 +8909,9 @@ func (response ListContacts404ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8754,6 +8939,9 @@ func (response ListContacts409ApplicationProblemPlusJSONResponse) VisitListConta
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8786,6 +8974,9 @@ func (response ListContacts422ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8817,6 +9008,9 @@ func (response ListContacts429ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8845,6 +9039,9 @@ func (response ListContacts500ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8872,6 +9069,9 @@ func (response ListContacts501ApplicationProblemPlusJSONResponse) VisitListConta
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8904,6 +9104,9 @@ func (response ListContacts502ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8935,6 +9138,9 @@ func (response ListContacts503ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8963,6 +9169,9 @@ func (response ListContacts504ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8988,6 +9197,7 @@ type CreateContact201ResponseHeaders struct {
 	ETag                *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -9015,6 +9225,9 @@ func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.R
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9046,6 +9259,9 @@ func (response CreateContact400ApplicationProblemPlusJSONResponse) VisitCreateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9106,6 +9322,9 @@ func (response CreateContact403ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9137,6 +9356,9 @@ func (response CreateContact404ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9164,6 +9386,9 @@ func (response CreateContact409ApplicationProblemPlusJSONResponse) VisitCreateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9246,6 +9471,9 @@ func (response CreateContact422ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9277,6 +9505,9 @@ func (response CreateContact429ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9305,6 +9536,9 @@ func (response CreateContact500ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9332,6 +9566,9 @@ func (response CreateContact501ApplicationProblemPlusJSONResponse) VisitCreateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9364,6 +9601,9 @@ func (response CreateContact502ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9395,6 +9635,9 @@ func (response CreateContact503ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9423,6 +9666,9 @@ func (response CreateContact504ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9447,6 +9693,7 @@ type BatchUpsertContacts200ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -9471,6 +9718,9 @@ func (response BatchUpsertContacts200JSONResponse) VisitBatchUpsertContactsRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9502,6 +9752,9 @@ func (response BatchUpsertContacts400ApplicationProblemPlusJSONResponse) VisitBa
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9562,6 +9815,9 @@ func (response BatchUpsertContacts403ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9593,6 +9849,9 @@ func (response BatchUpsertContacts404ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9620,6 +9879,9 @@ func (response BatchUpsertContacts409ApplicationProblemPlusJSONResponse) VisitBa
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9702,6 +9964,9 @@ func (response BatchUpsertContacts422ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9733,6 +9998,9 @@ func (response BatchUpsertContacts429ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9761,6 +10029,9 @@ func (response BatchUpsertContacts500ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9788,6 +10059,9 @@ func (response BatchUpsertContacts501ApplicationProblemPlusJSONResponse) VisitBa
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9820,6 +10094,9 @@ func (response BatchUpsertContacts502ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9851,6 +10128,9 @@ func (response BatchUpsertContacts503ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9879,6 +10159,9 @@ func (response BatchUpsertContacts504ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9902,6 +10185,7 @@ type DeleteContactResponseObject interface {
 type DeleteContact204ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -9916,6 +10200,9 @@ func (response DeleteContact204Response) VisitDeleteContactResponse(w http.Respo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9946,6 +10233,9 @@ func (response DeleteContact400ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10006,6 +10296,9 @@ func (response DeleteContact403ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10037,6 +10330,9 @@ func (response DeleteContact404ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10065,6 +10361,9 @@ func (response DeleteContact409ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10092,6 +10391,9 @@ func (response DeleteContact412ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10124,6 +10426,9 @@ func (response DeleteContact422ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10155,6 +10460,9 @@ func (response DeleteContact429ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10183,6 +10491,9 @@ func (response DeleteContact500ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10210,6 +10521,9 @@ func (response DeleteContact501ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10242,6 +10556,9 @@ func (response DeleteContact502ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10273,6 +10590,9 @@ func (response DeleteContact503ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10301,6 +10621,9 @@ func (response DeleteContact504ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10325,6 +10648,7 @@ type GetContact200ResponseHeaders struct {
 	CacheControl        *string
 	ETag                *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -10349,6 +10673,9 @@ func (response GetContact200JSONResponse) VisitGetContactResponse(w http.Respons
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10380,6 +10707,9 @@ func (response GetContact400ApplicationProblemPlusJSONResponse) VisitGetContactR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10440,6 +10770,9 @@ func (response GetContact403ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10471,6 +10804,9 @@ func (response GetContact404ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10498,6 +10834,9 @@ func (response GetContact409ApplicationProblemPlusJSONResponse) VisitGetContactR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10530,6 +10869,9 @@ func (response GetContact422ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10561,6 +10903,9 @@ func (response GetContact429ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10589,6 +10934,9 @@ func (response GetContact500ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10616,6 +10964,9 @@ func (response GetContact501ApplicationProblemPlusJSONResponse) VisitGetContactR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10648,6 +10999,9 @@ func (response GetContact502ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10679,6 +11033,9 @@ func (response GetContact503ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10707,6 +11064,9 @@ func (response GetContact504ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10733,6 +11093,7 @@ type UpdateContact200ResponseHeaders struct {
 	ETag                *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -10760,6 +11121,9 @@ func (response UpdateContact200JSONResponse) VisitUpdateContactResponse(w http.R
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10791,6 +11155,9 @@ func (response UpdateContact400ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10851,6 +11218,9 @@ func (response UpdateContact403ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10882,6 +11252,9 @@ func (response UpdateContact404ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10910,6 +11283,9 @@ func (response UpdateContact409ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10937,6 +11313,9 @@ func (response UpdateContact412ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11019,6 +11398,9 @@ func (response UpdateContact422ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11050,6 +11432,9 @@ func (response UpdateContact429ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11078,6 +11463,9 @@ func (response UpdateContact500ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11105,6 +11493,9 @@ func (response UpdateContact501ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11137,6 +11528,9 @@ func (response UpdateContact502ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11168,6 +11562,9 @@ func (response UpdateContact503ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11196,6 +11593,9 @@ func (response UpdateContact504ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11219,6 +11619,7 @@ type ListContactEventsResponseObject interface {
 type ListContactEvents200ResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -11240,6 +11641,9 @@ func (response ListContactEvents200JSONResponse) VisitListContactEventsResponse(
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11271,6 +11675,9 @@ func (response ListContactEvents400ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11331,6 +11738,9 @@ func (response ListContactEvents403ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11362,6 +11772,9 @@ func (response ListContactEvents404ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11389,6 +11802,9 @@ func (response ListContactEvents409ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11421,6 +11837,9 @@ func (response ListContactEvents422ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11452,6 +11871,9 @@ func (response ListContactEvents429ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11480,6 +11902,9 @@ func (response ListContactEvents500ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11507,6 +11932,9 @@ func (response ListContactEvents501ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11539,6 +11967,9 @@ func (response ListContactEvents502ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11570,6 +12001,9 @@ func (response ListContactEvents503ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11598,6 +12032,9 @@ func (response ListContactEvents504ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11621,6 +12058,7 @@ type ListContactGroupsResponseObject interface {
 type ListContactGroups200ResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -11642,6 +12080,9 @@ func (response ListContactGroups200JSONResponse) VisitListContactGroupsResponse(
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11673,6 +12114,9 @@ func (response ListContactGroups400ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11733,6 +12177,9 @@ func (response ListContactGroups403ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11764,6 +12211,9 @@ func (response ListContactGroups404ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11791,6 +12241,9 @@ func (response ListContactGroups409ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11823,6 +12276,9 @@ func (response ListContactGroups422ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11854,6 +12310,9 @@ func (response ListContactGroups429ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11882,6 +12341,9 @@ func (response ListContactGroups500ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11909,6 +12371,9 @@ func (response ListContactGroups501ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11941,6 +12406,9 @@ func (response ListContactGroups502ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11972,6 +12440,9 @@ func (response ListContactGroups503ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12000,6 +12471,9 @@ func (response ListContactGroups504ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12025,6 +12499,7 @@ type SetContactTags200ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -12049,6 +12524,9 @@ func (response SetContactTags200JSONResponse) VisitSetContactTagsResponse(w http
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12080,6 +12558,9 @@ func (response SetContactTags400ApplicationProblemPlusJSONResponse) VisitSetCont
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12140,6 +12621,9 @@ func (response SetContactTags403ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12171,6 +12655,9 @@ func (response SetContactTags404ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12198,6 +12685,9 @@ func (response SetContactTags409ApplicationProblemPlusJSONResponse) VisitSetCont
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12280,6 +12770,9 @@ func (response SetContactTags422ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12311,6 +12804,9 @@ func (response SetContactTags429ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12339,6 +12835,9 @@ func (response SetContactTags500ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12366,6 +12865,9 @@ func (response SetContactTags501ApplicationProblemPlusJSONResponse) VisitSetCont
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12398,6 +12900,9 @@ func (response SetContactTags502ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12429,6 +12934,9 @@ func (response SetContactTags503ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12457,6 +12965,9 @@ func (response SetContactTags504ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12481,6 +12992,7 @@ type RecordEvent201ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -12505,6 +13017,9 @@ func (response RecordEvent201JSONResponse) VisitRecordEventResponse(w http.Respo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12536,6 +13051,9 @@ func (response RecordEvent400ApplicationProblemPlusJSONResponse) VisitRecordEven
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12596,6 +13114,9 @@ func (response RecordEvent403ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12627,6 +13148,9 @@ func (response RecordEvent404ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12654,6 +13178,9 @@ func (response RecordEvent409ApplicationProblemPlusJSONResponse) VisitRecordEven
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12736,6 +13263,9 @@ func (response RecordEvent422ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12767,6 +13297,9 @@ func (response RecordEvent429ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12795,6 +13328,9 @@ func (response RecordEvent500ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12822,6 +13358,9 @@ func (response RecordEvent501ApplicationProblemPlusJSONResponse) VisitRecordEven
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12854,6 +13393,9 @@ func (response RecordEvent502ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12885,6 +13427,9 @@ func (response RecordEvent503ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12913,6 +13458,9 @@ func (response RecordEvent504ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12934,6 +13482,7 @@ type ListFieldsResponseObject interface {
 
 type ListFields200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -12952,6 +13501,9 @@ func (response ListFields200JSONResponse) VisitListFieldsResponse(w http.Respons
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12983,6 +13535,9 @@ func (response ListFields400ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13043,6 +13598,9 @@ func (response ListFields403ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13074,6 +13632,9 @@ func (response ListFields404ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13101,6 +13662,9 @@ func (response ListFields409ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13133,6 +13697,9 @@ func (response ListFields422ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13164,6 +13731,9 @@ func (response ListFields429ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13192,6 +13762,9 @@ func (response ListFields500ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13219,6 +13792,9 @@ func (response ListFields501ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13251,6 +13827,9 @@ func (response ListFields502ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13282,6 +13861,9 @@ func (response ListFields503ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13310,6 +13892,9 @@ func (response ListFields504ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13333,6 +13918,7 @@ type CreateFieldResponseObject interface {
 type CreateField201ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -13354,6 +13940,9 @@ func (response CreateField201JSONResponse) VisitCreateFieldResponse(w http.Respo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13385,6 +13974,9 @@ func (response CreateField400ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13445,6 +14037,9 @@ func (response CreateField403ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13476,6 +14071,9 @@ func (response CreateField404ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13503,6 +14101,9 @@ func (response CreateField409ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13585,6 +14186,9 @@ func (response CreateField422ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13616,6 +14220,9 @@ func (response CreateField429ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13644,6 +14251,9 @@ func (response CreateField500ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13671,6 +14281,9 @@ func (response CreateField501ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13703,6 +14316,9 @@ func (response CreateField502ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13734,6 +14350,9 @@ func (response CreateField503ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13762,6 +14381,9 @@ func (response CreateField504ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13783,6 +14405,7 @@ type ListGroupsResponseObject interface {
 
 type ListGroups200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -13801,6 +14424,9 @@ func (response ListGroups200JSONResponse) VisitListGroupsResponse(w http.Respons
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13832,6 +14458,9 @@ func (response ListGroups400ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13892,6 +14521,9 @@ func (response ListGroups403ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13923,6 +14555,9 @@ func (response ListGroups404ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13950,6 +14585,9 @@ func (response ListGroups409ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13982,6 +14620,9 @@ func (response ListGroups422ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14013,6 +14654,9 @@ func (response ListGroups429ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14041,6 +14685,9 @@ func (response ListGroups500ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14068,6 +14715,9 @@ func (response ListGroups501ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14100,6 +14750,9 @@ func (response ListGroups502ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14131,6 +14784,9 @@ func (response ListGroups503ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14159,6 +14815,9 @@ func (response ListGroups504ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14182,6 +14841,7 @@ type CreateGroupResponseObject interface {
 type CreateGroup201ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -14203,6 +14863,9 @@ func (response CreateGroup201JSONResponse) VisitCreateGroupResponse(w http.Respo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14234,6 +14897,9 @@ func (response CreateGroup400ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14294,6 +14960,9 @@ func (response CreateGroup403ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14325,6 +14994,9 @@ func (response CreateGroup404ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14352,6 +15024,9 @@ func (response CreateGroup409ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14434,6 +15109,9 @@ func (response CreateGroup422ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14465,6 +15143,9 @@ func (response CreateGroup429ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14493,6 +15174,9 @@ func (response CreateGroup500ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14520,6 +15204,9 @@ func (response CreateGroup501ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14552,6 +15239,9 @@ func (response CreateGroup502ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14583,6 +15273,9 @@ func (response CreateGroup503ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14611,6 +15304,9 @@ func (response CreateGroup504ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14634,6 +15330,7 @@ type DeleteGroupResponseObject interface {
 type DeleteGroup204ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -14648,6 +15345,9 @@ func (response DeleteGroup204Response) VisitDeleteGroupResponse(w http.ResponseW
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14678,6 +15378,9 @@ func (response DeleteGroup400ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14738,6 +15441,9 @@ func (response DeleteGroup403ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14769,6 +15475,9 @@ func (response DeleteGroup404ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14796,6 +15505,9 @@ func (response DeleteGroup409ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14828,6 +15540,9 @@ func (response DeleteGroup422ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14859,6 +15574,9 @@ func (response DeleteGroup429ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14887,6 +15605,9 @@ func (response DeleteGroup500ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14914,6 +15635,9 @@ func (response DeleteGroup501ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14946,6 +15670,9 @@ func (response DeleteGroup502ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14977,6 +15704,9 @@ func (response DeleteGroup503ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15005,6 +15735,9 @@ func (response DeleteGroup504ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15027,6 +15760,7 @@ type GetGroupResponseObject interface {
 
 type GetGroup200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -15045,6 +15779,9 @@ func (response GetGroup200JSONResponse) VisitGetGroupResponse(w http.ResponseWri
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15076,6 +15813,9 @@ func (response GetGroup400ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15136,6 +15876,9 @@ func (response GetGroup403ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15167,6 +15910,9 @@ func (response GetGroup404ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15194,6 +15940,9 @@ func (response GetGroup409ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15226,6 +15975,9 @@ func (response GetGroup422ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15257,6 +16009,9 @@ func (response GetGroup429ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15285,6 +16040,9 @@ func (response GetGroup500ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15312,6 +16070,9 @@ func (response GetGroup501ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15344,6 +16105,9 @@ func (response GetGroup502ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15375,6 +16139,9 @@ func (response GetGroup503ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15403,6 +16170,9 @@ func (response GetGroup504ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15426,6 +16196,7 @@ type ListGroupMembersResponseObject interface {
 type ListGroupMembers200ResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -15447,6 +16218,9 @@ func (response ListGroupMembers200JSONResponse) VisitListGroupMembersResponse(w 
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15478,6 +16252,9 @@ func (response ListGroupMembers400ApplicationProblemPlusJSONResponse) VisitListG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15538,6 +16315,9 @@ func (response ListGroupMembers403ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15569,6 +16349,9 @@ func (response ListGroupMembers404ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15596,6 +16379,9 @@ func (response ListGroupMembers409ApplicationProblemPlusJSONResponse) VisitListG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15628,6 +16414,9 @@ func (response ListGroupMembers422ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15659,6 +16448,9 @@ func (response ListGroupMembers429ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15687,6 +16479,9 @@ func (response ListGroupMembers500ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15714,6 +16509,9 @@ func (response ListGroupMembers501ApplicationProblemPlusJSONResponse) VisitListG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15746,6 +16544,9 @@ func (response ListGroupMembers502ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15777,6 +16578,9 @@ func (response ListGroupMembers503ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15805,6 +16609,9 @@ func (response ListGroupMembers504ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15830,6 +16637,7 @@ type AddGroupMembers200ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -15854,6 +16662,9 @@ func (response AddGroupMembers200JSONResponse) VisitAddGroupMembersResponse(w ht
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15885,6 +16696,9 @@ func (response AddGroupMembers400ApplicationProblemPlusJSONResponse) VisitAddGro
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15945,6 +16759,9 @@ func (response AddGroupMembers403ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15976,6 +16793,9 @@ func (response AddGroupMembers404ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16003,6 +16823,9 @@ func (response AddGroupMembers409ApplicationProblemPlusJSONResponse) VisitAddGro
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16085,6 +16908,9 @@ func (response AddGroupMembers422ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16116,6 +16942,9 @@ func (response AddGroupMembers429ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16144,6 +16973,9 @@ func (response AddGroupMembers500ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16171,6 +17003,9 @@ func (response AddGroupMembers501ApplicationProblemPlusJSONResponse) VisitAddGro
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16203,6 +17038,9 @@ func (response AddGroupMembers502ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16234,6 +17072,9 @@ func (response AddGroupMembers503ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16262,6 +17103,9 @@ func (response AddGroupMembers504ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16287,6 +17131,7 @@ type RemoveGroupMembers200ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -16311,6 +17156,9 @@ func (response RemoveGroupMembers200JSONResponse) VisitRemoveGroupMembersRespons
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16342,6 +17190,9 @@ func (response RemoveGroupMembers400ApplicationProblemPlusJSONResponse) VisitRem
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16402,6 +17253,9 @@ func (response RemoveGroupMembers403ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16433,6 +17287,9 @@ func (response RemoveGroupMembers404ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16460,6 +17317,9 @@ func (response RemoveGroupMembers409ApplicationProblemPlusJSONResponse) VisitRem
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16542,6 +17402,9 @@ func (response RemoveGroupMembers422ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16573,6 +17436,9 @@ func (response RemoveGroupMembers429ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16601,6 +17467,9 @@ func (response RemoveGroupMembers500ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16628,6 +17497,9 @@ func (response RemoveGroupMembers501ApplicationProblemPlusJSONResponse) VisitRem
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16660,6 +17532,9 @@ func (response RemoveGroupMembers502ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16691,6 +17566,9 @@ func (response RemoveGroupMembers503ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16719,6 +17597,9 @@ func (response RemoveGroupMembers504ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16743,6 +17624,7 @@ type Passthrough200ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -16767,6 +17649,9 @@ func (response Passthrough200JSONResponse) VisitPassthroughResponse(w http.Respo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16798,6 +17683,9 @@ func (response Passthrough400ApplicationProblemPlusJSONResponse) VisitPassthroug
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16858,6 +17746,9 @@ func (response Passthrough403ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16889,6 +17780,9 @@ func (response Passthrough404ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16916,6 +17810,9 @@ func (response Passthrough409ApplicationProblemPlusJSONResponse) VisitPassthroug
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16998,6 +17895,9 @@ func (response Passthrough422ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17029,6 +17929,9 @@ func (response Passthrough429ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17057,6 +17960,9 @@ func (response Passthrough500ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17084,6 +17990,9 @@ func (response Passthrough501ApplicationProblemPlusJSONResponse) VisitPassthroug
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17116,6 +18025,9 @@ func (response Passthrough502ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17147,6 +18059,9 @@ func (response Passthrough503ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17175,6 +18090,9 @@ func (response Passthrough504ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17196,6 +18114,7 @@ type ListTagGroupsResponseObject interface {
 
 type ListTagGroups200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -17214,6 +18133,9 @@ func (response ListTagGroups200JSONResponse) VisitListTagGroupsResponse(w http.R
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17245,6 +18167,9 @@ func (response ListTagGroups400ApplicationProblemPlusJSONResponse) VisitListTagG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17305,6 +18230,9 @@ func (response ListTagGroups403ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17336,6 +18264,9 @@ func (response ListTagGroups404ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17363,6 +18294,9 @@ func (response ListTagGroups409ApplicationProblemPlusJSONResponse) VisitListTagG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17395,6 +18329,9 @@ func (response ListTagGroups422ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17426,6 +18363,9 @@ func (response ListTagGroups429ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17454,6 +18394,9 @@ func (response ListTagGroups500ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17481,6 +18424,9 @@ func (response ListTagGroups501ApplicationProblemPlusJSONResponse) VisitListTagG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17513,6 +18459,9 @@ func (response ListTagGroups502ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17544,6 +18493,9 @@ func (response ListTagGroups503ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17572,6 +18524,9 @@ func (response ListTagGroups504ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17595,6 +18550,7 @@ type CreateTagGroupResponseObject interface {
 type CreateTagGroup201ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -17616,6 +18572,9 @@ func (response CreateTagGroup201JSONResponse) VisitCreateTagGroupResponse(w http
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17647,6 +18606,9 @@ func (response CreateTagGroup400ApplicationProblemPlusJSONResponse) VisitCreateT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17707,6 +18669,9 @@ func (response CreateTagGroup403ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17738,6 +18703,9 @@ func (response CreateTagGroup404ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17765,6 +18733,9 @@ func (response CreateTagGroup409ApplicationProblemPlusJSONResponse) VisitCreateT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17847,6 +18818,9 @@ func (response CreateTagGroup422ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17878,6 +18852,9 @@ func (response CreateTagGroup429ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17906,6 +18883,9 @@ func (response CreateTagGroup500ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17933,6 +18913,9 @@ func (response CreateTagGroup501ApplicationProblemPlusJSONResponse) VisitCreateT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17965,6 +18948,9 @@ func (response CreateTagGroup502ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17996,6 +18982,9 @@ func (response CreateTagGroup503ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18024,6 +19013,9 @@ func (response CreateTagGroup504ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18047,6 +19039,7 @@ type DeleteTagGroupResponseObject interface {
 type DeleteTagGroup204ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -18061,6 +19054,9 @@ func (response DeleteTagGroup204Response) VisitDeleteTagGroupResponse(w http.Res
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18091,6 +19087,9 @@ func (response DeleteTagGroup400ApplicationProblemPlusJSONResponse) VisitDeleteT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18151,6 +19150,9 @@ func (response DeleteTagGroup403ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18182,6 +19184,9 @@ func (response DeleteTagGroup404ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18209,6 +19214,9 @@ func (response DeleteTagGroup409ApplicationProblemPlusJSONResponse) VisitDeleteT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18241,6 +19249,9 @@ func (response DeleteTagGroup422ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18272,6 +19283,9 @@ func (response DeleteTagGroup429ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18300,6 +19314,9 @@ func (response DeleteTagGroup500ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18327,6 +19344,9 @@ func (response DeleteTagGroup501ApplicationProblemPlusJSONResponse) VisitDeleteT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18359,6 +19379,9 @@ func (response DeleteTagGroup502ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18390,6 +19413,9 @@ func (response DeleteTagGroup503ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18418,6 +19444,9 @@ func (response DeleteTagGroup504ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18442,6 +19471,7 @@ type RenameTagGroupResponseObject interface {
 type RenameTagGroup200ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -18463,6 +19493,9 @@ func (response RenameTagGroup200JSONResponse) VisitRenameTagGroupResponse(w http
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18494,6 +19527,9 @@ func (response RenameTagGroup400ApplicationProblemPlusJSONResponse) VisitRenameT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18554,6 +19590,9 @@ func (response RenameTagGroup403ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18585,6 +19624,9 @@ func (response RenameTagGroup404ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18612,6 +19654,9 @@ func (response RenameTagGroup409ApplicationProblemPlusJSONResponse) VisitRenameT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18694,6 +19739,9 @@ func (response RenameTagGroup422ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18725,6 +19773,9 @@ func (response RenameTagGroup429ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18753,6 +19804,9 @@ func (response RenameTagGroup500ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18780,6 +19834,9 @@ func (response RenameTagGroup501ApplicationProblemPlusJSONResponse) VisitRenameT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18812,6 +19869,9 @@ func (response RenameTagGroup502ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18843,6 +19903,9 @@ func (response RenameTagGroup503ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18871,6 +19934,9 @@ func (response RenameTagGroup504ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18892,6 +19958,7 @@ type ListTagsResponseObject interface {
 
 type ListTags200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -18910,6 +19977,9 @@ func (response ListTags200JSONResponse) VisitListTagsResponse(w http.ResponseWri
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18941,6 +20011,9 @@ func (response ListTags400ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19001,6 +20074,9 @@ func (response ListTags403ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19032,6 +20108,9 @@ func (response ListTags404ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19059,6 +20138,9 @@ func (response ListTags409ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19091,6 +20173,9 @@ func (response ListTags422ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19122,6 +20207,9 @@ func (response ListTags429ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19150,6 +20238,9 @@ func (response ListTags500ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19177,6 +20268,9 @@ func (response ListTags501ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19209,6 +20303,9 @@ func (response ListTags502ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19240,6 +20337,9 @@ func (response ListTags503ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19268,6 +20368,9 @@ func (response ListTags504ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19291,6 +20394,7 @@ type CreateTagResponseObject interface {
 type CreateTag201ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -19312,6 +20416,9 @@ func (response CreateTag201JSONResponse) VisitCreateTagResponse(w http.ResponseW
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19343,6 +20450,9 @@ func (response CreateTag400ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19403,6 +20513,9 @@ func (response CreateTag403ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19434,6 +20547,9 @@ func (response CreateTag404ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19461,6 +20577,9 @@ func (response CreateTag409ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19543,6 +20662,9 @@ func (response CreateTag422ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19574,6 +20696,9 @@ func (response CreateTag429ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19602,6 +20727,9 @@ func (response CreateTag500ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19629,6 +20757,9 @@ func (response CreateTag501ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19661,6 +20792,9 @@ func (response CreateTag502ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19692,6 +20826,9 @@ func (response CreateTag503ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19720,6 +20857,9 @@ func (response CreateTag504ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19743,6 +20883,7 @@ type DeleteTagResponseObject interface {
 type DeleteTag204ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -19757,6 +20898,9 @@ func (response DeleteTag204Response) VisitDeleteTagResponse(w http.ResponseWrite
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19787,6 +20931,9 @@ func (response DeleteTag400ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19847,6 +20994,9 @@ func (response DeleteTag403ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19878,6 +21028,9 @@ func (response DeleteTag404ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19905,6 +21058,9 @@ func (response DeleteTag409ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19937,6 +21093,9 @@ func (response DeleteTag422ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19968,6 +21127,9 @@ func (response DeleteTag429ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19996,6 +21158,9 @@ func (response DeleteTag500ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20023,6 +21188,9 @@ func (response DeleteTag501ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -20055,6 +21223,9 @@ func (response DeleteTag502ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20086,6 +21257,9 @@ func (response DeleteTag503ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20114,6 +21288,9 @@ func (response DeleteTag504ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20138,6 +21315,7 @@ type RenameTagResponseObject interface {
 type RenameTag200ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -20159,6 +21337,9 @@ func (response RenameTag200JSONResponse) VisitRenameTagResponse(w http.ResponseW
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -20190,6 +21371,9 @@ func (response RenameTag400ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -20250,6 +21434,9 @@ func (response RenameTag403ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20281,6 +21468,9 @@ func (response RenameTag404ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20308,6 +21498,9 @@ func (response RenameTag409ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -20390,6 +21583,9 @@ func (response RenameTag422ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20421,6 +21617,9 @@ func (response RenameTag429ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20449,6 +21648,9 @@ func (response RenameTag500ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20476,6 +21678,9 @@ func (response RenameTag501ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -20508,6 +21713,9 @@ func (response RenameTag502ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20539,6 +21747,9 @@ func (response RenameTag503ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -20566,6 +21777,9 @@ func (response RenameTag504ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))

@@ -67,6 +67,7 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeVendorLimitReached:            {422, "Vendor limit reached"},
 	ProblemCodeVendorNotConfigured:           {422, "Vendor not configured for this tenant"},
 	ProblemCodeMigrationRunning:              {409, "The tenant has a migration that has not ended"},
+	ProblemCodeTenantMigrating:               {503, "The tenant is being switched to another vendor"},
 	ProblemCodeResultWindowExceeded:          {422, "The vendor cannot page this deep"},
 	ProblemCodeVendorRateLimited:             {429, "Vendor rate limit reached"},
 	ProblemCodeInternal:                      {500, "Internal error"},
@@ -145,6 +146,7 @@ func problemFor(err error) *problem {
 		me  *domain.IDMismatchError
 		ce  *domain.CursorError
 		nc  *domain.VendorNotConfiguredError
+		fe  *domain.FrozenError
 		pre *domain.PreconditionError
 		mbe *http.MaxBytesError
 	)
@@ -196,6 +198,10 @@ func problemFor(err error) *problem {
 		return newProblem(ProblemCodePayloadTooLarge, fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit))
 	case errors.Is(err, domain.ErrIdempotencyInFlight):
 		p := newProblem(ProblemCodeIdempotencyInFlight, err.Error())
+		return p
+	case errors.As(err, &fe):
+		p := newProblem(ProblemCodeTenantMigrating, fe.Error())
+		p.retryAfter = fe.RetryAfter
 		return p
 	case errors.Is(err, domain.ErrMigrationRunning):
 		return newProblem(ProblemCodeMigrationRunning, err.Error())

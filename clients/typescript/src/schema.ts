@@ -1506,7 +1506,7 @@ export interface components {
          * @description Stable machine-readable error code.
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "INVALID_CURSOR" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TENANT_FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "ID_VENDOR_MISMATCH" | "ALREADY_EXISTS" | "IDEMPOTENCY_IN_FLIGHT" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "INVALID_OAUTH_STATE" | "AUTHORIZATION_DENIED" | "PAYLOAD_TOO_LARGE" | "SERVER_BUSY" | "OVERLOADED" | "UNSUPPORTED_MEDIA_TYPE" | "VENDOR_REJECTED" | "VENDOR_LIMIT_REACHED" | "VENDOR_NOT_CONFIGURED" | "MIGRATION_RUNNING" | "RESULT_WINDOW_EXCEEDED" | "VENDOR_RATE_LIMITED" | "INTERNAL" | "UNSUPPORTED_OPERATION" | "UNSUPPORTED_FILTER" | "VENDOR_AUTH_FAILED" | "VENDOR_REAUTHORIZATION_REQUIRED" | "VENDOR_CLOCK_SKEW" | "VENDOR_BAD_RESPONSE" | "VENDOR_ERROR" | "VENDOR_ENDPOINT_NOT_FOUND" | "VENDOR_UNAVAILABLE" | "CIRCUIT_OPEN" | "VENDOR_TIMEOUT" | "STATE_UNAVAILABLE";
+        ProblemCode: "VALIDATION_FAILED" | "INVALID_CURSOR" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TENANT_FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "ID_VENDOR_MISMATCH" | "ALREADY_EXISTS" | "IDEMPOTENCY_IN_FLIGHT" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "INVALID_OAUTH_STATE" | "AUTHORIZATION_DENIED" | "PAYLOAD_TOO_LARGE" | "SERVER_BUSY" | "OVERLOADED" | "UNSUPPORTED_MEDIA_TYPE" | "VENDOR_REJECTED" | "VENDOR_LIMIT_REACHED" | "VENDOR_NOT_CONFIGURED" | "MIGRATION_RUNNING" | "RESULT_WINDOW_EXCEEDED" | "VENDOR_RATE_LIMITED" | "INTERNAL" | "UNSUPPORTED_OPERATION" | "UNSUPPORTED_FILTER" | "VENDOR_AUTH_FAILED" | "VENDOR_REAUTHORIZATION_REQUIRED" | "VENDOR_CLOCK_SKEW" | "VENDOR_BAD_RESPONSE" | "VENDOR_ERROR" | "VENDOR_ENDPOINT_NOT_FOUND" | "VENDOR_UNAVAILABLE" | "CIRCUIT_OPEN" | "VENDOR_TIMEOUT" | "STATE_UNAVAILABLE" | "TENANT_MIGRATING";
         /** @description RFC 9457 problem details. */
         Problem: {
             /** @description A URN naming the problem type: urn:cdp-gateway:problem:<code in kebab case>. */
@@ -1546,6 +1546,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
@@ -1604,6 +1605,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
@@ -1630,6 +1632,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1660,6 +1663,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1688,6 +1692,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1764,6 +1769,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1793,6 +1799,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
@@ -1816,6 +1823,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
@@ -1840,6 +1848,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1883,6 +1892,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 /** @description With `VENDOR_AUTH_FAILED` after a remembered refusal, when the gateway asks the vendor again. */
                 "Retry-After"?: number;
                 [name: string]: unknown;
@@ -1914,7 +1924,10 @@ export interface components {
          *     replica is serving as many API requests as it takes at once,
          *     `max_in_flight_requests`: the request was refused before it was
          *     authenticated or its body read, nothing was done; retry after
-         *     Retry-After, 1 second).
+         *     Retry-After, 1 second); `TENANT_MIGRATING` (a write while the
+         *     tenant is being switched to another vendor at the end of a
+         *     migration: its writes wait a moment, its reads are served; nothing
+         *     was done, retry after Retry-After).
          */
         ServiceUnavailable: {
             headers: {
@@ -1922,6 +1935,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
@@ -1947,6 +1961,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -2016,6 +2031,14 @@ export interface components {
         /** @description The vendor that served the call. */
         "X-Vendor": components["schemas"]["Vendor"];
         /**
+         * @description The ids of the call that name records at a vendor the tenant has
+         *     left, each with the id at its vendor now the call used instead
+         *     (`lf_2865=mh_4338372, lf_2866=mh_4338373`). A migration records
+         *     where it carried every record; after its switch, such ids keep
+         *     working. Ids it did not carry answer `409 ID_VENDOR_MISMATCH`.
+         */
+        "X-Id-Translated": string;
+        /**
          * @description `true` when this is the stored answer of an earlier call with the
          *     same `Idempotency-Key` and body (the call did not run again).
          */
@@ -2080,6 +2103,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2171,6 +2195,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -2271,6 +2296,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2339,6 +2365,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -2429,6 +2456,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2496,6 +2524,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -2572,6 +2601,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2638,6 +2668,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2701,6 +2732,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2785,6 +2817,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2853,6 +2886,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2920,6 +2954,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2973,6 +3008,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3024,6 +3060,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3078,6 +3115,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3142,6 +3180,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3194,6 +3233,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3245,6 +3285,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3300,6 +3341,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3371,6 +3413,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3426,6 +3469,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3482,6 +3526,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3534,6 +3579,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3606,6 +3652,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3673,6 +3720,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3728,6 +3776,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3803,6 +3852,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3855,6 +3905,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3928,6 +3979,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {

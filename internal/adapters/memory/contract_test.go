@@ -41,3 +41,8 @@ func TestIDMapContract(t *testing.T) {
 	t.Parallel()
 	storetest.IDMap(t, func(*testing.T) domain.IDMapStore { return memory.NewIDMap() })
 }
+
+func TestFreezeContract(t *testing.T) {
+	t.Parallel()
+	storetest.Freeze(t, func(*testing.T) domain.FreezeStore { return memory.NewFreezes(nil) })
+}

@@ -32,6 +32,8 @@
 //	P{jobs}:tenant:<tenant>       sorted set of the tenant's job ids by creation
 //	Pidmap:<tenant>               hash of carried ids, old canonical id -> new;
 //	                              no expiry
+//	Pfreeze:<tenant>              string: end of the tenant's write freeze (Unix
+//	                              ms); expires then
 //
 // # Tokens at rest
 //

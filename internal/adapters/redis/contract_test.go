@@ -50,3 +50,8 @@ func TestIDMapContract(t *testing.T) {
 		return NewIDMap(shared, IDMapOptions{Prefix: prefix(t)})
 	})
 }
+
+func TestFreezeContract(t *testing.T) {
+	t.Parallel()
+	storetest.Freeze(t, func(t *testing.T) domain.FreezeStore { return NewFreezes(shared, prefix(t)) })
+}

@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 )
 
@@ -38,14 +39,22 @@ var ErrFrozen = errors.New("tenant writes frozen")
 func (e *FrozenError) Is(target error) bool { return target == ErrFrozen }
 
 // CheckWritable answers a *FrozenError while the tenant's writes are
-// frozen. Without a freeze store every tenant is writable.
+// frozen. Without a freeze store every tenant is writable, and so it is
+// while the store cannot be read (Redis down): writes go on as they do
+// without Redis, and lose nothing to a cut-over, which needs the store
+// too and, once it can go on, carries what changed since its migration
+// started again before it switches.
 func (s *Service) CheckWritable(ctx context.Context, tenant string) error {
 	if s.freezes == nil {
 		return nil
 	}
 	until, ok, err := s.freezes.Frozen(ctx, tenant)
-	if err != nil || !ok {
-		return err
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelDebug, "write freeze unknown: the write goes on", slog.String("tenant", tenant), slog.String("error", err.Error()))
+		return nil
+	}
+	if !ok {
+		return nil
 	}
 	return &FrozenError{Tenant: tenant, RetryAfter: max(until.Sub(s.now()), time.Second)}
 }

@@ -184,7 +184,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	cl.add("unregister the gateway's metrics", a.Close)
+	cl.add("stop the job runner (its jobs pause for another replica) and unregister the gateway's metrics", a.Close)
 	if !*useSandbox {
 		// Hot reload: the files' changes (Kubernetes updates mounted
 		// ConfigMaps and Secrets in place) and SIGHUP.

@@ -11,6 +11,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +56,17 @@ type Options struct {
 	// X-Sandbox-Fault has its vendor calls fail that way (the simulators
 	// answer it). Only for a gateway in front of simulators.
 	SandboxFaults bool
+	// Jobs tune the replica's job runner (migrations): its name in leases
+	// (default: host name and a random part), lease and poll interval
+	// (domain.JobRunnerConfig's defaults).
+	Jobs JobOptions
+}
+
+// JobOptions tune the replica's job runner.
+type JobOptions struct {
+	Owner string
+	Lease time.Duration
+	Poll  time.Duration
 }
 
 // App is a wired gateway. Its configuration can be replaced while it
@@ -73,6 +86,8 @@ type App struct {
 	// shed bounds the API requests served at once, across every
 	// generation's handlers (max_in_flight_requests, applied on reload).
 	shed *gwhttp.Shedder
+	// stopJobs stops the job runner and waits for it.
+	stopJobs func()
 }
 
 // generation is what one configuration builds.
@@ -133,6 +148,9 @@ type Stores struct {
 	Idempotency domain.IdempotencyStore
 	Tokens      domain.TokenStore
 	Quota       domain.QuotaStore
+	Jobs        domain.JobStore
+	IDMap       domain.IDMapStore
+	Freezes     domain.FreezeStore
 	Readiness   []gwhttp.ReadinessCheck
 	// shared: the stores are another process's (Redis), where a tenant's
 	// binding can be missing; readiness then checks every tenant's.
@@ -145,6 +163,7 @@ func MemoryStores() *Stores {
 	return &Stores{
 		Bindings: memory.NewBindings(memory.BindingsOptions{}), Idempotency: memory.NewIdempotency(memory.IdempotencyOptions{}),
 		Tokens: memory.NewTokens(memory.TokensOptions{}), Quota: memory.NewQuota(memory.QuotaOptions{}),
+		Jobs: memory.NewJobs(memory.JobsOptions{}), IDMap: memory.NewIDMap(), Freezes: memory.NewFreezes(nil),
 	}
 }
 
@@ -202,12 +221,46 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if a.metrics, err = a.observeBreakers(); err != nil {
 		return nil, errors.Join(err, shed.Close())
 	}
+	if a.stopJobs, err = a.runJobs(); err != nil {
+		return nil, errors.Join(err, a.metrics.Unregister(), shed.Close())
+	}
 	return a, nil
 }
 
-// Close stops what the gateway registered beyond its stores (metric
+// runJobs starts the replica's job runner. Jobs run with the service of
+// the generation current when they start.
+func (a *App) runJobs() (stop func(), err error) {
+	st, o := a.opts.Stores, a.opts.Jobs
+	if o.Owner == "" {
+		host, _ := os.Hostname()
+		o.Owner = host + "-" + strings.ToLower(rand.Text()[:8])
+	}
+	migrate := domain.JobHandlerFunc(func(ctx context.Context, run *domain.JobRun) error {
+		return a.gen.Load().service.MigrationHandler().RunJob(ctx, run)
+	})
+	r, err := domain.NewJobRunner(domain.JobRunnerConfig{
+		Store: st.Jobs, Owner: o.Owner, Lease: o.Lease, Poll: o.Poll, Logger: a.opts.Logger,
+		Handlers: map[string]domain.JobHandler{domain.JobKindMigration: migrate},
+		OnState: func(kind string, from, to domain.JobState) {
+			a.opts.Telemetry.JobStateChanged(kind, string(from), string(to))
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	return func() { cancel(); <-done }, nil
+}
+
+// Close stops the job runner (a job it runs is paused for another
+// replica) and what the gateway registered beyond its stores (metric
 // callbacks).
-func (a *App) Close() error { return errors.Join(a.metrics.Unregister(), a.shed.Close()) }
+func (a *App) Close() error {
+	a.stopJobs()
+	return errors.Join(a.metrics.Unregister(), a.shed.Close())
+}
 
 // Reload replaces the gateway's configuration: cfg is built in full
 // (connections, service, handlers) and then put in place at once, or not
@@ -314,6 +367,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config, old *generation) (*
 	svc, err := domain.NewService(ctx, domain.ServiceConfig{
 		Vendors: opts.Drivers.Vendors(), Tenants: tenants, Bindings: st.Bindings,
 		CursorSecret: []byte(cfg.CursorSecret.Value()), Idempotency: st.Idempotency, Logger: opts.Logger,
+		Jobs: st.Jobs, IDMap: st.IDMap, Freezes: st.Freezes,
 	})
 	if err != nil {
 		return nil, r, err

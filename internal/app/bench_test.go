@@ -50,6 +50,7 @@ func BenchmarkOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer func() { _ = a.Close() }()
 	gw := httptest.NewServer(a.Handler)
 	defer gw.Close()
 
@@ -69,6 +70,7 @@ func BenchmarkOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer func() { _ = ap.Close() }()
 	gwProd := httptest.NewServer(ap.Handler)
 	defer gwProd.Close()
 

@@ -96,6 +96,7 @@ func serve(t *testing.T, sb *sandbox.Sandbox, cfg *config.Config, opts app.Optio
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = a.Close() })
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	return &env{t: t, url: srv.URL, sb: sb, cfg: cfg, sim: linkflowSim(sb, tenantLF), logs: logs, spec: newSpecCheck(t, opts.Drivers)}

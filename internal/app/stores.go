@@ -92,6 +92,9 @@ func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOpt
 		Idempotency: redis.NewIdempotency(client, redis.IdempotencyOptions{Prefix: o.Prefix}),
 		Tokens:      tokens,
 		Quota:       redis.NewQuota(client, redis.QuotaOptions{Prefix: o.Prefix}),
+		Jobs:        redis.NewJobs(client, redis.JobsOptions{Prefix: o.Prefix}),
+		IDMap:       redis.NewIDMap(client, redis.IDMapOptions{Prefix: o.Prefix}),
+		Freezes:     redis.NewFreezes(client, o.Prefix),
 		Readiness: []gwhttp.ReadinessCheck{
 			// Redis down: degraded, still serving from in-process state.
 			{Name: "redis", Check: func(ctx context.Context) error { return redis.Ping(ctx, client) }},

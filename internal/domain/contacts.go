@@ -24,10 +24,10 @@ func (s *Service) ListContacts(ctx context.Context, t Target, f ContactFilter, o
 		return List[Contact]{}, err
 	}
 	q := ContactQuery{Q: f.Q, Email: f.Email, Phone: f.Phone, WhatsAppPhone: f.WhatsAppPhone, ViberPhone: f.ViberPhone, UpdatedSince: f.UpdatedSince}
-	if q.GroupID, err = s.optionalID("query.group_id", f.GroupID, t); err != nil {
+	if q.GroupID, err = s.optionalID(ctx, "query.group_id", f.GroupID, t); err != nil {
 		return List[Contact]{}, err
 	}
-	if q.TagID, err = s.optionalID("query.tag_id", f.TagID, t); err != nil {
+	if q.TagID, err = s.optionalID(ctx, "query.tag_id", f.TagID, t); err != nil {
 		return List[Contact]{}, err
 	}
 	if filters := q.Filters(); filters != "" && !slices.Contains(l.ContactFilters(), filters) {
@@ -76,7 +76,7 @@ func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) 
 // contact is at that version; a vendor that keeps no versions answers
 // UNSUPPORTED_OPERATION.
 func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p ContactPatch, pre ...Precondition) (Contact, error) {
-	u, native, err := portID[ContactUpdater](s, t, OpUpdateContact, "path.contact_id", id)
+	u, native, err := portID[ContactUpdater](ctx, s, t, OpUpdateContact, "path.contact_id", id)
 	if err != nil {
 		return Contact{}, err
 	}
@@ -114,7 +114,7 @@ func (s *Service) DeleteContact(ctx context.Context, t Target, id string, pre ..
 	if err != nil {
 		return err
 	}
-	native, err := s.vendors.ParseID("path.contact_id", id, t.Vendor)
+	native, err := s.parseID(ctx, t, "path.contact_id", id)
 	if err != nil {
 		return err
 	}
@@ -227,11 +227,11 @@ func wholeCallError(err error) bool {
 
 // SetContactTags replaces the contact's tags.
 func (s *Service) SetContactTags(ctx context.Context, t Target, contactID string, tagIDs []string) ([]TagRef, error) {
-	ts, native, err := portID[ContactTagSetter](s, t, OpSetContactTags, "path.contact_id", contactID)
+	ts, native, err := portID[ContactTagSetter](ctx, s, t, OpSetContactTags, "path.contact_id", contactID)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := s.vendors.parseIDs("body.tag_ids", tagIDs, t.Vendor)
+	tags, err := s.parseIDList(ctx, t, "body.tag_ids", tagIDs)
 	if err != nil {
 		return nil, err
 	}

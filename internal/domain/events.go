@@ -19,7 +19,7 @@ func (s *Service) RecordEvent(ctx context.Context, t Target, in EventInput) (Eve
 	case in.ContactID != "" && in.ExternalID != nil:
 		return Event{}, Invalid("body", "takes contact_id or external_id, not both")
 	case in.ContactID != "":
-		if in.ContactID, err = s.vendors.ParseID("body.contact_id", in.ContactID, t.Vendor); err != nil {
+		if in.ContactID, err = s.parseID(ctx, t, "body.contact_id", in.ContactID); err != nil {
 			return Event{}, err
 		}
 	}

@@ -72,14 +72,14 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, t Target, groupID stri
 // changes nothing, then sends the ids in the vendor's chunk size.
 func (s *Service) changeMembers(ctx context.Context, t Target, groupID string, contactIDs []string, size int,
 	change func(context.Context, string, []string) (MemberChange, error)) (MemberChange, error) {
-	group, err := s.vendors.ParseID("path.group_id", groupID, t.Vendor)
+	group, err := s.parseID(ctx, t, "path.group_id", groupID)
 	if err != nil {
 		return MemberChange{}, err
 	}
 	if len(contactIDs) == 0 || len(contactIDs) > MaxMemberChange {
 		return MemberChange{}, Invalid("body.contact_ids", fmt.Sprintf("must hold 1 to %d ids", MaxMemberChange))
 	}
-	ids, err := s.vendors.parseIDs("body.contact_ids", contactIDs, t.Vendor)
+	ids, err := s.parseIDList(ctx, t, "body.contact_ids", contactIDs)
 	if err != nil {
 		return MemberChange{}, err
 	}

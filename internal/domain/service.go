@@ -30,7 +30,13 @@ type ServiceConfig struct {
 	// Idempotency keeps the outcomes of writes by key; the Service also
 	// uses it to make OAuth states single-use across replicas.
 	Idempotency IdempotencyStore
-	Logger      *slog.Logger
+	// Jobs keeps migrations (and other jobs); IDMap the ids migrations
+	// carried. Without them, migrations cannot be started.
+	Jobs  JobStore
+	IDMap IDMapStore
+	// Freezes keeps which tenants' writes a migration's cut-over froze.
+	Freezes FreezeStore
+	Logger  *slog.Logger
 	// Now is the clock cursors expire by; time.Now when nil.
 	Now func() time.Time
 }
@@ -51,6 +57,9 @@ type Service struct {
 	// stateKey signs OAuth states; oneTime spends them (connect.go).
 	stateKey []byte
 	oneTime  IdempotencyStore
+	jobs     JobStore
+	ids      IDMapStore
+	freezes  FreezeStore
 	now      func() time.Time
 }
 
@@ -73,6 +82,9 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 		log:      cfg.Logger,
 		stateKey: stateKey(cfg.CursorSecret),
 		oneTime:  cfg.Idempotency,
+		jobs:     cfg.Jobs,
+		ids:      cfg.IDMap,
+		freezes:  cfg.Freezes,
 		now:      cfg.Now,
 	}
 	if s.now == nil {
@@ -163,12 +175,12 @@ func (s *Service) Capabilities(t Target) Capabilities { return CapabilitiesOf(t.
 
 // portID resolves port P of op, then parses id (named field in errors) as
 // one of the target vendor's ids.
-func portID[P any](s *Service, t Target, op Operation, field, id string) (P, string, error) {
+func portID[P any](ctx context.Context, s *Service, t Target, op Operation, field, id string) (P, string, error) {
 	p, err := port[P](t.conn, op)
 	if err != nil {
 		return p, "", err
 	}
-	native, err := s.vendors.ParseID(field, id, t.Vendor)
+	native, err := s.parseID(ctx, t, field, id)
 	if err != nil {
 		var zero P
 		return zero, "", err
@@ -177,11 +189,11 @@ func portID[P any](s *Service, t Target, op Operation, field, id string) (P, str
 }
 
 // optionalID parses id as ParseID does when it is set; "" stays "".
-func (s *Service) optionalID(field, id string, t Target) (string, error) {
+func (s *Service) optionalID(ctx context.Context, field, id string, t Target) (string, error) {
 	if id == "" {
 		return "", nil
 	}
-	return s.vendors.ParseID(field, id, t.Vendor)
+	return s.parseID(ctx, t, field, id)
 }
 
 // canonical gives the vendor ids in record r their canonical prefix, with
@@ -220,7 +232,7 @@ func answer[T any](t Target, v T, err error) (T, error) {
 // get reads the record id names with read.
 func get[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id string,
 	read func(P, context.Context, string) (T, error)) (v T, err error) {
-	p, native, err := portID[P](s, t, op, field, id)
+	p, native, err := portID[P](ctx, s, t, op, field, id)
 	if err != nil {
 		return v, err
 	}
@@ -235,7 +247,7 @@ func get[P, T any](ctx context.Context, s *Service, t Target, op Operation, fiel
 // rename renames the record id names with write.
 func rename[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id, name string,
 	write func(P, context.Context, string, string) (T, error)) (v T, err error) {
-	p, native, err := portID[P](s, t, op, field, id)
+	p, native, err := portID[P](ctx, s, t, op, field, id)
 	if err != nil {
 		return v, err
 	}
@@ -250,7 +262,7 @@ func rename[P, T any](ctx context.Context, s *Service, t Target, op Operation, f
 // remove deletes the record id names with del.
 func remove[P any](ctx context.Context, s *Service, t Target, op Operation, field, id string,
 	del func(P, context.Context, string) error) error {
-	p, native, err := portID[P](s, t, op, field, id)
+	p, native, err := portID[P](ctx, s, t, op, field, id)
 	if err != nil {
 		return err
 	}
@@ -329,7 +341,7 @@ func list[T any](s *Service, t Target, op Operation, filter string, o ListOption
 // group's members) with fetch; the parent's vendor id scopes the cursor.
 func listOf[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id string, o ListOptions,
 	fetch func(P, context.Context, string, PageRequest) (Page[T], error)) (List[T], error) {
-	p, native, err := portID[P](s, t, op, field, id)
+	p, native, err := portID[P](ctx, s, t, op, field, id)
 	if err != nil {
 		return List[T]{}, err
 	}

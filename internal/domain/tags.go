@@ -9,7 +9,7 @@ func (s *Service) ListTags(ctx context.Context, t Target, groupID string, o List
 		return List[Tag]{}, err
 	}
 	var q TagQuery
-	if q.GroupID, err = s.optionalID("query.group_id", groupID, t); err != nil {
+	if q.GroupID, err = s.optionalID(ctx, "query.group_id", groupID, t); err != nil {
 		return List[Tag]{}, err
 	}
 	return list(s, t, OpListTags, q.GroupID, o, func(p PageRequest) (Page[Tag], error) {
@@ -23,7 +23,7 @@ func (s *Service) CreateTag(ctx context.Context, t Target, name, groupID string)
 	if err != nil {
 		return Tag{}, err
 	}
-	if groupID, err = s.optionalID("body.group_id", groupID, t); err != nil {
+	if groupID, err = s.optionalID(ctx, "body.group_id", groupID, t); err != nil {
 		return Tag{}, err
 	}
 	tag, err := c.CreateTag(ctx, name, groupID)

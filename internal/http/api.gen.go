@@ -272,6 +272,72 @@ func (e Include) Valid() bool {
 	}
 }
 
+// Defines values for MigrationState.
+const (
+	MigrationStateCancelled MigrationState = "cancelled"
+	MigrationStateFailed    MigrationState = "failed"
+	MigrationStatePaused    MigrationState = "paused"
+	MigrationStateQueued    MigrationState = "queued"
+	MigrationStateRunning   MigrationState = "running"
+	MigrationStateSucceeded MigrationState = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the MigrationState enum.
+func (e MigrationState) Valid() bool {
+	switch e {
+	case MigrationStateCancelled:
+		return true
+	case MigrationStateFailed:
+		return true
+	case MigrationStatePaused:
+		return true
+	case MigrationStateQueued:
+		return true
+	case MigrationStateRunning:
+		return true
+	case MigrationStateSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MigrationPlanStepAction.
+const (
+	MigrationPlanStepActionCannot MigrationPlanStepAction = "cannot"
+	MigrationPlanStepActionCarry  MigrationPlanStepAction = "carry"
+	MigrationPlanStepActionSkip   MigrationPlanStepAction = "skip"
+)
+
+// Valid indicates whether the value is a known member of the MigrationPlanStepAction enum.
+func (e MigrationPlanStepAction) Valid() bool {
+	switch e {
+	case MigrationPlanStepActionCannot:
+		return true
+	case MigrationPlanStepActionCarry:
+		return true
+	case MigrationPlanStepActionSkip:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MigrationResource.
+const (
+	MigrationResourceContacts MigrationResource = "contacts"
+)
+
+// Valid indicates whether the value is a known member of the MigrationResource enum.
+func (e MigrationResource) Valid() bool {
+	switch e {
+	case MigrationResourceContacts:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PassthroughRequestMethod.
 const (
 	PassthroughRequestMethodDELETE PassthroughRequestMethod = "DELETE"
@@ -312,6 +378,7 @@ const (
 	ProblemCodeInvalidCursor                 ProblemCode = "INVALID_CURSOR"
 	ProblemCodeInvalidOauthState             ProblemCode = "INVALID_OAUTH_STATE"
 	ProblemCodeMethodNotAllowed              ProblemCode = "METHOD_NOT_ALLOWED"
+	ProblemCodeMigrationRunning              ProblemCode = "MIGRATION_RUNNING"
 	ProblemCodeNotFound                      ProblemCode = "NOT_FOUND"
 	ProblemCodeOverloaded                    ProblemCode = "OVERLOADED"
 	ProblemCodePayloadTooLarge               ProblemCode = "PAYLOAD_TOO_LARGE"
@@ -320,6 +387,7 @@ const (
 	ProblemCodeServerBusy                    ProblemCode = "SERVER_BUSY"
 	ProblemCodeStateUnavailable              ProblemCode = "STATE_UNAVAILABLE"
 	ProblemCodeTenantForbidden               ProblemCode = "TENANT_FORBIDDEN"
+	ProblemCodeTenantMigrating               ProblemCode = "TENANT_MIGRATING"
 	ProblemCodeUnauthenticated               ProblemCode = "UNAUTHENTICATED"
 	ProblemCodeUnsupportedFilter             ProblemCode = "UNSUPPORTED_FILTER"
 	ProblemCodeUnsupportedMediaType          ProblemCode = "UNSUPPORTED_MEDIA_TYPE"
@@ -364,6 +432,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
+	case ProblemCodeMigrationRunning:
+		return true
 	case ProblemCodeNotFound:
 		return true
 	case ProblemCodeOverloaded:
@@ -379,6 +449,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeStateUnavailable:
 		return true
 	case ProblemCodeTenantForbidden:
+		return true
+	case ProblemCodeTenantMigrating:
 		return true
 	case ProblemCodeUnauthenticated:
 		return true
@@ -1375,6 +1447,36 @@ type ItemError struct {
 // OpenAPI 3.0 has no type for it). Numbers keep every digit.
 type JSONValue = any
 
+// JobItemError defines model for JobItemError.
+type JobItemError struct {
+	// Code The vendor's error code, when it gave one.
+	Code *string `json:"code,omitempty"`
+
+	// Item The item's id at the source.
+	Item     string `json:"item"`
+	Message  string `json:"message"`
+	Resource string `json:"resource"`
+}
+
+// JobProgress defines model for JobProgress.
+type JobProgress struct {
+	Done int64 `json:"done"`
+
+	// EtaSeconds Seconds left at that rate, when the total is known.
+	EtaSeconds *int  `json:"eta_seconds,omitempty"`
+	Failed     int64 `json:"failed"`
+
+	// RatePerSecond Items handled per second of running, while running.
+	RatePerSecond *float64 `json:"rate_per_second,omitempty"`
+	Resource      string   `json:"resource"`
+
+	// Skipped Items an earlier run carried already.
+	Skipped int64 `json:"skipped"`
+
+	// Total The number of items, when known.
+	Total *int64 `json:"total,omitempty"`
+}
+
 // MemberChangeInput defines model for MemberChangeInput.
 type MemberChangeInput struct {
 	ContactIds []ID `json:"contact_ids"`
@@ -1406,6 +1508,104 @@ type MemberFailure struct {
 	// Reason Why the vendor did not change this contact.
 	Reason *string `json:"reason,omitempty"`
 }
+
+// Migration defines model for Migration.
+type Migration struct {
+	// CancelRequested A cancel waits for the running job's next step.
+	CancelRequested *bool `json:"cancel_requested,omitempty"`
+
+	// CreatedAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	CreatedAt Timestamp      `json:"created_at"`
+	DryRun    bool           `json:"dry_run"`
+	Errors    []JobItemError `json:"errors"`
+
+	// ErrorsDropped Item errors beyond the 100 kept.
+	ErrorsDropped int64 `json:"errors_dropped"`
+
+	// FinishedAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	FinishedAt *Timestamp    `json:"finished_at,omitempty"`
+	From       Vendor        `json:"from"`
+	ID         string        `json:"id"`
+	Plan       MigrationPlan `json:"plan"`
+	Progress   []JobProgress `json:"progress"`
+
+	// Reason Why it is paused, failed or cancelled.
+	Reason *string `json:"reason,omitempty"`
+
+	// ResumeAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	ResumeAt *Timestamp `json:"resume_at,omitempty"`
+
+	// Runs Times a replica took the job up: above 1 it was resumed or taken over.
+	Runs int `json:"runs"`
+
+	// StartedAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	StartedAt *Timestamp     `json:"started_at,omitempty"`
+	State     MigrationState `json:"state"`
+	Switch    bool           `json:"switch"`
+
+	// Tenant Example: demo-linkflow
+	Tenant TenantName `json:"tenant"`
+	To     Vendor     `json:"to"`
+
+	// UpdatedAt RFC 3339, UTC.
+	//
+	// Example: 2024-07-19T09:29:27Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// MigrationState defines model for Migration.State.
+type MigrationState string
+
+// MigrationInput defines model for MigrationInput.
+type MigrationInput struct {
+	// DryRun Only plan; write nothing.
+	DryRun *bool `json:"dry_run,omitempty"`
+
+	// Resources What to carry; all when absent or empty.
+	Resources []MigrationResource `json:"resources,omitempty"`
+
+	// Switch Switch the tenant to `to` once everything is carried.
+	Switch *bool  `json:"switch,omitempty"`
+	To     Vendor `json:"to"`
+}
+
+// MigrationList defines model for MigrationList.
+type MigrationList struct {
+	Data []Migration `json:"data"`
+}
+
+// MigrationPlan defines model for MigrationPlan.
+type MigrationPlan struct {
+	Steps []MigrationPlanStep `json:"steps"`
+}
+
+// MigrationPlanStep defines model for MigrationPlanStep.
+type MigrationPlanStep struct {
+	Action MigrationPlanStepAction `json:"action"`
+
+	// Detail With `cannot`: why.
+	Detail *string `json:"detail,omitempty"`
+
+	// Dropped Contact fields the source holds and the target cannot store; they are left out.
+	Dropped []string `json:"dropped,omitempty"`
+
+	// Resource A kind of record a migration carries.
+	Resource MigrationResource `json:"resource"`
+}
+
+// MigrationPlanStepAction defines model for MigrationPlanStep.Action.
+type MigrationPlanStepAction string
+
+// MigrationResource A kind of record a migration carries.
+type MigrationResource string
 
 // NextCursor Pass as `cursor` to get the next page; null on the last page.
 type NextCursor = string
@@ -1804,6 +2004,9 @@ type IfMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// MigrationPath defines model for MigrationPath.
+type MigrationPath = string
 
 // TagGroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
 // own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
@@ -2278,6 +2481,9 @@ type RenameTagParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// StartMigrationJSONRequestBody defines body for StartMigration for application/json ContentType.
+type StartMigrationJSONRequestBody = MigrationInput
+
 // SwitchTenantVendorJSONRequestBody defines body for SwitchTenantVendor for application/json ContentType.
 type SwitchTenantVendorJSONRequestBody = SwitchVendorInput
 
@@ -2451,6 +2657,18 @@ type ServerInterface interface {
 	// StartAuthorization Start connecting a tenant to an OAuth vendor
 	// (POST /admin/v1/tenants/{tenant}/connections/{vendor}/authorization)
 	StartAuthorization(w http.ResponseWriter, r *http.Request, tenant TenantPath, vendor Vendor)
+	// ListMigrations List a tenant's migrations
+	// (GET /admin/v1/tenants/{tenant}/migrations)
+	ListMigrations(w http.ResponseWriter, r *http.Request, tenant TenantPath)
+	// StartMigration Move a tenant's records to another vendor
+	// (POST /admin/v1/tenants/{tenant}/migrations)
+	StartMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath)
+	// CancelMigration Cancel a migration
+	// (DELETE /admin/v1/tenants/{tenant}/migrations/{migration})
+	CancelMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath)
+	// GetMigration Show a migration
+	// (GET /admin/v1/tenants/{tenant}/migrations/{migration})
+	GetMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath)
 	// SwitchTenantVendor Switch a tenant to another vendor
 	// (PUT /admin/v1/tenants/{tenant}/vendor)
 	SwitchTenantVendor(w http.ResponseWriter, r *http.Request, tenant TenantPath, params SwitchTenantVendorParams)
@@ -2574,6 +2792,30 @@ func (_ Unimplemented) GetTenant(w http.ResponseWriter, r *http.Request, tenant 
 // StartAuthorization Start connecting a tenant to an OAuth vendor
 // (POST /admin/v1/tenants/{tenant}/connections/{vendor}/authorization)
 func (_ Unimplemented) StartAuthorization(w http.ResponseWriter, r *http.Request, tenant TenantPath, vendor Vendor) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListMigrations List a tenant's migrations
+// (GET /admin/v1/tenants/{tenant}/migrations)
+func (_ Unimplemented) ListMigrations(w http.ResponseWriter, r *http.Request, tenant TenantPath) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// StartMigration Move a tenant's records to another vendor
+// (POST /admin/v1/tenants/{tenant}/migrations)
+func (_ Unimplemented) StartMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CancelMigration Cancel a migration
+// (DELETE /admin/v1/tenants/{tenant}/migrations/{migration})
+func (_ Unimplemented) CancelMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetMigration Show a migration
+// (GET /admin/v1/tenants/{tenant}/migrations/{migration})
+func (_ Unimplemented) GetMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2916,6 +3158,128 @@ func (siw *ServerInterfaceWrapper) StartAuthorization(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.StartAuthorization(w, r, tenant, vendor)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListMigrations operation middleware
+func (siw *ServerInterfaceWrapper) ListMigrations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", chi.URLParam(r, "tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tenant", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListMigrations(w, r, tenant)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StartMigration operation middleware
+func (siw *ServerInterfaceWrapper) StartMigration(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", chi.URLParam(r, "tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tenant", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartMigration(w, r, tenant)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CancelMigration operation middleware
+func (siw *ServerInterfaceWrapper) CancelMigration(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", chi.URLParam(r, "tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tenant", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "migration" -------------
+	var migration MigrationPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration", chi.URLParam(r, "migration"), &migration, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "migration", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CancelMigration(w, r, tenant, migration)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetMigration operation middleware
+func (siw *ServerInterfaceWrapper) GetMigration(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tenant" -------------
+	var tenant TenantPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant", chi.URLParam(r, "tenant"), &tenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tenant", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "migration" -------------
+	var migration MigrationPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration", chi.URLParam(r, "migration"), &migration, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "migration", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetMigration(w, r, tenant, migration)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5569,6 +5933,18 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/admin/v1/tenants/{tenant}/connections/{vendor}/authorization", wrapper.StartAuthorization)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/admin/v1/tenants/{tenant}/migrations", wrapper.ListMigrations)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/admin/v1/tenants/{tenant}/migrations", wrapper.StartMigration)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/admin/v1/tenants/{tenant}/migrations/{migration}", wrapper.CancelMigration)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/admin/v1/tenants/{tenant}/migrations/{migration}", wrapper.GetMigration)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/admin/v1/oauth/callback", wrapper.CompleteAuthorization)
 	})
 	r.Group(func(r chi.Router) {
@@ -5585,6 +5961,7 @@ type BadGatewayResponseHeaders struct {
 	CacheControl        *string
 	RetryAfter          *int
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5598,6 +5975,7 @@ type BadRequestResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5610,6 +5988,7 @@ type BadRequestApplicationProblemPlusJSONResponse struct {
 type ConflictResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5623,6 +6002,7 @@ type ForbiddenResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5635,6 +6015,7 @@ type ForbiddenApplicationProblemPlusJSONResponse struct {
 type GatewayTimeoutResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5647,6 +6028,7 @@ type GatewayTimeoutApplicationProblemPlusJSONResponse struct {
 type InternalErrorResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5660,6 +6042,7 @@ type NotFoundResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5672,6 +6055,7 @@ type NotFoundApplicationProblemPlusJSONResponse struct {
 type NotImplementedResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5695,6 +6079,7 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
 type PreconditionFailedResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5708,6 +6093,7 @@ type ServiceUnavailableResponseHeaders struct {
 	CacheControl        *string
 	RetryAfter          *int
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5721,6 +6107,7 @@ type TooManyRequestsResponseHeaders struct {
 	CacheControl        *string
 	RetryAfter          *int
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5746,6 +6133,7 @@ type UnprocessableEntityResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -5826,6 +6214,9 @@ func (response CompleteAuthorization400ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -5885,6 +6276,9 @@ func (response CompleteAuthorization403ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -5915,6 +6309,9 @@ func (response CompleteAuthorization422ApplicationProblemPlusJSONResponse) Visit
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -5947,6 +6344,9 @@ func (response CompleteAuthorization429ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -5974,6 +6374,9 @@ func (response CompleteAuthorization500ApplicationProblemPlusJSONResponse) Visit
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6006,6 +6409,9 @@ func (response CompleteAuthorization502ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6037,6 +6443,9 @@ func (response CompleteAuthorization503ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6064,6 +6473,9 @@ func (response CompleteAuthorization504ApplicationProblemPlusJSONResponse) Visit
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6163,6 +6575,9 @@ func (response ListTenants403ApplicationProblemPlusJSONResponse) VisitListTenant
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6190,6 +6605,9 @@ func (response ListTenants500ApplicationProblemPlusJSONResponse) VisitListTenant
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6221,6 +6639,9 @@ func (response ListTenants503ApplicationProblemPlusJSONResponse) VisitListTenant
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6293,6 +6714,9 @@ func (response GetTenant400ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6352,6 +6776,9 @@ func (response GetTenant403ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6379,6 +6806,9 @@ func (response GetTenant500ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6410,6 +6840,9 @@ func (response GetTenant503ApplicationProblemPlusJSONResponse) VisitGetTenantRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6483,6 +6916,9 @@ func (response StartAuthorization400ApplicationProblemPlusJSONResponse) VisitSta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6542,6 +6978,9 @@ func (response StartAuthorization403ApplicationProblemPlusJSONResponse) VisitSta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6573,6 +7012,9 @@ func (response StartAuthorization422ApplicationProblemPlusJSONResponse) VisitSta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6601,6 +7043,9 @@ func (response StartAuthorization500ApplicationProblemPlusJSONResponse) VisitSta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6628,6 +7073,9 @@ func (response StartAuthorization501ApplicationProblemPlusJSONResponse) VisitSta
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6659,6 +7107,1003 @@ func (response StartAuthorization503ApplicationProblemPlusJSONResponse) VisitSta
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrationsRequestObject struct {
+	Tenant TenantPath `json:"tenant"`
+}
+
+type ListMigrationsResponseObject interface {
+	VisitListMigrationsResponse(w http.ResponseWriter) error
+}
+
+type ListMigrations200ResponseHeaders struct {
+	CacheControl        *string
+	XContentTypeOptions *string
+	XRequestID          *string
+}
+
+type ListMigrations200JSONResponse struct {
+	Body    MigrationList
+	Headers ListMigrations200ResponseHeaders
+}
+
+func (response ListMigrations200JSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListMigrations400ApplicationProblemPlusJSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMigrations401ApplicationProblemPlusJSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListMigrations403ApplicationProblemPlusJSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrations500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMigrations500ApplicationProblemPlusJSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMigrations503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMigrations503ApplicationProblemPlusJSONResponse) VisitListMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigrationRequestObject struct {
+	Tenant TenantPath `json:"tenant"`
+	Body   *StartMigrationJSONRequestBody
+}
+
+type StartMigrationResponseObject interface {
+	VisitStartMigrationResponse(w http.ResponseWriter) error
+}
+
+type StartMigration202ResponseHeaders struct {
+	CacheControl        *string
+	Location            *string
+	XContentTypeOptions *string
+	XRequestID          *string
+}
+
+type StartMigration202JSONResponse struct {
+	Body    Migration
+	Headers StartMigration202ResponseHeaders
+}
+
+func (response StartMigration202JSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration400ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration401ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration403ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration409ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration413ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration415ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration422ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration500ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMigration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartMigration503ApplicationProblemPlusJSONResponse) VisitStartMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigrationRequestObject struct {
+	Tenant    TenantPath    `json:"tenant"`
+	Migration MigrationPath `json:"migration"`
+}
+
+type CancelMigrationResponseObject interface {
+	VisitCancelMigrationResponse(w http.ResponseWriter) error
+}
+
+type CancelMigration200ResponseHeaders struct {
+	CacheControl        *string
+	XContentTypeOptions *string
+	XRequestID          *string
+}
+
+type CancelMigration200JSONResponse struct {
+	Body    Migration
+	Headers CancelMigration200ResponseHeaders
+}
+
+func (response CancelMigration200JSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration400ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration401ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration403ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration404ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration500ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMigration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMigration503ApplicationProblemPlusJSONResponse) VisitCancelMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigrationRequestObject struct {
+	Tenant    TenantPath    `json:"tenant"`
+	Migration MigrationPath `json:"migration"`
+}
+
+type GetMigrationResponseObject interface {
+	VisitGetMigrationResponse(w http.ResponseWriter) error
+}
+
+type GetMigration200ResponseHeaders struct {
+	CacheControl        *string
+	XContentTypeOptions *string
+	XRequestID          *string
+}
+
+type GetMigration200JSONResponse struct {
+	Body    Migration
+	Headers GetMigration200ResponseHeaders
+}
+
+func (response GetMigration200JSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration400ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration401ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration403ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration404ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration500ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMigration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMigration503ApplicationProblemPlusJSONResponse) VisitGetMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6737,6 +8182,9 @@ func (response SwitchTenantVendor400ApplicationProblemPlusJSONResponse) VisitSwi
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6796,6 +8244,9 @@ func (response SwitchTenantVendor403ApplicationProblemPlusJSONResponse) VisitSwi
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6823,6 +8274,9 @@ func (response SwitchTenantVendor409ApplicationProblemPlusJSONResponse) VisitSwi
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6905,6 +8359,9 @@ func (response SwitchTenantVendor422ApplicationProblemPlusJSONResponse) VisitSwi
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -6932,6 +8389,9 @@ func (response SwitchTenantVendor500ApplicationProblemPlusJSONResponse) VisitSwi
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -6963,6 +8423,9 @@ func (response SwitchTenantVendor503ApplicationProblemPlusJSONResponse) VisitSwi
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7087,6 +8550,7 @@ type GetCapabilitiesResponseObject interface {
 
 type GetCapabilities200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -7105,6 +8569,9 @@ func (response GetCapabilities200JSONResponse) VisitGetCapabilitiesResponse(w ht
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7136,6 +8603,9 @@ func (response GetCapabilities400ApplicationProblemPlusJSONResponse) VisitGetCap
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7196,6 +8666,9 @@ func (response GetCapabilities403ApplicationProblemPlusJSONResponse) VisitGetCap
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7223,6 +8696,9 @@ func (response GetCapabilities500ApplicationProblemPlusJSONResponse) VisitGetCap
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7255,6 +8731,9 @@ func (response GetCapabilities503ApplicationProblemPlusJSONResponse) VisitGetCap
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7277,6 +8756,7 @@ type ListContactsResponseObject interface {
 type ListContacts200ResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -7298,6 +8778,9 @@ func (response ListContacts200JSONResponse) VisitListContactsResponse(w http.Res
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7329,6 +8812,9 @@ func (response ListContacts400ApplicationProblemPlusJSONResponse) VisitListConta
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7389,6 +8875,9 @@ func (response ListContacts403ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7420,6 +8909,9 @@ func (response ListContacts404ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7447,6 +8939,9 @@ func (response ListContacts409ApplicationProblemPlusJSONResponse) VisitListConta
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7479,6 +8974,9 @@ func (response ListContacts422ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7510,6 +9008,9 @@ func (response ListContacts429ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7538,6 +9039,9 @@ func (response ListContacts500ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7565,6 +9069,9 @@ func (response ListContacts501ApplicationProblemPlusJSONResponse) VisitListConta
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7597,6 +9104,9 @@ func (response ListContacts502ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7628,6 +9138,9 @@ func (response ListContacts503ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7656,6 +9169,9 @@ func (response ListContacts504ApplicationProblemPlusJSONResponse) VisitListConta
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7681,6 +9197,7 @@ type CreateContact201ResponseHeaders struct {
 	ETag                *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -7708,6 +9225,9 @@ func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.R
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7739,6 +9259,9 @@ func (response CreateContact400ApplicationProblemPlusJSONResponse) VisitCreateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7799,6 +9322,9 @@ func (response CreateContact403ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7830,6 +9356,9 @@ func (response CreateContact404ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7857,6 +9386,9 @@ func (response CreateContact409ApplicationProblemPlusJSONResponse) VisitCreateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -7939,6 +9471,9 @@ func (response CreateContact422ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7970,6 +9505,9 @@ func (response CreateContact429ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -7998,6 +9536,9 @@ func (response CreateContact500ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8025,6 +9566,9 @@ func (response CreateContact501ApplicationProblemPlusJSONResponse) VisitCreateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8057,6 +9601,9 @@ func (response CreateContact502ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8088,6 +9635,9 @@ func (response CreateContact503ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8116,6 +9666,9 @@ func (response CreateContact504ApplicationProblemPlusJSONResponse) VisitCreateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8140,6 +9693,7 @@ type BatchUpsertContacts200ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -8164,6 +9718,9 @@ func (response BatchUpsertContacts200JSONResponse) VisitBatchUpsertContactsRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8195,6 +9752,9 @@ func (response BatchUpsertContacts400ApplicationProblemPlusJSONResponse) VisitBa
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8255,6 +9815,9 @@ func (response BatchUpsertContacts403ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8286,6 +9849,9 @@ func (response BatchUpsertContacts404ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8313,6 +9879,9 @@ func (response BatchUpsertContacts409ApplicationProblemPlusJSONResponse) VisitBa
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8395,6 +9964,9 @@ func (response BatchUpsertContacts422ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8426,6 +9998,9 @@ func (response BatchUpsertContacts429ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8454,6 +10029,9 @@ func (response BatchUpsertContacts500ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8481,6 +10059,9 @@ func (response BatchUpsertContacts501ApplicationProblemPlusJSONResponse) VisitBa
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8513,6 +10094,9 @@ func (response BatchUpsertContacts502ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8544,6 +10128,9 @@ func (response BatchUpsertContacts503ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8572,6 +10159,9 @@ func (response BatchUpsertContacts504ApplicationProblemPlusJSONResponse) VisitBa
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8595,6 +10185,7 @@ type DeleteContactResponseObject interface {
 type DeleteContact204ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -8609,6 +10200,9 @@ func (response DeleteContact204Response) VisitDeleteContactResponse(w http.Respo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8639,6 +10233,9 @@ func (response DeleteContact400ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8699,6 +10296,9 @@ func (response DeleteContact403ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8730,6 +10330,9 @@ func (response DeleteContact404ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8758,6 +10361,9 @@ func (response DeleteContact409ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8785,6 +10391,9 @@ func (response DeleteContact412ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8817,6 +10426,9 @@ func (response DeleteContact422ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8848,6 +10460,9 @@ func (response DeleteContact429ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8876,6 +10491,9 @@ func (response DeleteContact500ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8903,6 +10521,9 @@ func (response DeleteContact501ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -8935,6 +10556,9 @@ func (response DeleteContact502ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8966,6 +10590,9 @@ func (response DeleteContact503ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -8994,6 +10621,9 @@ func (response DeleteContact504ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9018,6 +10648,7 @@ type GetContact200ResponseHeaders struct {
 	CacheControl        *string
 	ETag                *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -9042,6 +10673,9 @@ func (response GetContact200JSONResponse) VisitGetContactResponse(w http.Respons
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9073,6 +10707,9 @@ func (response GetContact400ApplicationProblemPlusJSONResponse) VisitGetContactR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9133,6 +10770,9 @@ func (response GetContact403ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9164,6 +10804,9 @@ func (response GetContact404ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9191,6 +10834,9 @@ func (response GetContact409ApplicationProblemPlusJSONResponse) VisitGetContactR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9223,6 +10869,9 @@ func (response GetContact422ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9254,6 +10903,9 @@ func (response GetContact429ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9282,6 +10934,9 @@ func (response GetContact500ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9309,6 +10964,9 @@ func (response GetContact501ApplicationProblemPlusJSONResponse) VisitGetContactR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9341,6 +10999,9 @@ func (response GetContact502ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9372,6 +11033,9 @@ func (response GetContact503ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9400,6 +11064,9 @@ func (response GetContact504ApplicationProblemPlusJSONResponse) VisitGetContactR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9426,6 +11093,7 @@ type UpdateContact200ResponseHeaders struct {
 	ETag                *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -9453,6 +11121,9 @@ func (response UpdateContact200JSONResponse) VisitUpdateContactResponse(w http.R
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9484,6 +11155,9 @@ func (response UpdateContact400ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9544,6 +11218,9 @@ func (response UpdateContact403ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9575,6 +11252,9 @@ func (response UpdateContact404ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9603,6 +11283,9 @@ func (response UpdateContact409ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9630,6 +11313,9 @@ func (response UpdateContact412ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9712,6 +11398,9 @@ func (response UpdateContact422ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9743,6 +11432,9 @@ func (response UpdateContact429ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9771,6 +11463,9 @@ func (response UpdateContact500ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9798,6 +11493,9 @@ func (response UpdateContact501ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9830,6 +11528,9 @@ func (response UpdateContact502ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9861,6 +11562,9 @@ func (response UpdateContact503ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9889,6 +11593,9 @@ func (response UpdateContact504ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -9912,6 +11619,7 @@ type ListContactEventsResponseObject interface {
 type ListContactEvents200ResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -9933,6 +11641,9 @@ func (response ListContactEvents200JSONResponse) VisitListContactEventsResponse(
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -9964,6 +11675,9 @@ func (response ListContactEvents400ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10024,6 +11738,9 @@ func (response ListContactEvents403ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10055,6 +11772,9 @@ func (response ListContactEvents404ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10082,6 +11802,9 @@ func (response ListContactEvents409ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10114,6 +11837,9 @@ func (response ListContactEvents422ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10145,6 +11871,9 @@ func (response ListContactEvents429ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10173,6 +11902,9 @@ func (response ListContactEvents500ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10200,6 +11932,9 @@ func (response ListContactEvents501ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10232,6 +11967,9 @@ func (response ListContactEvents502ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10263,6 +12001,9 @@ func (response ListContactEvents503ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10291,6 +12032,9 @@ func (response ListContactEvents504ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10314,6 +12058,7 @@ type ListContactGroupsResponseObject interface {
 type ListContactGroups200ResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -10335,6 +12080,9 @@ func (response ListContactGroups200JSONResponse) VisitListContactGroupsResponse(
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10366,6 +12114,9 @@ func (response ListContactGroups400ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10426,6 +12177,9 @@ func (response ListContactGroups403ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10457,6 +12211,9 @@ func (response ListContactGroups404ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10484,6 +12241,9 @@ func (response ListContactGroups409ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10516,6 +12276,9 @@ func (response ListContactGroups422ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10547,6 +12310,9 @@ func (response ListContactGroups429ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10575,6 +12341,9 @@ func (response ListContactGroups500ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10602,6 +12371,9 @@ func (response ListContactGroups501ApplicationProblemPlusJSONResponse) VisitList
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10634,6 +12406,9 @@ func (response ListContactGroups502ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10665,6 +12440,9 @@ func (response ListContactGroups503ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10693,6 +12471,9 @@ func (response ListContactGroups504ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10718,6 +12499,7 @@ type SetContactTags200ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -10742,6 +12524,9 @@ func (response SetContactTags200JSONResponse) VisitSetContactTagsResponse(w http
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10773,6 +12558,9 @@ func (response SetContactTags400ApplicationProblemPlusJSONResponse) VisitSetCont
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10833,6 +12621,9 @@ func (response SetContactTags403ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10864,6 +12655,9 @@ func (response SetContactTags404ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -10891,6 +12685,9 @@ func (response SetContactTags409ApplicationProblemPlusJSONResponse) VisitSetCont
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -10973,6 +12770,9 @@ func (response SetContactTags422ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11004,6 +12804,9 @@ func (response SetContactTags429ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11032,6 +12835,9 @@ func (response SetContactTags500ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11059,6 +12865,9 @@ func (response SetContactTags501ApplicationProblemPlusJSONResponse) VisitSetCont
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11091,6 +12900,9 @@ func (response SetContactTags502ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11122,6 +12934,9 @@ func (response SetContactTags503ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11150,6 +12965,9 @@ func (response SetContactTags504ApplicationProblemPlusJSONResponse) VisitSetCont
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11174,6 +12992,7 @@ type RecordEvent201ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -11198,6 +13017,9 @@ func (response RecordEvent201JSONResponse) VisitRecordEventResponse(w http.Respo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11229,6 +13051,9 @@ func (response RecordEvent400ApplicationProblemPlusJSONResponse) VisitRecordEven
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11289,6 +13114,9 @@ func (response RecordEvent403ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11320,6 +13148,9 @@ func (response RecordEvent404ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11347,6 +13178,9 @@ func (response RecordEvent409ApplicationProblemPlusJSONResponse) VisitRecordEven
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11429,6 +13263,9 @@ func (response RecordEvent422ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11460,6 +13297,9 @@ func (response RecordEvent429ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11488,6 +13328,9 @@ func (response RecordEvent500ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11515,6 +13358,9 @@ func (response RecordEvent501ApplicationProblemPlusJSONResponse) VisitRecordEven
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11547,6 +13393,9 @@ func (response RecordEvent502ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11578,6 +13427,9 @@ func (response RecordEvent503ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11606,6 +13458,9 @@ func (response RecordEvent504ApplicationProblemPlusJSONResponse) VisitRecordEven
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11627,6 +13482,7 @@ type ListFieldsResponseObject interface {
 
 type ListFields200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -11645,6 +13501,9 @@ func (response ListFields200JSONResponse) VisitListFieldsResponse(w http.Respons
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11676,6 +13535,9 @@ func (response ListFields400ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11736,6 +13598,9 @@ func (response ListFields403ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11767,6 +13632,9 @@ func (response ListFields404ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11794,6 +13662,9 @@ func (response ListFields409ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11826,6 +13697,9 @@ func (response ListFields422ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11857,6 +13731,9 @@ func (response ListFields429ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11885,6 +13762,9 @@ func (response ListFields500ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11912,6 +13792,9 @@ func (response ListFields501ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -11944,6 +13827,9 @@ func (response ListFields502ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -11975,6 +13861,9 @@ func (response ListFields503ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12003,6 +13892,9 @@ func (response ListFields504ApplicationProblemPlusJSONResponse) VisitListFieldsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12026,6 +13918,7 @@ type CreateFieldResponseObject interface {
 type CreateField201ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -12047,6 +13940,9 @@ func (response CreateField201JSONResponse) VisitCreateFieldResponse(w http.Respo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12078,6 +13974,9 @@ func (response CreateField400ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12138,6 +14037,9 @@ func (response CreateField403ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12169,6 +14071,9 @@ func (response CreateField404ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12196,6 +14101,9 @@ func (response CreateField409ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12278,6 +14186,9 @@ func (response CreateField422ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12309,6 +14220,9 @@ func (response CreateField429ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12337,6 +14251,9 @@ func (response CreateField500ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12364,6 +14281,9 @@ func (response CreateField501ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12396,6 +14316,9 @@ func (response CreateField502ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12427,6 +14350,9 @@ func (response CreateField503ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12455,6 +14381,9 @@ func (response CreateField504ApplicationProblemPlusJSONResponse) VisitCreateFiel
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12476,6 +14405,7 @@ type ListGroupsResponseObject interface {
 
 type ListGroups200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -12494,6 +14424,9 @@ func (response ListGroups200JSONResponse) VisitListGroupsResponse(w http.Respons
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12525,6 +14458,9 @@ func (response ListGroups400ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12585,6 +14521,9 @@ func (response ListGroups403ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12616,6 +14555,9 @@ func (response ListGroups404ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12643,6 +14585,9 @@ func (response ListGroups409ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12675,6 +14620,9 @@ func (response ListGroups422ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12706,6 +14654,9 @@ func (response ListGroups429ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12734,6 +14685,9 @@ func (response ListGroups500ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12761,6 +14715,9 @@ func (response ListGroups501ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12793,6 +14750,9 @@ func (response ListGroups502ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12824,6 +14784,9 @@ func (response ListGroups503ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12852,6 +14815,9 @@ func (response ListGroups504ApplicationProblemPlusJSONResponse) VisitListGroupsR
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -12875,6 +14841,7 @@ type CreateGroupResponseObject interface {
 type CreateGroup201ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -12896,6 +14863,9 @@ func (response CreateGroup201JSONResponse) VisitCreateGroupResponse(w http.Respo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12927,6 +14897,9 @@ func (response CreateGroup400ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -12987,6 +14960,9 @@ func (response CreateGroup403ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13018,6 +14994,9 @@ func (response CreateGroup404ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13045,6 +15024,9 @@ func (response CreateGroup409ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13127,6 +15109,9 @@ func (response CreateGroup422ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13158,6 +15143,9 @@ func (response CreateGroup429ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13186,6 +15174,9 @@ func (response CreateGroup500ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13213,6 +15204,9 @@ func (response CreateGroup501ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13245,6 +15239,9 @@ func (response CreateGroup502ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13276,6 +15273,9 @@ func (response CreateGroup503ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13304,6 +15304,9 @@ func (response CreateGroup504ApplicationProblemPlusJSONResponse) VisitCreateGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13327,6 +15330,7 @@ type DeleteGroupResponseObject interface {
 type DeleteGroup204ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -13341,6 +15345,9 @@ func (response DeleteGroup204Response) VisitDeleteGroupResponse(w http.ResponseW
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13371,6 +15378,9 @@ func (response DeleteGroup400ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13431,6 +15441,9 @@ func (response DeleteGroup403ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13462,6 +15475,9 @@ func (response DeleteGroup404ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13489,6 +15505,9 @@ func (response DeleteGroup409ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13521,6 +15540,9 @@ func (response DeleteGroup422ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13552,6 +15574,9 @@ func (response DeleteGroup429ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13580,6 +15605,9 @@ func (response DeleteGroup500ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13607,6 +15635,9 @@ func (response DeleteGroup501ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13639,6 +15670,9 @@ func (response DeleteGroup502ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13670,6 +15704,9 @@ func (response DeleteGroup503ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13698,6 +15735,9 @@ func (response DeleteGroup504ApplicationProblemPlusJSONResponse) VisitDeleteGrou
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13720,6 +15760,7 @@ type GetGroupResponseObject interface {
 
 type GetGroup200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -13738,6 +15779,9 @@ func (response GetGroup200JSONResponse) VisitGetGroupResponse(w http.ResponseWri
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13769,6 +15813,9 @@ func (response GetGroup400ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13829,6 +15876,9 @@ func (response GetGroup403ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13860,6 +15910,9 @@ func (response GetGroup404ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13887,6 +15940,9 @@ func (response GetGroup409ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -13919,6 +15975,9 @@ func (response GetGroup422ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13950,6 +16009,9 @@ func (response GetGroup429ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -13978,6 +16040,9 @@ func (response GetGroup500ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14005,6 +16070,9 @@ func (response GetGroup501ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14037,6 +16105,9 @@ func (response GetGroup502ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14068,6 +16139,9 @@ func (response GetGroup503ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14096,6 +16170,9 @@ func (response GetGroup504ApplicationProblemPlusJSONResponse) VisitGetGroupRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14119,6 +16196,7 @@ type ListGroupMembersResponseObject interface {
 type ListGroupMembers200ResponseHeaders struct {
 	CacheControl        *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -14140,6 +16218,9 @@ func (response ListGroupMembers200JSONResponse) VisitListGroupMembersResponse(w 
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14171,6 +16252,9 @@ func (response ListGroupMembers400ApplicationProblemPlusJSONResponse) VisitListG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14231,6 +16315,9 @@ func (response ListGroupMembers403ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14262,6 +16349,9 @@ func (response ListGroupMembers404ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14289,6 +16379,9 @@ func (response ListGroupMembers409ApplicationProblemPlusJSONResponse) VisitListG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14321,6 +16414,9 @@ func (response ListGroupMembers422ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14352,6 +16448,9 @@ func (response ListGroupMembers429ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14380,6 +16479,9 @@ func (response ListGroupMembers500ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14407,6 +16509,9 @@ func (response ListGroupMembers501ApplicationProblemPlusJSONResponse) VisitListG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14439,6 +16544,9 @@ func (response ListGroupMembers502ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14470,6 +16578,9 @@ func (response ListGroupMembers503ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14498,6 +16609,9 @@ func (response ListGroupMembers504ApplicationProblemPlusJSONResponse) VisitListG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14523,6 +16637,7 @@ type AddGroupMembers200ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -14547,6 +16662,9 @@ func (response AddGroupMembers200JSONResponse) VisitAddGroupMembersResponse(w ht
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14578,6 +16696,9 @@ func (response AddGroupMembers400ApplicationProblemPlusJSONResponse) VisitAddGro
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14638,6 +16759,9 @@ func (response AddGroupMembers403ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14669,6 +16793,9 @@ func (response AddGroupMembers404ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14696,6 +16823,9 @@ func (response AddGroupMembers409ApplicationProblemPlusJSONResponse) VisitAddGro
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14778,6 +16908,9 @@ func (response AddGroupMembers422ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14809,6 +16942,9 @@ func (response AddGroupMembers429ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14837,6 +16973,9 @@ func (response AddGroupMembers500ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14864,6 +17003,9 @@ func (response AddGroupMembers501ApplicationProblemPlusJSONResponse) VisitAddGro
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -14896,6 +17038,9 @@ func (response AddGroupMembers502ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14927,6 +17072,9 @@ func (response AddGroupMembers503ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14955,6 +17103,9 @@ func (response AddGroupMembers504ApplicationProblemPlusJSONResponse) VisitAddGro
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -14980,6 +17131,7 @@ type RemoveGroupMembers200ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -15004,6 +17156,9 @@ func (response RemoveGroupMembers200JSONResponse) VisitRemoveGroupMembersRespons
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15035,6 +17190,9 @@ func (response RemoveGroupMembers400ApplicationProblemPlusJSONResponse) VisitRem
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15095,6 +17253,9 @@ func (response RemoveGroupMembers403ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15126,6 +17287,9 @@ func (response RemoveGroupMembers404ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15153,6 +17317,9 @@ func (response RemoveGroupMembers409ApplicationProblemPlusJSONResponse) VisitRem
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15235,6 +17402,9 @@ func (response RemoveGroupMembers422ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15266,6 +17436,9 @@ func (response RemoveGroupMembers429ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15294,6 +17467,9 @@ func (response RemoveGroupMembers500ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15321,6 +17497,9 @@ func (response RemoveGroupMembers501ApplicationProblemPlusJSONResponse) VisitRem
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15353,6 +17532,9 @@ func (response RemoveGroupMembers502ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15384,6 +17566,9 @@ func (response RemoveGroupMembers503ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15412,6 +17597,9 @@ func (response RemoveGroupMembers504ApplicationProblemPlusJSONResponse) VisitRem
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15436,6 +17624,7 @@ type Passthrough200ResponseHeaders struct {
 	CacheControl        *string
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -15460,6 +17649,9 @@ func (response Passthrough200JSONResponse) VisitPassthroughResponse(w http.Respo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15491,6 +17683,9 @@ func (response Passthrough400ApplicationProblemPlusJSONResponse) VisitPassthroug
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15551,6 +17746,9 @@ func (response Passthrough403ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15582,6 +17780,9 @@ func (response Passthrough404ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15609,6 +17810,9 @@ func (response Passthrough409ApplicationProblemPlusJSONResponse) VisitPassthroug
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15691,6 +17895,9 @@ func (response Passthrough422ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15722,6 +17929,9 @@ func (response Passthrough429ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15750,6 +17960,9 @@ func (response Passthrough500ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15777,6 +17990,9 @@ func (response Passthrough501ApplicationProblemPlusJSONResponse) VisitPassthroug
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15809,6 +18025,9 @@ func (response Passthrough502ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15840,6 +18059,9 @@ func (response Passthrough503ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15868,6 +18090,9 @@ func (response Passthrough504ApplicationProblemPlusJSONResponse) VisitPassthroug
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -15889,6 +18114,7 @@ type ListTagGroupsResponseObject interface {
 
 type ListTagGroups200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -15907,6 +18133,9 @@ func (response ListTagGroups200JSONResponse) VisitListTagGroupsResponse(w http.R
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15938,6 +18167,9 @@ func (response ListTagGroups400ApplicationProblemPlusJSONResponse) VisitListTagG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -15998,6 +18230,9 @@ func (response ListTagGroups403ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16029,6 +18264,9 @@ func (response ListTagGroups404ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16056,6 +18294,9 @@ func (response ListTagGroups409ApplicationProblemPlusJSONResponse) VisitListTagG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16088,6 +18329,9 @@ func (response ListTagGroups422ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16119,6 +18363,9 @@ func (response ListTagGroups429ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16147,6 +18394,9 @@ func (response ListTagGroups500ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16174,6 +18424,9 @@ func (response ListTagGroups501ApplicationProblemPlusJSONResponse) VisitListTagG
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16206,6 +18459,9 @@ func (response ListTagGroups502ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16237,6 +18493,9 @@ func (response ListTagGroups503ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16265,6 +18524,9 @@ func (response ListTagGroups504ApplicationProblemPlusJSONResponse) VisitListTagG
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16288,6 +18550,7 @@ type CreateTagGroupResponseObject interface {
 type CreateTagGroup201ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -16309,6 +18572,9 @@ func (response CreateTagGroup201JSONResponse) VisitCreateTagGroupResponse(w http
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16340,6 +18606,9 @@ func (response CreateTagGroup400ApplicationProblemPlusJSONResponse) VisitCreateT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16400,6 +18669,9 @@ func (response CreateTagGroup403ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16431,6 +18703,9 @@ func (response CreateTagGroup404ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16458,6 +18733,9 @@ func (response CreateTagGroup409ApplicationProblemPlusJSONResponse) VisitCreateT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16540,6 +18818,9 @@ func (response CreateTagGroup422ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16571,6 +18852,9 @@ func (response CreateTagGroup429ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16599,6 +18883,9 @@ func (response CreateTagGroup500ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16626,6 +18913,9 @@ func (response CreateTagGroup501ApplicationProblemPlusJSONResponse) VisitCreateT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16658,6 +18948,9 @@ func (response CreateTagGroup502ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16689,6 +18982,9 @@ func (response CreateTagGroup503ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16717,6 +19013,9 @@ func (response CreateTagGroup504ApplicationProblemPlusJSONResponse) VisitCreateT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16740,6 +19039,7 @@ type DeleteTagGroupResponseObject interface {
 type DeleteTagGroup204ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -16754,6 +19054,9 @@ func (response DeleteTagGroup204Response) VisitDeleteTagGroupResponse(w http.Res
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16784,6 +19087,9 @@ func (response DeleteTagGroup400ApplicationProblemPlusJSONResponse) VisitDeleteT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16844,6 +19150,9 @@ func (response DeleteTagGroup403ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16875,6 +19184,9 @@ func (response DeleteTagGroup404ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16902,6 +19214,9 @@ func (response DeleteTagGroup409ApplicationProblemPlusJSONResponse) VisitDeleteT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -16934,6 +19249,9 @@ func (response DeleteTagGroup422ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16965,6 +19283,9 @@ func (response DeleteTagGroup429ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -16993,6 +19314,9 @@ func (response DeleteTagGroup500ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17020,6 +19344,9 @@ func (response DeleteTagGroup501ApplicationProblemPlusJSONResponse) VisitDeleteT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17052,6 +19379,9 @@ func (response DeleteTagGroup502ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17083,6 +19413,9 @@ func (response DeleteTagGroup503ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17111,6 +19444,9 @@ func (response DeleteTagGroup504ApplicationProblemPlusJSONResponse) VisitDeleteT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17135,6 +19471,7 @@ type RenameTagGroupResponseObject interface {
 type RenameTagGroup200ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -17156,6 +19493,9 @@ func (response RenameTagGroup200JSONResponse) VisitRenameTagGroupResponse(w http
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17187,6 +19527,9 @@ func (response RenameTagGroup400ApplicationProblemPlusJSONResponse) VisitRenameT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17247,6 +19590,9 @@ func (response RenameTagGroup403ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17278,6 +19624,9 @@ func (response RenameTagGroup404ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17305,6 +19654,9 @@ func (response RenameTagGroup409ApplicationProblemPlusJSONResponse) VisitRenameT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17387,6 +19739,9 @@ func (response RenameTagGroup422ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17418,6 +19773,9 @@ func (response RenameTagGroup429ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17446,6 +19804,9 @@ func (response RenameTagGroup500ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17473,6 +19834,9 @@ func (response RenameTagGroup501ApplicationProblemPlusJSONResponse) VisitRenameT
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17505,6 +19869,9 @@ func (response RenameTagGroup502ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17536,6 +19903,9 @@ func (response RenameTagGroup503ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17564,6 +19934,9 @@ func (response RenameTagGroup504ApplicationProblemPlusJSONResponse) VisitRenameT
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17585,6 +19958,7 @@ type ListTagsResponseObject interface {
 
 type ListTags200ResponseHeaders struct {
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -17603,6 +19977,9 @@ func (response ListTags200JSONResponse) VisitListTagsResponse(w http.ResponseWri
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17634,6 +20011,9 @@ func (response ListTags400ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17694,6 +20074,9 @@ func (response ListTags403ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17725,6 +20108,9 @@ func (response ListTags404ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17752,6 +20138,9 @@ func (response ListTags409ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17784,6 +20173,9 @@ func (response ListTags422ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17815,6 +20207,9 @@ func (response ListTags429ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17843,6 +20238,9 @@ func (response ListTags500ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17870,6 +20268,9 @@ func (response ListTags501ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -17902,6 +20303,9 @@ func (response ListTags502ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17933,6 +20337,9 @@ func (response ListTags503ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17961,6 +20368,9 @@ func (response ListTags504ApplicationProblemPlusJSONResponse) VisitListTagsRespo
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -17984,6 +20394,7 @@ type CreateTagResponseObject interface {
 type CreateTag201ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -18005,6 +20416,9 @@ func (response CreateTag201JSONResponse) VisitCreateTagResponse(w http.ResponseW
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18036,6 +20450,9 @@ func (response CreateTag400ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18096,6 +20513,9 @@ func (response CreateTag403ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18127,6 +20547,9 @@ func (response CreateTag404ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18154,6 +20577,9 @@ func (response CreateTag409ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18236,6 +20662,9 @@ func (response CreateTag422ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18267,6 +20696,9 @@ func (response CreateTag429ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18295,6 +20727,9 @@ func (response CreateTag500ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18322,6 +20757,9 @@ func (response CreateTag501ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18354,6 +20792,9 @@ func (response CreateTag502ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18385,6 +20826,9 @@ func (response CreateTag503ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18413,6 +20857,9 @@ func (response CreateTag504ApplicationProblemPlusJSONResponse) VisitCreateTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18436,6 +20883,7 @@ type DeleteTagResponseObject interface {
 type DeleteTag204ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -18450,6 +20898,9 @@ func (response DeleteTag204Response) VisitDeleteTagResponse(w http.ResponseWrite
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18480,6 +20931,9 @@ func (response DeleteTag400ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18540,6 +20994,9 @@ func (response DeleteTag403ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18571,6 +21028,9 @@ func (response DeleteTag404ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18598,6 +21058,9 @@ func (response DeleteTag409ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18630,6 +21093,9 @@ func (response DeleteTag422ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18661,6 +21127,9 @@ func (response DeleteTag429ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18689,6 +21158,9 @@ func (response DeleteTag500ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18716,6 +21188,9 @@ func (response DeleteTag501ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18748,6 +21223,9 @@ func (response DeleteTag502ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18779,6 +21257,9 @@ func (response DeleteTag503ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18807,6 +21288,9 @@ func (response DeleteTag504ApplicationProblemPlusJSONResponse) VisitDeleteTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18831,6 +21315,7 @@ type RenameTagResponseObject interface {
 type RenameTag200ResponseHeaders struct {
 	IdempotentReplayed  *string
 	XContentTypeOptions *string
+	XIdTranslated       *string
 	XRequestID          *string
 	XVendor             *Vendor
 }
@@ -18852,6 +21337,9 @@ func (response RenameTag200JSONResponse) VisitRenameTagResponse(w http.ResponseW
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18883,6 +21371,9 @@ func (response RenameTag400ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -18943,6 +21434,9 @@ func (response RenameTag403ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -18974,6 +21468,9 @@ func (response RenameTag404ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19001,6 +21498,9 @@ func (response RenameTag409ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19083,6 +21583,9 @@ func (response RenameTag422ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19114,6 +21617,9 @@ func (response RenameTag429ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19142,6 +21648,9 @@ func (response RenameTag500ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19169,6 +21678,9 @@ func (response RenameTag501ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	}
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
 	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
@@ -19201,6 +21713,9 @@ func (response RenameTag502ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19232,6 +21747,9 @@ func (response RenameTag503ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19260,6 +21778,9 @@ func (response RenameTag504ApplicationProblemPlusJSONResponse) VisitRenameTagRes
 	if response.Headers.XContentTypeOptions != nil {
 		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
 	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
 	if response.Headers.XRequestID != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
 	}
@@ -19285,6 +21806,18 @@ type StrictServerInterface interface {
 	// StartAuthorization Start connecting a tenant to an OAuth vendor
 	// (POST /admin/v1/tenants/{tenant}/connections/{vendor}/authorization)
 	StartAuthorization(ctx context.Context, request StartAuthorizationRequestObject) (StartAuthorizationResponseObject, error)
+	// ListMigrations List a tenant's migrations
+	// (GET /admin/v1/tenants/{tenant}/migrations)
+	ListMigrations(ctx context.Context, request ListMigrationsRequestObject) (ListMigrationsResponseObject, error)
+	// StartMigration Move a tenant's records to another vendor
+	// (POST /admin/v1/tenants/{tenant}/migrations)
+	StartMigration(ctx context.Context, request StartMigrationRequestObject) (StartMigrationResponseObject, error)
+	// CancelMigration Cancel a migration
+	// (DELETE /admin/v1/tenants/{tenant}/migrations/{migration})
+	CancelMigration(ctx context.Context, request CancelMigrationRequestObject) (CancelMigrationResponseObject, error)
+	// GetMigration Show a migration
+	// (GET /admin/v1/tenants/{tenant}/migrations/{migration})
+	GetMigration(ctx context.Context, request GetMigrationRequestObject) (GetMigrationResponseObject, error)
 	// SwitchTenantVendor Switch a tenant to another vendor
 	// (PUT /admin/v1/tenants/{tenant}/vendor)
 	SwitchTenantVendor(ctx context.Context, request SwitchTenantVendorRequestObject) (SwitchTenantVendorResponseObject, error)
@@ -19518,6 +22051,119 @@ func (sh *strictHandler) StartAuthorization(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(StartAuthorizationResponseObject); ok {
 		if err := validResponse.VisitStartAuthorizationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListMigrations operation middleware
+func (sh *strictHandler) ListMigrations(w http.ResponseWriter, r *http.Request, tenant TenantPath) {
+	var request ListMigrationsRequestObject
+
+	request.Tenant = tenant
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMigrations(ctx, request.(ListMigrationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMigrations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListMigrationsResponseObject); ok {
+		if err := validResponse.VisitListMigrationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartMigration operation middleware
+func (sh *strictHandler) StartMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath) {
+	var request StartMigrationRequestObject
+
+	request.Tenant = tenant
+
+	var body StartMigrationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartMigration(ctx, request.(StartMigrationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartMigration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartMigrationResponseObject); ok {
+		if err := validResponse.VisitStartMigrationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CancelMigration operation middleware
+func (sh *strictHandler) CancelMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath) {
+	var request CancelMigrationRequestObject
+
+	request.Tenant = tenant
+	request.Migration = migration
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelMigration(ctx, request.(CancelMigrationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelMigration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CancelMigrationResponseObject); ok {
+		if err := validResponse.VisitCancelMigrationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetMigration operation middleware
+func (sh *strictHandler) GetMigration(w http.ResponseWriter, r *http.Request, tenant TenantPath, migration MigrationPath) {
+	var request GetMigrationRequestObject
+
+	request.Tenant = tenant
+	request.Migration = migration
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMigration(ctx, request.(GetMigrationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMigration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetMigrationResponseObject); ok {
+		if err := validResponse.VisitGetMigrationResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

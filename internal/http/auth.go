@@ -51,9 +51,16 @@ func (p principal) mayUse(tenant string) bool {
 
 type principalKey struct{}
 
-// tenantKey holds the tenant of a tenant call (X-Tenant-ID), once the
-// caller was found to be granted it.
+// tenantKey holds the tenantCall of a tenant call (X-Tenant-ID), once the
+// caller was found to be granted the tenant.
 type tenantKey struct{}
+
+// tenantCall is a call's tenant and whether the call is a write (its
+// operation needs the write scope).
+type tenantCall struct {
+	tenant string
+	write  bool
+}
 
 // principalFrom returns the caller authorize found; ok is false on routes
 // open to everyone, which carry none.
@@ -199,8 +206,9 @@ func (k keyring) authorize(a access) func(http.Handler) http.Handler {
 			}
 			ctx := context.WithValue(r.Context(), principalKey{}, p)
 			if a.tenantCall[rt] && header != "" {
-				// resolveTenant binds the call to this tenant.
-				ctx = context.WithValue(ctx, tenantKey{}, header)
+				// resolveTenant binds the call to this tenant, and checks
+				// that a write may be made now.
+				ctx = context.WithValue(ctx, tenantKey{}, tenantCall{tenant: header, write: slices.Contains(scopes, ScopeWrite)})
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})

@@ -66,16 +66,19 @@ func logger(ctx context.Context) *slog.Logger {
 	return slog.Default()
 }
 
-// statusRecorder remembers the status and size of a response.
+// statusRecorder remembers the status and size of a response, and puts
+// the request's id translations (X-Id-Translated) on it as it starts.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	info   *reqInfo
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
+		r.translated()
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
@@ -83,6 +86,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
+		r.translated()
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
@@ -90,6 +94,26 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// translated names the ids the call had translated from a vendor the
+// tenant has left: "lf_2865=mh_4338372, lf_2866=mh_4338373".
+func (r *statusRecorder) translated() {
+	if r.info == nil {
+		return
+	}
+	pairs := r.info.translations.Pairs()
+	if len(pairs) == 0 {
+		return
+	}
+	var b strings.Builder
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p[0] + "=" + p[1])
+	}
+	r.Header().Set("X-Id-Translated", b.String())
+}
 
 // reqInfo is what observe gives a request (its id and logger) and what
 // later middleware learns about it for its log line, span and metrics and
@@ -101,6 +125,9 @@ type reqInfo struct {
 	tenant string // set once the caller was authorised for it
 	code   ProblemCode
 	target *domain.Target // set by resolveTenant
+	// translations are the ids of a vendor the tenant left that the
+	// call had translated (resolveTenant records them).
+	translations domain.IDTranslations
 }
 
 type reqInfoKey struct{}
@@ -145,6 +172,7 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 			}
 			o := &observed{rec: statusRecorder{ResponseWriter: w}, info: reqInfo{id: id, logger: base}}
 			rec, info := &o.rec, &o.info
+			rec.info = info
 			ctx = context.WithValue(telemetry.WithRequestID(ctx, id), reqInfoKey{}, info)
 			r = r.WithContext(ctx)
 			defer func() {
@@ -370,12 +398,12 @@ func limitBody(limit int64, budget *bodyBudget) func(http.Handler) http.Handler 
 // X-Tenant-ID (an X-Tenant-ID sent to any other operation means nothing).
 func (s *Server) resolveTenant(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tenant, _ := r.Context().Value(tenantKey{}).(string)
-		if tenant == "" {
+		call, _ := r.Context().Value(tenantKey{}).(tenantCall)
+		if call.tenant == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		t, err := s.svc.Target(r.Context(), tenant)
+		t, err := s.svc.Target(r.Context(), call.tenant)
 		if err != nil {
 			if errors.Is(err, domain.ErrTenantUnknown) {
 				err = newProblem(ProblemCodeTenantForbidden, "")
@@ -386,6 +414,21 @@ func (s *Server) resolveTenant(next http.Handler) http.Handler {
 		info := infoFrom(r.Context())
 		info.tenant, info.target = t.Tenant, &t
 		w.Header().Set("X-Vendor", string(t.Vendor))
+		next.ServeHTTP(w, r.WithContext(domain.RecordIDTranslations(r.Context(), &info.translations)))
+	})
+}
+
+// checkWritable refuses a tenant's write while a migration's cut-over
+// freezes its writes (503 TENANT_MIGRATING, Retry-After), from the
+// headers alone: before the body is read or checked.
+func (s *Server) checkWritable(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if call, _ := r.Context().Value(tenantKey{}).(tenantCall); call.write {
+			if err := s.svc.CheckWritable(r.Context(), call.tenant); err != nil {
+				writeProblem(w, r, err)
+				return
+			}
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -66,6 +66,8 @@ var problemInfo = map[ProblemCode]struct {
 	ProblemCodeVendorRejected:                {422, "The vendor refused the input"},
 	ProblemCodeVendorLimitReached:            {422, "Vendor limit reached"},
 	ProblemCodeVendorNotConfigured:           {422, "Vendor not configured for this tenant"},
+	ProblemCodeMigrationRunning:              {409, "The tenant has a migration that has not ended"},
+	ProblemCodeTenantMigrating:               {503, "The tenant is being switched to another vendor"},
 	ProblemCodeResultWindowExceeded:          {422, "The vendor cannot page this deep"},
 	ProblemCodeVendorRateLimited:             {429, "Vendor rate limit reached"},
 	ProblemCodeInternal:                      {500, "Internal error"},
@@ -144,6 +146,7 @@ func problemFor(err error) *problem {
 		me  *domain.IDMismatchError
 		ce  *domain.CursorError
 		nc  *domain.VendorNotConfiguredError
+		fe  *domain.FrozenError
 		pre *domain.PreconditionError
 		mbe *http.MaxBytesError
 	)
@@ -196,6 +199,12 @@ func problemFor(err error) *problem {
 	case errors.Is(err, domain.ErrIdempotencyInFlight):
 		p := newProblem(ProblemCodeIdempotencyInFlight, err.Error())
 		return p
+	case errors.As(err, &fe):
+		p := newProblem(ProblemCodeTenantMigrating, fe.Error())
+		p.retryAfter = fe.RetryAfter
+		return p
+	case errors.Is(err, domain.ErrMigrationRunning):
+		return newProblem(ProblemCodeMigrationRunning, err.Error())
 	case errors.Is(err, domain.ErrIdempotencyMismatch):
 		return newProblem(ProblemCodeIdempotencyKeyReused, err.Error())
 	case errors.Is(err, domain.ErrStoreUnavailable):

@@ -9,8 +9,9 @@
 // answered 503 OVERLOADED at once: Shedder) → noStore (Cache-Control for
 // personal data) → authorize (from the request line and headers alone, before any body byte
 // is read: the API key, the operation's scopes and the tenant grant; the
-// caller goes into the request context as an immutable principal) → body
-// limit (per request, and the server's in-flight body budget) → validator
+// caller goes into the request context as an immutable principal) →
+// checkWritable (a write to a tenant whose writes a migration's cut-over
+// froze is answered 503 TENANT_MIGRATING) → body limit (per request, and the server's in-flight body budget) → validator
 // (parameters and body per the spec) → resolveTenant (binds the tenant's
 // current vendor, X-Vendor) → idempotency (writes with Idempotency-Key,
 // scoped by the caller's key name) → strict handler → Service.
@@ -178,6 +179,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		api.Use(
 			private,
 			keys.authorize(rules),
+			s.checkWritable,
 			switchFaults(cfg.SwitchFaults),
 			limitBody(cfg.MaxBodyBytes, budget),
 			validator(withoutSecurity(spec)),

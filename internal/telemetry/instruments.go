@@ -1,8 +1,10 @@
 package telemetry
 
 import (
+	"context"
 	"errors"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
 
@@ -41,6 +43,8 @@ type Instruments struct {
 	RefreshAnswersLost metric.Int64Counter
 	// ConfigReloads counts configuration reloads: outcome (ok, error).
 	ConfigReloads metric.Int64Counter
+	// JobStateChanges counts job state changes: kind, from, to.
+	JobStateChanges metric.Int64Counter
 	// ConfigLastReloadSuccessful is 1 while the running configuration is
 	// the files' (the last reload, or the start, succeeded), 0 after a
 	// reload failed and the previous configuration is kept.
@@ -75,10 +79,18 @@ func newInstruments(m metric.Meter) (*Instruments, error) {
 			"Connections that need an operator to connect them again: the vendor ended their authorization"),
 		RefreshAnswersLost: counter("cdpgw.vendor.refresh.answers.lost", "Refresh calls whose answer was lost after the vendor may have acted on them"),
 		ConfigReloads:      counter("cdpgw.config.reloads", "Configuration reloads"),
+		JobStateChanges:    counter("cdpgw.job.state.changes", "Job state changes (migrations)"),
 	}
 	g, err := m.Int64Gauge("cdpgw.config.last_reload_successful",
 		metric.WithDescription("1 while the running configuration is the files', 0 after a failed reload kept the previous one"))
 	errs = append(errs, err)
 	ins.ConfigLastReloadSuccessful = g
 	return ins, errors.Join(errs...)
+}
+
+// JobStateChanged counts a job's change of state (a domain.JobRunner's
+// OnState).
+func (ins *Instruments) JobStateChanged(kind, from, to string) {
+	ins.JobStateChanges.Add(context.Background(), 1, metric.WithAttributes(
+		attribute.String("kind", kind), attribute.String("from", from), attribute.String("to", to)))
 }

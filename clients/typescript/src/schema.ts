@@ -566,6 +566,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/tenants/{tenant}/migrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant: components["parameters"]["TenantPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a tenant's migrations
+         * @description The tenant's migrations, newest first (at most 20; ended ones are kept for 7 days).
+         */
+        get: operations["listMigrations"];
+        put?: never;
+        /**
+         * Move a tenant's records to another vendor
+         * @description Starts a migration of the tenant from its current vendor to `to`
+         *     (a vendor it has a connection for) as a job and answers at once
+         *     with the job and its plan: for each resource, whether it will be
+         *     carried (`carry`), why it cannot be (`cannot`, e.g. a source that
+         *     holds no contacts) or that it was not asked for (`skip`), and the
+         *     contact fields the target cannot store (`dropped`). A request the
+         *     two connections cannot serve is refused before anything is stored.
+         *
+         *     A `dry_run` only plans. Otherwise the job reads the source a page
+         *     at a time and upserts into the target in the largest chunks it
+         *     takes, recording every carried record's old id and new id; a
+         *     record carried by an earlier run is skipped, so a re-run, or
+         *     another replica taking over a job whose replica died, never writes
+         *     a record twice. While the vendor's quota is spent or the gateway's
+         *     breaker is open the job is `paused` and resumes by itself. Poll the
+         *     `Location`. A tenant has at most one migration that has not ended
+         *     (`409 MIGRATION_RUNNING`). Every start is written to the audit log.
+         */
+        post: operations["startMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{tenant}/migrations/{migration}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant: components["parameters"]["TenantPath"];
+                /** @description Migration id. */
+                migration: components["parameters"]["MigrationPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Show a migration
+         * @description The migration's state (`queued`, `running`, `paused`, `succeeded`,
+         *     `failed`, `cancelled`), `reason` (why it is paused, failed or
+         *     cancelled), progress per resource with its rate and, when the total
+         *     is known, the time left, and the items it could not carry (the
+         *     first 100; `errors_dropped` counts the rest). Progress is what the
+         *     job has checkpointed: a replica that takes it over resumes from
+         *     there.
+         */
+        get: operations["getMigration"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a migration
+         * @description A queued or paused migration ends at once (`cancelled`); a running
+         *     one is asked to stop (`cancel_requested`) and ends at its next
+         *     step. What it carried stays carried. An ended migration is answered
+         *     as it is. Written to the audit log.
+         */
+        delete: operations["cancelMigration"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/oauth/callback": {
         parameters: {
             query?: never;
@@ -1311,6 +1392,102 @@ export interface components {
             /** @description Written to the audit log. */
             reason?: string;
         };
+        /**
+         * @description A kind of record a migration carries.
+         * @enum {string}
+         */
+        MigrationResource: "contacts";
+        MigrationInput: {
+            to: components["schemas"]["Vendor"];
+            /**
+             * @description Switch the tenant to `to` once everything is carried.
+             * @default false
+             */
+            switch: boolean;
+            /**
+             * @description Only plan; write nothing.
+             * @default false
+             */
+            dry_run: boolean;
+            /** @description What to carry; all when absent or empty. */
+            resources?: components["schemas"]["MigrationResource"][];
+        };
+        MigrationPlanStep: {
+            resource: components["schemas"]["MigrationResource"];
+            /** @enum {string} */
+            action: "carry" | "cannot" | "skip";
+            /** @description With `cannot`: why. */
+            detail?: string;
+            /** @description Contact fields the source holds and the target cannot store; they are left out. */
+            dropped?: string[];
+        };
+        MigrationPlan: {
+            steps: components["schemas"]["MigrationPlanStep"][];
+        };
+        JobProgress: {
+            resource: string;
+            /**
+             * Format: int64
+             * @description The number of items, when known.
+             */
+            total?: number;
+            /** Format: int64 */
+            done: number;
+            /** Format: int64 */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Items an earlier run carried already.
+             */
+            skipped: number;
+            /**
+             * Format: double
+             * @description Items handled per second of running, while running.
+             */
+            rate_per_second?: number;
+            /** @description Seconds left at that rate, when the total is known. */
+            eta_seconds?: number;
+        };
+        JobItemError: {
+            resource: string;
+            /** @description The item's id at the source. */
+            item: string;
+            /** @description The vendor's error code, when it gave one. */
+            code?: string;
+            message: string;
+        };
+        Migration: {
+            id: string;
+            tenant: components["schemas"]["TenantName"];
+            from: components["schemas"]["Vendor"];
+            to: components["schemas"]["Vendor"];
+            switch: boolean;
+            dry_run: boolean;
+            /** @enum {string} */
+            state: "queued" | "running" | "paused" | "succeeded" | "failed" | "cancelled";
+            /** @description Why it is paused, failed or cancelled. */
+            reason?: string;
+            /** @description A cancel waits for the running job's next step. */
+            cancel_requested?: boolean;
+            plan: components["schemas"]["MigrationPlan"];
+            progress: components["schemas"]["JobProgress"][];
+            errors: components["schemas"]["JobItemError"][];
+            /**
+             * Format: int64
+             * @description Item errors beyond the 100 kept.
+             */
+            errors_dropped: number;
+            /** @description Times a replica took the job up: above 1 it was resumed or taken over. */
+            runs: number;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+            started_at?: components["schemas"]["Timestamp"];
+            finished_at?: components["schemas"]["Timestamp"];
+            resume_at?: components["schemas"]["Timestamp"];
+        };
+        MigrationList: {
+            data: components["schemas"]["Migration"][];
+        };
         Health: {
             /** @enum {string} */
             status: "ok" | "degraded" | "unavailable";
@@ -1329,7 +1506,7 @@ export interface components {
          * @description Stable machine-readable error code.
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "INVALID_CURSOR" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TENANT_FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "ID_VENDOR_MISMATCH" | "ALREADY_EXISTS" | "IDEMPOTENCY_IN_FLIGHT" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "INVALID_OAUTH_STATE" | "AUTHORIZATION_DENIED" | "PAYLOAD_TOO_LARGE" | "SERVER_BUSY" | "OVERLOADED" | "UNSUPPORTED_MEDIA_TYPE" | "VENDOR_REJECTED" | "VENDOR_LIMIT_REACHED" | "VENDOR_NOT_CONFIGURED" | "RESULT_WINDOW_EXCEEDED" | "VENDOR_RATE_LIMITED" | "INTERNAL" | "UNSUPPORTED_OPERATION" | "UNSUPPORTED_FILTER" | "VENDOR_AUTH_FAILED" | "VENDOR_REAUTHORIZATION_REQUIRED" | "VENDOR_CLOCK_SKEW" | "VENDOR_BAD_RESPONSE" | "VENDOR_ERROR" | "VENDOR_ENDPOINT_NOT_FOUND" | "VENDOR_UNAVAILABLE" | "CIRCUIT_OPEN" | "VENDOR_TIMEOUT" | "STATE_UNAVAILABLE";
+        ProblemCode: "VALIDATION_FAILED" | "INVALID_CURSOR" | "UNAUTHENTICATED" | "INSUFFICIENT_SCOPE" | "TENANT_FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "ID_VENDOR_MISMATCH" | "ALREADY_EXISTS" | "IDEMPOTENCY_IN_FLIGHT" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "INVALID_OAUTH_STATE" | "AUTHORIZATION_DENIED" | "PAYLOAD_TOO_LARGE" | "SERVER_BUSY" | "OVERLOADED" | "UNSUPPORTED_MEDIA_TYPE" | "VENDOR_REJECTED" | "VENDOR_LIMIT_REACHED" | "VENDOR_NOT_CONFIGURED" | "MIGRATION_RUNNING" | "RESULT_WINDOW_EXCEEDED" | "VENDOR_RATE_LIMITED" | "INTERNAL" | "UNSUPPORTED_OPERATION" | "UNSUPPORTED_FILTER" | "VENDOR_AUTH_FAILED" | "VENDOR_REAUTHORIZATION_REQUIRED" | "VENDOR_CLOCK_SKEW" | "VENDOR_BAD_RESPONSE" | "VENDOR_ERROR" | "VENDOR_ENDPOINT_NOT_FOUND" | "VENDOR_UNAVAILABLE" | "CIRCUIT_OPEN" | "VENDOR_TIMEOUT" | "STATE_UNAVAILABLE" | "TENANT_MIGRATING";
         /** @description RFC 9457 problem details. */
         Problem: {
             /** @description A URN naming the problem type: urn:cdp-gateway:problem:<code in kebab case>. */
@@ -1369,6 +1546,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
@@ -1427,6 +1605,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
@@ -1445,7 +1624,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `NOT_FOUND`: the record does not exist at the vendor. */
+        /** @description `NOT_FOUND`: the record does not exist at the vendor (or, for a migration, the tenant has no such migration). */
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1453,6 +1632,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1472,8 +1652,10 @@ export interface components {
             };
         };
         /**
-         * @description `ID_VENDOR_MISMATCH` (an id of another vendor), `ALREADY_EXISTS`, or
-         *     `IDEMPOTENCY_IN_FLIGHT` (the same Idempotency-Key is still running).
+         * @description `ID_VENDOR_MISMATCH` (an id of another vendor), `ALREADY_EXISTS`,
+         *     `IDEMPOTENCY_IN_FLIGHT` (the same Idempotency-Key is still running),
+         *     or `MIGRATION_RUNNING` (the tenant has a migration that has not
+         *     ended).
          */
         Conflict: {
             headers: {
@@ -1481,6 +1663,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1509,6 +1692,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1585,6 +1769,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1614,6 +1799,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
@@ -1637,6 +1823,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 [name: string]: unknown;
@@ -1661,6 +1848,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1704,6 +1892,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 /** @description With `VENDOR_AUTH_FAILED` after a remembered refusal, when the gateway asks the vendor again. */
                 "Retry-After"?: number;
                 [name: string]: unknown;
@@ -1735,7 +1924,10 @@ export interface components {
          *     replica is serving as many API requests as it takes at once,
          *     `max_in_flight_requests`: the request was refused before it was
          *     authenticated or its body read, nothing was done; retry after
-         *     Retry-After, 1 second).
+         *     Retry-After, 1 second); `TENANT_MIGRATING` (a write while the
+         *     tenant is being switched to another vendor at the end of a
+         *     migration: its writes wait a moment, its reads are served; nothing
+         *     was done, retry after Retry-After).
          */
         ServiceUnavailable: {
             headers: {
@@ -1743,6 +1935,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
@@ -1768,6 +1961,7 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "Cache-Control": components["headers"]["Cache-Control"];
                 "X-Vendor": components["headers"]["X-Vendor"];
+                "X-Id-Translated": components["headers"]["X-Id-Translated"];
                 [name: string]: unknown;
             };
             content: {
@@ -1790,6 +1984,8 @@ export interface components {
         TenantID: components["schemas"]["TenantName"];
         /** @description Tenant id. */
         TenantPath: components["schemas"]["TenantName"];
+        /** @description Migration id. */
+        MigrationPath: string;
         /**
          * @description One ETag from a read of the record (`"5"`), or `*`. The write is
          *     made only while the record is at that version, else
@@ -1834,6 +2030,14 @@ export interface components {
         "Cache-Control": "no-store";
         /** @description The vendor that served the call. */
         "X-Vendor": components["schemas"]["Vendor"];
+        /**
+         * @description The ids of the call that name records at a vendor the tenant has
+         *     left, each with the id at its vendor now the call used instead
+         *     (`lf_2865=mh_4338372, lf_2866=mh_4338373`). A migration records
+         *     where it carried every record; after its switch, such ids keep
+         *     working. Ids it did not carry answer `409 ID_VENDOR_MISMATCH`.
+         */
+        "X-Id-Translated": string;
         /**
          * @description `true` when this is the stored answer of an earlier call with the
          *     same `Idempotency-Key` and body (the call did not run again).
@@ -1899,6 +2103,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1990,6 +2195,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -2090,6 +2296,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2158,6 +2365,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -2248,6 +2456,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2315,6 +2524,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -2391,6 +2601,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2457,6 +2668,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2520,6 +2732,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2604,6 +2817,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2672,6 +2886,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2739,6 +2954,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2792,6 +3008,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2843,6 +3060,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2897,6 +3115,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2961,6 +3180,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3013,6 +3233,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3064,6 +3285,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3119,6 +3341,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3190,6 +3413,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3245,6 +3469,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3301,6 +3526,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3353,6 +3579,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3425,6 +3652,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3492,6 +3720,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3547,6 +3776,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3622,6 +3852,7 @@ export interface operations {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3674,6 +3905,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3747,6 +3979,7 @@ export interface operations {
                     "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3980,6 +4213,293 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMigrations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant: components["parameters"]["TenantPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Migrations. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "mig_x3ma6ol2dkq7yvb2cq4f5n3n5e",
+                     *           "tenant": "demo-switch",
+                     *           "from": "linkflow",
+                     *           "to": "meihua",
+                     *           "switch": false,
+                     *           "dry_run": false,
+                     *           "state": "succeeded",
+                     *           "plan": {
+                     *             "steps": [
+                     *               {
+                     *                 "resource": "contacts",
+                     *                 "action": "carry"
+                     *               }
+                     *             ]
+                     *           },
+                     *           "progress": [
+                     *             {
+                     *               "resource": "contacts",
+                     *               "total": 300,
+                     *               "done": 300,
+                     *               "failed": 0,
+                     *               "skipped": 0
+                     *             }
+                     *           ],
+                     *           "errors": [],
+                     *           "errors_dropped": 0,
+                     *           "runs": 1,
+                     *           "created_at": "2026-11-29T08:00:00Z",
+                     *           "updated_at": "2026-11-29T08:00:09Z",
+                     *           "started_at": "2026-11-29T08:00:01Z",
+                     *           "finished_at": "2026-11-29T08:00:09Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MigrationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    startMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant: components["parameters"]["TenantPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "to": "meihua",
+                 *       "resources": [
+                 *         "contacts"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["MigrationInput"];
+            };
+        };
+        responses: {
+            /** @description The queued migration and its plan. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    /** @description The migration's own URL, to poll. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "mig_x3ma6ol2dkq7yvb2cq4f5n3n5e",
+                     *       "tenant": "demo-switch",
+                     *       "from": "linkflow",
+                     *       "to": "meihua",
+                     *       "switch": false,
+                     *       "dry_run": false,
+                     *       "state": "queued",
+                     *       "plan": {
+                     *         "steps": [
+                     *           {
+                     *             "resource": "contacts",
+                     *             "action": "carry",
+                     *             "dropped": [
+                     *               "nickname",
+                     *               "home_phone"
+                     *             ]
+                     *           }
+                     *         ]
+                     *       },
+                     *       "progress": [],
+                     *       "errors": [],
+                     *       "errors_dropped": 0,
+                     *       "runs": 0,
+                     *       "created_at": "2026-11-29T08:00:00Z",
+                     *       "updated_at": "2026-11-29T08:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Migration"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant: components["parameters"]["TenantPath"];
+                /** @description Migration id. */
+                migration: components["parameters"]["MigrationPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The migration. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "mig_x3ma6ol2dkq7yvb2cq4f5n3n5e",
+                     *       "tenant": "demo-switch",
+                     *       "from": "linkflow",
+                     *       "to": "meihua",
+                     *       "switch": false,
+                     *       "dry_run": false,
+                     *       "state": "running",
+                     *       "plan": {
+                     *         "steps": [
+                     *           {
+                     *             "resource": "contacts",
+                     *             "action": "carry",
+                     *             "dropped": [
+                     *               "nickname"
+                     *             ]
+                     *           }
+                     *         ]
+                     *       },
+                     *       "progress": [
+                     *         {
+                     *           "resource": "contacts",
+                     *           "done": 200,
+                     *           "failed": 1,
+                     *           "skipped": 0,
+                     *           "rate_per_second": 41.5
+                     *         }
+                     *       ],
+                     *       "errors": [
+                     *         {
+                     *           "resource": "contacts",
+                     *           "item": "lf_2865",
+                     *           "code": "1001",
+                     *           "message": "meihua refused the contact (meihua 1001)"
+                     *         }
+                     *       ],
+                     *       "errors_dropped": 0,
+                     *       "runs": 1,
+                     *       "created_at": "2026-11-29T08:00:00Z",
+                     *       "updated_at": "2026-11-29T08:00:05Z",
+                     *       "started_at": "2026-11-29T08:00:01Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Migration"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant: components["parameters"]["TenantPath"];
+                /** @description Migration id. */
+                migration: components["parameters"]["MigrationPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The migration after the cancel. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "mig_x3ma6ol2dkq7yvb2cq4f5n3n5e",
+                     *       "tenant": "demo-switch",
+                     *       "from": "linkflow",
+                     *       "to": "meihua",
+                     *       "switch": false,
+                     *       "dry_run": false,
+                     *       "state": "cancelled",
+                     *       "reason": "cancelled by ops",
+                     *       "plan": {
+                     *         "steps": [
+                     *           {
+                     *             "resource": "contacts",
+                     *             "action": "carry"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "progress": [],
+                     *       "errors": [],
+                     *       "errors_dropped": 0,
+                     *       "runs": 0,
+                     *       "created_at": "2026-11-29T08:00:00Z",
+                     *       "updated_at": "2026-11-29T08:00:02Z",
+                     *       "finished_at": "2026-11-29T08:00:02Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Migration"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -31,3 +31,18 @@ func TestBindingsContract(t *testing.T) {
 	t.Parallel()
 	storetest.Bindings(t, func(*testing.T) domain.BindingStore { return memory.NewBindings(memory.BindingsOptions{}) })
 }
+
+func TestJobsContract(t *testing.T) {
+	t.Parallel()
+	storetest.Jobs(t, func(*testing.T) domain.JobStore { return memory.NewJobs(memory.JobsOptions{}) })
+}
+
+func TestIDMapContract(t *testing.T) {
+	t.Parallel()
+	storetest.IDMap(t, func(*testing.T) domain.IDMapStore { return memory.NewIDMap() })
+}
+
+func TestFreezeContract(t *testing.T) {
+	t.Parallel()
+	storetest.Freeze(t, func(*testing.T) domain.FreezeStore { return memory.NewFreezes(nil) })
+}

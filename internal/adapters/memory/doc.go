@@ -1,6 +1,7 @@
 // Package memory holds in-process implementations of the domain's state
-// ports (domain.BindingStore, TokenStore, QuotaStore, IdempotencyStore) for
-// a gateway that runs as one process: the sandbox, tests, a single replica.
+// ports (domain.BindingStore, TokenStore, QuotaStore, IdempotencyStore,
+// JobStore, IDMapStore) for a gateway that runs as one process: the
+// sandbox, tests, a single replica.
 // Their twins in internal/adapters/redis share the state across replicas;
 // both pass the same contract suites (internal/domain/storetest), so a
 // gateway behaves the same on either.

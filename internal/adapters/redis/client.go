@@ -1,6 +1,7 @@
 // Package redis implements the domain's state ports on Redis, so that
 // every replica of the gateway shares tenant bindings, vendor tokens and
-// their fetch locks, call quotas and idempotency records.
+// their fetch locks, call quotas, idempotency records, jobs and the ids
+// migrations carried.
 //
 // Every store takes a key prefix (DefaultPrefix unless set) and only ever
 // touches keys under it; keep braces out of the prefix, or they become the
@@ -23,6 +24,16 @@
 //	Pidem:<key>                   hash fp, state, status, header (JSON), body
 //	Pquota:<window>:<start>:<key> counter of one window (window as in 1h0m0s,
 //	                              start in Unix ms); expires with the window
+//	P{jobs}:job:<tenant>/<id>     hash doc (the job, JSON), kind, state, runs,
+//	                              cancel, owner, lease_until (Unix ms, Redis
+//	                              time); expires JobRetention after the job ends
+//	P{jobs}:runnable              sorted set of <tenant>/<id>, scored by when a
+//	                              runner may claim the job (Unix ms)
+//	P{jobs}:tenant:<tenant>       sorted set of the tenant's job ids by creation
+//	Pidmap:<tenant>               hash of carried ids, old canonical id -> new;
+//	                              no expiry
+//	Pfreeze:<tenant>              string: end of the tenant's write freeze (Unix
+//	                              ms); expires then
 //
 // # Tokens at rest
 //

@@ -85,6 +85,18 @@ func TestContractsOnCluster(t *testing.T) {
 			return newBindings(t, c, BindingsOptions{Prefix: prefix(t)})
 		})
 	})
+	t.Run("jobs", func(t *testing.T) {
+		t.Parallel()
+		storetest.Jobs(t, func(t *testing.T) domain.JobStore {
+			return NewJobs(c, JobsOptions{Prefix: prefix(t)})
+		})
+	})
+	t.Run("id map", func(t *testing.T) {
+		t.Parallel()
+		storetest.IDMap(t, func(t *testing.T) domain.IDMapStore {
+			return NewIDMap(c, IDMapOptions{Prefix: prefix(t)})
+		})
+	})
 	t.Run("ping", func(t *testing.T) {
 		t.Parallel()
 		if err := Ping(ctx, c); err != nil {

@@ -36,3 +36,22 @@ func TestBindingsContract(t *testing.T) {
 		return newBindings(t, shared, BindingsOptions{Prefix: prefix(t)})
 	})
 }
+
+func TestJobsContract(t *testing.T) {
+	t.Parallel()
+	storetest.Jobs(t, func(t *testing.T) domain.JobStore {
+		return NewJobs(shared, JobsOptions{Prefix: prefix(t)})
+	})
+}
+
+func TestIDMapContract(t *testing.T) {
+	t.Parallel()
+	storetest.IDMap(t, func(t *testing.T) domain.IDMapStore {
+		return NewIDMap(shared, IDMapOptions{Prefix: prefix(t)})
+	})
+}
+
+func TestFreezeContract(t *testing.T) {
+	t.Parallel()
+	storetest.Freeze(t, func(t *testing.T) domain.FreezeStore { return NewFreezes(shared, prefix(t)) })
+}

@@ -63,3 +63,15 @@ func anyHas(sets []FieldSet, f domain.ContactField) bool {
 	}
 	return false
 }
+
+// Listed returns the fields any of sets holds, in the order of
+// domain.ContactFields: what an adapter's StorableContactFields answers.
+func Listed(sets ...FieldSet) []domain.ContactField {
+	var out []domain.ContactField
+	for _, f := range domain.ContactFields {
+		if anyHas(sets, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -102,3 +102,15 @@ func TestUnstorable(t *testing.T) {
 		})
 	}
 }
+
+func TestListed(t *testing.T) {
+	t.Parallel()
+	got := vendorhttp.Listed(vendorhttp.Fields(domain.FieldNote, domain.FieldEmail), vendorhttp.Fields(domain.FieldName, domain.FieldEmail, "nonsense"))
+	want := []domain.ContactField{domain.FieldName, domain.FieldEmail, domain.FieldNote}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Listed = %v, want %v (in the order of domain.ContactFields, once each)", got, want)
+	}
+	if got := vendorhttp.Listed(); got != nil {
+		t.Fatalf("Listed() = %v, want none", got)
+	}
+}

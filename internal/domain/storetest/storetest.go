@@ -1,7 +1,7 @@
 // Package storetest holds the contracts of the domain's state ports
-// (BindingStore, IdempotencyStore, TokenStore, QuotaStore) as test suites.
-// Every implementation, in-process or Redis, runs the same suite, so they
-// cannot drift apart.
+// (BindingStore, IdempotencyStore, TokenStore, QuotaStore, JobStore,
+// IDMapStore) as test suites. Every implementation, in-process or Redis,
+// runs the same suite, so they cannot drift apart.
 //
 // A suite takes a factory that returns a fresh, empty store per call; the
 // suite runs its cases as parallel subtests, each on its own store. Expiry

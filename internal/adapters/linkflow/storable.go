@@ -1,0 +1,17 @@
+package linkflow
+
+import (
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+var _ domain.ContactFieldStorer = (*Adapter)(nil)
+
+// StorableContactFields implements domain.ContactFieldStorer: the fields
+// contact writes store, as they check them.
+func (a *Adapter) StorableContactFields() []domain.ContactField {
+	return vendorhttp.Listed(identifyFields, updateFields)
+}
+
+// StoresExternalIDs implements domain.ContactFieldStorer: Linkflow keeps a contact's channel identities.
+func (a *Adapter) StoresExternalIDs() bool { return true }

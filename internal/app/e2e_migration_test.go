@@ -1,0 +1,183 @@
+package app_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/app"
+)
+
+// admin is a call as keyOther (admin on demo-switch) without X-Tenant-ID.
+func (e *env) admin(method, path string, body any) resp {
+	e.t.Helper()
+	return e.do(req{method: method, path: path, key: keyOther, body: body})
+}
+
+// waitMigration polls a migration until it reaches state (10 s at most).
+func (e *env) waitMigration(loc, state string) map[string]any {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m := e.admin(http.MethodGet, loc, nil).ok(e.t, http.StatusOK)
+		if m["state"] == state {
+			return m
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("migration %s is %v (%v), want %s", loc, m["state"], m["reason"], state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMigrationLinkflowToMeihua: demo-switch's Linkflow contacts arrive at
+// its Meihua account once each, by the admin API; a second run carries
+// nothing again.
+func TestMigrationLinkflowToMeihua(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	lf, mh := linkflowSim(e.sb, tenantSwitch), meihuaSim(e.sb, tenantSwitch)
+	before := len(mh.Contacts())
+
+	r := e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua"})
+	m := r.ok(t, http.StatusAccepted)
+	loc := r.Header.Get("Location")
+	if m["state"] != "queued" || m["from"] != "linkflow" || loc != "/admin/v1/tenants/"+tenantSwitch+"/migrations/"+m["id"].(string) {
+		t.Fatalf("started %v at %q", m, loc)
+	}
+	done := e.waitMigration(loc, "succeeded")
+	progress := done["progress"].([]any)[0].(map[string]any)
+	carried := int(progress["done"].(float64))
+	if carried == 0 || progress["failed"].(float64) != 0 {
+		t.Fatalf("progress %v, errors %v", progress, done["errors"])
+	}
+
+	emails := map[string]int{}
+	for _, c := range mh.Contacts() {
+		emails[strings.ToLower(c.Email)]++
+	}
+	for _, c := range lf.Contacts() {
+		if c.Email == "" {
+			continue
+		}
+		if n := emails[strings.ToLower(c.Email)]; n != 1 {
+			t.Errorf("linkflow contact %d (%s) is at meihua %d times, want once", c.ID, c.Email, n)
+		}
+	}
+	t.Logf("meihua had %d contacts, %d were carried, it has %d", before, carried, len(mh.Contacts()))
+
+	// Again: everything is in the id map, nothing is written.
+	r = e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua", "resources": []string{"contacts"}})
+	again := e.waitMigration(r.Header.Get("Location"), "succeeded")
+	if p := again["progress"].([]any)[0].(map[string]any); p["done"].(float64) != 0 || int(p["skipped"].(float64)) != carried {
+		t.Fatalf("second run progress %v, want all %d skipped", p, carried)
+	}
+	list := e.admin(http.MethodGet, "/admin/v1/tenants/"+tenantSwitch+"/migrations", nil).ok(t, http.StatusOK)
+	if n := len(list["data"].([]any)); n != 2 {
+		t.Fatalf("%d migrations listed, want 2", n)
+	}
+}
+
+func TestMigrationRequests(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	path := "/admin/v1/tenants/" + tenantSwitch + "/migrations"
+	for _, tc := range []struct {
+		body   any
+		status int
+		code   string
+	}{
+		{map[string]any{"to": "linkflow"}, 400, "VALIDATION_FAILED"},
+		{map[string]any{"to": "meihua", "resources": []string{"planets"}}, 400, "VALIDATION_FAILED"},
+		{map[string]any{"to": "meihua", "speed": "fast"}, 400, "VALIDATION_FAILED"},
+		{map[string]any{"to": "venus"}, 400, "VALIDATION_FAILED"},
+	} {
+		e.admin(http.MethodPost, path, tc.body).problem(t, tc.status, tc.code)
+	}
+	// Another tenant's key, an unknown migration.
+	e.do(req{method: http.MethodPost, path: "/admin/v1/tenants/" + tenantLF + "/migrations", key: keyOther, body: map[string]any{"to": "meihua"}}).problem(t, 403, "TENANT_FORBIDDEN")
+	e.admin(http.MethodGet, path+"/mig_aaaaaaaaaaaaaaaaaaaaaaaaaa", nil).problem(t, 404, "NOT_FOUND")
+	e.admin(http.MethodGet, path+"/nope", nil).problem(t, 400, "VALIDATION_FAILED")
+
+	// A dry run plans and writes nothing; one migration at a time.
+	r := e.admin(http.MethodPost, path, map[string]any{"to": "miaokol", "dry_run": true})
+	m := r.ok(t, http.StatusAccepted)
+	if step := m["plan"].(map[string]any)["steps"].([]any)[0].(map[string]any); step["action"] != "cannot" {
+		t.Fatalf("plan to miaokol: %v, want contacts cannot be carried", step)
+	}
+	e.waitMigration(r.Header.Get("Location"), "succeeded")
+	first := e.admin(http.MethodPost, path, map[string]any{"to": "nxcloud"})
+	first.ok(t, http.StatusAccepted)
+	second := e.admin(http.MethodPost, path, map[string]any{"to": "meihua"})
+	if second.Status != http.StatusConflict {
+		// the first may have ended already on a fast machine
+		if st := e.admin(http.MethodGet, first.Header.Get("Location"), nil).ok(t, http.StatusOK)["state"]; st == "queued" || st == "running" {
+			t.Fatalf("a second migration while one runs: %d %s", second.Status, second.Body)
+		}
+	} else {
+		second.problem(t, http.StatusConflict, "MIGRATION_RUNNING")
+	}
+	c := e.admin(http.MethodDelete, first.Header.Get("Location"), nil).ok(t, http.StatusOK)
+	if c["state"] != "cancelled" && c["cancel_requested"] != true && c["state"] != "succeeded" {
+		t.Fatalf("cancel: %v", c)
+	}
+}
+
+// TestMigrationSwitchesAndTranslatesOldIDs: a migration with switch moves
+// demo-switch to Meihua at its end; old Linkflow ids of carried contacts
+// are then served through the id map, others still answer 409.
+func TestMigrationSwitchesAndTranslatesOldIDs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	lf := linkflowSim(e.sb, tenantSwitch)
+	r := e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua", "switch": true})
+	r.ok(t, http.StatusAccepted)
+	done := e.waitMigration(r.Header.Get("Location"), "succeeded")
+	if ten := e.admin(http.MethodGet, "/admin/v1/tenants/"+tenantSwitch, nil).ok(t, http.StatusOK); ten["vendor"] != "meihua" {
+		t.Fatalf("after the migration the tenant is on %v (%v)", ten["vendor"], done)
+	}
+	if !strings.Contains(e.logs.String(), `"audit":"tenant.switch_vendor"`) || !strings.Contains(e.logs.String(), "tenant writes frozen") {
+		t.Fatal("no audit line of the switch, or no log line of the freeze")
+	}
+
+	old := "lf_" + strconv.FormatInt(lf.Contacts()[0].ID, 10)
+	got := e.do(req{method: http.MethodGet, path: "/v1/contacts/" + old, key: keyOther, tenant: tenantSwitch})
+	c := got.ok(t, http.StatusOK)
+	id, _ := c["id"].(string)
+	if !strings.HasPrefix(id, "mh_") || got.Header.Get("X-Id-Translated") != old+"="+id || got.Header.Get("X-Vendor") != "meihua" {
+		t.Fatalf("GET %s = %s, X-Id-Translated %q", old, id, got.Header.Get("X-Id-Translated"))
+	}
+	e.do(req{method: http.MethodGet, path: "/v1/contacts/lf_999999", key: keyOther, tenant: tenantSwitch}).problem(t, http.StatusConflict, "ID_VENDOR_MISMATCH")
+	if plain := e.do(req{method: http.MethodGet, path: "/v1/contacts/" + id, key: keyOther, tenant: tenantSwitch}); plain.Header.Get("X-Id-Translated") != "" {
+		t.Fatal("an id of the current vendor was reported translated")
+	}
+}
+
+// TestFrozenTenantRefusesWrites: while a cut-over freezes a tenant's
+// writes, writes answer 503 TENANT_MIGRATING with Retry-After, before
+// their body is read, and reads are served.
+func TestFrozenTenantRefusesWrites(t *testing.T) {
+	t.Parallel()
+	sb, cfg := newSandbox(t)
+	stores := app.MemoryStores()
+	e := serve(t, sb, cfg, app.Options{Stores: stores})
+	if err := stores.Freezes.Freeze(t.Context(), tenantSwitch, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	w := e.do(req{method: http.MethodPost, path: "/v1/contacts", key: keyOther, tenant: tenantSwitch, body: "{not json"})
+	w.problem(t, http.StatusServiceUnavailable, "TENANT_MIGRATING")
+	if ra, _ := strconv.Atoi(w.Header.Get("Retry-After")); ra < 50 || ra > 60 {
+		t.Fatalf("Retry-After %q, want the freeze's end", w.Header.Get("Retry-After"))
+	}
+	e.do(req{method: http.MethodGet, path: "/v1/contacts?limit=1", key: keyOther, tenant: tenantSwitch}).ok(t, http.StatusOK)
+	e.do(req{method: http.MethodPost, path: "/v1/passthrough", key: keyOther, tenant: tenantSwitch,
+		body: map[string]any{"method": "POST", "path": "/open/x", "body": map[string]any{}}}).problem(t, http.StatusServiceUnavailable, "TENANT_MIGRATING")
+	// Another tenant writes on.
+	e.send(http.MethodPost, "/v1/contacts", map[string]any{"name": "x", "external_ids": []map[string]any{{"channel": "udc", "id": "frozen-1"}}}).ok(t, http.StatusCreated)
+	if err := stores.Freezes.Unfreeze(t.Context(), tenantSwitch); err != nil {
+		t.Fatal(err)
+	}
+	e.do(req{method: http.MethodPost, path: "/v1/contacts", key: keyOther, tenant: tenantSwitch, body: "{not json"}).problem(t, http.StatusBadRequest, "VALIDATION_FAILED")
+}

@@ -1,0 +1,677 @@
+package domain
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// A migration carries a tenant's records from the vendor it is on to
+// another of its connections, as a job: it plans from both connections'
+// ports, copies resource by resource through them (reading the source a
+// page at a time, writing the target in the largest chunks it takes and
+// upserting, so that a re-run or a takeover never duplicates), records
+// every carried record's old id -> new id, and checkpoints after every
+// page.
+
+// JobKindMigration is the job kind of migrations.
+const JobKindMigration = "migration"
+
+// MigrationResource names a kind of record a migration carries.
+type MigrationResource string
+
+// What a migration carries, in the order it carries them.
+const (
+	MigrateContacts MigrationResource = "contacts"
+)
+
+// MigrationResources lists every resource in the order a migration
+// carries them.
+var MigrationResources = []MigrationResource{MigrateContacts}
+
+// MigrationSpec is what an operator asks of a migration (the job's Input).
+type MigrationSpec struct {
+	From      Vendor              `json:"from"`
+	To        Vendor              `json:"to"`
+	Switch    bool                `json:"switch"`
+	DryRun    bool                `json:"dry_run"`
+	Resources []MigrationResource `json:"resources"`
+	// Plan is the plan made when the migration was started.
+	Plan *MigrationPlan `json:"plan,omitempty"`
+}
+
+// PlanAction says whether a resource will be carried.
+type PlanAction string
+
+// Plan actions.
+const (
+	PlanCarry  PlanAction = "carry"
+	PlanCannot PlanAction = "cannot"
+	PlanSkip   PlanAction = "skip" // not asked for
+)
+
+// PlanStep is the plan for one resource. Detail says why a resource cannot
+// be carried; Dropped names what of a carried resource the target cannot
+// hold (contact fields, custom fields).
+type PlanStep struct {
+	Resource MigrationResource `json:"resource"`
+	Action   PlanAction        `json:"action"`
+	Detail   string            `json:"detail,omitempty"`
+	Dropped  []string          `json:"dropped,omitempty"`
+}
+
+// MigrationPlan is what a migration will do, made before it writes
+// anything.
+type MigrationPlan struct {
+	From  Vendor     `json:"from"`
+	To    Vendor     `json:"to"`
+	Steps []PlanStep `json:"steps"`
+}
+
+// Step returns the plan's step for r.
+func (p MigrationPlan) Step(r MigrationResource) (PlanStep, bool) {
+	for _, s := range p.Steps {
+		if s.Resource == r {
+			return s, true
+		}
+	}
+	return PlanStep{}, false
+}
+
+// ContactFieldStorer is implemented by adapters that say which canonical
+// contact fields their contact writes store, and whether they store
+// external ids. A migration leaves the rest out of what it writes and
+// lists it in its plan; without it, a migration writes everything and the
+// target refuses what it cannot store, item by item.
+type ContactFieldStorer interface {
+	StorableContactFields() []ContactField
+	StoresExternalIDs() bool
+}
+
+// MigrationRequest is an operator's request to move a tenant to another
+// vendor; the tenant's current vendor is where it moves from.
+type MigrationRequest struct {
+	To        Vendor
+	Switch    bool
+	DryRun    bool
+	Resources []MigrationResource
+}
+
+// ErrMigrationRunning: the tenant has a migration that has not ended.
+var ErrMigrationRunning = errors.New("the tenant has a migration that has not ended; cancel it or wait for it")
+
+// errNoJobs: the service was built without job stores.
+var errNoJobs = errors.New("this gateway keeps no jobs")
+
+// StartMigration plans a migration of tenant from its current vendor as
+// req asks and queues it as a job. The plan is made first, so a request
+// the two connections cannot serve (an unknown resource, a vendor
+// without a connection) is refused before anything is stored. actor is
+// named in the audit line.
+func (s *Service) StartMigration(ctx context.Context, tenant string, req MigrationRequest, actor string) (Job, MigrationPlan, error) {
+	if s.jobs == nil || s.ids == nil {
+		return Job{}, MigrationPlan{}, errNoJobs
+	}
+	b, err := s.bindings.Binding(ctx, tenant)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	spec := MigrationSpec{From: b.Vendor, To: req.To, Switch: req.Switch, DryRun: req.DryRun, Resources: req.Resources}
+	plan, err := s.PlanMigration(ctx, tenant, spec)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	active, err := s.jobs.Jobs(ctx, tenant, JobKindMigration, 20)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	for _, j := range active {
+		if !j.State.Final() {
+			return Job{}, MigrationPlan{}, ErrMigrationRunning
+		}
+	}
+	spec.Plan = &plan
+	in, err := json.Marshal(spec)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	now := s.now().UTC()
+	j := Job{ID: "mig_" + strings.ToLower(rand.Text()), Kind: JobKindMigration, Tenant: tenant, State: JobQueued, Input: in, CreatedAt: now, UpdatedAt: now}
+	if err := s.jobs.Create(ctx, j); err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "tenant migration started",
+		slog.String("audit", "tenant.migration_start"), slog.String("actor", actor), slog.String("tenant", tenant),
+		slog.String("job", j.ID), slog.String("from", string(spec.From)), slog.String("to", string(spec.To)),
+		slog.Bool("switch", spec.Switch), slog.Bool("dry_run", spec.DryRun))
+	return j, plan, nil
+}
+
+// Migration returns the tenant's migration id and its plan.
+func (s *Service) Migration(ctx context.Context, tenant, id string) (Job, MigrationPlan, error) {
+	if s.jobs == nil {
+		return Job{}, MigrationPlan{}, errNoJobs
+	}
+	j, err := s.jobs.Job(ctx, tenant, id)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	if j.Kind != JobKindMigration {
+		return Job{}, MigrationPlan{}, ErrJobNotFound
+	}
+	return j, planOf(j), nil
+}
+
+// CancelMigration cancels the tenant's migration id (at once while it
+// waits, at its next step while it runs).
+func (s *Service) CancelMigration(ctx context.Context, tenant, id, actor string) (Job, MigrationPlan, error) {
+	if _, _, err := s.Migration(ctx, tenant, id); err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	j, err := s.jobs.Cancel(ctx, tenant, id, "cancelled by "+actor)
+	if err != nil {
+		return Job{}, MigrationPlan{}, err
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "tenant migration cancelled",
+		slog.String("audit", "tenant.migration_cancel"), slog.String("actor", actor), slog.String("tenant", tenant), slog.String("job", j.ID))
+	return j, planOf(j), nil
+}
+
+// migrationOutput is what a migration run reports in its job's Output.
+type migrationOutput struct {
+	Plan MigrationPlan `json:"plan"`
+}
+
+// planOf is the plan of migration job j: its last run's, or the one made
+// when it was started.
+func planOf(j Job) MigrationPlan {
+	var out migrationOutput
+	if json.Unmarshal(j.Output, &out) == nil && len(out.Plan.Steps) > 0 {
+		return out.Plan
+	}
+	var spec MigrationSpec
+	if json.Unmarshal(j.Input, &spec) == nil && spec.Plan != nil {
+		return *spec.Plan
+	}
+	return MigrationPlan{}
+}
+
+// migrationConns resolves both ends of a tenant's migration.
+func (s *Service) migrationConns(tenant string, spec MigrationSpec) (from, to Connection, err error) {
+	t, ok := s.tenants[tenant]
+	if !ok {
+		return nil, nil, ErrTenantUnknown
+	}
+	if spec.From == spec.To {
+		return nil, nil, Invalid("body.to", "is the vendor the tenant is on")
+	}
+	if from, ok = t.Connections[spec.From]; !ok {
+		return nil, nil, &VendorNotConfiguredError{Tenant: tenant, Vendor: spec.From}
+	}
+	if to, ok = t.Connections[spec.To]; !ok {
+		return nil, nil, &VendorNotConfiguredError{Tenant: tenant, Vendor: spec.To}
+	}
+	return from, to, nil
+}
+
+// CheckMigrationResources checks the resources a caller asked for (field
+// names the body member in errors); none means all.
+func CheckMigrationResources(field string, rs []MigrationResource) ([]MigrationResource, error) {
+	if len(rs) == 0 {
+		return MigrationResources, nil
+	}
+	seen := map[MigrationResource]bool{}
+	for i, r := range rs {
+		if !slices.Contains(MigrationResources, r) {
+			return nil, Invalid(fmt.Sprintf("%s.%d", field, i), "is not a resource a migration carries ("+joinResources(MigrationResources)+")")
+		}
+		if seen[r] {
+			return nil, Invalid(fmt.Sprintf("%s.%d", field, i), "is named twice")
+		}
+		seen[r] = true
+	}
+	return rs, nil
+}
+
+func joinResources(rs []MigrationResource) string {
+	ss := make([]string, len(rs))
+	for i, r := range rs {
+		ss[i] = string(r)
+	}
+	return strings.Join(ss, ", ")
+}
+
+// PlanMigration says what migrating tenant as spec asks would carry, from
+// the two connections' ports; it writes nothing.
+func (s *Service) PlanMigration(ctx context.Context, tenant string, spec MigrationSpec) (MigrationPlan, error) {
+	from, to, err := s.migrationConns(tenant, spec)
+	if err != nil {
+		return MigrationPlan{}, err
+	}
+	asked, err := CheckMigrationResources("body.resources", spec.Resources)
+	if err != nil {
+		return MigrationPlan{}, err
+	}
+	p := MigrationPlan{From: spec.From, To: spec.To}
+	for _, r := range MigrationResources {
+		step := PlanStep{Resource: r, Action: PlanCarry}
+		if !slices.Contains(asked, r) {
+			step.Action = PlanSkip
+		} else if err := planContacts(ctx, &step, from, to); err != nil {
+			return MigrationPlan{}, err
+		}
+		p.Steps = append(p.Steps, step)
+	}
+	return p, nil
+}
+
+func planContacts(ctx context.Context, step *PlanStep, from, to Connection) error {
+	_, reads := from.(ContactLister)
+	_, batch := to.(ContactBatchUpserter)
+	switch {
+	case !reads:
+		step.Action, step.Detail = PlanCannot, fmt.Sprintf("%s holds no contacts the gateway can list", from.Vendor())
+	case !batch:
+		step.Action, step.Detail = PlanCannot, fmt.Sprintf("%s cannot upsert contacts", to.Vendor())
+	default:
+		step.Dropped = droppedFields(from, to)
+		keep, known, err := fieldKeys(ctx, to)
+		if err != nil || !known {
+			return err
+		}
+		have, known, err := fieldKeys(ctx, from)
+		if err != nil || !known {
+			return err
+		}
+		for _, k := range slices.Sorted(maps.Keys(have)) {
+			if !keep[k] {
+				step.Dropped = append(step.Dropped, "custom_fields."+k)
+			}
+		}
+	}
+	return nil
+}
+
+// fieldKeys are the keys of conn's custom field definitions; known is
+// false when conn cannot list them.
+func fieldKeys(ctx context.Context, conn Connection) (keys map[string]bool, known bool, err error) {
+	fl, ok := conn.(FieldLister)
+	if !ok {
+		return nil, false, nil
+	}
+	keys = map[string]bool{}
+	state := ""
+	for range 1000 {
+		p, err := fl.ListFields(ctx, PageRequest{Limit: MaxLimit, State: state})
+		if err != nil {
+			return nil, false, err
+		}
+		for _, f := range p.Items {
+			keys[f.Key] = true
+		}
+		if state = p.Next; state == "" {
+			break
+		}
+	}
+	return keys, true, nil
+}
+
+// droppedFields are the contact fields (and external ids) the source may
+// hold and the target cannot store, as the canonical body names them.
+func droppedFields(from, to Connection) []string {
+	tf, ok := to.(ContactFieldStorer)
+	if !ok {
+		return nil
+	}
+	have, haveExt := ContactFields, true
+	if ff, ok := from.(ContactFieldStorer); ok {
+		have, haveExt = ff.StorableContactFields(), ff.StoresExternalIDs()
+	}
+	keep := tf.StorableContactFields()
+	var out []string
+	for _, f := range ContactFields {
+		if slices.Contains(have, f) && !slices.Contains(keep, f) {
+			out = append(out, string(f))
+		}
+	}
+	if haveExt && !tf.StoresExternalIDs() {
+		out = append(out, "external_ids")
+	}
+	return out
+}
+
+// migrationCheckpoint is where a migration is: the resource it works on
+// and the source's page state within it.
+type migrationCheckpoint struct {
+	Resource MigrationResource `json:"resource"`
+	Page     string            `json:"page"`
+}
+
+// MigrationPageSize is how many source records a migration reads a page.
+const MigrationPageSize = MaxLimit
+
+// MigrationHandler runs migrations, recording carried ids in the
+// service's id map.
+func (s *Service) MigrationHandler() JobHandler {
+	return JobHandlerFunc(func(ctx context.Context, run *JobRun) error {
+		j := run.Job()
+		var spec MigrationSpec
+		if err := json.Unmarshal(j.Input, &spec); err != nil {
+			return fmt.Errorf("migration input: %w", err)
+		}
+		from, to, err := s.migrationConns(j.Tenant, spec)
+		if err != nil {
+			return err
+		}
+		plan, err := s.PlanMigration(ctx, j.Tenant, spec)
+		if err != nil {
+			return err
+		}
+		out, err := json.Marshal(migrationOutput{Plan: plan})
+		if err != nil {
+			return err
+		}
+		run.SetOutput(out)
+		if spec.DryRun {
+			return nil
+		}
+		var cp migrationCheckpoint
+		if len(j.Checkpoint) > 0 {
+			if err := json.Unmarshal(j.Checkpoint, &cp); err != nil {
+				return fmt.Errorf("migration checkpoint: %w", err)
+			}
+		}
+		if s.ids == nil {
+			return errNoJobs
+		}
+		m := &migration{s: s, run: run, ids: s.ids, tenant: j.Tenant, from: from, to: to, plan: plan}
+		todo := slices.Clone(MigrationResources)
+		if cp.Resource != "" {
+			at := slices.Index(todo, cp.Resource)
+			if at < 0 {
+				at = len(todo) // past the resources: the cut-over
+			}
+			todo = todo[at:]
+		}
+		for i, r := range todo {
+			page := ""
+			if i == 0 {
+				page = cp.Page
+			}
+			if step, _ := plan.Step(r); step.Action == PlanCarry {
+				if err := m.contacts(ctx, page, false, nil); err != nil {
+					return err
+				}
+			}
+			next := phaseCutover
+			if i+1 < len(todo) {
+				next = todo[i+1]
+			}
+			if err := m.checkpoint(next, ""); err != nil {
+				return err
+			}
+		}
+		if !spec.Switch {
+			return nil
+		}
+		return m.cutover(ctx, j)
+	})
+}
+
+// progressChanged is the progress of the cut-over's pass over contacts
+// changed while the copy ran.
+const progressChanged = "contacts_changed"
+
+// phaseCutover is the checkpoint of a migration past its copy passes.
+const phaseCutover MigrationResource = "cutover"
+
+// CutoverFreeze bounds a cut-over's write freeze: it ends then even if
+// the job's replica died in the middle.
+const CutoverFreeze = 2 * time.Minute
+
+// cutoverSettle is how long a cut-over waits after freezing writes for
+// writes already running to finish, before it reads the last changes.
+var cutoverSettle = 2 * time.Second
+
+// cutover freezes the tenant's writes, carries what changed since the
+// job started (contacts updated since then, where the source can list
+// them so; otherwise contacts not carried yet), switches the tenant to
+// the target and lifts the freeze. Reads are served throughout.
+func (m *migration) cutover(ctx context.Context, j Job) error {
+	if m.s.freezes == nil {
+		return errNoJobs
+	}
+	if err := m.s.freezes.Freeze(ctx, m.tenant, m.s.now().Add(CutoverFreeze)); err != nil {
+		return err
+	}
+	defer func() {
+		if err := m.s.freezes.Unfreeze(context.WithoutCancel(ctx), m.tenant); err != nil {
+			m.s.log.LogAttrs(ctx, slog.LevelWarn, "tenant writes stay frozen until the freeze ends", slog.String("tenant", m.tenant), slog.String("job", j.ID), slog.String("error", err.Error()))
+		}
+	}()
+	m.s.log.LogAttrs(ctx, slog.LevelInfo, "tenant writes frozen for a migration's cut-over", slog.String("tenant", m.tenant), slog.String("job", j.ID))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(cutoverSettle):
+	}
+	if step, _ := m.plan.Step(MigrateContacts); step.Action == PlanCarry {
+		since := j.StartedAt.Add(-time.Minute) // vendors stamp updates with their own clocks
+		var q *ContactQuery
+		if l := m.from.(ContactLister); slices.Contains(l.ContactFilters(), "updated_since") {
+			q = &ContactQuery{UpdatedSince: &since}
+		}
+		if err := m.contacts(ctx, "", q != nil, q); err != nil {
+			return err
+		}
+	}
+	actor := "migration " + j.ID
+	if _, err := m.s.SwitchVendor(ctx, m.tenant, m.to.Vendor(), actor, actor+" cut-over"); err != nil {
+		return err
+	}
+	return m.checkpoint(phaseCutover, "switched")
+}
+
+// migration is one run of a migration job.
+type migration struct {
+	s        *Service
+	run      *JobRun
+	ids      IDMapStore
+	tenant   string
+	from, to Connection
+	plan     MigrationPlan
+}
+
+func (m *migration) checkpoint(r MigrationResource, page string) error {
+	b, err := json.Marshal(migrationCheckpoint{Resource: r, Page: page})
+	if err != nil {
+		return err
+	}
+	return m.run.Checkpoint(b)
+}
+
+// sourceID and targetID give a record's canonical id at either end.
+func (m *migration) sourceID(native string) string {
+	return m.s.vendors.FormatID(m.from.Vendor(), native)
+}
+func (m *migration) targetID(native string) string {
+	return m.s.vendors.FormatID(m.to.Vendor(), native)
+}
+
+// contacts carries every contact (those q matches, when given), page by
+// page from page on. A contact already in the id map was carried by an
+// earlier run and is skipped, unless again is set (the cut-over's pass
+// over contacts changed since: they are written again).
+func (m *migration) contacts(ctx context.Context, page string, again bool, q *ContactQuery) error {
+	src := m.from.(ContactLister)
+	dst := m.to.(ContactBatchUpserter)
+	w := contactWriter{storable: ContactFields, externalIDs: true}
+	if st, ok := m.to.(ContactFieldStorer); ok {
+		w.storable, w.externalIDs = st.StorableContactFields(), st.StoresExternalIDs()
+	}
+	var err error
+	if w.customKeys, _, err = fieldKeys(ctx, m.to); err != nil {
+		return err
+	}
+	if q == nil {
+		q = &ContactQuery{}
+	}
+	ctx = WithExternalIDs(ctx)
+	for {
+		p, err := src.ListContacts(ctx, *q, PageRequest{Limit: MigrationPageSize, State: page})
+		if err != nil {
+			return err
+		}
+		if err := m.carryContacts(ctx, dst, p.Items, w, again); err != nil {
+			return err
+		}
+		if p.Next == "" {
+			return nil
+		}
+		page = p.Next
+		if again {
+			continue // the cut-over is not checkpointed page by page: it runs again whole
+		}
+		if err := m.checkpoint(MigrateContacts, page); err != nil {
+			return err
+		}
+	}
+}
+
+func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter, cs []Contact, w contactWriter, again bool) error {
+	from := make([]string, len(cs))
+	for i, c := range cs {
+		from[i] = m.sourceID(c.ID)
+	}
+	carried, err := m.ids.LookupIDs(ctx, m.tenant, from)
+	if err != nil {
+		return err
+	}
+	progress := string(MigrateContacts)
+	if again {
+		progress = progressChanged
+	}
+	var todo []int // indexes into cs
+	for i := range cs {
+		if _, ok := carried[from[i]]; ok && !again {
+			m.run.Progress(progress, func(p *JobProgress) { p.Skipped++ })
+			continue
+		}
+		todo = append(todo, i)
+	}
+	for chunk := range slices.Chunk(todo, max(dst.BatchSize(), 1)) {
+		items := make([]ContactInput, len(chunk))
+		for k, i := range chunk {
+			items[k] = w.input(cs[i])
+		}
+		res, err := dst.BatchUpsertContacts(ctx, items, OnConflictMerge)
+		if err != nil {
+			return err
+		}
+		pairs := map[string]string{}
+		for _, r := range res {
+			if r.Index < 0 || r.Index >= len(chunk) {
+				return fmt.Errorf("%s answered a batch result for item %d of %d", m.to.Vendor(), r.Index, len(chunk))
+			}
+			src := from[chunk[r.Index]]
+			if r.Status == BatchFailed || r.ID == "" {
+				m.run.Progress(progress, func(p *JobProgress) { p.Failed++ })
+				m.run.ItemError(itemError(MigrationResource(progress), src, cmpErr(r.Err)))
+				continue
+			}
+			pairs[src] = m.targetID(r.ID)
+			m.run.Progress(progress, func(p *JobProgress) { p.Done++ })
+		}
+		if err := m.ids.PutIDs(ctx, m.tenant, pairs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// itemError records why item of resource was not carried: the vendor's
+// error code when it gave one, and the gateway's words.
+func itemError(r MigrationResource, item string, err error) JobItemError {
+	e := JobItemError{Resource: string(r), Item: item, Message: SafeDetail(err)}
+	var ve *VendorError
+	var val *ValidationError
+	switch {
+	case errors.As(err, &ve):
+		e.Code = ve.Code
+	case errors.As(err, &val):
+		msgs := make([]string, len(val.Fields))
+		for i, f := range val.Fields {
+			msgs[i] = f.Field + " " + f.Message
+		}
+		e.Message = "the target refused " + strings.Join(msgs, "; ")
+	}
+	return e
+}
+
+// cmpErr is err, or an error saying none was given.
+func cmpErr(err error) error {
+	if err == nil {
+		return errors.New("the vendor answered no id")
+	}
+	return err
+}
+
+// contactWriter is what a migration's target stores of a contact: its
+// storable fields, whether external ids, and its custom field keys (nil:
+// unknown, every key is written).
+type contactWriter struct {
+	storable    []ContactField
+	externalIDs bool
+	customKeys  map[string]bool
+}
+
+// input is what a migration writes of c: the fields, external ids (when
+// they were read) and custom fields the target stores.
+func (w contactWriter) input(c Contact) ContactInput {
+	in := Contact{}
+	if c.ExternalIDsLoaded && w.externalIDs {
+		in.ExternalIDs = c.ExternalIDs
+	}
+	for k, v := range c.CustomFields {
+		if w.customKeys == nil || w.customKeys[k] {
+			if in.CustomFields == nil {
+				in.CustomFields = map[string]any{}
+			}
+			in.CustomFields[k] = v
+		}
+	}
+	for _, f := range w.storable {
+		switch f {
+		case FieldGender:
+			in.Gender = c.Gender
+		case FieldBirthday:
+			in.Birthday = c.Birthday
+		default:
+			*in.StringField(f) = *c.StringField(f)
+		}
+	}
+	return ContactInput{Contact: in}
+}
+
+// Migrations lists the tenant's migrations, newest first, at most 20.
+func (s *Service) Migrations(ctx context.Context, tenant string) ([]Job, []MigrationPlan, error) {
+	if s.jobs == nil {
+		return nil, nil, errNoJobs
+	}
+	js, err := s.jobs.Jobs(ctx, tenant, JobKindMigration, 20)
+	if err != nil {
+		return nil, nil, err
+	}
+	plans := make([]MigrationPlan, len(js))
+	for i, j := range js {
+		plans[i] = planOf(j)
+	}
+	return js, plans, nil
+}

@@ -104,7 +104,8 @@ type MigrationRequest struct {
 	Resources []MigrationResource
 }
 
-// ErrMigrationRunning: the tenant has a migration that has not ended.
+// ErrMigrationRunning refuses a migration while the tenant has one that
+// has not ended.
 var ErrMigrationRunning = errors.New("the tenant has a migration that has not ended; cancel it or wait for it")
 
 // errNoJobs: the service was built without job stores.

@@ -1,13 +1,18 @@
 package app_test
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
+	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
+	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // admin is a call as keyOther (admin on demo-switch) without X-Tenant-ID.
@@ -19,7 +24,13 @@ func (e *env) admin(method, path string, body any) resp {
 // waitMigration polls a migration until it reaches state (10 s at most).
 func (e *env) waitMigration(loc, state string) map[string]any {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	return e.waitMigrationWithin(loc, state, 10*time.Second)
+}
+
+// waitMigrationWithin polls a migration until it reaches state.
+func (e *env) waitMigrationWithin(loc, state string, within time.Duration) map[string]any {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
 	for {
 		m := e.admin(http.MethodGet, loc, nil).ok(e.t, http.StatusOK)
 		if m["state"] == state {
@@ -180,4 +191,120 @@ func TestFrozenTenantRefusesWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.do(req{method: http.MethodPost, path: "/v1/contacts", key: keyOther, tenant: tenantSwitch, body: "{not json"}).problem(t, http.StatusBadRequest, "VALIDATION_FAILED")
+}
+
+// TestMigrationTakenOverByAnotherReplica: the replica running a migration
+// loses Redis mid-way (to the other replicas it is dead: no heartbeat, no
+// checkpoint); another replica takes the job over after its lease and
+// finishes it from the last checkpoint. Every Linkflow contact is at
+// Meihua exactly once, counted in the simulator: no duplicate, no gap.
+func TestMigrationTakenOverByAnotherReplica(t *testing.T) {
+	t.Parallel()
+	sb, err := sandbox.Start(sandbox.Options{Drivers: builtin, Contacts: 450})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	cfg := sb.Config
+	cfg.APIKeys = append(cfg.APIKeys, key("other", keyOther, []string{"read", "write", "admin"}, tenantSwitch))
+	rs := redistest.Start(t)
+	proxy := redistest.NewProxy(t, rs.Addr())
+	jobs := app.JobOptions{Lease: time.Second, Poll: 50 * time.Millisecond}
+	replica := func(url, owner string) *env {
+		stores, err := app.RedisStores(context.Background(), url, cfg, app.RedisOptions{Prefix: "takeover:", ConnectTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = stores.Close() })
+		jobs.Owner = owner
+		return serve(t, sb, cfg, app.Options{Stores: stores, Jobs: jobs})
+	}
+	mh := meihuaSim(sb, tenantSwitch)
+	before := len(mh.Contacts())
+	// Each Meihua add takes a while, so the migration is mid-way when the
+	// first replica is cut off.
+	mh.InjectFault(vendortest.Fault{PathPrefix: "/contact/add", Times: 100, Delay: 300 * time.Millisecond})
+
+	a := replica(proxy.URL(), "replica-a")
+	r := a.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua"})
+	r.ok(t, http.StatusAccepted)
+	loc := r.Header.Get("Location")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		m := a.admin(http.MethodGet, loc, nil).ok(t, http.StatusOK)
+		if p, _ := m["progress"].([]any); len(p) > 0 && p[0].(map[string]any)["done"].(float64) >= 200 {
+			break
+		}
+		if m["state"] == "succeeded" || time.Now().After(deadline) {
+			t.Fatalf("the first replica did not stop mid-way: %v", m)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	proxy.Refuse(true) // replica A is gone, as far as Redis can tell
+
+	b := replica(rs.URL(), "replica-b")
+	done := b.waitMigrationWithin(loc, "succeeded", 30*time.Second)
+	if done["runs"].(float64) != 2 {
+		t.Fatalf("runs %v, want 2 (taken over once)", done["runs"])
+	}
+	emails := map[string]int{}
+	for _, c := range mh.Contacts() {
+		emails[strings.ToLower(c.Email)]++
+	}
+	lf := linkflowSim(sb, tenantSwitch)
+	carried := 0
+	for _, c := range lf.Contacts() {
+		if c.Email == "" {
+			continue
+		}
+		carried++
+		if n := emails[strings.ToLower(c.Email)]; n != 1 {
+			t.Errorf("linkflow contact %d (%s) is at meihua %d times, want once", c.ID, c.Email, n)
+		}
+	}
+	t.Logf("meihua had %d contacts, has %d; %d linkflow contacts with an email; progress %v", before, len(mh.Contacts()), carried, done["progress"])
+}
+
+// TestMigrationPausesOnASpentQuota: the target connection's call quota
+// (6 calls in 2 seconds; three pages of contacts take about 15) runs out
+// mid-way; the migration pauses (not fails) until the quota's window
+// turns, resumes from its checkpoint and carries every contact once.
+func TestMigrationPausesOnASpentQuota(t *testing.T) {
+	t.Parallel()
+	sb, err := sandbox.Start(sandbox.Options{Drivers: builtin, Contacts: 450})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	cfg := sb.Config
+	cfg.APIKeys = append(cfg.APIKeys, key("other", keyOther, []string{"read", "write", "admin"}, tenantSwitch))
+	for i, tn := range cfg.Tenants {
+		for j, conn := range tn.Connections {
+			if tn.ID == tenantSwitch && conn.Vendor == "meihua" {
+				cfg.Tenants[i].Connections[j].Quota = &vendorhttp.Quota{Calls: 6, Per: 2 * time.Second}
+			}
+		}
+	}
+	e := serve(t, sb, cfg, app.Options{})
+	mh := meihuaSim(e.sb, tenantSwitch)
+	r := e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua"})
+	r.ok(t, http.StatusAccepted)
+	loc := r.Header.Get("Location")
+	paused := e.waitMigrationWithin(loc, "paused", 5*time.Second)
+	if reason, _ := paused["reason"].(string); reason == "" || paused["resume_at"] == nil {
+		t.Fatalf("paused without a reason or a time to resume: %v", paused)
+	}
+	done := e.waitMigrationWithin(loc, "succeeded", 30*time.Second)
+	if done["runs"].(float64) < 2 {
+		t.Fatalf("runs %v: the job did not resume", done["runs"])
+	}
+	emails := map[string]int{}
+	for _, c := range mh.Contacts() {
+		emails[strings.ToLower(c.Email)]++
+	}
+	for _, c := range linkflowSim(e.sb, tenantSwitch).Contacts() {
+		if c.Email != "" && emails[strings.ToLower(c.Email)] != 1 {
+			t.Errorf("linkflow contact %d (%s) is at meihua %d times, want once", c.ID, c.Email, emails[strings.ToLower(c.Email)])
+		}
+	}
 }

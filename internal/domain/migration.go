@@ -371,9 +371,13 @@ func (s *Service) MigrationHandler() JobHandler {
 		if err != nil {
 			return err
 		}
-		plan, err := s.PlanMigration(ctx, j.Tenant, spec)
-		if err != nil {
-			return err
+		// The plan made when the migration was started; a resumed run
+		// does not spend vendor calls on it again.
+		plan := planOf(j)
+		if len(plan.Steps) == 0 {
+			if plan, err = s.PlanMigration(ctx, j.Tenant, spec); err != nil {
+				return err
+			}
 		}
 		out, err := json.Marshal(migrationOutput{Plan: plan})
 		if err != nil {

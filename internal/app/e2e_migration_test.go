@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/meihua/meihuatest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
@@ -77,7 +78,52 @@ func TestMigrationLinkflowToMeihua(t *testing.T) {
 			t.Errorf("linkflow contact %d (%s) is at meihua %d times, want once", c.ID, c.Email, n)
 		}
 	}
-	t.Logf("meihua had %d contacts, %d were carried, it has %d", before, carried, len(mh.Contacts()))
+	t.Logf("meihua had %d contacts, %d were carried, it has %d; progress %v", before, carried, len(mh.Contacts()), done["progress"])
+
+	// Every static Linkflow group is at Meihua once, by name (a group of
+	// that name the account had is taken as it is), with its members (by
+	// email).
+	emailOf := map[int64]string{}
+	for _, c := range mh.Contacts() {
+		emailOf[c.ID] = strings.ToLower(c.Email)
+	}
+	lfEmail := map[int64]string{}
+	for _, c := range lf.Contacts() {
+		lfEmail[c.ID] = strings.ToLower(c.Email)
+	}
+	byName := map[string][]meihuatest.Group{}
+	for _, g := range mh.Groups() {
+		byName[g.Name] = append(byName[g.Name], g)
+	}
+	groups := 0
+	for _, g := range lf.Groups() {
+		if g.GroupType != "static" {
+			continue
+		}
+		groups++
+		at := byName[g.Name]
+		if len(at) != 1 {
+			t.Errorf("linkflow group %q is at meihua %d times, want once", g.Name, len(at))
+			continue
+		}
+		want, got := map[string]bool{}, map[string]bool{}
+		for _, id := range lf.GroupMembers(g.ID) {
+			if lfEmail[id] != "" {
+				want[lfEmail[id]] = true
+			}
+		}
+		for _, id := range at[0].ContactIDs {
+			got[emailOf[id]] = true
+		}
+		for email := range want { // the Meihua group may have had members of its own
+			if !got[email] {
+				t.Errorf("group %q: member %s is not in it at meihua", g.Name, email)
+			}
+		}
+	}
+	if groups == 0 {
+		t.Fatal("the demo data has no static Linkflow group: the test checks nothing")
+	}
 
 	// Again: everything is in the id map, nothing is written.
 	r = e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua", "resources": []string{"contacts"}})
@@ -287,7 +333,7 @@ func TestMigrationPausesOnASpentQuota(t *testing.T) {
 	}
 	e := serve(t, sb, cfg, app.Options{})
 	mh := meihuaSim(e.sb, tenantSwitch)
-	r := e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua"})
+	r := e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua", "resources": []string{"contacts"}})
 	r.ok(t, http.StatusAccepted)
 	loc := r.Header.Get("Location")
 	paused := e.waitMigrationWithin(loc, "paused", 5*time.Second)

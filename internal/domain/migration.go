@@ -29,12 +29,14 @@ type MigrationResource string
 
 // What a migration carries, in the order it carries them.
 const (
-	MigrateContacts MigrationResource = "contacts"
+	MigrateContacts     MigrationResource = "contacts"
+	MigrateGroups       MigrationResource = "groups"
+	MigrateGroupMembers MigrationResource = "group_members"
 )
 
 // MigrationResources lists every resource in the order a migration
 // carries them.
-var MigrationResources = []MigrationResource{MigrateContacts}
+var MigrationResources = []MigrationResource{MigrateContacts, MigrateGroups, MigrateGroupMembers}
 
 // MigrationSpec is what an operator asks of a migration (the job's Input).
 type MigrationSpec struct {
@@ -265,7 +267,7 @@ func (s *Service) PlanMigration(ctx context.Context, tenant string, spec Migrati
 		step := PlanStep{Resource: r, Action: PlanCarry}
 		if !slices.Contains(asked, r) {
 			step.Action = PlanSkip
-		} else if err := planContacts(ctx, &step, from, to); err != nil {
+		} else if err := planResource(ctx, &step, from, to, asked); err != nil {
 			return MigrationPlan{}, err
 		}
 		p.Steps = append(p.Steps, step)
@@ -411,7 +413,7 @@ func (s *Service) MigrationHandler() JobHandler {
 				page = cp.Page
 			}
 			if step, _ := plan.Step(r); step.Action == PlanCarry {
-				if err := m.contacts(ctx, page, false, nil); err != nil {
+				if err := m.carry(ctx, r, page); err != nil {
 					return err
 				}
 			}

@@ -325,13 +325,19 @@ func (e MigrationPlanStepAction) Valid() bool {
 
 // Defines values for MigrationResource.
 const (
-	MigrationResourceContacts MigrationResource = "contacts"
+	MigrationResourceContacts     MigrationResource = "contacts"
+	MigrationResourceGroupMembers MigrationResource = "group_members"
+	MigrationResourceGroups       MigrationResource = "groups"
 )
 
 // Valid indicates whether the value is a known member of the MigrationResource enum.
 func (e MigrationResource) Valid() bool {
 	switch e {
 	case MigrationResourceContacts:
+		return true
+	case MigrationResourceGroupMembers:
+		return true
+	case MigrationResourceGroups:
 		return true
 	default:
 		return false
@@ -1597,14 +1603,20 @@ type MigrationPlanStep struct {
 	// Dropped Contact fields the source holds and the target cannot store; they are left out.
 	Dropped []string `json:"dropped,omitempty"`
 
-	// Resource A kind of record a migration carries.
+	// Resource A kind of record a migration carries, in this order: `contacts`,
+	// `groups` (static groups; a dynamic group's rules are its vendor's
+	// own and stay behind), `group_members` (the carried contacts of each
+	// carried group; needs `contacts` and `groups`).
 	Resource MigrationResource `json:"resource"`
 }
 
 // MigrationPlanStepAction defines model for MigrationPlanStep.Action.
 type MigrationPlanStepAction string
 
-// MigrationResource A kind of record a migration carries.
+// MigrationResource A kind of record a migration carries, in this order: `contacts`,
+// `groups` (static groups; a dynamic group's rules are its vendor's
+// own and stay behind), `group_members` (the carried contacts of each
+// carried group; needs `contacts` and `groups`).
 type MigrationResource string
 
 // NextCursor Pass as `cursor` to get the next page; null on the last page.

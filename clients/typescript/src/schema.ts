@@ -1393,10 +1393,13 @@ export interface components {
             reason?: string;
         };
         /**
-         * @description A kind of record a migration carries.
+         * @description A kind of record a migration carries, in this order: `contacts`,
+         *     `groups` (static groups; a dynamic group's rules are its vendor's
+         *     own and stay behind), `group_members` (the carried contacts of each
+         *     carried group; needs `contacts` and `groups`).
          * @enum {string}
          */
-        MigrationResource: "contacts";
+        MigrationResource: "contacts" | "groups" | "group_members";
         MigrationInput: {
             to: components["schemas"]["Vendor"];
             /**

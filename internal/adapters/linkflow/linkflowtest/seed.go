@@ -276,6 +276,18 @@ func (s *Server) Group(id int64) (Group, bool) {
 	return *g, true
 }
 
+// Groups returns copies of every group, by id.
+func (s *Server) Groups() []Group {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Group, 0, len(s.groups))
+	for _, g := range s.groups {
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b Group) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
 // AddGroupMembers adds contacts to a group (static or dynamic). Contacts
 // already in the group keep their memberId.
 func (s *Server) AddGroupMembers(groupID int64, contactIDs ...int64) {

@@ -1,0 +1,251 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// planResource plans one resource of a migration from the two
+// connections' ports; asked is every resource the migration carries.
+func planResource(ctx context.Context, step *PlanStep, from, to Connection, asked []MigrationResource) error {
+	cannot := func(format string, args ...any) {
+		step.Action, step.Detail = PlanCannot, fmt.Sprintf(format, args...)
+	}
+	switch step.Resource {
+	case MigrateContacts:
+		return planContacts(ctx, step, from, to)
+	case MigrateGroups:
+		_, reads := from.(GroupLister)
+		_, creates := to.(GroupCreator)
+		switch {
+		case !reads:
+			cannot("%s has no groups the gateway can list", from.Vendor())
+		case !creates:
+			cannot("%s cannot create groups", to.Vendor())
+		default:
+			step.Dropped = []string{"dynamic groups: their rules are " + string(from.Vendor()) + "'s own; their members are not carried either"}
+		}
+	case MigrateGroupMembers:
+		_, reads := from.(GroupMemberLister)
+		_, adds := to.(GroupMemberAdder)
+		switch {
+		case !reads:
+			cannot("%s cannot list group members", from.Vendor())
+		case !adds:
+			cannot("%s cannot add group members", to.Vendor())
+		case !slices.Contains(asked, MigrateContacts) || !slices.Contains(asked, MigrateGroups):
+			cannot("group members are carried with the contacts and groups they join: ask for contacts and groups too")
+		}
+	}
+	return nil
+}
+
+// carry carries resource r, from page state page on.
+func (m *migration) carry(ctx context.Context, r MigrationResource, page string) error {
+	switch r {
+	case MigrateContacts:
+		return m.contacts(ctx, page, false, nil)
+	case MigrateGroups:
+		return m.groups(ctx, page)
+	case MigrateGroupMembers:
+		return m.groupMembers(ctx, page)
+	}
+	return fmt.Errorf("no way to carry %s", r)
+}
+
+// eachPage calls do with every page list answers, from page state page
+// on, checkpointing resource r at each next page (r "": no checkpoint,
+// for lists read whole at every run).
+func eachPage[T any](ctx context.Context, m *migration, r MigrationResource, page string,
+	list func(PageRequest) (Page[T], error), do func([]T) error) error {
+	for {
+		p, err := list(PageRequest{Limit: MigrationPageSize, State: page})
+		if err != nil {
+			return err
+		}
+		if err := do(p.Items); err != nil {
+			return err
+		}
+		if p.Next == "" {
+			return nil
+		}
+		page = p.Next
+		if r != "" {
+			if err := m.checkpoint(r, page); err != nil {
+				return err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// targetGroups names the target's groups: name -> native id, the first
+// of each name.
+func (m *migration) targetGroups(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	gl, ok := m.to.(GroupLister)
+	if !ok {
+		return out, nil
+	}
+	err := eachPage(ctx, m, "", "", func(r PageRequest) (Page[Group], error) {
+		return gl.ListGroups(ctx, GroupQuery{}, r)
+	}, func(gs []Group) error {
+		for _, g := range gs {
+			if _, dup := out[g.Name]; !dup {
+				out[g.Name] = g.ID
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// groups carries the source's static groups: one the id map holds was
+// carried by an earlier run; one the target has by name is taken as it
+// is (a re-run after a lost answer finds the group it made); else it is
+// created. Dynamic groups are skipped: their rules do not carry.
+func (m *migration) groups(ctx context.Context, page string) error {
+	src, dst := m.from.(GroupLister), m.to.(GroupCreator)
+	existing, err := m.targetGroups(ctx)
+	if err != nil {
+		return err
+	}
+	const res = string(MigrateGroups)
+	return eachPage(ctx, m, MigrateGroups, page, func(r PageRequest) (Page[Group], error) {
+		return src.ListGroups(ctx, GroupQuery{}, r)
+	}, func(gs []Group) error {
+		ids := make([]string, len(gs))
+		for i, g := range gs {
+			ids[i] = m.sourceID(g.ID)
+		}
+		carried, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+		if err != nil {
+			return err
+		}
+		pairs := map[string]string{}
+		for i, g := range gs {
+			switch {
+			case g.Type == GroupDynamic:
+				m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+				continue
+			case carried[ids[i]] != "":
+				m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+				continue
+			}
+			to, ok := existing[g.Name]
+			if !ok {
+				made, err := dst.CreateGroup(ctx, g.Name)
+				if err != nil {
+					if FailsEveryCall(err) {
+						return err
+					}
+					m.run.Progress(res, func(p *JobProgress) { p.Failed++ })
+					m.run.ItemError(itemError(MigrateGroups, ids[i], err))
+					continue
+				}
+				to = made.ID
+				existing[g.Name] = to
+			}
+			pairs[ids[i]] = m.targetID(to)
+			m.run.Progress(res, func(p *JobProgress) { p.Done++ })
+		}
+		return m.ids.PutIDs(ctx, m.tenant, pairs)
+	})
+}
+
+// groupMembers adds every carried group's members that were carried to
+// the group at the target. Adding a member twice changes nothing, so a
+// re-run repeats the last page safely. page is "<source group id>\n<its
+// member page state>".
+func (m *migration) groupMembers(ctx context.Context, page string) error {
+	src, dst := m.from.(GroupMemberLister), m.to.(GroupMemberAdder)
+	lister := m.from.(GroupLister)
+	from, memberPage, _ := strings.Cut(page, "\n")
+	var groups []Group
+	err := eachPage(ctx, m, "", "", func(r PageRequest) (Page[Group], error) {
+		return lister.ListGroups(ctx, GroupQuery{}, r)
+	}, func(gs []Group) error { groups = append(groups, gs...); return nil })
+	if err != nil {
+		return err
+	}
+	if from != "" {
+		at := slices.IndexFunc(groups, func(g Group) bool { return g.ID == from })
+		if at < 0 {
+			at, memberPage = len(groups), "" // the group is gone at the source
+		}
+		groups = groups[at:]
+	}
+	const res = string(MigrateGroupMembers)
+	for i, g := range groups {
+		if i > 0 {
+			memberPage = ""
+		}
+		target, err := m.ids.LookupIDs(ctx, m.tenant, []string{m.sourceID(g.ID)})
+		if err != nil {
+			return err
+		}
+		tg, ok := target[m.sourceID(g.ID)]
+		if !ok {
+			continue // not carried (dynamic, or refused): its members stay behind
+		}
+		tgNative, err := m.s.vendors.ParseID("group", tg, m.to.Vendor())
+		if err != nil {
+			return err
+		}
+		mark := func(state string) error { return m.checkpoint(MigrateGroupMembers, g.ID+"\n"+state) }
+		for {
+			p, err := src.ListGroupMembers(ctx, g.ID, PageRequest{Limit: MigrationPageSize, State: memberPage})
+			if err != nil {
+				return err
+			}
+			ids := make([]string, len(p.Items))
+			for k, c := range p.Items {
+				ids[k] = m.sourceID(c.ID)
+			}
+			carried, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+			if err != nil {
+				return err
+			}
+			var natives []string
+			for _, id := range ids {
+				to, ok := carried[id]
+				if !ok {
+					m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+					continue
+				}
+				n, err := m.s.vendors.ParseID("contact", to, m.to.Vendor())
+				if err != nil {
+					return err
+				}
+				natives = append(natives, n)
+			}
+			for chunk := range slices.Chunk(natives, max(dst.MemberBatchSize(), 1)) {
+				ch, err := dst.AddGroupMembers(ctx, tgNative, chunk)
+				if err != nil {
+					return err
+				}
+				m.run.Progress(res, func(p *JobProgress) { p.Done += int64(len(ch.Succeeded)); p.Failed += int64(len(ch.Failed)) })
+				for _, f := range ch.Failed {
+					m.run.ItemError(JobItemError{Resource: res, Item: m.targetID(f.ID), Message: "not added to group " + tg + ": " + f.Reason})
+				}
+			}
+			if p.Next == "" {
+				break
+			}
+			memberPage = p.Next
+			if err := mark(memberPage); err != nil {
+				return err
+			}
+		}
+		if i+1 < len(groups) { // at the next group
+			if err := m.checkpoint(MigrateGroupMembers, groups[i+1].ID+"\n"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -125,6 +125,21 @@ func TestMigrationLinkflowToMeihua(t *testing.T) {
 		t.Fatal("the demo data has no static Linkflow group: the test checks nothing")
 	}
 
+	// Every Linkflow tag is at Meihua once, by name.
+	tagNames := map[string]int{}
+	for _, tg := range mh.Tags() {
+		tagNames[tg.Name]++
+	}
+	lfTags := lf.Tags()
+	if len(lfTags) == 0 {
+		t.Fatal("the demo data has no Linkflow tag: the test checks nothing")
+	}
+	for _, tg := range lfTags {
+		if n := tagNames[tg.TagName]; n != 1 {
+			t.Errorf("linkflow tag %q is at meihua %d times, want once", tg.TagName, n)
+		}
+	}
+
 	// Again: everything is in the id map, nothing is written.
 	r = e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua", "resources": []string{"contacts"}})
 	again := e.waitMigration(r.Header.Get("Location"), "succeeded")

@@ -32,11 +32,12 @@ const (
 	MigrateContacts     MigrationResource = "contacts"
 	MigrateGroups       MigrationResource = "groups"
 	MigrateGroupMembers MigrationResource = "group_members"
+	MigrateTags         MigrationResource = "tags"
 )
 
 // MigrationResources lists every resource in the order a migration
 // carries them.
-var MigrationResources = []MigrationResource{MigrateContacts, MigrateGroups, MigrateGroupMembers}
+var MigrationResources = []MigrationResource{MigrateContacts, MigrateGroups, MigrateGroupMembers, MigrateTags}
 
 // MigrationSpec is what an operator asks of a migration (the job's Input).
 type MigrationSpec struct {

@@ -27,6 +27,20 @@ func planResource(ctx context.Context, step *PlanStep, from, to Connection, aske
 		default:
 			step.Dropped = []string{"dynamic groups: their rules are " + string(from.Vendor()) + "'s own; their members are not carried either"}
 		}
+	case MigrateTags:
+		_, reads := from.(TagLister)
+		_, creates := to.(TagCreator)
+		switch {
+		case !reads:
+			cannot("%s has no tags the gateway can list", from.Vendor())
+		case !creates:
+			cannot("%s cannot create tags", to.Vendor())
+		default:
+			step.Dropped = []string{"the tags on each contact (contact tags are not carried yet)"}
+			if _, groups := from.(TagGroupLister); groups {
+				step.Dropped = append(step.Dropped, "tag groups (tags are created without one)")
+			}
+		}
 	case MigrateGroupMembers:
 		_, reads := from.(GroupMemberLister)
 		_, adds := to.(GroupMemberAdder)
@@ -51,6 +65,8 @@ func (m *migration) carry(ctx context.Context, r MigrationResource, page string)
 		return m.groups(ctx, page)
 	case MigrateGroupMembers:
 		return m.groupMembers(ctx, page)
+	case MigrateTags:
+		return m.tags(ctx, page)
 	}
 	return fmt.Errorf("no way to carry %s", r)
 }
@@ -248,4 +264,64 @@ func (m *migration) groupMembers(ctx context.Context, page string) error {
 		}
 	}
 	return nil
+}
+
+// tags carries the source's tags by name, as groups are carried: one the
+// id map holds is skipped, one the target has by name is taken, else it
+// is created (without a tag group).
+func (m *migration) tags(ctx context.Context, page string) error {
+	src, dst := m.from.(TagLister), m.to.(TagCreator)
+	existing := map[string]string{}
+	if tl, ok := m.to.(TagLister); ok {
+		err := eachPage(ctx, m, "", "", func(r PageRequest) (Page[Tag], error) {
+			return tl.ListTags(ctx, TagQuery{}, r)
+		}, func(ts []Tag) error {
+			for _, t := range ts {
+				if _, dup := existing[t.Name]; !dup {
+					existing[t.Name] = t.ID
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	const res = string(MigrateTags)
+	return eachPage(ctx, m, MigrateTags, page, func(r PageRequest) (Page[Tag], error) {
+		return src.ListTags(ctx, TagQuery{}, r)
+	}, func(ts []Tag) error {
+		ids := make([]string, len(ts))
+		for i, t := range ts {
+			ids[i] = m.sourceID(t.ID)
+		}
+		carried, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+		if err != nil {
+			return err
+		}
+		pairs := map[string]string{}
+		for i, t := range ts {
+			if carried[ids[i]] != "" {
+				m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+				continue
+			}
+			to, ok := existing[t.Name]
+			if !ok {
+				made, err := dst.CreateTag(ctx, t.Name, "")
+				if err != nil {
+					if FailsEveryCall(err) {
+						return err
+					}
+					m.run.Progress(res, func(p *JobProgress) { p.Failed++ })
+					m.run.ItemError(itemError(MigrateTags, ids[i], err))
+					continue
+				}
+				to = made.ID
+				existing[t.Name] = to
+			}
+			pairs[ids[i]] = m.targetID(to)
+			m.run.Progress(res, func(p *JobProgress) { p.Done++ })
+		}
+		return m.ids.PutIDs(ctx, m.tenant, pairs)
+	})
 }

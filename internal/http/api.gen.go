@@ -328,6 +328,7 @@ const (
 	MigrationResourceContacts     MigrationResource = "contacts"
 	MigrationResourceGroupMembers MigrationResource = "group_members"
 	MigrationResourceGroups       MigrationResource = "groups"
+	MigrationResourceTags         MigrationResource = "tags"
 )
 
 // Valid indicates whether the value is a known member of the MigrationResource enum.
@@ -338,6 +339,8 @@ func (e MigrationResource) Valid() bool {
 	case MigrationResourceGroupMembers:
 		return true
 	case MigrationResourceGroups:
+		return true
+	case MigrationResourceTags:
 		return true
 	default:
 		return false
@@ -1606,7 +1609,10 @@ type MigrationPlanStep struct {
 	// Resource A kind of record a migration carries, in this order: `contacts`,
 	// `groups` (static groups; a dynamic group's rules are its vendor's
 	// own and stay behind), `group_members` (the carried contacts of each
-	// carried group; needs `contacts` and `groups`).
+	// carried group; needs `contacts` and `groups`), `tags` (by name,
+	// without their tag groups; the tags on each contact are not carried
+	// yet). A group or tag the target already has by name is taken as it
+	// is.
 	Resource MigrationResource `json:"resource"`
 }
 
@@ -1616,7 +1622,10 @@ type MigrationPlanStepAction string
 // MigrationResource A kind of record a migration carries, in this order: `contacts`,
 // `groups` (static groups; a dynamic group's rules are its vendor's
 // own and stay behind), `group_members` (the carried contacts of each
-// carried group; needs `contacts` and `groups`).
+// carried group; needs `contacts` and `groups`), `tags` (by name,
+// without their tag groups; the tags on each contact are not carried
+// yet). A group or tag the target already has by name is taken as it
+// is.
 type MigrationResource string
 
 // NextCursor Pass as `cursor` to get the next page; null on the last page.

@@ -1396,10 +1396,13 @@ export interface components {
          * @description A kind of record a migration carries, in this order: `contacts`,
          *     `groups` (static groups; a dynamic group's rules are its vendor's
          *     own and stay behind), `group_members` (the carried contacts of each
-         *     carried group; needs `contacts` and `groups`).
+         *     carried group; needs `contacts` and `groups`), `tags` (by name,
+         *     without their tag groups; the tags on each contact are not carried
+         *     yet). A group or tag the target already has by name is taken as it
+         *     is.
          * @enum {string}
          */
-        MigrationResource: "contacts" | "groups" | "group_members";
+        MigrationResource: "contacts" | "groups" | "group_members" | "tags";
         MigrationInput: {
             to: components["schemas"]["Vendor"];
             /**

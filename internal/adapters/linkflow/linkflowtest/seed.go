@@ -354,6 +354,18 @@ func (s *Server) AddTag(t Tag) int64 {
 	return t.TagID
 }
 
+// Tags returns copies of every tag, by tagId.
+func (s *Server) Tags() []Tag {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Tag, 0, len(s.tags))
+	for _, t := range s.tags {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b Tag) int { return cmp.Compare(a.TagID, b.TagID) })
+	return out
+}
+
 // Tag returns a copy of the tag with that tagKey.
 func (s *Server) Tag(tagKey string) (Tag, bool) {
 	s.mu.Lock()

@@ -25,13 +25,20 @@ type sourceVendor struct {
 	pageSize int
 	// fail, when set, is asked before each page.
 	fail func(offset int) error
+	// filters are the filters it takes; changed, when set, answers a list
+	// filtered by updated_since (one page).
+	filters []string
+	changed func(ctx context.Context, since time.Time) []domain.Contact
 }
 
 func (s *sourceVendor) Vendor() domain.Vendor    { return s.vendor }
-func (s *sourceVendor) ContactFilters() []string { return nil }
+func (s *sourceVendor) ContactFilters() []string { return s.filters }
 func (s *sourceVendor) ListContacts(ctx context.Context, q domain.ContactQuery, p domain.PageRequest) (domain.Page[domain.Contact], error) {
 	if !domain.WantExternalIDs(ctx) {
 		return domain.Page[domain.Contact]{}, errors.New("a migration must read external ids")
+	}
+	if q.UpdatedSince != nil {
+		return domain.Page[domain.Contact]{Items: s.changed(ctx, *q.UpdatedSince)}, nil
 	}
 	off, _ := strconv.Atoi(p.State)
 	if s.fail != nil {
@@ -123,7 +130,7 @@ func migrationService(t *testing.T, src *sourceVendor, dst *targetVendor) *domai
 func migrationServiceStores(t *testing.T, src *sourceVendor, dst *targetVendor) (*domain.Service, *memory.Jobs, *memory.IDMap) {
 	t.Helper()
 	jobs, ids := memory.NewJobs(memory.JobsOptions{}), memory.NewIDMap()
-	return newService(t, domain.ServiceConfig{Vendors: testVendors, Jobs: jobs, IDMap: ids, Tenants: []domain.Tenant{{
+	return newService(t, domain.ServiceConfig{Vendors: testVendors, Jobs: jobs, IDMap: ids, Freezes: memory.NewFreezes(nil), Tenants: []domain.Tenant{{
 		ID: "acme", Initial: src.vendor,
 		Connections: map[domain.Vendor]domain.Connection{src.vendor: src, dst.vendor: dst},
 	}}}), jobs, ids
@@ -349,5 +356,42 @@ func TestStartMigration(t *testing.T) {
 	wantFieldError(t, err, "body.to") // checked before the running one
 	if js, _ := jobs.Jobs(ctx, "acme", "", 10); len(js) != 2 {
 		t.Fatalf("%d jobs stored, want 2 (refused requests store nothing)", len(js))
+	}
+}
+
+// TestMigrationCutover: with switch, the migration freezes the tenant's
+// writes, carries the contacts changed since it started (listed with
+// updated_since, written again although already carried), switches the
+// tenant and lifts the freeze.
+func TestMigrationCutover(t *testing.T) {
+	defer domain.SetCutoverSettle(0)()
+	var svc *domain.Service
+	var frozeDuringDelta error
+	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(3), pageSize: 10, filters: []string{"updated_since"}}
+	src.changed = func(ctx context.Context, since time.Time) []domain.Contact {
+		frozeDuringDelta = svc.CheckWritable(ctx, "acme")
+		c := src.contacts[1]
+		c.Name = "changed"
+		return []domain.Contact{c}
+	}
+	dst := newTargetVendor("meihua")
+	svc, jobs, _ := migrationServiceStores(t, src, dst)
+	runMigrations(t, svc, jobs)
+	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua", Switch: true, Resources: []domain.MigrationResource{domain.MigrateContacts}})
+	j := waitState(t, jobs, "m1", domain.JobSucceeded)
+	if fe := asError[*domain.FrozenError](t, frozeDuringDelta); fe.Tenant != "acme" || fe.RetryAfter <= 0 {
+		t.Fatalf("writes during the cut-over: %+v", fe)
+	}
+	if err := svc.CheckWritable(t.Context(), "acme"); err != nil {
+		t.Fatalf("writes after the cut-over: %v", err)
+	}
+	if tg := target(t, svc, "acme"); tg.Vendor != "meihua" {
+		t.Fatalf("after the cut-over the tenant is on %s", tg.Vendor)
+	}
+	if got := dst.byEmail["c1@example.com"]; got.Name != "changed" || dst.writes["c1@example.com"] != 2 || dst.writes["c0@example.com"] != 1 {
+		t.Fatalf("changed contact %+v written %d times; c0 %d times", got, dst.writes["c1@example.com"], dst.writes["c0@example.com"])
+	}
+	if p := j.Progress; len(p) != 2 || p[1].Resource != "contacts_changed" || p[1].Done != 1 {
+		t.Fatalf("progress %+v", p)
 	}
 }

@@ -11,10 +11,25 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/meihua/meihuatest"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
+	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
 	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
+
+// bigSandbox is a sandbox with 450 demo contacts per simulator (three
+// pages for a migration) and keyOther.
+func bigSandbox(t *testing.T) (*sandbox.Sandbox, *config.Config) {
+	t.Helper()
+	sb, err := sandbox.Start(sandbox.Options{Drivers: builtin, Contacts: 450})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	cfg := sb.Config
+	cfg.APIKeys = append(cfg.APIKeys, key("other", keyOther, []string{"read", "write", "admin"}, tenantSwitch))
+	return sb, cfg
+}
 
 // admin is a call as keyOther (admin on demo-switch) without X-Tenant-ID.
 func (e *env) admin(method, path string, body any) resp {
@@ -261,13 +276,7 @@ func TestFrozenTenantRefusesWrites(t *testing.T) {
 // Meihua exactly once, counted in the simulator: no duplicate, no gap.
 func TestMigrationTakenOverByAnotherReplica(t *testing.T) {
 	t.Parallel()
-	sb, err := sandbox.Start(sandbox.Options{Drivers: builtin, Contacts: 450})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	cfg := sb.Config
-	cfg.APIKeys = append(cfg.APIKeys, key("other", keyOther, []string{"read", "write", "admin"}, tenantSwitch))
+	sb, cfg := bigSandbox(t)
 	rs := redistest.Start(t)
 	proxy := redistest.NewProxy(t, rs.Addr())
 	jobs := app.JobOptions{Lease: time.Second, Poll: 50 * time.Millisecond}
@@ -332,13 +341,7 @@ func TestMigrationTakenOverByAnotherReplica(t *testing.T) {
 // turns, resumes from its checkpoint and carries every contact once.
 func TestMigrationPausesOnASpentQuota(t *testing.T) {
 	t.Parallel()
-	sb, err := sandbox.Start(sandbox.Options{Drivers: builtin, Contacts: 450})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	cfg := sb.Config
-	cfg.APIKeys = append(cfg.APIKeys, key("other", keyOther, []string{"read", "write", "admin"}, tenantSwitch))
+	sb, cfg := bigSandbox(t)
 	for i, tn := range cfg.Tenants {
 		for j, conn := range tn.Connections {
 			if tn.ID == tenantSwitch && conn.Vendor == "meihua" {

@@ -99,78 +99,113 @@ func eachPage[T any](ctx context.Context, m *migration, r MigrationResource, pag
 	}
 }
 
-// targetGroups names the target's groups: name -> native id, the first
-// of each name.
-func (m *migration) targetGroups(ctx context.Context) (map[string]string, error) {
-	out := map[string]string{}
-	gl, ok := m.to.(GroupLister)
-	if !ok {
-		return out, nil
-	}
-	err := eachPage(ctx, m, "", "", func(r PageRequest) (Page[Group], error) {
-		return gl.ListGroups(ctx, GroupQuery{}, r)
-	}, func(gs []Group) error {
-		for _, g := range gs {
-			if _, dup := out[g.Name]; !dup {
-				out[g.Name] = g.ID
-			}
-		}
-		return nil
-	})
-	return out, err
+// named is how a migration carries records that have a name and no
+// natural key of their own (groups, tags): a record the id map holds was
+// carried by an earlier run and is skipped; one the target has by name is
+// taken as it is (so a re-run after a lost answer finds what it made);
+// else it is created.
+type named[T any] struct {
+	resource MigrationResource
+	list     func(ctx context.Context, r PageRequest) (Page[T], error) // the source's
+	existing func(ctx context.Context, r PageRequest) (Page[T], error) // the target's, nil when it cannot list them
+	id, name func(T) string
+	skip     func(T) bool // not carried at all (nil: none)
+	create   func(ctx context.Context, name string) (string, error)
 }
 
-// groups carries the source's static groups: one the id map holds was
-// carried by an earlier run; one the target has by name is taken as it
-// is (a re-run after a lost answer finds the group it made); else it is
-// created. Dynamic groups are skipped: their rules do not carry.
-func (m *migration) groups(ctx context.Context, page string) error {
-	src, dst := m.from.(GroupLister), m.to.(GroupCreator)
-	existing, err := m.targetGroups(ctx)
-	if err != nil {
-		return err
+// carryNamed carries nr's records, from page state page on.
+func carryNamed[T any](ctx context.Context, m *migration, nr named[T], page string) error {
+	existing := map[string]string{} // target name -> native id, the first of each name
+	if nr.existing != nil {
+		err := eachPage(ctx, m, "", "", func(r PageRequest) (Page[T], error) { return nr.existing(ctx, r) }, func(ts []T) error {
+			for _, t := range ts {
+				if _, dup := existing[nr.name(t)]; !dup {
+					existing[nr.name(t)] = nr.id(t)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
-	const res = string(MigrateGroups)
-	return eachPage(ctx, m, MigrateGroups, page, func(r PageRequest) (Page[Group], error) {
-		return src.ListGroups(ctx, GroupQuery{}, r)
-	}, func(gs []Group) error {
-		ids := make([]string, len(gs))
-		for i, g := range gs {
-			ids[i] = m.sourceID(g.ID)
+	res := string(nr.resource)
+	return eachPage(ctx, m, nr.resource, page, func(r PageRequest) (Page[T], error) { return nr.list(ctx, r) }, func(ts []T) error {
+		ids := make([]string, len(ts))
+		for i, t := range ts {
+			ids[i] = m.sourceID(nr.id(t))
 		}
 		carried, err := m.ids.LookupIDs(ctx, m.tenant, ids)
 		if err != nil {
 			return err
 		}
 		pairs := map[string]string{}
-		for i, g := range gs {
-			switch {
-			case g.Type == GroupDynamic:
-				m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
-				continue
-			case carried[ids[i]] != "":
+		for i, t := range ts {
+			if carried[ids[i]] != "" || nr.skip != nil && nr.skip(t) {
 				m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
 				continue
 			}
-			to, ok := existing[g.Name]
+			to, ok := existing[nr.name(t)]
 			if !ok {
-				made, err := dst.CreateGroup(ctx, g.Name)
-				if err != nil {
+				if to, err = nr.create(ctx, nr.name(t)); err != nil {
 					if FailsEveryCall(err) {
 						return err
 					}
 					m.run.Progress(res, func(p *JobProgress) { p.Failed++ })
-					m.run.ItemError(itemError(MigrateGroups, ids[i], err))
+					m.run.ItemError(itemError(nr.resource, ids[i], err))
 					continue
 				}
-				to = made.ID
-				existing[g.Name] = to
+				existing[nr.name(t)] = to
 			}
 			pairs[ids[i]] = m.targetID(to)
 			m.run.Progress(res, func(p *JobProgress) { p.Done++ })
 		}
 		return m.ids.PutIDs(ctx, m.tenant, pairs)
 	})
+}
+
+// groups carries the source's static groups by name. Dynamic groups are
+// skipped: their rules do not carry.
+func (m *migration) groups(ctx context.Context, page string) error {
+	src, dst := m.from.(GroupLister), m.to.(GroupCreator)
+	nr := named[Group]{
+		resource: MigrateGroups,
+		list: func(ctx context.Context, r PageRequest) (Page[Group], error) {
+			return src.ListGroups(ctx, GroupQuery{}, r)
+		},
+		id:   func(g Group) string { return g.ID },
+		name: func(g Group) string { return g.Name },
+		skip: func(g Group) bool { return g.Type == GroupDynamic },
+		create: func(ctx context.Context, name string) (string, error) {
+			g, err := dst.CreateGroup(ctx, name)
+			return g.ID, err
+		},
+	}
+	if gl, ok := m.to.(GroupLister); ok {
+		nr.existing = func(ctx context.Context, r PageRequest) (Page[Group], error) {
+			return gl.ListGroups(ctx, GroupQuery{}, r)
+		}
+	}
+	return carryNamed(ctx, m, nr, page)
+}
+
+// tags carries the source's tags by name, without a tag group.
+func (m *migration) tags(ctx context.Context, page string) error {
+	src, dst := m.from.(TagLister), m.to.(TagCreator)
+	nr := named[Tag]{
+		resource: MigrateTags,
+		list:     func(ctx context.Context, r PageRequest) (Page[Tag], error) { return src.ListTags(ctx, TagQuery{}, r) },
+		id:       func(t Tag) string { return t.ID },
+		name:     func(t Tag) string { return t.Name },
+		create: func(ctx context.Context, name string) (string, error) {
+			t, err := dst.CreateTag(ctx, name, "")
+			return t.ID, err
+		},
+	}
+	if tl, ok := m.to.(TagLister); ok {
+		nr.existing = func(ctx context.Context, r PageRequest) (Page[Tag], error) { return tl.ListTags(ctx, TagQuery{}, r) }
+	}
+	return carryNamed(ctx, m, nr, page)
 }
 
 // groupMembers adds every carried group's members that were carried to
@@ -264,64 +299,4 @@ func (m *migration) groupMembers(ctx context.Context, page string) error {
 		}
 	}
 	return nil
-}
-
-// tags carries the source's tags by name, as groups are carried: one the
-// id map holds is skipped, one the target has by name is taken, else it
-// is created (without a tag group).
-func (m *migration) tags(ctx context.Context, page string) error {
-	src, dst := m.from.(TagLister), m.to.(TagCreator)
-	existing := map[string]string{}
-	if tl, ok := m.to.(TagLister); ok {
-		err := eachPage(ctx, m, "", "", func(r PageRequest) (Page[Tag], error) {
-			return tl.ListTags(ctx, TagQuery{}, r)
-		}, func(ts []Tag) error {
-			for _, t := range ts {
-				if _, dup := existing[t.Name]; !dup {
-					existing[t.Name] = t.ID
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	const res = string(MigrateTags)
-	return eachPage(ctx, m, MigrateTags, page, func(r PageRequest) (Page[Tag], error) {
-		return src.ListTags(ctx, TagQuery{}, r)
-	}, func(ts []Tag) error {
-		ids := make([]string, len(ts))
-		for i, t := range ts {
-			ids[i] = m.sourceID(t.ID)
-		}
-		carried, err := m.ids.LookupIDs(ctx, m.tenant, ids)
-		if err != nil {
-			return err
-		}
-		pairs := map[string]string{}
-		for i, t := range ts {
-			if carried[ids[i]] != "" {
-				m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
-				continue
-			}
-			to, ok := existing[t.Name]
-			if !ok {
-				made, err := dst.CreateTag(ctx, t.Name, "")
-				if err != nil {
-					if FailsEveryCall(err) {
-						return err
-					}
-					m.run.Progress(res, func(p *JobProgress) { p.Failed++ })
-					m.run.ItemError(itemError(MigrateTags, ids[i], err))
-					continue
-				}
-				to = made.ID
-				existing[t.Name] = to
-			}
-			pairs[ids[i]] = m.targetID(to)
-			m.run.Progress(res, func(p *JobProgress) { p.Done++ })
-		}
-		return m.ids.PutIDs(ctx, m.tenant, pairs)
-	})
 }

@@ -254,6 +254,7 @@ func SafeDetail(err error) string {
 		me  *IDMismatchError
 		ce  *CursorError
 		pe  *PreconditionError
+		ns  *NotSwitchedError
 	)
 	switch {
 	case errors.As(err, &ve):
@@ -275,6 +276,8 @@ func SafeDetail(err error) string {
 		return ce.Error()
 	case errors.As(err, &pe):
 		return pe.Error()
+	case errors.As(err, &ns):
+		return ns.Error()
 	case errors.Is(err, ErrNotFound):
 		return "not found"
 	case errors.Is(err, ErrAlreadyExists):

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -72,6 +73,13 @@ func (r *JobRun) Progress(resource string, change func(p *JobProgress)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	change(r.working.ProgressOf(resource))
+}
+
+// Progressed returns the progress so far, checkpointed or not.
+func (r *JobRun) Progressed() []JobProgress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.working.Progress)
 }
 
 // ItemError records an item that could not be carried.

@@ -448,10 +448,23 @@ const CutoverFreeze = 2 * time.Minute
 // writes already running to finish, before it reads the last changes.
 var cutoverSettle = 2 * time.Second
 
+// NotSwitchedError ends a migration that was to switch its tenant but
+// could not carry every record: the tenant stays where it is, so that no
+// caller loses a record to the switch.
+type NotSwitchedError struct {
+	Failed int64
+	To     Vendor
+}
+
+func (e *NotSwitchedError) Error() string {
+	return fmt.Sprintf("not switched to %s: records could not be carried (%d failed writes, see the errors); carry them and run the migration again, or switch by hand", e.To, e.Failed)
+}
+
 // cutover freezes the tenant's writes, carries what changed since the
 // job started (contacts updated since then, where the source can list
 // them so; otherwise contacts not carried yet), switches the tenant to
-// the target and lifts the freeze. Reads are served throughout.
+// the target and lifts the freeze. Reads are served throughout. A
+// migration that could not carry every record does not switch.
 func (m *migration) cutover(ctx context.Context, j Job) error {
 	if m.s.freezes == nil {
 		return errNoJobs
@@ -470,6 +483,7 @@ func (m *migration) cutover(ctx context.Context, j Job) error {
 		return ctx.Err()
 	case <-time.After(cutoverSettle):
 	}
+	m.inCutover = true
 	if step, _ := m.plan.Step(MigrateContacts); step.Action == PlanCarry {
 		since := j.StartedAt.Add(-time.Minute) // vendors stamp updates with their own clocks
 		var q *ContactQuery
@@ -479,6 +493,13 @@ func (m *migration) cutover(ctx context.Context, j Job) error {
 		if err := m.contacts(ctx, "", q != nil, q); err != nil {
 			return err
 		}
+	}
+	var failed int64
+	for _, p := range m.run.Progressed() {
+		failed += p.Failed
+	}
+	if failed > 0 {
+		return &NotSwitchedError{Failed: failed, To: m.to.Vendor()}
 	}
 	actor := "migration " + j.ID
 	if _, err := m.s.SwitchVendor(ctx, m.tenant, m.to.Vendor(), actor, actor+" cut-over"); err != nil {
@@ -495,6 +516,9 @@ type migration struct {
 	tenant   string
 	from, to Connection
 	plan     MigrationPlan
+	// cutover is set during the cut-over's pass over changed contacts,
+	// whose progress is counted apart.
+	inCutover bool
 }
 
 func (m *migration) checkpoint(r MigrationResource, page string) error {
@@ -563,7 +587,7 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 		return err
 	}
 	progress := string(MigrateContacts)
-	if again {
+	if m.inCutover {
 		progress = progressChanged
 	}
 	var todo []int // indexes into cs

@@ -395,3 +395,25 @@ func TestMigrationCutover(t *testing.T) {
 		t.Fatalf("progress %+v", p)
 	}
 }
+
+// TestMigrationDoesNotSwitchWithRecordsLeftBehind: a contact the target
+// refused keeps the tenant where it is; the job fails saying why.
+func TestMigrationDoesNotSwitchWithRecordsLeftBehind(t *testing.T) {
+	defer domain.SetCutoverSettle(0)()
+	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(4), pageSize: 10}
+	dst := newTargetVendor("meihua")
+	dst.refuse = func(email string) bool { return email == "c2@example.com" }
+	svc, jobs, _ := migrationServiceStores(t, src, dst)
+	runMigrations(t, svc, jobs)
+	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua", Switch: true, Resources: []domain.MigrationResource{domain.MigrateContacts}})
+	j := waitState(t, jobs, "m1", domain.JobFailed)
+	if !strings.Contains(j.Reason, "not switched to meihua: records could not be carried (2 failed writes") {
+		t.Fatalf("reason %q", j.Reason)
+	}
+	if tg := target(t, svc, "acme"); tg.Vendor != "linkflow" {
+		t.Fatalf("the tenant was switched to %s with a record left behind", tg.Vendor)
+	}
+	if err := svc.CheckWritable(t.Context(), "acme"); err != nil {
+		t.Fatalf("writes stay frozen: %v", err)
+	}
+}

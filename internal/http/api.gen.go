@@ -1479,7 +1479,7 @@ type JobProgress struct {
 	RatePerSecond *float64 `json:"rate_per_second,omitempty"`
 	Resource      string   `json:"resource"`
 
-	// Skipped Items an earlier run carried already.
+	// Skipped Items not carried on purpose: carried by an earlier run, or left out by the plan (a dynamic group, a member whose contact was not carried).
 	Skipped int64 `json:"skipped"`
 
 	// Total The number of items, when known.
@@ -1581,7 +1581,10 @@ type MigrationInput struct {
 	// Resources What to carry; all when absent or empty.
 	Resources []MigrationResource `json:"resources,omitempty"`
 
-	// Switch Switch the tenant to `to` once everything is carried.
+	// Switch Switch the tenant to `to` once everything is carried. A
+	// migration that could not carry every record does not switch: it
+	// fails, saying how many writes failed, and the tenant stays where
+	// it is.
 	Switch *bool  `json:"switch,omitempty"`
 	To     Vendor `json:"to"`
 }

@@ -1406,7 +1406,10 @@ export interface components {
         MigrationInput: {
             to: components["schemas"]["Vendor"];
             /**
-             * @description Switch the tenant to `to` once everything is carried.
+             * @description Switch the tenant to `to` once everything is carried. A
+             *     migration that could not carry every record does not switch: it
+             *     fails, saying how many writes failed, and the tenant stays where
+             *     it is.
              * @default false
              */
             switch: boolean;
@@ -1443,7 +1446,7 @@ export interface components {
             failed: number;
             /**
              * Format: int64
-             * @description Items an earlier run carried already.
+             * @description Items not carried on purpose: carried by an earlier run, or left out by the plan (a dynamic group, a member whose contact was not carried).
              */
             skipped: number;
             /**

@@ -75,9 +75,6 @@ func printSummary(w *output, mig gwhttp.Migration) {
 	if mig.State == gwhttp.MigrationStateSucceeded && mig.Switch {
 		w.printf("%s is now on %s; ids of carried %s records are served through the id map (X-Id-Translated).\n", mig.Tenant, mig.To, mig.From)
 	}
-	if mig.State == gwhttp.MigrationStateSucceeded && mig.DryRun {
-		w.printf("Dry run: nothing was written.\n")
-	}
 	if n := int64(len(mig.Errors)) + mig.ErrorsDropped; n > 0 {
 		w.printf("%d item(s) could not be carried; the first:\n", n)
 		for _, e := range mig.Errors[:min(len(mig.Errors), shownErrors)] {

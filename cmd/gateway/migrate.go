@@ -197,18 +197,24 @@ func (m *migrator) run(ctx context.Context) (int, error) {
 	var err error
 	switch {
 	case m.o.cancel != "":
-		return m.cancel(ctx)
+		if mig, err = m.c.cancel(ctx, m.o.cancel); err != nil {
+			return exitFailed, err
+		}
+		if !ended(mig.State) {
+			m.out.printf("Cancel requested for %s: it stops at its next step.\n", mig.ID)
+		}
 	case m.o.attach != "":
 		if mig, err = m.c.get(ctx, m.o.attach); err != nil {
 			return exitFailed, err
 		}
 		m.out.printf("Attached to %s (%s).\n", mig.ID, describe(mig))
+		printPlan(m.out, mig)
 	default:
 		if mig, err = m.startOrAttach(ctx); err != nil {
 			return exitFailed, err
 		}
+		printPlan(m.out, mig)
 	}
-	printPlan(m.out, mig)
 	if mig, err = m.watch(ctx, mig); err != nil {
 		if ctx.Err() != nil {
 			m.detached(mig)
@@ -217,8 +223,8 @@ func (m *migrator) run(ctx context.Context) (int, error) {
 		return exitFailed, err
 	}
 	printSummary(m.out, mig)
-	if mig.State == gwhttp.MigrationStateSucceeded {
-		return exitOK, nil
+	if mig.State == gwhttp.MigrationStateSucceeded || m.o.cancel != "" {
+		return exitOK, nil // --cancel did what it was asked, whatever the end
 	}
 	return exitFailed, nil
 }
@@ -257,26 +263,6 @@ func (m *migrator) startOrAttach(ctx context.Context) (gwhttp.Migration, error) 
 		m.out.printf("Started %s (%s).\n", mig.ID, describe(mig))
 		return mig, nil
 	}
-}
-
-// cancel cancels a migration and follows it until it ends.
-func (m *migrator) cancel(ctx context.Context) (int, error) {
-	mig, err := m.c.cancel(ctx, m.o.cancel)
-	if err != nil {
-		return exitFailed, err
-	}
-	if !ended(mig.State) {
-		m.out.printf("Cancel requested for %s: it stops at its next step.\n", mig.ID)
-		if mig, err = m.watch(ctx, mig); err != nil {
-			if ctx.Err() != nil {
-				m.detached(mig)
-				return exitDetached, nil
-			}
-			return exitFailed, err
-		}
-	}
-	printSummary(m.out, mig)
-	return exitOK, nil
 }
 
 // detached tells how to come back after Ctrl-C.

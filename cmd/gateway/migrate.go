@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	gwhttp "github.com/cdp-gateway/cdp-gateway/internal/http"
 )
 
@@ -71,11 +73,15 @@ func migrateMain(args []string) int {
 	return runMigrate(ctx, args, cliIO{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, tty: isTerminal(os.Stdout)})
 }
 
-// isTerminal reports whether f is a character device (a terminal, not a
-// file or a pipe).
+// isTerminal reports whether f is a terminal that knows its width: bars
+// need both (a pty without a size, as some CI runners give, draws none).
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	fd := int(f.Fd())
+	if !term.IsTerminal(fd) {
+		return false
+	}
+	w, _, err := term.GetSize(fd)
+	return err == nil && w > 0
 }
 
 // runMigrate is gateway migrate: it starts, attaches to or cancels a

@@ -19,6 +19,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow"
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
+	gwhttp "github.com/cdp-gateway/cdp-gateway/internal/http"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
 )
 
@@ -256,6 +257,8 @@ func TestMigrateDetaches(t *testing.T) {
 func TestMigrateRefusals(t *testing.T) {
 	t.Parallel()
 	g := newAdminGateway(t, time.Hour)
+	notGateway := httptest.NewServer(http.NotFoundHandler())
+	defer notGateway.Close()
 	keyFile := filepath.Join(t.TempDir(), "key")
 	if err := os.WriteFile(keyFile, []byte("sk_bad_key\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -275,10 +278,75 @@ func TestMigrateRefusals(t *testing.T) {
 		{"unknown vendor", nil, []string{"--tenant", "demo-switch", "--to", "venus"}, exitFailed, "400 VALIDATION_FAILED"},
 		{"unknown migration", nil, []string{"--tenant", "demo-switch", "--attach", "mig_aaaaaaaaaaaaaaaaaaaaaaaaaa"}, exitFailed, "404 NOT_FOUND"},
 		{"another tenant's", nil, []string{"--tenant", "nobody", "--to", "meihua"}, exitFailed, "403 TENANT_FORBIDDEN"},
+		{"not the gateway", nil, []string{"--url", notGateway.URL, "--tenant", "demo-switch", "--to", "meihua"}, exitFailed, "404: Not Found: the answer is not a problem+json"},
 	} {
 		c := g.migrate(t.Context(), false, tc.env, tc.args...)
 		if code := c.wait(t); code != tc.code || !strings.Contains(c.errOut.String(), tc.want) {
 			t.Errorf("%s: exit %d, stderr %q; want %d and %q", tc.name, code, c.errOut.String(), tc.code, tc.want)
+		}
+	}
+}
+
+// TestMigrateRidesOutAnUnavailableGateway: while the gateway answers 5xx
+// (a replica restarting) the command says so and keeps asking; the job
+// goes on there. The gateway here is a stand-in that fails the first
+// read of the migration.
+func TestMigrateRidesOutAnUnavailableGateway(t *testing.T) {
+	t.Parallel()
+	mig := func(state string) map[string]any {
+		return map[string]any{"id": "mig_aaaaaaaaaaaaaaaaaaaaaaaaaa", "tenant": "demo-switch", "from": "linkflow", "to": "meihua",
+			"switch": false, "dry_run": false, "state": state, "plan": map[string]any{"steps": []any{}}, "errors": []any{},
+			"errors_dropped": 0, "runs": 1, "created_at": "2026-11-29T08:00:00Z", "updated_at": "2026-11-29T08:00:00Z",
+			"progress": []any{map[string]any{"resource": "contacts", "done": 7, "failed": 0, "skipped": 0}}}
+	}
+	reads := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+sandbox.APIKey {
+			t.Errorf("%s %s without the key", r.Method, r.URL)
+		}
+		var body any
+		switch {
+		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/migrations"):
+			body = map[string]any{"data": []any{mig("running")}}
+		case reads == 0:
+			reads++
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			body = map[string]any{"type": "urn:cdp-gateway:problem:state-unavailable", "title": "State unavailable", "status": 503, "code": "STATE_UNAVAILABLE", "request_id": "r1"}
+		default:
+			body = mig("succeeded")
+		}
+		_ = json.NewEncoder(w).Encode(body)
+	}))
+	defer srv.Close()
+	g := &adminGateway{t: t, url: srv.URL}
+	c := g.migrate(t.Context(), false, nil, "--tenant", "demo-switch", "--to", "meihua")
+	if code := c.wait(t); code != exitOK {
+		t.Fatalf("exit %d:\n%s\nstderr: %s", code, c.out.String(), c.errOut.String())
+	}
+	out := c.out.String()
+	if !strings.Contains(out, "cannot read the migration (503 STATE_UNAVAILABLE: State unavailable (request r1)); asking again") ||
+		!strings.Contains(out, "contacts   7 carried") {
+		t.Fatalf("output:\n%s", out)
+	}
+}
+
+// TestStateText: the state line says why a migration waits and until
+// when.
+func TestStateText(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 29, 8, 0, 5, 0, time.UTC)
+	reason, yes := "paused for 5s: meihua's quota is spent", true
+	for _, tc := range []struct {
+		mig  gwhttp.Migration
+		want string
+	}{
+		{gwhttp.Migration{State: "paused", ResumeAt: &at, Reason: &reason}, "paused until " + at.Local().Format(time.TimeOnly) + ": " + reason},
+		{gwhttp.Migration{State: "running", CancelRequested: &yes}, "running (cancel requested)"},
+		{gwhttp.Migration{State: "cancelled", CancelRequested: &yes}, "cancelled"},
+	} {
+		if got := stateText(tc.mig); got != tc.want {
+			t.Errorf("stateText = %q, want %q", got, tc.want)
 		}
 	}
 }

@@ -285,7 +285,7 @@ func (m *migrator) detached(mig gwhttp.Migration) {
 func (m *migrator) watch(ctx context.Context, mig gwhttp.Migration) (gwhttp.Migration, error) {
 	var v progressView = newLineView(m.out)
 	if m.io.tty {
-		v = newBarView(m.io.stdout)
+		v = newBarView(m.io.stdout, nameWidth(mig))
 	}
 	defer func() { v.close(mig) }()
 	v.update(mig)

@@ -36,6 +36,7 @@ type progressView interface {
 // printPlan prints what the migration will carry, leave out and cannot
 // carry, and why.
 func printPlan(w *output, mig gwhttp.Migration) {
+	nw := nameWidth(mig)
 	w.printf("Plan for %s, %s → %s:\n", mig.Tenant, mig.From, mig.To)
 	if len(mig.Plan.Steps) == 0 {
 		w.printf("  nothing to carry\n")
@@ -43,14 +44,14 @@ func printPlan(w *output, mig gwhttp.Migration) {
 	for _, s := range mig.Plan.Steps {
 		switch s.Action {
 		case gwhttp.MigrationPlanStepActionCarry:
-			w.printf("  %-10s carry\n", s.Resource)
+			w.printf("  %-*s carry\n", nw, s.Resource)
 			if len(s.Dropped) > 0 {
-				w.printf("  %-10s   left out (%s cannot store them): %s\n", "", mig.To, strings.Join(s.Dropped, ", "))
+				w.printf("  %-*s   left out: %s\n", nw, "", strings.Join(s.Dropped, ", "))
 			}
 		case gwhttp.MigrationPlanStepActionCannot:
-			w.printf("  %-10s cannot be carried: %s\n", s.Resource, deref(s.Detail, "no reason given"))
+			w.printf("  %-*s cannot be carried: %s\n", nw, s.Resource, deref(s.Detail, "no reason given"))
 		default:
-			w.printf("  %-10s %s\n", s.Resource, s.Action)
+			w.printf("  %-*s %s\n", nw, s.Resource, s.Action)
 		}
 	}
 	if mig.DryRun {
@@ -70,7 +71,7 @@ func printSummary(w *output, mig gwhttp.Migration) {
 		w.printf("  reason: %s\n", *mig.Reason)
 	}
 	for _, p := range mig.Progress {
-		w.printf("  %-10s %d carried, %d failed, %d skipped (carried before)\n", p.Resource, p.Done, p.Failed, p.Skipped)
+		w.printf("  %-*s %d carried, %d failed, %d skipped\n", nameWidth(mig), p.Resource, p.Done, p.Failed, p.Skipped)
 	}
 	if mig.State == gwhttp.MigrationStateSucceeded && mig.Switch {
 		w.printf("%s is now on %s; ids of carried %s records are served through the id map (X-Id-Translated).\n", mig.Tenant, mig.To, mig.From)
@@ -88,6 +89,19 @@ func printSummary(w *output, mig gwhttp.Migration) {
 			w.printf("  … and %d more: GET %s\n", n-shownErrors, "/admin/v1/tenants/"+mig.Tenant+"/migrations/"+mig.ID)
 		}
 	}
+}
+
+// nameWidth is the width of the resource column: the longest resource
+// name the migration shows, and at least 10.
+func nameWidth(mig gwhttp.Migration) int {
+	n := 10
+	for _, s := range mig.Plan.Steps {
+		n = max(n, len(s.Resource))
+	}
+	for _, p := range mig.Progress {
+		n = max(n, len(p.Resource))
+	}
+	return n
 }
 
 func title(s gwhttp.MigrationState) string {
@@ -180,13 +194,15 @@ type barView struct {
 	bars     []*mpb.Bar
 	names    []string
 	status   *mpb.Bar
+	// nameWidth is the resource column's, from the plan.
+	nameWidth int
 }
 
-func newBarView(w io.Writer) *barView {
+func newBarView(w io.Writer, nameWidth int) *barView {
 	// The caller found w is a terminal: mpb is told so, in case w wraps
 	// it, and then needs its refresh turned on too.
 	p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(barWidth), mpb.ForceTTY(), mpb.WithAutoRefresh())
-	v := &barView{p: p, progress: map[string]gwhttp.JobProgress{}}
+	v := &barView{p: p, progress: map[string]gwhttp.JobProgress{}, nameWidth: nameWidth}
 	v.status = v.p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
 		v.mu.Lock()
 		defer v.mu.Unlock()
@@ -232,7 +248,7 @@ func (v *barView) addBar(p gwhttp.JobProgress) {
 		style, width = mpb.SpinnerStyle().PositionLeft(), 2
 	}
 	bar := v.p.New(total, style, mpb.BarOptional(mpb.BarWidth(width), width > 0),
-		mpb.PrependDecorators(decor.Name(name, decor.WC{W: 11, C: decor.DindentRight})),
+		mpb.PrependDecorators(decor.Name(name, decor.WC{W: v.nameWidth + 1, C: decor.DindentRight})),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
 			v.mu.Lock()
 			defer v.mu.Unlock()

@@ -11,6 +11,7 @@
 // OTEL_* variables configure trace and metric export.
 //
 //	gateway --version                 version, commit and build date
+//	gateway migrate --tenant T --to V move a tenant to another vendor (migrate.go)
 //
 // See README.md for the configuration reference.
 package main
@@ -41,6 +42,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "migrate" {
+		os.Exit(migrateMain(os.Args[2:]))
+	}
 	tuneGC(os.Getenv, os.ReadFile)
 	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", err)

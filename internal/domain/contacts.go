@@ -68,6 +68,7 @@ func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) 
 	if err := s.checkCustomFields(ctx, t, "body.custom_fields", in.CustomFields); err != nil {
 		return Contact{}, err
 	}
+	in.CustomFields = t.names.toVendor(in.CustomFields)
 	return create(ctx, t, OpCreateContact, in, ContactCreator.CreateContact)
 }
 
@@ -96,6 +97,7 @@ func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p Cont
 	if err := s.checkCustomFields(ctx, t, "body.custom_fields", p.CustomFields); err != nil {
 		return Contact{}, err
 	}
+	p.CustomFields = t.names.toVendor(p.CustomFields)
 	c, err := update(ctx, native, p)
 	return answer(t, c, err)
 }
@@ -147,6 +149,7 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []Con
 	if err != nil {
 		return nil, err
 	}
+	items = batchToVendor(t, items)
 	if len(refused) > 0 {
 		return s.upsertAllBut(ctx, t, b, items, mode, refused)
 	}
@@ -250,9 +253,11 @@ func (s *Service) ListContactGroups(ctx context.Context, t Target, contactID str
 	return listOf(ctx, s, t, OpListContactGroups, "path.contact_id", contactID, o, ContactGroupLister.ListContactGroups)
 }
 
-// canonContact prefixes the contact's id and the ids of its tags.
+// canonContact prefixes the contact's id and the ids of its tags, and
+// names its custom fields as the tenant does.
 func canonContact(t Target, c *Contact) {
 	c.ID = t.id(c.ID)
+	c.CustomFields = t.names.fromVendor(c.CustomFields)
 	for i := range c.Tags {
 		c.Tags[i].ID = t.id(c.Tags[i].ID)
 	}

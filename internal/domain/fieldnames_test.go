@@ -249,3 +249,28 @@ func TestFieldNamesRefusedByService(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldNamesCostNothingUnused: reading a contact with custom fields
+// costs a tenant without names no allocation beyond reading one without
+// custom fields; a tenant with names pays for its translated map.
+func TestFieldNamesCostNothingUnused(t *testing.T) {
+	s, _, betaConn := withNames(t)
+	ctx := context.Background()
+	acme, beta := target(t, s, "acme"), target(t, s, "beta")
+	get := func(tg domain.Target) float64 {
+		return testing.AllocsPerRun(200, func() {
+			if _, err := s.GetContact(ctx, tg, "lf_1"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	unnamed := get(beta)
+	betaConn.stored = nil
+	bare := get(beta)
+	if unnamed != bare {
+		t.Fatalf("a tenant without names: %v allocations with custom fields, %v without", unnamed, bare)
+	}
+	if named := get(acme); named <= unnamed {
+		t.Fatalf("a tenant with names: %v allocations, want more than %v (the measurement sees the translation)", named, unnamed)
+	}
+}

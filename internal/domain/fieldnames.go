@@ -1,7 +1,5 @@
 package domain
 
-import "slices"
-
 // A tenant may name its custom fields once and map each name to the key
 // of the field at each of its vendors (CustomFieldName). The API then speaks
 // the tenant's names whichever vendor the tenant is on: answers carry
@@ -109,34 +107,32 @@ func (m *fieldNames) spellingErrors(field string, values map[string]any) []Field
 // toVendor returns values under the vendor's keys; values itself when
 // nothing is mapped.
 func (m *fieldNames) toVendor(values map[string]any) map[string]any {
-	if m == nil || len(values) == 0 {
+	if m == nil {
 		return values
 	}
-	out := make(map[string]any, len(values))
-	for k, v := range values {
-		out[m.key(k)] = v
-	}
-	return out
+	return rekey(values, m.toKey)
 }
 
 // fromVendor returns values under the tenant's names; values itself when
 // nothing is mapped.
 func (m *fieldNames) fromVendor(values map[string]any) map[string]any {
-	if m == nil || len(values) == 0 {
+	if m == nil {
+		return values
+	}
+	return rekey(values, m.toName)
+}
+
+// rekey copies values, renaming the keys that keys renames.
+func rekey(values map[string]any, keys map[string]string) map[string]any {
+	if len(values) == 0 {
 		return values
 	}
 	out := make(map[string]any, len(values))
 	for k, v := range values {
-		out[m.name(k)] = v
+		if n, ok := keys[k]; ok {
+			k = n
+		}
+		out[k] = v
 	}
 	return out
-}
-
-// FieldNames returns the tenant's custom field names, by name.
-func (s *Service) FieldNames(tenant string) []CustomFieldName {
-	t, ok := s.tenants[tenant]
-	if !ok {
-		return nil
-	}
-	return slices.Clone(t.FieldNames)
 }

@@ -69,7 +69,8 @@ func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) 
 		return Contact{}, err
 	}
 	in.CustomFields = t.names.toVendor(in.CustomFields)
-	return create(ctx, t, OpCreateContact, in, ContactCreator.CreateContact)
+	c, err := create(ctx, t, OpCreateContact, in, ContactCreator.CreateContact)
+	return c, t.names.namedError(err)
 }
 
 // UpdateContact changes the patched fields of a contact. With a
@@ -99,7 +100,7 @@ func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p Cont
 	}
 	p.CustomFields = t.names.toVendor(p.CustomFields)
 	c, err := update(ctx, native, p)
-	return answer(t, c, err)
+	return answer(t, c, t.names.namedError(err))
 }
 
 // DeleteContact deletes a contact; with a Precondition, only while it is
@@ -170,6 +171,7 @@ func (s *Service) upsertChunks(ctx context.Context, t Target, b ContactBatchUpse
 		}
 		chunk, err := b.BatchUpsertContacts(ctx, items[start:end:end], mode)
 		if err != nil {
+			err = t.names.namedError(err)
 			if wholeCallError(err) {
 				if !anyWritten(results[:start]) {
 					return nil, err
@@ -189,6 +191,7 @@ func (s *Service) upsertChunks(ctx context.Context, t Target, b ContactBatchUpse
 			seen[r.Index] = true
 			r.Index += start
 			r.ID = t.id(r.ID)
+			r.Err = t.names.namedError(r.Err)
 			results[r.Index] = r
 		}
 		for i, ok := range seen {

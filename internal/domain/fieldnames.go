@@ -1,5 +1,11 @@
 package domain
 
+import (
+	"errors"
+	"slices"
+	"strings"
+)
+
 // A tenant may name its custom fields once and map each name to the key
 // of the field at each of its vendors (CustomFieldName). The API then speaks
 // the tenant's names whichever vendor the tenant is on: answers carry
@@ -135,4 +141,50 @@ func rekey(values map[string]any, keys map[string]string) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// namedError is err with the custom fields its ValidationError names by
+// vendor key (an adapter's own refusal: "body.custom_fields.4338372")
+// named as the tenant names them, so a caller who wrote the name reads
+// the name; err itself when nothing is renamed.
+func (m *fieldNames) namedError(err error) error {
+	var ve *ValidationError
+	if m == nil || !errors.As(err, &ve) {
+		return err
+	}
+	var out *ValidationError
+	for i, f := range ve.Fields {
+		renamed, ok := m.namedField(f.Field)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = &ValidationError{Fields: slices.Clone(ve.Fields)}
+		}
+		out.Fields[i].Field = renamed
+	}
+	if out == nil {
+		return err
+	}
+	return out
+}
+
+// namedField renames the custom field key in a field path
+// ("body.items.3.custom_fields.attr3") when it is a mapped vendor key.
+func (m *fieldNames) namedField(path string) (string, bool) {
+	const member = "custom_fields."
+	i := strings.Index(path, member)
+	if i < 0 {
+		return "", false
+	}
+	start := i + len(member)
+	end := len(path)
+	if j := strings.IndexByte(path[start:], '.'); j >= 0 {
+		end = start + j
+	}
+	name, ok := m.toName[path[start:end]]
+	if !ok {
+		return "", false
+	}
+	return path[:start] + name + path[end:], true
 }

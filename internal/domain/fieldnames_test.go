@@ -3,6 +3,7 @@ package domain_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -273,4 +274,57 @@ func TestFieldNamesCostNothingUnused(t *testing.T) {
 	if named := get(acme); named <= unnamed {
 		t.Fatalf("a tenant with names: %v allocations, want more than %v (the measurement sees the translation)", named, unnamed)
 	}
+}
+
+// refusingConn is a namedConn whose vendor refuses every contact write,
+// naming custom fields by its own keys, as adapters do.
+type refusingConn struct{ *namedConn }
+
+func vendorRefusal(prefix string) error {
+	return &domain.ValidationError{Fields: []domain.FieldError{
+		{Field: prefix + "custom_fields.attr3", Message: "vendor says no"},
+		{Field: prefix + "custom_fields.attr9", Message: "vendor says no"},
+		{Field: prefix + "email", Message: "vendor says no"},
+	}}
+}
+
+func (refusingConn) CreateContact(context.Context, domain.ContactInput) (domain.Contact, error) {
+	return domain.Contact{}, vendorRefusal("body.")
+}
+
+func (refusingConn) UpdateContact(context.Context, string, domain.ContactPatch) (domain.Contact, error) {
+	return domain.Contact{}, vendorRefusal("body.")
+}
+
+func (refusingConn) BatchUpsertContacts(_ context.Context, items []domain.ContactInput, _ domain.OnConflict) ([]domain.BatchItemResult, error) {
+	out := make([]domain.BatchItemResult, len(items))
+	for i := range items {
+		out[i] = domain.BatchItemResult{Index: i, Status: domain.BatchFailed, Err: vendorRefusal("body.items." + strconv.Itoa(i) + ".")}
+	}
+	return out, nil
+}
+
+// TestFieldNamesInVendorRefusals: a vendor's refusal that names a mapped
+// field by its key names it as the tenant does; other fields as they are.
+func TestFieldNamesInVendorRefusals(t *testing.T) {
+	t.Parallel()
+	_, acme, _ := withNames(t)
+	conn := refusingConn{acme}
+	s := newService(t, domain.ServiceConfig{Vendors: testVendors, Tenants: []domain.Tenant{{
+		ID: "acme", Initial: "linkflow", Connections: map[domain.Vendor]domain.Connection{"linkflow": conn},
+		FieldNames: []domain.CustomFieldName{{Name: "membership_level", Keys: map[domain.Vendor]string{"linkflow": "attr3"}}},
+	}}})
+	ctx := context.Background()
+	tg := target(t, s, "acme")
+	want := func(prefix string) map[string]string {
+		return map[string]string{prefix + "custom_fields.membership_level": "vendor says no", prefix + "custom_fields.attr9": "vendor says no", prefix + "email": "vendor says no"}
+	}
+	wantFields(t, createWith(s, tg, map[string]any{"membership_level": "x"}), want("body."))
+	_, err := s.UpdateContact(ctx, tg, "lf_1", domain.ContactPatch{CustomFields: map[string]any{"membership_level": "x"}})
+	wantFields(t, err, want("body."))
+	res, err := s.BatchUpsertContacts(ctx, tg, []domain.ContactInput{{}, {}, {}}, "")
+	if err != nil || len(res) != 3 {
+		t.Fatal(res, err)
+	}
+	wantFields(t, res[0].Err, want("body.items.0."))
 }

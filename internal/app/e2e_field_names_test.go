@@ -168,6 +168,14 @@ func TestFieldNamesCheckedAtStartAndReload(t *testing.T) {
 	if _, err := a.Reload(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("reload: err = %v, want %q", err, want)
 	}
+	// A name that is another Linkflow field's key would hide that field.
+	hiding := good
+	hiding.Tenants = append([]config.Tenant(nil), good.Tenants...)
+	nameFields(&hiding, tenantSwitch, domain.CustomFieldName{Name: "attr1", Keys: map[domain.Vendor]string{"linkflow": "attr3"}})
+	if _, err := a.Reload(context.Background(), &hiding); err == nil ||
+		!strings.Contains(err.Error(), `tenant demo-switch: custom field attr1: linkflow has another field with key "attr1", which the name would hide`) {
+		t.Fatalf("reload: err = %v", err)
+	}
 
 	// Meihua unreachable: a warning, and the gateway starts.
 	down := good

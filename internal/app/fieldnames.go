@@ -20,7 +20,8 @@ var fieldNamesTimeout = 10 * time.Second
 // checkFieldNames checks every tenant's custom field names against its
 // vendors' field definitions, each connection read at once with the
 // others and within fieldNamesTimeout: a mapped key the vendor does not
-// define fails the start or reload, naming tenant, vendor, key and name.
+// define fails the start or reload, naming tenant, vendor, key and name,
+// as does a name that is the key of another field at that vendor.
 // A connection that cannot list definitions is not checked; one whose
 // vendor does not answer is logged as a warning and not checked, so that
 // a vendor down does not keep the gateway from starting.
@@ -65,8 +66,14 @@ func checkFieldNames(ctx context.Context, log *slog.Logger, tenants []domain.Ten
 				return
 			}
 			for _, n := range c.names {
-				if key := n.Keys[c.vendor]; !hasDef(defs, key) {
+				key := n.Keys[c.vendor]
+				if !hasDef(defs, key) {
 					problems[i] = append(problems[i], fmt.Sprintf("tenant %s: custom field %s: %s has no field with key %q", c.tenant, n.Name, c.vendor, key))
+				}
+				// The vendor's own field of that key would be answered
+				// under the same name as the mapped one.
+				if key != n.Name && hasDef(defs, n.Name) {
+					problems[i] = append(problems[i], fmt.Sprintf("tenant %s: custom field %s: %s has another field with key %q, which the name would hide", c.tenant, n.Name, c.vendor, n.Name))
 				}
 			}
 		})

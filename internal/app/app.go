@@ -315,7 +315,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config, old *generation) (*
 	r := Reloaded{Tenants: len(cfg.Tenants), APIKeys: len(cfg.APIKeys)}
 	var tenants []domain.Tenant
 	for _, t := range cfg.Tenants {
-		dt := domain.Tenant{ID: t.ID, Initial: t.Vendor, Connections: map[domain.Vendor]domain.Connection{}}
+		dt := domain.Tenant{ID: t.ID, Initial: t.Vendor, Connections: map[domain.Vendor]domain.Connection{}, FieldNames: t.CustomFields}
 		for _, c := range t.Connections {
 			d, ok := opts.Drivers.Get(c.Vendor)
 			if !ok {
@@ -363,6 +363,11 @@ func (a *App) build(ctx context.Context, cfg *config.Config, old *generation) (*
 				r.Removed++
 			}
 		}
+	}
+	// Before the service seeds bindings: a reload that fails here
+	// changes nothing.
+	if err := checkFieldNames(ctx, opts.Logger, tenants); err != nil {
+		return nil, r, err
 	}
 	svc, err := domain.NewService(ctx, domain.ServiceConfig{
 		Vendors: opts.Drivers.Vendors(), Tenants: tenants, Bindings: st.Bindings,

@@ -93,6 +93,9 @@ type Tenant struct {
 	ID          string
 	Vendor      domain.Vendor // active vendor at start
 	Connections []Connection
+	// CustomFields are the tenant's names of its custom fields and each
+	// one's key at its vendors (custom_fields), by name.
+	CustomFields []domain.CustomFieldName
 }
 
 // Connection is a tenant's account at one vendor.
@@ -185,6 +188,9 @@ type fileTenant struct {
 	ID          string                    `yaml:"id"`
 	Vendor      string                    `yaml:"vendor"`
 	Connections map[string]fileConnection `yaml:"connections"`
+	// CustomFields maps a tenant's field name to the field's key at each
+	// vendor: {membership_level: {linkflow: attr3, meihua: "4338372"}}.
+	CustomFields map[string]map[string]string `yaml:"custom_fields"`
 }
 
 type fileConnection struct {
@@ -272,6 +278,7 @@ func DigestFiles(files []string) [sha256.Size]byte {
 }
 
 var (
+	fieldName  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 	tenantID   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	tokenKeyID = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 	validScope = []string{"read", "write", "admin"}
@@ -367,6 +374,7 @@ func Parse(data []byte, env Env, drivers *vendorhttp.Drivers, opts ...Option) (*
 			p.add(path+".vendor", fmt.Sprintf("tenant starts on %s but has no %s connection", v, v))
 		}
 		t.Vendor = v
+		t.CustomFields = checkCustomFields(p, path+".custom_fields", ft)
 		cfg.Tenants = append(cfg.Tenants, t)
 	}
 
@@ -419,6 +427,63 @@ func Parse(data []byte, env Env, drivers *vendorhttp.Drivers, opts ...Option) (*
 }
 
 func hasKey[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
+
+// checkCustomFields checks a tenant's custom field names: each a name
+// the API can carry, mapped to a key at one or more of the tenant's
+// connections, no vendor key mapped twice, and no name that is also a
+// key mapped at one of its vendors (one spelling per field). Whether the
+// vendors have the keys is checked against them at start (the app).
+func checkCustomFields(p *problems, path string, ft fileTenant) []domain.CustomFieldName {
+	// mapped[vendor][key] is the name that maps key at vendor.
+	mapped := map[string]map[string]string{}
+	var out []domain.CustomFieldName
+	names := sortedKeys(ft.CustomFields)
+	for _, name := range names {
+		npath := path + "." + name
+		keys := ft.CustomFields[name]
+		ok := true
+		if !fieldName.MatchString(name) {
+			p.add(npath, "must be 1-63 lower-case letters, digits or '_', starting with a letter")
+			ok = false
+		}
+		if len(keys) == 0 {
+			p.add(npath, "must map the field to its key at one of the tenant's vendors at least, like {linkflow: attr3}")
+			ok = false
+		}
+		n := domain.CustomFieldName{Name: name, Keys: map[domain.Vendor]string{}}
+		for _, vendor := range sortedKeys(keys) {
+			key, vpath := keys[vendor], npath+"."+vendor
+			switch {
+			case !hasKey(ft.Connections, vendor):
+				p.add(vpath, fmt.Sprintf("the tenant has no %s connection (connections: %s)", vendor, strings.Join(sortedKeys(ft.Connections), ", ")))
+				ok = false
+			case strings.TrimSpace(key) == "":
+				p.add(vpath, fmt.Sprintf("must be the field's key at %s", vendor))
+				ok = false
+			case mapped[vendor][key] != "":
+				p.add(vpath, fmt.Sprintf("%s key %q is mapped by %s already: a vendor key is mapped once", vendor, key, mapped[vendor][key]))
+				ok = false
+			default:
+				if mapped[vendor] == nil {
+					mapped[vendor] = map[string]string{}
+				}
+				mapped[vendor][key] = name
+				n.Keys[domain.Vendor(vendor)] = key
+			}
+		}
+		if ok {
+			out = append(out, n)
+		}
+	}
+	for _, name := range names {
+		for _, vendor := range sortedKeys(mapped) {
+			if other := mapped[vendor][name]; other != "" && other != name {
+				p.add(path+"."+name, fmt.Sprintf("is the %s key mapped by %s: a field has one spelling, so a name cannot be a mapped vendor key", vendor, other))
+			}
+		}
+	}
+	return out
+}
 
 // checkTokenKeys checks token_keys, which are required with Redis.
 func checkTokenKeys(p *problems, fks []fileTokenKey, env Env, redis bool) []TokenKey {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -597,5 +598,56 @@ func TestMaxInFlightRequests(t *testing.T) {
 				t.Fatalf("MaxInFlight = %d, want %d", cfg.MaxInFlight, c.want)
 			}
 		})
+	}
+}
+
+// TestCustomFieldNames: a tenant's custom field names are read by name
+// with their key at each vendor, and each bad entry is refused naming its
+// path.
+func TestCustomFieldNames(t *testing.T) {
+	t.Parallel()
+	example, err := os.ReadFile("testdata/tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parse(example, goodEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []domain.CustomFieldName{{Name: "membership_level", Keys: map[domain.Vendor]string{linkflow: "attr3", meihua: "4338372", "nxcloud": "customize_4_52"}}}
+	if got := cfg.Tenants[0].CustomFields; len(got) != 1 || got[0].Name != want[0].Name || !maps.Equal(got[0].Keys, want[0].Keys) {
+		t.Fatalf("custom fields = %+v, want %+v", got, want)
+	}
+	const line = `membership_level: {linkflow: attr3, meihua: "4338372", nxcloud: customize_4_52}`
+	if !bytes.Contains(example, []byte(line)) {
+		t.Fatal("the example no longer maps membership_level")
+	}
+	for _, tc := range []struct{ name, entry, want string }{
+		{"two names", line + "\n      tier: {linkflow: attr4}", ""},
+		{"unquoted number key", `level: {meihua: 4338372}`, ""},
+		{"bad name", `Level: {linkflow: attr3}`, "tenants[0].custom_fields.Level: must be 1-63 lower-case letters"},
+		{"name with a dash", `member-level: {linkflow: attr3}`, "tenants[0].custom_fields.member-level: must be 1-63"},
+		{"no vendor", `level: {}`, "tenants[0].custom_fields.level: must map the field"},
+		{"not a connection", `level: {toy: attr3}`, "tenants[0].custom_fields.level.toy: the tenant has no toy connection (connections: linkflow, meihua, miaokol, nxcloud)"},
+		{"empty key", `level: {linkflow: ""}`, "tenants[0].custom_fields.level.linkflow: must be the field's key at linkflow"},
+		{"key mapped twice", "a_level: {linkflow: attr3}\n      b_level: {linkflow: attr3}", `tenants[0].custom_fields.b_level.linkflow: linkflow key "attr3" is mapped by a_level already`},
+		{"name is a mapped key", "attr3: {meihua: \"1\"}\n      level: {linkflow: attr3}", "tenants[0].custom_fields.attr3: is the linkflow key mapped by level"},
+		{"not a map", `level: attr3`, "cannot unmarshal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := parse(bytes.Replace(example, []byte(line), []byte(tc.entry), 1), goodEnv)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("err = %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// A name may equal its own key: the field keeps one spelling.
+	cfg, err = parse(bytes.Replace(example, []byte(line), []byte(`attr3: {linkflow: attr3, meihua: "1"}`), 1), goodEnv)
+	if err != nil || cfg.Tenants[0].CustomFields[0].Keys[meihua] != "1" {
+		t.Fatalf("cfg = %+v, err = %v", cfg, err)
 	}
 }

@@ -68,7 +68,9 @@ func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) 
 	if err := s.checkCustomFields(ctx, t, "body.custom_fields", in.CustomFields); err != nil {
 		return Contact{}, err
 	}
-	return create(ctx, t, OpCreateContact, in, ContactCreator.CreateContact)
+	in.CustomFields = t.names.toVendor(in.CustomFields)
+	c, err := create(ctx, t, OpCreateContact, in, ContactCreator.CreateContact)
+	return c, t.names.namedError(err)
 }
 
 // UpdateContact changes the patched fields of a contact. With a
@@ -96,8 +98,9 @@ func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p Cont
 	if err := s.checkCustomFields(ctx, t, "body.custom_fields", p.CustomFields); err != nil {
 		return Contact{}, err
 	}
+	p.CustomFields = t.names.toVendor(p.CustomFields)
 	c, err := update(ctx, native, p)
-	return answer(t, c, err)
+	return answer(t, c, t.names.namedError(err))
 }
 
 // DeleteContact deletes a contact; with a Precondition, only while it is
@@ -147,6 +150,7 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, t Target, items []Con
 	if err != nil {
 		return nil, err
 	}
+	items = batchToVendor(t, items)
 	if len(refused) > 0 {
 		return s.upsertAllBut(ctx, t, b, items, mode, refused)
 	}
@@ -167,6 +171,7 @@ func (s *Service) upsertChunks(ctx context.Context, t Target, b ContactBatchUpse
 		}
 		chunk, err := b.BatchUpsertContacts(ctx, items[start:end:end], mode)
 		if err != nil {
+			err = t.names.namedError(err)
 			if wholeCallError(err) {
 				if !anyWritten(results[:start]) {
 					return nil, err
@@ -186,6 +191,7 @@ func (s *Service) upsertChunks(ctx context.Context, t Target, b ContactBatchUpse
 			seen[r.Index] = true
 			r.Index += start
 			r.ID = t.id(r.ID)
+			r.Err = t.names.namedError(r.Err)
 			results[r.Index] = r
 		}
 		for i, ok := range seen {
@@ -250,9 +256,11 @@ func (s *Service) ListContactGroups(ctx context.Context, t Target, contactID str
 	return listOf(ctx, s, t, OpListContactGroups, "path.contact_id", contactID, o, ContactGroupLister.ListContactGroups)
 }
 
-// canonContact prefixes the contact's id and the ids of its tags.
+// canonContact prefixes the contact's id and the ids of its tags, and
+// names its custom fields as the tenant does.
 func canonContact(t Target, c *Contact) {
 	c.ID = t.id(c.ID)
+	c.CustomFields = t.names.fromVendor(c.CustomFields)
 	for i := range c.Tags {
 		c.Tags[i].ID = t.id(c.Tags[i].ID)
 	}

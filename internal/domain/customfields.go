@@ -147,7 +147,7 @@ func (c *fieldDefCache) start(ctx context.Context, t Target, e *fieldDefEntry, l
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fieldDefsReadTimeout)
 	go func() {
 		defer cancel()
-		defs, err := readFieldDefs(ctx, t.Vendor, l)
+		defs, err := ReadFieldDefs(ctx, t.Vendor, l)
 		e.mu.Lock()
 		switch {
 		case err == nil:
@@ -166,8 +166,9 @@ func (c *fieldDefCache) start(ctx context.Context, t Target, e *fieldDefEntry, l
 	return r
 }
 
-// readFieldDefs reads every definition through l, by key.
-func readFieldDefs(ctx context.Context, v Vendor, l FieldLister) (map[string]FieldDef, error) {
+// ReadFieldDefs reads every definition through l (a connection to v), by
+// key, without their raw vendor payloads.
+func ReadFieldDefs(ctx context.Context, v Vendor, l FieldLister) (map[string]FieldDef, error) {
 	defs := map[string]FieldDef{}
 	state := ""
 	for range maxFieldDefPages {
@@ -188,18 +189,23 @@ func readFieldDefs(ctx context.Context, v Vendor, l FieldLister) (map[string]Fie
 		Detail: string(v) + " answered more than " + itoa(maxFieldDefPages) + " pages of custom field definitions"}
 }
 
-// checkCustomFields checks the custom field values of one write; field
-// names them in errors ("body.custom_fields").
+// checkCustomFields checks the custom field values of one write, spelled
+// as the caller spelled them (the tenant's names where it has some);
+// field names them in errors ("body.custom_fields"). A mapped field
+// spelled by its vendor key is refused first, whatever the vendor.
 func (s *Service) checkCustomFields(ctx context.Context, t Target, field string, values map[string]any) error {
+	if errs := t.names.spellingErrors(field, values); len(errs) > 0 {
+		return &ValidationError{Fields: errs}
+	}
 	l, ok := t.conn.(FieldLister)
 	if !ok || len(values) == 0 {
 		return nil
 	}
-	defs, err := s.fieldDefs.defs(ctx, t, l, func(defs map[string]FieldDef) bool { return allDefined(defs, values) })
+	defs, err := s.fieldDefs.defs(ctx, t, l, func(defs map[string]FieldDef) bool { return allDefined(defs, values, t.names) })
 	if err != nil {
 		return err
 	}
-	if errs := customFieldErrors(t.Vendor, field, values, defs); len(errs) > 0 {
+	if errs := customFieldErrors(t, field, values, defs); len(errs) > 0 {
 		return &ValidationError{Fields: errs}
 	}
 	return nil
@@ -209,26 +215,55 @@ func (s *Service) checkCustomFields(ctx context.Context, t Target, field string,
 // item and returns the refusal of each refused item by index. A failure to
 // read the definitions is the whole call's error.
 func (s *Service) checkBatchCustomFields(ctx context.Context, t Target, items []ContactInput) (map[int]error, error) {
+	var refused map[int]error
+	refuse := func(i int, errs []FieldError) {
+		if refused == nil {
+			refused = map[int]error{}
+		}
+		refused[i] = &ValidationError{Fields: errs}
+	}
+	if t.names != nil {
+		for i, in := range items {
+			if errs := t.names.spellingErrors(itemCustomFields(i), in.CustomFields); len(errs) > 0 {
+				refuse(i, errs)
+			}
+		}
+	}
 	l, ok := t.conn.(FieldLister)
 	if !ok || !slices.ContainsFunc(items, func(in ContactInput) bool { return len(in.CustomFields) > 0 }) {
-		return nil, nil
+		return refused, nil
 	}
 	defs, err := s.fieldDefs.defs(ctx, t, l, func(defs map[string]FieldDef) bool {
-		return !slices.ContainsFunc(items, func(in ContactInput) bool { return !allDefined(defs, in.CustomFields) })
+		return !slices.ContainsFunc(items, func(in ContactInput) bool { return !allDefined(defs, in.CustomFields, t.names) })
 	})
 	if err != nil {
 		return nil, err
 	}
-	var refused map[int]error
 	for i, in := range items {
-		if errs := customFieldErrors(t.Vendor, "body.items."+itoa(i)+".custom_fields", in.CustomFields, defs); len(errs) > 0 {
-			if refused == nil {
-				refused = map[int]error{}
-			}
-			refused[i] = &ValidationError{Fields: errs}
+		if _, done := refused[i]; done {
+			continue
+		}
+		if errs := customFieldErrors(t, itemCustomFields(i), in.CustomFields, defs); len(errs) > 0 {
+			refuse(i, errs)
 		}
 	}
 	return refused, nil
+}
+
+// itemCustomFields names batch item i's custom fields in errors.
+func itemCustomFields(i int) string { return "body.items." + itoa(i) + ".custom_fields" }
+
+// batchToVendor returns items with their custom fields under the
+// vendor's keys; items itself when the tenant names no field here.
+func batchToVendor(t Target, items []ContactInput) []ContactInput {
+	if t.names == nil {
+		return items
+	}
+	out := slices.Clone(items)
+	for i := range out {
+		out[i].CustomFields = t.names.toVendor(out[i].CustomFields)
+	}
+	return out
 }
 
 // upsertAllBut upserts the items not refused, in the vendor's chunks, and
@@ -261,9 +296,11 @@ func (s *Service) upsertAllBut(ctx context.Context, t Target, b ContactBatchUpse
 	return results, nil
 }
 
-func allDefined(defs map[string]FieldDef, values map[string]any) bool {
+// allDefined reports whether every key of values (a tenant's name or a
+// vendor key) is a field of defs.
+func allDefined(defs map[string]FieldDef, values map[string]any, names *fieldNames) bool {
 	for k := range values {
-		if _, ok := defs[k]; !ok {
+		if _, ok := defs[names.key(k)]; !ok {
 			return false
 		}
 	}
@@ -271,14 +308,14 @@ func allDefined(defs map[string]FieldDef, values map[string]any) bool {
 }
 
 // customFieldErrors names each value that is not a field of defs or not of
-// its field's type, in key order.
-func customFieldErrors(v Vendor, field string, values map[string]any, defs map[string]FieldDef) []FieldError {
+// its field's type, in key order, as the caller spelled it.
+func customFieldErrors(t Target, field string, values map[string]any, defs map[string]FieldDef) []FieldError {
 	var errs []FieldError
 	for _, k := range sortedKeys(values) {
-		d, ok := defs[k]
+		d, ok := defs[t.names.key(k)]
 		msg := ""
 		if !ok {
-			msg = "is not a custom field of this tenant's " + string(v) + " account"
+			msg = "is not a custom field of this tenant's " + string(t.Vendor) + " account"
 		} else {
 			msg = fieldValueProblem(d, values[k])
 		}

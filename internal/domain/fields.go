@@ -25,5 +25,9 @@ func (s *Service) CreateField(ctx context.Context, t Target, in FieldInput) (Fie
 	return answer(t, f, err)
 }
 
-// canonField prefixes the field definition's id; its key is not an id.
-func canonField(t Target, f *FieldDef) { f.ID = t.id(f.ID) }
+// canonField prefixes the field definition's id; its key is not an id,
+// but the tenant's name of it where the tenant named it.
+func canonField(t Target, f *FieldDef) {
+	f.ID = t.id(f.ID)
+	f.Key = t.names.name(f.Key)
+}

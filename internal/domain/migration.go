@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -268,7 +267,7 @@ func (s *Service) PlanMigration(ctx context.Context, tenant string, spec Migrati
 		step := PlanStep{Resource: r, Action: PlanCarry}
 		if !slices.Contains(asked, r) {
 			step.Action = PlanSkip
-		} else if err := planResource(ctx, &step, from, to, asked); err != nil {
+		} else if err := planResource(ctx, &step, from, to, asked, s.carriedNames(tenant, spec.From, spec.To)); err != nil {
 			return MigrationPlan{}, err
 		}
 		p.Steps = append(p.Steps, step)
@@ -276,7 +275,7 @@ func (s *Service) PlanMigration(ctx context.Context, tenant string, spec Migrati
 	return p, nil
 }
 
-func planContacts(ctx context.Context, step *PlanStep, from, to Connection) error {
+func planContacts(ctx context.Context, step *PlanStep, from, to Connection, w contactWriter) error {
 	_, reads := from.(ContactLister)
 	_, batch := to.(ContactBatchUpserter)
 	switch {
@@ -294,11 +293,15 @@ func planContacts(ctx context.Context, step *PlanStep, from, to Connection) erro
 		if err != nil || !known {
 			return err
 		}
-		for _, k := range slices.Sorted(maps.Keys(have)) {
-			if !keep[k] {
-				step.Dropped = append(step.Dropped, "custom_fields."+k)
+		w.customKeys = keep
+		var dropped []string
+		for k := range have {
+			if _, ok := w.customKey(k); !ok {
+				dropped = append(dropped, "custom_fields."+w.from.name(k))
 			}
 		}
+		slices.Sort(dropped)
+		step.Dropped = append(step.Dropped, dropped...)
 	}
 	return nil
 }
@@ -310,19 +313,13 @@ func fieldKeys(ctx context.Context, conn Connection) (keys map[string]bool, know
 	if !ok {
 		return nil, false, nil
 	}
-	keys = map[string]bool{}
-	state := ""
-	for range 1000 {
-		p, err := fl.ListFields(ctx, PageRequest{Limit: MaxLimit, State: state})
-		if err != nil {
-			return nil, false, err
-		}
-		for _, f := range p.Items {
-			keys[f.Key] = true
-		}
-		if state = p.Next; state == "" {
-			break
-		}
+	defs, err := ReadFieldDefs(ctx, conn.Vendor(), fl)
+	if err != nil {
+		return nil, false, err
+	}
+	keys = make(map[string]bool, len(defs))
+	for k := range defs {
+		keys[k] = true
 	}
 	return keys, true, nil
 }
@@ -544,7 +541,8 @@ func (m *migration) targetID(native string) string {
 func (m *migration) contacts(ctx context.Context, page string, again bool, q *ContactQuery) error {
 	src := m.from.(ContactLister)
 	dst := m.to.(ContactBatchUpserter)
-	w := contactWriter{storable: ContactFields, externalIDs: true}
+	w := m.s.carriedNames(m.tenant, m.from.Vendor(), m.to.Vendor())
+	w.storable, w.externalIDs = ContactFields, true
 	if st, ok := m.to.(ContactFieldStorer); ok {
 		w.storable, w.externalIDs = st.StorableContactFields(), st.StoresExternalIDs()
 	}
@@ -657,11 +655,52 @@ func cmpErr(err error) error {
 
 // contactWriter is what a migration's target stores of a contact: its
 // storable fields, whether external ids, and its custom field keys (nil:
-// unknown, every key is written).
+// unknown, every key is written). A custom value is carried by the name
+// the API gives it (the tenant's name where it named the field, else the
+// vendor key): from and to are the tenant's names at either end.
 type contactWriter struct {
 	storable    []ContactField
 	externalIDs bool
 	customKeys  map[string]bool
+	from, to    *fieldNames
+}
+
+// carriedNames is the contactWriter of tenant's custom field names from
+// vendor from to vendor to.
+func (s *Service) carriedNames(tenant string, from, to Vendor) contactWriter {
+	t := s.tenants[tenant]
+	return contactWriter{from: t.names[from], to: t.names[to]}
+}
+
+// customKey is the target's key of the source's custom field key k, and
+// false when the target has no field of that name: k is a field the
+// tenant named that it did not map at the target, or an unmapped key the
+// target does not define (or spells another named field by).
+func (w contactWriter) customKey(k string) (string, bool) {
+	name := w.from.name(k)
+	key, ok := "", false
+	if w.to != nil {
+		key, ok = w.to.toKey[name]
+	}
+	if !ok {
+		if mappedAt(w.from, name) || w.to.name(name) != name {
+			return "", false
+		}
+		key = name
+	}
+	if w.customKeys != nil && !w.customKeys[key] {
+		return "", false
+	}
+	return key, true
+}
+
+// mappedAt reports whether name is one of the tenant's names mapped in m.
+func mappedAt(m *fieldNames, name string) bool {
+	if m == nil {
+		return false
+	}
+	_, ok := m.toKey[name]
+	return ok
 }
 
 // input is what a migration writes of c: the fields, external ids (when
@@ -672,11 +711,11 @@ func (w contactWriter) input(c Contact) ContactInput {
 		in.ExternalIDs = c.ExternalIDs
 	}
 	for k, v := range c.CustomFields {
-		if w.customKeys == nil || w.customKeys[k] {
+		if key, ok := w.customKey(k); ok {
 			if in.CustomFields == nil {
 				in.CustomFields = map[string]any{}
 			}
-			in.CustomFields[k] = v
+			in.CustomFields[key] = v
 		}
 	}
 	for _, f := range w.storable {

@@ -8,14 +8,15 @@ import (
 )
 
 // planResource plans one resource of a migration from the two
-// connections' ports; asked is every resource the migration carries.
-func planResource(ctx context.Context, step *PlanStep, from, to Connection, asked []MigrationResource) error {
+// connections' ports; asked is every resource the migration carries,
+// names how custom values travel by the tenant's field names.
+func planResource(ctx context.Context, step *PlanStep, from, to Connection, asked []MigrationResource, names contactWriter) error {
 	cannot := func(format string, args ...any) {
 		step.Action, step.Detail = PlanCannot, fmt.Sprintf(format, args...)
 	}
 	switch step.Resource {
 	case MigrateContacts:
-		return planContacts(ctx, step, from, to)
+		return planContacts(ctx, step, from, to, names)
 	case MigrateGroups:
 		_, reads := from.(GroupLister)
 		_, creates := to.(GroupCreator)

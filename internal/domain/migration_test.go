@@ -417,3 +417,70 @@ func TestMigrationDoesNotSwitchWithRecordsLeftBehind(t *testing.T) {
 		t.Fatalf("writes stay frozen: %v", err)
 	}
 }
+
+// fieldLister lists fixed custom field definitions, in one page.
+type fieldLister []string
+
+func (keys fieldLister) ListFields(context.Context, domain.PageRequest) (domain.Page[domain.FieldDef], error) {
+	var p domain.Page[domain.FieldDef]
+	for _, k := range keys {
+		p.Items = append(p.Items, domain.FieldDef{ID: k, Key: k, Type: domain.FieldTypeUnknown})
+	}
+	return p, nil
+}
+
+type namedSource struct {
+	*sourceVendor
+	fieldLister
+}
+
+type namedTarget struct {
+	*targetVendor
+	fieldLister
+}
+
+// TestMigrationCarriesFieldsByName: a custom value goes from the source's
+// key to the tenant's name to the target's key; a field named but not
+// mapped at the target, and an unmapped key the target does not define,
+// are dropped and listed in the plan by the name the API gives them.
+func TestMigrationCarriesFieldsByName(t *testing.T) {
+	t.Parallel()
+	cs := sourceContacts(3)
+	for i := range cs {
+		cs[i].CustomFields = map[string]any{"attr3": json.Number("9007199254740993"), "attr4": "10", "attr1": "kept", "attr7": "lost", "attr9": "other"}
+	}
+	src := namedSource{&sourceVendor{vendor: "linkflow", contacts: cs, pageSize: 2}, fieldLister{"attr1", "attr3", "attr4", "attr7", "attr9"}}
+	// meihua's attr4 and points are other fields, of no name.
+	dst := namedTarget{newTargetVendor("meihua"), fieldLister{"4338372", "attr1", "attr4", "points", "attr9"}}
+	jobs, ids := memory.NewJobs(memory.JobsOptions{}), memory.NewIDMap()
+	svc := newService(t, domain.ServiceConfig{Vendors: testVendors, Jobs: jobs, IDMap: ids, Tenants: []domain.Tenant{{
+		ID: "acme", Initial: "linkflow", Connections: map[domain.Vendor]domain.Connection{"linkflow": src, "meihua": dst},
+		FieldNames: []domain.CustomFieldName{
+			{Name: "membership_level", Keys: map[domain.Vendor]string{"linkflow": "attr3", "meihua": "4338372"}},
+			// Named at linkflow only: dropped.
+			{Name: "points", Keys: map[domain.Vendor]string{"linkflow": "attr4"}},
+			// Named at meihua only: linkflow's attr9 is another field.
+			{Name: "tier", Keys: map[domain.Vendor]string{"meihua": "attr9"}},
+		},
+	}}})
+	spec := domain.MigrationSpec{From: "linkflow", To: "meihua"}
+	plan, err := svc.PlanMigration(t.Context(), "acme", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, _ := plan.Step(domain.MigrateContacts)
+	if want := []string{"custom_fields.attr7", "custom_fields.attr9", "custom_fields.points"}; !slices.Equal(step.Dropped[len(step.Dropped)-3:], want) ||
+		slices.Contains(step.Dropped, "custom_fields.attr3") || slices.Contains(step.Dropped, "custom_fields.membership_level") {
+		t.Fatalf("dropped %v, want to end with %v", step.Dropped, want)
+	}
+	runMigrations(t, svc, jobs)
+	newMigration(t, jobs, "m1", spec)
+	waitState(t, jobs, "m1", domain.JobSucceeded)
+	for _, c := range cs {
+		got := dst.byEmail[c.Email].CustomFields
+		want := map[string]any{"4338372": json.Number("9007199254740993"), "attr1": "kept"}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s carried custom fields %v, want %v", c.Email, got, want)
+		}
+	}
+}

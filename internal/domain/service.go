@@ -15,6 +15,11 @@ type Tenant struct {
 	ID          string
 	Initial     Vendor
 	Connections map[Vendor]Connection
+	// FieldNames are the tenant's names of its custom fields and their
+	// keys at each vendor (fieldnames.go); none: vendor keys throughout.
+	FieldNames []CustomFieldName
+
+	names map[Vendor]*fieldNames // FieldNames by vendor, built by NewService
 }
 
 // ServiceConfig wires a Service.
@@ -114,6 +119,17 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 				return nil, fmt.Errorf("tenant %s: connection listed as %s is a %s adapter", t.ID, v, c.Vendor())
 			}
 		}
+		if msg := checkFieldNames(t.FieldNames); msg != "" {
+			return nil, fmt.Errorf("tenant %s: custom field names: %s", t.ID, msg)
+		}
+		for _, n := range t.FieldNames {
+			for v := range n.Keys {
+				if _, ok := t.Connections[v]; !ok {
+					return nil, fmt.Errorf("tenant %s: custom field %s is mapped on %s, which is not one of its connections", t.ID, n.Name, v)
+				}
+			}
+		}
+		t.names = namesByVendor(t.FieldNames)
 		s.tenants[t.ID] = t
 		s.order = append(s.order, t.ID)
 		if err := s.bindings.Seed(ctx, t.ID, t.Initial); err != nil {
@@ -133,6 +149,9 @@ type Target struct {
 	Version int64
 	conn    Connection
 	prefix  string // of the vendor's canonical ids
+	// names is the tenant's custom field names at this vendor; nil when
+	// it names none there.
+	names *fieldNames
 }
 
 // id returns the canonical id of the target vendor's own id. Adapters
@@ -158,7 +177,7 @@ func (s *Service) Target(ctx context.Context, tenant string) (Target, error) {
 	if !ok {
 		return Target{}, fmt.Errorf("tenant %s is bound to %s but has no %s connection", tenant, b.Vendor, b.Vendor)
 	}
-	return Target{Tenant: tenant, Vendor: b.Vendor, Version: b.Version, conn: conn, prefix: s.vendors.Prefix(b.Vendor)}, nil
+	return Target{Tenant: tenant, Vendor: b.Vendor, Version: b.Version, conn: conn, prefix: s.vendors.Prefix(b.Vendor), names: t.names[b.Vendor]}, nil
 }
 
 // Capabilities returns what the target's vendor can do.

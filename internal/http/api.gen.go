@@ -822,7 +822,11 @@ type Contact struct {
 	CreatedAt *Timestamp `json:"created_at,omitempty"`
 
 	// CustomFields Custom field values keyed by the field definition's `key`
-	// (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
+	// (`GET /v1/fields`): the tenant's own name of the field where its
+	// configuration names it (`membership_level`, the same on every
+	// vendor), else the vendor's key (`attr3`, a Meihua property id,
+	// `customize_4_52`). A named field written by its vendor key is a
+	// `400 VALIDATION_FAILED` at `body.custom_fields.<vendor key>`. Values are strings, numbers, booleans or arrays of
 	// strings, as the field type allows: `text`, `select` (one of its
 	// options), `date` and `datetime` a string; `number` a number (every
 	// digit kept, also beyond 2^53); `boolean` true or false;
@@ -936,7 +940,11 @@ type ContactFields struct {
 	Company  *string             `json:"company,omitempty"`
 
 	// CustomFields Custom field values keyed by the field definition's `key`
-	// (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
+	// (`GET /v1/fields`): the tenant's own name of the field where its
+	// configuration names it (`membership_level`, the same on every
+	// vendor), else the vendor's key (`attr3`, a Meihua property id,
+	// `customize_4_52`). A named field written by its vendor key is a
+	// `400 VALIDATION_FAILED` at `body.custom_fields.<vendor key>`. Values are strings, numbers, booleans or arrays of
 	// strings, as the field type allows: `text`, `select` (one of its
 	// options), `date` and `datetime` a string; `number` a number (every
 	// digit kept, also beyond 2^53); `boolean` true or false;
@@ -1010,7 +1018,11 @@ type ContactInput struct {
 	Company  *string             `json:"company,omitempty"`
 
 	// CustomFields Custom field values keyed by the field definition's `key`
-	// (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
+	// (`GET /v1/fields`): the tenant's own name of the field where its
+	// configuration names it (`membership_level`, the same on every
+	// vendor), else the vendor's key (`attr3`, a Meihua property id,
+	// `customize_4_52`). A named field written by its vendor key is a
+	// `400 VALIDATION_FAILED` at `body.custom_fields.<vendor key>`. Values are strings, numbers, booleans or arrays of
 	// strings, as the field type allows: `text`, `select` (one of its
 	// options), `date` and `datetime` a string; `number` a number (every
 	// digit kept, also beyond 2^53); `boolean` true or false;
@@ -1134,7 +1146,11 @@ type CustomFieldValue2 = bool
 type CustomFieldValue3 = []string
 
 // CustomFields Custom field values keyed by the field definition's `key`
-// (`GET /v1/fields`). Values are strings, numbers, booleans or arrays of
+// (`GET /v1/fields`): the tenant's own name of the field where its
+// configuration names it (`membership_level`, the same on every
+// vendor), else the vendor's key (`attr3`, a Meihua property id,
+// `customize_4_52`). A named field written by its vendor key is a
+// `400 VALIDATION_FAILED` at `body.custom_fields.<vendor key>`. Values are strings, numbers, booleans or arrays of
 // strings, as the field type allows: `text`, `select` (one of its
 // options), `date` and `datetime` a string; `number` a number (every
 // digit kept, also beyond 2^53); `boolean` true or false;

@@ -5,7 +5,7 @@ import (
 	"errors"
 )
 
-// ErrJobDataNotFound: the job has no stored data chunk with this index.
+// ErrJobDataNotFound is the answer for a chunk the job has not stored.
 var ErrJobDataNotFound = errors.New("no such job data chunk")
 
 // JobDataStore keeps the input data of jobs too large for a Job's Input

@@ -256,9 +256,7 @@ func (im *ContactImport) Start(ctx context.Context) (Job, error) {
 // Abort drops what was stored of the import: nothing of a refused import
 // is kept.
 func (im *ContactImport) Abort(ctx context.Context) {
-	if err := im.data.Drop(context.WithoutCancel(ctx), im.id); err != nil {
-		im.s.log.WarnContext(ctx, "import data not dropped: it expires", "job", im.id, "error", err.Error())
-	}
+	im.s.dropImport(context.WithoutCancel(ctx), im.data, im.id)
 }
 
 func (s *Service) createBulkJob(ctx context.Context, id, kind, tenant string, in []byte, items int) (Job, error) {
@@ -297,9 +295,7 @@ func (s *Service) CancelTenantJob(ctx context.Context, data JobDataStore, tenant
 	}
 	j, err := s.jobs.Cancel(ctx, tenant, id, "cancelled by the caller")
 	if err == nil && j.Kind == JobKindContactImport && j.State.Final() && data != nil {
-		if err := data.Drop(ctx, j.ID); err != nil {
-			s.log.WarnContext(ctx, "import data not dropped: it expires", "job", j.ID, "error", err.Error())
-		}
+		s.dropImport(ctx, data, j.ID)
 	}
 	return j, err
 }
@@ -363,64 +359,79 @@ func (s *Service) ContactBatchHandler(encode BatchResultEncoder) JobHandler {
 	})
 }
 
-// ContactImportHandler runs imports, reading their items from data.
+// ContactImportHandler runs imports, reading their items from data. An
+// import's data is dropped when it succeeded or was cancelled while it
+// ran (one cancelled while it waited: CancelTenantJob); otherwise it
+// expires.
 func (s *Service) ContactImportHandler(data JobDataStore) JobHandler {
 	return JobHandlerFunc(func(ctx context.Context, run *JobRun) error {
-		j := run.Job()
-		var spec contactImportSpec
-		if err := json.Unmarshal(j.Input, &spec); err != nil {
-			return fmt.Errorf("import input: %w", err)
+		err := s.runImport(ctx, run, data)
+		if errors.Is(context.Cause(ctx), errJobCancelled) {
+			s.dropImport(context.WithoutCancel(ctx), data, run.Job().ID)
 		}
-		out := ContactImportOutput{Items: spec.Items}
-		for _, p := range j.Progress {
-			if p.Resource == progressContacts {
-				out.Succeeded, out.Failed = int(p.Done), int(p.Failed)
-			}
+		return err
+	})
+}
+
+func (s *Service) dropImport(ctx context.Context, data JobDataStore, id string) {
+	if err := data.Drop(ctx, id); err != nil {
+		s.log.WarnContext(ctx, "import data not dropped: it expires", "job", id, "error", err.Error())
+	}
+}
+
+func (s *Service) runImport(ctx context.Context, run *JobRun, data JobDataStore) error {
+	j := run.Job()
+	var spec contactImportSpec
+	if err := json.Unmarshal(j.Input, &spec); err != nil {
+		return fmt.Errorf("import input: %w", err)
+	}
+	out := ContactImportOutput{Items: spec.Items}
+	for _, p := range j.Progress {
+		if p.Resource == progressContacts {
+			out.Succeeded, out.Failed = int(p.Done), int(p.Failed)
 		}
-		w, next, err := s.newBulkWriter(ctx, run, spec.Mode)
+	}
+	w, next, err := s.newBulkWriter(ctx, run, spec.Mode)
+	if err != nil {
+		return err
+	}
+	for c := next; c < spec.Chunks; c++ {
+		b, err := data.Chunk(ctx, j.ID, c)
 		if err != nil {
-			return err
+			return fmt.Errorf("import chunk %d: %w", c, err)
 		}
-		for c := next; c < spec.Chunks; c++ {
-			b, err := data.Chunk(ctx, j.ID, c)
+		var items []importItem
+		if err := decodeExact(b, &items); err != nil {
+			return fmt.Errorf("import chunk %d: %w", c, err)
+		}
+		in := make([]ContactInput, len(items))
+		for i, it := range items {
+			in[i] = it.Item.input()
+		}
+		var results []BatchItemResult
+		for start := 0; start < len(in); start += w.step {
+			end := min(start+w.step, len(in))
+			rs, err := w.write(ctx, in[start:end], out.Succeeded > 0)
 			if err != nil {
-				return fmt.Errorf("import chunk %d: %w", c, err)
-			}
-			var items []importItem
-			if err := decodeExact(b, &items); err != nil {
-				return fmt.Errorf("import chunk %d: %w", c, err)
-			}
-			in := make([]ContactInput, len(items))
-			for i, it := range items {
-				in[i] = it.Item.input()
-			}
-			var results []BatchItemResult
-			for start := 0; start < len(in); start += w.step {
-				end := min(start+w.step, len(in))
-				rs, err := w.write(ctx, in[start:end], out.Succeeded > 0)
-				if err != nil {
-					return err
-				}
-				for i, r := range rs {
-					if r.Status == BatchFailed {
-						out.Failed++
-						where := "line " + strconv.Itoa(items[start+i].Line)
-						run.ItemError(bulkItemError(where, renameItemFields(r.Err, i, where)))
-					} else {
-						out.Succeeded++
-					}
-				}
-				results = append(results, rs...)
-			}
-			if err := w.checkpoint(run, results, out, c+1); err != nil {
 				return err
 			}
+			for i, r := range rs {
+				if r.Status == BatchFailed {
+					out.Failed++
+					where := "line " + strconv.Itoa(items[start+i].Line)
+					run.ItemError(bulkItemError(where, renameItemFields(r.Err, i, where)))
+				} else {
+					out.Succeeded++
+				}
+			}
+			results = append(results, rs...)
 		}
-		if err := data.Drop(ctx, j.ID); err != nil {
-			s.log.WarnContext(ctx, "import data not dropped: it expires", "job", j.ID, "error", err.Error())
+		if err := w.checkpoint(run, results, out, c+1); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	s.dropImport(ctx, data, j.ID)
+	return nil
 }
 
 // bulkWriter writes a bulk job's items through the synchronous batch's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,5 +178,48 @@ func TestTenantJobsHideMigrations(t *testing.T) {
 	}
 	if _, err := svc.StartContactBatch(t.Context(), target(t, svc, "acme"), bulkItems(domain.MaxAsyncBatch+1), ""); err == nil {
 		t.Fatal("a batch over MaxAsyncBatch was queued")
+	}
+}
+
+// TestImportCancelledWhileRunning: a cancel ends a running import after
+// its current chunk, and its data is dropped.
+func TestImportCancelledWhileRunning(t *testing.T) {
+	t.Parallel()
+	dst := newTargetVendor("meihua")
+	dst.batchSize = 100
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	dst.refuse = func(string) bool {
+		once.Do(func() { close(started); <-release })
+		return false
+	}
+	svc, jobs := bulkService(t, dst)
+	data := memory.NewJobData(memory.JobDataOptions{})
+	im, err := svc.BeginContactImport(target(t, svc, "acme"), data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range bulkItems(3000) {
+		if err := im.Add(t.Context(), i+1, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, err := im.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		<-started
+		if c, err := svc.CancelTenantJob(t.Context(), data, "acme", j.ID); err != nil || !c.CancelRequested {
+			t.Errorf("cancel of a running import: %+v, %v", c, err)
+		}
+		close(release)
+	}()
+	end := runBulk(t, svc, jobs, data, j.ID)
+	if end.State != domain.JobCancelled || len(dst.writes) != 1000 {
+		t.Fatalf("state %s, %d written; want cancelled after the first chunk", end.State, len(dst.writes))
+	}
+	if _, err := data.Chunk(t.Context(), j.ID, 2); !errors.Is(err, domain.ErrJobDataNotFound) {
+		t.Fatalf("the data of a cancelled import: %v", err)
 	}
 }

@@ -234,3 +234,26 @@ func TestImport(t *testing.T) {
 			headers: map[string]string{"Content-Type": "application/x-ndjson"}}).problem(t, 403, "INSUFFICIENT_SCOPE")
 	})
 }
+
+// TestImportAcrossReplicas: with Redis, an import received by one replica
+// is run by whichever replica claims it (its items are in Redis) and seen
+// from every replica.
+func TestImportAcrossReplicas(t *testing.T) {
+	c := newCluster(t, 2)
+	r1, r2 := c.replicas[0], c.replicas[1]
+	r := r1.importContacts(ndjson("replica", 2100), nil)
+	r.ok(t, http.StatusAccepted)
+	done := r2.waitJob(r.Header.Get("Location"), "succeeded")
+	if n := done["counts"].(map[string]any)["succeeded"].(float64); n != 2100 {
+		t.Fatalf("counts %v", done["counts"])
+	}
+	if n := emails(r1.sim)["replica-2099@example.com"]; n != 1 {
+		t.Fatalf("the last line is at the vendor %d times", n)
+	}
+	b := r2.do(req{method: http.MethodPost, path: "/v1/contacts/batch", key: keyAll, tenant: tenantLF, headers: async,
+		body: `{"items": [{"name": "Across", "external_ids": [{"channel": "replica.example.com", "id": "x"}]}]}`})
+	b.ok(t, http.StatusAccepted)
+	if res := r1.waitJob(b.Header.Get("Location"), "succeeded")["result"].(map[string]any); res["succeeded"].(float64) != 1 {
+		t.Fatalf("batch result %v", res)
+	}
+}

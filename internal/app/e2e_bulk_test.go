@@ -131,7 +131,8 @@ func TestAsyncBatch(t *testing.T) {
 		j1 := first.ok(t, http.StatusAccepted)
 		again := e.do(req{method: http.MethodPost, path: "/v1/contacts/batch", key: keyAll, tenant: tenantLF, body: one, headers: hdr})
 		j2 := again.ok(t, http.StatusAccepted)
-		if j1["id"] != j2["id"] || again.Header.Get("Idempotent-Replayed") != "true" || again.Header.Get("Location") != first.Header.Get("Location") {
+		if j1["id"] != j2["id"] || again.Header.Get("Idempotent-Replayed") != "true" || again.Header.Get("Location") != first.Header.Get("Location") ||
+			again.Header.Get("Preference-Applied") != "respond-async" {
 			t.Fatalf("replay made job %v (first %v), headers %v", j2["id"], j1["id"], again.Header)
 		}
 		e.do(req{method: http.MethodPost, path: "/v1/contacts/batch", key: keyAll, tenant: tenantLF, headers: hdr,

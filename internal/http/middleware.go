@@ -454,7 +454,7 @@ func targetFrom(ctx context.Context) (domain.Target, error) {
 }
 
 // replayHeaders are the response headers kept with an idempotent answer.
-var replayHeaders = []string{"Content-Type", "X-Vendor", "Location", "ETag"}
+var replayHeaders = []string{"Content-Type", "X-Vendor", "Location", "ETag", "Preference-Applied"}
 
 // idempotency makes writes carrying Idempotency-Key safe to retry. Keys are
 // scoped to the calling key and tenant; the fingerprint covers method, path,

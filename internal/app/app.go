@@ -151,7 +151,9 @@ type Stores struct {
 	Jobs        domain.JobStore
 	IDMap       domain.IDMapStore
 	Freezes     domain.FreezeStore
-	Readiness   []gwhttp.ReadinessCheck
+	// JobData keeps the items of NDJSON imports until their job ran.
+	JobData   domain.JobDataStore
+	Readiness []gwhttp.ReadinessCheck
 	// shared: the stores are another process's (Redis), where a tenant's
 	// binding can be missing; readiness then checks every tenant's.
 	shared bool
@@ -164,6 +166,7 @@ func MemoryStores() *Stores {
 		Bindings: memory.NewBindings(memory.BindingsOptions{}), Idempotency: memory.NewIdempotency(memory.IdempotencyOptions{}),
 		Tokens: memory.NewTokens(memory.TokensOptions{}), Quota: memory.NewQuota(memory.QuotaOptions{}),
 		Jobs: memory.NewJobs(memory.JobsOptions{}), IDMap: memory.NewIDMap(), Freezes: memory.NewFreezes(nil),
+		JobData: memory.NewJobData(memory.JobDataOptions{}),
 	}
 }
 
@@ -198,6 +201,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	if opts.Stores == nil {
 		opts.Stores = MemoryStores()
+	}
+	if opts.Stores.JobData == nil {
+		opts.Stores.JobData = memory.NewJobData(memory.JobDataOptions{})
 	}
 	if opts.Drivers == nil {
 		d, err := Drivers()
@@ -238,9 +244,17 @@ func (a *App) runJobs() (stop func(), err error) {
 	migrate := domain.JobHandlerFunc(func(ctx context.Context, run *domain.JobRun) error {
 		return a.gen.Load().service.MigrationHandler().RunJob(ctx, run)
 	})
+	batch := domain.JobHandlerFunc(func(ctx context.Context, run *domain.JobRun) error {
+		return a.gen.Load().service.ContactBatchHandler(gwhttp.EncodeBatchResult).RunJob(ctx, run)
+	})
+	imports := domain.JobHandlerFunc(func(ctx context.Context, run *domain.JobRun) error {
+		return a.gen.Load().service.ContactImportHandler(st.JobData).RunJob(ctx, run)
+	})
 	r, err := domain.NewJobRunner(domain.JobRunnerConfig{
 		Store: st.Jobs, Owner: o.Owner, Lease: o.Lease, Poll: o.Poll, Logger: a.opts.Logger,
-		Handlers: map[string]domain.JobHandler{domain.JobKindMigration: migrate},
+		Handlers: map[string]domain.JobHandler{
+			domain.JobKindMigration: migrate, domain.JobKindContactBatch: batch, domain.JobKindContactImport: imports,
+		},
 		OnState: func(kind string, from, to domain.JobState) {
 			a.opts.Telemetry.JobStateChanged(kind, string(from), string(to))
 		},
@@ -412,6 +426,7 @@ func (g *generation) httpConfig(a *App, routes gwhttp.Routes) gwhttp.Config {
 		Service: g.service, Keys: keys, Idempotency: st.Idempotency, Logger: a.opts.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
 		Readiness: readiness, Telemetry: a.opts.Telemetry, CORS: cors, Version: a.opts.Version,
 		SwitchFaults: a.opts.SandboxFaults, Routes: routes, Shedder: a.shed,
+		JobData: st.JobData, MaxImportBytes: cfg.MaxImportBytes,
 	}
 }
 

@@ -95,6 +95,7 @@ func RedisStores(ctx context.Context, url string, cfg *config.Config, o RedisOpt
 		Jobs:        redis.NewJobs(client, redis.JobsOptions{Prefix: o.Prefix}),
 		IDMap:       redis.NewIDMap(client, redis.IDMapOptions{Prefix: o.Prefix}),
 		Freezes:     redis.NewFreezes(client, o.Prefix),
+		JobData:     redis.NewJobData(client, redis.JobDataOptions{Prefix: o.Prefix}),
 		Readiness: []gwhttp.ReadinessCheck{
 			// Redis down: degraded, still serving from in-process state.
 			{Name: "redis", Check: func(ctx context.Context) error { return redis.Ping(ctx, client) }},

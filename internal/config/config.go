@@ -39,6 +39,10 @@ type Config struct {
 	// every one opens. Required with Redis (WithRedis), unused without.
 	TokenKeys    []TokenKey
 	MaxBodyBytes int64
+	// MaxImportBytes bounds an NDJSON import's body (max_import_bytes);
+	// 0: the gateway's default. An import is streamed, not held, so it
+	// has its own limit instead of MaxBodyBytes.
+	MaxImportBytes int64
 	// MaxInFlight bounds the API requests a replica serves at once
 	// (max_in_flight_requests); 0: the gateway's default.
 	MaxInFlight int
@@ -134,15 +138,16 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), n
 
 // The file format.
 type fileConfig struct {
-	Listen       string                `yaml:"listen"`
-	CursorSecret *secretRef            `yaml:"cursor_secret"`
-	TokenKeys    []fileTokenKey        `yaml:"token_keys"`
-	MaxBodyBytes int64                 `yaml:"max_body_bytes"`
-	MaxInFlight  *int                  `yaml:"max_in_flight_requests"`
-	APIKeys      []fileKey             `yaml:"api_keys"`
-	Tenants      []fileTenant          `yaml:"tenants"`
-	Vendors      map[string]fileVendor `yaml:"vendors"`
-	CORS         *fileCORS             `yaml:"cors"`
+	Listen         string                `yaml:"listen"`
+	CursorSecret   *secretRef            `yaml:"cursor_secret"`
+	TokenKeys      []fileTokenKey        `yaml:"token_keys"`
+	MaxBodyBytes   int64                 `yaml:"max_body_bytes"`
+	MaxImportBytes int64                 `yaml:"max_import_bytes"`
+	MaxInFlight    *int                  `yaml:"max_in_flight_requests"`
+	APIKeys        []fileKey             `yaml:"api_keys"`
+	Tenants        []fileTenant          `yaml:"tenants"`
+	Vendors        map[string]fileVendor `yaml:"vendors"`
+	CORS           *fileCORS             `yaml:"cors"`
 }
 
 type fileCORS struct {
@@ -304,11 +309,14 @@ func Parse(data []byte, env Env, drivers *vendorhttp.Drivers, opts ...Option) (*
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	p := &problems{}
-	cfg := &Config{Listen: f.Listen, MaxBodyBytes: f.MaxBodyBytes}
+	cfg := &Config{Listen: f.Listen, MaxBodyBytes: f.MaxBodyBytes, MaxImportBytes: f.MaxImportBytes}
 	known := drivers.Vendors()
 
 	if f.MaxBodyBytes < 0 {
 		p.add("max_body_bytes", "must not be negative")
+	}
+	if f.MaxImportBytes < 0 {
+		p.add("max_import_bytes", "must not be negative")
 	}
 	if n := f.MaxInFlight; n != nil {
 		if *n < 1 {

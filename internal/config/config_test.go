@@ -181,6 +181,7 @@ func TestEveryProblemReported(t *testing.T) {
 	bad := `
 cursor_secret: inline-secret
 max_body_bytes: -1
+max_import_bytes: -5
 api_keys:
   - name: a
     sha256: nothex
@@ -227,6 +228,7 @@ vendors:
 	want := []string{
 		"cursor_secret: must be a reference",
 		"max_body_bytes: must not be negative",
+		"max_import_bytes: must not be negative",
 		"api_keys[0].sha256: must be the 64 hex characters",
 		"api_keys[0].scopes[1]: unknown scope \"fly\"",
 		"api_keys[0].tenants[1]: unknown tenant \"ghost\"",

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -266,6 +267,54 @@ const (
 func (e Include) Valid() bool {
 	switch e {
 	case IncludeRaw:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JobKind.
+const (
+	JobKindContactsBatch  JobKind = "contacts.batch"
+	JobKindContactsImport JobKind = "contacts.import"
+)
+
+// Valid indicates whether the value is a known member of the JobKind enum.
+func (e JobKind) Valid() bool {
+	switch e {
+	case JobKindContactsBatch:
+		return true
+	case JobKindContactsImport:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JobState.
+const (
+	JobStateCancelled JobState = "cancelled"
+	JobStateFailed    JobState = "failed"
+	JobStatePaused    JobState = "paused"
+	JobStateQueued    JobState = "queued"
+	JobStateRunning   JobState = "running"
+	JobStateSucceeded JobState = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the JobState enum.
+func (e JobState) Valid() bool {
+	switch e {
+	case JobStateCancelled:
+		return true
+	case JobStateFailed:
+		return true
+	case JobStatePaused:
+		return true
+	case JobStateQueued:
+		return true
+	case JobStateRunning:
+		return true
+	case JobStateSucceeded:
 		return true
 	default:
 		return false
@@ -575,6 +624,27 @@ func (e ListContactsParamsExpand) Valid() bool {
 	}
 }
 
+// Defines values for ImportContactsParamsOnConflict.
+const (
+	ImportContactsParamsOnConflictMerge   ImportContactsParamsOnConflict = "merge"
+	ImportContactsParamsOnConflictReplace ImportContactsParamsOnConflict = "replace"
+	ImportContactsParamsOnConflictSkip    ImportContactsParamsOnConflict = "skip"
+)
+
+// Valid indicates whether the value is a known member of the ImportContactsParamsOnConflict enum.
+func (e ImportContactsParamsOnConflict) Valid() bool {
+	switch e {
+	case ImportContactsParamsOnConflictMerge:
+		return true
+	case ImportContactsParamsOnConflictReplace:
+		return true
+	case ImportContactsParamsOnConflictSkip:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListGroupMembersParamsExpand.
 const (
 	ListGroupMembersParamsExpandExternalIds ListGroupMembersParamsExpand = "external_ids"
@@ -695,6 +765,7 @@ type BatchItemResultStatus string
 
 // BatchUpsertRequest defines model for BatchUpsertRequest.
 type BatchUpsertRequest struct {
+	// Items At most 1000 items; 10 000 with `Prefer: respond-async`.
 	Items []ContactInput `json:"items"`
 
 	// OnConflict What happens to a contact that already exists; absent: `merge`.
@@ -1454,6 +1525,13 @@ type HealthStatus string
 // Example: lf_2865
 type ID = string
 
+// ImportCounts An import's items, and how many were written or failed so far.
+type ImportCounts struct {
+	Failed    int `json:"failed"`
+	Items     int `json:"items"`
+	Succeeded int `json:"succeeded"`
+}
+
 // Include Extra parts of each record to include.
 type Include string
 
@@ -1471,6 +1549,44 @@ type ItemError struct {
 // JSONValue Any JSON value, `null` included, at any depth (a vendor's own data;
 // OpenAPI 3.0 has no type for it). Numbers keep every digit.
 type JSONValue = any
+
+// Job A tenant's asynchronous batch (`contacts.batch`) or import (`contacts.import`).
+type Job struct {
+	// CancelRequested A cancel was asked for while it ran; it ends after its current chunk.
+	CancelRequested *bool `json:"cancel_requested,omitempty"`
+
+	// Counts An import's items, and how many were written or failed so far.
+	Counts    *ImportCounts `json:"counts,omitempty"`
+	CreatedAt time.Time     `json:"created_at"`
+
+	// Errors Failed items, the first 100: `item` is the index of a batch item, `line N` of an import line.
+	Errors []JobItemError `json:"errors"`
+
+	// ErrorsDropped Failed items beyond the first 100.
+	ErrorsDropped int64         `json:"errors_dropped"`
+	FinishedAt    *time.Time    `json:"finished_at,omitempty"`
+	ID            string        `json:"id"`
+	Kind          JobKind       `json:"kind"`
+	Progress      []JobProgress `json:"progress"`
+
+	// Reason Why it is paused, failed or cancelled.
+	Reason *string `json:"reason,omitempty"`
+
+	// Result A batch's per-item results, once it succeeded.
+	Result *BatchUpsertResponse `json:"result,omitempty"`
+
+	// ResumeAt When a paused job runs again.
+	ResumeAt  *time.Time `json:"resume_at,omitempty"`
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	State     JobState   `json:"state"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// JobKind defines model for Job.Kind.
+type JobKind string
+
+// JobState defines model for Job.State.
+type JobState string
 
 // JobItemError defines model for JobItemError.
 type JobItemError struct {
@@ -2042,11 +2158,17 @@ type IdempotencyKey = string
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
+// JobPath defines model for JobPath.
+type JobPath = string
+
 // Limit defines model for Limit.
 type Limit = int
 
 // MigrationPath defines model for MigrationPath.
 type MigrationPath = string
+
+// Prefer defines model for Prefer.
+type Prefer = string
 
 // TagGroupID A canonical id - a two-letter vendor prefix, `_`, and the vendor's
 // own id in its one spelling: integer ids (Linkflow, Meihua, NXCloud;
@@ -2219,7 +2341,23 @@ type BatchUpsertContactsParams struct {
 
 	// IdempotencyKey Makes a write safe to retry (see the API description).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer RFC 7240 preferences; `respond-async` runs the call as a job (`202`
+	// with `Location`). Other preferences are ignored.
+	Prefer *Prefer `json:"Prefer,omitempty"`
 }
+
+// ImportContactsParams defines parameters for ImportContacts.
+type ImportContactsParams struct {
+	// OnConflict What happens to a contact that already exists (as a batch's `on_conflict`); absent: `merge`.
+	OnConflict *ImportContactsParamsOnConflict `form:"on_conflict,omitempty" json:"on_conflict,omitempty"`
+
+	// XTenantID The tenant the call is for.
+	XTenantID TenantID `json:"X-Tenant-ID"`
+}
+
+// ImportContactsParamsOnConflict defines parameters for ImportContacts.
+type ImportContactsParamsOnConflict string
 
 // DeleteContactParams defines parameters for DeleteContact.
 type DeleteContactParams struct {
@@ -2423,6 +2561,18 @@ type RemoveGroupMembersParams struct {
 
 	// IdempotencyKey Makes a write safe to retry (see the API description).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CancelJobParams defines parameters for CancelJob.
+type CancelJobParams struct {
+	// XTenantID The tenant the call is for.
+	XTenantID TenantID `json:"X-Tenant-ID"`
+}
+
+// GetJobParams defines parameters for GetJob.
+type GetJobParams struct {
+	// XTenantID The tenant the call is for.
+	XTenantID TenantID `json:"X-Tenant-ID"`
 }
 
 // PassthroughParams defines parameters for Passthrough.
@@ -2730,6 +2880,9 @@ type ServerInterface interface {
 	// BatchUpsertContacts Create or update up to 1000 contacts
 	// (POST /v1/contacts/batch)
 	BatchUpsertContacts(w http.ResponseWriter, r *http.Request, params BatchUpsertContactsParams)
+	// ImportContacts Import contacts from NDJSON, as a job
+	// (POST /v1/contacts/imports)
+	ImportContacts(w http.ResponseWriter, r *http.Request, params ImportContactsParams)
 	// DeleteContact Delete a contact
 	// (DELETE /v1/contacts/{contact_id})
 	DeleteContact(w http.ResponseWriter, r *http.Request, contactID ContactID, params DeleteContactParams)
@@ -2778,6 +2931,12 @@ type ServerInterface interface {
 	// RemoveGroupMembers Remove contacts from a group
 	// (POST /v1/groups/{group_id}/members/remove)
 	RemoveGroupMembers(w http.ResponseWriter, r *http.Request, groupID GroupID, params RemoveGroupMembersParams)
+	// CancelJob Cancel an asynchronous batch or import
+	// (DELETE /v1/jobs/{job})
+	CancelJob(w http.ResponseWriter, r *http.Request, job JobPath, params CancelJobParams)
+	// GetJob Show an asynchronous batch or import
+	// (GET /v1/jobs/{job})
+	GetJob(w http.ResponseWriter, r *http.Request, job JobPath, params GetJobParams)
 	// Passthrough Call the tenant's vendor directly
 	// (POST /v1/passthrough)
 	Passthrough(w http.ResponseWriter, r *http.Request, params PassthroughParams)
@@ -2901,6 +3060,12 @@ func (_ Unimplemented) BatchUpsertContacts(w http.ResponseWriter, r *http.Reques
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ImportContacts Import contacts from NDJSON, as a job
+// (POST /v1/contacts/imports)
+func (_ Unimplemented) ImportContacts(w http.ResponseWriter, r *http.Request, params ImportContactsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // DeleteContact Delete a contact
 // (DELETE /v1/contacts/{contact_id})
 func (_ Unimplemented) DeleteContact(w http.ResponseWriter, r *http.Request, contactID ContactID, params DeleteContactParams) {
@@ -2994,6 +3159,18 @@ func (_ Unimplemented) AddGroupMembers(w http.ResponseWriter, r *http.Request, g
 // RemoveGroupMembers Remove contacts from a group
 // (POST /v1/groups/{group_id}/members/remove)
 func (_ Unimplemented) RemoveGroupMembers(w http.ResponseWriter, r *http.Request, groupID GroupID, params RemoveGroupMembersParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CancelJob Cancel an asynchronous batch or import
+// (DELETE /v1/jobs/{job})
+func (_ Unimplemented) CancelJob(w http.ResponseWriter, r *http.Request, job JobPath, params CancelJobParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetJob Show an asynchronous batch or import
+// (GET /v1/jobs/{job})
+func (_ Unimplemented) GetJob(w http.ResponseWriter, r *http.Request, job JobPath, params GetJobParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3783,8 +3960,85 @@ func (siw *ServerInterfaceWrapper) BatchUpsertContacts(w http.ResponseWriter, r 
 
 	}
 
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Prefer", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Prefer", Err: err})
+			return
+		}
+
+		params.Prefer = &Prefer
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.BatchUpsertContacts(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ImportContacts operation middleware
+func (siw *ServerInterfaceWrapper) ImportContacts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportContactsParams
+
+	// ------------- Optional query parameter "on_conflict" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "on_conflict", r.URL.Query(), &params.OnConflict, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "on_conflict"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "on_conflict", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Required header parameter "X-Tenant-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tenant-ID")]; found {
+		var XTenantID TenantID
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Tenant-ID", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tenant-ID", valueList[0], &XTenantID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Tenant-ID", Err: err})
+			return
+		}
+
+		params.XTenantID = XTenantID
+
+	} else {
+		err := fmt.Errorf("Header parameter X-Tenant-ID is required, but not found")
+		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Tenant-ID", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ImportContacts(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5095,6 +5349,114 @@ func (siw *ServerInterfaceWrapper) RemoveGroupMembers(w http.ResponseWriter, r *
 	handler.ServeHTTP(w, r)
 }
 
+// CancelJob operation middleware
+func (siw *ServerInterfaceWrapper) CancelJob(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "job" -------------
+	var job JobPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "job", chi.URLParam(r, "job"), &job, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "job", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CancelJobParams
+
+	headers := r.Header
+
+	// ------------- Required header parameter "X-Tenant-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tenant-ID")]; found {
+		var XTenantID TenantID
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Tenant-ID", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tenant-ID", valueList[0], &XTenantID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Tenant-ID", Err: err})
+			return
+		}
+
+		params.XTenantID = XTenantID
+
+	} else {
+		err := fmt.Errorf("Header parameter X-Tenant-ID is required, but not found")
+		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Tenant-ID", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CancelJob(w, r, job, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetJob operation middleware
+func (siw *ServerInterfaceWrapper) GetJob(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "job" -------------
+	var job JobPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "job", chi.URLParam(r, "job"), &job, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "job", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetJobParams
+
+	headers := r.Header
+
+	// ------------- Required header parameter "X-Tenant-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tenant-ID")]; found {
+		var XTenantID TenantID
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Tenant-ID", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tenant-ID", valueList[0], &XTenantID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Tenant-ID", Err: err})
+			return
+		}
+
+		params.XTenantID = XTenantID
+
+	} else {
+		err := fmt.Errorf("Header parameter X-Tenant-ID is required, but not found")
+		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Tenant-ID", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetJob(w, r, job, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // Passthrough operation middleware
 func (siw *ServerInterfaceWrapper) Passthrough(w http.ResponseWriter, r *http.Request) {
 
@@ -5881,6 +6243,15 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/contacts/batch", wrapper.BatchUpsertContacts)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/contacts/imports", wrapper.ImportContacts)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/jobs/{job}", wrapper.CancelJob)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/jobs/{job}", wrapper.GetJob)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/v1/contacts/{contact_id}", wrapper.DeleteContact)
@@ -9773,6 +10144,58 @@ func (response BatchUpsertContacts200JSONResponse) VisitBatchUpsertContactsRespo
 	return err
 }
 
+type BatchUpsertContacts202ResponseHeaders struct {
+	CacheControl        *string
+	IdempotentReplayed  *string
+	Location            *string
+	PreferenceApplied   *string
+	XContentTypeOptions *string
+	XIdTranslated       *string
+	XRequestID          *string
+	XVendor             *Vendor
+}
+
+type BatchUpsertContacts202JSONResponse struct {
+	Body    Job
+	Headers BatchUpsertContacts202ResponseHeaders
+}
+
+func (response BatchUpsertContacts202JSONResponse) VisitBatchUpsertContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BatchUpsertContacts400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -10209,6 +10632,365 @@ func (response BatchUpsertContacts504ApplicationProblemPlusJSONResponse) VisitBa
 		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
 	}
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContactsRequestObject struct {
+	Params ImportContactsParams
+	Body   io.Reader
+}
+
+type ImportContactsResponseObject interface {
+	VisitImportContactsResponse(w http.ResponseWriter) error
+}
+
+type ImportContacts202ResponseHeaders struct {
+	CacheControl        *string
+	Location            *string
+	XContentTypeOptions *string
+	XRequestID          *string
+	XVendor             *Vendor
+}
+
+type ImportContacts202JSONResponse struct {
+	Body    Job
+	Headers ImportContacts202ResponseHeaders
+}
+
+func (response ImportContacts202JSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts400ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts401ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts403ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts404ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts413ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts415ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts429ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts500ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts501ApplicationProblemPlusJSONResponse struct {
+	NotImplementedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts501ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts503ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17651,6 +18433,486 @@ func (response RemoveGroupMembers504ApplicationProblemPlusJSONResponse) VisitRem
 	return err
 }
 
+type CancelJobRequestObject struct {
+	Job    JobPath `json:"job"`
+	Params CancelJobParams
+}
+
+type CancelJobResponseObject interface {
+	VisitCancelJobResponse(w http.ResponseWriter) error
+}
+
+type CancelJob200ResponseHeaders struct {
+	CacheControl        *string
+	XContentTypeOptions *string
+	XRequestID          *string
+	XVendor             *Vendor
+}
+
+type CancelJob200JSONResponse struct {
+	Body    Job
+	Headers CancelJob200ResponseHeaders
+}
+
+func (response CancelJob200JSONResponse) VisitCancelJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelJob400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CancelJob400ApplicationProblemPlusJSONResponse) VisitCancelJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelJob401ApplicationProblemPlusJSONResponse) VisitCancelJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelJob403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CancelJob403ApplicationProblemPlusJSONResponse) VisitCancelJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CancelJob404ApplicationProblemPlusJSONResponse) VisitCancelJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelJob500ApplicationProblemPlusJSONResponse) VisitCancelJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelJob503ApplicationProblemPlusJSONResponse) VisitCancelJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJobRequestObject struct {
+	Job    JobPath `json:"job"`
+	Params GetJobParams
+}
+
+type GetJobResponseObject interface {
+	VisitGetJobResponse(w http.ResponseWriter) error
+}
+
+type GetJob200ResponseHeaders struct {
+	CacheControl        *string
+	XContentTypeOptions *string
+	XRequestID          *string
+	XVendor             *Vendor
+}
+
+type GetJob200JSONResponse struct {
+	Body    Job
+	Headers GetJob200ResponseHeaders
+}
+
+func (response GetJob200JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob400ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob401ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob403ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob404ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob500ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob503ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	if response.Headers.XIdTranslated != nil {
+		w.Header().Set("X-Id-Translated", fmt.Sprint(*response.Headers.XIdTranslated))
+	}
+	if response.Headers.XRequestID != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestID))
+	}
+	if response.Headers.XVendor != nil {
+		w.Header().Set("X-Vendor", fmt.Sprint(*response.Headers.XVendor))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PassthroughRequestObject struct {
 	Params PassthroughParams
 	Body   *PassthroughJSONRequestBody
@@ -21879,6 +23141,9 @@ type StrictServerInterface interface {
 	// BatchUpsertContacts Create or update up to 1000 contacts
 	// (POST /v1/contacts/batch)
 	BatchUpsertContacts(ctx context.Context, request BatchUpsertContactsRequestObject) (BatchUpsertContactsResponseObject, error)
+	// ImportContacts Import contacts from NDJSON, as a job
+	// (POST /v1/contacts/imports)
+	ImportContacts(ctx context.Context, request ImportContactsRequestObject) (ImportContactsResponseObject, error)
 	// DeleteContact Delete a contact
 	// (DELETE /v1/contacts/{contact_id})
 	DeleteContact(ctx context.Context, request DeleteContactRequestObject) (DeleteContactResponseObject, error)
@@ -21927,6 +23192,12 @@ type StrictServerInterface interface {
 	// RemoveGroupMembers Remove contacts from a group
 	// (POST /v1/groups/{group_id}/members/remove)
 	RemoveGroupMembers(ctx context.Context, request RemoveGroupMembersRequestObject) (RemoveGroupMembersResponseObject, error)
+	// CancelJob Cancel an asynchronous batch or import
+	// (DELETE /v1/jobs/{job})
+	CancelJob(ctx context.Context, request CancelJobRequestObject) (CancelJobResponseObject, error)
+	// GetJob Show an asynchronous batch or import
+	// (GET /v1/jobs/{job})
+	GetJob(ctx context.Context, request GetJobRequestObject) (GetJobResponseObject, error)
 	// Passthrough Call the tenant's vendor directly
 	// (POST /v1/passthrough)
 	Passthrough(ctx context.Context, request PassthroughRequestObject) (PassthroughResponseObject, error)
@@ -22411,6 +23682,34 @@ func (sh *strictHandler) BatchUpsertContacts(w http.ResponseWriter, r *http.Requ
 	}
 }
 
+// ImportContacts operation middleware
+func (sh *strictHandler) ImportContacts(w http.ResponseWriter, r *http.Request, params ImportContactsParams) {
+	var request ImportContactsRequestObject
+
+	request.Params = params
+
+	request.Body = r.Body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportContacts(ctx, request.(ImportContactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportContacts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ImportContactsResponseObject); ok {
+		if err := validResponse.VisitImportContactsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteContact operation middleware
 func (sh *strictHandler) DeleteContact(w http.ResponseWriter, r *http.Request, contactID ContactID, params DeleteContactParams) {
 	var request DeleteContactRequestObject
@@ -22880,6 +24179,60 @@ func (sh *strictHandler) RemoveGroupMembers(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RemoveGroupMembersResponseObject); ok {
 		if err := validResponse.VisitRemoveGroupMembersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CancelJob operation middleware
+func (sh *strictHandler) CancelJob(w http.ResponseWriter, r *http.Request, job JobPath, params CancelJobParams) {
+	var request CancelJobRequestObject
+
+	request.Job = job
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelJob(ctx, request.(CancelJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelJob")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CancelJobResponseObject); ok {
+		if err := validResponse.VisitCancelJobResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetJob operation middleware
+func (sh *strictHandler) GetJob(w http.ResponseWriter, r *http.Request, job JobPath, params GetJobParams) {
+	var request GetJobRequestObject
+
+	request.Job = job
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJob(ctx, request.(GetJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJob")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetJobResponseObject); ok {
+		if err := validResponse.VisitGetJobResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

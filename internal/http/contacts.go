@@ -87,30 +87,41 @@ func (s *Server) BatchUpsertContacts(ctx context.Context, req BatchUpsertContact
 	if req.Body.OnConflict != nil {
 		mode = domain.OnConflict(*req.Body.OnConflict)
 	}
+	if respondAsync(req.Params.Prefer) {
+		return s.startBatch(ctx, t, items, mode)
+	}
 	results, err := s.svc.BatchUpsertContacts(ctx, t, items, mode)
 	if err != nil {
 		return nil, err
 	}
 	out := BatchUpsertResponse{Results: make([]BatchItemResult, len(results))}
 	for i, r := range results {
-		item := BatchItemResult{Index: r.Index, Status: BatchItemResultStatus(r.Status), ID: str(r.ID), Unwritten: toUnwritten(r.Unwritten)}
 		if r.Status == domain.BatchFailed {
-			p := problemFor(r.Err)
-			item.Error = &ItemError{Code: p.Code, Detail: itemDetail(p), VendorCode: str(p.VendorCode)}
-			if len(p.Errors) > 0 {
-				errs := make([]FieldError, len(p.Errors))
-				for j, f := range p.Errors {
-					errs[j] = FieldError(f)
-				}
-				item.Error.Errors = errs
-			}
 			out.Failed++
 		} else {
 			out.Succeeded++
 		}
-		out.Results[i] = item
+		out.Results[i] = toBatchItemResult(r)
 	}
 	return BatchUpsertContacts200JSONResponse{Body: out}, nil
+}
+
+// toBatchItemResult is an item's result in a batch's answer, synchronous
+// or asynchronous.
+func toBatchItemResult(r domain.BatchItemResult) BatchItemResult {
+	item := BatchItemResult{Index: r.Index, Status: BatchItemResultStatus(r.Status), ID: str(r.ID), Unwritten: toUnwritten(r.Unwritten)}
+	if r.Status == domain.BatchFailed {
+		p := problemFor(r.Err)
+		item.Error = &ItemError{Code: p.Code, Detail: itemDetail(p), VendorCode: str(p.VendorCode)}
+		if len(p.Errors) > 0 {
+			errs := make([]FieldError, len(p.Errors))
+			for j, f := range p.Errors {
+				errs[j] = FieldError(f)
+			}
+			item.Error.Errors = errs
+		}
+	}
+	return item
 }
 
 func itemDetail(p *problem) string {

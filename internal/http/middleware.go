@@ -364,9 +364,21 @@ const busyRetryAfter = time.Second
 // SERVER_BUSY, without reading the body, when the bytes it may hold are
 // more than the server's in-flight budget has free. It runs after
 // authorize: a caller that may not make the call never reserves anything.
-func limitBody(limit int64, budget *bodyBudget) func(http.Handler) http.Handler {
+func limitBody(limit, importLimit int64, budget *bodyBudget) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if streamed(r) {
+				// An import is read as it arrives, never held: its own
+				// limit, no share of the budget, time to arrive.
+				if r.ContentLength > importLimit {
+					writeProblem(w, r, &http.MaxBytesError{Limit: importLimit})
+					return
+				}
+				_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(importReadTimeout))
+				r.Body = http.MaxBytesReader(w, r.Body, importLimit)
+				next.ServeHTTP(w, r)
+				return
+			}
 			if r.ContentLength > limit {
 				writeProblem(w, r, &http.MaxBytesError{Limit: limit})
 				return
@@ -442,7 +454,7 @@ func targetFrom(ctx context.Context) (domain.Target, error) {
 }
 
 // replayHeaders are the response headers kept with an idempotent answer.
-var replayHeaders = []string{"Content-Type", "X-Vendor", "Location", "ETag"}
+var replayHeaders = []string{"Content-Type", "X-Vendor", "Location", "ETag", "Preference-Applied"}
 
 // idempotency makes writes carrying Idempotency-Key safe to retry. Keys are
 // scoped to the calling key and tenant; the fingerprint covers method, path,
@@ -455,6 +467,10 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 		p, ok := principalFrom(r.Context())
 		if key == "" || !ok || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if streamed(r) {
+			writeProblem(w, r, domain.Invalid("header.Idempotency-Key", "is not taken by an import: its body is not held to be compared"))
 			return
 		}
 		body, err := io.ReadAll(r.Body)

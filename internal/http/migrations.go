@@ -73,7 +73,7 @@ func toMigration(j domain.Job, plan domain.MigrationPlan, now time.Time) Migrati
 	m := Migration{
 		ID: j.ID, Tenant: j.Tenant, From: Vendor(spec.From), To: Vendor(spec.To), Switch: spec.Switch, DryRun: spec.DryRun,
 		State: MigrationState(j.State), Reason: str(j.Reason), Plan: MigrationPlan{Steps: mapSlice(plan.Steps, toPlanStep)},
-		Progress: []JobProgress{}, Errors: mapSlice(j.Errors, toJobItemError), ErrorsDropped: j.ErrorsDropped, Runs: j.Runs,
+		Errors: mapSlice(j.Errors, toJobItemError), ErrorsDropped: j.ErrorsDropped, Runs: j.Runs,
 		CreatedAt: j.CreatedAt.UTC(), UpdatedAt: j.UpdatedAt.UTC(),
 		StartedAt: ts(j.StartedAt), FinishedAt: ts(j.FinishedAt), ResumeAt: ts(j.ResumeAt),
 	}
@@ -86,6 +86,21 @@ func toMigration(j domain.Job, plan domain.MigrationPlan, now time.Time) Migrati
 	if j.CancelRequested {
 		m.CancelRequested = &j.CancelRequested
 	}
+	m.Progress = jobProgress(j, now)
+	return m
+}
+
+func toPlanStep(s domain.PlanStep) MigrationPlanStep {
+	return MigrationPlanStep{Resource: MigrationResource(s.Resource), Action: MigrationPlanStepAction(s.Action), Detail: str(s.Detail), Dropped: s.Dropped}
+}
+
+func toJobItemError(e domain.JobItemError) JobItemError {
+	return JobItemError{Resource: e.Resource, Item: e.Item, Code: str(e.Code), Message: e.Message}
+}
+
+// jobProgress is j's progress, with the rate and time left while it runs.
+func jobProgress(j domain.Job, now time.Time) []JobProgress {
+	out := make([]JobProgress, 0, len(j.Progress))
 	running := j.State == domain.JobRunning && !j.StartedAt.IsZero()
 	for _, p := range j.Progress {
 		jp := JobProgress{Resource: p.Resource, Done: p.Done, Failed: p.Failed, Skipped: p.Skipped}
@@ -101,15 +116,7 @@ func toMigration(j domain.Job, plan domain.MigrationPlan, now time.Time) Migrati
 				jp.EtaSeconds = &eta
 			}
 		}
-		m.Progress = append(m.Progress, jp)
+		out = append(out, jp)
 	}
-	return m
-}
-
-func toPlanStep(s domain.PlanStep) MigrationPlanStep {
-	return MigrationPlanStep{Resource: MigrationResource(s.Resource), Action: MigrationPlanStepAction(s.Action), Detail: str(s.Detail), Dropped: s.Dropped}
-}
-
-func toJobItemError(e domain.JobItemError) JobItemError {
-	return JobItemError{Resource: e.Resource, Item: e.Item, Code: str(e.Code), Message: e.Message}
+	return out
 }

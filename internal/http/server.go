@@ -86,6 +86,12 @@ type Config struct {
 	SwitchFaults bool
 	// Version is answered by /healthz (default: buildinfo.Read's).
 	Version string
+	// JobData keeps the items of NDJSON imports (nil: in-process).
+	JobData domain.JobDataStore
+	// MaxImportBytes bounds an import's body (DefaultMaxImportBytes when
+	// zero); an import is streamed, not held, so MaxBodyBytes does not
+	// apply to it.
+	MaxImportBytes int64
 	// Shedder bounds the API requests served at once, shared by every
 	// handler of the process; nil: one of the handler's own, with
 	// DefaultMaxInFlight.
@@ -98,6 +104,10 @@ type Server struct {
 	idem    domain.IdempotencyStore
 	ready   []ReadinessCheck
 	version string
+	// jobData keeps import items; contactInput is the schema an import's
+	// lines are checked against (imports.go).
+	jobData      domain.JobDataStore
+	contactInput *openapi3.Schema
 
 	// readyMu guards lastReady, each check's state at the last probe, so
 	// that a state is logged when it changes, not on every probe (a
@@ -140,6 +150,12 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Idempotency == nil {
 		cfg.Idempotency = memory.NewIdempotency(memory.IdempotencyOptions{})
 	}
+	if cfg.JobData == nil {
+		cfg.JobData = memory.NewJobData(memory.JobDataOptions{})
+	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = DefaultMaxImportBytes
+	}
 	spec, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
 	if err != nil {
 		return nil, fmt.Errorf("http: load api/openapi.yaml: %w", err)
@@ -147,7 +163,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if err := spec.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("http: api/openapi.yaml is invalid: %w", err)
 	}
-	s := &Server{svc: cfg.Service, idem: cfg.Idempotency, ready: cfg.Readiness, version: cfg.Version}
+	s := &Server{svc: cfg.Service, idem: cfg.Idempotency, ready: cfg.Readiness, version: cfg.Version, jobData: cfg.JobData}
+	if ref := spec.Components.Schemas["ContactInput"]; ref != nil {
+		s.contactInput = ref.Value
+	}
+	if s.contactInput == nil {
+		return nil, errors.New("http: api/openapi.yaml has no ContactInput schema")
+	}
 
 	r := chi.NewRouter()
 	r.Use(observe(cfg.Logger, cfg.Telemetry))
@@ -181,7 +203,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 			keys.authorize(rules),
 			s.checkWritable,
 			switchFaults(cfg.SwitchFaults),
-			limitBody(cfg.MaxBodyBytes, budget),
+			limitBody(cfg.MaxBodyBytes, cfg.MaxImportBytes, budget),
 			validator(withoutSecurity(spec)),
 			s.resolveTenant,
 			s.idempotency,

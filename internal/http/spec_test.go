@@ -60,8 +60,11 @@ func TestRequestBodiesRefuseUnknownMembers(t *testing.T) {
 			if op.RequestBody == nil {
 				continue
 			}
-			n++
-			check(method+" "+path, op.RequestBody.Value.Content.Get("application/json").Schema.Value)
+			// An import's NDJSON lines are ContactInputs, checked as such.
+			if mt := op.RequestBody.Value.Content.Get("application/json"); mt != nil {
+				n++
+				check(method+" "+path, mt.Schema.Value)
+			}
 		}
 	}
 	if n < 15 {

@@ -40,6 +40,8 @@ func validator(spec *openapi3.T) func(http.Handler) http.Handler {
 	// The body's decoded value rides on to the strict handler, which binds
 	// it instead of decoding the body a second time.
 	opts := &openapi3filter.Options{MultiError: true, KeepValidatedValue: true}
+	// An import's body is checked line by line as it arrives (imports.go).
+	streamOpts := &openapi3filter.Options{MultiError: true, ExcludeRequestBody: true}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			op := ops[route{method: r.Method, pattern: chi.RouteContext(r.Context()).RoutePattern()}]
@@ -48,7 +50,15 @@ func validator(spec *openapi3.T) func(http.Handler) http.Handler {
 				writeProblem(w, r, newProblem(ProblemCodeNotFound, "no such endpoint"))
 				return
 			}
-			in := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams(op.Path, r.URL.EscapedPath()), Route: op, Options: opts}
+			o := opts
+			if streamed(r) {
+				if err := checkNDJSON(r); err != nil {
+					writeProblem(w, r, err)
+					return
+				}
+				o = streamOpts
+			}
+			in := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams(op.Path, r.URL.EscapedPath()), Route: op, Options: o}
 			if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
 				writeProblem(w, r, validationProblem(err))
 				return

@@ -62,9 +62,91 @@ export interface paths {
          *     the vendor does not offer answers `400 VALIDATION_FAILED`. An item
          *     whose contact was stored but not every field of it succeeds, with
          *     `unwritten` naming what it lacks.
+         *
+         *     With `Prefer: respond-async` the batch (up to 10 000 items) runs as
+         *     a job: the items are checked as a synchronous batch's before
+         *     anything is stored (a bad batch is a `400`, nothing queued), and
+         *     the answer is `202` with the job and `Location: /v1/jobs/{job}` to
+         *     poll; once it succeeded the job's `result` is this operation's
+         *     `200` answer. Without it, more than 1000 items are a `400`.
          */
         post: operations["batchUpsertContacts"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import contacts from NDJSON, as a job
+         * @description Imports any number of contacts: the body is NDJSON
+         *     (`application/x-ndjson`), one contact per line, each line a JSON
+         *     object checked as a batch item (`ContactInput`: unknown fields
+         *     refused, numbers kept exact). Empty lines are skipped; a line is at
+         *     most 256 KiB; the body at most `max_import_bytes` (default 256 MiB).
+         *     The body is read as it arrives and stored in chunks of 1000 items,
+         *     so the gateway holds one chunk at a time whatever the body's size.
+         *
+         *     One bad line refuses the import as a whole: `400
+         *     VALIDATION_FAILED` naming the first bad lines (`line 7.email`, up
+         *     to 20), and nothing is stored or queued. Once the whole body is
+         *     read the answer is `202` with the job and `Location` to poll; the
+         *     job upserts the contacts in the vendor's chunks, as a batch does
+         *     (`on_conflict` alike), and counts them (`counts`). Items the vendor
+         *     refuses are listed in `errors` by line (`line 7`, the first 100).
+         *     An import takes no `Idempotency-Key` (its body is not held to be
+         *     compared): one sent is a `400`.
+         */
+        post: operations["importContacts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{job}": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant the call is for. */
+                "X-Tenant-ID": components["parameters"]["TenantID"];
+            };
+            path: {
+                /** @description Job id. */
+                job: components["parameters"]["JobPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Show an asynchronous batch or import
+         * @description The job's `kind`, `state` (`queued`, `running`, `paused`,
+         *     `succeeded`, `failed`, `cancelled`), `reason` (why it is paused,
+         *     failed or cancelled), progress, and the items that failed (the
+         *     first 100; `errors_dropped` counts the rest). A batch that
+         *     succeeded has its `result`: the synchronous batch's answer, one
+         *     result per item. An import has its `counts`. Another tenant's job
+         *     is a `404`. Jobs are kept 7 days after they end.
+         */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel an asynchronous batch or import
+         * @description A queued or paused job ends at once (`cancelled`); a running one is
+         *     asked to stop (`cancel_requested`) and ends after its current
+         *     chunk. What it wrote stays written. An ended job is answered as it
+         *     is.
+         */
+        delete: operations["cancelJob"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1083,6 +1165,7 @@ export interface components {
              * @enum {string}
              */
             on_conflict?: "merge" | "replace" | "skip";
+            /** @description At most 1000 items; 10 000 with `Prefer: respond-async`. */
             items: components["schemas"]["ContactInput"][];
         };
         BatchUpsertResponse: {
@@ -1468,6 +1551,48 @@ export interface components {
             /** @description The vendor's error code, when it gave one. */
             code?: string;
             message: string;
+        };
+        /** @description A tenant's asynchronous batch (`contacts.batch`) or import (`contacts.import`). */
+        Job: {
+            id: string;
+            /** @enum {string} */
+            kind: "contacts.batch" | "contacts.import";
+            /** @enum {string} */
+            state: "queued" | "running" | "paused" | "succeeded" | "failed" | "cancelled";
+            /** @description Why it is paused, failed or cancelled. */
+            reason?: string;
+            /** @description A cancel was asked for while it ran; it ends after its current chunk. */
+            cancel_requested?: boolean;
+            progress: components["schemas"]["JobProgress"][];
+            /** @description Failed items, the first 100: `item` is the index of a batch item, `line N` of an import line. */
+            errors: components["schemas"]["JobItemError"][];
+            /**
+             * Format: int64
+             * @description Failed items beyond the first 100.
+             */
+            errors_dropped: number;
+            /** @description A batch's per-item results, once it succeeded. */
+            result?: components["schemas"]["BatchUpsertResponse"];
+            counts?: components["schemas"]["ImportCounts"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            started_at?: string;
+            /** Format: date-time */
+            finished_at?: string;
+            /**
+             * Format: date-time
+             * @description When a paused job runs again.
+             */
+            resume_at?: string;
+        };
+        /** @description An import's items, and how many were written or failed so far. */
+        ImportCounts: {
+            items: number;
+            succeeded: number;
+            failed: number;
         };
         Migration: {
             id: string;
@@ -1997,6 +2122,14 @@ export interface components {
         TenantID: components["schemas"]["TenantName"];
         /** @description Tenant id. */
         TenantPath: components["schemas"]["TenantName"];
+        /** @description Job id. */
+        JobPath: string;
+        /**
+         * @description RFC 7240 preferences; `respond-async` runs the call as a job (`202`
+         *     with `Location`). Other preferences are ignored.
+         * @example respond-async
+         */
+        Prefer: string;
         /** @description Migration id. */
         MigrationPath: string;
         /**
@@ -2051,6 +2184,10 @@ export interface components {
          *     working. Ids it did not carry answer `409 ID_VENDOR_MISMATCH`.
          */
         "X-Id-Translated": string;
+        /** @description The job's URL (`/v1/jobs/{job}`), to poll. */
+        JobLocation: string;
+        /** @description `respond-async` when the call runs as a job. */
+        "Preference-Applied": "respond-async";
         /**
          * @description `true` when this is the stored answer of an earlier call with the
          *     same `Idempotency-Key` and body (the call did not run again).
@@ -2264,6 +2401,12 @@ export interface operations {
                 "X-Tenant-ID": components["parameters"]["TenantID"];
                 /** @description Makes a write safe to retry (see the API description). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description RFC 7240 preferences; `respond-async` runs the call as a job (`202`
+                 *     with `Location`). Other preferences are ignored.
+                 * @example respond-async
+                 */
+                Prefer?: components["parameters"]["Prefer"];
             };
             path?: never;
             cookie?: never;
@@ -2337,6 +2480,43 @@ export interface operations {
                     "application/json": components["schemas"]["BatchUpsertResponse"];
                 };
             };
+            /** @description `Prefer: respond-async`: the queued job. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Vendor": components["headers"]["X-Vendor"];
+                    "X-Id-Translated": components["headers"]["X-Id-Translated"];
+                    Location: components["headers"]["JobLocation"];
+                    "Preference-Applied": components["headers"]["Preference-Applied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_x3ma6ol2dkq7yvb2cq4f5n3n5e",
+                     *       "kind": "contacts.batch",
+                     *       "state": "queued",
+                     *       "progress": [
+                     *         {
+                     *           "resource": "contacts",
+                     *           "total": 2,
+                     *           "done": 0,
+                     *           "failed": 0,
+                     *           "skipped": 0
+                     *         }
+                     *       ],
+                     *       "errors": [],
+                     *       "errors_dropped": 0,
+                     *       "created_at": "2026-11-29T08:00:00Z",
+                     *       "updated_at": "2026-11-29T08:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -2351,6 +2531,226 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    importContacts: {
+        parameters: {
+            query?: {
+                /** @description What happens to a contact that already exists (as a batch's `on_conflict`); absent: `merge`. */
+                on_conflict?: "merge" | "replace" | "skip";
+            };
+            header: {
+                /** @description The tenant the call is for. */
+                "X-Tenant-ID": components["parameters"]["TenantID"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {"name":"张三","email":"zhangsan@example.com","external_ids":[{"channel":"example.com","id":"u1"}]}
+                 *     {"name":"Li Si","mobile_phone":"13800000000","custom_fields":{"score":9007199254740993}}
+                 */
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description The queued import. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Vendor": components["headers"]["X-Vendor"];
+                    Location: components["headers"]["JobLocation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_m2qkx7a4hz3ncv5bq6ld7w2p4e",
+                     *       "kind": "contacts.import",
+                     *       "state": "queued",
+                     *       "progress": [
+                     *         {
+                     *           "resource": "contacts",
+                     *           "total": 100000,
+                     *           "done": 0,
+                     *           "failed": 0,
+                     *           "skipped": 0
+                     *         }
+                     *       ],
+                     *       "errors": [],
+                     *       "errors_dropped": 0,
+                     *       "counts": {
+                     *         "items": 100000,
+                     *         "succeeded": 0,
+                     *         "failed": 0
+                     *       },
+                     *       "created_at": "2026-11-29T08:00:00Z",
+                     *       "updated_at": "2026-11-29T08:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant the call is for. */
+                "X-Tenant-ID": components["parameters"]["TenantID"];
+            };
+            path: {
+                /** @description Job id. */
+                job: components["parameters"]["JobPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Vendor": components["headers"]["X-Vendor"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_x3ma6ol2dkq7yvb2cq4f5n3n5e",
+                     *       "kind": "contacts.batch",
+                     *       "state": "succeeded",
+                     *       "progress": [
+                     *         {
+                     *           "resource": "contacts",
+                     *           "total": 2,
+                     *           "done": 1,
+                     *           "failed": 1,
+                     *           "skipped": 0
+                     *         }
+                     *       ],
+                     *       "errors": [
+                     *         {
+                     *           "resource": "contacts",
+                     *           "item": "1",
+                     *           "message": "linkflow needs an external id and channel to create a contact"
+                     *         }
+                     *       ],
+                     *       "errors_dropped": 0,
+                     *       "result": {
+                     *         "succeeded": 1,
+                     *         "failed": 1,
+                     *         "results": [
+                     *           {
+                     *             "index": 0,
+                     *             "status": "upserted",
+                     *             "id": "lf_83"
+                     *           },
+                     *           {
+                     *             "index": 1,
+                     *             "status": "failed",
+                     *             "error": {
+                     *               "code": "VALIDATION_FAILED",
+                     *               "detail": "linkflow needs an external id and channel to create a contact"
+                     *             }
+                     *           }
+                     *         ]
+                     *       },
+                     *       "created_at": "2026-11-29T08:00:00Z",
+                     *       "updated_at": "2026-11-29T08:00:02Z",
+                     *       "started_at": "2026-11-29T08:00:01Z",
+                     *       "finished_at": "2026-11-29T08:00:02Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant the call is for. */
+                "X-Tenant-ID": components["parameters"]["TenantID"];
+            };
+            path: {
+                /** @description Job id. */
+                job: components["parameters"]["JobPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, cancelled or asked to stop. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Vendor": components["headers"]["X-Vendor"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_m2qkx7a4hz3ncv5bq6ld7w2p4e",
+                     *       "kind": "contacts.import",
+                     *       "state": "cancelled",
+                     *       "reason": "cancelled by the caller",
+                     *       "progress": [
+                     *         {
+                     *           "resource": "contacts",
+                     *           "total": 100000,
+                     *           "done": 0,
+                     *           "failed": 0,
+                     *           "skipped": 0
+                     *         }
+                     *       ],
+                     *       "errors": [],
+                     *       "errors_dropped": 0,
+                     *       "counts": {
+                     *         "items": 100000,
+                     *         "succeeded": 0,
+                     *         "failed": 0
+                     *       },
+                     *       "created_at": "2026-11-29T08:00:00Z",
+                     *       "updated_at": "2026-11-29T08:00:03Z",
+                     *       "finished_at": "2026-11-29T08:00:03Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getContact: {

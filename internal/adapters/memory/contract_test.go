@@ -1,6 +1,8 @@
 package memory_test
 
 import (
+	"time"
+
 	"testing"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
@@ -45,4 +47,11 @@ func TestIDMapContract(t *testing.T) {
 func TestFreezeContract(t *testing.T) {
 	t.Parallel()
 	storetest.Freeze(t, func(*testing.T) domain.FreezeStore { return memory.NewFreezes(nil) })
+}
+
+func TestJobDataContract(t *testing.T) {
+	t.Parallel()
+	storetest.JobData(t, func(_ *testing.T, ttl time.Duration) domain.JobDataStore {
+		return memory.NewJobData(memory.JobDataOptions{TTL: ttl})
+	})
 }

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"testing"
+	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain/storetest"
@@ -54,4 +55,11 @@ func TestIDMapContract(t *testing.T) {
 func TestFreezeContract(t *testing.T) {
 	t.Parallel()
 	storetest.Freeze(t, func(t *testing.T) domain.FreezeStore { return NewFreezes(shared, prefix(t)) })
+}
+
+func TestJobDataContract(t *testing.T) {
+	t.Parallel()
+	storetest.JobData(t, func(t *testing.T, ttl time.Duration) domain.JobDataStore {
+		return NewJobData(shared, JobDataOptions{Prefix: prefix(t), TTL: ttl})
+	})
 }

@@ -346,6 +346,9 @@ func describe(mig gwhttp.Migration) string {
 // when), failed or cancelled.
 func stateText(mig gwhttp.Migration) string {
 	s := string(mig.State)
+	if mig.Phase != nil && *mig.Phase == gwhttp.MigrationPhaseCutover && !ended(mig.State) {
+		s += " (cut-over: writes frozen)"
+	}
 	if mig.CancelRequested != nil && *mig.CancelRequested && !ended(mig.State) {
 		s += " (cancel requested)"
 	}

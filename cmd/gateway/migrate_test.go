@@ -336,7 +336,7 @@ func TestMigrateRidesOutAnUnavailableGateway(t *testing.T) {
 func TestStateText(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 29, 8, 0, 5, 0, time.UTC)
-	reason, yes := "paused for 5s: meihua's quota is spent", true
+	reason, yes, cutover := "paused for 5s: meihua's quota is spent", true, gwhttp.MigrationPhaseCutover
 	for _, tc := range []struct {
 		mig  gwhttp.Migration
 		want string
@@ -344,6 +344,8 @@ func TestStateText(t *testing.T) {
 		{gwhttp.Migration{State: "paused", ResumeAt: &at, Reason: &reason}, "paused until " + at.Local().Format(time.TimeOnly) + ": " + reason},
 		{gwhttp.Migration{State: "running", CancelRequested: &yes}, "running (cancel requested)"},
 		{gwhttp.Migration{State: "cancelled", CancelRequested: &yes}, "cancelled"},
+		{gwhttp.Migration{State: "running", Phase: &cutover}, "running (cut-over: writes frozen)"},
+		{gwhttp.Migration{State: "succeeded", Phase: &cutover}, "succeeded"},
 	} {
 		if got := stateText(tc.mig); got != tc.want {
 			t.Errorf("stateText = %q, want %q", got, tc.want)

@@ -746,3 +746,18 @@ func (s *Service) Migrations(ctx context.Context, tenant string) ([]Job, []Migra
 	}
 	return js, plans, nil
 }
+
+// MigrationPhase says where a running or paused migration is: "copy"
+// while it carries records, "cutover" while it freezes the tenant's
+// writes, carries the last changes and switches; "" for a migration
+// that waits to start or has ended.
+func MigrationPhase(j Job) string {
+	if j.State != JobRunning && j.State != JobPaused {
+		return ""
+	}
+	var cp migrationCheckpoint
+	if json.Unmarshal(j.Checkpoint, &cp) == nil && cp.Resource == phaseCutover {
+		return "cutover"
+	}
+	return "copy"
+}

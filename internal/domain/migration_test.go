@@ -366,19 +366,27 @@ func TestStartMigration(t *testing.T) {
 func TestMigrationCutover(t *testing.T) {
 	defer domain.SetCutoverSettle(0)()
 	var svc *domain.Service
+	var jobs *memory.Jobs
 	var frozeDuringDelta error
+	var phaseDuringDelta string
 	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(3), pageSize: 10, filters: []string{"updated_since"}}
 	src.changed = func(ctx context.Context, since time.Time) []domain.Contact {
 		frozeDuringDelta = svc.CheckWritable(ctx, "acme")
+		if j, err := jobs.Job(ctx, "acme", "m1"); err == nil {
+			phaseDuringDelta = domain.MigrationPhase(j)
+		}
 		c := src.contacts[1]
 		c.Name = "changed"
 		return []domain.Contact{c}
 	}
 	dst := newTargetVendor("meihua")
-	svc, jobs, _ := migrationServiceStores(t, src, dst)
+	svc, jobs, _ = migrationServiceStores(t, src, dst)
 	runMigrations(t, svc, jobs)
 	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua", Switch: true, Resources: []domain.MigrationResource{domain.MigrateContacts}})
 	j := waitState(t, jobs, "m1", domain.JobSucceeded)
+	if phaseDuringDelta != "cutover" || domain.MigrationPhase(j) != "" {
+		t.Fatalf("phase during the cut-over %q, after it %q", phaseDuringDelta, domain.MigrationPhase(j))
+	}
 	if fe := asError[*domain.FrozenError](t, frozeDuringDelta); fe.Tenant != "acme" || fe.RetryAfter <= 0 {
 		t.Fatalf("writes during the cut-over: %+v", fe)
 	}

@@ -321,6 +321,24 @@ func (e JobState) Valid() bool {
 	}
 }
 
+// Defines values for MigrationPhase.
+const (
+	MigrationPhaseCopy    MigrationPhase = "copy"
+	MigrationPhaseCutover MigrationPhase = "cutover"
+)
+
+// Valid indicates whether the value is a known member of the MigrationPhase enum.
+func (e MigrationPhase) Valid() bool {
+	switch e {
+	case MigrationPhaseCopy:
+		return true
+	case MigrationPhaseCutover:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MigrationState.
 const (
 	MigrationStateCancelled MigrationState = "cancelled"
@@ -1668,11 +1686,16 @@ type Migration struct {
 	// FinishedAt RFC 3339, UTC.
 	//
 	// Example: 2024-07-19T09:29:27Z
-	FinishedAt *Timestamp    `json:"finished_at,omitempty"`
-	From       Vendor        `json:"from"`
-	ID         string        `json:"id"`
-	Plan       MigrationPlan `json:"plan"`
-	Progress   []JobProgress `json:"progress"`
+	FinishedAt *Timestamp `json:"finished_at,omitempty"`
+	From       Vendor     `json:"from"`
+	ID         string     `json:"id"`
+
+	// Phase While running or paused: `copy` while records are carried,
+	// `cutover` while the tenant's writes are frozen, the last
+	// changes are carried and the tenant is switched.
+	Phase    *MigrationPhase `json:"phase,omitempty"`
+	Plan     MigrationPlan   `json:"plan"`
+	Progress []JobProgress   `json:"progress"`
 
 	// Reason Why it is paused, failed or cancelled.
 	Reason *string `json:"reason,omitempty"`
@@ -1701,6 +1724,11 @@ type Migration struct {
 	// Example: 2024-07-19T09:29:27Z
 	UpdatedAt Timestamp `json:"updated_at"`
 }
+
+// MigrationPhase While running or paused: `copy` while records are carried,
+// `cutover` while the tenant's writes are frozen, the last
+// changes are carried and the tenant is switched.
+type MigrationPhase string
 
 // MigrationState defines model for Migration.State.
 type MigrationState string

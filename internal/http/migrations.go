@@ -80,6 +80,10 @@ func toMigration(j domain.Job, plan domain.MigrationPlan, now time.Time) Migrati
 	if m.Plan.Steps == nil {
 		m.Plan.Steps = []MigrationPlanStep{}
 	}
+	if ph := domain.MigrationPhase(j); ph != "" {
+		p := MigrationPhase(ph)
+		m.Phase = &p
+	}
 	if m.Errors == nil {
 		m.Errors = []JobItemError{}
 	}

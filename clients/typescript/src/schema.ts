@@ -1607,6 +1607,13 @@ export interface components {
             reason?: string;
             /** @description A cancel waits for the running job's next step. */
             cancel_requested?: boolean;
+            /**
+             * @description While running or paused: `copy` while records are carried,
+             *     `cutover` while the tenant's writes are frozen, the last
+             *     changes are carried and the tenant is switched.
+             * @enum {string}
+             */
+            phase?: "copy" | "cutover";
             plan: components["schemas"]["MigrationPlan"];
             progress: components["schemas"]["JobProgress"][];
             errors: components["schemas"]["JobItemError"][];

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/vendorhttp"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	"github.com/cdp-gateway/cdp-gateway/internal/redistest"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
 	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
@@ -370,5 +372,48 @@ func TestMigrationPausesOnASpentQuota(t *testing.T) {
 		if c.Email != "" && emails[strings.ToLower(c.Email)] != 1 {
 			t.Errorf("linkflow contact %d (%s) is at meihua %d times, want once", c.ID, c.Email, emails[strings.ToLower(c.Email)])
 		}
+	}
+}
+
+// TestMigrationToLinkflowGivesExternalIDs: Linkflow identifies every
+// contact by an external id, which Meihua's contacts lack: the migration
+// gives each its old id in the migration channel, so every Meihua contact
+// is at Linkflow exactly once, also after a second run.
+func TestMigrationToLinkflowGivesExternalIDs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.admin(http.MethodPut, "/admin/v1/tenants/"+tenantSwitch+"/vendor", map[string]any{"vendor": "meihua"}).ok(t, http.StatusOK)
+	mh, lf := meihuaSim(e.sb, tenantSwitch), linkflowSim(e.sb, tenantSwitch)
+	body := map[string]any{"to": "linkflow", "resources": []string{"contacts"}}
+	r := e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", body)
+	step := r.ok(t, http.StatusAccepted)["plan"].(map[string]any)["steps"].([]any)[0].(map[string]any)
+	if d, _ := step["detail"].(string); step["action"] != "carry" || !strings.Contains(d, domain.MigrationChannel) {
+		t.Fatalf("plan step %v: want carry, naming the migration channel", step)
+	}
+	done := e.waitMigration(r.Header.Get("Location"), "succeeded")
+	if p := done["progress"].([]any)[0].(map[string]any); p["failed"].(float64) != 0 || int(p["done"].(float64)) != len(mh.Contacts()) {
+		t.Fatalf("progress %v, errors %v; want all %d meihua contacts carried", p, done["errors"], len(mh.Contacts()))
+	}
+	count := func() map[string]int {
+		seen := map[string]int{}
+		for _, c := range lf.Contacts() {
+			for _, id := range lf.Identities(c.ID) {
+				if id.Channel.ChannelID == domain.MigrationChannel {
+					seen[id.ExternalID]++
+				}
+			}
+		}
+		return seen
+	}
+	seen := count()
+	for _, c := range mh.Contacts() {
+		if n := seen["mh_"+strconv.FormatInt(c.ID, 10)]; n != 1 {
+			t.Errorf("meihua contact %d is at linkflow %d times, want once", c.ID, n)
+		}
+	}
+	r = e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", body)
+	e.waitMigration(r.Header.Get("Location"), "succeeded")
+	if again := count(); !maps.Equal(again, seen) {
+		t.Fatal("a second run changed what is at linkflow")
 	}
 }

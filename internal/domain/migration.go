@@ -95,7 +95,17 @@ func (p MigrationPlan) Step(r MigrationResource) (PlanStep, bool) {
 type ContactFieldStorer interface {
 	StorableContactFields() []ContactField
 	StoresExternalIDs() bool
+	// RequiresExternalID reports that every contact written needs an
+	// external id (Linkflow identifies contacts by one). A migration
+	// gives a contact without one its old id in MigrationChannel.
+	RequiresExternalID() bool
 }
+
+// MigrationChannel is the channel of the external ids a migration gives
+// contacts that have none, at a target that requires one: the id is the
+// contact's canonical id at the vendor it came from ("mh_4338372"), so a
+// re-run upserts the same contact.
+const MigrationChannel = "cdp-gateway-migration"
 
 // MigrationRequest is an operator's request to move a tenant to another
 // vendor; the tenant's current vendor is where it moves from.
@@ -285,6 +295,9 @@ func planContacts(ctx context.Context, step *PlanStep, from, to Connection, w co
 		step.Action, step.Detail = PlanCannot, fmt.Sprintf("%s cannot upsert contacts", to.Vendor())
 	default:
 		step.Dropped = droppedFields(from, to)
+		if tf, ok := to.(ContactFieldStorer); ok && tf.RequiresExternalID() {
+			step.Detail = fmt.Sprintf("%s identifies every contact by an external id: a contact without one is given its old id in channel %q", to.Vendor(), MigrationChannel)
+		}
 		keep, known, err := fieldKeys(ctx, to)
 		if err != nil || !known {
 			return err
@@ -544,7 +557,7 @@ func (m *migration) contacts(ctx context.Context, page string, again bool, q *Co
 	w := m.s.carriedNames(m.tenant, m.from.Vendor(), m.to.Vendor())
 	w.storable, w.externalIDs = ContactFields, true
 	if st, ok := m.to.(ContactFieldStorer); ok {
-		w.storable, w.externalIDs = st.StorableContactFields(), st.StoresExternalIDs()
+		w.storable, w.externalIDs, w.requireExt = st.StorableContactFields(), st.StoresExternalIDs(), st.RequiresExternalID()
 	}
 	var err error
 	if w.customKeys, _, err = fieldKeys(ctx, m.to); err != nil {
@@ -600,6 +613,9 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 		items := make([]ContactInput, len(chunk))
 		for k, i := range chunk {
 			items[k] = w.input(cs[i])
+			if w.requireExt && len(items[k].ExternalIDs) == 0 {
+				items[k].ExternalIDs = []ExternalID{{Channel: MigrationChannel, ID: from[i]}}
+			}
 		}
 		res, err := dst.BatchUpsertContacts(ctx, items, OnConflictMerge)
 		if err != nil {
@@ -661,6 +677,7 @@ func cmpErr(err error) error {
 type contactWriter struct {
 	storable    []ContactField
 	externalIDs bool
+	requireExt  bool // the target needs an external id on every contact
 	customKeys  map[string]bool
 	from, to    *fieldNames
 }

@@ -77,6 +77,7 @@ func (t *targetVendor) Vendor() domain.Vendor                        { return t.
 func (t *targetVendor) BatchSize() int                               { return t.batchSize }
 func (t *targetVendor) StorableContactFields() []domain.ContactField { return t.storable }
 func (t *targetVendor) StoresExternalIDs() bool                      { return true }
+func (t *targetVendor) RequiresExternalID() bool                     { return false }
 func (t *targetVendor) BatchUpsertContacts(_ context.Context, items []domain.ContactInput, mode domain.OnConflict) ([]domain.BatchItemResult, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -1763,7 +1763,7 @@ type MigrationPlan struct {
 type MigrationPlanStep struct {
 	Action MigrationPlanStepAction `json:"action"`
 
-	// Detail With `cannot`: why.
+	// Detail With `cannot`: why; with `carry`: how records change on the way, when they do.
 	Detail *string `json:"detail,omitempty"`
 
 	// Dropped Contact fields the source holds and the target cannot store; they are left out.

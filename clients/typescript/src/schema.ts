@@ -1512,7 +1512,7 @@ export interface components {
             resource: components["schemas"]["MigrationResource"];
             /** @enum {string} */
             action: "carry" | "cannot" | "skip";
-            /** @description With `cannot`: why. */
+            /** @description With `cannot`: why; with `carry`: how records change on the way, when they do. */
             detail?: string;
             /** @description Contact fields the source holds and the target cannot store; they are left out. */
             dropped?: string[];

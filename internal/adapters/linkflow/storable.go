@@ -15,3 +15,6 @@ func (a *Adapter) StorableContactFields() []domain.ContactField {
 
 // StoresExternalIDs implements domain.ContactFieldStorer: Linkflow keeps a contact's channel identities.
 func (a *Adapter) StoresExternalIDs() bool { return true }
+
+// RequiresExternalID implements domain.ContactFieldStorer: Linkflow creates a contact by identifying it in a custom channel.
+func (a *Adapter) RequiresExternalID() bool { return true }

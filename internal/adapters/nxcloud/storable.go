@@ -13,3 +13,6 @@ func (a *Adapter) StorableContactFields() []domain.ContactField { return vendorh
 
 // StoresExternalIDs implements domain.ContactFieldStorer: NXCloud keeps no external ids.
 func (a *Adapter) StoresExternalIDs() bool { return false }
+
+// RequiresExternalID implements domain.ContactFieldStorer: NXCloud needs none.
+func (a *Adapter) RequiresExternalID() bool { return false }

@@ -436,7 +436,10 @@ func (s *Service) MigrationHandler() JobHandler {
 				return err
 			}
 		}
-		if !spec.Switch {
+		if !spec.Switch || cp == (migrationCheckpoint{Resource: phaseCutover, Page: switched}) {
+			// Done; or switched already, by a run that ended before it
+			// could say so: carrying again now would overwrite writes the
+			// tenant has made at its new vendor since.
 			return nil
 		}
 		return m.cutover(ctx, j)
@@ -447,8 +450,12 @@ func (s *Service) MigrationHandler() JobHandler {
 // changed while the copy ran.
 const progressChanged = "contacts_changed"
 
-// phaseCutover is the checkpoint of a migration past its copy passes.
-const phaseCutover MigrationResource = "cutover"
+// phaseCutover is the checkpoint of a migration past its copy passes;
+// its page is switched once the tenant was switched.
+const (
+	phaseCutover MigrationResource = "cutover"
+	switched                       = "switched"
+)
 
 // CutoverFreeze bounds a cut-over's write freeze: it ends then even if
 // the job's replica died in the middle.
@@ -515,7 +522,7 @@ func (m *migration) cutover(ctx context.Context, j Job) error {
 	if _, err := m.s.SwitchVendor(ctx, m.tenant, m.to.Vendor(), actor, actor+" cut-over"); err != nil {
 		return err
 	}
-	return m.checkpoint(phaseCutover, "switched")
+	return m.checkpoint(phaseCutover, switched)
 }
 
 // migration is one run of a migration job.

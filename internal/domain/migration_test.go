@@ -493,3 +493,31 @@ func TestMigrationCarriesFieldsByName(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationResumedAfterItsSwitchCarriesNothing: a run that switched
+// the tenant but ended before it could say so is taken up again; the new
+// run must not carry the old vendor's contacts over writes made at the
+// new one since.
+func TestMigrationResumedAfterItsSwitchCarriesNothing(t *testing.T) {
+	t.Parallel()
+	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(3), pageSize: 10}
+	dst := newTargetVendor("meihua")
+	svc, jobs, _ := migrationServiceStores(t, src, dst)
+	in, err := json.Marshal(domain.MigrationSpec{From: "linkflow", To: "meihua", Switch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := jobs.Create(t.Context(), domain.Job{ID: "m1", Kind: domain.JobKindMigration, Tenant: "acme", State: domain.JobQueued, Input: in,
+		Checkpoint: []byte(`{"resource":"cutover","page":"switched"}`), StartedAt: now.Add(-time.Minute), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	runMigrations(t, svc, jobs)
+	waitState(t, jobs, "m1", domain.JobSucceeded)
+	if len(dst.writes) != 0 {
+		t.Fatalf("a run after the switch wrote %v", dst.writes)
+	}
+	if err := svc.CheckWritable(t.Context(), "acme"); err != nil {
+		t.Fatalf("a run after the switch froze writes: %v", err)
+	}
+}

@@ -450,12 +450,11 @@ func (s *Service) MigrationHandler() JobHandler {
 // changed while the copy ran.
 const progressChanged = "contacts_changed"
 
-// phaseCutover is the checkpoint of a migration past its copy passes;
-// its page is switched once the tenant was switched.
-const (
-	phaseCutover MigrationResource = "cutover"
-	switched                       = "switched"
-)
+// phaseCutover is the checkpoint of a migration past its copy passes.
+const phaseCutover MigrationResource = "cutover"
+
+// switched is phaseCutover's page once the tenant was switched.
+const switched = "switched"
 
 // CutoverFreeze bounds a cut-over's write freeze: it ends then even if
 // the job's replica died in the middle.

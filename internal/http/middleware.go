@@ -126,7 +126,7 @@ type reqInfo struct {
 	code   ProblemCode
 	target *domain.Target // set by resolveTenant
 	// translations are the ids of a vendor the tenant left that the
-	// call had translated (resolveTenant records them).
+	// call had translated (the domain records them through the context).
 	translations domain.IDTranslations
 }
 
@@ -173,7 +173,10 @@ func observe(base *slog.Logger, tel *telemetry.Telemetry) func(http.Handler) htt
 			o := &observed{rec: statusRecorder{ResponseWriter: w}, info: reqInfo{id: id, logger: base}}
 			rec, info := &o.rec, &o.info
 			rec.info = info
-			ctx = context.WithValue(telemetry.WithRequestID(ctx, id), reqInfoKey{}, info)
+			// The domain records there the ids a call had translated
+			// (X-Id-Translated): set once here, with the request's other
+			// context, rather than by a copy of the request later.
+			ctx = domain.RecordIDTranslations(context.WithValue(telemetry.WithRequestID(ctx, id), reqInfoKey{}, info), &info.translations)
 			r = r.WithContext(ctx)
 			defer func() {
 				if v := recover(); v != nil {
@@ -426,7 +429,7 @@ func (s *Server) resolveTenant(next http.Handler) http.Handler {
 		info := infoFrom(r.Context())
 		info.tenant, info.target = t.Tenant, &t
 		w.Header().Set("X-Vendor", string(t.Vendor))
-		next.ServeHTTP(w, r.WithContext(domain.RecordIDTranslations(r.Context(), &info.translations)))
+		next.ServeHTTP(w, r)
 	})
 }
 

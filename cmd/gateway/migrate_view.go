@@ -45,8 +45,14 @@ func printPlan(w *output, mig gwhttp.Migration) {
 		switch s.Action {
 		case gwhttp.MigrationPlanStepActionCarry:
 			w.printf("  %-*s carry\n", nw, s.Resource)
+			if d := deref(s.Detail, ""); d != "" {
+				w.printf("  %-*s   %s\n", nw, "", d)
+			}
 			if len(s.Dropped) > 0 {
 				w.printf("  %-*s   left out: %s\n", nw, "", strings.Join(s.Dropped, ", "))
+			}
+			if len(s.Transformed) > 0 {
+				w.printf("  %-*s   changed on the way: %s\n", nw, "", strings.Join(s.Transformed, "; "))
 			}
 		case gwhttp.MigrationPlanStepActionCannot:
 			w.printf("  %-*s cannot be carried: %s\n", nw, s.Resource, deref(s.Detail, "no reason given"))

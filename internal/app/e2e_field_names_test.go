@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/meihua/meihuatest"
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
 	"github.com/cdp-gateway/cdp-gateway/internal/domain"
@@ -103,12 +104,16 @@ func TestFieldNamesEndToEnd(t *testing.T) {
 		problem(t, http.StatusBadRequest, "VALIDATION_FAILED")
 
 	// Migration: membership_level arrives in the Meihua property; points,
-	// named at Linkflow only, is dropped and listed.
+	// named at Linkflow only and a number, is created at Meihua as a
+	// text property, and the plan says so.
 	r = e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua", "switch": true})
 	started := r.ok(t, http.StatusAccepted)
-	dropped := started["plan"].(map[string]any)["steps"].([]any)[0].(map[string]any)["dropped"]
-	if !strings.Contains(strings.Join(anyStrings(dropped), " "), "custom_fields.points") {
-		t.Fatalf("plan drops %v, want custom_fields.points", dropped)
+	fields := planStep(t, started, "custom_fields")
+	if !strings.Contains(strings.Join(anyStrings(fields["transformed"]), " "), "custom_fields.points: a number field, created at meihua as text") {
+		t.Fatalf("custom_fields step %v, want points created as text", fields)
+	}
+	if d := strings.Join(anyStrings(planStep(t, started, "contacts")["dropped"]), " "); strings.Contains(d, "custom_fields") {
+		t.Fatalf("contacts step drops %s: the custom_fields step carries them", d)
 	}
 	e.waitMigration(r.Header.Get("Location"), "succeeded")
 	at := map[string]string{}
@@ -126,6 +131,20 @@ func TestFieldNamesEndToEnd(t *testing.T) {
 	}
 	if checked == 0 || at["named@example.com"] != "gold" {
 		t.Fatalf("checked %d contacts; named@example.com has %q", checked, at["named@example.com"])
+	}
+	var points []meihuatest.Property
+	for _, p := range mh.Properties() {
+		if p.Label == "points" {
+			points = append(points, p)
+		}
+	}
+	if len(points) != 1 || points[0].FieldType != 1 {
+		t.Fatalf("meihua properties labelled points: %+v, want one text property", points)
+	}
+	for _, c := range mh.Contacts() {
+		if strings.EqualFold(c.Email, "named@example.com") && c.Properties[points[0].ID] != big53 {
+			t.Fatalf("named@example.com's points at meihua: %q, want %s exactly", c.Properties[points[0].ID], big53)
+		}
 	}
 	// Switched: the old id reads the Meihua contact, by the same name.
 	cf = on(http.MethodGet, "/v1/contacts/"+id, nil).ok(t, http.StatusOK)["custom_fields"].(map[string]any)

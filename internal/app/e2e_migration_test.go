@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/http"
 	"strconv"
@@ -77,7 +78,7 @@ func TestMigrationLinkflowToMeihua(t *testing.T) {
 		t.Fatalf("started %v at %q", m, loc)
 	}
 	done := e.waitMigration(loc, "succeeded")
-	progress := done["progress"].([]any)[0].(map[string]any)
+	progress := progressOf(t, done, "contacts")
 	carried := int(progress["done"].(float64))
 	if carried == 0 || progress["failed"].(float64) != 0 {
 		t.Fatalf("progress %v, errors %v", progress, done["errors"])
@@ -157,10 +158,41 @@ func TestMigrationLinkflowToMeihua(t *testing.T) {
 		}
 	}
 
+	// Linkflow's custom fields are at Meihua once each, by label (会员等级
+	// was there already; the number field 年收入 is created as text), and
+	// a contact's number is in it as written.
+	props := map[string][]int64{}
+	for _, p := range mh.Properties() {
+		props[p.Label] = append(props[p.Label], p.ID)
+	}
+	for _, label := range []string{"婚姻状态", "年收入", "会员等级"} {
+		if len(props[label]) != 1 {
+			t.Errorf("custom field %q is at meihua %d times, want once", label, len(props[label]))
+		}
+	}
+	income := 0
+	for _, c := range lf.Contacts() {
+		v, ok := c.Props["attr2"]
+		if !ok || c.Email == "" {
+			continue
+		}
+		for _, m := range mh.Contacts() {
+			if strings.EqualFold(m.Email, c.Email) && len(props["年收入"]) == 1 {
+				income++
+				if got := m.Properties[props["年收入"][0]]; got != fmt.Sprint(v) {
+					t.Errorf("%s: 年收入 at meihua %q, want %v", c.Email, got, v)
+				}
+			}
+		}
+	}
+	if income == 0 {
+		t.Error("no carried contact has an income: the test checks nothing")
+	}
+
 	// Again: everything is in the id map, nothing is written.
 	r = e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua", "resources": []string{"contacts"}})
 	again := e.waitMigration(r.Header.Get("Location"), "succeeded")
-	if p := again["progress"].([]any)[0].(map[string]any); p["done"].(float64) != 0 || int(p["skipped"].(float64)) != carried {
+	if p := progressOf(t, again, "contacts"); p["done"].(float64) != 0 || int(p["skipped"].(float64)) != carried {
 		t.Fatalf("second run progress %v, want all %d skipped", p, carried)
 	}
 	list := e.admin(http.MethodGet, "/admin/v1/tenants/"+tenantSwitch+"/migrations", nil).ok(t, http.StatusOK)
@@ -193,7 +225,7 @@ func TestMigrationRequests(t *testing.T) {
 	// A dry run plans and writes nothing; one migration at a time.
 	r := e.admin(http.MethodPost, path, map[string]any{"to": "miaokol", "dry_run": true})
 	m := r.ok(t, http.StatusAccepted)
-	if step := m["plan"].(map[string]any)["steps"].([]any)[0].(map[string]any); step["action"] != "cannot" {
+	if step := planStep(t, m, "contacts"); step["action"] != "cannot" {
 		t.Fatalf("plan to miaokol: %v, want contacts cannot be carried", step)
 	}
 	e.waitMigration(r.Header.Get("Location"), "succeeded")
@@ -304,7 +336,7 @@ func TestMigrationTakenOverByAnotherReplica(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		m := a.admin(http.MethodGet, loc, nil).ok(t, http.StatusOK)
-		if p, _ := m["progress"].([]any); len(p) > 0 && p[0].(map[string]any)["done"].(float64) >= 200 {
+		if p := progressOf(nil, m, "contacts"); p != nil && p["done"].(float64) >= 200 {
 			break
 		}
 		if m["state"] == "succeeded" || time.Now().After(deadline) {
@@ -386,12 +418,12 @@ func TestMigrationToLinkflowGivesExternalIDs(t *testing.T) {
 	mh, lf := meihuaSim(e.sb, tenantSwitch), linkflowSim(e.sb, tenantSwitch)
 	body := map[string]any{"to": "linkflow", "resources": []string{"contacts"}}
 	r := e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", body)
-	step := r.ok(t, http.StatusAccepted)["plan"].(map[string]any)["steps"].([]any)[0].(map[string]any)
+	step := planStep(t, r.ok(t, http.StatusAccepted), "contacts")
 	if d, _ := step["detail"].(string); step["action"] != "carry" || !strings.Contains(d, domain.MigrationChannel) {
 		t.Fatalf("plan step %v: want carry, naming the migration channel", step)
 	}
 	done := e.waitMigration(r.Header.Get("Location"), "succeeded")
-	if p := done["progress"].([]any)[0].(map[string]any); p["failed"].(float64) != 0 || int(p["done"].(float64)) != len(mh.Contacts()) {
+	if p := progressOf(t, done, "contacts"); p["failed"].(float64) != 0 || int(p["done"].(float64)) != len(mh.Contacts()) {
 		t.Fatalf("progress %v, errors %v; want all %d meihua contacts carried", p, done["errors"], len(mh.Contacts()))
 	}
 	count := func() map[string]int {
@@ -416,4 +448,33 @@ func TestMigrationToLinkflowGivesExternalIDs(t *testing.T) {
 	if again := count(); !maps.Equal(again, seen) {
 		t.Fatal("a second run changed what is at linkflow")
 	}
+}
+
+// planStep is migration m's plan step for resource.
+func planStep(t *testing.T, m map[string]any, resource string) map[string]any {
+	t.Helper()
+	steps, _ := m["plan"].(map[string]any)["steps"].([]any)
+	for _, s := range steps {
+		if s := s.(map[string]any); s["resource"] == resource {
+			return s
+		}
+	}
+	t.Fatalf("no plan step for %s in %v", resource, m["plan"])
+	return nil
+}
+
+// progressOf is migration m's progress over resource; nil when it has
+// none yet, which fails t unless t is nil.
+func progressOf(t *testing.T, m map[string]any, resource string) map[string]any {
+	ps, _ := m["progress"].([]any)
+	for _, p := range ps {
+		if p := p.(map[string]any); p["resource"] == resource {
+			return p
+		}
+	}
+	if t != nil {
+		t.Helper()
+		t.Fatalf("no progress over %s in %v", resource, m["progress"])
+	}
+	return nil
 }

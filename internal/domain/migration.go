@@ -26,17 +26,25 @@ const JobKindMigration = "migration"
 // MigrationResource names a kind of record a migration carries.
 type MigrationResource string
 
-// What a migration carries, in the order it carries them.
+// What a migration carries, in the order it carries them: custom field
+// definitions before the contacts whose values need them, contacts before
+// what names them (members, contact tags, events), tag groups before
+// their tags.
 const (
+	MigrateCustomFields MigrationResource = "custom_fields"
 	MigrateContacts     MigrationResource = "contacts"
 	MigrateGroups       MigrationResource = "groups"
 	MigrateGroupMembers MigrationResource = "group_members"
+	MigrateTagGroups    MigrationResource = "tag_groups"
 	MigrateTags         MigrationResource = "tags"
+	MigrateContactTags  MigrationResource = "contact_tags"
+	MigrateEvents       MigrationResource = "events"
 )
 
 // MigrationResources lists every resource in the order a migration
 // carries them.
-var MigrationResources = []MigrationResource{MigrateContacts, MigrateGroups, MigrateGroupMembers, MigrateTags}
+var MigrationResources = []MigrationResource{MigrateCustomFields, MigrateContacts, MigrateGroups, MigrateGroupMembers,
+	MigrateTagGroups, MigrateTags, MigrateContactTags, MigrateEvents}
 
 // MigrationSpec is what an operator asks of a migration (the job's Input).
 type MigrationSpec struct {
@@ -60,13 +68,16 @@ const (
 )
 
 // PlanStep is the plan for one resource. Detail says why a resource cannot
-// be carried; Dropped names what of a carried resource the target cannot
-// hold (contact fields, custom fields).
+// be carried, or how a carried one is carried; Dropped names what of a
+// carried resource the target cannot hold (contact fields, custom
+// fields); Transformed names what changes form on the way (a gender's
+// encoding, a number field created as text).
 type PlanStep struct {
-	Resource MigrationResource `json:"resource"`
-	Action   PlanAction        `json:"action"`
-	Detail   string            `json:"detail,omitempty"`
-	Dropped  []string          `json:"dropped,omitempty"`
+	Resource    MigrationResource `json:"resource"`
+	Action      PlanAction        `json:"action"`
+	Detail      string            `json:"detail,omitempty"`
+	Dropped     []string          `json:"dropped,omitempty"`
+	Transformed []string          `json:"transformed,omitempty"`
 }
 
 // MigrationPlan is what a migration will do, made before it writes
@@ -273,19 +284,45 @@ func (s *Service) PlanMigration(ctx context.Context, tenant string, spec Migrati
 		return MigrationPlan{}, err
 	}
 	p := MigrationPlan{From: spec.From, To: spec.To}
+	pl := &planner{from: from, to: to, asked: asked, names: s.carriedNames(tenant, spec.From, spec.To)}
 	for _, r := range MigrationResources {
 		step := PlanStep{Resource: r, Action: PlanCarry}
 		if !slices.Contains(asked, r) {
 			step.Action = PlanSkip
-		} else if err := planResource(ctx, &step, from, to, asked, s.carriedNames(tenant, spec.From, spec.To)); err != nil {
+		} else if err := pl.plan(ctx, &step); err != nil {
 			return MigrationPlan{}, err
 		}
+		pl.steps = append(pl.steps, step)
 		p.Steps = append(p.Steps, step)
 	}
 	return p, nil
 }
 
-func planContacts(ctx context.Context, step *PlanStep, from, to Connection, w contactWriter) error {
+// planner plans a migration's steps in order; a step may depend on those
+// before it (contacts carry the custom fields the custom_fields step
+// makes).
+type planner struct {
+	from, to Connection
+	asked    []MigrationResource
+	names    contactWriter
+	steps    []PlanStep // planned so far
+	// fields are the source's custom field keys the custom_fields step
+	// carries (matched at the target or created there).
+	fields map[string]bool
+}
+
+// carries reports whether an earlier step carries r.
+func (pl *planner) carries(r MigrationResource) bool {
+	i := slices.IndexFunc(pl.steps, func(s PlanStep) bool { return s.Resource == r })
+	return i >= 0 && pl.steps[i].Action == PlanCarry
+}
+
+// contacts plans the contacts: carried when the source lists them and
+// the target upserts them, without the fields the target cannot store
+// and the custom fields it neither has nor gets from the custom_fields
+// step.
+func (pl *planner) contacts(ctx context.Context, step *PlanStep) error {
+	from, to, w := pl.from, pl.to, pl.names
 	_, reads := from.(ContactLister)
 	_, batch := to.(ContactBatchUpserter)
 	switch {
@@ -295,6 +332,7 @@ func planContacts(ctx context.Context, step *PlanStep, from, to Connection, w co
 		step.Action, step.Detail = PlanCannot, fmt.Sprintf("%s cannot upsert contacts", to.Vendor())
 	default:
 		step.Dropped = droppedFields(from, to)
+		step.Transformed = transformedFields(from, to)
 		if tf, ok := to.(ContactFieldStorer); ok && tf.RequiresExternalID() {
 			step.Detail = fmt.Sprintf("%s identifies every contact by an external id: a contact without one is given its old id in channel %q", to.Vendor(), MigrationChannel)
 		}
@@ -309,7 +347,7 @@ func planContacts(ctx context.Context, step *PlanStep, from, to Connection, w co
 		w.customKeys = keep
 		var dropped []string
 		for k := range have {
-			if _, ok := w.customKey(k); !ok {
+			if _, ok := w.customKey(k); !ok && !pl.fields[k] {
 				dropped = append(dropped, "custom_fields."+w.from.name(k))
 			}
 		}
@@ -357,6 +395,38 @@ func droppedFields(from, to Connection) []string {
 	}
 	if haveExt && !tf.StoresExternalIDs() {
 		out = append(out, "external_ids")
+	}
+	return out
+}
+
+// ContactFieldEncoder is implemented by adapters that say how their
+// vendor writes some contact fields ("male/female", "男/女", "epoch
+// milliseconds"): a migration's plan lists the fields whose encoding
+// changes between the two vendors, which the adapters translate through
+// the canonical value.
+type ContactFieldEncoder interface {
+	ContactFieldEncodings() map[ContactField]string
+}
+
+// transformedFields are the contact fields the target stores whose
+// encoding differs at the two vendors, each as "gender: linkflow
+// male/female -> meihua 男/女".
+func transformedFields(from, to Connection) []string {
+	fe, ok := from.(ContactFieldEncoder)
+	te, ok2 := to.(ContactFieldEncoder)
+	if !ok || !ok2 {
+		return nil
+	}
+	keep := ContactFields
+	if tf, ok := to.(ContactFieldStorer); ok {
+		keep = tf.StorableContactFields()
+	}
+	fenc, tenc := fe.ContactFieldEncodings(), te.ContactFieldEncodings()
+	var out []string
+	for _, f := range ContactFields {
+		if a, b := fenc[f], tenc[f]; a != "" && b != "" && a != b && slices.Contains(keep, f) {
+			out = append(out, fmt.Sprintf("%s: %s %s -> %s %s", f, from.Vendor(), a, to.Vendor(), b))
+		}
 	}
 	return out
 }
@@ -569,6 +639,9 @@ func (m *migration) contacts(ctx context.Context, page string, again bool, q *Co
 	if w.customKeys, _, err = fieldKeys(ctx, m.to); err != nil {
 		return err
 	}
+	if w.carried, err = m.carriedFields(ctx); err != nil {
+		return err
+	}
 	if q == nil {
 		q = &ContactQuery{}
 	}
@@ -607,13 +680,28 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 	if m.inCutover {
 		progress = progressChanged
 	}
+	upd, _ := dst.(ContactUpdater)
 	var todo []int // indexes into cs
 	for i := range cs {
-		if _, ok := carried[from[i]]; ok && !again {
+		to, ok := carried[from[i]]
+		switch {
+		case ok && !again:
 			m.run.Progress(progress, func(p *JobProgress) { p.Skipped++ })
-			continue
+		case ok && upd != nil:
+			// Written again by its id at the target: an upsert would
+			// match on a natural key the change may have changed.
+			if err := m.patchContact(ctx, upd, to, cs[i], w); err != nil {
+				if FailsEveryCall(err) {
+					return err
+				}
+				m.run.Progress(progress, func(p *JobProgress) { p.Failed++ })
+				m.run.ItemError(itemError(MigrationResource(progress), from[i], err))
+				continue
+			}
+			m.run.Progress(progress, func(p *JobProgress) { p.Done++ })
+		default:
+			todo = append(todo, i)
 		}
-		todo = append(todo, i)
 	}
 	for chunk := range slices.Chunk(todo, max(dst.BatchSize(), 1)) {
 		items := make([]ContactInput, len(chunk))
@@ -646,6 +734,29 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 		}
 	}
 	return nil
+}
+
+// patchContact writes c again to its carried contact to at the target:
+// every field both vendors store, set to the source's value (empty
+// clears it), and its custom values.
+func (m *migration) patchContact(ctx context.Context, upd ContactUpdater, to string, c Contact, w contactWriter) error {
+	native, err := m.s.vendors.ParseID("contact", to, m.to.Vendor())
+	if err != nil {
+		return err
+	}
+	in := w.input(c)
+	p := ContactPatch{Values: in.Contact, Set: map[ContactField]bool{}, CustomFields: in.CustomFields}
+	have := ContactFields
+	if fs, ok := m.from.(ContactFieldStorer); ok {
+		have = fs.StorableContactFields()
+	}
+	for _, f := range w.storable {
+		if slices.Contains(have, f) {
+			p.Set[f] = true
+		}
+	}
+	_, err = upd.UpdateContact(ctx, native, p)
+	return err
 }
 
 // itemError records why item of resource was not carried: the vendor's
@@ -686,6 +797,9 @@ type contactWriter struct {
 	requireExt  bool // the target needs an external id on every contact
 	customKeys  map[string]bool
 	from, to    *fieldNames
+	// carried are the target's keys of the source's custom fields the
+	// custom_fields step matched by label or created.
+	carried map[string]string
 }
 
 // carriedNames is the contactWriter of tenant's custom field names from
@@ -706,6 +820,9 @@ func (w contactWriter) customKey(k string) (string, bool) {
 		key, ok = w.to.toKey[name]
 	}
 	if !ok {
+		if made, ok := w.carried[k]; ok {
+			return made, true
+		}
 		if mappedAt(w.from, name) || w.to.name(name) != name {
 			return "", false
 		}

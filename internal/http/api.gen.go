@@ -392,20 +392,32 @@ func (e MigrationPlanStepAction) Valid() bool {
 
 // Defines values for MigrationResource.
 const (
+	MigrationResourceContactTags  MigrationResource = "contact_tags"
 	MigrationResourceContacts     MigrationResource = "contacts"
+	MigrationResourceCustomFields MigrationResource = "custom_fields"
+	MigrationResourceEvents       MigrationResource = "events"
 	MigrationResourceGroupMembers MigrationResource = "group_members"
 	MigrationResourceGroups       MigrationResource = "groups"
+	MigrationResourceTagGroups    MigrationResource = "tag_groups"
 	MigrationResourceTags         MigrationResource = "tags"
 )
 
 // Valid indicates whether the value is a known member of the MigrationResource enum.
 func (e MigrationResource) Valid() bool {
 	switch e {
+	case MigrationResourceContactTags:
+		return true
 	case MigrationResourceContacts:
+		return true
+	case MigrationResourceCustomFields:
+		return true
+	case MigrationResourceEvents:
 		return true
 	case MigrationResourceGroupMembers:
 		return true
 	case MigrationResourceGroups:
+		return true
+	case MigrationResourceTagGroups:
 		return true
 	case MigrationResourceTags:
 		return true
@@ -1766,29 +1778,46 @@ type MigrationPlanStep struct {
 	// Detail With `cannot`: why; with `carry`: how records change on the way, when they do.
 	Detail *string `json:"detail,omitempty"`
 
-	// Dropped Contact fields the source holds and the target cannot store; they are left out.
+	// Dropped What of the resource the source holds and the target cannot; it is left out.
 	Dropped []string `json:"dropped,omitempty"`
 
-	// Resource A kind of record a migration carries, in this order: `contacts`,
-	// `groups` (static groups; a dynamic group's rules are its vendor's
-	// own and stay behind), `group_members` (the carried contacts of each
-	// carried group; needs `contacts` and `groups`), `tags` (by name,
-	// without their tag groups; the tags on each contact are not carried
-	// yet). A group or tag the target already has by name is taken as it
-	// is.
+	// Resource A kind of record a migration carries, in this order:
+	// `custom_fields` (definitions, matched to the target's by the
+	// tenant's name, by key or by label; one the target lacks is created
+	// there, as a type that keeps its values when the target lacks its
+	// type), `contacts`, `groups` (static groups; a dynamic group's
+	// rules are its vendor's own and stay behind), `group_members` (the
+	// carried contacts of each carried group; needs `contacts` and
+	// `groups`), `tag_groups` (by name), `tags` (by name, into their
+	// carried tag group; at a target that keeps every tag in a group, a
+	// tag without one goes into the group "Migrated from <vendor>"),
+	// `contact_tags` (the carried tags of each carried contact; needs
+	// `contacts` and `tags`), `events` (the events of each carried
+	// contact; needs `contacts`). A group, tag group or tag the target
+	// already has by name is taken as it is.
 	Resource MigrationResource `json:"resource"`
+
+	// Transformed What changes form on the way, each as a line: a contact field whose encoding differs at the two vendors (`gender: linkflow male/female -> meihua 男/女`), a custom field created as another type.
+	Transformed []string `json:"transformed,omitempty"`
 }
 
 // MigrationPlanStepAction defines model for MigrationPlanStep.Action.
 type MigrationPlanStepAction string
 
-// MigrationResource A kind of record a migration carries, in this order: `contacts`,
-// `groups` (static groups; a dynamic group's rules are its vendor's
-// own and stay behind), `group_members` (the carried contacts of each
-// carried group; needs `contacts` and `groups`), `tags` (by name,
-// without their tag groups; the tags on each contact are not carried
-// yet). A group or tag the target already has by name is taken as it
-// is.
+// MigrationResource A kind of record a migration carries, in this order:
+// `custom_fields` (definitions, matched to the target's by the
+// tenant's name, by key or by label; one the target lacks is created
+// there, as a type that keeps its values when the target lacks its
+// type), `contacts`, `groups` (static groups; a dynamic group's
+// rules are its vendor's own and stay behind), `group_members` (the
+// carried contacts of each carried group; needs `contacts` and
+// `groups`), `tag_groups` (by name), `tags` (by name, into their
+// carried tag group; at a target that keeps every tag in a group, a
+// tag without one goes into the group "Migrated from <vendor>"),
+// `contact_tags` (the carried tags of each carried contact; needs
+// `contacts` and `tags`), `events` (the events of each carried
+// contact; needs `contacts`). A group, tag group or tag the target
+// already has by name is taken as it is.
 type MigrationResource string
 
 // NextCursor Pass as `cursor` to get the next page; null on the last page.

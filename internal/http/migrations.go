@@ -95,7 +95,7 @@ func toMigration(j domain.Job, plan domain.MigrationPlan, now time.Time) Migrati
 }
 
 func toPlanStep(s domain.PlanStep) MigrationPlanStep {
-	return MigrationPlanStep{Resource: MigrationResource(s.Resource), Action: MigrationPlanStepAction(s.Action), Detail: str(s.Detail), Dropped: s.Dropped}
+	return MigrationPlanStep{Resource: MigrationResource(s.Resource), Action: MigrationPlanStepAction(s.Action), Detail: str(s.Detail), Dropped: s.Dropped, Transformed: s.Transformed}
 }
 
 func toJobItemError(e domain.JobItemError) JobItemError {

@@ -670,9 +670,10 @@ export interface paths {
          *     (a vendor it has a connection for) as a job and answers at once
          *     with the job and its plan: for each resource, whether it will be
          *     carried (`carry`), why it cannot be (`cannot`, e.g. a source that
-         *     holds no contacts) or that it was not asked for (`skip`), and the
-         *     contact fields the target cannot store (`dropped`). A request the
-         *     two connections cannot serve is refused before anything is stored.
+         *     holds no contacts) or that it was not asked for (`skip`), what the
+         *     target cannot hold (`dropped`) and what changes form on the way
+         *     (`transformed`). A request the two connections cannot serve is
+         *     refused before anything is stored.
          *
          *     A `dry_run` only plans. Otherwise the job reads the source a page
          *     at a time and upserts into the target in the largest chunks it
@@ -1480,16 +1481,23 @@ export interface components {
             reason?: string;
         };
         /**
-         * @description A kind of record a migration carries, in this order: `contacts`,
-         *     `groups` (static groups; a dynamic group's rules are its vendor's
-         *     own and stay behind), `group_members` (the carried contacts of each
-         *     carried group; needs `contacts` and `groups`), `tags` (by name,
-         *     without their tag groups; the tags on each contact are not carried
-         *     yet). A group or tag the target already has by name is taken as it
-         *     is.
+         * @description A kind of record a migration carries, in this order:
+         *     `custom_fields` (definitions, matched to the target's by the
+         *     tenant's name, by key or by label; one the target lacks is created
+         *     there, as a type that keeps its values when the target lacks its
+         *     type), `contacts`, `groups` (static groups; a dynamic group's
+         *     rules are its vendor's own and stay behind), `group_members` (the
+         *     carried contacts of each carried group; needs `contacts` and
+         *     `groups`), `tag_groups` (by name), `tags` (by name, into their
+         *     carried tag group; at a target that keeps every tag in a group, a
+         *     tag without one goes into the group "Migrated from <vendor>"),
+         *     `contact_tags` (the carried tags of each carried contact; needs
+         *     `contacts` and `tags`), `events` (the events of each carried
+         *     contact; needs `contacts`). A group, tag group or tag the target
+         *     already has by name is taken as it is.
          * @enum {string}
          */
-        MigrationResource: "contacts" | "groups" | "group_members" | "tags";
+        MigrationResource: "custom_fields" | "contacts" | "groups" | "group_members" | "tag_groups" | "tags" | "contact_tags" | "events";
         MigrationInput: {
             to: components["schemas"]["Vendor"];
             /**
@@ -1514,8 +1522,10 @@ export interface components {
             action: "carry" | "cannot" | "skip";
             /** @description With `cannot`: why; with `carry`: how records change on the way, when they do. */
             detail?: string;
-            /** @description Contact fields the source holds and the target cannot store; they are left out. */
+            /** @description What of the resource the source holds and the target cannot; it is left out. */
             dropped?: string[];
+            /** @description What changes form on the way, each as a line: a contact field whose encoding differs at the two vendors (`gender: linkflow male/female -> meihua 男/女`), a custom field created as another type. */
+            transformed?: string[];
         };
         MigrationPlan: {
             steps: components["schemas"]["MigrationPlanStep"][];
@@ -4758,6 +4768,9 @@ export interface operations {
                      *             "dropped": [
                      *               "nickname",
                      *               "home_phone"
+                     *             ],
+                     *             "transformed": [
+                     *               "gender: linkflow male/female -> meihua 男/女"
                      *             ]
                      *           }
                      *         ]

@@ -18,3 +18,10 @@ func (a *Adapter) StoresExternalIDs() bool { return true }
 
 // RequiresExternalID implements domain.ContactFieldStorer: Linkflow creates a contact by identifying it in a custom channel.
 func (a *Adapter) RequiresExternalID() bool { return true }
+
+var _ domain.ContactFieldEncoder = (*Adapter)(nil)
+
+// ContactFieldEncodings implements domain.ContactFieldEncoder.
+func (a *Adapter) ContactFieldEncodings() map[domain.ContactField]string {
+	return map[domain.ContactField]string{domain.FieldGender: "male/female", domain.FieldBirthday: `"yyyy-MM-dd 00:00:00" text`}
+}

@@ -103,3 +103,9 @@ func (a *Adapter) DeleteTagGroup(ctx context.Context, id string) error {
 	}
 	return a.remove(ctx, n)
 }
+
+var _ domain.TagGroupRequirer = (*Adapter)(nil)
+
+// TagsNeedGroup implements domain.TagGroupRequirer: every Miaokol tag
+// belongs to a tag group.
+func (a *Adapter) TagsNeedGroup() bool { return true }

@@ -16,3 +16,10 @@ func (a *Adapter) StoresExternalIDs() bool { return false }
 
 // RequiresExternalID implements domain.ContactFieldStorer: NXCloud needs none.
 func (a *Adapter) RequiresExternalID() bool { return false }
+
+var _ domain.ContactFieldEncoder = (*Adapter)(nil)
+
+// ContactFieldEncodings implements domain.ContactFieldEncoder.
+func (a *Adapter) ContactFieldEncodings() map[domain.ContactField]string {
+	return map[domain.ContactField]string{domain.FieldGender: "1/0", domain.FieldBirthday: `"yyyy-MM-dd" text`}
+}

@@ -1,0 +1,4 @@
+package domain
+
+// PlanOf is planOf: a migration job's plan (tests).
+var PlanOf = planOf

@@ -1,0 +1,188 @@
+package domain
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+)
+
+// What a migration carries of each carried contact after the contacts,
+// tags and groups themselves: the tags on it and its events. Both walk
+// the source's contacts again, page by page with a checkpoint at each,
+// and leave out every contact the id map does not hold (not carried).
+
+// contactTags gives each carried contact, at the target, the carried
+// tags it has at the source, on top of the tags it has there. Setting
+// the same tags again changes nothing, so a re-run repeats a page safely.
+func (m *migration) contactTags(ctx context.Context, page string) error {
+	src, dst := m.from.(ContactLister), m.to.(ContactTagSetter)
+	getter, _ := m.to.(ContactGetter)
+	const res = string(MigrateContactTags)
+	list := func(r PageRequest) (Page[Contact], error) { return src.ListContacts(ctx, ContactQuery{}, r) }
+	return eachPage(ctx, m, MigrateContactTags, page, list, func(cs []Contact) error {
+		var ids []string
+		for _, c := range cs {
+			if c.TagsLoaded && len(c.Tags) > 0 {
+				ids = append(ids, m.sourceID(c.ID))
+				for _, t := range c.Tags {
+					ids = append(ids, m.sourceID(t.ID))
+				}
+			}
+		}
+		found, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			to, carried := found[m.sourceID(c.ID)]
+			var tags []string
+			for _, t := range c.Tags {
+				if tt, ok := found[m.sourceID(t.ID)]; ok {
+					n, err := m.s.vendors.ParseID("tag", tt, m.to.Vendor())
+					if err != nil {
+						return err
+					}
+					tags = append(tags, n)
+				}
+			}
+			if !c.TagsLoaded || !carried || len(tags) == 0 {
+				m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+				continue
+			}
+			native, err := m.s.vendors.ParseID("contact", to, m.to.Vendor())
+			if err != nil {
+				return err
+			}
+			if err := m.setTags(ctx, dst, getter, native, tags); err != nil {
+				if FailsEveryCall(err) {
+					return err
+				}
+				m.run.Progress(res, func(p *JobProgress) { p.Failed++ })
+				m.run.ItemError(itemError(MigrateContactTags, m.sourceID(c.ID), err))
+				continue
+			}
+			m.run.Progress(res, func(p *JobProgress) { p.Done++ })
+		}
+		return nil
+	})
+}
+
+// setTags sets tags on the target's contact id, keeping the tags it has
+// there when the target can say which.
+func (m *migration) setTags(ctx context.Context, dst ContactTagSetter, getter ContactGetter, id string, tags []string) error {
+	if getter != nil {
+		c, err := getter.GetContact(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.TagsLoaded {
+			for _, t := range c.Tags {
+				if !slices.Contains(tags, t.ID) {
+					tags = append(tags, t.ID)
+				}
+			}
+		}
+	}
+	_, err := dst.SetContactTags(ctx, id, tags)
+	return err
+}
+
+// events records each carried contact's events at the target, for the
+// contact's new id. Every recorded event's id goes into the id map at
+// once, so a re-run or a takeover records each event once (but for one
+// whose answer was lost).
+func (m *migration) events(ctx context.Context, page string) error {
+	src, el, dst := m.from.(ContactLister), m.from.(ContactEventLister), m.to.(EventRecorder)
+	const res = string(MigrateEvents)
+	list := func(r PageRequest) (Page[Contact], error) { return src.ListContacts(ctx, ContactQuery{}, r) }
+	return eachPage(ctx, m, MigrateEvents, page, list, func(cs []Contact) error {
+		ids := make([]string, len(cs))
+		for i, c := range cs {
+			ids[i] = m.sourceID(c.ID)
+		}
+		found, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+		if err != nil {
+			return err
+		}
+		for i, c := range cs {
+			to, ok := found[ids[i]]
+			if !ok {
+				continue // not carried: its events stay behind
+			}
+			native, err := m.s.vendors.ParseID("contact", to, m.to.Vendor())
+			if err != nil {
+				return err
+			}
+			events := func(r PageRequest) (Page[Event], error) { return el.ListContactEvents(ctx, c.ID, r) }
+			err = eachPage(ctx, m, "", "", events, func(es []Event) error {
+				eids := make([]string, len(es))
+				for k, e := range es {
+					eids[k] = m.sourceID(e.ID)
+				}
+				done, err := m.ids.LookupIDs(ctx, m.tenant, eids)
+				if err != nil {
+					return err
+				}
+				for k, e := range es {
+					if _, ok := done[eids[k]]; ok {
+						m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+						continue
+					}
+					got, err := dst.RecordEvent(ctx, EventInput{Event: e.Event, ContactID: native, OccurredAt: e.OccurredAt,
+						Properties: textProperties(e.Properties), UTM: e.UTM})
+					if err != nil {
+						if FailsEveryCall(err) {
+							return err
+						}
+						m.run.Progress(res, func(p *JobProgress) { p.Failed++ })
+						m.run.ItemError(itemError(MigrateEvents, eids[k], err))
+						continue
+					}
+					made := ""
+					if got.ID != "" {
+						made = m.targetID(got.ID)
+					}
+					if err := m.ids.PutIDs(ctx, m.tenant, map[string]string{eids[k]: made}); err != nil {
+						return err
+					}
+					m.run.Progress(res, func(p *JobProgress) { p.Done++ })
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// textProperties is an event's properties as text, as events are
+// recorded: strings as they are, numbers exactly as written, booleans as
+// true or false, null as "", anything else as its JSON.
+func textProperties(ps map[string]any) map[string]string {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(ps))
+	for k, v := range ps {
+		switch x := v.(type) {
+		case nil:
+			out[k] = ""
+		case string:
+			out[k] = x
+		case json.Number:
+			out[k] = x.String()
+		case bool:
+			out[k] = strconv.FormatBool(x)
+		default:
+			b, err := json.Marshal(x)
+			if err != nil {
+				continue
+			}
+			out[k] = string(b)
+		}
+	}
+	return out
+}

@@ -1,0 +1,357 @@
+package domain_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cdp-gateway/cdp-gateway/internal/adapters/memory"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
+)
+
+// recordVendor is a vendor with contacts (upserted by email), tags, tag
+// sets on contacts, events and custom field definitions, for the
+// resources a migration carries after the contacts. Each list is one
+// page.
+type recordVendor struct {
+	vendor domain.Vendor
+	mu     sync.Mutex
+	nextID int
+	// contacts by id; tags by id; events by contact id; fields in order.
+	contacts map[string]domain.Contact
+	tags     map[string]string
+	events   map[string][]domain.Event
+	fields   []domain.FieldDef
+	// what was written
+	tagSets  map[string][]string
+	recorded []domain.EventInput
+	created  []domain.FieldInput
+	patches  int
+	// mapper, when set, is the vendor's FieldTypeMapper.
+	mapper map[domain.FieldType]domain.FieldType
+}
+
+func newRecordVendor(v domain.Vendor) *recordVendor {
+	return &recordVendor{vendor: v, nextID: 500, contacts: map[string]domain.Contact{}, tags: map[string]string{},
+		events: map[string][]domain.Event{}, tagSets: map[string][]string{}}
+}
+
+func (r *recordVendor) id() string { r.nextID++; return strconv.Itoa(r.nextID) }
+
+func (r *recordVendor) Vendor() domain.Vendor    { return r.vendor }
+func (r *recordVendor) ContactFilters() []string { return nil }
+func (r *recordVendor) ListContacts(_ context.Context, _ domain.ContactQuery, _ domain.PageRequest) (domain.Page[domain.Contact], error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var p domain.Page[domain.Contact]
+	for _, id := range slices.Sorted(maps.Keys(r.contacts)) {
+		p.Items = append(p.Items, r.contacts[id])
+	}
+	return p, nil
+}
+func (r *recordVendor) GetContact(_ context.Context, id string) (domain.Contact, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.contacts[id]
+	if !ok {
+		return c, domain.ErrNotFound
+	}
+	for _, t := range r.tagSets[id] {
+		c.Tags = append(c.Tags, domain.TagRef{ID: t})
+	}
+	c.TagsLoaded = true
+	return c, nil
+}
+func (r *recordVendor) BatchSize() int { return 10 }
+func (r *recordVendor) BatchUpsertContacts(_ context.Context, items []domain.ContactInput, _ domain.OnConflict) ([]domain.BatchItemResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []domain.BatchItemResult
+	for i, in := range items {
+		id := ""
+		for cid, c := range r.contacts {
+			if c.Email == in.Email {
+				id = cid
+			}
+		}
+		if id == "" {
+			id = r.id()
+		}
+		c := in.Contact
+		c.ID = id
+		r.contacts[id] = c
+		out = append(out, domain.BatchItemResult{Index: i, Status: domain.BatchCreated, ID: id})
+	}
+	return out, nil
+}
+func (r *recordVendor) UpdateContact(_ context.Context, id string, p domain.ContactPatch) (domain.Contact, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.contacts[id]
+	if !ok {
+		return c, domain.ErrNotFound
+	}
+	for f, on := range p.Set {
+		if on && f != domain.FieldGender && f != domain.FieldBirthday {
+			*c.StringField(f) = *p.Values.StringField(f)
+		}
+	}
+	r.contacts[id] = c
+	r.patches++
+	return c, nil
+}
+func (r *recordVendor) ListTags(context.Context, domain.TagQuery, domain.PageRequest) (domain.Page[domain.Tag], error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var p domain.Page[domain.Tag]
+	for _, id := range slices.Sorted(maps.Keys(r.tags)) {
+		p.Items = append(p.Items, domain.Tag{ID: id, Name: r.tags[id]})
+	}
+	return p, nil
+}
+func (r *recordVendor) CreateTag(_ context.Context, name, _ string) (domain.Tag, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := r.id()
+	r.tags[id] = name
+	return domain.Tag{ID: id, Name: name}, nil
+}
+func (r *recordVendor) SetContactTags(_ context.Context, contactID string, tagIDs []string) ([]domain.TagRef, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range tagIDs {
+		if _, ok := r.tags[t]; !ok {
+			return nil, errors.New("no tag " + t)
+		}
+	}
+	r.tagSets[contactID] = slices.Sorted(slices.Values(tagIDs))
+	return nil, nil
+}
+func (r *recordVendor) ListContactEvents(_ context.Context, contactID string, _ domain.PageRequest) (domain.Page[domain.Event], error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return domain.Page[domain.Event]{Items: slices.Clone(r.events[contactID])}, nil
+}
+func (r *recordVendor) RecordEvent(_ context.Context, in domain.EventInput) (domain.Event, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.contacts[in.ContactID]; !ok {
+		return domain.Event{}, errors.New("no contact " + in.ContactID)
+	}
+	r.recorded = append(r.recorded, in)
+	return domain.Event{ID: r.id()}, nil
+}
+func (r *recordVendor) ListFields(context.Context, domain.PageRequest) (domain.Page[domain.FieldDef], error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return domain.Page[domain.FieldDef]{Items: slices.Clone(r.fields)}, nil
+}
+func (r *recordVendor) CreateField(_ context.Context, in domain.FieldInput) (domain.FieldDef, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := r.id()
+	d := domain.FieldDef{ID: id, Key: id, Label: in.Label, Type: in.Type, Description: in.Description, Options: in.Options}
+	r.fields = append(r.fields, d)
+	r.created = append(r.created, in)
+	return d, nil
+}
+
+// mappingVendor is a recordVendor that creates only some field types.
+type mappingVendor struct{ *recordVendor }
+
+func (m mappingVendor) CreatableAs(t domain.FieldType) (domain.FieldType, bool) {
+	as, ok := m.mapper[t]
+	return as, ok
+}
+
+func recordService(t *testing.T, from, to domain.Connection) (*domain.Service, *memory.Jobs, *memory.IDMap) {
+	t.Helper()
+	jobs, ids := memory.NewJobs(memory.JobsOptions{}), memory.NewIDMap()
+	svc := newService(t, domain.ServiceConfig{Vendors: testVendors, Jobs: jobs, IDMap: ids, Freezes: memory.NewFreezes(nil), Tenants: []domain.Tenant{{
+		ID: "acme", Initial: from.Vendor(),
+		Connections: map[domain.Vendor]domain.Connection{from.Vendor(): from, to.Vendor(): to},
+	}}})
+	runMigrations(t, svc, jobs)
+	return svc, jobs, ids
+}
+
+func progressOf(j domain.Job, r domain.MigrationResource) domain.JobProgress {
+	for _, p := range j.Progress {
+		if p.Resource == string(r) {
+			return p
+		}
+	}
+	return domain.JobProgress{}
+}
+
+// TestMigrationCarriesContactTagsAndEvents: each carried contact gets its
+// carried tags at the target, on top of its own, and its events, for its
+// new id, with exact property values; a second run records no event
+// twice.
+func TestMigrationCarriesContactTagsAndEvents(t *testing.T) {
+	t.Parallel()
+	src, dst := newRecordVendor("linkflow"), newRecordVendor("meihua")
+	src.tags = map[string]string{"1": "vip", "2": "new"}
+	src.contacts = map[string]domain.Contact{
+		"10": {ID: "10", Email: "a@example.com", Tags: []domain.TagRef{{ID: "1"}, {ID: "2"}}, TagsLoaded: true},
+		"11": {ID: "11", Email: "b@example.com", Tags: []domain.TagRef{{ID: "2"}}, TagsLoaded: true},
+		"12": {ID: "12", Email: "c@example.com", TagsLoaded: true},
+	}
+	at := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	src.events = map[string][]domain.Event{
+		"10": {{ID: "100", Event: "buy", OccurredAt: at, Properties: map[string]any{"sku": "x", "n": json.Number("9007199254740993"), "gift": true}},
+			{ID: "101", Event: "view", OccurredAt: at}},
+		"11": {{ID: "102", Event: "view", OccurredAt: at}},
+	}
+	dst.tags = map[string]string{"7": "own"}
+	dst.contacts = map[string]domain.Contact{"8": {ID: "8", Email: "b@example.com"}}
+	dst.tagSets = map[string][]string{"8": {"7"}}
+	_, jobs, _ := recordService(t, src, dst)
+
+	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua"})
+	j := waitState(t, jobs, "m1", domain.JobSucceeded)
+	plan := domain.PlanOf(j)
+	for _, r := range []domain.MigrationResource{domain.MigrateContactTags, domain.MigrateEvents} {
+		if s, _ := plan.Step(r); s.Action != domain.PlanCarry {
+			t.Fatalf("plan step %+v, want carry", s)
+		}
+	}
+	byEmail := map[string]string{}
+	for id, c := range dst.contacts {
+		byEmail[c.Email] = id
+	}
+	tagID := map[string]string{}
+	for id, n := range dst.tags {
+		tagID[n] = id
+	}
+	want := map[string][]string{
+		byEmail["a@example.com"]: slices.Sorted(slices.Values([]string{tagID["vip"], tagID["new"]})),
+		"8":                      slices.Sorted(slices.Values([]string{"7", tagID["new"]})), // its own tag kept
+	}
+	if !reflect.DeepEqual(dst.tagSets, want) {
+		t.Fatalf("tag sets %v, want %v", dst.tagSets, want)
+	}
+	if p := progressOf(j, domain.MigrateContactTags); p.Done != 2 || p.Skipped != 1 {
+		t.Fatalf("contact tags progress %+v", p)
+	}
+	if len(dst.recorded) != 3 {
+		t.Fatalf("recorded %+v, want 3 events", dst.recorded)
+	}
+	buy := dst.recorded[slices.IndexFunc(dst.recorded, func(e domain.EventInput) bool { return e.Event == "buy" })]
+	wantBuy := domain.EventInput{Event: "buy", ContactID: byEmail["a@example.com"], OccurredAt: at,
+		Properties: map[string]string{"sku": "x", "n": "9007199254740993", "gift": "true"}}
+	if !reflect.DeepEqual(buy, wantBuy) {
+		t.Fatalf("recorded %+v\nwant     %+v", buy, wantBuy)
+	}
+
+	newMigration(t, jobs, "m2", domain.MigrationSpec{From: "linkflow", To: "meihua"})
+	j = waitState(t, jobs, "m2", domain.JobSucceeded)
+	if p := progressOf(j, domain.MigrateEvents); len(dst.recorded) != 3 || p.Skipped != 3 || p.Done != 0 {
+		t.Fatalf("second run recorded %d events, progress %+v", len(dst.recorded), p)
+	}
+}
+
+// TestMigrationContactTagsNeedTheirTags: without the tags step, contact
+// tags cannot be carried, and the plan says which step they need.
+func TestMigrationContactTagsNeedTheirTags(t *testing.T) {
+	t.Parallel()
+	src, dst := newRecordVendor("linkflow"), newRecordVendor("meihua")
+	svc, _, _ := recordService(t, src, dst)
+	p, err := svc.PlanMigration(t.Context(), "acme", domain.MigrationSpec{From: "linkflow", To: "meihua",
+		Resources: []domain.MigrationResource{domain.MigrateContacts, domain.MigrateContactTags, domain.MigrateEvents}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := p.Step(domain.MigrateContactTags); s.Action != domain.PlanCannot || s.Detail != "contact_tags are carried with the tags they name: ask for tags too, and see why they cannot be carried" {
+		t.Fatalf("contact tags step %+v", s)
+	}
+	if s, _ := p.Step(domain.MigrateEvents); s.Action != domain.PlanCarry {
+		t.Fatalf("events step %+v", s)
+	}
+}
+
+// TestMigrationCarriesCustomFields: a field the target has by label is
+// matched, one it lacks is created (a number as text, as the target
+// creates it), one of a type it cannot hold is dropped; the plan says
+// all three, and values go under the target's keys. A second run creates
+// nothing.
+func TestMigrationCarriesCustomFields(t *testing.T) {
+	t.Parallel()
+	src, dst := newRecordVendor("linkflow"), newRecordVendor("meihua")
+	src.fields = []domain.FieldDef{
+		{ID: "1", Key: "attr1", Label: "Level", Type: domain.FieldTypeText},
+		{ID: "2", Key: "attr2", Label: "Points", Type: domain.FieldTypeNumber},
+		{ID: "3", Key: "attr3", Label: "Hobbies", Type: domain.FieldTypeMultiSelect},
+	}
+	src.contacts = map[string]domain.Contact{"10": {ID: "10", Email: "a@example.com",
+		CustomFields: map[string]any{"attr1": "gold", "attr2": json.Number("9007199254740993"), "attr3": []any{"a"}}}}
+	dst.fields = []domain.FieldDef{{ID: "77", Key: "77", Label: "Level", Type: domain.FieldTypeText}}
+	dst.mapper = map[domain.FieldType]domain.FieldType{domain.FieldTypeText: domain.FieldTypeText, domain.FieldTypeNumber: domain.FieldTypeText}
+	_, jobs, _ := recordService(t, src, mappingVendor{dst})
+
+	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua"})
+	j := waitState(t, jobs, "m1", domain.JobSucceeded)
+	plan := domain.PlanOf(j)
+	fields, _ := plan.Step(domain.MigrateCustomFields)
+	if fields.Action != domain.PlanCarry ||
+		!reflect.DeepEqual(fields.Dropped, []string{"custom_fields.attr3: meihua cannot hold a multiselect field"}) ||
+		!reflect.DeepEqual(fields.Transformed, []string{"custom_fields.attr2: a number field, created at meihua as text (values keep their written form)"}) {
+		t.Fatalf("custom fields step %+v", fields)
+	}
+	if contacts, _ := plan.Step(domain.MigrateContacts); !slices.Equal(contacts.Dropped, []string{"custom_fields.attr3"}) {
+		t.Fatalf("contacts step drops %v, want attr3 alone", contacts.Dropped)
+	}
+	want := []domain.FieldInput{{Label: "Points", Type: domain.FieldTypeText, Description: "linkflow field attr2, carried by a cdp-gateway migration"}}
+	if !reflect.DeepEqual(dst.created, want) {
+		t.Fatalf("created %+v, want %+v", dst.created, want)
+	}
+	points := dst.fields[1].Key
+	var got map[string]any
+	for _, c := range dst.contacts {
+		got = c.CustomFields
+	}
+	if !reflect.DeepEqual(got, map[string]any{"77": "gold", points: json.Number("9007199254740993")}) {
+		t.Fatalf("custom values at the target %v", got)
+	}
+	if p := progressOf(j, domain.MigrateCustomFields); p.Done != 2 {
+		t.Fatalf("custom fields progress %+v", p)
+	}
+
+	newMigration(t, jobs, "m2", domain.MigrationSpec{From: "linkflow", To: "meihua"})
+	j = waitState(t, jobs, "m2", domain.JobSucceeded)
+	if p := progressOf(j, domain.MigrateCustomFields); len(dst.created) != 1 || p.Done != 0 || p.Skipped != 2 {
+		t.Fatalf("second run created %v, progress %+v", dst.created, p)
+	}
+}
+
+// TestMigrationCutoverWritesChangesByID: a contact whose email changed
+// after it was carried is written again by its id at the target, not
+// upserted by its new email (which would make it twice).
+func TestMigrationCutoverWritesChangesByID(t *testing.T) {
+	defer domain.SetCutoverSettle(0)()
+	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(3), pageSize: 10, filters: []string{"updated_since"}}
+	src.changed = func(context.Context, time.Time) []domain.Contact {
+		c := src.contacts[1]
+		c.Email, c.Name = "new@example.com", "renamed"
+		return []domain.Contact{c}
+	}
+	dst := newRecordVendor("meihua")
+	_, jobs, _ := recordService(t, src, dst)
+	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua", Switch: true, Resources: []domain.MigrationResource{domain.MigrateContacts}})
+	waitState(t, jobs, "m1", domain.JobSucceeded)
+	emails := map[string]string{}
+	for _, c := range dst.contacts {
+		emails[c.Email] = c.Name
+	}
+	want := map[string]string{"c0@example.com": "c0", "new@example.com": "renamed", "c2@example.com": "c2"}
+	if !reflect.DeepEqual(emails, want) || dst.patches != 1 {
+		t.Fatalf("target contacts %v after %d patches, want %v after 1", emails, dst.patches, want)
+	}
+}

@@ -526,7 +526,8 @@ const phaseCutover MigrationResource = "cutover"
 // switched is phaseCutover's page once the tenant was switched.
 const switched = "switched"
 
-// CutoverFreeze bounds a cut-over's write freeze: it ends then even if
+// CutoverFreeze bounds a cut-over's write freeze: the cut-over renews it
+// while it runs, and it ends within CutoverFreeze even if
 // the job's replica died in the middle.
 const CutoverFreeze = 2 * time.Minute
 
@@ -555,7 +556,7 @@ func (m *migration) cutover(ctx context.Context, j Job) error {
 	if m.s.freezes == nil {
 		return errNoJobs
 	}
-	if err := m.s.freezes.Freeze(ctx, m.tenant, m.s.now().Add(CutoverFreeze)); err != nil {
+	if err := m.s.freezes.Freeze(ctx, m.tenant, m.s.now().Add(cutoverFreeze)); err != nil {
 		return err
 	}
 	defer func() {
@@ -563,6 +564,8 @@ func (m *migration) cutover(ctx context.Context, j Job) error {
 			m.s.log.LogAttrs(ctx, slog.LevelWarn, "tenant writes stay frozen until the freeze ends", slog.String("tenant", m.tenant), slog.String("job", j.ID), slog.String("error", err.Error()))
 		}
 	}()
+	held, stop := m.holdFreeze(ctx)
+	defer stop()
 	m.s.log.LogAttrs(ctx, slog.LevelInfo, "tenant writes frozen for a migration's cut-over", slog.String("tenant", m.tenant), slog.String("job", j.ID))
 	select {
 	case <-ctx.Done():
@@ -586,6 +589,9 @@ func (m *migration) cutover(ctx context.Context, j Job) error {
 	}
 	if failed > 0 {
 		return &NotSwitchedError{Failed: failed, To: m.to.Vendor()}
+	}
+	if !held() {
+		return errFreezeLost
 	}
 	actor := "migration " + j.ID
 	if _, err := m.s.SwitchVendor(ctx, m.tenant, m.to.Vendor(), actor, actor+" cut-over"); err != nil {

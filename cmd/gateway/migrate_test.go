@@ -247,8 +247,11 @@ func TestMigrateDetaches(t *testing.T) {
 		!strings.Contains(c.out.String(), "gateway migrate --tenant demo-switch --cancel "+id) {
 		t.Fatalf("detached: exit %d:\n%s", code, c.out.String())
 	}
-	if m, _ := g.call(http.MethodGet, "/admin/v1/tenants/demo-switch/migrations/"+id, "", nil); m["state"] != "queued" {
-		t.Fatalf("after a detach the migration is %v", m["state"])
+	// The job goes on: still queued, or taken up by the replica's first
+	// look for work when that came after the start (a race the test does
+	// not control).
+	if m, _ := g.call(http.MethodGet, "/admin/v1/tenants/demo-switch/migrations/"+id, "", nil); m["state"] == "cancelled" || m["state"] == "failed" || m["cancel_requested"] == true {
+		t.Fatalf("after a detach the migration is %v", m)
 	}
 }
 

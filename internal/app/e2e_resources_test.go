@@ -200,7 +200,7 @@ func TestBatchUpsert(t *testing.T) {
 		}
 	}
 	e.send(http.MethodPost, "/v1/contacts/batch", map[string]any{"items": items, "on_conflict": "replace"}).problem(t, http.StatusBadRequest, "VALIDATION_FAILED")
-	tooMany := make([]any, 1001)
+	tooMany := make([]any, 10001) // more than 1000 run as a job; more than 10 000 are refused
 	for i := range tooMany {
 		tooMany[i] = map[string]any{"name": "x"}
 	}

@@ -795,7 +795,7 @@ type BatchItemResultStatus string
 
 // BatchUpsertRequest defines model for BatchUpsertRequest.
 type BatchUpsertRequest struct {
-	// Items At most 1000 items; 10 000 with `Prefer: respond-async`.
+	// Items At most 10 000 items; more than 1000 run as a job (`202`).
 	Items []ContactInput `json:"items"`
 
 	// OnConflict What happens to a contact that already exists; absent: `merge`.

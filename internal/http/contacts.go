@@ -87,8 +87,8 @@ func (s *Server) BatchUpsertContacts(ctx context.Context, req BatchUpsertContact
 	if req.Body.OnConflict != nil {
 		mode = domain.OnConflict(*req.Body.OnConflict)
 	}
-	if respondAsync(req.Params.Prefer) {
-		return s.startBatch(ctx, t, items, mode)
+	if prefer := respondAsync(req.Params.Prefer); prefer || len(items) > domain.MaxBatch {
+		return s.startBatch(ctx, t, items, mode, prefer)
 	}
 	results, err := s.svc.BatchUpsertContacts(ctx, t, items, mode)
 	if err != nil {

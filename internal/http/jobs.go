@@ -27,15 +27,21 @@ func respondAsync(prefer *string) bool {
 	return false
 }
 
-// startBatch queues an asynchronous batch: 202 with the job.
-func (s *Server) startBatch(ctx context.Context, t domain.Target, items []domain.ContactInput, mode domain.OnConflict) (BatchUpsertContactsResponseObject, error) {
+// startBatch queues an asynchronous batch: 202 with the job, saying
+// Preference-Applied when the caller preferred it (a batch too large for
+// one call is queued without being asked).
+func (s *Server) startBatch(ctx context.Context, t domain.Target, items []domain.ContactInput, mode domain.OnConflict, preferred bool) (BatchUpsertContactsResponseObject, error) {
 	j, err := s.svc.StartContactBatch(ctx, t, items, mode)
 	if err != nil {
 		return nil, err
 	}
-	loc, applied := jobLocation(j), "respond-async"
-	return BatchUpsertContacts202JSONResponse{Body: toJob(j, time.Now()),
-		Headers: BatchUpsertContacts202ResponseHeaders{Location: &loc, PreferenceApplied: &applied}}, nil
+	loc := jobLocation(j)
+	h := BatchUpsertContacts202ResponseHeaders{Location: &loc}
+	if preferred {
+		applied := "respond-async"
+		h.PreferenceApplied = &applied
+	}
+	return BatchUpsertContacts202JSONResponse{Body: toJob(j, time.Now()), Headers: h}, nil
 }
 
 func jobLocation(j domain.Job) string { return "/v1/jobs/" + j.ID }

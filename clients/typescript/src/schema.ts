@@ -68,7 +68,9 @@ export interface paths {
          *     anything is stored (a bad batch is a `400`, nothing queued), and
          *     the answer is `202` with the job and `Location: /v1/jobs/{job}` to
          *     poll; once it succeeded the job's `result` is this operation's
-         *     `200` answer. Without it, more than 1000 items are a `400`.
+         *     `200` answer. A batch of more than 1000 items (more than one call
+         *     should wait for) runs as a job without it too: `202` as above,
+         *     without `Preference-Applied`.
          */
         post: operations["batchUpsertContacts"];
         delete?: never;
@@ -1166,7 +1168,7 @@ export interface components {
              * @enum {string}
              */
             on_conflict?: "merge" | "replace" | "skip";
-            /** @description At most 1000 items; 10 000 with `Prefer: respond-async`. */
+            /** @description At most 10 000 items; more than 1000 run as a job (`202`). */
             items: components["schemas"]["ContactInput"][];
         };
         BatchUpsertResponse: {
@@ -2497,7 +2499,7 @@ export interface operations {
                     "application/json": components["schemas"]["BatchUpsertResponse"];
                 };
             };
-            /** @description `Prefer: respond-async`: the queued job. */
+            /** @description `Prefer: respond-async`, or more than 1000 items: the queued job. */
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -498,11 +498,23 @@ func (s *Service) MigrationHandler() JobHandler {
 					return err
 				}
 			}
-			next := phaseCutover
+			next := phaseDelta
 			if i+1 < len(todo) {
 				next = todo[i+1]
 			}
 			if err := m.checkpoint(next, ""); err != nil {
+				return err
+			}
+		}
+		if cp.Resource != phaseCutover {
+			// The delta pass: the contacts changed while the copy ran
+			// (where the source lists contacts by updated_since), without
+			// freezing writes, so the cut-over's own pass is short.
+			m.deltaFrom = s.now()
+			if err := m.changedContacts(ctx, j.StartedAt, false); err != nil {
+				return err
+			}
+			if err := m.checkpoint(phaseCutover, ""); err != nil {
 				return err
 			}
 		}
@@ -516,12 +528,16 @@ func (s *Service) MigrationHandler() JobHandler {
 	})
 }
 
-// progressChanged is the progress of the cut-over's pass over contacts
-// changed while the copy ran.
+// progressChanged is the progress of the passes over contacts changed
+// while the copy ran (the delta pass and the cut-over's).
 const progressChanged = "contacts_changed"
 
-// phaseCutover is the checkpoint of a migration past its copy passes.
-const phaseCutover MigrationResource = "cutover"
+// phaseDelta and phaseCutover are the checkpoints of a migration past its
+// copy passes: at its delta pass, and past it.
+const (
+	phaseDelta   MigrationResource = "delta"
+	phaseCutover MigrationResource = "cutover"
+)
 
 // switched is phaseCutover's page once the tenant was switched.
 const switched = "switched"
@@ -572,16 +588,12 @@ func (m *migration) cutover(ctx context.Context, j Job) error {
 		return ctx.Err()
 	case <-time.After(cutoverSettle):
 	}
-	m.inCutover = true
-	if step, _ := m.plan.Step(MigrateContacts); step.Action == PlanCarry {
-		since := j.StartedAt.Add(-time.Minute) // vendors stamp updates with their own clocks
-		var q *ContactQuery
-		if l := m.from.(ContactLister); slices.Contains(l.ContactFilters(), "updated_since") {
-			q = &ContactQuery{UpdatedSince: &since}
-		}
-		if err := m.contacts(ctx, "", q != nil, q); err != nil {
-			return err
-		}
+	since := j.StartedAt
+	if !m.deltaFrom.IsZero() { // this run made the delta pass
+		since = m.deltaFrom
+	}
+	if err := m.changedContacts(ctx, since, true); err != nil {
+		return err
 	}
 	var failed int64
 	for _, p := range m.run.Progressed() {
@@ -608,9 +620,31 @@ type migration struct {
 	tenant   string
 	from, to Connection
 	plan     MigrationPlan
-	// cutover is set during the cut-over's pass over changed contacts,
-	// whose progress is counted apart.
-	inCutover bool
+	// changed is set during the passes over changed contacts, whose
+	// progress is counted apart.
+	changed bool
+	// deltaFrom is when this run's delta pass started.
+	deltaFrom time.Time
+}
+
+// changedContacts carries the contacts changed since since: listed with
+// updated_since where the source can filter so, and written again;
+// otherwise, when full is set, the contacts not carried yet (a pass over
+// every contact that skips the carried ones), else none.
+func (m *migration) changedContacts(ctx context.Context, since time.Time, full bool) error {
+	if step, _ := m.plan.Step(MigrateContacts); step.Action != PlanCarry {
+		return nil
+	}
+	since = since.Add(-time.Minute) // vendors stamp updates with their own clocks
+	var q *ContactQuery
+	if l := m.from.(ContactLister); slices.Contains(l.ContactFilters(), "updated_since") {
+		q = &ContactQuery{UpdatedSince: &since}
+	} else if !full {
+		return nil
+	}
+	m.changed = true
+	defer func() { m.changed = false }()
+	return m.contacts(ctx, "", q != nil, q)
 }
 
 func (m *migration) checkpoint(r MigrationResource, page string) error {
@@ -683,7 +717,7 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 		return err
 	}
 	progress := string(MigrateContacts)
-	if m.inCutover {
+	if m.changed {
 		progress = progressChanged
 	}
 	upd, _ := dst.(ContactUpdater)

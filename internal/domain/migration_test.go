@@ -360,18 +360,23 @@ func TestStartMigration(t *testing.T) {
 	}
 }
 
-// TestMigrationCutover: with switch, the migration freezes the tenant's
-// writes, carries the contacts changed since it started (listed with
-// updated_since, written again although already carried), switches the
-// tenant and lifts the freeze.
+// TestMigrationCutover: after its copy, the migration carries the
+// contacts changed since it started (listed with updated_since, written
+// again although already carried) without freezing writes; with switch,
+// it then freezes the tenant's writes, carries those changed since that
+// delta pass again, switches the tenant and lifts the freeze.
 func TestMigrationCutover(t *testing.T) {
 	defer domain.SetCutoverSettle(0)()
 	var svc *domain.Service
 	var jobs *memory.Jobs
-	var frozeDuringDelta error
+	var frozeDuringDelta, frozeDuringFirst error
 	var phaseDuringDelta string
+	var passes int
 	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(3), pageSize: 10, filters: []string{"updated_since"}}
 	src.changed = func(ctx context.Context, since time.Time) []domain.Contact {
+		if passes++; passes == 1 {
+			frozeDuringFirst = svc.CheckWritable(ctx, "acme")
+		}
 		frozeDuringDelta = svc.CheckWritable(ctx, "acme")
 		if j, err := jobs.Job(ctx, "acme", "m1"); err == nil {
 			phaseDuringDelta = domain.MigrationPhase(j)
@@ -397,10 +402,14 @@ func TestMigrationCutover(t *testing.T) {
 	if tg := target(t, svc, "acme"); tg.Vendor != "meihua" {
 		t.Fatalf("after the cut-over the tenant is on %s", tg.Vendor)
 	}
-	if got := dst.byEmail["c1@example.com"]; got.Name != "changed" || dst.writes["c1@example.com"] != 2 || dst.writes["c0@example.com"] != 1 {
+	if passes != 2 || frozeDuringFirst != nil {
+		t.Fatalf("%d passes over changed contacts, the first with writes %v: want 2, the first unfrozen", passes, frozeDuringFirst)
+	}
+	// Copied, then written again by each pass.
+	if got := dst.byEmail["c1@example.com"]; got.Name != "changed" || dst.writes["c1@example.com"] != 3 || dst.writes["c0@example.com"] != 1 {
 		t.Fatalf("changed contact %+v written %d times; c0 %d times", got, dst.writes["c1@example.com"], dst.writes["c0@example.com"])
 	}
-	if p := j.Progress; len(p) != 2 || p[1].Resource != "contacts_changed" || p[1].Done != 1 {
+	if p := j.Progress; len(p) != 2 || p[1].Resource != "contacts_changed" || p[1].Done != 2 {
 		t.Fatalf("progress %+v", p)
 	}
 }

@@ -16,8 +16,12 @@ func (pl *planner) plan(ctx context.Context, step *PlanStep) error {
 	}
 	needs := func(rs ...MigrationResource) bool {
 		for _, r := range rs {
-			if !pl.carries(r) {
-				cannot("%s are carried with the %s they name: ask for %s too, and see why they cannot be carried", step.Resource, r, r)
+			switch {
+			case !slices.Contains(pl.asked, r):
+				cannot("%s are carried with the %s they name: ask for %s too", step.Resource, r, r)
+				return false
+			case !pl.carries(r):
+				cannot("%s are carried with the %s they name, which cannot be carried", step.Resource, r)
 				return false
 			}
 		}

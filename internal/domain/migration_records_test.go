@@ -269,7 +269,7 @@ func TestMigrationContactTagsNeedTheirTags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := p.Step(domain.MigrateContactTags); s.Action != domain.PlanCannot || s.Detail != "contact_tags are carried with the tags they name: ask for tags too, and see why they cannot be carried" {
+	if s, _ := p.Step(domain.MigrateContactTags); s.Action != domain.PlanCannot || s.Detail != "contact_tags are carried with the tags they name: ask for tags too" {
 		t.Fatalf("contact tags step %+v", s)
 	}
 	if s, _ := p.Step(domain.MigrateEvents); s.Action != domain.PlanCarry {

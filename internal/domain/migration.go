@@ -625,6 +625,16 @@ type migration struct {
 	changed bool
 	// deltaFrom is when this run's delta pass started.
 	deltaFrom time.Time
+	// written are the contacts a pass over changed contacts wrote since
+	// their memberships and tags were last carried (followChanges).
+	written []Contact
+}
+
+// wrote notes that a pass over changed contacts wrote c.
+func (m *migration) wrote(c Contact) {
+	if m.changed {
+		m.written = append(m.written, c)
+	}
 }
 
 // changedContacts carries the contacts changed since since: listed with
@@ -694,6 +704,9 @@ func (m *migration) contacts(ctx context.Context, page string, again bool, q *Co
 		if err := m.carryContacts(ctx, dst, p.Items, w, again); err != nil {
 			return err
 		}
+		if err := m.followChanges(ctx); err != nil {
+			return err
+		}
 		if p.Next == "" {
 			return nil
 		}
@@ -739,6 +752,7 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 				continue
 			}
 			m.run.Progress(progress, func(p *JobProgress) { p.Done++ })
+			m.wrote(cs[i])
 		default:
 			todo = append(todo, i)
 		}
@@ -768,6 +782,7 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 			}
 			pairs[src] = m.targetID(r.ID)
 			m.run.Progress(progress, func(p *JobProgress) { p.Done++ })
+			m.wrote(cs[chunk[r.Index]])
 		}
 		if err := m.ids.PutIDs(ctx, m.tenant, pairs); err != nil {
 			return err

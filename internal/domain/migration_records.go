@@ -16,56 +16,61 @@ import (
 // tags it has at the source, on top of the tags it has there. Setting
 // the same tags again changes nothing, so a re-run repeats a page safely.
 func (m *migration) contactTags(ctx context.Context, page string) error {
-	src, dst := m.from.(ContactLister), m.to.(ContactTagSetter)
+	src := m.from.(ContactLister)
+	list := func(r PageRequest) (Page[Contact], error) { return src.ListContacts(ctx, ContactQuery{}, r) }
+	return eachPage(ctx, m, MigrateContactTags, page, list, func(cs []Contact) error { return m.tagContacts(ctx, cs) })
+}
+
+// tagContacts gives each of cs that was carried its carried tags at the
+// target.
+func (m *migration) tagContacts(ctx context.Context, cs []Contact) error {
+	dst := m.to.(ContactTagSetter)
 	getter, _ := m.to.(ContactGetter)
 	const res = string(MigrateContactTags)
-	list := func(r PageRequest) (Page[Contact], error) { return src.ListContacts(ctx, ContactQuery{}, r) }
-	return eachPage(ctx, m, MigrateContactTags, page, list, func(cs []Contact) error {
-		var ids []string
-		for _, c := range cs {
-			if c.TagsLoaded && len(c.Tags) > 0 {
-				ids = append(ids, m.sourceID(c.ID))
-				for _, t := range c.Tags {
-					ids = append(ids, m.sourceID(t.ID))
-				}
+	var ids []string
+	for _, c := range cs {
+		if c.TagsLoaded && len(c.Tags) > 0 {
+			ids = append(ids, m.sourceID(c.ID))
+			for _, t := range c.Tags {
+				ids = append(ids, m.sourceID(t.ID))
 			}
 		}
-		found, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+	}
+	found, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		to, carried := found[m.sourceID(c.ID)]
+		var tags []string
+		for _, t := range c.Tags {
+			if tt, ok := found[m.sourceID(t.ID)]; ok {
+				n, err := m.s.vendors.ParseID("tag", tt, m.to.Vendor())
+				if err != nil {
+					return err
+				}
+				tags = append(tags, n)
+			}
+		}
+		if !c.TagsLoaded || !carried || len(tags) == 0 {
+			m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+			continue
+		}
+		native, err := m.s.vendors.ParseID("contact", to, m.to.Vendor())
 		if err != nil {
 			return err
 		}
-		for _, c := range cs {
-			to, carried := found[m.sourceID(c.ID)]
-			var tags []string
-			for _, t := range c.Tags {
-				if tt, ok := found[m.sourceID(t.ID)]; ok {
-					n, err := m.s.vendors.ParseID("tag", tt, m.to.Vendor())
-					if err != nil {
-						return err
-					}
-					tags = append(tags, n)
-				}
-			}
-			if !c.TagsLoaded || !carried || len(tags) == 0 {
-				m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
-				continue
-			}
-			native, err := m.s.vendors.ParseID("contact", to, m.to.Vendor())
-			if err != nil {
+		if err := m.setTags(ctx, dst, getter, native, tags); err != nil {
+			if FailsEveryCall(err) {
 				return err
 			}
-			if err := m.setTags(ctx, dst, getter, native, tags); err != nil {
-				if FailsEveryCall(err) {
-					return err
-				}
-				m.run.Progress(res, func(p *JobProgress) { p.Failed++ })
-				m.run.ItemError(itemError(MigrateContactTags, m.sourceID(c.ID), err))
-				continue
-			}
-			m.run.Progress(res, func(p *JobProgress) { p.Done++ })
+			m.run.Progress(res, func(p *JobProgress) { p.Failed++ })
+			m.run.ItemError(itemError(MigrateContactTags, m.sourceID(c.ID), err))
+			continue
 		}
-		return nil
-	})
+		m.run.Progress(res, func(p *JobProgress) { p.Done++ })
+	}
+	return nil
 }
 
 // setTags sets tags on the target's contact id, keeping the tags it has
@@ -185,4 +190,73 @@ func textProperties(ps map[string]any) map[string]string {
 		}
 	}
 	return out
+}
+
+// followChanges carries the group memberships and tags of the contacts
+// the last page of a pass over changed contacts wrote (m.written), where
+// those steps are carried: a contact created or changed while the copy
+// ran joins its carried groups and gets its carried tags at the target.
+// Memberships are read per contact (ContactGroupLister); a source that
+// cannot list a contact's groups leaves them to the member pass.
+func (m *migration) followChanges(ctx context.Context) error {
+	cs := m.written
+	m.written = nil
+	if len(cs) == 0 {
+		return nil
+	}
+	if step, _ := m.plan.Step(MigrateContactTags); step.Action == PlanCarry {
+		if err := m.tagContacts(ctx, cs); err != nil {
+			return err
+		}
+	}
+	step, _ := m.plan.Step(MigrateGroupMembers)
+	gl, ok := m.from.(ContactGroupLister)
+	if step.Action != PlanCarry || !ok {
+		return nil
+	}
+	dst := m.to.(GroupMemberAdder)
+	const res = string(MigrateGroupMembers)
+	for _, c := range cs {
+		var groups []string // canonical source ids
+		err := eachPage(ctx, m, "", "", func(r PageRequest) (Page[Group], error) { return gl.ListContactGroups(ctx, c.ID, r) }, func(gs []Group) error {
+			for _, g := range gs {
+				groups = append(groups, m.sourceID(g.ID))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		found, err := m.ids.LookupIDs(ctx, m.tenant, append(groups, m.sourceID(c.ID)))
+		if err != nil {
+			return err
+		}
+		to, ok := found[m.sourceID(c.ID)]
+		if !ok {
+			continue
+		}
+		contact, err := m.s.vendors.ParseID("contact", to, m.to.Vendor())
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			tg, ok := found[g]
+			if !ok {
+				continue // not carried (dynamic, or refused)
+			}
+			group, err := m.s.vendors.ParseID("group", tg, m.to.Vendor())
+			if err != nil {
+				return err
+			}
+			ch, err := dst.AddGroupMembers(ctx, group, []string{contact})
+			if err != nil {
+				return err
+			}
+			m.run.Progress(res, func(p *JobProgress) { p.Done += int64(len(ch.Succeeded)); p.Failed += int64(len(ch.Failed)) })
+			for _, f := range ch.Failed {
+				m.run.ItemError(JobItemError{Resource: res, Item: m.sourceID(c.ID), Message: "not added to group " + tg + ": " + f.Reason})
+			}
+		}
+	}
+	return nil
 }

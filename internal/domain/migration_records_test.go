@@ -36,18 +36,79 @@ type recordVendor struct {
 	patches  int
 	// mapper, when set, is the vendor's FieldTypeMapper.
 	mapper map[domain.FieldType]domain.FieldType
+	// groups by id, their members; changed, when set, answers a list
+	// filtered by updated_since.
+	groups  map[string]string
+	members map[string][]string
+	changed func() []domain.Contact
+}
+
+func (r *recordVendor) ListGroups(context.Context, domain.GroupQuery, domain.PageRequest) (domain.Page[domain.Group], error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var p domain.Page[domain.Group]
+	for _, id := range slices.Sorted(maps.Keys(r.groups)) {
+		p.Items = append(p.Items, domain.Group{ID: id, Name: r.groups[id], Type: domain.GroupStatic})
+	}
+	return p, nil
+}
+func (r *recordVendor) CreateGroup(_ context.Context, name string) (domain.Group, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := r.id()
+	r.groups[id] = name
+	return domain.Group{ID: id, Name: name, Type: domain.GroupStatic}, nil
+}
+func (r *recordVendor) ListGroupMembers(_ context.Context, group string, _ domain.PageRequest) (domain.Page[domain.Contact], error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var p domain.Page[domain.Contact]
+	for _, id := range r.members[group] {
+		p.Items = append(p.Items, domain.Contact{ID: id})
+	}
+	return p, nil
+}
+func (r *recordVendor) ListContactGroups(_ context.Context, contact string, _ domain.PageRequest) (domain.Page[domain.Group], error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var p domain.Page[domain.Group]
+	for g, ms := range r.members {
+		if slices.Contains(ms, contact) {
+			p.Items = append(p.Items, domain.Group{ID: g, Name: r.groups[g], Type: domain.GroupStatic})
+		}
+	}
+	return p, nil
+}
+func (r *recordVendor) MemberBatchSize() int { return 10 }
+func (r *recordVendor) AddGroupMembers(_ context.Context, group string, ids []string) (domain.MemberChange, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range ids {
+		if !slices.Contains(r.members[group], id) {
+			r.members[group] = append(r.members[group], id)
+		}
+	}
+	return domain.MemberChange{Succeeded: ids}, nil
 }
 
 func newRecordVendor(v domain.Vendor) *recordVendor {
 	return &recordVendor{vendor: v, nextID: 500, contacts: map[string]domain.Contact{}, tags: map[string]string{},
-		events: map[string][]domain.Event{}, tagSets: map[string][]string{}}
+		events: map[string][]domain.Event{}, tagSets: map[string][]string{}, groups: map[string]string{}, members: map[string][]string{}}
 }
 
 func (r *recordVendor) id() string { r.nextID++; return strconv.Itoa(r.nextID) }
 
-func (r *recordVendor) Vendor() domain.Vendor    { return r.vendor }
-func (r *recordVendor) ContactFilters() []string { return nil }
-func (r *recordVendor) ListContacts(_ context.Context, _ domain.ContactQuery, _ domain.PageRequest) (domain.Page[domain.Contact], error) {
+func (r *recordVendor) Vendor() domain.Vendor { return r.vendor }
+func (r *recordVendor) ContactFilters() []string {
+	if r.changed != nil {
+		return []string{"updated_since"}
+	}
+	return nil
+}
+func (r *recordVendor) ListContacts(_ context.Context, q domain.ContactQuery, _ domain.PageRequest) (domain.Page[domain.Contact], error) {
+	if q.UpdatedSince != nil {
+		return domain.Page[domain.Contact]{Items: r.changed()}, nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var p domain.Page[domain.Contact]
@@ -354,5 +415,37 @@ func TestMigrationCutoverWritesChangesByID(t *testing.T) {
 	// Patched by the delta pass and again by the cut-over's.
 	if !reflect.DeepEqual(emails, want) || dst.patches != 2 {
 		t.Fatalf("target contacts %v after %d patches, want %v after 2", emails, dst.patches, want)
+	}
+}
+
+// TestMigrationFollowsChangedContacts: a contact created while the copy
+// ran (after the member and contact tag passes) is carried by the delta
+// pass, and joins its carried group and gets its carried tag at the
+// target.
+func TestMigrationFollowsChangedContacts(t *testing.T) {
+	t.Parallel()
+	src, dst := newRecordVendor("linkflow"), newRecordVendor("meihua")
+	src.tags = map[string]string{"1": "vip"}
+	src.groups = map[string]string{"20": "buyers"}
+	src.members = map[string][]string{"20": {"10", "13"}}
+	src.contacts = map[string]domain.Contact{"10": {ID: "10", Email: "a@example.com", Tags: []domain.TagRef{{ID: "1"}}, TagsLoaded: true}}
+	late := domain.Contact{ID: "13", Email: "late@example.com", Tags: []domain.TagRef{{ID: "1"}}, TagsLoaded: true}
+	src.changed = func() []domain.Contact { return []domain.Contact{late} }
+	_, jobs, ids := recordService(t, src, dst)
+	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua"})
+	j := waitState(t, jobs, "m1", domain.JobSucceeded)
+	m, err := ids.LookupIDs(t.Context(), "acme", []string{"lf_10", "lf_13", "lf_20", "lf_1"})
+	if err != nil || len(m) != 4 {
+		t.Fatalf("id map %v, %v", m, err)
+	}
+	native := func(id string) string { return id[len("mh_"):] }
+	if got := dst.members[native(m["lf_20"])]; !slices.Contains(got, native(m["lf_13"])) || !slices.Contains(got, native(m["lf_10"])) {
+		t.Fatalf("members of the carried group %v, want both contacts (%v)", got, m)
+	}
+	if got := dst.tagSets[native(m["lf_13"])]; !slices.Equal(got, []string{native(m["lf_1"])}) {
+		t.Fatalf("the late contact's tags at the target %v", got)
+	}
+	if p := progressOf(j, "contacts_changed"); p.Done != 1 {
+		t.Fatalf("changed contacts progress %+v", p)
 	}
 }

@@ -2,11 +2,14 @@ package app_test
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cdp-gateway/cdp-gateway/internal/adapters/linkflow/linkflowtest"
+	"github.com/cdp-gateway/cdp-gateway/internal/vendortest"
 )
 
 // TestMigrationCarriesTagGroups: demo-switch's Linkflow tag folders
@@ -92,4 +95,70 @@ func TestMigrationCarriesTagGroups(t *testing.T) {
 		}
 	}
 	check()
+}
+
+// TestMigrationCarriesChangesMadeWhileItRuns: a contact created at
+// Linkflow, and added to a carried group, while the migration carries its
+// tags (after the contact and member passes) is carried by the delta pass
+// (Linkflow lists contacts by updated_since) and joins the group at
+// Meihua.
+func TestMigrationCarriesChangesMadeWhileItRuns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mh := meihuaSim(e.sb, tenantSwitch)
+	// The tags pass waits on its first Meihua tag: time to write at Linkflow.
+	mh.InjectFault(vendortest.Fault{PathPrefix: "/contact/tag/add", Times: 1, Delay: 2 * time.Second})
+	on := func(method, path string, body any) resp {
+		t.Helper()
+		return e.do(req{method: method, path: path, key: keyOther, tenant: tenantSwitch, body: body})
+	}
+	var group, groupName string
+	for _, g := range on(http.MethodGet, "/v1/groups?limit=200", nil).ok(t, http.StatusOK)["data"].([]any) {
+		if g := g.(map[string]any); g["type"] == "static" {
+			group, groupName = g["id"].(string), g["name"].(string)
+			break
+		}
+	}
+
+	r := e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua"})
+	r.ok(t, http.StatusAccepted)
+	loc := r.Header.Get("Location")
+	deadline := time.Now().Add(10 * time.Second)
+	for progressOf(nil, e.admin(http.MethodGet, loc, nil).ok(t, http.StatusOK), "group_members") == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the member pass did not end")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c := on(http.MethodPost, "/v1/contacts", map[string]any{"name": "Late", "email": "late@example.com", "external_ids": externalID("late-1")}).ok(t, http.StatusCreated)
+	on(http.MethodPost, "/v1/groups/"+group+"/members", map[string]any{"contact_ids": []string{c["id"].(string)}}).ok(t, http.StatusOK)
+	if m := e.admin(http.MethodGet, loc, nil).ok(t, http.StatusOK); m["state"] != "running" || progressOf(nil, m, "tags") != nil {
+		t.Fatalf("the writes came after the tags pass: %v", m["progress"])
+	}
+
+	done := e.waitMigration(loc, "succeeded")
+	if p := progressOf(t, done, "contacts_changed"); p["done"].(float64) < 1 {
+		t.Fatalf("changed contacts progress %v", p)
+	}
+	var late int64
+	for _, c := range mh.Contacts() {
+		if c.Email == "late@example.com" {
+			if late != 0 {
+				t.Fatal("the late contact is at meihua twice")
+			}
+			late = c.ID
+		}
+	}
+	if late == 0 {
+		t.Fatal("the contact created during the migration is not at meihua")
+	}
+	for _, g := range mh.Groups() {
+		if g.Name == groupName {
+			if !slices.Contains(g.ContactIDs, late) {
+				t.Fatalf("meihua group %q has members %v, not the late contact %d", groupName, g.ContactIDs, late)
+			}
+			return
+		}
+	}
+	t.Fatalf("group %q is not at meihua", groupName)
 }

@@ -2,6 +2,8 @@ package domain
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"time"
@@ -54,9 +56,19 @@ var ErrFrozen = errors.New("tenant writes frozen")
 // Is lets errors.Is(err, ErrFrozen) see it.
 func (e *FrozenError) Is(target error) bool { return target == ErrFrozen }
 
+// WriteTimeout bounds a tenant write that BeginWrite lets run: the API
+// server's write timeout (after it, the write's answer can no longer be
+// sent) and long enough for a 1000-contact batch on a vendor without a
+// batch endpoint. A write whose context has no earlier deadline is
+// cancelled then, so that a cut-over waiting for it knows when it is
+// certainly over.
+const WriteTimeout = 180 * time.Second
+
 // CheckWritable answers a *FrozenError while the tenant's writes are
-// frozen. Without a freeze store every tenant is writable, and so it is
-// while the store cannot be read (Redis down): writes go on as they do
+// frozen, without registering anything: for calls that write nothing at
+// the vendor themselves (an import's upload: its job's writes begin
+// their own). Without a freeze store every tenant is writable, and so it
+// is while the store cannot be read (Redis down): writes go on as they do
 // without Redis, and lose nothing to a cut-over, which needs the store
 // too and, once it can go on, carries what changed since its migration
 // started again before it switches.
@@ -66,11 +78,78 @@ func (s *Service) CheckWritable(ctx context.Context, tenant string) error {
 	}
 	until, ok, err := s.freezes.Frozen(ctx, tenant)
 	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelDebug, "write freeze unknown: the write goes on", slog.String("tenant", tenant), slog.String("error", err.Error()))
+		s.freezeUnknown(ctx, tenant, err)
 		return nil
 	}
 	if !ok {
 		return nil
 	}
+	return s.frozen(tenant, until)
+}
+
+// BeginWrite is CheckWritable for a write about to run at the tenant's
+// vendor: let through, the write is registered as running, so that a
+// cut-over freezing the tenant's writes meanwhile waits for it to end
+// before it reads the last changes. It returns the write's context,
+// which ends at the write's deadline (its own, or WriteTimeout from now,
+// whichever is first: the cut-over waits no longer), and end, which the
+// caller defers: it unregisters the write (also when it panics or is
+// cancelled). end is never nil. Writes fail open as in CheckWritable.
+//
+// Every write registers, not only while a migration runs: a write that
+// checked before a migration announced itself would be unseen, and the
+// cut-over would have to wait WriteTimeout after the announcement to be
+// sure, and the announcement would need renewing by a job that may die.
+// The register rides on the check (one round trip, as the check alone
+// was), and end unregisters off the caller's path: its round trip adds
+// nothing to the write's answer.
+func (s *Service) BeginWrite(ctx context.Context, tenant string) (context.Context, func(), error) {
+	if s.freezes == nil {
+		return ctx, func() {}, nil
+	}
+	deadline := s.now().Add(WriteTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	id := writeID()
+	until, frozen, err := s.freezes.BeginWrite(ctx, tenant, id, deadline)
+	if err != nil {
+		s.freezeUnknown(ctx, tenant, err)
+		return ctx, func() {}, nil
+	}
+	if frozen {
+		return ctx, func() {}, s.frozen(tenant, until)
+	}
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	return wctx, func() {
+		cancel()
+		go s.endWrite(context.WithoutCancel(ctx), tenant, id)
+	}, nil
+}
+
+// endWriteTimeout bounds an unregister: a write it misses counts as
+// running until its deadline.
+const endWriteTimeout = 5 * time.Second
+
+func (s *Service) endWrite(ctx context.Context, tenant, id string) {
+	ctx, cancel := context.WithTimeout(ctx, endWriteTimeout)
+	defer cancel()
+	if err := s.freezes.EndWrite(ctx, tenant, id); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelDebug, "write not unregistered: a cut-over waits for it until its deadline", slog.String("tenant", tenant), slog.String("error", err.Error()))
+	}
+}
+
+func (s *Service) freezeUnknown(ctx context.Context, tenant string, err error) {
+	s.log.LogAttrs(ctx, slog.LevelDebug, "write freeze unknown: the write goes on", slog.String("tenant", tenant), slog.String("error", err.Error()))
+}
+
+func (s *Service) frozen(tenant string, until time.Time) error {
 	return &FrozenError{Tenant: tenant, RetryAfter: max(until.Sub(s.now()), time.Second)}
+}
+
+// writeID is a random id for a running write, unique across replicas.
+func writeID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }

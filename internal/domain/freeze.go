@@ -153,3 +153,36 @@ func writeID() string {
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return hex.EncodeToString(b[:])
 }
+
+// cutoverPoll is how often a cut-over looks whether the writes it waits
+// for have ended.
+var cutoverPoll = 50 * time.Millisecond
+
+// waitWrites waits, once the tenant's writes are frozen, until none of
+// those that began before the freeze is running: until every one has
+// ended or passed its deadline (at most WriteTimeout from the freeze),
+// polling the store. The cut-over keeps its freeze meanwhile
+// (holdFreeze), and does not switch if it could not.
+func (s *Service) waitWrites(ctx context.Context, tenant, job string) error {
+	logged := false
+	for {
+		latest, ok, err := s.freezes.WritesRunning(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if !logged {
+			logged = true
+			s.log.LogAttrs(ctx, slog.LevelInfo, "the cut-over waits for the tenant's running writes", slog.String("tenant", tenant), slog.String("job", job), slog.Time("latest_deadline", latest))
+		}
+		t := time.NewTimer(cutoverPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

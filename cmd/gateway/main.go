@@ -36,6 +36,7 @@ import (
 	"github.com/cdp-gateway/cdp-gateway/internal/app"
 	"github.com/cdp-gateway/cdp-gateway/internal/buildinfo"
 	"github.com/cdp-gateway/cdp-gateway/internal/config"
+	"github.com/cdp-gateway/cdp-gateway/internal/domain"
 	gwhttp "github.com/cdp-gateway/cdp-gateway/internal/http"
 	"github.com/cdp-gateway/cdp-gateway/internal/sandbox"
 	"github.com/cdp-gateway/cdp-gateway/internal/telemetry"
@@ -53,11 +54,13 @@ func main() {
 }
 
 // Server timeouts. Writes get long enough for a 1000-contact batch on a
-// vendor without a batch endpoint; every vendor call has its own timeout.
+// vendor without a batch endpoint (a tenant write's context ends then
+// too, so a cut-over knows when it is over); every vendor call has its
+// own timeout.
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 30 * time.Second
-	writeTimeout      = 180 * time.Second
+	writeTimeout      = domain.WriteTimeout
 	idleTimeout       = 120 * time.Second
 	shutdownTimeout   = 30 * time.Second
 	// defaultDrainDelay is how long /readyz fails before the server stops

@@ -479,10 +479,12 @@ func (s *Service) newBulkWriter(ctx context.Context, run *JobRun, mode OnConflic
 func (w *bulkWriter) write(ctx context.Context, items []ContactInput, written bool) ([]BatchItemResult, error) {
 	if w.stop == nil {
 		var fe *FrozenError
-		if err := w.s.CheckWritable(ctx, w.t.Tenant); errors.As(err, &fe) {
+		wctx, end, err := w.s.BeginWrite(ctx, w.t.Tenant)
+		defer end()
+		if errors.As(err, &fe) {
 			return nil, &JobPauseError{After: fe.RetryAfter, Reason: SafeDetail(err)}
 		}
-		rs, err := w.s.BatchUpsertContacts(ctx, w.t, items, w.mode)
+		rs, err := w.s.BatchUpsertContacts(wctx, w.t, items, w.mode)
 		if err == nil {
 			return rs, nil
 		}

@@ -547,10 +547,6 @@ const switched = "switched"
 // the job's replica died in the middle.
 const CutoverFreeze = 2 * time.Minute
 
-// cutoverSettle is how long a cut-over waits after freezing writes for
-// writes already running to finish, before it reads the last changes.
-var cutoverSettle = 2 * time.Second
-
 // NotSwitchedError ends a migration that was to switch its tenant but
 // could not carry every record: the tenant stays where it is, so that no
 // caller loses a record to the switch.
@@ -563,7 +559,8 @@ func (e *NotSwitchedError) Error() string {
 	return fmt.Sprintf("not switched to %s: records could not be carried (%d failed writes, see the errors); carry them and run the migration again, or switch by hand", e.To, e.Failed)
 }
 
-// cutover freezes the tenant's writes, carries what changed since the
+// cutover freezes the tenant's writes, waits for those that began before
+// the freeze to end (waitWrites), carries what changed since the
 // job started (contacts updated since then, where the source can list
 // them so; otherwise contacts not carried yet), switches the tenant to
 // the target and lifts the freeze. Reads are served throughout. A
@@ -583,10 +580,8 @@ func (m *migration) cutover(ctx context.Context, j Job) error {
 	held, stop := m.holdFreeze(ctx)
 	defer stop()
 	m.s.log.LogAttrs(ctx, slog.LevelInfo, "tenant writes frozen for a migration's cut-over", slog.String("tenant", m.tenant), slog.String("job", j.ID))
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(cutoverSettle):
+	if err := m.s.waitWrites(ctx, m.tenant, j.ID); err != nil {
+		return err
 	}
 	since := j.StartedAt
 	if !m.deltaFrom.IsZero() { // this run made the delta pass

@@ -42,9 +42,12 @@ func (s *Server) Passthrough(ctx context.Context, req PassthroughRequestObject) 
 		if p, _ := principalFrom(ctx); !p.hasScope(ScopeWrite) {
 			return nil, newProblem(ProblemCodeInsufficientScope, "a passthrough "+string(b.Method)+" needs the write scope")
 		}
-		if err := s.svc.CheckWritable(ctx, t.Tenant); err != nil {
+		wctx, end, err := s.svc.BeginWrite(ctx, t.Tenant)
+		defer end()
+		if err != nil {
 			return nil, err
 		}
+		ctx = wctx
 	}
 	// The bodies travel as the bytes they are, numbers exact.
 	in := domain.PassthroughRequest{Method: string(b.Method), Path: b.Path, Query: b.Query}

@@ -435,14 +435,30 @@ func (s *Server) resolveTenant(next http.Handler) http.Handler {
 
 // checkWritable refuses a tenant's write while a migration's cut-over
 // freezes its writes (503 TENANT_MIGRATING, Retry-After), from the
-// headers alone: before the body is read or checked.
+// headers alone: before the body is read or checked. A write let through
+// is registered as running until it ends (domain.Service.BeginWrite), so
+// that a cut-over beginning meanwhile waits for it; its context ends at
+// domain.WriteTimeout, when the server could no longer send its answer.
+// An import is only checked: its upload may take longer, and writes
+// nothing at the vendor (its job's writes are registered one by one).
 func (s *Server) checkWritable(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if call, _ := r.Context().Value(tenantKey{}).(tenantCall); call.write {
+		call, _ := r.Context().Value(tenantKey{}).(tenantCall)
+		switch {
+		case !call.write:
+		case streamed(r):
 			if err := s.svc.CheckWritable(r.Context(), call.tenant); err != nil {
 				writeProblem(w, r, err)
 				return
 			}
+		default:
+			ctx, end, err := s.svc.BeginWrite(r.Context(), call.tenant)
+			defer end()
+			if err != nil {
+				writeProblem(w, r, err)
+				return
+			}
+			r = r.WithContext(ctx)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -11,7 +11,8 @@
 // is read: the API key, the operation's scopes and the tenant grant; the
 // caller goes into the request context as an immutable principal) →
 // checkWritable (a write to a tenant whose writes a migration's cut-over
-// froze is answered 503 TENANT_MIGRATING) → body limit (per request, and the server's in-flight body budget) → validator
+// froze is answered 503 TENANT_MIGRATING; one let through is registered
+// as running until it ends, which the cut-over waits for) → body limit (per request, and the server's in-flight body budget) → validator
 // (parameters and body per the spec) → resolveTenant (binds the tenant's
 // current vendor, X-Vendor) → idempotency (writes with Idempotency-Key,
 // scoped by the caller's key name) → strict handler → Service.

@@ -97,6 +97,10 @@ func TestContractsOnCluster(t *testing.T) {
 			return NewIDMap(c, IDMapOptions{Prefix: prefix(t)})
 		})
 	})
+	t.Run("freeze", func(t *testing.T) {
+		t.Parallel()
+		storetest.Freeze(t, func(t *testing.T) domain.FreezeStore { return NewFreezes(c, prefix(t)) })
+	})
 	t.Run("ping", func(t *testing.T) {
 		t.Parallel()
 		if err := Ping(ctx, c); err != nil {

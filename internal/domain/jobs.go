@@ -98,6 +98,10 @@ type Job struct {
 	FinishedAt      time.Time // zero until final
 	// ResumeAt is when a paused job may run again.
 	ResumeAt time.Time
+	// Held marks a paused job whose runner rests it in place (RestInJob):
+	// it keeps its lease, as a running job does, and goes on in the same
+	// run at ResumeAt, without a claim.
+	Held bool
 	// Runs counts the claims: above one, the job was resumed or taken over.
 	Runs int
 }
@@ -143,10 +147,10 @@ type JobStore interface {
 	// running job whose lease ran out (its runner died). ok is false when
 	// none is runnable. The oldest runnable job comes first.
 	Claim(ctx context.Context, owner string, lease time.Duration) (j Job, ok bool, err error)
-	// Save writes j while owner holds its lease: a running job keeps the
-	// lease for another lease from now; a paused job gives it up until
-	// ResumeAt; a final job gives it up for good and is kept for
-	// JobRetention. It returns whether a cancel was requested.
+	// Save writes j while owner holds its lease: a running job, or a
+	// paused one Held in place, keeps the lease for another lease from
+	// now; a paused job gives it up until ResumeAt; a final job gives it
+	// up for good and is kept for JobRetention. It returns whether a cancel was requested.
 	// ErrJobLeaseLost when owner does not hold the lease.
 	Save(ctx context.Context, j Job, owner string, lease time.Duration) (cancelRequested bool, err error)
 	// Cancel ends a queued or paused job at once (cancelled, reason given)

@@ -150,7 +150,7 @@ func (s *Jobs) Save(_ context.Context, j domain.Job, owner string, lease time.Du
 	switch {
 	case j.State.Final():
 		e.owner, e.leaseUntil, e.runnableAt, e.expires = "", time.Time{}, time.Time{}, now.Add(s.retention)
-	case j.State == domain.JobPaused:
+	case j.State == domain.JobPaused && !j.Held:
 		e.owner, e.leaseUntil, e.runnableAt = "", time.Time{}, j.ResumeAt
 	default:
 		e.leaseUntil, e.runnableAt = now.Add(lease), now.Add(lease)

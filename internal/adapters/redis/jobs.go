@@ -27,7 +27,7 @@ type JobsOptions struct {
 // (doc), its kind, state, lease owner and end (Redis time, Unix ms), run
 // count and cancel flag. A sorted set holds every job a runner may claim,
 // scored by when it may (its creation while queued, its lease's end while
-// running, ResumeAt while paused), and a sorted set per tenant lists its
+// running or held in place, ResumeAt while paused), and a sorted set per tenant lists its
 // jobs by creation. Every key shares the {jobs} hash tag, so the scripts
 // that move a job between them work on Redis Cluster. Lease times are
 // Redis's clock, so replicas agree on them whatever their own clocks say.
@@ -205,7 +205,8 @@ func (s *Jobs) Claim(ctx context.Context, owner string, lease time.Duration) (do
 }
 
 // saveScript writes a job while ARGV[1] holds its lease and moves it in
-// the runnable set as its state asks.
+// the runnable set as its state asks; a paused job held in place (ARGV[8])
+// keeps the lease as a running one does.
 var saveScript = goredis.NewScript(luaNow + `
 local h = redis.call('HMGET', KEYS[1], 'owner', 'lease_until', 'state', 'cancel')
 if not h[1] or h[1] ~= ARGV[1] or tonumber(h[2] or '0') <= now or final(h[3]) then return -1 end
@@ -214,7 +215,7 @@ if final(ARGV[4]) then
 	redis.call('HSET', KEYS[1], 'owner', '', 'lease_until', 0)
 	redis.call('ZREM', KEYS[2], ARGV[7])
 	redis.call('PEXPIRE', KEYS[1], ARGV[6])
-elseif ARGV[4] == 'paused' then
+elseif ARGV[4] == 'paused' and ARGV[8] ~= '1' then
 	redis.call('HSET', KEYS[1], 'owner', '', 'lease_until', 0)
 	redis.call('ZADD', KEYS[2], ARGV[5], ARGV[7])
 else
@@ -233,7 +234,11 @@ func (s *Jobs) Save(ctx context.Context, j domain.Job, owner string, lease time.
 		return false, fmt.Errorf("encode job: %w", err)
 	}
 	keys := []string{s.jobKey(j.Tenant, j.ID), s.runnableKey()}
-	n, err := saveScript.Run(ctx, s.c, keys, owner, millis(lease), doc, string(j.State), j.ResumeAt.UnixMilli(), millis(s.retention), member(j.Tenant, j.ID)).Int()
+	held := 0
+	if j.Held {
+		held = 1
+	}
+	n, err := saveScript.Run(ctx, s.c, keys, owner, millis(lease), doc, string(j.State), j.ResumeAt.UnixMilli(), millis(s.retention), member(j.Tenant, j.ID), held).Int()
 	switch {
 	case err != nil:
 		return false, unavailable("save job", err)

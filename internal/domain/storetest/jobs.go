@@ -206,6 +206,33 @@ func Jobs(t *testing.T, newStore func(t *testing.T) domain.JobStore) {
 			}
 			none(t, s)
 		}},
+		{"a paused job held in place keeps its lease", func(t *testing.T, s domain.JobStore) {
+			create(t, s, job("acme", "j1"))
+			j := claim(t, s, "r1", short)
+			j.State, j.Reason, j.ResumeAt, j.Held = domain.JobPaused, "quota spent", time.Now(), true
+			save(t, s, j, "r1", short)
+			if got := get(t, s, "acme", "j1"); got.State != domain.JobPaused || !got.Held || got.Reason != "quota spent" {
+				t.Fatalf("shown %s (held %v, %q), want paused, held, with its reason", got.State, got.Held, got.Reason)
+			}
+			for range 3 { // past ResumeAt and past the first lease, saved within each
+				none(t, s)
+				time.Sleep(short / 2)
+				save(t, s, j, "r1", short)
+			}
+			if got, err := s.Cancel(t.Context(), "acme", "j1", "x"); err != nil || got.State != domain.JobPaused || !got.CancelRequested {
+				t.Fatalf("Cancel(held) = %s (requested %v), %v; want a cancel requested of its runner", got.State, got.CancelRequested, err)
+			}
+			j.State, j.Reason, j.ResumeAt, j.Held = domain.JobRunning, "", time.Time{}, false
+			if !save(t, s, j, "r1", short) {
+				t.Fatal("Save did not report the cancel")
+			}
+			j.State, j.Held, j.ResumeAt = domain.JobPaused, true, time.Now()
+			save(t, s, j, "r1", short)
+			time.Sleep(2 * short)
+			if k := claim(t, s, "r2", long); k.ID != "j1" || k.Runs != 2 {
+				t.Fatalf("took over %s (runs %d), want j1 (runs 2) once the held lease ran out", k.ID, k.Runs)
+			}
+		}},
 		{"final jobs are not claimed again", func(t *testing.T, s domain.JobStore) {
 			for _, st := range []domain.JobState{domain.JobSucceeded, domain.JobFailed, domain.JobCancelled} {
 				create(t, s, job("acme", string(st)))

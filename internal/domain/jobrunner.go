@@ -18,12 +18,16 @@ import (
 // may be done again by the next runner, so every step must be safe to
 // repeat (upsert on a natural key, not insert).
 //
-// An error pauses the job when it says the vendor is resting (its quota
-// is spent or the gateway's breaker is open: a *VendorError with
-// VendorRateLimited or VendorCircuitOpen, or a *JobPauseError); the job
-// resumes from its checkpoint after the error's RetryAfter. Any other
-// error fails the job. When ctx ends the handler returns ctx's error
-// promptly: its job was cancelled, its lease lost or its replica is
+// A vendor call that meets the gateway's own spent quota or its open
+// breaker rests the job in place (RestInJob, which the vendor client
+// calls with the handler's ctx): the job is shown paused while the call
+// waits, and the call then goes on, so nothing is done again. An error
+// pauses the job when it says the vendor is resting all the same (a
+// *VendorError with VendorRateLimited or VendorCircuitOpen: the vendor's
+// own quota, or a rest too long to take in place; or a *JobPauseError);
+// the job then resumes from its checkpoint after the error's RetryAfter.
+// Any other error fails the job. When ctx ends the handler returns ctx's
+// error promptly: its job was cancelled, its lease lost or its replica is
 // stopping.
 type JobHandler interface {
 	RunJob(ctx context.Context, run *JobRun) error
@@ -58,7 +62,31 @@ type JobRun struct {
 	mu        sync.Mutex
 	committed Job // as last saved; what a takeover resumes from
 	working   Job // committed plus progress since
-	save      func(Job) error
+	// rests are the job's goroutines resting in place now (RestInJob).
+	rests []*jobRest
+
+	// saveMu makes saves one at a time, so that the last one writes the
+	// state shown last; shown is what it wrote of it.
+	saveMu sync.Mutex
+	shown  jobShown
+	// write saves a job to the store for the runner.
+	write func(Job) error
+	// changed logs a change of the saved state and reports it (OnState).
+	changed func(j Job, from JobState)
+	now     func() time.Time
+}
+
+// jobShown is the state a job run is shown in.
+type jobShown struct {
+	state    JobState
+	reason   string
+	resumeAt time.Time
+}
+
+// jobRest is one rest in place.
+type jobRest struct {
+	until  time.Time
+	reason string
 }
 
 // Job is the job as the handler started it: its Input and Checkpoint.
@@ -105,12 +133,120 @@ func (r *JobRun) Checkpoint(checkpoint []byte) error {
 	r.working.Checkpoint = checkpoint
 	j := cloneJob(r.working)
 	r.mu.Unlock()
-	if err := r.save(j); err != nil {
+	if err := r.save(j, false); err != nil {
 		return err
 	}
 	r.mu.Lock()
 	r.committed = j
 	r.mu.Unlock()
+	return nil
+}
+
+// jobRunKey holds, in a job handler's context, its *JobRun.
+type jobRunKey struct{}
+
+// restLimitKey holds, in a context, the time.Time rests in place must
+// have ended by (restWithin).
+type restLimitKey struct{}
+
+// restWithin returns ctx in which a job rests in place only when its rest
+// ends by limit; a longer one is declined (RestInJob), and the call that
+// asked for it pauses the job instead.
+func restWithin(ctx context.Context, limit time.Time) context.Context {
+	return context.WithValue(ctx, restLimitKey{}, limit)
+}
+
+// minJobRest is the shortest rest in place.
+const minJobRest = time.Millisecond
+
+// RestInJob rests the job that ctx runs in (the ctx of a JobHandler, or
+// one made from it) in place for wait: the job is saved as paused, with
+// reason and ResumeAt, still held under its runner's lease, and shown so
+// until the rest is over; then it is saved as running again and the
+// caller goes on. Nothing is done again, as it would be after a pause
+// that gives the job up. Progress and checkpoint are shown as last
+// committed throughout. Several goroutines of one job may rest at once:
+// the job is shown paused until the last rest ends.
+//
+// rested is false, at once, when ctx is no job's, or when the rest would
+// end after ctx's deadline or the limit the job's handler set for it (a
+// migration's cut-over rests only within its writes freeze): the caller
+// then answers as it would outside a job. err is not nil when the job
+// must stop (cancelled, lease lost, replica stopping: ctx's cause, or
+// the error of a save); the caller returns it.
+func RestInJob(ctx context.Context, wait time.Duration, reason string) (rested bool, err error) {
+	run, _ := ctx.Value(jobRunKey{}).(*JobRun)
+	if run == nil {
+		return false, nil
+	}
+	wait = max(wait, minJobRest)
+	until := run.now().Add(wait)
+	if d, ok := ctx.Deadline(); ok && d.Before(until) {
+		return false, nil
+	}
+	if limit, ok := ctx.Value(restLimitKey{}).(time.Time); ok && limit.Before(until) {
+		return false, nil
+	}
+	return true, run.rest(ctx, &jobRest{until: until.UTC(), reason: reason}, wait)
+}
+
+// rest rests x for wait: the job is saved as paused when it starts and
+// as running when the last rest ends.
+func (r *JobRun) rest(ctx context.Context, x *jobRest, wait time.Duration) error {
+	r.mu.Lock()
+	r.rests = append(r.rests, x)
+	r.mu.Unlock()
+	if err := r.save(r.Job(), true); err != nil {
+		return err
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		// The run is over; its runner ends the job from the state shown.
+		return context.Cause(ctx)
+	case <-t.C:
+	}
+	r.mu.Lock()
+	r.rests = slices.DeleteFunc(r.rests, func(y *jobRest) bool { return y == x })
+	r.mu.Unlock()
+	return r.save(r.Job(), true)
+}
+
+// show sets j's state as shown while its run goes on: paused (held in
+// place, with the reason and end of the rest that ends last) while one
+// of its goroutines rests, running otherwise. The caller holds r.mu.
+func (r *JobRun) show(j *Job) {
+	j.State, j.Reason, j.ResumeAt, j.Held = JobRunning, "", time.Time{}, false
+	for _, x := range r.rests {
+		if !j.Held || x.until.After(j.ResumeAt) {
+			j.State, j.Reason, j.ResumeAt, j.Held = JobPaused, x.reason, x.until, true
+		}
+	}
+}
+
+// save writes j (a checkpoint, a heartbeat, a rest) in the state shown
+// now, and logs a change of state. With ifChanged it writes only when
+// what is shown (state, reason, resume time) is not what was written
+// last: a rest that ends while a longer one goes on changes nothing.
+func (r *JobRun) save(j Job, ifChanged bool) error {
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	r.mu.Lock()
+	r.show(&j)
+	r.mu.Unlock()
+	shown := jobShown{j.State, j.Reason, j.ResumeAt}
+	if ifChanged && shown == r.shown {
+		return nil
+	}
+	if err := r.write(j); err != nil {
+		return err
+	}
+	from := r.shown.state
+	r.shown = shown
+	if from != j.State {
+		r.changed(j, from)
+	}
 	return nil
 }
 
@@ -217,7 +353,7 @@ func (r *JobRunner) run(parent context.Context, j Job) {
 	if j.StartedAt.IsZero() {
 		j.StartedAt = now
 	}
-	j.State, j.Reason, j.ResumeAt, j.UpdatedAt = JobRunning, "", time.Time{}, now
+	j.State, j.Reason, j.ResumeAt, j.Held, j.UpdatedAt = JobRunning, "", time.Time{}, false, now
 	if _, err := r.cfg.Store.Save(parent, j, r.cfg.Owner, r.cfg.Lease); err != nil {
 		r.log.LogAttrs(parent, slog.LevelWarn, "job start failed", jobAttrs(j, slog.String("error", err.Error()))...)
 		return
@@ -232,11 +368,8 @@ func (r *JobRunner) run(parent context.Context, j Job) {
 
 	ctx, stop := context.WithCancelCause(parent)
 	defer stop(nil)
-	run := &JobRun{committed: cloneJob(j), working: cloneJob(j)}
-	var saveMu sync.Mutex
-	run.save = func(s Job) error {
-		saveMu.Lock()
-		defer saveMu.Unlock()
+	run := &JobRun{committed: cloneJob(j), working: cloneJob(j), shown: jobShown{state: JobRunning}, now: r.now}
+	run.write = func(s Job) error {
 		s.UpdatedAt = r.now().UTC()
 		cancelled, err := r.cfg.Store.Save(parent, s, r.cfg.Owner, r.cfg.Lease)
 		if err != nil {
@@ -249,6 +382,8 @@ func (r *JobRunner) run(parent context.Context, j Job) {
 		}
 		return nil
 	}
+	run.changed = func(s Job, from JobState) { r.changed(parent, s, from) }
+	ctx = context.WithValue(ctx, jobRunKey{}, run)
 	beat := make(chan struct{})
 	go func() { // keep the lease while the handler works between checkpoints
 		t := time.NewTicker(r.cfg.Lease / 3)
@@ -260,16 +395,22 @@ func (r *JobRunner) run(parent context.Context, j Job) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				_ = run.save(run.Job())
+				_ = run.save(run.Job(), false)
 			}
 		}
 	}()
 	err := h.RunJob(ctx, run)
 	close(beat)
 	cause := context.Cause(ctx)
-	saveMu.Lock() // no heartbeat in flight from here on
-	defer saveMu.Unlock()
-	j = run.Job()
+	run.saveMu.Lock() // no heartbeat or rest saving from here on
+	defer run.saveMu.Unlock()
+	// The job ends from the state last saved: paused when it ends in a
+	// rest in place.
+	ended := func(j Job) Job {
+		j.State = run.shown.state
+		return j
+	}
+	j = ended(run.Job())
 	var pe *JobPauseError
 	var ve *VendorError
 	switch {
@@ -285,8 +426,7 @@ func (r *JobRunner) run(parent context.Context, j Job) {
 		j.ResumeAt = r.now().UTC()
 		r.end(context.WithoutCancel(parent), j, JobPaused)
 	case err == nil:
-		j = run.working
-		r.end(parent, j, JobSucceeded)
+		r.end(parent, ended(run.working), JobSucceeded)
 	case errors.As(err, &pe):
 		j.Reason, j.ResumeAt = pe.Reason, r.now().Add(cmp.Or(pe.After, DefaultJobPause)).UTC()
 		r.end(parent, j, JobPaused)
@@ -294,7 +434,7 @@ func (r *JobRunner) run(parent context.Context, j Job) {
 		j.Reason, j.ResumeAt = SafeDetail(err), r.now().Add(cmp.Or(ve.RetryAfter, DefaultJobPause)).UTC()
 		r.end(parent, j, JobPaused)
 	default:
-		j = run.working
+		j = ended(run.working)
 		j.Reason = SafeDetail(err)
 		r.end(parent, j, JobFailed)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,8 +82,13 @@ func startRunner(t *testing.T, s domain.JobStore, owner string, h domain.JobHand
 
 func startRunnerLease(t *testing.T, s domain.JobStore, owner string, h domain.JobHandler, log *slog.Logger, lease time.Duration) (stop func()) {
 	t.Helper()
-	r, err := domain.NewJobRunner(domain.JobRunnerConfig{Store: s, Owner: owner, Handlers: map[string]domain.JobHandler{"chunks": h},
+	return startRunnerWith(t, domain.JobRunnerConfig{Store: s, Owner: owner, Handlers: map[string]domain.JobHandler{"chunks": h},
 		Lease: lease, Poll: 10 * time.Millisecond, Logger: log})
+}
+
+func startRunnerWith(t *testing.T, cfg domain.JobRunnerConfig) (stop func()) {
+	t.Helper()
+	r, err := domain.NewJobRunner(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,4 +354,199 @@ func TestJobKeepsItsLeaseBetweenCheckpoints(t *testing.T) {
 	if j.Runs != 1 {
 		t.Fatalf("runs %d, want 1: the job was taken over from a live runner", j.Runs)
 	}
+}
+
+// restAt makes a chunkJob's handler rest in place for wait before item 2
+// (in runner owner's run only, when owner is set), and report the rest's
+// end and error on rested.
+func restAt(h *chunkJob, owner string, wait time.Duration, rested chan<- error) {
+	h.before = func(ctx context.Context, i int) error {
+		if i != 2 || owner != "" && ctx.Value(ownerKey{}) != owner {
+			return nil
+		}
+		ok, err := domain.RestInJob(ctx, wait, "the tenant's linkflow call quota is spent")
+		if !ok {
+			err = errors.New("RestInJob did not rest in a job")
+		}
+		rested <- err
+		return err
+	}
+}
+
+type stateChange struct{ from, to domain.JobState }
+
+// stateChanges records a runner's OnState calls.
+type stateChanges struct {
+	mu sync.Mutex
+	l  []stateChange
+}
+
+func (c *stateChanges) add(_ string, from, to domain.JobState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.l = append(c.l, stateChange{from, to})
+}
+
+func (c *stateChanges) get() []stateChange {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.l)
+}
+
+// TestJobRestsInPlace: a handler that rests shows its job paused, with
+// its reason and end, to every reader, through heartbeats that would
+// otherwise save it running, and held: a second runner does not take it.
+// It then goes on in the same run.
+func TestJobRestsInPlace(t *testing.T) {
+	t.Parallel()
+	if ok, err := domain.RestInJob(t.Context(), time.Hour, "x"); ok || err != nil {
+		t.Fatalf("RestInJob outside a job = %v, %v; want false at once", ok, err)
+	}
+	s := memory.NewJobs(memory.JobsOptions{})
+	h := &chunkJob{n: 4, carried: map[int]int{}}
+	rested := make(chan error, 1)
+	restAt(h, "", time.Second, rested)
+	changes := &stateChanges{}
+	logs := &vendortest.LogBuffer{}
+	// A lease of 300 ms: a heartbeat every 100 ms, ten within the rest.
+	startRunnerWith(t, domain.JobRunnerConfig{Store: s, Owner: "r1", Handlers: map[string]domain.JobHandler{"chunks": h},
+		Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond, OnState: changes.add, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	newJob(t, s, "j1")
+	start := time.Now()
+	p := waitState(t, s, "j1", domain.JobPaused)
+	startRunnerLease(t, s, "r2", h, nil, 300*time.Millisecond) // polls for a job every 10 ms of the rest
+	if p.Reason != "the tenant's linkflow call quota is spent" || !p.Held || string(p.Checkpoint) != "2" || p.Progress[0].Done != 2 {
+		t.Fatalf("resting job: reason %q, held %v, checkpoint %q, progress %+v", p.Reason, p.Held, p.Checkpoint, p.Progress)
+	}
+	if d := p.ResumeAt.Sub(start); d < 900*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("resume at %v after the start, want the rest's end, about 1s", d)
+	}
+	for resting := true; resting; {
+		select {
+		case err := <-rested:
+			if err != nil {
+				t.Fatal(err)
+			}
+			resting = false
+		case <-time.After(20 * time.Millisecond):
+			// The rest may end between the read and the select.
+			if j, err := s.Job(t.Context(), "acme", "j1"); err != nil || j.State != domain.JobPaused && len(rested) == 0 {
+				t.Fatalf("during the rest the job is %s (%v), want paused", j.State, err)
+			}
+		}
+	}
+	if time.Since(start) < 900*time.Millisecond {
+		t.Fatalf("the rest ended after %v, want 1s", time.Since(start))
+	}
+	j := waitState(t, s, "j1", domain.JobSucceeded)
+	h.exactlyOnce(t)
+	if j.Runs != 1 || j.Held || j.Reason != "" || !j.ResumeAt.IsZero() {
+		t.Fatalf("runs %d, held %v, reason %q, resume at %v; want one run, ended plain", j.Runs, j.Held, j.Reason, j.ResumeAt)
+	}
+	want := []stateChange{{domain.JobQueued, domain.JobRunning}, {domain.JobRunning, domain.JobPaused}, {domain.JobPaused, domain.JobRunning}, {domain.JobRunning, domain.JobSucceeded}}
+	if got := changes.get(); !slices.Equal(got, want) {
+		t.Fatalf("state changes %v, want %v", got, want)
+	}
+	if !strings.Contains(logs.String(), `"msg":"job paused"`) || !strings.Contains(logs.String(), `"from":"paused"`) {
+		t.Fatalf("the rest is not logged:\n%s", logs.String())
+	}
+}
+
+// TestJobRestsOfSeveralGoroutines: goroutines of one job rest at once;
+// the job is shown paused until the last rest ends, until its end.
+func TestJobRestsOfSeveralGoroutines(t *testing.T) {
+	t.Parallel()
+	s := memory.NewJobs(memory.JobsOptions{})
+	changes := &stateChanges{}
+	shown := make(chan domain.Job, 1)
+	h := domain.JobHandlerFunc(func(ctx context.Context, _ *domain.JobRun) error {
+		var wg sync.WaitGroup
+		errs := make([]error, 3)
+		for i, wait := range []time.Duration{600 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond} {
+			wg.Go(func() { _, errs[i] = domain.RestInJob(ctx, wait, fmt.Sprintf("rest %d", i)) })
+		}
+		time.Sleep(300 * time.Millisecond) // the shortest rest is over
+		j, err := s.Job(ctx, "acme", "j1")
+		if err != nil {
+			return err
+		}
+		shown <- j
+		wg.Wait()
+		return errors.Join(errs...)
+	})
+	startRunnerWith(t, domain.JobRunnerConfig{Store: s, Owner: "r1", Handlers: map[string]domain.JobHandler{"chunks": h},
+		Poll: 10 * time.Millisecond, OnState: changes.add})
+	newJob(t, s, "j1")
+	start := time.Now()
+	if j := <-shown; j.State != domain.JobPaused || j.Reason != "rest 0" || j.ResumeAt.Sub(start) < 500*time.Millisecond {
+		t.Fatalf("with two rests left the job is %s (%q until %v after the start), want paused until the longest ends", j.State, j.Reason, j.ResumeAt.Sub(start))
+	}
+	waitState(t, s, "j1", domain.JobSucceeded)
+	want := []stateChange{{domain.JobQueued, domain.JobRunning}, {domain.JobRunning, domain.JobPaused}, {domain.JobPaused, domain.JobRunning}, {domain.JobRunning, domain.JobSucceeded}}
+	if got := changes.get(); !slices.Equal(got, want) {
+		t.Fatalf("state changes %v, want %v", got, want)
+	}
+}
+
+// TestJobCancelledInARest: a cancel ends a resting job promptly, at its
+// next heartbeat, not at the rest's end.
+func TestJobCancelledInARest(t *testing.T) {
+	t.Parallel()
+	s := memory.NewJobs(memory.JobsOptions{})
+	h := &chunkJob{n: 4, carried: map[int]int{}}
+	rested := make(chan error, 1)
+	restAt(h, "", time.Hour, rested)
+	changes := &stateChanges{}
+	startRunnerWith(t, domain.JobRunnerConfig{Store: s, Owner: "r1", Handlers: map[string]domain.JobHandler{"chunks": h},
+		Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond, OnState: changes.add})
+	newJob(t, s, "j1")
+	waitState(t, s, "j1", domain.JobPaused)
+	start := time.Now()
+	if j, err := s.Cancel(t.Context(), "acme", "j1", "asked by ops"); err != nil || j.State != domain.JobPaused || !j.CancelRequested {
+		t.Fatalf("Cancel = %s (requested %v), %v; want a cancel requested of the resting runner", j.State, j.CancelRequested, err)
+	}
+	j := waitState(t, s, "j1", domain.JobCancelled)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("cancelled after %v, want within a heartbeat", d)
+	}
+	if err := <-rested; err == nil {
+		t.Fatal("RestInJob returned no error when its job was cancelled")
+	}
+	if j.Progress[0].Done != 2 || j.Held || j.FinishedAt.IsZero() {
+		t.Fatalf("cancelled job: done %d, held %v, finished %v", j.Progress[0].Done, j.Held, j.FinishedAt)
+	}
+	if got := changes.get(); got[len(got)-1] != (stateChange{domain.JobPaused, domain.JobCancelled}) {
+		t.Fatalf("state changes %v, want the last from paused to cancelled", got)
+	}
+}
+
+// TestJobHandedOverFromARest: a replica that stops while its job rests
+// hands the job over as it would a running one: paused, not held,
+// runnable at once.
+func TestJobHandedOverFromARest(t *testing.T) {
+	t.Parallel()
+	s := memory.NewJobs(memory.JobsOptions{})
+	h := &chunkJob{n: 4, carried: map[int]int{}}
+	rested := make(chan error, 1)
+	restAt(h, "r1", time.Hour, rested)
+	stop := startRunner(t, s, "r1", withOwner("r1", h), nil)
+	newJob(t, s, "j1")
+	waitState(t, s, "j1", domain.JobPaused)
+	start := time.Now()
+	stop()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the replica stopped after %v, want at once", d)
+	}
+	if err := <-rested; err == nil {
+		t.Fatal("RestInJob returned no error when its replica stopped")
+	}
+	p := waitState(t, s, "j1", domain.JobPaused)
+	if p.Held || p.Reason != "the replica running it stopped" || time.Until(p.ResumeAt) > 0 || string(p.Checkpoint) != "2" {
+		t.Fatalf("handed-over job: held %v, reason %q, resume at %v, checkpoint %q", p.Held, p.Reason, p.ResumeAt, p.Checkpoint)
+	}
+	startRunner(t, s, "r2", withOwner("r2", h), nil)
+	if j := waitState(t, s, "j1", domain.JobSucceeded); j.Runs != 2 {
+		t.Fatalf("runs %d, want 2", j.Runs)
+	}
+	h.exactlyOnce(t)
 }

@@ -569,9 +569,16 @@ func (m *migration) cutover(ctx context.Context, j Job) error {
 	if m.s.freezes == nil {
 		return errNoJobs
 	}
-	if err := m.s.freezes.Freeze(ctx, m.tenant, m.s.now().Add(cutoverFreeze)); err != nil {
+	frozen := m.s.now()
+	if err := m.s.freezes.Freeze(ctx, m.tenant, frozen.Add(cutoverFreeze)); err != nil {
 		return err
 	}
+	// A vendor call rests in place only while the tenant's writes have
+	// been frozen for less than half of cutoverFreeze: a longer rest (an
+	// hourly quota) would keep them frozen as long. The job pauses
+	// instead, which lifts the freeze, and the cut-over runs again whole
+	// later.
+	ctx = restWithin(ctx, frozen.Add(cutoverFreeze/2))
 	defer func() {
 		if err := m.s.freezes.Unfreeze(context.WithoutCancel(ctx), m.tenant); err != nil {
 			m.s.log.LogAttrs(ctx, slog.LevelWarn, "tenant writes stay frozen until the freeze ends", slog.String("tenant", m.tenant), slog.String("job", j.ID), slog.String("error", err.Error()))

@@ -1,6 +1,7 @@
 package vendorhttp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -339,21 +340,53 @@ type guardKey struct{}
 // and the token fetch it waits for, are one success or one failure. A
 // Call made within another Call of the same client (the token fetch)
 // passes the breaker, which the outer Call has passed already.
+//
+// A job's Call (ctx is a job handler's) that meets the gateway's own spent
+// quota or its open breaker rests the job in place (domain.RestInJob)
+// and goes on, instead of answering VendorRateLimited or
+// VendorCircuitOpen: the job would otherwise pause and do its work since
+// its last checkpoint again, which a quota smaller than that work never
+// lets it finish. Quota rests are not bounded, since a window always
+// refills; an open breaker is rested at most maxBreakerRests times in a
+// Call, since a failing vendor may stay so for hours: the job then
+// pauses and leaves its runner to other jobs. A request's Call answers
+// at once. A vendor's own quota answer (429) is the adapter's to map; it
+// pauses the job.
 func (c *Client) Call(ctx context.Context, r Request) (*Response, error) {
 	if outer, _ := ctx.Value(guardKey{}).(*Client); outer == c {
 		return settle(c.call(ctx, r))
 	}
-	resp, err := c.breaker.Execute(func() (*Response, error) {
-		return c.call(context.WithValue(ctx, guardKey{}, c), r)
-	})
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return c.observe(ctx, r, 1, "none", func(context.Context) (*Response, error) {
-			return nil, &domain.VendorError{Vendor: c.vendor, Kind: domain.VendorCircuitOpen, RetryAfter: c.openRemaining(),
-				Detail: fmt.Sprintf("%s has been failing; the gateway stopped calling it for this tenant for now", c.vendor)}
+	for breakerRests := 0; ; {
+		resp, err := c.breaker.Execute(func() (*Response, error) {
+			return c.call(context.WithValue(ctx, guardKey{}, c), r)
 		})
+		var q errQuota
+		var refusal *domain.VendorError
+		switch {
+		case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
+			refusal = &domain.VendorError{Vendor: c.vendor, Kind: domain.VendorCircuitOpen, RetryAfter: c.openRemaining(),
+				Detail: fmt.Sprintf("%s has been failing; the gateway stopped calling it for this tenant for now", c.vendor)}
+			_, _ = c.observe(ctx, r, 1, "none", func(context.Context) (*Response, error) { return nil, refusal })
+			if breakerRests >= maxBreakerRests {
+				return nil, refusal
+			}
+			breakerRests++
+		case err != nil && errors.As(err, &q):
+			refusal = q.VendorError
+		default:
+			return settle(resp, err)
+		}
+		// Outside the breaker, a rest holds no half-open probe; the call
+		// then starts again: a new token, quota and attempts.
+		if rested, rerr := domain.RestInJob(ctx, refusal.RetryAfter, domain.SafeDetail(refusal)); rerr != nil || !rested {
+			return nil, cmp.Or(rerr, error(refusal))
+		}
 	}
-	return settle(resp, err)
 }
+
+// maxBreakerRests bounds how often a job's Call rests in place for an
+// open breaker (each rest lasts what remains of its OpenFor).
+const maxBreakerRests = 3
 
 // settle turns what the breaker was given into what the caller gets: a
 // failed answer is an answer, a quota refusal its VendorError.

@@ -484,12 +484,15 @@ func (w *bulkWriter) write(ctx context.Context, items []ContactInput, written bo
 		if errors.As(err, &fe) {
 			return nil, &JobPauseError{After: fe.RetryAfter, Reason: SafeDetail(err)}
 		}
-		rs, err := w.s.BatchUpsertContacts(wctx, w.t, items, w.mode)
+		// A rest in place ends within the write's deadline (the cut-over
+		// waits for the write no longer), and checks the tenant again.
+		rs, err := w.s.BatchUpsertContacts(withAfterRest(wctx, w.stillWritable), w.t, items, w.mode)
 		if err == nil {
 			return rs, nil
 		}
 		var ve *VendorError
-		resting := errors.As(err, &ve) && (ve.Kind == VendorRateLimited || ve.Kind == VendorCircuitOpen)
+		var pe *JobPauseError
+		resting := errors.As(err, &ve) && (ve.Kind == VendorRateLimited || ve.Kind == VendorCircuitOpen) || errors.As(err, &pe)
 		if ctx.Err() != nil || resting || !written {
 			return nil, err
 		}
@@ -498,6 +501,25 @@ func (w *bulkWriter) write(ctx context.Context, items []ContactInput, written bo
 	rs := make([]BatchItemResult, len(items))
 	failItems(rs, 0, len(items), w.stop)
 	return rs, nil
+}
+
+// stillWritable is checked when a write rested in place: the tenant's
+// writes may have been frozen, or the tenant moved to another vendor,
+// meanwhile. Either pauses the job, which then resumes at the tenant's
+// vendor of then, instead of writing where the tenant no longer is.
+func (w *bulkWriter) stillWritable(ctx context.Context) error {
+	var fe *FrozenError
+	if err := w.s.CheckWritable(ctx, w.t.Tenant); errors.As(err, &fe) {
+		return &JobPauseError{After: fe.RetryAfter, Reason: SafeDetail(err)}
+	}
+	t, err := w.s.Target(ctx, w.t.Tenant)
+	if err != nil {
+		return err
+	}
+	if t.Version != w.t.Version {
+		return &JobPauseError{After: time.Second, Reason: "the tenant moved to " + string(t.Vendor) + " while the job waited for " + string(w.t.Vendor) + "; it goes on there"}
+	}
+	return nil
 }
 
 // checkpoint counts results and saves out and the checkpoint next.

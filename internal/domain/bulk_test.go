@@ -223,3 +223,56 @@ func TestImportCancelledWhileRunning(t *testing.T) {
 		t.Fatalf("the data of a cancelled import: %v", err)
 	}
 }
+
+// restingVendor rests its first BatchUpsertContacts call in place, as a
+// vendor client does on the gateway's spent quota, and runs during before
+// the rest ends.
+type restingVendor struct {
+	*targetVendor
+	once   sync.Once
+	during func()
+}
+
+func (v *restingVendor) BatchUpsertContacts(ctx context.Context, items []domain.ContactInput, mode domain.OnConflict) ([]domain.BatchItemResult, error) {
+	var err error
+	v.once.Do(func() {
+		v.during()
+		var rested bool
+		if rested, err = domain.RestInJob(ctx, 20*time.Millisecond, "the tenant's meihua call quota is spent"); !rested && err == nil {
+			err = errors.New("the write did not rest in a job")
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.targetVendor.BatchUpsertContacts(ctx, items, mode)
+}
+
+// TestContactBatchMovedWhileItRests: a batch's write that rests in place
+// while its tenant is moved to another vendor does not go on at the old
+// one: the job pauses and resumes at the new vendor.
+func TestContactBatchMovedWhileItRests(t *testing.T) {
+	t.Parallel()
+	from := &restingVendor{targetVendor: newTargetVendor("meihua")}
+	to := newTargetVendor("linkflow")
+	jobs := memory.NewJobs(memory.JobsOptions{})
+	svc := newService(t, domain.ServiceConfig{Vendors: testVendors, Jobs: jobs, Tenants: []domain.Tenant{{
+		ID: "acme", Initial: "meihua", Connections: map[domain.Vendor]domain.Connection{"meihua": from, "linkflow": to},
+	}}})
+	from.during = func() {
+		if _, err := svc.SwitchVendor(context.Background(), "acme", "linkflow", "test", "moved while a batch rests"); err != nil {
+			t.Error(err)
+		}
+	}
+	j, err := svc.StartContactBatch(t.Context(), target(t, svc, "acme"), bulkItems(7), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := runBulk(t, svc, jobs, nil, j.ID)
+	if end.State != domain.JobSucceeded || end.Runs != 2 {
+		t.Fatalf("state %s (%s), runs %d; want succeeded after a pause", end.State, end.Reason, end.Runs)
+	}
+	if len(from.writes) != 0 || len(to.writes) != 7 {
+		t.Fatalf("%d contacts written at the old vendor, %d at the new; want 0 and 7", len(from.writes), len(to.writes))
+	}
+}

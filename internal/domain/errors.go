@@ -231,6 +231,10 @@ func (e *VendorError) Retryable() bool {
 // wrong base URL) fails every call too.
 func FailsEveryCall(err error) bool {
 	var ve *VendorError
+	var pe *JobPauseError
+	if errors.As(err, &pe) { // a job's write after a rest: the job pauses
+		return true
+	}
 	if errors.As(err, &ve) {
 		switch ve.Kind {
 		case VendorAuth, VendorReauthorizationRequired, VendorClockSkew, VendorRateLimited, VendorUnavailable, VendorTimeout, VendorEndpointNotFound:

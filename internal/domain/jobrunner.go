@@ -156,6 +156,18 @@ func restWithin(ctx context.Context, limit time.Time) context.Context {
 	return context.WithValue(ctx, restLimitKey{}, limit)
 }
 
+// afterRestKey holds, in a context, the check a call makes after it
+// rested in place, before it goes on (withAfterRest).
+type afterRestKey struct{}
+
+// withAfterRest returns ctx in which a call that rested in place checks,
+// before it goes on, that what it was to do still holds (a write: that its
+// tenant is still writable at the same vendor): an error of check is
+// RestInJob's.
+func withAfterRest(ctx context.Context, check func(context.Context) error) context.Context {
+	return context.WithValue(ctx, afterRestKey{}, check)
+}
+
 // minJobRest is the shortest rest in place.
 const minJobRest = time.Millisecond
 
@@ -173,7 +185,9 @@ const minJobRest = time.Millisecond
 // migration's cut-over rests only within its writes freeze): the caller
 // then answers as it would outside a job. err is not nil when the job
 // must stop (cancelled, lease lost, replica stopping: ctx's cause, or
-// the error of a save); the caller returns it.
+// the error of a save), or the check its handler set for after a rest
+// failed (a write whose tenant was frozen or moved meanwhile: a
+// *JobPauseError); the caller returns it.
 func RestInJob(ctx context.Context, wait time.Duration, reason string) (rested bool, err error) {
 	run, _ := ctx.Value(jobRunKey{}).(*JobRun)
 	if run == nil {
@@ -187,7 +201,13 @@ func RestInJob(ctx context.Context, wait time.Duration, reason string) (rested b
 	if limit, ok := ctx.Value(restLimitKey{}).(time.Time); ok && limit.Before(until) {
 		return false, nil
 	}
-	return true, run.rest(ctx, &jobRest{until: until.UTC(), reason: reason}, wait)
+	if err := run.rest(ctx, &jobRest{until: until.UTC(), reason: reason}, wait); err != nil {
+		return true, err
+	}
+	if check, ok := ctx.Value(afterRestKey{}).(func(context.Context) error); ok {
+		return true, check(ctx)
+	}
+	return true, nil
 }
 
 // rest rests x for wait: the job is saved as paused when it starts and

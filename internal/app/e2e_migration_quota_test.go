@@ -18,11 +18,20 @@ import (
 // and carries every contact once, in one run.
 func TestMigrationOnAQuotaSmallerThanAStep(t *testing.T) {
 	t.Parallel()
+	migrateOnAQuota(t, vendorhttp.Quota{Calls: 1, Per: 500 * time.Millisecond}, 40*time.Second)
+}
+
+// migrateOnAQuota migrates demo-switch's Linkflow contacts (three pages)
+// to Meihua under quota there. The migration must be shown paused on the
+// quota, with a time to resume, then succeed within, in one run (its
+// calls wait for the quota in place), with every contact at Meihua once.
+func migrateOnAQuota(t *testing.T, quota vendorhttp.Quota, within time.Duration) {
+	t.Helper()
 	sb, cfg := bigSandbox(t)
 	for i, tn := range cfg.Tenants {
 		for j, conn := range tn.Connections {
 			if tn.ID == tenantSwitch && conn.Vendor == "meihua" {
-				cfg.Tenants[i].Connections[j].Quota = &vendorhttp.Quota{Calls: 1, Per: 500 * time.Millisecond}
+				cfg.Tenants[i].Connections[j].Quota = &quota
 			}
 		}
 	}
@@ -32,10 +41,10 @@ func TestMigrationOnAQuotaSmallerThanAStep(t *testing.T) {
 	r.ok(t, http.StatusAccepted)
 	loc := r.Header.Get("Location")
 	paused := e.waitMigrationWithin(loc, "paused", 5*time.Second)
-	if reason, _ := paused["reason"].(string); !strings.Contains(reason, "quota") || paused["resume_at"] == nil {
-		t.Fatalf("paused without the quota as reason or a time to resume: %v", paused)
+	if reason, _ := paused["reason"].(string); !strings.Contains(reason, "meihua call quota") || paused["resume_at"] == nil {
+		t.Fatalf("paused without the quota as its reason or a time to resume: %v", paused)
 	}
-	done := e.waitMigrationWithin(loc, "succeeded", 40*time.Second)
+	done := e.waitMigrationWithin(loc, "succeeded", within)
 	if done["runs"].(float64) != 1 {
 		t.Fatalf("runs %v, want 1: the job rests in place", done["runs"])
 	}

@@ -376,36 +376,7 @@ func TestMigrationTakenOverByAnotherReplica(t *testing.T) {
 // same run and carries every contact once.
 func TestMigrationPausesOnASpentQuota(t *testing.T) {
 	t.Parallel()
-	sb, cfg := bigSandbox(t)
-	for i, tn := range cfg.Tenants {
-		for j, conn := range tn.Connections {
-			if tn.ID == tenantSwitch && conn.Vendor == "meihua" {
-				cfg.Tenants[i].Connections[j].Quota = &vendorhttp.Quota{Calls: 6, Per: 2 * time.Second}
-			}
-		}
-	}
-	e := serve(t, sb, cfg, app.Options{})
-	mh := meihuaSim(e.sb, tenantSwitch)
-	r := e.admin(http.MethodPost, "/admin/v1/tenants/"+tenantSwitch+"/migrations", map[string]any{"to": "meihua", "resources": []string{"contacts"}})
-	r.ok(t, http.StatusAccepted)
-	loc := r.Header.Get("Location")
-	paused := e.waitMigrationWithin(loc, "paused", 5*time.Second)
-	if reason, _ := paused["reason"].(string); reason == "" || paused["resume_at"] == nil {
-		t.Fatalf("paused without a reason or a time to resume: %v", paused)
-	}
-	done := e.waitMigrationWithin(loc, "succeeded", 30*time.Second)
-	if done["runs"].(float64) != 1 {
-		t.Fatalf("runs %v, want 1: the job rests in place", done["runs"])
-	}
-	emails := map[string]int{}
-	for _, c := range mh.Contacts() {
-		emails[strings.ToLower(c.Email)]++
-	}
-	for _, c := range linkflowSim(e.sb, tenantSwitch).Contacts() {
-		if c.Email != "" && emails[strings.ToLower(c.Email)] != 1 {
-			t.Errorf("linkflow contact %d (%s) is at meihua %d times, want once", c.ID, c.Email, emails[strings.ToLower(c.Email)])
-		}
-	}
+	migrateOnAQuota(t, vendorhttp.Quota{Calls: 6, Per: 2 * time.Second}, 30*time.Second)
 }
 
 // TestMigrationToLinkflowGivesExternalIDs: Linkflow identifies every

@@ -144,7 +144,7 @@ type JobStore interface {
 	Jobs(ctx context.Context, tenant, kind string, limit int) ([]Job, error)
 	// Claim gives owner the lease on one runnable job for lease and counts
 	// a run: a queued job, a paused job whose ResumeAt has passed, or a
-	// running job whose lease ran out (its runner died). ok is false when
+	// running (or Held) job whose lease ran out (its runner died). ok is false when
 	// none is runnable. The oldest runnable job comes first.
 	Claim(ctx context.Context, owner string, lease time.Duration) (j Job, ok bool, err error)
 	// Save writes j while owner holds its lease: a running job, or a
@@ -154,7 +154,7 @@ type JobStore interface {
 	// ErrJobLeaseLost when owner does not hold the lease.
 	Save(ctx context.Context, j Job, owner string, lease time.Duration) (cancelRequested bool, err error)
 	// Cancel ends a queued or paused job at once (cancelled, reason given)
-	// and asks a running one to stop (its runner ends it at its next
-	// save). A final job is returned as it is.
+	// and asks a running or Held one to stop (its runner ends it at its
+	// next save). A final job is returned as it is.
 	Cancel(ctx context.Context, tenant, id, reason string) (Job, error)
 }

@@ -12,3 +12,6 @@ func SetCutoverSettle(d time.Duration) (restore func()) {
 	cutoverPoll = max(d, time.Millisecond)
 	return func() { cutoverPoll = old }
 }
+
+// RestWithin is restWithin (tests).
+var RestWithin = restWithin

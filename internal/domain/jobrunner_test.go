@@ -550,3 +550,42 @@ func TestJobHandedOverFromARest(t *testing.T) {
 	}
 	h.exactlyOnce(t)
 }
+
+// TestJobRestDeclinedPastItsLimit: a rest that would end after the limit
+// set for it (a cut-over's freeze) or after ctx's deadline is declined at
+// once, and the caller answers as outside a job; a shorter one is taken.
+func TestJobRestDeclinedPastItsLimit(t *testing.T) {
+	t.Parallel()
+	s := memory.NewJobs(memory.JobsOptions{})
+	type result struct {
+		rested bool
+		err    error
+		took   time.Duration
+	}
+	results := make(chan result, 3)
+	h := domain.JobHandlerFunc(func(ctx context.Context, _ *domain.JobRun) error {
+		restFor := func(ctx context.Context, d time.Duration) {
+			start := time.Now()
+			ok, err := domain.RestInJob(ctx, d, "quota spent")
+			results <- result{ok, err, time.Since(start)}
+		}
+		limited := domain.RestWithin(ctx, time.Now().Add(time.Second))
+		restFor(limited, time.Hour)
+		restFor(limited, 10*time.Millisecond)
+		deadlined, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		restFor(deadlined, time.Hour)
+		return nil
+	})
+	startRunnerWith(t, domain.JobRunnerConfig{Store: s, Owner: "r1", Handlers: map[string]domain.JobHandler{"chunks": h}, Poll: 10 * time.Millisecond})
+	newJob(t, s, "j1")
+	if j := waitState(t, s, "j1", domain.JobSucceeded); j.Runs != 1 {
+		t.Fatalf("runs %d", j.Runs)
+	}
+	for i, want := range []bool{false, true, false} {
+		r := <-results
+		if r.rested != want || r.err != nil || !want && r.took > 500*time.Millisecond {
+			t.Errorf("rest %d: rested %v, %v after %v; want rested %v, at once when declined", i, r.rested, r.err, r.took, want)
+		}
+	}
+}

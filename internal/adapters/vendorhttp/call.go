@@ -360,8 +360,10 @@ func (c *Client) Call(ctx context.Context, r Request) (*Response, error) {
 		resp, err := c.breaker.Execute(func() (*Response, error) {
 			return c.call(context.WithValue(ctx, guardKey{}, c), r)
 		})
-		var q errQuota
-		var refusal *domain.VendorError
+		if err == nil {
+			return resp, nil
+		}
+		refusal := quotaRefusal(err)
 		switch {
 		case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
 			refusal = &domain.VendorError{Vendor: c.vendor, Kind: domain.VendorCircuitOpen, RetryAfter: c.openRemaining(),
@@ -371,9 +373,7 @@ func (c *Client) Call(ctx context.Context, r Request) (*Response, error) {
 				return nil, refusal
 			}
 			breakerRests++
-		case err != nil && errors.As(err, &q):
-			refusal = q.VendorError
-		default:
+		case refusal == nil:
 			return settle(resp, err)
 		}
 		// Outside the breaker, a rest holds no half-open probe; the call
@@ -391,14 +391,27 @@ const maxBreakerRests = 3
 // settle turns what the breaker was given into what the caller gets: a
 // failed answer is an answer, a quota refusal its VendorError.
 func settle(resp *Response, err error) (*Response, error) {
-	var q errQuota
-	switch {
-	case errors.Is(err, errFailureStatus):
+	if err == nil || errors.Is(err, errFailureStatus) {
 		return resp, nil
-	case errors.As(err, &q):
-		return nil, q.VendorError
+	}
+	if ve := quotaRefusal(err); ve != nil {
+		return nil, ve
 	}
 	return resp, err
+}
+
+// quotaRefusal is the VendorError of a call the gateway's own quota
+// refused, or nil. Only a failed call looks: errors.As puts its target on
+// the heap.
+func quotaRefusal(err error) *domain.VendorError {
+	if err == nil {
+		return nil
+	}
+	var q errQuota
+	if errors.As(err, &q) {
+		return q.VendorError
+	}
+	return nil
 }
 
 // call is Call inside the breaker: tokens, attempts and retries. A failed

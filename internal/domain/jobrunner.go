@@ -213,6 +213,9 @@ func RestInJob(ctx context.Context, wait time.Duration, reason string) (rested b
 // rest rests x for wait: the job is saved as paused when it starts and
 // as running when the last rest ends.
 func (r *JobRun) rest(ctx context.Context, x *jobRest, wait time.Duration) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	r.mu.Lock()
 	r.rests = append(r.rests, x)
 	r.mu.Unlock()

@@ -19,6 +19,9 @@
 //     included: 5xx answers, timeouts and connection errors count, 4xx and
 //     429 do not; while open, calls fail at once with VendorCircuitOpen
 //     (503 CIRCUIT_OPEN);
+//   - a job's call (its ctx a job handler's) that meets the spent quota or
+//     the open breaker waits in place (domain.RestInJob), its job shown
+//     paused, and goes on, instead of failing;
 //   - retries with exponential backoff and full jitter for idempotent calls
 //     (GET and HEAD, calls the adapter marks idempotent, and writes whose API
 //     request carried an Idempotency-Key), bounded by attempts (token calls

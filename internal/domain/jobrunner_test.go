@@ -405,21 +405,22 @@ func TestJobRestsInPlace(t *testing.T) {
 	s := memory.NewJobs(memory.JobsOptions{})
 	h := &chunkJob{n: 4, carried: map[int]int{}}
 	rested := make(chan error, 1)
-	restAt(h, "", time.Second, rested)
+	const rest = 2 * time.Second
+	restAt(h, "", rest, rested)
 	changes := &stateChanges{}
 	logs := &vendortest.LogBuffer{}
-	// A lease of 300 ms: a heartbeat every 100 ms, ten within the rest.
+	// A lease of a second: a heartbeat every third, six within the rest.
 	startRunnerWith(t, domain.JobRunnerConfig{Store: s, Owner: "r1", Handlers: map[string]domain.JobHandler{"chunks": h},
-		Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond, OnState: changes.add, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+		Lease: time.Second, Poll: 10 * time.Millisecond, OnState: changes.add, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	start := time.Now() // before the rest starts
 	newJob(t, s, "j1")
-	start := time.Now()
 	p := waitState(t, s, "j1", domain.JobPaused)
-	startRunnerLease(t, s, "r2", h, nil, 300*time.Millisecond) // polls for a job every 10 ms of the rest
+	startRunnerLease(t, s, "r2", h, nil, time.Second) // polls for a job every 10 ms of the rest
 	if p.Reason != "the tenant's linkflow call quota is spent" || !p.Held || string(p.Checkpoint) != "2" || p.Progress[0].Done != 2 {
 		t.Fatalf("resting job: reason %q, held %v, checkpoint %q, progress %+v", p.Reason, p.Held, p.Checkpoint, p.Progress)
 	}
-	if d := p.ResumeAt.Sub(start); d < 900*time.Millisecond || d > 3*time.Second {
-		t.Fatalf("resume at %v after the start, want the rest's end, about 1s", d)
+	if d := p.ResumeAt.Sub(start); d < rest || d > rest+2*time.Second {
+		t.Fatalf("resume at %v after the start, want the rest's end, about %v", d, rest)
 	}
 	for resting := true; resting; {
 		select {
@@ -429,14 +430,16 @@ func TestJobRestsInPlace(t *testing.T) {
 			}
 			resting = false
 		case <-time.After(20 * time.Millisecond):
-			// The rest may end between the read and the select.
-			if j, err := s.Job(t.Context(), "acme", "j1"); err != nil || j.State != domain.JobPaused && len(rested) == 0 {
-				t.Fatalf("during the rest the job is %s (%v), want paused", j.State, err)
+			// The rest started after start: it cannot have ended yet
+			// when less than its length has passed since.
+			in := time.Since(start)
+			if j, err := s.Job(t.Context(), "acme", "j1"); err != nil || j.State != domain.JobPaused && in < rest {
+				t.Fatalf("%v into the rest the job is %s (%v), want paused", in, j.State, err)
 			}
 		}
 	}
-	if time.Since(start) < 900*time.Millisecond {
-		t.Fatalf("the rest ended after %v, want 1s", time.Since(start))
+	if time.Since(start) < rest {
+		t.Fatalf("the rest ended after %v, want %v", time.Since(start), rest)
 	}
 	j := waitState(t, s, "j1", domain.JobSucceeded)
 	h.exactlyOnce(t)
@@ -476,8 +479,8 @@ func TestJobRestsOfSeveralGoroutines(t *testing.T) {
 	})
 	startRunnerWith(t, domain.JobRunnerConfig{Store: s, Owner: "r1", Handlers: map[string]domain.JobHandler{"chunks": h},
 		Poll: 10 * time.Millisecond, OnState: changes.add})
-	newJob(t, s, "j1")
 	start := time.Now()
+	newJob(t, s, "j1")
 	if j := <-shown; j.State != domain.JobPaused || j.Reason != "rest 0" || j.ResumeAt.Sub(start) < 500*time.Millisecond {
 		t.Fatalf("with two rests left the job is %s (%q until %v after the start), want paused until the longest ends", j.State, j.Reason, j.ResumeAt.Sub(start))
 	}
@@ -498,7 +501,7 @@ func TestJobCancelledInARest(t *testing.T) {
 	restAt(h, "", time.Hour, rested)
 	changes := &stateChanges{}
 	startRunnerWith(t, domain.JobRunnerConfig{Store: s, Owner: "r1", Handlers: map[string]domain.JobHandler{"chunks": h},
-		Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond, OnState: changes.add})
+		Lease: time.Second, Poll: 10 * time.Millisecond, OnState: changes.add})
 	newJob(t, s, "j1")
 	waitState(t, s, "j1", domain.JobPaused)
 	start := time.Now()

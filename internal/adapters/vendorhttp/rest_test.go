@@ -18,7 +18,7 @@ import (
 func inJob(t *testing.T, fn func(ctx context.Context) error) (domain.Job, []domain.Job) {
 	t.Helper()
 	s := memory.NewJobs(memory.JobsOptions{})
-	r, err := domain.NewJobRunner(domain.JobRunnerConfig{Store: s, Owner: "r1", Poll: 5 * time.Millisecond, Lease: 300 * time.Millisecond,
+	r, err := domain.NewJobRunner(domain.JobRunnerConfig{Store: s, Owner: "r1", Poll: 5 * time.Millisecond, Lease: time.Second,
 		Handlers: map[string]domain.JobHandler{"calls": domain.JobHandlerFunc(func(ctx context.Context, _ *domain.JobRun) error { return fn(ctx) })}})
 	if err != nil {
 		t.Fatal(err)

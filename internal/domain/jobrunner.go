@@ -478,7 +478,9 @@ func (r *JobRunner) end(ctx context.Context, j Job, to JobState) {
 }
 
 func (r *JobRunner) changed(ctx context.Context, j Job, from JobState) {
-	if r.cfg.OnState != nil {
+	// A job that ends paused while it rested in place was paused already
+	// (held; now given up): logged, but not counted as a change.
+	if r.cfg.OnState != nil && from != j.State {
 		r.cfg.OnState(j.Kind, from, j.State)
 	}
 	level := slog.LevelInfo

@@ -24,10 +24,10 @@ func (s *Service) ListContacts(ctx context.Context, t Target, f ContactFilter, o
 		return List[Contact]{}, err
 	}
 	q := ContactQuery{Q: f.Q, Email: f.Email, Phone: f.Phone, WhatsAppPhone: f.WhatsAppPhone, ViberPhone: f.ViberPhone, UpdatedSince: f.UpdatedSince}
-	if q.GroupID, err = s.optionalID(ctx, "query.group_id", f.GroupID, t); err != nil {
+	if q.GroupID, err = s.optionalID(ctx, queryGroupID, f.GroupID, t); err != nil {
 		return List[Contact]{}, err
 	}
-	if q.TagID, err = s.optionalID(ctx, "query.tag_id", f.TagID, t); err != nil {
+	if q.TagID, err = s.optionalID(ctx, queryTagID, f.TagID, t); err != nil {
 		return List[Contact]{}, err
 	}
 	if filters := q.Filters(); filters != "" && !slices.Contains(l.ContactFilters(), filters) {
@@ -57,7 +57,7 @@ func filterKey(values ...string) string {
 
 // GetContact reads one contact.
 func (s *Service) GetContact(ctx context.Context, t Target, id string) (Contact, error) {
-	return get(ctx, s, t, OpGetContact, "path.contact_id", id, ContactGetter.GetContact)
+	return get(ctx, s, t, OpGetContact, pathContactID, id, ContactGetter.GetContact)
 }
 
 // CreateContact creates a contact.
@@ -78,7 +78,7 @@ func (s *Service) CreateContact(ctx context.Context, t Target, in ContactInput) 
 // contact is at that version; a vendor that keeps no versions answers
 // UNSUPPORTED_OPERATION.
 func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p ContactPatch, pre ...Precondition) (Contact, error) {
-	u, native, err := portID[ContactUpdater](ctx, s, t, OpUpdateContact, "path.contact_id", id)
+	u, native, err := portID[ContactUpdater](ctx, s, t, OpUpdateContact, pathContactID, id)
 	if err != nil {
 		return Contact{}, err
 	}
@@ -108,7 +108,7 @@ func (s *Service) UpdateContact(ctx context.Context, t Target, id string, p Cont
 func (s *Service) DeleteContact(ctx context.Context, t Target, id string, pre ...Precondition) error {
 	v, ok := version(pre)
 	if !ok {
-		return remove(ctx, s, t, OpDeleteContact, "path.contact_id", id, ContactDeleter.DeleteContact)
+		return remove(ctx, s, t, OpDeleteContact, pathContactID, id, ContactDeleter.DeleteContact)
 	}
 	if _, err := port[ContactDeleter](t.conn, OpDeleteContact); err != nil {
 		return err
@@ -117,7 +117,7 @@ func (s *Service) DeleteContact(ctx context.Context, t Target, id string, pre ..
 	if err != nil {
 		return err
 	}
-	native, err := s.parseID(ctx, t, "path.contact_id", id)
+	native, err := s.parseID(ctx, t, pathContactID, id)
 	if err != nil {
 		return err
 	}
@@ -233,11 +233,11 @@ func wholeCallError(err error) bool {
 
 // SetContactTags replaces the contact's tags.
 func (s *Service) SetContactTags(ctx context.Context, t Target, contactID string, tagIDs []string) ([]TagRef, error) {
-	ts, native, err := portID[ContactTagSetter](ctx, s, t, OpSetContactTags, "path.contact_id", contactID)
+	ts, native, err := portID[ContactTagSetter](ctx, s, t, OpSetContactTags, pathContactID, contactID)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := s.parseIDList(ctx, t, "body.tag_ids", tagIDs)
+	tags, err := s.parseIDList(ctx, t, bodyTagIDs, tagIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func (s *Service) SetContactTags(ctx context.Context, t Target, contactID string
 
 // ListContactGroups lists the groups a contact is in.
 func (s *Service) ListContactGroups(ctx context.Context, t Target, contactID string, o ListOptions) (List[Group], error) {
-	return listOf(ctx, s, t, OpListContactGroups, "path.contact_id", contactID, o, ContactGroupLister.ListContactGroups)
+	return listOf(ctx, s, t, OpListContactGroups, pathContactID, contactID, o, ContactGroupLister.ListContactGroups)
 }
 
 // canonContact prefixes the contact's id and the ids of its tags, and

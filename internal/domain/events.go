@@ -4,7 +4,7 @@ import "context"
 
 // ListContactEvents lists a contact's events.
 func (s *Service) ListContactEvents(ctx context.Context, t Target, contactID string, o ListOptions) (List[Event], error) {
-	return listOf(ctx, s, t, OpListContactEvents, "path.contact_id", contactID, o, ContactEventLister.ListContactEvents)
+	return listOf(ctx, s, t, OpListContactEvents, pathContactID, contactID, o, ContactEventLister.ListContactEvents)
 }
 
 // RecordEvent records one event.
@@ -19,7 +19,7 @@ func (s *Service) RecordEvent(ctx context.Context, t Target, in EventInput) (Eve
 	case in.ContactID != "" && in.ExternalID != nil:
 		return Event{}, Invalid("body", "takes contact_id or external_id, not both")
 	case in.ContactID != "":
-		if in.ContactID, err = s.parseID(ctx, t, "body.contact_id", in.ContactID); err != nil {
+		if in.ContactID, err = s.parseID(ctx, t, bodyContactID, in.ContactID); err != nil {
 			return Event{}, err
 		}
 	}

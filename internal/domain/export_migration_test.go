@@ -12,3 +12,6 @@ func SetCutoverFreeze(d time.Duration) (restore func()) {
 	cutoverFreeze = d
 	return func() { cutoverFreeze = old }
 }
+
+// MapKey is mapKey: the id map's key of a record's canonical id (tests).
+var MapKey = mapKey

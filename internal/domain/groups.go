@@ -18,7 +18,7 @@ func (s *Service) ListGroups(ctx context.Context, t Target, q string, o ListOpti
 
 // GetGroup reads one group.
 func (s *Service) GetGroup(ctx context.Context, t Target, id string) (Group, error) {
-	return get(ctx, s, t, OpGetGroup, "path.group_id", id, GroupGetter.GetGroup)
+	return get(ctx, s, t, OpGetGroup, pathGroupID, id, GroupGetter.GetGroup)
 }
 
 // CreateGroup creates a static group.
@@ -28,7 +28,7 @@ func (s *Service) CreateGroup(ctx context.Context, t Target, name string) (Group
 
 // DeleteGroup deletes a group.
 func (s *Service) DeleteGroup(ctx context.Context, t Target, id string) error {
-	return remove(ctx, s, t, OpDeleteGroup, "path.group_id", id, GroupDeleter.DeleteGroup)
+	return remove(ctx, s, t, OpDeleteGroup, pathGroupID, id, GroupDeleter.DeleteGroup)
 }
 
 // DeleteGroupWithContacts deletes a group and the contacts in it, on
@@ -39,12 +39,12 @@ func (s *Service) DeleteGroupWithContacts(ctx context.Context, t Target, id stri
 			return &UnsupportedError{Vendor: t.Vendor, Operation: OpDeleteGroup, Option: "delete_contacts=true"}
 		}
 	}
-	return remove(ctx, s, t, OpDeleteGroup, "path.group_id", id, GroupContactsDeleter.DeleteGroupWithContacts)
+	return remove(ctx, s, t, OpDeleteGroup, pathGroupID, id, GroupContactsDeleter.DeleteGroupWithContacts)
 }
 
 // ListGroupMembers lists a group's members.
 func (s *Service) ListGroupMembers(ctx context.Context, t Target, groupID string, o ListOptions) (List[Contact], error) {
-	return listOf(ctx, s, t, OpListGroupMembers, "path.group_id", groupID, o, GroupMemberLister.ListGroupMembers)
+	return listOf(ctx, s, t, OpListGroupMembers, pathGroupID, groupID, o, GroupMemberLister.ListGroupMembers)
 }
 
 // MaxMemberChange is the most contacts one add or remove call takes.
@@ -72,14 +72,14 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, t Target, groupID stri
 // changes nothing, then sends the ids in the vendor's chunk size.
 func (s *Service) changeMembers(ctx context.Context, t Target, groupID string, contactIDs []string, size int,
 	change func(context.Context, string, []string) (MemberChange, error)) (MemberChange, error) {
-	group, err := s.parseID(ctx, t, "path.group_id", groupID)
+	group, err := s.parseID(ctx, t, pathGroupID, groupID)
 	if err != nil {
 		return MemberChange{}, err
 	}
 	if len(contactIDs) == 0 || len(contactIDs) > MaxMemberChange {
-		return MemberChange{}, Invalid("body.contact_ids", fmt.Sprintf("must hold 1 to %d ids", MaxMemberChange))
+		return MemberChange{}, Invalid(bodyContactIDs.name, fmt.Sprintf("must hold 1 to %d ids", MaxMemberChange))
 	}
-	ids, err := s.parseIDList(ctx, t, "body.contact_ids", contactIDs)
+	ids, err := s.parseIDList(ctx, t, bodyContactIDs, contactIDs)
 	if err != nil {
 		return MemberChange{}, err
 	}

@@ -667,6 +667,9 @@ func (m *migration) checkpoint(r MigrationResource, page string) error {
 	return m.run.Checkpoint(b)
 }
 
+// idmap is the tenant's id map of records of kind k.
+func (m *migration) idmap(k RecordKind) IDMapStore { return kindIDs{store: m.ids, kind: k} }
+
 // sourceID and targetID give a record's canonical id at either end.
 func (m *migration) sourceID(native string) string {
 	return m.s.vendors.FormatID(m.from.Vendor(), native)
@@ -727,7 +730,7 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 	for i, c := range cs {
 		from[i] = m.sourceID(c.ID)
 	}
-	carried, err := m.ids.LookupIDs(ctx, m.tenant, from)
+	carried, err := m.idmap(ContactKind).LookupIDs(ctx, m.tenant, from)
 	if err != nil {
 		return err
 	}
@@ -786,7 +789,7 @@ func (m *migration) carryContacts(ctx context.Context, dst ContactBatchUpserter,
 			m.run.Progress(progress, func(p *JobProgress) { p.Done++ })
 			m.wrote(cs[chunk[r.Index]])
 		}
-		if err := m.ids.PutIDs(ctx, m.tenant, pairs); err != nil {
+		if err := m.idmap(ContactKind).PutIDs(ctx, m.tenant, pairs); err != nil {
 			return err
 		}
 	}

@@ -26,8 +26,8 @@ type FieldTypeMapper interface {
 	CreatableAs(t FieldType) (FieldType, bool)
 }
 
-// fieldMapKey is the id map's key of custom field key at vendor v: no
-// canonical id has this shape, so it never answers an id's lookup.
+// fieldMapKey is the id map's key of custom field key at vendor v: apart
+// from every record kind's keys (mapKey), so it never answers an id's lookup.
 func fieldMapKey(v Vendor, key string) string { return "field:" + string(v) + ":" + key }
 
 // fieldMatch is how a migration carries the source's custom field

@@ -181,6 +181,7 @@ func eachPage[T any](ctx context.Context, m *migration, r MigrationResource, pag
 // else it is created.
 type named[T any] struct {
 	resource MigrationResource
+	kind     RecordKind
 	list     func(ctx context.Context, r PageRequest) (Page[T], error) // the source's
 	existing func(ctx context.Context, r PageRequest) (Page[T], error) // the target's, nil when it cannot list them
 	id       func(T) string
@@ -216,7 +217,7 @@ func carryNamed[T any](ctx context.Context, m *migration, nr named[T], page stri
 		for i, t := range ts {
 			ids[i] = m.sourceID(nr.id(t))
 		}
-		carried, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+		carried, err := m.idmap(nr.kind).LookupIDs(ctx, m.tenant, ids)
 		if err != nil {
 			return err
 		}
@@ -241,7 +242,7 @@ func carryNamed[T any](ctx context.Context, m *migration, nr named[T], page stri
 			pairs[ids[i]] = m.targetID(to)
 			m.run.Progress(res, func(p *JobProgress) { p.Done++ })
 		}
-		return m.ids.PutIDs(ctx, m.tenant, pairs)
+		return m.idmap(nr.kind).PutIDs(ctx, m.tenant, pairs)
 	})
 }
 
@@ -251,6 +252,7 @@ func (m *migration) groups(ctx context.Context, page string) error {
 	src, dst := m.from.(GroupLister), m.to.(GroupCreator)
 	nr := named[Group]{
 		resource: MigrateGroups,
+		kind:     GroupKind,
 		list: func(ctx context.Context, r PageRequest) (Page[Group], error) {
 			return src.ListGroups(ctx, GroupQuery{}, r)
 		},
@@ -275,6 +277,7 @@ func (m *migration) tagGroups(ctx context.Context, page string) error {
 	src, dst := m.from.(TagGroupLister), m.to.(TagGroupCreator)
 	nr := named[TagGroup]{
 		resource: MigrateTagGroups,
+		kind:     TagGroupKind,
 		list:     src.ListTagGroups,
 		id:       func(g TagGroup) string { return g.ID },
 		key:      func(g TagGroup) string { return g.Name },
@@ -312,6 +315,7 @@ func (m *migration) tags(ctx context.Context, page string) error {
 	key := func(t Tag) string { return t.GroupID + "\x00" + t.Name }
 	nr := named[Tag]{
 		resource: MigrateTags,
+		kind:     TagKind,
 		list:     func(ctx context.Context, r PageRequest) (Page[Tag], error) { return src.ListTags(ctx, TagQuery{}, r) },
 		id:       func(t Tag) string { return t.ID },
 		key:      key,
@@ -367,7 +371,7 @@ func (m *migration) tagGrouper(ctx context.Context) (*tagGrouper, error) {
 		for i, tg := range gs {
 			ids[i] = m.sourceID(tg.ID)
 		}
-		found, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+		found, err := m.idmap(TagGroupKind).LookupIDs(ctx, m.tenant, ids)
 		if err != nil {
 			return err
 		}
@@ -440,7 +444,7 @@ func (m *migration) groupMembers(ctx context.Context, page string) error {
 		if i > 0 {
 			memberPage = ""
 		}
-		target, err := m.ids.LookupIDs(ctx, m.tenant, []string{m.sourceID(g.ID)})
+		target, err := m.idmap(GroupKind).LookupIDs(ctx, m.tenant, []string{m.sourceID(g.ID)})
 		if err != nil {
 			return err
 		}
@@ -462,7 +466,7 @@ func (m *migration) groupMembers(ctx context.Context, page string) error {
 			for k, c := range p.Items {
 				ids[k] = m.sourceID(c.ID)
 			}
-			carried, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+			carried, err := m.idmap(ContactKind).LookupIDs(ctx, m.tenant, ids)
 			if err != nil {
 				return err
 			}

@@ -27,24 +27,28 @@ func (m *migration) tagContacts(ctx context.Context, cs []Contact) error {
 	dst := m.to.(ContactTagSetter)
 	getter, _ := m.to.(ContactGetter)
 	const res = string(MigrateContactTags)
-	var ids []string
+	var contacts, tagIDs []string
 	for _, c := range cs {
 		if c.TagsLoaded && len(c.Tags) > 0 {
-			ids = append(ids, m.sourceID(c.ID))
+			contacts = append(contacts, m.sourceID(c.ID))
 			for _, t := range c.Tags {
-				ids = append(ids, m.sourceID(t.ID))
+				tagIDs = append(tagIDs, m.sourceID(t.ID))
 			}
 		}
 	}
-	found, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+	carriedContacts, err := m.idmap(ContactKind).LookupIDs(ctx, m.tenant, contacts)
+	if err != nil {
+		return err
+	}
+	carriedTags, err := m.idmap(TagKind).LookupIDs(ctx, m.tenant, tagIDs)
 	if err != nil {
 		return err
 	}
 	for _, c := range cs {
-		to, carried := found[m.sourceID(c.ID)]
+		to, carried := carriedContacts[m.sourceID(c.ID)]
 		var tags []string
 		for _, t := range c.Tags {
-			if tt, ok := found[m.sourceID(t.ID)]; ok {
+			if tt, ok := carriedTags[m.sourceID(t.ID)]; ok {
 				n, err := m.s.vendors.ParseID("tag", tt, m.to.Vendor())
 				if err != nil {
 					return err
@@ -106,7 +110,7 @@ func (m *migration) events(ctx context.Context, page string) error {
 		for i, c := range cs {
 			ids[i] = m.sourceID(c.ID)
 		}
-		found, err := m.ids.LookupIDs(ctx, m.tenant, ids)
+		found, err := m.idmap(ContactKind).LookupIDs(ctx, m.tenant, ids)
 		if err != nil {
 			return err
 		}
@@ -125,7 +129,7 @@ func (m *migration) events(ctx context.Context, page string) error {
 				for k, e := range es {
 					eids[k] = m.sourceID(e.ID)
 				}
-				done, err := m.ids.LookupIDs(ctx, m.tenant, eids)
+				done, err := m.idmap(EventKind).LookupIDs(ctx, m.tenant, eids)
 				if err != nil {
 					return err
 				}
@@ -148,7 +152,7 @@ func (m *migration) events(ctx context.Context, page string) error {
 					if got.ID != "" {
 						made = m.targetID(got.ID)
 					}
-					if err := m.ids.PutIDs(ctx, m.tenant, map[string]string{eids[k]: made}); err != nil {
+					if err := m.idmap(EventKind).PutIDs(ctx, m.tenant, map[string]string{eids[k]: made}); err != nil {
 						return err
 					}
 					m.run.Progress(res, func(p *JobProgress) { p.Done++ })
@@ -227,11 +231,15 @@ func (m *migration) followChanges(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		found, err := m.ids.LookupIDs(ctx, m.tenant, append(groups, m.sourceID(c.ID)))
+		carriedContact, err := m.idmap(ContactKind).LookupIDs(ctx, m.tenant, []string{m.sourceID(c.ID)})
 		if err != nil {
 			return err
 		}
-		to, ok := found[m.sourceID(c.ID)]
+		found, err := m.idmap(GroupKind).LookupIDs(ctx, m.tenant, groups)
+		if err != nil {
+			return err
+		}
+		to, ok := carriedContact[m.sourceID(c.ID)]
 		if !ok {
 			continue
 		}

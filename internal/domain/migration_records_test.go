@@ -434,9 +434,15 @@ func TestMigrationFollowsChangedContacts(t *testing.T) {
 	_, jobs, ids := recordService(t, src, dst)
 	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua"})
 	j := waitState(t, jobs, "m1", domain.JobSucceeded)
-	m, err := ids.LookupIDs(t.Context(), "acme", []string{"lf_10", "lf_13", "lf_20", "lf_1"})
-	if err != nil || len(m) != 4 {
-		t.Fatalf("id map %v, %v", m, err)
+	keys := map[string]string{"lf_10": domain.MapKey(domain.ContactKind, "lf_10"), "lf_13": domain.MapKey(domain.ContactKind, "lf_13"),
+		"lf_20": domain.MapKey(domain.GroupKind, "lf_20"), "lf_1": domain.MapKey(domain.TagKind, "lf_1")}
+	found, err := ids.LookupIDs(t.Context(), "acme", slices.Collect(maps.Values(keys)))
+	if err != nil || len(found) != 4 {
+		t.Fatalf("id map %v, %v", found, err)
+	}
+	m := map[string]string{}
+	for id, k := range keys {
+		m[id] = found[k]
 	}
 	native := func(id string) string { return id[len("mh_"):] }
 	if got := dst.members[native(m["lf_20"])]; !slices.Contains(got, native(m["lf_13"])) || !slices.Contains(got, native(m["lf_10"])) {
@@ -447,5 +453,43 @@ func TestMigrationFollowsChangedContacts(t *testing.T) {
 	}
 	if p := progressOf(j, "contacts_changed"); p.Done != 1 {
 		t.Fatalf("changed contacts progress %+v", p)
+	}
+}
+
+// TestMigrationKeepsKindsApart: a vendor numbers each kind of record on
+// its own, so a contact and a group may both be lf_20. The id map keeps
+// them apart: both are carried, the contact joins the group, and after
+// the switch lf_20 names the contact where a contact is meant and the
+// group where a group is.
+func TestMigrationKeepsKindsApart(t *testing.T) {
+	defer domain.SetCutoverSettle(0)()
+	src, dst := newRecordVendor("linkflow"), newRecordVendor("meihua")
+	src.contacts = map[string]domain.Contact{"20": {ID: "20", Email: "a@example.com"}}
+	src.groups = map[string]string{"20": "buyers"}
+	src.members = map[string][]string{"20": {"20"}}
+	svc, jobs, _ := recordService(t, src, dst)
+	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua", Switch: true})
+	waitState(t, jobs, "m1", domain.JobSucceeded)
+	if len(dst.groups) != 1 || len(dst.contacts) != 1 {
+		t.Fatalf("at the target: groups %v, contacts %v", dst.groups, dst.contacts)
+	}
+	var group, contact string
+	for id := range dst.groups {
+		group = id
+	}
+	for id := range dst.contacts {
+		contact = id
+	}
+	if !slices.Equal(dst.members[group], []string{contact}) {
+		t.Fatalf("members of the carried group %v, want the carried contact %s", dst.members[group], contact)
+	}
+	tg := target(t, svc, "acme")
+	c, err := svc.GetContact(t.Context(), tg, "lf_20")
+	if err != nil || c.ID != "mh_"+contact {
+		t.Fatalf("contact lf_20 read as %+v, %v; want mh_%s", c, err, contact)
+	}
+	members, err := svc.ListGroupMembers(t.Context(), tg, "lf_20", domain.ListOptions{})
+	if err != nil || len(members.Items) != 1 || members.Items[0].ID != "mh_"+contact {
+		t.Fatalf("members of group lf_20: %+v, %v", members, err)
 	}
 }

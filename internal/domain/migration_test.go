@@ -185,8 +185,9 @@ func TestMigrationCarriesEveryContactOnce(t *testing.T) {
 			t.Errorf("carried %+v\nwant    %+v", got, want)
 		}
 	}
-	m, err := ids.LookupIDs(t.Context(), "acme", []string{"lf_1000", "lf_1010"})
-	if err != nil || m["lf_1000"] != "mh_9007199254740993" || m["lf_1010"] != "mh_9007199254741003" {
+	first, last := domain.MapKey(domain.ContactKind, "lf_1000"), domain.MapKey(domain.ContactKind, "lf_1010")
+	m, err := ids.LookupIDs(t.Context(), "acme", []string{first, last, "lf_1000"})
+	if err != nil || len(m) != 2 || m[first] != "mh_9007199254740993" || m[last] != "mh_9007199254741003" {
 		t.Fatalf("id map %v, %v", m, err)
 	}
 
@@ -259,7 +260,7 @@ func TestMigrationRecordsRefusedContacts(t *testing.T) {
 	if !reflect.DeepEqual(j.Errors, want) {
 		t.Fatalf("errors %+v, want %+v", j.Errors, want)
 	}
-	if m, _ := ids.LookupIDs(t.Context(), "acme", []string{"lf_1003"}); len(m) != 0 {
+	if m, _ := ids.LookupIDs(t.Context(), "acme", []string{domain.MapKey(domain.ContactKind, "lf_1003")}); len(m) != 0 {
 		t.Fatalf("a refused contact is in the id map: %v", m)
 	}
 }

@@ -194,7 +194,7 @@ func (s *Service) Capabilities(t Target) Capabilities { return CapabilitiesOf(t.
 
 // portID resolves port P of op, then parses id (named field in errors) as
 // one of the target vendor's ids.
-func portID[P any](ctx context.Context, s *Service, t Target, op Operation, field, id string) (P, string, error) {
+func portID[P any](ctx context.Context, s *Service, t Target, op Operation, field idField, id string) (P, string, error) {
 	p, err := port[P](t.conn, op)
 	if err != nil {
 		return p, "", err
@@ -208,7 +208,7 @@ func portID[P any](ctx context.Context, s *Service, t Target, op Operation, fiel
 }
 
 // optionalID parses id as ParseID does when it is set; "" stays "".
-func (s *Service) optionalID(ctx context.Context, field, id string, t Target) (string, error) {
+func (s *Service) optionalID(ctx context.Context, field idField, id string, t Target) (string, error) {
 	if id == "" {
 		return "", nil
 	}
@@ -249,7 +249,7 @@ func answer[T any](t Target, v T, err error) (T, error) {
 }
 
 // get reads the record id names with read.
-func get[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id string,
+func get[P, T any](ctx context.Context, s *Service, t Target, op Operation, field idField, id string,
 	read func(P, context.Context, string) (T, error)) (v T, err error) {
 	p, native, err := portID[P](ctx, s, t, op, field, id)
 	if err != nil {
@@ -264,7 +264,7 @@ func get[P, T any](ctx context.Context, s *Service, t Target, op Operation, fiel
 }
 
 // rename renames the record id names with write.
-func rename[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id, name string,
+func rename[P, T any](ctx context.Context, s *Service, t Target, op Operation, field idField, id, name string,
 	write func(P, context.Context, string, string) (T, error)) (v T, err error) {
 	p, native, err := portID[P](ctx, s, t, op, field, id)
 	if err != nil {
@@ -279,7 +279,7 @@ func rename[P, T any](ctx context.Context, s *Service, t Target, op Operation, f
 }
 
 // remove deletes the record id names with del.
-func remove[P any](ctx context.Context, s *Service, t Target, op Operation, field, id string,
+func remove[P any](ctx context.Context, s *Service, t Target, op Operation, field idField, id string,
 	del func(P, context.Context, string) error) error {
 	p, native, err := portID[P](ctx, s, t, op, field, id)
 	if err != nil {
@@ -358,7 +358,7 @@ func list[T any](s *Service, t Target, op Operation, filter string, o ListOption
 
 // listOf lists the records under the one id names (a contact's groups, a
 // group's members) with fetch; the parent's vendor id scopes the cursor.
-func listOf[P, T any](ctx context.Context, s *Service, t Target, op Operation, field, id string, o ListOptions,
+func listOf[P, T any](ctx context.Context, s *Service, t Target, op Operation, field idField, id string, o ListOptions,
 	fetch func(P, context.Context, string, PageRequest) (Page[T], error)) (List[T], error) {
 	p, native, err := portID[P](ctx, s, t, op, field, id)
 	if err != nil {

@@ -9,7 +9,7 @@ func (s *Service) ListTags(ctx context.Context, t Target, groupID string, o List
 		return List[Tag]{}, err
 	}
 	var q TagQuery
-	if q.GroupID, err = s.optionalID(ctx, "query.group_id", groupID, t); err != nil {
+	if q.GroupID, err = s.optionalID(ctx, queryTagGroupID, groupID, t); err != nil {
 		return List[Tag]{}, err
 	}
 	return list(s, t, OpListTags, q.GroupID, o, func(p PageRequest) (Page[Tag], error) {
@@ -23,7 +23,7 @@ func (s *Service) CreateTag(ctx context.Context, t Target, name, groupID string)
 	if err != nil {
 		return Tag{}, err
 	}
-	if groupID, err = s.optionalID(ctx, "body.group_id", groupID, t); err != nil {
+	if groupID, err = s.optionalID(ctx, bodyTagGroupID, groupID, t); err != nil {
 		return Tag{}, err
 	}
 	tag, err := c.CreateTag(ctx, name, groupID)
@@ -32,12 +32,12 @@ func (s *Service) CreateTag(ctx context.Context, t Target, name, groupID string)
 
 // RenameTag renames a tag.
 func (s *Service) RenameTag(ctx context.Context, t Target, id, name string) (Tag, error) {
-	return rename(ctx, s, t, OpRenameTag, "path.tag_id", id, name, TagRenamer.RenameTag)
+	return rename(ctx, s, t, OpRenameTag, pathTagID, id, name, TagRenamer.RenameTag)
 }
 
 // DeleteTag deletes a tag.
 func (s *Service) DeleteTag(ctx context.Context, t Target, id string) error {
-	return remove(ctx, s, t, OpDeleteTag, "path.tag_id", id, TagDeleter.DeleteTag)
+	return remove(ctx, s, t, OpDeleteTag, pathTagID, id, TagDeleter.DeleteTag)
 }
 
 // ListTagGroups lists tag groups.
@@ -52,12 +52,12 @@ func (s *Service) CreateTagGroup(ctx context.Context, t Target, name string) (Ta
 
 // RenameTagGroup renames a tag group.
 func (s *Service) RenameTagGroup(ctx context.Context, t Target, id, name string) (TagGroup, error) {
-	return rename(ctx, s, t, OpRenameTagGroup, "path.tag_group_id", id, name, TagGroupRenamer.RenameTagGroup)
+	return rename(ctx, s, t, OpRenameTagGroup, pathTagGroupID, id, name, TagGroupRenamer.RenameTagGroup)
 }
 
 // DeleteTagGroup deletes a tag group.
 func (s *Service) DeleteTagGroup(ctx context.Context, t Target, id string) error {
-	return remove(ctx, s, t, OpDeleteTagGroup, "path.tag_group_id", id, TagGroupDeleter.DeleteTagGroup)
+	return remove(ctx, s, t, OpDeleteTagGroup, pathTagGroupID, id, TagGroupDeleter.DeleteTagGroup)
 }
 
 // canonTag prefixes the tag's id and its tag group's.

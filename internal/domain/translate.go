@@ -49,35 +49,34 @@ func RecordIDTranslations(ctx context.Context, into *IDTranslations) context.Con
 }
 
 // parseID parses id as one of the target vendor's ids, translating an id
-// of another vendor through the tenant's id map.
-func (s *Service) parseID(ctx context.Context, t Target, field, id string) (string, error) {
-	native, err := s.vendors.ParseID(field, id, t.Vendor)
+// of another vendor through the tenant's id map of f's kind.
+func (s *Service) parseID(ctx context.Context, t Target, f idField, id string) (string, error) {
+	native, err := s.vendors.ParseID(f.name, id, t.Vendor)
 	var me *IDMismatchError
 	if err == nil || !errors.As(err, &me) || s.ids == nil {
 		return native, err
 	}
-	to, ok, terr := s.translate(ctx, t, id)
+	to, ok, terr := s.translate(ctx, t, f.kind, id)
 	if terr != nil {
 		return "", terr
 	}
 	if !ok {
 		return "", err
 	}
-	return s.vendors.ParseID(field, to, t.Vendor)
+	return s.vendors.ParseID(f.name, to, t.Vendor)
 }
 
-// parseIDList parses a list of ids as parseID does; field is the list's
-// name.
-func (s *Service) parseIDList(ctx context.Context, t Target, field string, ids []string) ([]string, error) {
-	out, err := s.vendors.parseIDs(field, ids, t.Vendor)
+// parseIDList parses a list of ids as parseID does; f names the list.
+func (s *Service) parseIDList(ctx context.Context, t Target, f idField, ids []string) ([]string, error) {
+	out, err := s.vendors.parseIDs(f.name, ids, t.Vendor)
 	var me *IDMismatchError
 	if err == nil || !errors.As(err, &me) || s.ids == nil {
 		return out, err
 	}
 	canon := slices.Clone(ids)
 	for i, id := range ids {
-		if _, perr := s.vendors.ParseID(field, id, t.Vendor); errors.As(perr, &me) {
-			to, ok, terr := s.translate(ctx, t, id)
+		if _, perr := s.vendors.ParseID(f.name, id, t.Vendor); errors.As(perr, &me) {
+			to, ok, terr := s.translate(ctx, t, f.kind, id)
 			if terr != nil {
 				return nil, terr
 			}
@@ -87,20 +86,21 @@ func (s *Service) parseIDList(ctx context.Context, t Target, field string, ids [
 			canon[i] = to
 		}
 	}
-	return s.vendors.parseIDs(field, canon, t.Vendor)
+	return s.vendors.parseIDs(f.name, canon, t.Vendor)
 }
 
-// translate follows id through the tenant's id map to an id of the
-// target's vendor.
-func (s *Service) translate(ctx context.Context, t Target, id string) (string, bool, error) {
+// translate follows id, of a record of kind, through the tenant's id map
+// to an id of the target's vendor.
+func (s *Service) translate(ctx context.Context, t Target, kind RecordKind, id string) (string, bool, error) {
+	ids := kindIDs{store: s.ids, kind: kind}
 	cur := id
 	for range maxTranslationHops {
-		m, err := s.ids.LookupIDs(ctx, t.Tenant, []string{cur})
+		m, err := ids.LookupIDs(ctx, t.Tenant, []string{cur})
 		if err != nil {
 			return "", false, err
 		}
 		next, ok := m[cur]
-		if !ok {
+		if !ok || next == "" {
 			return "", false, nil
 		}
 		if _, err := s.vendors.ParseID("id", next, t.Vendor); err == nil {

@@ -183,6 +183,9 @@ func TestMigrateSwitches(t *testing.T) {
 		"\nSucceeded: mig_",
 		`\n  contacts +` + strconv.Itoa(len(contacts)) + " carried, 0 failed, 0 skipped\n",
 		"demo-switch is now on meihua",
+		`\nCustom fields at meihua \(`,
+		`\n  attr2 -> \d+ \(年收入\), created\n`,
+		`\n  attr3 -> \d+ \(会员等级\), matched by label\n`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("the output lacks %q", want)

@@ -79,6 +79,16 @@ func printSummary(w *output, mig gwhttp.Migration) {
 	for _, p := range mig.Progress {
 		w.printf("  %-*s %d carried, %d failed, %d skipped\n", nameWidth(mig), p.Resource, p.Done, p.Failed, p.Skipped)
 	}
+	if len(mig.Fields) > 0 {
+		w.printf("Custom fields at %s (after the switch their values are under the new key; name them in the tenants file to keep one spelling):\n", mig.To)
+		for _, f := range mig.Fields {
+			w.printf("  %s -> %s", f.From, f.To)
+			if l := deref(f.Label, ""); l != "" {
+				w.printf(" (%s)", l)
+			}
+			w.printf(", %s\n", fieldHow[f.How])
+		}
+	}
 	if mig.State == gwhttp.MigrationStateSucceeded && mig.Switch {
 		w.printf("%s is now on %s; ids of carried %s records are served through the id map (X-Id-Translated).\n", mig.Tenant, mig.To, mig.From)
 	}
@@ -95,6 +105,12 @@ func printSummary(w *output, mig gwhttp.Migration) {
 			w.printf("  … and %d more: GET %s\n", n-shownErrors, "/admin/v1/tenants/"+mig.Tenant+"/migrations/"+mig.ID)
 		}
 	}
+}
+
+// fieldHow says how a custom field was carried.
+var fieldHow = map[gwhttp.MigrationFieldHow]string{
+	gwhttp.MigrationFieldHowNamed: "by the tenant's name", gwhttp.MigrationFieldHowSameKey: "same key",
+	gwhttp.MigrationFieldHowLabel: "matched by label", gwhttp.MigrationFieldHowCreated: "created",
 }
 
 // nameWidth is the width of the resource column: the longest resource

@@ -170,6 +170,16 @@ func TestMigrationLinkflowToMeihua(t *testing.T) {
 			t.Errorf("custom field %q is at meihua %d times, want once", label, len(props[label]))
 		}
 	}
+	fields := map[string]string{}
+	for _, f := range done["fields"].([]any) {
+		f := f.(map[string]any)
+		fields[f["from"].(string)] = f["to"].(string) + " " + f["how"].(string)
+	}
+	wantFields := map[string]string{"attr1": strconv.FormatInt(props["婚姻状态"][0], 10) + " created",
+		"attr2": strconv.FormatInt(props["年收入"][0], 10) + " created", "attr3": strconv.FormatInt(props["会员等级"][0], 10) + " label"}
+	if !maps.Equal(fields, wantFields) {
+		t.Errorf("carried fields %v, want %v", fields, wantFields)
+	}
 	income := 0
 	for _, c := range lf.Contacts() {
 		v, ok := c.Props["attr2"]

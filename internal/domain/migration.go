@@ -210,7 +210,37 @@ func (s *Service) CancelMigration(ctx context.Context, tenant, id, actor string)
 
 // migrationOutput is what a migration run reports in its job's Output.
 type migrationOutput struct {
-	Plan MigrationPlan `json:"plan"`
+	Plan   MigrationPlan  `json:"plan"`
+	Fields []CarriedField `json:"fields,omitempty"`
+}
+
+// CarriedField is a custom field a migration carried: its key at the
+// source (as the API names it there) and at the target, its label, and
+// how it was matched (FieldNamed, FieldSameKey, FieldByLabel or
+// FieldCreated).
+type CarriedField struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Label string `json:"label,omitempty"`
+	How   string `json:"how"`
+}
+
+// How a custom field was carried.
+const (
+	FieldNamed   = "named"    // the tenant's name maps it at both vendors
+	FieldSameKey = "same_key" // both vendors have its key
+	FieldByLabel = "label"    // the target had a field of its label
+	FieldCreated = "created"  // created at the target
+)
+
+// MigrationFields are the custom fields migration job j carried (by its
+// last run that carried them).
+func MigrationFields(j Job) []CarriedField {
+	var out migrationOutput
+	if json.Unmarshal(j.Output, &out) != nil {
+		return nil
+	}
+	return out.Fields
 }
 
 // planOf is the plan of migration job j: its last run's, or the one made
@@ -462,7 +492,7 @@ func (s *Service) MigrationHandler() JobHandler {
 				return err
 			}
 		}
-		out, err := json.Marshal(migrationOutput{Plan: plan})
+		out, err := json.Marshal(migrationOutput{Plan: plan, Fields: MigrationFields(j)})
 		if err != nil {
 			return err
 		}

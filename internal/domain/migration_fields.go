@@ -2,9 +2,11 @@ package domain
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // A migration carries custom field definitions before the contacts whose
@@ -34,6 +36,7 @@ func fieldMapKey(v Vendor, key string) string { return "field:" + string(v) + ":
 // definitions.
 type fieldMatch struct {
 	named   map[string]bool       // source keys the target has already, by the tenant's name or by key
+	labels  map[string]string     // source key -> its label
 	labeled map[string]string     // source key -> target key of the same label
 	create  map[string]FieldInput // source key -> definition to create at the target
 	// dropped and transformed are for the plan, by the source field's
@@ -60,10 +63,11 @@ func matchFields(ctx context.Context, from, to Connection, w contactWriter) (fie
 			byLabel[l] = k
 		}
 	}
-	fm := fieldMatch{named: map[string]bool{}, labeled: map[string]string{}, create: map[string]FieldInput{}}
+	fm := fieldMatch{named: map[string]bool{}, labeled: map[string]string{}, create: map[string]FieldInput{}, labels: map[string]string{}}
 	mapper, _ := to.(FieldTypeMapper)
 	for _, k := range slices.Sorted(maps.Keys(src)) {
 		d, name := src[k], "custom_fields."+w.from.name(k)
+		fm.labels[k] = d.Label
 		if _, ok := w.customKey(k); ok {
 			fm.named[k] = true
 			continue
@@ -149,8 +153,16 @@ func (m *migration) customFields(ctx context.Context) error {
 		return err
 	}
 	const res = string(MigrateCustomFields)
-	for range fm.named {
+	label := func(k string) string { return fm.labels[k] }
+	var carried []CarriedField
+	for _, k := range slices.Sorted(maps.Keys(fm.named)) {
 		m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+		to, _ := w.customKey(k)
+		how := FieldSameKey
+		if mappedAt(w.from, w.from.name(k)) {
+			how = FieldNamed
+		}
+		carried = append(carried, CarriedField{From: w.from.name(k), To: w.to.name(to), Label: label(k), How: how})
 	}
 	keys := slices.Sorted(maps.Keys(fm.create))
 	mapKeys := make([]string, len(keys))
@@ -168,6 +180,7 @@ func (m *migration) customFields(ctx context.Context) error {
 	}
 	pairs := map[string]string{}
 	for _, k := range labeled {
+		carried = append(carried, CarriedField{From: w.from.name(k), To: fm.labeled[k], Label: label(k), How: FieldByLabel})
 		if mk := fieldMapKey(m.from.Vendor(), k); made[mk] == fm.labeled[k] {
 			m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
 		} else {
@@ -191,6 +204,7 @@ func (m *migration) customFields(ctx context.Context) error {
 			continue
 		}
 		pairs[mapKeys[i]] = d.Key
+		carried = append(carried, CarriedField{From: w.from.name(k), To: d.Key, Label: label(k), How: FieldCreated})
 		m.run.Progress(res, func(p *JobProgress) { p.Done++ })
 		if err := m.ids.PutIDs(ctx, m.tenant, map[string]string{mapKeys[i]: d.Key}); err != nil {
 			return err
@@ -198,7 +212,16 @@ func (m *migration) customFields(ctx context.Context) error {
 		m.s.log.InfoContext(ctx, "custom field created at the migration's target",
 			"tenant", m.tenant, "from", string(m.from.Vendor()), "key", k, "to", string(m.to.Vendor()), "new_key", d.Key)
 	}
-	return m.ids.PutIDs(ctx, m.tenant, pairs)
+	if err := m.ids.PutIDs(ctx, m.tenant, pairs); err != nil {
+		return err
+	}
+	slices.SortFunc(carried, func(a, b CarriedField) int { return strings.Compare(a.From, b.From) })
+	out, err := json.Marshal(migrationOutput{Plan: m.plan, Fields: carried})
+	if err != nil {
+		return err
+	}
+	m.run.SetOutput(out)
+	return nil
 }
 
 // carriedFields are the target's keys of the source's custom fields the

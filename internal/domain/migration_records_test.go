@@ -384,6 +384,10 @@ func TestMigrationCarriesCustomFields(t *testing.T) {
 	if p := progressOf(j, domain.MigrateCustomFields); p.Done != 2 {
 		t.Fatalf("custom fields progress %+v", p)
 	}
+	wantFields := []domain.CarriedField{{From: "attr1", To: "77", Label: "Level", How: domain.FieldByLabel}, {From: "attr2", To: points, Label: "Points", How: domain.FieldCreated}}
+	if got := domain.MigrationFields(j); !reflect.DeepEqual(got, wantFields) {
+		t.Fatalf("carried fields %+v, want %+v", got, wantFields)
+	}
 
 	newMigration(t, jobs, "m2", domain.MigrationSpec{From: "linkflow", To: "meihua"})
 	j = waitState(t, jobs, "m2", domain.JobSucceeded)

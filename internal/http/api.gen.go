@@ -369,6 +369,30 @@ func (e MigrationState) Valid() bool {
 	}
 }
 
+// Defines values for MigrationFieldHow.
+const (
+	MigrationFieldHowCreated MigrationFieldHow = "created"
+	MigrationFieldHowLabel   MigrationFieldHow = "label"
+	MigrationFieldHowNamed   MigrationFieldHow = "named"
+	MigrationFieldHowSameKey MigrationFieldHow = "same_key"
+)
+
+// Valid indicates whether the value is a known member of the MigrationFieldHow enum.
+func (e MigrationFieldHow) Valid() bool {
+	switch e {
+	case MigrationFieldHowCreated:
+		return true
+	case MigrationFieldHowLabel:
+		return true
+	case MigrationFieldHowNamed:
+		return true
+	case MigrationFieldHowSameKey:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MigrationPlanStepAction.
 const (
 	MigrationPlanStepActionCannot MigrationPlanStepAction = "cannot"
@@ -1695,6 +1719,15 @@ type Migration struct {
 	// ErrorsDropped Item errors beyond the 100 kept.
 	ErrorsDropped int64 `json:"errors_dropped"`
 
+	// Fields The custom fields the `custom_fields` step carried, by their
+	// keys at either vendor (`from` as the API names it at the old
+	// vendor, `to` the key at the new one), and how each was matched:
+	// `named` (the tenant's name maps it at both), `same_key`,
+	// `label` (the target had a field of that label) or `created`.
+	// After the switch, values are read and written under `to`: name
+	// the field in the tenants file to keep one spelling for callers.
+	Fields []MigrationField `json:"fields,omitempty"`
+
 	// FinishedAt RFC 3339, UTC.
 	//
 	// Example: 2024-07-19T09:29:27Z
@@ -1744,6 +1777,17 @@ type MigrationPhase string
 
 // MigrationState defines model for Migration.State.
 type MigrationState string
+
+// MigrationField defines model for MigrationField.
+type MigrationField struct {
+	From  string            `json:"from"`
+	How   MigrationFieldHow `json:"how"`
+	Label *string           `json:"label,omitempty"`
+	To    string            `json:"to"`
+}
+
+// MigrationFieldHow defines model for MigrationField.How.
+type MigrationFieldHow string
 
 // MigrationInput defines model for MigrationInput.
 type MigrationInput struct {

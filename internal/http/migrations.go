@@ -91,6 +91,9 @@ func toMigration(j domain.Job, plan domain.MigrationPlan, now time.Time) Migrati
 		m.CancelRequested = &j.CancelRequested
 	}
 	m.Progress = jobProgress(j, now)
+	m.Fields = mapSlice(domain.MigrationFields(j), func(f domain.CarriedField) MigrationField {
+		return MigrationField{From: f.From, To: f.To, Label: str(f.Label), How: MigrationFieldHow(f.How)}
+	})
 	return m
 }
 

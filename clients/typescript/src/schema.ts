@@ -1627,6 +1627,16 @@ export interface components {
              */
             phase?: "copy" | "cutover";
             plan: components["schemas"]["MigrationPlan"];
+            /**
+             * @description The custom fields the `custom_fields` step carried, by their
+             *     keys at either vendor (`from` as the API names it at the old
+             *     vendor, `to` the key at the new one), and how each was matched:
+             *     `named` (the tenant's name maps it at both), `same_key`,
+             *     `label` (the target had a field of that label) or `created`.
+             *     After the switch, values are read and written under `to`: name
+             *     the field in the tenants file to keep one spelling for callers.
+             */
+            fields?: components["schemas"]["MigrationField"][];
             progress: components["schemas"]["JobProgress"][];
             errors: components["schemas"]["JobItemError"][];
             /**
@@ -1641,6 +1651,13 @@ export interface components {
             started_at?: components["schemas"]["Timestamp"];
             finished_at?: components["schemas"]["Timestamp"];
             resume_at?: components["schemas"]["Timestamp"];
+        };
+        MigrationField: {
+            from: string;
+            to: string;
+            label?: string;
+            /** @enum {string} */
+            how: "named" | "same_key" | "label" | "created";
         };
         MigrationList: {
             data: components["schemas"]["Migration"][];

@@ -541,6 +541,9 @@ func (s *Service) MigrationHandler() JobHandler {
 			// (where the source lists contacts by updated_since), without
 			// freezing writes, so the cut-over's own pass is short.
 			m.deltaFrom = s.now()
+			if err := m.changedRecords(ctx); err != nil {
+				return err
+			}
 			if err := m.changedContacts(ctx, j.StartedAt, false); err != nil {
 				return err
 			}
@@ -624,6 +627,9 @@ func (m *migration) cutover(ctx context.Context, j Job) error {
 	if !m.deltaFrom.IsZero() { // this run made the delta pass
 		since = m.deltaFrom
 	}
+	if err := m.changedRecords(ctx); err != nil {
+		return err
+	}
 	if err := m.changedContacts(ctx, since, true); err != nil {
 		return err
 	}
@@ -660,6 +666,27 @@ type migration struct {
 	// written are the contacts a pass over changed contacts wrote since
 	// their memberships and tags were last carried (followChanges).
 	written []Contact
+	// newGroups are the groups a pass over changes carried.
+	newGroups []Group
+}
+
+// changedRecords carries the groups, tag groups and tags created since
+// their passes, and the members of the new groups, before the changed
+// contacts (which then join the new groups too).
+func (m *migration) changedRecords(ctx context.Context) error {
+	m.changed = true
+	defer func() { m.changed, m.newGroups = false, nil }()
+	for _, r := range []MigrationResource{MigrateGroups, MigrateTagGroups, MigrateTags} {
+		if step, _ := m.plan.Step(r); step.Action == PlanCarry {
+			if err := m.carry(ctx, r, ""); err != nil {
+				return err
+			}
+		}
+	}
+	if step, _ := m.plan.Step(MigrateGroupMembers); step.Action == PlanCarry && len(m.newGroups) > 0 {
+		return m.carryMembers(ctx, m.newGroups, "")
+	}
+	return nil
 }
 
 // wrote notes that a pass over changed contacts wrote c.
@@ -689,7 +716,12 @@ func (m *migration) changedContacts(ctx context.Context, since time.Time, full b
 	return m.contacts(ctx, "", q != nil, q)
 }
 
+// checkpoint records where the run is, with its progress; passes over
+// changes (m.changed) run again whole and record nothing.
 func (m *migration) checkpoint(r MigrationResource, page string) error {
+	if m.changed {
+		return nil
+	}
 	b, err := json.Marshal(migrationCheckpoint{Resource: r, Page: page})
 	if err != nil {
 		return err

@@ -190,6 +190,8 @@ type named[T any] struct {
 	key, srcKey func(T) string
 	skip        func(T) bool // not carried at all (nil: none)
 	create      func(ctx context.Context, t T) (string, error)
+	// carried, when set, is told of each record this pass carried.
+	carried func(T)
 }
 
 // carryNamed carries nr's records, from page state page on.
@@ -224,7 +226,9 @@ func carryNamed[T any](ctx context.Context, m *migration, nr named[T], page stri
 		pairs := map[string]string{}
 		for i, t := range ts {
 			if carried[ids[i]] != "" || nr.skip != nil && nr.skip(t) {
-				m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+				if !m.changed { // a pass over changes counts what it carries
+					m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+				}
 				continue
 			}
 			to, ok := existing[nr.srcKey(t)]
@@ -241,6 +245,9 @@ func carryNamed[T any](ctx context.Context, m *migration, nr named[T], page stri
 			}
 			pairs[ids[i]] = m.targetID(to)
 			m.run.Progress(res, func(p *JobProgress) { p.Done++ })
+			if nr.carried != nil {
+				nr.carried(t)
+			}
 		}
 		return m.idmap(nr.kind).PutIDs(ctx, m.tenant, pairs)
 	})
@@ -262,6 +269,11 @@ func (m *migration) groups(ctx context.Context, page string) error {
 		create: func(ctx context.Context, g Group) (string, error) {
 			made, err := dst.CreateGroup(ctx, g.Name)
 			return made.ID, err
+		},
+		carried: func(g Group) {
+			if m.changed {
+				m.newGroups = append(m.newGroups, g)
+			}
 		},
 	}
 	if gl, ok := m.to.(GroupLister); ok {
@@ -422,7 +434,6 @@ func (g *tagGrouper) ensure(ctx context.Context, t Tag) (string, error) {
 // re-run repeats the last page safely. page is "<source group id>\n<its
 // member page state>".
 func (m *migration) groupMembers(ctx context.Context, page string) error {
-	src, dst := m.from.(GroupMemberLister), m.to.(GroupMemberAdder)
 	lister := m.from.(GroupLister)
 	from, memberPage, _ := strings.Cut(page, "\n")
 	var groups []Group
@@ -439,6 +450,14 @@ func (m *migration) groupMembers(ctx context.Context, page string) error {
 		}
 		groups = groups[at:]
 	}
+	return m.carryMembers(ctx, groups, memberPage)
+}
+
+// carryMembers adds the carried members of each of groups to the group
+// it was carried to, the first group's from member page state
+// memberPage on.
+func (m *migration) carryMembers(ctx context.Context, groups []Group, memberPage string) error {
+	src, dst := m.from.(GroupMemberLister), m.to.(GroupMemberAdder)
 	const res = string(MigrateGroupMembers)
 	for i, g := range groups {
 		if i > 0 {

@@ -41,6 +41,8 @@ type recordVendor struct {
 	groups  map[string]string
 	members map[string][]string
 	changed func() []domain.Contact
+	// onListTags, when set, is called before each tag list.
+	onListTags func()
 }
 
 func (r *recordVendor) ListGroups(context.Context, domain.GroupQuery, domain.PageRequest) (domain.Page[domain.Group], error) {
@@ -169,6 +171,9 @@ func (r *recordVendor) UpdateContact(_ context.Context, id string, p domain.Cont
 	return c, nil
 }
 func (r *recordVendor) ListTags(context.Context, domain.TagQuery, domain.PageRequest) (domain.Page[domain.Tag], error) {
+	if r.onListTags != nil {
+		r.onListTags()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var p domain.Page[domain.Tag]
@@ -495,5 +500,45 @@ func TestMigrationKeepsKindsApart(t *testing.T) {
 	members, err := svc.ListGroupMembers(t.Context(), tg, "lf_20", domain.ListOptions{})
 	if err != nil || len(members.Items) != 1 || members.Items[0].ID != "mh_"+contact {
 		t.Fatalf("members of group lf_20: %+v, %v", members, err)
+	}
+}
+
+// TestMigrationCarriesGroupsMadeWhileItRuns: a group created at the
+// source after the group and member passes (here: while the tags pass
+// runs) is carried by the delta pass, with its members.
+func TestMigrationCarriesGroupsMadeWhileItRuns(t *testing.T) {
+	t.Parallel()
+	src, dst := newRecordVendor("linkflow"), newRecordVendor("meihua")
+	src.contacts = map[string]domain.Contact{"10": {ID: "10", Email: "a@example.com"}, "11": {ID: "11", Email: "b@example.com"}}
+	src.groups = map[string]string{"20": "early"}
+	src.members = map[string][]string{"20": {"10"}}
+	src.changed = func() []domain.Contact { return nil }
+	var once sync.Once
+	src.onListTags = func() {
+		once.Do(func() {
+			src.mu.Lock()
+			defer src.mu.Unlock()
+			src.groups["21"] = "late"
+			src.members["21"] = []string{"11"}
+		})
+	}
+	_, jobs, _ := recordService(t, src, dst)
+	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua"})
+	j := waitState(t, jobs, "m1", domain.JobSucceeded)
+	byName := map[string]string{}
+	for id, n := range dst.groups {
+		byName[n] = id
+	}
+	var b string
+	for id, c := range dst.contacts {
+		if c.Email == "b@example.com" {
+			b = id
+		}
+	}
+	if len(dst.groups) != 2 || !slices.Equal(dst.members[byName["late"]], []string{b}) {
+		t.Fatalf("target groups %v, members %v; want late with contact %s", dst.groups, dst.members, b)
+	}
+	if p := progressOf(j, domain.MigrateGroups); p.Done != 2 || p.Skipped != 0 {
+		t.Fatalf("groups progress %+v: want 2 carried, nothing counted twice", p)
 	}
 }

@@ -3,6 +3,8 @@ package domain_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,5 +85,36 @@ func TestCutoverDoesNotSwitchAfterLosingItsFreeze(t *testing.T) {
 	j := waitState(t, jobs, "m1", domain.JobSucceeded)
 	if tg := target(t, svc, "acme"); tg.Vendor != "meihua" || j.Runs != 2 {
 		t.Fatalf("tenant on %s after %d runs", tg.Vendor, j.Runs)
+	}
+}
+
+// TestCutoverFullPassStaysInTheCutover: where the source cannot list by
+// updated_since, the cut-over passes over every contact; that pass is not
+// checkpointed, so the migration stays in its cut-over (phase, resume
+// point) until it switches.
+func TestCutoverFullPassStaysInTheCutover(t *testing.T) {
+	defer domain.SetCutoverSettle(0)()
+	var jobs *memory.Jobs
+	var mu sync.Mutex
+	pages, phases := 0, []string{}
+	src := &sourceVendor{vendor: "linkflow", contacts: sourceContacts(10), pageSize: 4, fail: func(int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if pages++; pages > 3 { // the cut-over's pass: the copy read 3 pages
+			j, _ := jobs.Job(context.Background(), "acme", "m1")
+			phases = append(phases, domain.MigrationPhase(j))
+		}
+		return nil
+	}}
+	dst := newTargetVendor("meihua")
+	var svc *domain.Service
+	svc, jobs, _ = migrationServiceStores(t, src, dst)
+	runMigrations(t, svc, jobs)
+	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua", Switch: true, Resources: []domain.MigrationResource{domain.MigrateContacts}})
+	waitState(t, jobs, "m1", domain.JobSucceeded)
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(phases, []string{"cutover", "cutover", "cutover"}) {
+		t.Fatalf("phases during the cut-over's pass %v, want cutover at each page", phases)
 	}
 }

@@ -509,7 +509,7 @@ func (s *Service) MigrationHandler() JobHandler {
 		if s.ids == nil {
 			return errNoJobs
 		}
-		m := &migration{s: s, run: run, ids: s.ids, tenant: j.Tenant, from: from, to: to, plan: plan}
+		m := &migration{s: s, run: run, ids: s.ids, tenant: j.Tenant, from: from, to: to, plan: plan, fields: MigrationFields(j)}
 		todo := slices.Clone(MigrationResources)
 		if cp.Resource != "" {
 			at := slices.Index(todo, cp.Resource)
@@ -668,15 +668,26 @@ type migration struct {
 	written []Contact
 	// newGroups are the groups a pass over changes carried.
 	newGroups []Group
+	// fields are the custom fields carried so far, as reported.
+	fields []CarriedField
 }
 
-// changedRecords carries the groups, tag groups and tags created since
-// their passes, and the members of the new groups, before the changed
-// contacts (which then join the new groups too).
+// skipped counts an item of resource res not carried on purpose; a pass
+// over changes counts only what it carries.
+func (m *migration) skipped(res string) {
+	if !m.changed {
+		m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+	}
+}
+
+// changedRecords carries the custom fields, groups, tag groups and tags
+// created since their passes, and the members of the new groups, before
+// the changed contacts (which then take the new fields' values and join
+// the new groups too).
 func (m *migration) changedRecords(ctx context.Context) error {
 	m.changed = true
 	defer func() { m.changed, m.newGroups = false, nil }()
-	for _, r := range []MigrationResource{MigrateGroups, MigrateTagGroups, MigrateTags} {
+	for _, r := range []MigrationResource{MigrateCustomFields, MigrateGroups, MigrateTagGroups, MigrateTags} {
 		if step, _ := m.plan.Step(r); step.Action == PlanCarry {
 			if err := m.carry(ctx, r, ""); err != nil {
 				return err

@@ -156,7 +156,7 @@ func (m *migration) customFields(ctx context.Context) error {
 	label := func(k string) string { return fm.labels[k] }
 	var carried []CarriedField
 	for _, k := range slices.Sorted(maps.Keys(fm.named)) {
-		m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+		m.skipped(res)
 		to, _ := w.customKey(k)
 		how := FieldSameKey
 		if mappedAt(w.from, w.from.name(k)) {
@@ -182,7 +182,7 @@ func (m *migration) customFields(ctx context.Context) error {
 	for _, k := range labeled {
 		carried = append(carried, CarriedField{From: w.from.name(k), To: fm.labeled[k], Label: label(k), How: FieldByLabel})
 		if mk := fieldMapKey(m.from.Vendor(), k); made[mk] == fm.labeled[k] {
-			m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+			m.skipped(res)
 		} else {
 			pairs[mk] = fm.labeled[k]
 			m.run.Progress(res, func(p *JobProgress) { p.Done++ })
@@ -191,7 +191,7 @@ func (m *migration) customFields(ctx context.Context) error {
 	creator := m.to.(FieldCreator)
 	for i, k := range keys {
 		if made[mapKeys[i]] != "" {
-			m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
+			m.skipped(res)
 			continue
 		}
 		d, err := creator.CreateField(ctx, fm.create[k])
@@ -215,7 +215,16 @@ func (m *migration) customFields(ctx context.Context) error {
 	if err := m.ids.PutIDs(ctx, m.tenant, pairs); err != nil {
 		return err
 	}
+	if m.changed { // a pass over changes adds the fields made since
+		for _, f := range carried {
+			if !slices.ContainsFunc(m.fields, func(g CarriedField) bool { return g.From == f.From }) {
+				m.fields = append(m.fields, f)
+			}
+		}
+		carried = m.fields
+	}
 	slices.SortFunc(carried, func(a, b CarriedField) int { return strings.Compare(a.From, b.From) })
+	m.fields = carried
 	out, err := json.Marshal(migrationOutput{Plan: m.plan, Fields: carried})
 	if err != nil {
 		return err

@@ -226,9 +226,7 @@ func carryNamed[T any](ctx context.Context, m *migration, nr named[T], page stri
 		pairs := map[string]string{}
 		for i, t := range ts {
 			if carried[ids[i]] != "" || nr.skip != nil && nr.skip(t) {
-				if !m.changed { // a pass over changes counts what it carries
-					m.run.Progress(res, func(p *JobProgress) { p.Skipped++ })
-				}
+				m.skipped(res)
 				continue
 			}
 			to, ok := existing[nr.srcKey(t)]

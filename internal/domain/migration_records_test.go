@@ -166,6 +166,13 @@ func (r *recordVendor) UpdateContact(_ context.Context, id string, p domain.Cont
 			*c.StringField(f) = *p.Values.StringField(f)
 		}
 	}
+	if len(p.CustomFields) > 0 {
+		c.CustomFields = maps.Clone(c.CustomFields)
+		if c.CustomFields == nil {
+			c.CustomFields = map[string]any{}
+		}
+		maps.Copy(c.CustomFields, p.CustomFields)
+	}
 	r.contacts[id] = c
 	r.patches++
 	return c, nil
@@ -540,5 +547,46 @@ func TestMigrationCarriesGroupsMadeWhileItRuns(t *testing.T) {
 	}
 	if p := progressOf(j, domain.MigrateGroups); p.Done != 2 || p.Skipped != 0 {
 		t.Fatalf("groups progress %+v: want 2 carried, nothing counted twice", p)
+	}
+}
+
+// TestMigrationCarriesFieldsMadeWhileItRuns: a custom field created at
+// the source after the custom_fields pass is created at the target by the
+// delta pass, before the changed contacts carry its values; the report
+// keeps how each earlier field was carried.
+func TestMigrationCarriesFieldsMadeWhileItRuns(t *testing.T) {
+	t.Parallel()
+	src, dst := newRecordVendor("linkflow"), newRecordVendor("meihua")
+	src.fields = []domain.FieldDef{{ID: "1", Key: "attr1", Label: "Level", Type: domain.FieldTypeText}}
+	src.contacts = map[string]domain.Contact{"10": {ID: "10", Email: "a@example.com", CustomFields: map[string]any{"attr1": "gold"}}}
+	src.tags = map[string]string{"1": "vip"}
+	var once sync.Once
+	src.onListTags = func() {
+		once.Do(func() {
+			src.mu.Lock()
+			defer src.mu.Unlock()
+			src.fields = append(src.fields, domain.FieldDef{ID: "9", Key: "attr9", Label: "Late", Type: domain.FieldTypeText})
+		})
+	}
+	src.changed = func() []domain.Contact {
+		return []domain.Contact{{ID: "10", Email: "a@example.com", CustomFields: map[string]any{"attr1": "gold", "attr9": "x"}}}
+	}
+	_, jobs, _ := recordService(t, src, dst)
+	newMigration(t, jobs, "m1", domain.MigrationSpec{From: "linkflow", To: "meihua"})
+	j := waitState(t, jobs, "m1", domain.JobSucceeded)
+	keys := map[string]string{}
+	for _, f := range dst.fields {
+		keys[f.Label] = f.Key
+	}
+	var got map[string]any
+	for _, c := range dst.contacts {
+		got = c.CustomFields
+	}
+	if want := map[string]any{keys["Level"]: "gold", keys["Late"]: "x"}; len(dst.fields) != 2 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("target fields %+v, values %v; want %v", dst.fields, got, want)
+	}
+	want := []domain.CarriedField{{From: "attr1", To: keys["Level"], Label: "Level", How: domain.FieldCreated}, {From: "attr9", To: keys["Late"], Label: "Late", How: domain.FieldCreated}}
+	if f := domain.MigrationFields(j); !reflect.DeepEqual(f, want) {
+		t.Fatalf("fields report %+v, want %+v", f, want)
 	}
 }
